@@ -1,0 +1,37 @@
+# Two commands do everything on a fresh machine with Python 3.11+ and make:
+#   make html   set up .venv and build the site into _build/html
+#   make test   set up .venv and run the test suite
+PYTHON     ?= python3
+VENV       ?= .venv
+BIN        := $(VENV)/bin
+SOURCEDIR  := source
+BUILDDIR   ?= _build
+SPHINXOPTS ?=
+PORT       ?= 8000
+
+.PHONY: help html dirhtml test lint serve bench clean
+
+help:
+	@echo "make html | dirhtml | test | lint | serve | bench | clean"
+
+$(VENV)/.installed: requirements.txt requirements-test.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-test.txt -e .
+	@touch $@
+
+html dirhtml: $(VENV)/.installed
+	$(BIN)/sphinx-build -M $@ $(SOURCEDIR) $(BUILDDIR) -c . $(SPHINXOPTS)
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check orgreg_sphinx tests conf.py
+
+serve: $(VENV)/.installed
+	$(BIN)/sphinx-autobuild $(SOURCEDIR) $(BUILDDIR)/html -c . --host 127.0.0.1 --port $(PORT) \
+		--watch orgreg_sphinx $(SPHINXOPTS)
+
+clean:
+	rm -rf $(BUILDDIR)

@@ -1,0 +1,32 @@
+"""Sphinx configuration of the example registry (and of this project's docs).
+
+Build with `make html`; the manifest tree lives in source/ (orgreg_root).
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath("."))
+
+project = "Example organizational registry"
+copyright = "2026, the orgreg-sphinx authors"
+author = "orgreg-sphinx"
+
+extensions = [
+    "myst_parser",
+    "sphinx_design",
+    "orgreg_sphinx",
+]
+myst_enable_extensions = ["colon_fence"]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+
+html_theme = "orgreg"
+html_title = "Example registry"
+
+# The manifest tree, relative to the source folder ("" = the source folder).
+orgreg_root = ""
+# The address the site is published at. Left empty, it comes from html_baseurl,
+# then from Read the Docs or GitHub Actions when building there.
+orgreg_site_url = os.environ.get("ORGREG_SITE_URL", "")
+orgreg_repository_url = "https://github.com/orgreg-sphinx/orgreg-sphinx"

@@ -1,0 +1,169 @@
+"""Split a README.md into YAML front matter and Markdown body, safely.
+
+Contributed files are untrusted: the YAML is read with the safe loader, aliases
+and deep nesting are refused, sizes are capped, and every error carries the line
+it was found on (1-based, counted in the whole file).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+try:  # libyaml is much faster; the pure-Python loader behaves the same
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+MAX_DEPTH = 20
+MAX_NODES = 10_000
+
+
+class FrontMatterError(ValueError):
+    """A README whose front matter cannot be used; ``line`` is 1-based or None."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Document:
+    """The parts of a README.md: its front matter data and Markdown body."""
+
+    data: dict[str, Any]
+    body: str
+    #: line (1-based, in the file) of each top-level key and of nested paths
+    lines: dict[tuple[str | int, ...], int]
+
+
+def decode(raw: bytes) -> str:
+    """Decode file bytes as UTF-8 (a BOM is dropped) with universal newlines."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise FrontMatterError(
+            f"is not UTF-8 text (byte 0x{raw[err.start]:02x} at offset {err.start})",
+            line,
+        ) from None
+    if "\x00" in text:
+        raise FrontMatterError("contains a NUL character: not a text file")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split(text: str) -> tuple[str, str, int]:
+    """Return (front matter, body, line of the first front-matter line)."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        if not text.strip():
+            raise FrontMatterError("is empty: expected YAML front matter between '---' lines", 1)
+        raise FrontMatterError("has no YAML front matter: the first line must be '---'", 1)
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), 2
+    raise FrontMatterError("has front matter that is never closed: no second '---' line", 1)
+
+
+def parse(text: str, *, max_front_matter: int = 65536) -> Document:
+    """Parse README text into a :class:`Document`, or raise FrontMatterError."""
+    front, body, first_line = split(text)
+    if len(front.encode("utf-8")) > max_front_matter:
+        raise FrontMatterError(
+            f"has front matter of {len(front.encode('utf-8'))} bytes, over the "
+            f"limit of {max_front_matter}",
+            first_line,
+        )
+    if "\t" in front:
+        # YAML forbids tabs for indentation; tell the author exactly where
+        for offset, line in enumerate(front.split("\n")):
+            if line[: len(line) - len(line.lstrip())].count("\t"):
+                raise FrontMatterError(
+                    "indents front matter with a tab; YAML needs spaces", first_line + offset
+                )
+    loader = _Loader(front)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise FrontMatterError("has empty front matter", first_line)
+        lines: dict[tuple[str | int, ...], int] = {}
+        _check_node(node, (), first_line, lines, set(), 0)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = first_line + mark.line if mark is not None else first_line
+        problem = err.problem or str(err)
+        raise FrontMatterError(f"has invalid YAML front matter: {problem}", line) from None
+    except yaml.YAMLError as err:
+        raise FrontMatterError(f"has invalid YAML front matter: {err}", first_line) from None
+    except RecursionError:
+        raise FrontMatterError("has front matter nested too deeply", first_line) from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        kind = type(data).__name__ if data is not None else "nothing"
+        raise FrontMatterError(
+            f"has front matter that is a {kind}, not a mapping of keys to values", first_line
+        )
+    return Document(data=_plain(data), body=body, lines=lines)
+
+
+def _check_node(
+    node: yaml.Node,
+    path: tuple[str | int, ...],
+    first_line: int,
+    lines: dict[tuple[str | int, ...], int],
+    seen: set[int],
+    depth: int,
+) -> None:
+    """Refuse aliases, deep nesting, huge documents and duplicate keys; note lines."""
+    if id(node) in seen:
+        raise FrontMatterError(
+            "uses a YAML alias (*name); aliases are not allowed in front matter",
+            first_line + node.start_mark.line,
+        )
+    seen.add(id(node))
+    if len(seen) > MAX_NODES:
+        raise FrontMatterError(f"has more than {MAX_NODES} values in its front matter", first_line)
+    if depth > MAX_DEPTH:
+        raise FrontMatterError(
+            f"has front matter nested deeper than {MAX_DEPTH} levels",
+            first_line + node.start_mark.line,
+        )
+    lines[path] = first_line + node.start_mark.line
+    if isinstance(node, yaml.MappingNode):
+        keys: set[str] = set()
+        for key_node, value_node in node.value:
+            _check_node(key_node, (*path, "<key>"), first_line, {}, seen, depth + 1)
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else repr(key_node)
+            if key in keys:
+                raise FrontMatterError(
+                    f"repeats the key '{key}'", first_line + key_node.start_mark.line
+                )
+            keys.add(key)
+            _check_node(value_node, (*path, key), first_line, lines, seen, depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _check_node(item, (*path, index), first_line, lines, seen, depth + 1)
+
+
+def _plain(value: Any) -> Any:
+    """Turn YAML values into JSON-compatible ones (dates become ISO strings)."""
+    if isinstance(value, dict):
+        return {str(k) if not isinstance(k, str) else k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, set):
+        return sorted(str(v) for v in value)
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    return value

@@ -1,0 +1,296 @@
+"""Docutils nodes for registry listings: namespace lists, tag tables, pages.
+
+Everything here builds nodes directly from the model (never reST or Markdown
+text to parse again), so reST and MyST pages get the same doctree and every
+value from the tree lands as text, escaped by the writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from docutils import nodes
+from sphinx import addnodes
+
+from . import markdown
+from .model import Namespace, Tag
+
+#: tag table columns, in their default order
+TAG_COLUMNS = ("image", "tag", "size", "digest", "created", "download", "recipe")
+COLUMN_TITLES = {
+    "image": "Image",
+    "tag": "Tag",
+    "size": "Size",
+    "digest": "Digest",
+    "created": "Created",
+    "download": "Download",
+    "recipe": "Recipe",
+}
+PLACEHOLDER_SITE = "https://<your-registry-site>/"
+
+
+class site_link(nodes.Inline, nodes.TextElement):
+    """A link to a file of the built site (``target`` relative to its root),
+    resolved per builder once the page's own URL is known."""
+
+
+def human_size(size: int) -> str:
+    """Bytes as a short human-readable figure (1024-based units)."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def short_digest(digest: str) -> str:
+    """``sha256:`` plus 12 hex digits, as registries show digests."""
+    algo, _, value = digest.partition(":")
+    return f"{algo}:{value[:12]}" if len(value) > 12 else digest
+
+
+def doc_link(docname: str, text: str, refdoc: str, anchor: str = "") -> nodes.Node:
+    """A cross-reference to a document, resolved by Sphinx for every builder."""
+    ref = addnodes.pending_xref(
+        "",
+        nodes.inline(text, text),
+        refdomain="std",
+        reftype="doc",
+        reftarget="/" + docname,
+        refexplicit=True,
+        refwarn=True,
+        refdoc=refdoc,
+    )
+    if anchor:
+        ref["orgreg_anchor"] = anchor
+    return ref
+
+
+def _para(*children: nodes.Node, classes: Sequence[str] = ()) -> nodes.paragraph:
+    para = nodes.paragraph(classes=list(classes))
+    para.extend(children)
+    return para
+
+
+def _table(
+    headers: Sequence[str], rows: list[tuple[list[nodes.Node], dict]], classes: list[str]
+) -> nodes.table:
+    table = nodes.table(classes=classes)
+    group = nodes.tgroup(cols=len(headers))
+    table += group
+    for _ in headers:
+        group += nodes.colspec(colwidth=1)
+    head = nodes.thead()
+    group += head
+    header_row = nodes.row()
+    for title in headers:
+        header_row += nodes.entry("", _para(nodes.Text(title)))
+    head += header_row
+    body = nodes.tbody()
+    group += body
+    for cells, attrs in rows:
+        row = nodes.row(**attrs)
+        for cell in cells:
+            entry = nodes.entry()
+            if isinstance(cell, nodes.paragraph):
+                entry += cell
+            else:
+                entry += _para(cell) if not isinstance(cell, nodes.Text) or cell else _para()
+            row += entry
+        body += row
+    return table
+
+
+@dataclass
+class TagTableOptions:
+    columns: Sequence[str] = TAG_COLUMNS
+    anchors: bool = True
+    caption: str = ""
+
+
+def tag_anchor(tag: Tag) -> str:
+    return f"tag-{tag.name}"
+
+
+def tag_cell(ns: Namespace, tag: Tag, column: str) -> nodes.Node:
+    if column == "image":
+        return nodes.literal(text=f"{ns.name}:{tag.name}")
+    if column == "tag":
+        return nodes.strong(text=tag.name)
+    if column == "size":
+        text = human_size(tag.size_bytes)
+        return nodes.abbreviation(
+            text, text, explanation=f"{tag.size} {'KiB' if tag.size_is_kib else 'bytes'}"
+        )
+    if column == "digest":
+        short = short_digest(tag.digest)
+        node = nodes.abbreviation(short, short, explanation=tag.digest)
+        node["classes"].append("orgreg-digest")
+        node["orgreg_copy"] = tag.digest
+        return node
+    if column == "created":
+        return nodes.Text(tag.created or "")
+    if column == "download":
+        if not tag.layers:
+            return nodes.Text("")
+        para = nodes.paragraph()
+        for index, layer in enumerate(tag.layers):
+            if index:
+                para += nodes.Text(" ")
+            label = "download" if len(tag.layers) == 1 else f"layer {index + 1}"
+            para += nodes.reference(label, label, refuri=layer.url, classes=["orgreg-download"])
+        return para
+    if column == "recipe":
+        recipe = tag.recipe
+        if recipe and recipe.startswith(("https://", "http://")):
+            return nodes.reference(recipe, "recipe", refuri=recipe)
+        if tag.recipe_file is not None:
+            target = f"{ns.name}/manifests/{tag.name}/{tag.recipe_file.name}"
+            label = recipe or tag.recipe_file.name
+            return site_link(label, label, target=target)
+        return nodes.Text(recipe or "")
+    raise ValueError(f"unknown column {column!r}")
+
+
+def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> nodes.table:
+    """A table of *tags* of *ns*, one row per tag (linkable as ``#tag-<name>``)."""
+    columns = [c for c in options.columns if c != "created" or any(t.created for t in tags)]
+    columns = [c for c in columns if c != "recipe" or any(t.recipe or t.recipe_file for t in tags)]
+    rows = [
+        (
+            [tag_cell(ns, tag, c) for c in columns],
+            {"ids": [tag_anchor(tag)]} if options.anchors else {},
+        )
+        for tag in tags
+    ]
+    table = _table(
+        [COLUMN_TITLES[c] for c in columns],
+        rows,
+        ["orgreg-tags", *(f"orgreg-col-{c}" for c in columns)],
+    )
+    table["orgreg_namespace"] = ns.name
+    if options.caption:
+        table.insert(0, nodes.title(options.caption, options.caption))
+    return table
+
+
+def namespace_table(namespaces: Sequence[Namespace], refdoc: str, pages: bool) -> nodes.table:
+    """A table of namespaces: name (linked), description, tag count, last update."""
+    rows = []
+    for ns in namespaces:
+        name: nodes.Node = (
+            doc_link(ns.docname, ns.name, refdoc) if pages else nodes.literal(text=ns.name)
+        )
+        updated = max((t.created or "" for t in ns.tags), default="")
+        rows.append(
+            (
+                [
+                    _para(name),
+                    nodes.Text(ns.description),
+                    nodes.Text(str(len(ns.tags))),
+                    nodes.Text(updated[:10]),
+                ],
+                {"classes": ["orgreg-namespace-row"], "orgreg_name": ns.name},
+            )
+        )
+    return _table(
+        ["Namespace", "Description", "Tags", "Updated"], rows, ["orgreg-namespaces"]
+    )
+
+
+def toctree(docname: str, namespaces: Sequence[Namespace]) -> nodes.Node:
+    """A hidden toctree of the namespace pages, so they are in the navigation."""
+    node = addnodes.toctree()
+    node["parent"] = docname
+    node["entries"] = [(None, ns.docname) for ns in namespaces]
+    node["includefiles"] = [ns.docname for ns in namespaces]
+    node["maxdepth"] = 1
+    node["caption"] = None
+    node["glob"] = False
+    node["hidden"] = True
+    node["includehidden"] = False
+    node["numbered"] = 0
+    node["titlesonly"] = True
+    wrapper = nodes.compound(classes=["toctree-wrapper"])
+    wrapper += node
+    return wrapper
+
+
+def readme(ns: Namespace) -> list[nodes.Node]:
+    """The collection README body: safe HTML for HTML builders, text for others."""
+    if not ns.body.strip():
+        return []
+    box = nodes.container(classes=["orgreg-readme"])
+    box += nodes.raw("", markdown.render(ns.body), format="html")
+    only = addnodes.only(expr="not html")
+    only += nodes.literal_block(ns.body, ns.body)
+    box += only
+    return [box]
+
+
+def default_tag(ns: Namespace) -> Tag | None:
+    """The tag shown in examples: ``latest`` if there is one, else the newest."""
+    if not ns.tags:
+        return None
+    latest = ns.tag("latest")
+    if latest is not None:
+        return latest
+    return max(ns.tags, key=lambda t: (t.created or "", t.name))
+
+
+def usage(ns: Namespace, site: str) -> list[nodes.Node]:
+    """How to read the namespace's endpoints and download an image."""
+    out: list[nodes.Node] = []
+    base = site or PLACEHOLDER_SITE
+    tag = default_tag(ns)
+    lines = [f"curl -s {base}{ns.name}/tags/"]
+    if tag is not None:
+        lines.append(f"curl -s {base}{ns.name}/manifests/{tag.name}/")
+        if tag.layers:
+            lines.append(f"curl -L -o {ns.repo}_{tag.name}.sif {tag.layers[0].url}")
+    out.append(_para(nodes.Text("List the tags and read a manifest with the JSON API, "
+                                "then download the image file:")))
+    block = nodes.literal_block("\n".join(lines), "\n".join(lines), language="console")
+    block["classes"].append("orgreg-usage")
+    out.append(block)
+    if not site:
+        out.append(
+            _para(
+                nodes.Text("Set "),
+                nodes.literal(text="html_baseurl"),
+                nodes.Text(" (or "),
+                nodes.literal(text="orgreg_site_url"),
+                nodes.Text(") in conf.py to show this registry's real address here."),
+                classes=["orgreg-hint"],
+            )
+        )
+    return out
+
+
+def section(title: str, ident: str, children: Sequence[nodes.Node]) -> nodes.section:
+    node = nodes.section(ids=[ident], names=[nodes.fully_normalize_name(title)])
+    node += nodes.title(title, title)
+    node.extend(children)
+    return node
+
+
+def namespace_page(ns: Namespace, site: str) -> nodes.section:
+    """The whole page of one namespace: title, description, README, usage, tags."""
+    page = nodes.section(
+        ids=[nodes.make_id(f"namespace-{ns.name}")],
+        names=[nodes.fully_normalize_name(ns.name)],
+        classes=["orgreg-namespace-page"],
+    )
+    page += nodes.title(ns.name, ns.name)
+    if ns.description:
+        page += _para(nodes.Text(ns.description), classes=["orgreg-description"])
+    page.extend(readme(ns))
+    page += section("Usage", "usage", usage(ns, site))
+    if ns.tags:
+        tags_children: list[nodes.Node] = [tag_table(ns, ns.tags, TagTableOptions())]
+    else:
+        tags_children = [_para(nodes.Text("This namespace has no valid tags yet."))]
+    page += section("Tags", "tags", tags_children)
+    return page

@@ -1,0 +1,493 @@
+"""The registry model: read a manifest tree once into plain objects.
+
+No Sphinx here. Pages, JSON endpoints, the directive and the command line all
+use :func:`load_registry`, so one set of rules decides what is valid.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import jsonschema
+
+from .frontmatter import Document, FrontMatterError, decode, parse
+
+NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
+#: namespaces whose site path would hide one of the published endpoints
+RESERVED_NAMESPACES = frozenset({"api/container", "api/catalog.json", "api/schemas"})
+#: sizes below this are taken as KiB: the original CI wrote `du -k` figures, and
+#: no real SIF image is smaller than 500,000 bytes
+KIB_THRESHOLD = 500_000
+#: keys of a manifest that are not "extra" data
+MANIFEST_KEYS = frozenset({"layout", "size", "digest", "layers"})
+#: extra keys that hold a time stamp, in order of preference
+TIME_KEYS = ("created", "created_at", "createdAt", "date", "timestamp", "updated", "built")
+#: extra keys that name the recipe a tag was built from
+RECIPE_KEYS = ("recipe", "recipe_url", "recipe_path")
+RECIPE_FILE = "Singularity"
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for contributed files."""
+
+    max_front_matter: int = 64 * 1024
+    max_readme: int = 1024 * 1024
+    max_tags: int = 10_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in the tree: a file, a line where known, and a message."""
+
+    path: Path
+    message: str
+    line: int | None = None
+    severity: Severity = "error"
+    code: str = "invalid"
+
+    def location(self, root: Path | None = None) -> str:
+        """``path:line`` (relative to *root* when given)."""
+        path = self.path
+        if root is not None:
+            try:
+                path = self.path.relative_to(root)
+            except ValueError:
+                pass
+        return f"{path}:{self.line}" if self.line else str(path)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One file of an image: its size, digest and download URL."""
+
+    size: int
+    digest: str
+    url: str
+    media_type: str = "application/vnd.singularity.image.squashfs"
+
+
+@dataclass(frozen=True, eq=True)
+class Tag:
+    """One manifest: ``<org>/<repo>/manifests/<tag>/README.md``."""
+
+    name: str
+    size: int
+    digest: str
+    layers: tuple[Layer, ...]
+    extra: dict[str, Any] = field(default_factory=dict, hash=False)
+    path: Path | None = None
+    #: the ``Singularity`` recipe file next to the manifest, if any
+    recipe_file: Path | None = None
+
+    @property
+    def size_bytes(self) -> int:
+        """The size in bytes, reading small legacy values as KiB."""
+        return self.size * 1024 if self.size < KIB_THRESHOLD else self.size
+
+    @property
+    def size_is_kib(self) -> bool:
+        return self.size < KIB_THRESHOLD
+
+    @property
+    def urls(self) -> list[str]:
+        return [layer.url for layer in self.layers]
+
+    @property
+    def created(self) -> str | None:
+        """The first time stamp the manifest carries, as text."""
+        for key in TIME_KEYS:
+            value = self.extra.get(key)
+            if isinstance(value, (str, int, float)) and str(value).strip():
+                return str(value)
+        return None
+
+    @property
+    def recipe(self) -> str | None:
+        """The recipe named by the manifest (a URL or a path), if any."""
+        for key in RECIPE_KEYS:
+            value = self.extra.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        return None
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """One ``<org>/<repo>`` folder with its collection README and tags."""
+
+    org: str
+    repo: str
+    path: Path
+    description: str = ""
+    body: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, hash=False)
+    tags: tuple[Tag, ...] = ()
+    #: every file the namespace was read from (for dependency tracking)
+    files: tuple[Path, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"{self.org}/{self.repo}"
+
+    @property
+    def docname(self) -> str:
+        return f"{self.org}/{self.repo}/index"
+
+    def tag(self, name: str) -> Tag | None:
+        for tag in self.tags:
+            if tag.name == name:
+                return tag
+        return None
+
+    def signature(self) -> str:
+        """A digest of everything shown about this namespace."""
+        data = {
+            "description": self.description,
+            "body": self.body,
+            "extra": self.extra,
+            "tags": [_tag_fingerprint(t) for t in self.tags],
+        }
+        text = json.dumps(data, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _tag_fingerprint(tag: Tag) -> list[Any]:
+    return [
+        tag.name,
+        tag.size,
+        tag.digest,
+        [(la.size, la.digest, la.url) for la in tag.layers],
+        tag.extra,
+        str(tag.recipe_file) if tag.recipe_file else None,
+    ]
+
+
+@dataclass
+class Registry:
+    """A whole manifest tree: its namespaces and the problems found reading it."""
+
+    root: Path
+    namespaces: tuple[Namespace, ...] = ()
+    problems: list[Problem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._by_name: dict[str, Namespace] = {}
+        for ns in self.namespaces:
+            self._by_name[ns.name] = ns
+            self._by_name.setdefault(ns.name.lower(), ns)
+
+    def namespace(self, name: str) -> Namespace | None:
+        """The namespace called *name* (matched without case as a fallback)."""
+        return self._by_name.get(name) or self._by_name.get(name.lower())
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+# ---------------------------------------------------------------- loading
+
+
+@cache
+def schema(kind: Literal["manifest", "collection"]) -> dict[str, Any]:
+    """The JSON Schema of a manifest's or collection's front matter."""
+    text = resources.files(__package__).joinpath(f"schemas/{kind}.schema.json").read_text()
+    return json.loads(text)
+
+
+@cache
+def _validator(kind: Literal["manifest", "collection"]) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(schema(kind))
+
+
+class _Reader:
+    """Reads one tree, collecting problems; used only by :func:`load_registry`."""
+
+    def __init__(self, root: Path, limits: Limits) -> None:
+        self.root = root
+        self.real_root = root.resolve()
+        self.limits = limits
+        self.problems: list[Problem] = []
+
+    def problem(self, path: Path, message: str, line: int | None = None, **kw: Any) -> None:
+        self.problems.append(Problem(path, message, line, **kw))
+
+    def is_inside(self, path: Path) -> bool:
+        """True when *path* (after following links) stays inside the tree."""
+        try:
+            path.resolve().relative_to(self.real_root)
+        except (ValueError, OSError, RuntimeError):
+            return False
+        return True
+
+    def read_document(self, path: Path, kind: Literal["manifest", "collection"]) -> Document | None:
+        """Read and validate a README, or record why it cannot be used."""
+        try:
+            info = os.stat(path)
+            if path.is_symlink() and not self.is_inside(path):
+                self.problem(path, "is a symbolic link that leaves the registry tree", code="link")
+                return None
+            if not stat.S_ISREG(info.st_mode):
+                self.problem(path, "is not a regular file", code="unreadable")
+                return None
+            if info.st_size > self.limits.max_readme:
+                self.problem(
+                    path,
+                    f"is {info.st_size} bytes, over the limit of {self.limits.max_readme}",
+                    code="too-large",
+                )
+                return None
+            raw = path.read_bytes()
+        except OSError as err:
+            self.problem(path, f"cannot be read: {err.strerror or err}", code="unreadable")
+            return None
+        try:
+            doc = parse(decode(raw), max_front_matter=self.limits.max_front_matter)
+        except FrontMatterError as err:
+            self.problem(path, err.message, err.line, code="front-matter")
+            return None
+        errors = sorted(_validator(kind).iter_errors(doc.data), key=_error_order)
+        if errors:
+            err = errors[0]
+            where = tuple(err.absolute_path)
+            line = _line_for(doc, where)
+            self.problem(path, _explain(err), line, code="schema")
+            return None
+        return doc
+
+    def read_namespace(self, folder: Path, org: str, repo: str) -> Namespace | None:
+        name = f"{org}/{repo}"
+        if not (NAME_RE.match(org) and NAME_RE.match(repo)) or repo in (".", ".."):
+            self.problem(
+                folder,
+                f"is not a valid namespace name '{name}': use letters, digits, '-', '_' and '.'",
+                code="name",
+            )
+            return None
+        if name.lower() in RESERVED_NAMESPACES:
+            self.problem(
+                folder, f"namespace '{name}' would hide a published endpoint", code="reserved"
+            )
+            return None
+        files: list[Path] = []
+        description, body, extra = "", "", {}
+        readme = folder / "README.md"
+        if readme.exists() or readme.is_symlink():
+            files.append(readme)
+            doc = self.read_document(readme, "collection")
+            if doc is not None:
+                description = str(doc.data.get("description") or "").strip()
+                body = doc.body.strip("\n")
+                extra = {k: v for k, v in doc.data.items() if k not in ("layout", "description")}
+        tags: list[Tag] = []
+        manifests = folder / "manifests"
+        for tag_dir in _subfolders(manifests, self):
+            if len(tags) >= self.limits.max_tags:
+                self.problem(
+                    manifests,
+                    f"has more than {self.limits.max_tags} tags; the rest are left out",
+                    code="too-many",
+                )
+                break
+            tag = self.read_tag(tag_dir, files)
+            if tag is not None:
+                tags.append(tag)
+        tags_readme = folder / "tags" / "README.md"
+        if tags_readme.is_file():
+            files.append(tags_readme)
+        tags.sort(key=lambda t: t.name)
+        return Namespace(
+            org=org,
+            repo=repo,
+            path=folder,
+            description=description,
+            body=body,
+            extra=extra,
+            tags=tuple(tags),
+            files=tuple(files),
+        )
+
+    def read_tag(self, tag_dir: Path, files: list[Path]) -> Tag | None:
+        name = tag_dir.name
+        readme = tag_dir / "README.md"
+        if not (readme.exists() or readme.is_symlink()):
+            self.problem(tag_dir, "is a tag folder without a README.md manifest", code="missing")
+            return None
+        files.append(readme)
+        if not TAG_RE.match(name):
+            self.problem(
+                readme,
+                f"is in a folder whose name '{name}' is not a valid tag "
+                "(letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')",
+                code="name",
+            )
+            return None
+        doc = self.read_document(readme, "manifest")
+        if doc is None:
+            return None
+        data = doc.data
+        layers = tuple(
+            Layer(
+                size=int(item["size"]),
+                digest=item["digest"],
+                url=item["url"],
+                media_type=item.get("mediaType") or Layer.media_type,
+            )
+            for item in data["layers"]
+        )
+        recipe = tag_dir / RECIPE_FILE
+        recipe_file = None
+        if recipe.is_file() and self.is_inside(recipe):
+            recipe_file = recipe
+            files.append(recipe)
+        return Tag(
+            name=name,
+            size=int(data["size"]),
+            digest=data["digest"],
+            layers=layers,
+            extra={k: v for k, v in data.items() if k not in MANIFEST_KEYS},
+            path=readme,
+            recipe_file=recipe_file,
+        )
+
+
+def _subfolders(folder: Path, reader: _Reader) -> list[Path]:
+    """Sorted sub-folders of *folder*; links leaving the tree are refused."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as err:
+        reader.problem(folder, f"cannot be listed: {err.strerror or err}", code="unreadable")
+        return []
+    found = []
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.name.startswith("."):
+            continue
+        if entry.is_symlink():
+            if not reader.is_inside(path):
+                reader.problem(path, "is a symbolic link that leaves the registry tree", code="link")
+                continue
+        try:
+            if entry.is_dir():
+                found.append(path)
+        except OSError:
+            continue
+    return found
+
+
+def is_namespace_folder(folder: Path) -> bool:
+    """A folder two levels down is a namespace if it looks like one."""
+    if (folder / "manifests").is_dir() or (folder / "tags").is_dir():
+        return True
+    readme = folder / "README.md"
+    try:
+        with open(readme, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return re.search(rb"^layout:\s*['\"]?collection\b", head, re.MULTILINE) is not None
+
+
+def load_registry(
+    root: str | os.PathLike[str],
+    *,
+    limits: Limits | None = None,
+    skip: frozenset[str] = frozenset(),
+) -> Registry:
+    """Read the manifest tree at *root* into a :class:`Registry`.
+
+    Folders whose names start with ``.`` or ``_`` (``_build``, ``_static``) and
+    folder names in *skip* are not namespaces.
+    """
+    root_path = Path(root)
+    reader = _Reader(root_path, limits or Limits())
+    namespaces: list[Namespace] = []
+    if not root_path.is_dir():
+        reader.problem(root_path, "is not a folder: no manifest tree to read", code="missing")
+        return Registry(root_path, (), reader.problems)
+    for org_dir in _subfolders(root_path, reader):
+        if org_dir.name.startswith("_") or org_dir.name in skip:
+            continue
+        for repo_dir in _subfolders(org_dir, reader):
+            if not is_namespace_folder(repo_dir):
+                continue
+            ns = reader.read_namespace(repo_dir, org_dir.name, repo_dir.name)
+            if ns is not None:
+                namespaces.append(ns)
+    seen: dict[str, Namespace] = {}
+    unique = []
+    for ns in namespaces:
+        other = seen.get(ns.name.lower())
+        if other is not None:
+            reader.problem(
+                ns.path,
+                f"differs from namespace '{other.name}' only in case; clients that "
+                "lower-case names cannot tell them apart",
+                severity="warning",
+                code="case",
+            )
+        seen.setdefault(ns.name.lower(), ns)
+        unique.append(ns)
+    return Registry(root_path, tuple(unique), reader.problems)
+
+
+# ---------------------------------------------------------------- messages
+
+
+def _error_order(err: jsonschema.ValidationError) -> tuple[int, list[str]]:
+    return (len(err.absolute_path), [str(p) for p in err.absolute_path])
+
+
+def _line_for(doc: Document, where: tuple[Any, ...]) -> int | None:
+    while where and where not in doc.lines:
+        where = where[:-1]
+    return doc.lines.get(where)
+
+
+def _explain(err: jsonschema.ValidationError) -> str:
+    """A readable sentence for a schema error, naming the key."""
+    key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in err.absolute_path)
+    key = key.replace(".[", "[")
+    value = err.instance
+    shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else err.message
+        where = f" in {key}" if key else ""
+        return f"is missing the required key '{missing}'{where}"
+    if err.validator == "type":
+        return f"has {key} = {shown}, which is not {_article(err.validator_value)}"
+    if err.validator in ("pattern", "format"):
+        hint = err.schema.get("description", "")
+        return f"has an invalid {key or 'value'} {shown}" + (f": expected {hint}" if hint else "")
+    if err.validator == "const":
+        return f"has {key} = {shown}, expected {err.validator_value!r}"
+    if err.validator == "minimum":
+        return f"has {key} = {shown}, which is below {err.validator_value}"
+    if err.validator == "minItems":
+        return f"has an empty {key}: at least {err.validator_value} item needed"
+    return f"has an invalid {key or 'front matter'}: {err.message}"
+
+
+def _article(kinds: str | list[str]) -> str:
+    names = {"integer": "an integer", "string": "a string", "array": "a list",
+             "object": "a mapping", "null": "empty", "number": "a number"}
+    if isinstance(kinds, str):
+        kinds = [kinds]
+    return " or ".join(names.get(k, k) for k in kinds)

@@ -1,0 +1,143 @@
+"""One generated Sphinx document per namespace, at ``<org>/<repo>/index``.
+
+Sphinx has no public API for documents without a file, so the project is given
+a small :class:`~sphinx.project.Project` subclass that also maps each namespace's
+docname to a stub file kept under the doctree folder: a single ``registry``
+directive. Nothing is written into the source folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.project import Project
+from sphinx.util import logging
+
+from . import config as cfg
+from . import tracking
+from .outputs import write_if_changed
+
+logger = logging.getLogger(__name__)
+
+STUB_FOLDER = "orgreg-pages"
+
+
+class RegistryProject(Project):
+    """A Sphinx project whose documents include the generated namespace pages."""
+
+    generated: dict[str, Path]
+
+    def discover(self, exclude_paths: Any = (), include_paths: Any = ("**",)) -> set[str]:
+        docnames = super().discover(exclude_paths, include_paths)
+        for docname, stub in getattr(self, "generated", {}).items():
+            if docname in docnames:
+                continue  # a hand-written page for the namespace wins
+            docnames.add(docname)
+            self._path_to_docname[stub] = docname
+            self._docname_to_path[docname] = stub
+        return docnames
+
+
+def install_project(app: Sphinx, generated: dict[str, Path]) -> None:
+    """Make the app's (and environment's) project also hold *generated* pages.
+
+    This touches Sphinx's private ``Project`` internals; it is the one place that
+    does, and tests/test_pages.py pins it.
+    """
+    project = app.project
+    if not isinstance(project, RegistryProject):
+        project.__class__ = RegistryProject
+    project.generated = generated  # type: ignore[attr-defined]
+
+
+def stub_text(name: str) -> str:
+    """The source of a namespace page: one directive that renders it all."""
+    return f".. registry::\n   :namespace: {name}\n   :page:\n"
+
+
+def tree_exclude_patterns(app: Sphinx, config: Config) -> None:
+    """Keep the manifest tree's README.md files from being read as documents."""
+    root = cfg.root_folder(app.srcdir, config)
+    try:
+        rel = root.relative_to(Path(app.srcdir).resolve()).as_posix()
+    except ValueError:
+        return  # the tree is outside the source folder: nothing to exclude
+    prefix = "" if rel in ("", ".") else rel + "/"
+    for pattern in ("*/*/README.md", "*/*/tags/**", "*/*/manifests/**"):
+        if prefix + pattern not in config.exclude_patterns:
+            config.exclude_patterns.append(prefix + pattern)
+
+
+def display_path(path: Path) -> str:
+    """*path* relative to the working folder when below it, else absolute."""
+    rel = os.path.relpath(path)
+    return str(path.absolute()) if rel.startswith("..") else rel
+
+
+def generate(app: Sphinx) -> None:
+    """Read the tree and register a page per namespace (at builder-inited)."""
+    registry = tracking.load(app)
+    for problem in registry.problems:
+        where = display_path(problem.path)
+        logger.warning(
+            "%s %s [%s]",
+            where,
+            problem.message,
+            problem.code,
+            type="orgreg",
+            subtype=problem.code,
+            location=f"{where}:{problem.line or ''}",
+        )
+    generated: dict[str, Path] = {}
+    if app.config.orgreg_namespace_pages:
+        stubs = Path(app.doctreedir) / STUB_FOLDER
+        for ns in registry.namespaces:
+            stub = stubs / ns.org / ns.repo / "index.rst"
+            write_if_changed(stub, stub_text(ns.name).encode())
+            generated[ns.docname] = stub
+    install_project(app, generated)
+
+
+def hide_stub_source(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Generated pages have no source to show; link to the manifests instead."""
+    generated = getattr(app.project, "generated", {})
+    if pagename in generated:
+        context["sourcename"] = ""
+        context["orgreg_namespace"] = pagename.rsplit("/", 1)[0]
+        repo_url = app.config.orgreg_repository_url.rstrip("/")
+        if repo_url:
+            root = cfg.root_folder(app.srcdir, app.config)
+            try:
+                rel = root.relative_to(Path(app.confdir).resolve()).as_posix()
+            except ValueError:
+                rel = os.path.basename(root)
+            folder = f"{rel}/{context['orgreg_namespace']}".lstrip("./")
+            branch = app.config.orgreg_repository_branch
+            context["orgreg_manifests_url"] = f"{repo_url}/tree/{branch}/{folder}"
+
+
+def generated_outputs(app: Sphinx) -> list[str]:
+    """Output files of the generated pages (owned by this extension)."""
+    builder = app.builder
+    outputs = []
+    for docname in getattr(app.project, "generated", {}):
+        try:
+            target = builder.get_target_uri(docname)
+        except Exception:  # noqa: BLE001 - builders without pages
+            continue
+        if target.endswith("/") or target == "":
+            target += "index.html"
+        outputs.append(target)
+    return outputs
+
+
+def setup(app: Sphinx) -> None:
+    app.connect("config-inited", tree_exclude_patterns)
+    app.connect("builder-inited", generate)
+    app.connect("html-page-context", hide_stub_source)
