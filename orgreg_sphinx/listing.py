@@ -240,21 +240,53 @@ def default_tag(ns: Namespace) -> Tag | None:
     return max(ns.tags, key=lambda t: (t.created or "", t.name))
 
 
-def usage(ns: Namespace, site: str) -> list[nodes.Node]:
-    """How to read the namespace's endpoints and download an image."""
-    out: list[nodes.Node] = []
+@dataclass(frozen=True)
+class UsageTab:
+    """One client's way to use a namespace: a label, a sentence, command lines."""
+
+    key: str
+    label: str
+    intro: str
+    lines: tuple[str, ...]
+
+
+def usage_tabs(ns: Namespace, site: str) -> list[UsageTab]:
+    """The usage examples of a namespace page, one per client."""
     base = site or PLACEHOLDER_SITE
     tag = default_tag(ns)
-    lines = [f"curl -s {base}{ns.name}/tags/"]
+    tabs = []
+    if tag is not None and tag.layers:
+        tabs.append(
+            UsageTab(
+                "download",
+                "Download",
+                "Download the image file:",
+                (f"curl -L -o {ns.repo}_{tag.name}.sif {tag.layers[0].url}",),
+            )
+        )
+    api_lines = [f"curl -s {base}{ns.name}/tags/"]
     if tag is not None:
-        lines.append(f"curl -s {base}{ns.name}/manifests/{tag.name}/")
-        if tag.layers:
-            lines.append(f"curl -L -o {ns.repo}_{tag.name}.sif {tag.layers[0].url}")
-    out.append(_para(nodes.Text("List the tags and read a manifest with the JSON API, "
-                                "then download the image file:")))
-    block = nodes.literal_block("\n".join(lines), "\n".join(lines), language="console")
-    block["classes"].append("orgreg-usage")
-    out.append(block)
+        api_lines.append(f"curl -s {base}{ns.name}/manifests/{tag.name}/")
+    tabs.append(
+        UsageTab("curl", "curl", "List the tags and read a manifest with the JSON API:",
+                 tuple(api_lines))
+    )
+    return tabs
+
+
+def usage(ns: Namespace, site: str) -> list[nodes.Node]:
+    """The usage section's content: a tab per client (plain blocks without the theme)."""
+    tabs = nodes.container(classes=["orgreg-usage"])
+    for tab in usage_tabs(ns, site):
+        box = nodes.container(classes=["orgreg-usage-tab", f"orgreg-usage-{tab.key}"])
+        box += nodes.rubric(tab.label, tab.label)
+        box += _para(nodes.Text(tab.intro))
+        text = "\n".join(tab.lines)
+        block = nodes.literal_block(text, text, language="console")
+        block["classes"].append("orgreg-command")
+        box += block
+        tabs += box
+    out: list[nodes.Node] = [tabs]
     if not site:
         out.append(
             _para(

@@ -1,0 +1,139 @@
+"""Shared fixtures: a registry project made in a temporary folder, built with
+Sphinx's own test application, and helpers to read what it wrote."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+pytest_plugins = "sphinx.testing.fixtures"
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_SOURCE = REPO / "source"
+
+CONF = """\
+extensions = ["myst_parser", "sphinx_design", "orgreg_sphinx"]
+myst_enable_extensions = ["colon_fence"]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = ["_build"]
+html_theme = "orgreg"
+project = "Test registry"
+"""
+
+INDEX = """\
+# Test registry
+
+Landing text of the test registry.
+
+```{registry}
+:toctree:
+```
+"""
+
+
+def sha256(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def manifest(
+    digest: str | None = None, size: int = 788480, url: str | None = None, extra: str = ""
+) -> str:
+    """The README.md of a manifest in the original format."""
+    digest = digest or sha256(str(size))
+    url = url or f"https://storage.example.org/{digest[-12:]}.sif"
+    return (
+        "---\nlayout: manifests/singularity\n"
+        f"size: {size}\ndigest: {digest}\nlayers:\n"
+        f"- size: {size}\n  digest: \"{digest}\"\n  url: \"{url}\"\n"
+        f"{textwrap.dedent(extra)}---\n"
+    )
+
+
+def collection(description: str = "", body: str = "") -> str:
+    return f"---\nlayout: collection\ndescription: {json.dumps(description)}\n---\n{body}"
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> None:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+
+
+def good_tree() -> dict[str, str]:
+    """Three namespaces with several tags, in the original format."""
+    return {
+        "acme/busybox/README.md": collection(
+            "Busybox example", "# About\n\nA *tiny* image for **tests**.\n"
+        ),
+        "acme/busybox/tags/README.md": "---\nlayout: tags\n---\n",
+        "acme/busybox/manifests/latest/README.md": manifest(
+            sha256("busybox-latest"), extra='created: "2024-05-02T10:31:00Z"\n'
+        ),
+        "acme/busybox/manifests/latest/Singularity": "Bootstrap: docker\nFrom: busybox\n",
+        "acme/busybox/manifests/1.36/README.md": manifest(sha256("busybox-1.36"), 786432),
+        "acme/centos/README.md": collection("CentOS legacy"),
+        "acme/centos/manifests/7/README.md": manifest("md5:WGQgL3Ok6o6uD2ZRdClzDQ==", 75412),
+        "lab/pancakes/manifests/pancakes/README.md": manifest(sha256("pancakes"), 5000000),
+    }
+
+
+@pytest.fixture(autouse=True)
+def _no_ci_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Builds must not pick up the site URL of the CI they run in."""
+    for name in ("GITHUB_REPOSITORY", "READTHEDOCS_CANONICAL_URL", "ORGREG_SITE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def registry_project(tmp_path: Path) -> Callable[..., Path]:
+    """Make a Sphinx project holding a manifest tree; returns its source folder."""
+
+    def make(
+        files: dict[str, str | bytes] | None = None,
+        *,
+        conf: str = "",
+        index: str = INDEX,
+        name: str = "src",
+    ) -> Path:
+        srcdir = tmp_path / name
+        srcdir.mkdir(parents=True, exist_ok=True)
+        (srcdir / "conf.py").write_text(CONF + textwrap.dedent(conf))
+        (srcdir / "index.md").write_text(index)
+        write_tree(srcdir, good_tree() if files is None else files)
+        return srcdir
+
+    return make
+
+
+@pytest.fixture
+def build(make_app: Callable[..., object]) -> Callable[..., object]:
+    """Build a project; returns the Sphinx app (``app.outdir``, ``app.warning``)."""
+
+    def run(srcdir: Path, buildername: str = "html", **kwargs: object) -> object:
+        app = make_app(buildername, srcdir=srcdir, **kwargs)
+        app.build()
+        return app
+
+    return run
+
+
+def soup(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(Path(path).read_text(encoding="utf-8"), "html.parser")
+
+
+def read_json(path: Path) -> object:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def warnings_of(app: object) -> str:
+    return app.warning.getvalue()  # type: ignore[attr-defined]

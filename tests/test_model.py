@@ -1,0 +1,36 @@
+"""The model layer reads a tree in the original format into plain objects."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import EXAMPLE_SOURCE, good_tree, write_tree
+
+from orgreg_sphinx.model import load_registry
+
+
+def test_example_registry_is_clean() -> None:
+    registry = load_registry(EXAMPLE_SOURCE)
+    assert registry.problems == []
+    names = [ns.name for ns in registry.namespaces]
+    assert len(names) >= 4
+    assert "acme/busybox" in names
+
+
+def test_good_tree(tmp_path: Path) -> None:
+    write_tree(tmp_path, good_tree())
+    registry = load_registry(tmp_path)
+    assert registry.problems == []
+    busybox = registry.namespace("acme/busybox")
+    assert busybox is not None
+    assert [t.name for t in busybox.tags] == ["1.36", "latest"]
+    assert busybox.description == "Busybox example"
+    assert "A *tiny* image" in busybox.body
+    latest = busybox.tag("latest")
+    assert latest.created == "2024-05-02T10:31:00Z"
+    assert latest.recipe_file is not None and latest.recipe_file.name == "Singularity"
+    centos = registry.namespace("acme/centos")
+    assert centos.tags[0].digest == "md5:WGQgL3Ok6o6uD2ZRdClzDQ=="
+    assert centos.tags[0].size_is_kib and centos.tags[0].size_bytes == 75412 * 1024
+    # a namespace without collection README still counts
+    assert registry.namespace("lab/pancakes").description == ""
