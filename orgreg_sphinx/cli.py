@@ -17,6 +17,7 @@ from . import __version__
 #: sub-command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("orgreg_sphinx.check", "validate a manifest tree (as the site build does)"),
+    "manifest": ("orgreg_sphinx.manifest", "write the manifest of a built image into a tree"),
 }
 
 
