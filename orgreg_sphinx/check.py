@@ -136,6 +136,8 @@ def _count(n: int, word: str) -> str:
 
 
 def _scope_text(scope: Scope) -> str:
+    if scope.branch is None:
+        return f"scope: {_count(len(scope.changes), 'changed file')} (not checked: no --branch)"
     target = scope.namespace or "no namespace"
     branch = f" from {scope.branch}" if scope.branch else ""
     return f"scope: {_count(len(scope.changes), 'changed file')}{branch}, for {target}"

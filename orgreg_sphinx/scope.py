@@ -154,31 +154,22 @@ def check_scope(
 ) -> tuple[Scope, list[Problem]]:
     """Decide whether *changes* stay inside the namespace the *branch* names.
 
-    Without a branch, the namespace is the one of the first changed file, and
-    every other change must be in it too.
+    Without a branch nothing is enforced: the changes only tell which
+    manifests are new (for the online check).
     """
-    problems: list[Problem] = []
-
-    def error(path: Path, message: str, code: str) -> None:
-        problems.append(Problem(path, message, severity="error", code=code))
-
-    namespace = None
-    if branch is not None:
-        namespace = namespace_of_branch(branch)
-        if namespace is None:
-            error(
-                root,
-                f"branch '{branch}' is not named update/<org>/<repo>: a pull request "
-                "to the registry comes from the branch of the namespace it changes",
-                "scope-branch",
-            )
-            return Scope(tuple(changes), None, branch), problems
+    if branch is None:
+        return Scope(tuple(changes), None, None), []
+    namespace = namespace_of_branch(branch)
     if namespace is None:
-        for change in changes:
-            parts = _parts_in(root, change.path)
-            if parts is not None and len(parts) >= 3:
-                namespace = f"{parts[0]}/{parts[1]}"
-                break
+        problem = Problem(
+            root,
+            f"branch '{branch}' is not named update/<org>/<repo>: a pull request "
+            "to the registry comes from the branch of the namespace it changes",
+            severity="error",
+            code="scope-branch",
+        )
+        return Scope(tuple(changes), None, branch), [problem]
+    problems = []
     for change in sorted(changes, key=lambda c: str(c.path)):
         problem = _check_change(root, change, namespace, branch)
         if problem is not None:
@@ -186,12 +177,9 @@ def check_scope(
     return Scope(tuple(changes), namespace, branch), problems
 
 
-def _check_change(
-    root: Path, change: Change, namespace: str | None, branch: str | None
-) -> Problem | None:
+def _check_change(root: Path, change: Change, namespace: str, branch: str) -> Problem | None:
     """The problem with one changed file, if any."""
-    who = f"a pull request from {branch}" if branch else f"a change of {namespace}"
-    allowed = f"{who} may only change {namespace}/"
+    allowed = f"a pull request from {branch} may only change {namespace}/"
 
     def error(message: str, code: str) -> Problem:
         return Problem(change.path, message, severity="error", code=code)
@@ -201,7 +189,7 @@ def _check_change(
         return error(f"{_verb(change)} a file outside the manifest tree; {allowed}",
                      "scope-outside")
     owner = f"{parts[0]}/{parts[1]}" if len(parts) >= 3 else None
-    if owner is None or owner != namespace:
+    if owner != namespace:
         if owner is None:
             return error(f"{_verb(change)} a file outside any namespace; {allowed}",
                          "scope-outside")

@@ -177,17 +177,22 @@ def test_github_annotations_for_scope(repo: Path) -> None:
 
 def test_changed_list_without_git(tmp_path: Path) -> None:
     write_tree(tmp_path, good_tree())
-    ok = orgreg("check", ".", "--branch", "update/acme/busybox", "--changed",
-                "acme/busybox/manifests/latest/README.md", "acme/busybox/manifests/9/README.md",
-                cwd=tmp_path)
+    changed = ("--changed", "acme/busybox/manifests/latest/README.md",
+               "acme/busybox/manifests/9/README.md", "lab/pancakes/manifests/gone/README.md")
+    ok = orgreg("check", ".", "--branch", "update/acme/busybox", *changed[:3], cwd=tmp_path)
     assert ok.code == 0, ok.out
-    bad = orgreg("check", ".", "--changed", "acme/busybox/manifests/latest/README.md",
-                 "lab/pancakes/manifests/gone/README.md", "--format", "json", cwd=tmp_path)
+    bad = orgreg("check", ".", "--branch", "update/acme/busybox", *changed, "--format", "json",
+                 cwd=tmp_path)
     assert bad.code == 1
     body = bad.json()
-    assert body["scope"]["namespace"] == "acme/busybox"  # from the first changed file
+    assert body["scope"]["namespace"] == "acme/busybox"
+    assert [c["status"] for c in body["scope"]["changes"]] == ["deleted", "modified", "deleted"]
     assert [(p["file"], p["code"]) for p in body["problems"] if p["code"].startswith("scope")] \
         == [("lab/pancakes/manifests/gone/README.md", "scope-deletion")]
+    # without a branch, nothing is enforced: the list only says what is new
+    unscoped = orgreg("check", ".", *changed, cwd=tmp_path)
+    assert unscoped.code == 0
+    assert unscoped.out.splitlines()[-1] == "scope: 3 changed files (not checked: no --branch)"
 
 
 @pytest.mark.parametrize(
