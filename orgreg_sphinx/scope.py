@@ -93,7 +93,8 @@ def changes_from_git(root: Path, base: str) -> list[Change]:
     letters: dict[str, Status] = {"A": "added", "D": "deleted"}
     for letter, name in zip(fields[0::2], fields[1::2], strict=False):
         changes.append(Change(top / name, letters.get(letter[0], "modified")))
-    untracked = _git(top, "ls-files", "--others", "--exclude-standard", "-z", "--", str(root))
+    untracked = _git(top, "ls-files", "--others", "--exclude-standard", "-z", "--",
+                     os.path.abspath(root))
     changes.extend(Change(top / n, "added") for n in untracked.split("\0") if n)
     return changes
 

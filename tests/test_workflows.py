@@ -156,7 +156,7 @@ def pushed_branch(tmp_path: Path) -> Path:
 
 def test_check_script_fails_a_change_outside_the_branch_namespace(pushed_branch: Path) -> None:
     path = REPO / ".github/workflows/check.yml"
-    env = {"REGISTRY_ROOT": "source", "HEAD_BRANCH": "update/acme/busybox", "BASE_SHA": "",
+    env = {"REGISTRY_ROOT": "source", "HEAD_BRANCH": "update/acme/busybox", "EVENT": "push",
            "DEFAULT_BRANCH": "main"}
     git(pushed_branch, "branch", "-q", "-f", "origin/main", "main")  # as a fetched remote
     done = run_step(path, "Run orgreg check", pushed_branch, env)
@@ -171,6 +171,24 @@ def test_check_script_fails_a_change_outside_the_branch_namespace(pushed_branch:
     done = run_step(path, "Run orgreg check", pushed_branch, {**env, "HEAD_BRANCH": "fix-typo"})
     assert done.returncode == 0
     assert done.stdout.startswith("::notice title=orgreg check::not an update/<org>/<repo>")
+
+
+def test_check_script_on_the_merge_commit_of_a_pull_request(pushed_branch: Path) -> None:
+    """main moved on after the branch was made: only the pull request's own change counts."""
+    path = REPO / ".github/workflows/check.yml"
+    git(pushed_branch, "checkout", "-q", "main")
+    write_tree(pushed_branch, {"source/lab/pancakes/README.md": collection("merged meanwhile")})
+    git(pushed_branch, "add", "-A")
+    git(pushed_branch, "commit", "-q", "-m", "another update")
+    git(pushed_branch, "checkout", "-q", "--detach", "main")
+    git(pushed_branch, "merge", "-q", "--no-ff", "-m", "merge", "update/acme/busybox")
+    env = {"REGISTRY_ROOT": "source", "HEAD_BRANCH": "update/acme/busybox",
+           "EVENT": "pull_request", "DEFAULT_BRANCH": "main"}
+    done = run_step(path, "Run orgreg check", pushed_branch, env)
+    assert done.returncode == 1
+    scoped = [ln for ln in done.stdout.splitlines() if "(scope-" in ln]
+    assert len(scoped) == 1 and "file=source/acme/centos/README.md" in scoped[0]
+    assert "scope: 2 changed files from update/acme/busybox" in done.stdout
 
 
 def fake_gh(folder: Path, open_prs: str = "") -> Path:
