@@ -11,6 +11,7 @@ Exit status: 0 no errors, 1 errors found (or warnings, with --strict), 2 usage e
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,13 @@ def run(args: argparse.Namespace) -> int:
         "online": online_summary,
     }
     report.write(sys.stdout, args.format, problems, body, summary_lines)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if args.format == "github" and summary_file:
+        try:
+            with open(summary_file, "a", encoding="utf-8") as handle:
+                handle.write(report.step_summary(problems, summary_lines))
+        except OSError as err:
+            print(f"orgreg check: cannot write the step summary: {err}", file=sys.stderr)
     return 1 if failed else 0
 
 

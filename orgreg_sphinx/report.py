@@ -73,6 +73,27 @@ def github_line(problem: Problem, cwd: Path | None = None) -> str:
     return f"::{problem.severity} {','.join(props)}::{escape_data(message)}"
 
 
+def markdown_cell(text: str) -> str:
+    """Text safe inside a Markdown table cell (no markup, no HTML, one line)."""
+    text = " ".join(text.split())
+    return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|~" else c for c in text)
+
+
+def step_summary(problems: list[Problem], summary_lines: list[str],
+                 cwd: Path | None = None) -> str:
+    """A Markdown report for ``$GITHUB_STEP_SUMMARY`` (annotations are capped per step)."""
+    lines = ["### orgreg check", ""]
+    lines += [f"- {markdown_cell(text)}" for text in summary_lines]
+    problems = order(problems)
+    if problems:
+        lines += ["", "| | file | problem |", "| --- | --- | --- |"]
+        for p in problems:
+            where = shown_path(p.path, cwd) + (f":{p.line}" if p.line else "")
+            lines.append(f"| {p.severity} | {markdown_cell(where)} | "
+                         f"{markdown_cell(p.message)} ({markdown_cell(p.code)}) |")
+    return "\n".join(lines) + "\n"
+
+
 def write(
     stream: IO[str],
     fmt: str,

@@ -228,3 +228,25 @@ def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> N
     assert result.code == 2, result.out + result.err
     assert message in result.err
     assert "Traceback" not in result.err
+
+
+def test_github_step_summary_lists_every_problem(tmp_path: Path) -> None:
+    """Annotations are capped per step; the step summary has them all, as inert text."""
+    files = {f"acme/busybox/manifests/bad{i}/README.md": "---\nsize: [\n---\n" for i in range(12)}
+    files["acme/busybox/manifests/x|<b>[y](z)/README.md"] = "---\nsize: [\n---\n"
+    root = tree(tmp_path, files)
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    result = orgreg("check", "registry", "--format", "github", cwd=tmp_path,
+                    GITHUB_STEP_SUMMARY=str(summary))
+    assert result.code == 1
+    text = summary.read_text()
+    assert text.startswith("earlier step\n### orgreg check\n\n- 3 namespaces, 4 tags: 13 errors")
+    rows = [ln for ln in text.splitlines() if ln.startswith("| error |")]
+    assert len(rows) == 13
+    assert ("| error | registry/acme/busybox/manifests/x\\|\\<b\\>\\[y\\]\\(z\\)/README\\.md "
+            "| is in a folder" in text)
+    assert root.is_dir()
+    # other formats leave the summary alone
+    orgreg("check", "registry", cwd=tmp_path, GITHUB_STEP_SUMMARY=str(summary))
+    assert summary.read_text() == text
