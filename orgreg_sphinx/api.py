@@ -6,6 +6,7 @@ same tree always giving the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -91,10 +92,8 @@ def namespace_files(ns: Namespace) -> dict[str, bytes]:
         files[f"{base}/index.html"] = body
         files[f"{base}/index.json"] = body
         if tag.recipe_file is not None:
-            try:
+            with contextlib.suppress(OSError):
                 files[f"{base}/Singularity"] = tag.recipe_file.read_bytes()
-            except OSError:
-                pass
     return files
 
 

@@ -87,9 +87,7 @@ def test_bad_file_is_reported_and_left_out(case: Case, registry_project, build) 
     warnings = warnings_of(app)
 
     bad_path = srcdir / case.path
-    if case.id == "readme-is-a-folder":
-        bad_path = bad_path.parent
-    elif case.id == "tag-without-manifest":
+    if case.id == "readme-is-a-folder" or case.id == "tag-without-manifest":
         bad_path = bad_path.parent
     elif case.id == "invalid-namespace-name":
         bad_path = srcdir / "bad org" / "x"

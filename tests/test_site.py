@@ -201,7 +201,8 @@ def test_description_is_shown_verbatim(registry_project, build) -> None:
     app = build(registry_project(files))
     out = Path(app.outdir)
     text = "It's a 'quoted' -- \"thing\"..."
-    assert soup(out / "acme/busybox/index.html").select_one(".orgreg-description").get_text() == text
+    page = soup(out / "acme/busybox/index.html")
+    assert page.select_one(".orgreg-description").get_text() == text
     assert text in soup(out / "index.html").select_one("table.orgreg-namespaces").get_text()
 
 
@@ -340,3 +341,12 @@ def test_build_never_writes_into_the_source_folder(registry_project, build) -> N
     before = files_under(srcdir)
     build(srcdir, builddir=srcdir.parent / "build")
     assert files_under(srcdir) == before
+
+
+def test_output_names_no_path_of_the_build_machine(registry_project, build) -> None:
+    """Generated pages live in the doctree folder; their paths must not leak."""
+    srcdir = registry_project()
+    app = build(srcdir)
+    for path in Path(app.outdir).rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".js", ".json", ".txt"):
+            assert str(srcdir.parent) not in path.read_text(errors="replace"), path
