@@ -146,7 +146,8 @@ def make_server(
 
 
 def start_in_thread(server: ThreadingHTTPServer) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    """Serve in a daemon thread (stop with ``server.shutdown()``)."""
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     return thread
 
