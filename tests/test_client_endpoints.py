@@ -6,17 +6,24 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import collection, good_tree, manifest, read_json, sha256, soup, warnings_of
+from conftest import (
+    collection,
+    good_tree,
+    manifest,
+    read_json,
+    sha256,
+    soup,
+    warnings_of,
+    write_tree,
+)
 
 from orgreg_sphinx import api, clients
-from orgreg_sphinx.model import load_registry
+from orgreg_sphinx.model import Registry, load_registry
 
 BUSYBOX_LATEST = sha256("busybox-latest")
 
 
-def registry_of(tmp_path: Path, files: dict[str, str]):
-    from conftest import write_tree
-
+def registry_of(tmp_path: Path, files: dict[str, str]) -> Registry:
     write_tree(tmp_path, files)
     return load_registry(tmp_path)
 
