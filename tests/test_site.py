@@ -350,3 +350,24 @@ def test_output_names_no_path_of_the_build_machine(registry_project, build) -> N
     for path in Path(app.outdir).rglob("*"):
         if path.is_file() and path.suffix in (".html", ".js", ".json", ".txt"):
             assert str(srcdir.parent) not in path.read_text(errors="replace"), path
+
+
+def test_namespace_pages_are_in_the_navigation(registry_project, build) -> None:
+    """The home page's listing holds a hidden toctree of the namespace pages."""
+    app = build(registry_project())
+    assert app.env.toctree_includes["index"] == [
+        "acme/busybox/index", "acme/centos/index", "lab/pancakes/index"]
+    # so Sphinx knows each page's parent: no "document isn't included" warning
+    assert "isn't included in any toctree" not in warnings_of(app)
+    page = soup(Path(app.outdir) / "acme/centos/index.html")
+    assert page.find("link", rel="prev")["href"] == "../busybox/index.html"
+
+
+def test_hand_written_namespace_page_wins(registry_project, build) -> None:
+    """A page the admin wrote at <org>/<repo>/index replaces the generated one."""
+    srcdir = registry_project()
+    (srcdir / "acme/centos/index.md").write_text("# CentOS, by hand\n\nOur own words.\n")
+    app = build(srcdir)
+    page = soup(Path(app.outdir) / "acme/centos/index.html")
+    assert "Our own words." in page.get_text()
+    assert (Path(app.outdir) / "acme/centos/tags/index.json").is_file()
