@@ -304,7 +304,7 @@ def pull_tabs(ns: Namespace, tag: Tag, site: str) -> list[UsageTab]:
             intro = f"Pull the image with {label}:"
             lines = (f"{key} pull {ref.value}",)
         else:
-            intro = f"{ref.problem[0].upper()}{ref.problem[1:]}; pull the file by its URL:"
+            intro = f"Not with shub:// here ({ref.problem}); pull the file by its URL:"
             lines = (f"{key} pull {ns.repo}_{tag.name}.sif {tag.layers[0].url}",)
         tabs.append(UsageTab(key, label, intro, lines))
     tabs.append(

@@ -218,3 +218,30 @@ def test_oci_layout_below_the_host_root_is_reported(registry_project, build) -> 
     assert (Path(app.outdir) / "v2" / "acme" / "busybox" / "tags" / "list").is_file()
     tabs = tabs_of(soup(Path(app.outdir) / "acme" / "busybox" / "index.html"))
     assert "skopeo" not in tabs
+
+
+def test_sites_shub_cannot_name_get_the_url_pull(registry_project, build) -> None:
+    tree = good_tree()
+    tree["my_org/tool/manifests/latest/README.md"] = manifest(
+        sha256("tool"), url="https://storage.example.org/tool.sif"
+    )
+    app = build(registry_project(tree, conf='html_baseurl = "http://reg.example.org:8080/"\n'))
+    out = Path(app.outdir)
+    page = soup(out / "acme" / "busybox" / "index.html")
+    tabs = tabs_of(page)
+    url = f"https://storage.example.org/{BUSYBOX_LATEST[-12:]}.sif"
+    assert tabs["singularity"].strip() == f"singularity pull busybox_latest.sif {url}"
+    assert tabs["apptainer"].strip() == f"apptainer pull busybox_latest.sif {url}"
+    intro = page.select_one(".orgreg-usage-singularity p:not(.rubric)").get_text()
+    assert "https only" in intro
+    assert "SREGISTRY_REGISTRY_BASE=http://reg.example.org:8080\n" in tabs["sregistry"]
+    # an organization name Singularity refuses, on an https site
+    app = build(registry_project(tree, conf='html_baseurl = "https://reg.example.org/"\n',
+                                 name="https"))
+    page = soup(Path(app.outdir) / "my_org" / "tool" / "index.html")
+    tabs = tabs_of(page)
+    assert tabs["singularity"].strip() == (
+        "singularity pull tool_latest.sif https://storage.example.org/tool.sif"
+    )
+    assert "'my_org'" in page.select_one(".orgreg-usage-singularity p:not(.rubric)").get_text()
+    assert "sregistry pull my_org/tool:latest" in tabs["sregistry"]
