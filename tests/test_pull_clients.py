@@ -59,8 +59,13 @@ def add_image(files: dict[str, str], storage: tuple[Path, str], name: str, tag: 
     return digest
 
 
+#: loopback requests never go through a proxy the CI may configure
+NO_PROXY = {"NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+
+
 def get_json(url: str) -> object:
-    with urllib.request.urlopen(url, timeout=30) as response:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=30) as response:
         return json.loads(response.read())
 
 
@@ -77,6 +82,7 @@ def test_sregistry_pulls_from_the_static_registry(
     work.mkdir()
     env = {
         **os.environ,
+        **NO_PROXY,
         "HOME": str(work),
         "SREGISTRY_CLIENT": "registry",
         "SREGISTRY_REGISTRY_BASE": site.rstrip("/"),
@@ -114,7 +120,7 @@ def test_skopeo_reads_the_oci_layout(registry_project, build, image_server, tmp_
     server = serve.make_server(out, "127.0.0.1", 0)
     serve.start_in_thread(server)
     host = f"127.0.0.1:{server.server_address[1]}"
-    env = {**os.environ, "HOME": str(tmp_path)}
+    env = {**os.environ, **NO_PROXY, "HOME": str(tmp_path)}
 
     def run(*args: str) -> str:
         result = subprocess.run(
