@@ -19,6 +19,8 @@ SHUB_REGISTRY_RE = re.compile(r"^[-.a-zA-Z0-9/]{1,64}$")
 SHUB_USER_RE = re.compile(r"^[-a-zA-Z0-9]{1,39}$")
 SHUB_CONTAINER_RE = re.compile(r"^[-_.a-zA-Z0-9]{1,64}$")
 SHUB_TAG_RE = re.compile(r"^[-_.a-zA-Z0-9]{1,64}$")
+#: what sregistry deletes from a name before parsing it
+SREGISTRY_EXTENSION_RE = re.compile(r"[.](img|simg|sif)")
 #: a Docker/OCI repository path component (lower case)
 OCI_COMPONENT_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 
@@ -70,9 +72,15 @@ def sregistry_base(site: str) -> str:
     return f"{scheme}://{host}/{prefix}" if prefix else f"{scheme}://{host}"
 
 
-def sregistry_reference(ns: Namespace, tag: Tag) -> str:
-    """``sregistry pull`` lower-cases the whole name before asking for it."""
-    return f"{ns.org}/{ns.repo}:{tag.name}".lower()
+def sregistry_reference(ns: Namespace, tag: Tag) -> Reference:
+    """The name for ``sregistry pull`` (which lower-cases it before asking), or
+    why sregistry 0.2 would ask for another image."""
+    name = f"{ns.org}/{ns.repo}:{tag.name}"
+    if "." in ns.org:
+        return Reference(problem=f"sregistry reads {ns.org!r} as a registry host (it has a '.')")
+    if SREGISTRY_EXTENSION_RE.search(name):
+        return Reference(problem=f"sregistry removes '.img', '.simg' and '.sif' from {name!r}")
+    return Reference(name.lower())
 
 
 def oci_reference(site: str, ns: Namespace) -> Reference:

@@ -307,18 +307,20 @@ def pull_tabs(ns: Namespace, tag: Tag, site: str) -> list[UsageTab]:
             intro = f"Not with shub:// here ({ref.problem}); pull the file by its URL:"
             lines = (f"{key} pull {ns.repo}_{tag.name}.sif {tag.layers[0].url}",)
         tabs.append(UsageTab(key, label, intro, lines))
-    tabs.append(
-        UsageTab(
-            "sregistry",
-            "sregistry",
-            'Pull with sregistry (pip install "sregistry[registry-basic]"):',
-            (
-                "export SREGISTRY_CLIENT=registry",
-                f"export SREGISTRY_REGISTRY_BASE={clients.sregistry_base(site)}",
-                f"sregistry pull {clients.sregistry_reference(ns, tag)}",
-            ),
+    name = clients.sregistry_reference(ns, tag)
+    if name.value:
+        tabs.append(
+            UsageTab(
+                "sregistry",
+                "sregistry",
+                'Pull with sregistry (pip install "sregistry[registry-basic]"):',
+                (
+                    "export SREGISTRY_CLIENT=registry",
+                    f"export SREGISTRY_REGISTRY_BASE={clients.sregistry_base(site)}",
+                    f"sregistry pull {name.value}",
+                ),
+            )
         )
-    )
     return tabs
 
 

@@ -121,8 +121,12 @@ def test_endpoint_files_flags(tmp_path: Path) -> None:
 def test_shub_reference_rules(tmp_path: Path) -> None:
     tree = good_tree()
     tree["my_org/tool/manifests/latest/README.md"] = manifest(sha256("tool"))
+    tree["my.org/tool/manifests/latest/README.md"] = manifest(sha256("dotted"))
+    tree["acme/Tool.sif2/manifests/latest/README.md"] = manifest(sha256("sif"))
     registry = registry_of(tmp_path, tree)
     busybox = registry.namespace("acme/busybox")
+    dotted = registry.namespace("my.org/tool")
+    sif = registry.namespace("acme/Tool.sif2")
     latest = busybox.tag("latest")
     ref = clients.shub_reference
     assert ref("https://reg.example.org/", busybox, latest).value == (
@@ -136,6 +140,9 @@ def test_shub_reference_rules(tmp_path: Path) -> None:
     assert "port" in ref("https://reg.example.org:8443/", busybox, latest).problem
     underscore = registry.namespace("my_org/tool")
     assert "my_org" in ref("https://reg.example.org/", underscore, underscore.tags[0]).problem
+    assert clients.sregistry_reference(busybox, latest).value == "acme/busybox:latest"
+    assert "registry host" in clients.sregistry_reference(dotted, dotted.tags[0]).problem
+    assert "'.sif'" in clients.sregistry_reference(sif, sif.tags[0]).problem
     assert clients.sregistry_base("https://acme.github.io/registry/") == (
         "https://acme.github.io/registry"
     )
@@ -225,6 +232,7 @@ def test_sites_shub_cannot_name_get_the_url_pull(registry_project, build) -> Non
     tree["my_org/tool/manifests/latest/README.md"] = manifest(
         sha256("tool"), url="https://storage.example.org/tool.sif"
     )
+    tree["my.org/tool/manifests/latest/README.md"] = manifest(sha256("dotted"))
     app = build(registry_project(tree, conf='html_baseurl = "http://reg.example.org:8080/"\n'))
     out = Path(app.outdir)
     page = soup(out / "acme" / "busybox" / "index.html")
@@ -245,3 +253,6 @@ def test_sites_shub_cannot_name_get_the_url_pull(registry_project, build) -> Non
     )
     assert "'my_org'" in page.select_one(".orgreg-usage-singularity p:not(.rubric)").get_text()
     assert "sregistry pull my_org/tool:latest" in tabs["sregistry"]
+    dotted = tabs_of(soup(Path(app.outdir) / "my.org" / "tool" / "index.html"))
+    assert "sregistry" not in dotted  # sregistry would read my.org as a host
+    assert "singularity" in dotted and "download" in dotted
