@@ -31,7 +31,9 @@ def test_guide_is_built_and_linked_from_the_home_page(tmp_path: Path) -> None:
         "Command reference",
     ]
     home = soup(out / "index.html")
-    assert home.find("a", href="guide/workflow.html") is not None
+    guide = soup(out / "guide/index.html")
+    assert home.find("a", href="guide/index.html") is not None
+    assert guide.find("a", href="workflow.html") is not None
 
 
 def test_guide_names_files_and_checks_that_exist() -> None:
