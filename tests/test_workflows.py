@@ -79,8 +79,21 @@ def test_readthedocs_config_matches_its_schema() -> None:
     assert any("-c . source" in c and "$READTHEDOCS_OUTPUT/html" in c for c in commands)
 
 
+def test_dependabot_keeps_the_pins_fresh() -> None:
+    config = REPO / ".github/dependabot.yml"
+    done = subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.dependabot", str(config)],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    [update] = load(config)["updates"]
+    assert update["package-ecosystem"] == "github-actions"
+    folders = {str(Path(d.strip("/"), ".github/workflows")) for d in update["directories"]}
+    assert folders == {str(p.parent.relative_to(REPO)) for p in WORKFLOWS}
+
+
 def test_zizmor_finds_nothing_of_medium_or_higher() -> None:
-    code, findings = zizmor(*WORKFLOWS)
+    code, findings = zizmor(*WORKFLOWS, REPO / ".github/dependabot.yml")
     assert findings == [] and code == 0, json.dumps(findings, indent=1)[:3000]
 
 
