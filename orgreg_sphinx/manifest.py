@@ -61,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def tag_from_recipe(recipe: str) -> str:
     """``Singularity`` -> ``latest``; ``Singularity.pancakes`` -> ``pancakes``."""
     name = Path(recipe).name
-    match = RECIPE_RE.match(name)
+    match = RECIPE_RE.fullmatch(name)
     if not match:
         raise ManifestError(
             f"cannot take a tag from the recipe name {name!r}: recipes are named "
@@ -139,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
 def write_manifest(args: argparse.Namespace) -> list[Path]:
     """Write the files; returns those written."""
     org, _, repo = args.namespace.partition("/")
-    if (not (NAME_RE.match(org) and NAME_RE.match(repo)) or repo in (".", "..")
+    if (not (NAME_RE.fullmatch(org) and NAME_RE.fullmatch(repo)) or repo in (".", "..")
             or org.startswith(("_", "."))):
         raise ManifestError(
             f"--namespace {args.namespace!r} is not <org>/<repo> with letters, digits, "
@@ -150,7 +150,7 @@ def write_manifest(args: argparse.Namespace) -> list[Path]:
     tag = args.tag if args.tag is not None else (
         tag_from_recipe(args.recipe) if args.recipe else "latest"
     )
-    if not TAG_RE.match(tag):
+    if not TAG_RE.fullmatch(tag):
         raise ManifestError(
             f"tag {tag!r} is not valid: letters, digits, '_', '.', '-'; at most 128; "
             "not starting with '.' or '-'"

@@ -59,11 +59,11 @@ class Scope:
 
 def namespace_of_branch(branch: str) -> str | None:
     """``update/<org>/<repo>`` -> ``<org>/<repo>``; None if the name has another form."""
-    match = BRANCH_RE.match(branch)
+    match = BRANCH_RE.fullmatch(branch)
     if not match:
         return None
     org, repo = match.groups()
-    if not (NAME_RE.match(org) and NAME_RE.match(repo)) or repo in (".", ".."):
+    if not (NAME_RE.fullmatch(org) and NAME_RE.fullmatch(repo)) or repo in (".", ".."):
         return None
     return f"{org}/{repo}"
 
@@ -145,7 +145,7 @@ def is_namespace_file(parts: tuple[str, ...]) -> bool:
     return (
         len(parts) == 3
         and parts[0] == "manifests"
-        and TAG_RE.match(parts[1]) is not None
+        and TAG_RE.fullmatch(parts[1]) is not None
         and parts[2] in ("README.md", RECIPE_FILE)
     )
 
@@ -164,7 +164,7 @@ def check_scope(
     if namespace is None:
         problem = Problem(
             root,
-            f"branch '{branch}' is not named update/<org>/<repo>: a pull request "
+            f"branch {branch!r} is not named update/<org>/<repo>: a pull request "
             "to the registry comes from the branch of the namespace it changes",
             severity="error",
             code="scope-branch",

@@ -119,6 +119,9 @@ def test_wrong_branch_name_fails(repo: Path) -> None:
         "request to the registry comes from the branch of the namespace it changes "
         "[scope-branch]"
     ]
+    for crafted in ("update/acme/busybox\n", "update/acme/busybox/x", "update/acme/.."):
+        code, lines = check(repo, "--branch", crafted)
+        assert code == 1 and len(lines) == 1 and "[scope-branch]" in lines[0], crafted
     # a well-formed branch of another namespace: every change is outside it
     code, lines = check(repo, "--branch", "update/acme/centos")
     assert code == 1
