@@ -27,6 +27,7 @@ CORRUPT = GOOD[:1000] + b"X" + GOOD[1001:]
 DIGEST = "sha256:" + hashlib.sha256(GOOD).hexdigest()
 MD5 = "md5:" + base64.b64encode(hashlib.md5(GOOD).digest()).decode()
 SLOW_SECONDS = 30  # far beyond the --timeout the tests give; released at teardown
+HOLD_SECONDS = 0.5  # time for requests beyond --jobs to show up, if a client sent them
 
 
 class Objects(ThreadingHTTPServer):
@@ -38,6 +39,13 @@ class Objects(ThreadingHTTPServer):
         self.release = threading.Event()
         self.flaky_left = 2
         self.lock = threading.Lock()
+        # /held-*.sif: each request is held a moment (until a third is open at
+        # once, or all have come) to see how many the client keeps open
+        self.held = threading.Condition()
+        self.held_total = 0
+        self.held_arrived = 0
+        self.inflight = 0
+        self.most_inflight = 0
 
     @property
     def base(self) -> str:
@@ -88,6 +96,22 @@ class Handler(BaseHTTPRequestHandler):
             self.send(302, b"", body, extra={"Location": "/loop.sif"})
         elif path == "/to-file.sif":
             self.send(302, b"", body, extra={"Location": "file:///etc/passwd"})
+        elif path.startswith("/held-"):
+            with self.server.held:
+                self.server.held_arrived += 1
+                self.server.inflight += 1
+                self.server.most_inflight = max(self.server.most_inflight, self.server.inflight)
+                self.server.held.notify_all()
+                self.server.held.wait_for(
+                    lambda: self.server.inflight > 2
+                    or self.server.held_arrived >= self.server.held_total,
+                    timeout=HOLD_SECONDS,
+                )
+            try:
+                self.send(200, GOOD, body)
+            finally:
+                with self.server.held:
+                    self.server.inflight -= 1
         elif path == "/slow.sif":
             self.server.release.wait(SLOW_SECONDS)
             self.send(200, GOOD, body)
@@ -254,3 +278,14 @@ def test_progress_bar_on_a_terminal(tmp_path: Path, server: Objects) -> None:
     assert "] 3/3, 1 failed" in text
     assert text.endswith("\r\x1b[K")  # the bar is cleared before the summary
     assert out.splitlines()[-1].endswith("2 ok, 1 failed")
+
+
+def test_concurrency_is_bounded_by_jobs(tmp_path: Path, server: Objects) -> None:
+    names = [f"held-{i}" for i in range(8)]
+    server.held_total = len(names)
+    root = registry(tmp_path / "tree", server.base, names)
+    result = orgreg("check", root, "--online", "--jobs", "2", *FAST, "--format", "json")
+    assert result.code == 0, result.out
+    assert result.json()["online"]["ok"] == 8
+    assert server.held_arrived == 8
+    assert server.most_inflight == 2
