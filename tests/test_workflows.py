@@ -256,3 +256,56 @@ def test_open_pull_request_reuses_an_open_one(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert "Pull request #12 is open" in done.stdout
     assert "create" not in log.read_text()
+
+
+TEMPLATE = REPO / "templates/container-repository/.github/workflows/publish-to-registry.yml"
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def test_container_template_writes_and_pushes_the_update_branch(tmp_path: Path) -> None:
+    """The template's own scripts, with github.com mapped to a local bare repository."""
+    remote = tmp_path / "remotes/acme/registry.git"
+    seed = tmp_path / "seed"
+    write_tree(seed, {f"source/{k}": v for k, v in good_tree().items()})
+    git(seed, "init", "-q")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-q", "-m", "registry")
+    git(tmp_path, "clone", "-q", "--bare", str(seed), str(remote))
+    git(tmp_path, "clone", "-q", str(remote), "registry")
+    image = b"SIF" * 200_000
+    write_tree(tmp_path, {"container/Singularity": "Bootstrap: docker\nFrom: busybox\n",
+                          "container/Singularity.pancakes": "Bootstrap: docker\nFrom: alpine\n",
+                          "images/latest.sif": image, "images/pancakes.sif": image + b"!"})
+    env = {
+        "GITHUB_REPOSITORY": "Acme/Thing", "GITHUB_SHA": SHA, "REGISTRY_ROOT": "source",
+        "REGISTRY_TOKEN": "not-a-token", "REGISTRY_REPOSITORY": "acme/registry",
+        "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": f"url.file://{tmp_path}/remotes/.insteadOf",
+        "GIT_CONFIG_VALUE_0": "https://github.com/",
+    }
+    done = run_step(TEMPLATE, "Write the manifests", tmp_path, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "scope: 6 changed files from update/acme/thing, for acme/thing" in done.stdout
+    done = run_step(TEMPLATE, "Push update/<org>/<repo> to the registry", tmp_path / "registry",
+                    env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "not-a-token" not in done.stdout + done.stderr
+
+    branch = "update/acme/thing"
+    assert git(remote, "log", "-1", "--format=%s", branch).strip() == \
+        "Update acme/thing from 0123456789ab"
+    changed = git(remote, "diff", "--name-only", "main", branch).split()
+    assert changed == [
+        "source/acme/thing/README.md",
+        "source/acme/thing/manifests/latest/README.md",
+        "source/acme/thing/manifests/latest/Singularity",
+        "source/acme/thing/manifests/pancakes/README.md",
+        "source/acme/thing/manifests/pancakes/Singularity",
+        "source/acme/thing/tags/README.md",
+    ]
+    data = yaml.safe_load(git(remote, "show", f"{branch}:source/acme/thing/manifests/pancakes/"
+                                              "README.md").split("---\n")[1])
+    assert data["layers"][0]["url"] == ("https://github.com/Acme/Thing/releases/download/"
+                                        "images-0123456789ab/pancakes.sif")
+    assert (data["size"], data["commit"], data["recipe"]) == (600_001, SHA,
+                                                              "Singularity.pancakes")
