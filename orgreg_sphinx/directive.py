@@ -212,10 +212,9 @@ class RegistryDirective(SphinxDirective):
             return self.namespace_list()
         spec = self.spec(TAG_SORTS)
         tracking.note_shown(self.env, self.env.docname, "tags:" + json.dumps(spec.as_key()))
+        # no note_dependency on the manifests: the signature covers what is shown,
+        # so an edit to a tag that is filtered out or cut off rebuilds nothing
         found = match_namespaces(tracking.registry(self.env).namespaces, spec.namespaces)
-        for ns in found:
-            for path in ns.files:
-                self.env.note_dependency(str(path))
         if not found:
             _warn(f"registry: no namespace matches {pattern!r}", self.get_location(), "unknown")
             return []
@@ -370,7 +369,7 @@ class ContainerRole(XRefRole):
             _warn(problem, node, "unknown")
         if problem or not env.config.orgreg_namespace_pages:
             return [node[0].deepcopy()], []
-        node["classes"].append("orgreg-container")
+        node[0]["classes"].append("orgreg-container")
         return [node], []
 
 
@@ -395,6 +394,18 @@ def resolve_reference(
     return make_refnode(app.builder, node["refdoc"], docname, anchor, contnode)
 
 
+def plain_cells(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Outside HTML, show sizes and digests in listings as plain text: text and
+    LaTeX writers would print each abbreviation's explanation next to it."""
+    if app.builder.format == "html":
+        return
+    for table in list(doctree.findall(nodes.table)):
+        if not {"orgreg-tags", "orgreg-namespaces"} & set(table["classes"]):
+            continue
+        for node in list(table.findall(nodes.abbreviation)):
+            node.parent.replace(node, nodes.Text(node.astext()))
+
+
 def resolve_site_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Turn :class:`~listing.site_link` nodes into links relative to the page."""
     builder = app.builder
@@ -406,7 +417,7 @@ def resolve_site_links(app: Sphinx, doctree: nodes.document, docname: str) -> No
         elif site:
             uri = site + target
         else:
-            node.replace_self(nodes.Text(node.astext()))
+            node.parent.replace(node, nodes.Text(node.astext()))
             continue
         ref = nodes.reference(node.astext(), node.astext(), refuri=uri, internal=False)
         node.replace_self(ref)
@@ -424,4 +435,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", remote.forget)
     app.connect("missing-reference", resolve_reference)
     app.connect("doctree-resolved", resolve_site_links)
+    app.connect("doctree-resolved", plain_cells)
     return {}

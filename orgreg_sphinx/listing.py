@@ -108,8 +108,10 @@ def _table(
     table = nodes.table(classes=classes)
     group = nodes.tgroup(cols=len(headers))
     table += group
-    for _ in headers:
-        group += nodes.colspec(colwidth=1)
+    for index, title in enumerate(headers):
+        # plain-text writers size columns by colwidth; HTML and LaTeX size them by content
+        longest = max((len(cells[index].astext()) for cells, _ in rows), default=0)
+        group += nodes.colspec(colwidth=min(max(len(title), longest) + 4, 52))
     head = nodes.thead()
     group += head
     header_row = nodes.row()
