@@ -89,6 +89,16 @@ def _sign_local_list(env: BuildEnvironment, key: str) -> str:
     return _sign_namespaces(*select_namespaces(tracking.registry(env).namespaces, spec))
 
 
+def _sign_list(env: BuildEnvironment, pattern: str) -> str:
+    """``list:<pattern>`` (the first cut's key, kept for pages that still note it)."""
+    if pattern == "*":
+        return tracking.digest(
+            [(ns.name, ns.description, [(t.name, t.created) for t in ns.tags])
+             for ns in tracking.registry(env).namespaces]
+        )
+    return tracking.digest([(ns.name, ns.signature()) for ns in matching(env, pattern)])
+
+
 def _sign_page(env: BuildEnvironment, name: str) -> str:
     ns = tracking.registry(env).namespace(name)
     return ns.signature() if ns is not None else "missing"
@@ -427,6 +437,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(listing.site_link)
     app.add_directive("registry", RegistryDirective)
     app.add_role("container", ContainerRole(warn_dangling=False))
+    tracking.SIGNERS["list"] = _sign_list
     tracking.SIGNERS["tags"] = _sign_local_tags
     tracking.SIGNERS["nslist"] = _sign_local_list
     tracking.SIGNERS["page"] = _sign_page

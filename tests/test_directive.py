@@ -374,3 +374,27 @@ def test_incremental_rebuild_picks_up_a_new_tag(
     (srcdir / "acme/tools/manifests/dev/README.md").write_text(manifest(sha256("dev2")))
     _, read = build()
     assert "embed" not in read and "acme/tools/index" in read
+
+
+def test_parallel_build_tracks_every_page(
+    registry_project: Callable[..., Path], make_app: Callable[..., object]
+) -> None:
+    names = [f"page{i}" for i in range(8)]
+    srcdir = registry_project(tree(), index=toc(*names))
+    for i, name in enumerate(names):
+        namespace = "acme/tools" if i % 2 else "acme/centos"
+        page(srcdir, f"{name}.md", md(f":namespace: {namespace}\n:sort: -name"))
+    app = make_app("html", srcdir=srcdir, parallel=2)
+    app.build()
+    assert own_warnings(app) == []
+    out = Path(app.outdir)
+    assert column(tables(out / "page1.html")[0], 1)[0] == "v2.0"
+    (srcdir / "acme/tools/manifests/v9/README.md").parent.mkdir()
+    (srcdir / "acme/tools/manifests/v9/README.md").write_text(manifest(sha256("v9")))
+    app = make_app("html", srcdir=srcdir, parallel=2)
+    read: list[str] = []
+    app.connect("env-before-read-docs", lambda app, env, docs: read.extend(sorted(docs)))
+    app.build()
+    # the home page shows the tag count: it changed too
+    assert set(read) == {"page1", "page3", "page5", "page7", "acme/tools/index", "index"}
+    assert column(tables(out / "page7.html")[0], 1)[0] == "v9"

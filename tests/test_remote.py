@@ -20,6 +20,14 @@ from orgreg_sphinx import remote
 INDEX = "# Home\n\n```{toctree}\nembed\n```\n"
 
 
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Requests to 127.0.0.1 must not go through a proxy of the machine."""
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                 "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+
+
 class Handler(SimpleHTTPRequestHandler):
     """Serves the built registry under several prefixes, each behaving differently:
 
