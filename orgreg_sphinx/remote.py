@@ -315,7 +315,7 @@ def load(
     if settings.fetch:
         catalog_url = base + CATALOG_PATH
         try:
-            data = fetch_json(catalog_url, settings)
+            data = _once(catalog_url, settings)
             namespaces, problems = parse_catalog(data, catalog_url)
         except RemoteError as err:
             reason = f"{catalog_url} {err}"
@@ -350,7 +350,16 @@ def _from_endpoints(
             "from the tags/ endpoints and are left out"
         )
     try:
-        data, problems = fetch_endpoints(base, literal, settings)
+        key = (base, tuple(literal))
+        if key not in _ENDPOINTS:
+            try:
+                _ENDPOINTS[key] = fetch_endpoints(base, literal, settings)
+            except RemoteError as err:
+                _ENDPOINTS[key] = err
+        found = _ENDPOINTS[key]
+        if isinstance(found, RemoteError):
+            raise found
+        data, problems = found
         namespaces, more = parse_catalog(data, base)
     except RemoteError as err:
         return _from_cache(result, f"{base}: {err}", [cache, catalog_cache])
@@ -385,11 +394,32 @@ def _from_cache(result: RemoteRegistry, reason: str, candidates: list[Path]) -> 
 
 #: what each (url, names) read gave in this build; emptied at builder-inited
 _READ: dict[tuple[str, tuple[str, ...]], RemoteRegistry] = {}
+#: each catalog URL's body (or why it could not be read), read once per build
+_CATALOGS: dict[str, Any] = {}
+#: the endpoints of some namespaces of a registry without catalog, read once per build
+_ENDPOINTS: dict[tuple[str, tuple[str, ...]], Any] = {}
+#: warnings already shown in this build
+_REPORTED: set[str] = set()
+
+
+def _once(url: str, settings: FetchSettings) -> Any:
+    """:func:`fetch_json`, at most once per build for each URL (a slow or broken
+    registry costs one timeout, however many listings show it)."""
+    if url not in _CATALOGS:
+        try:
+            _CATALOGS[url] = fetch_json(url, settings)
+        except RemoteError as err:
+            _CATALOGS[url] = err
+    found = _CATALOGS[url]
+    if isinstance(found, RemoteError):
+        raise found
+    return found
 
 
 def forget(*_: Any) -> None:
     """Start a build afresh: read every remote registry again once."""
-    _READ.clear()
+    for memo in (_READ, _CATALOGS, _ENDPOINTS, _REPORTED):
+        memo.clear()
 
 
 def registry_for(
@@ -407,5 +437,7 @@ def registry_for(
         found = load(url, names, cache_dir, settings)
         _READ[key] = found
         for message in found.warnings:
-            report(message)
+            if message not in _REPORTED:
+                _REPORTED.add(message)
+                report(message)
     return found

@@ -231,11 +231,22 @@ def test_unreachable_registry_warns(embed) -> None:
     assert text == f"The container registry at {url} could not be read."
 
 
-def test_slow_registry_warns(server, embed) -> None:
-    url, _, _ = server
-    app, out, _ = embed(fence(f"{url}/slow/"))
-    assert "no answer within 1.5 s" in warnings_of(app)
-    assert soup(out / "embed.html").select_one("p.orgreg-unavailable") is not None
+def test_slow_registry_warns_once(server, embed) -> None:
+    url, _, requests = server
+    two = fence(f"{url}/slow/") + "\n\n" + fence(f"{url}/slow/", ":namespace: acme/busybox")
+    app, out, _ = embed(two)
+    assert warnings_of(app).count("no answer within 1.5 s") == 1
+    assert requests == ["/slow/api/catalog.json"]  # one timeout, not one per listing
+    assert len(soup(out / "embed.html").select("p.orgreg-unavailable")) == 2
+
+
+def test_one_catalog_request_per_build(server, embed) -> None:
+    url, _, requests = server
+    two = fence(f"{url}/site/", ":namespace: acme/centos") + "\n\n" + fence(f"{url}/site/")
+    app, out, _ = embed(two)
+    assert own_warnings(app) == []
+    assert requests == ["/site/api/catalog.json"]
+    assert tag_names(out) == [["7"]]
 
 
 @pytest.mark.parametrize(
