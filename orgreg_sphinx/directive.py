@@ -277,6 +277,13 @@ class RegistryDirective(SphinxDirective):
 
     def namespace_list(self, found: remote.RemoteRegistry | None = None) -> list[nodes.Node]:
         spec = self.spec(NAMESPACE_SORTS)
+        if spec.tags:
+            _warn(
+                "registry: :tags: filters tag tables; add :namespace: to show them",
+                self.get_location(),
+                "option",
+            )
+            spec = ListingSpec(sort=spec.sort, limit=spec.limit)
         columns, _ = self.columns(listing.NAMESPACE_COLUMNS)
         if found is None:
             tracking.note_shown(

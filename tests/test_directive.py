@@ -246,6 +246,12 @@ def test_namespace_list_options(site) -> None:
     assert warnings_of(app) == ""
 
 
+def test_tags_without_namespace_warns(site) -> None:
+    app, out = site(md(":tags: v*"))
+    assert ":tags: filters tag tables; add :namespace:" in warnings_of(app)
+    assert len(tables(out / "embed.html")[0].select("tbody tr")) == 4
+
+
 def test_namespace_list_sorted_by_update(site) -> None:
     _, out = site(md(":sort: -updated"))
     assert column(tables(out / "embed.html")[0], 0)[:2] == ["acme/tools", "acme/busybox"]
