@@ -247,7 +247,12 @@ class RegistryDirective(SphinxDirective):
             return []
         for path in ns.files:
             self.env.note_dependency(str(path))
-        page = listing.namespace_page(ns, cfg.site_url(self.config))
+        page = listing.namespace_page(
+            ns,
+            cfg.site_url(self.config),
+            shub=self.config.orgreg_shub_api,
+            oci=self.config.orgreg_oci_layout,
+        )
         page["support_smartquotes"] = False
         return [page]
 
