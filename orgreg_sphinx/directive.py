@@ -134,10 +134,18 @@ def read_remote(
     )
 
 
+def _showing(env: BuildEnvironment, key: str) -> Any:
+    """A page that showed the data named *key* (where a warning about it points)."""
+    for docname, shown in sorted(getattr(env, "orgreg_shown", {}).items()):
+        if key in shown:
+            return (docname, None)
+    return None
+
+
 def _sign_remote(env: BuildEnvironment, key: str) -> str:
     url, mode, data = json.loads(key)
     spec = _spec_from_key(data)
-    found = read_remote(env, url, spec.namespaces)
+    found = read_remote(env, url, spec.namespaces, _showing(env, "remote:" + key))
     if mode == "list":
         signature = _sign_namespaces(*select_namespaces(found.namespaces, spec))
     else:

@@ -92,11 +92,15 @@ def test_rest_and_myst_give_the_same_doctree(
         :limit: 2
         :caption: Our images
     """
-    srcdir = registry_project(tree(), index=toc("rest", "fence", "colon"))
+    srcdir = registry_project(tree(), index=toc("rest", "fence", "colon", "yaml"))
     rst_options = textwrap.indent(textwrap.dedent(options), "   ")
     page(srcdir, "rest.rst", f"Embed\n=====\n\n.. registry::\n{rst_options}")
     page(srcdir, "fence.md", md(options))
     page(srcdir, "colon.md", md(options).replace("```", ":::"))
+    yaml_options = "\n".join(line.strip().replace(":", "", 1).replace(":", ": ", 1)
+                              .replace(":  ", ": ")
+                              for line in textwrap.dedent(options).strip().splitlines())
+    page(srcdir, "yaml.md", f"# Embed\n\n```{{registry}}\n---\n{yaml_options}\n---\n```\n")
     app = build(srcdir)
     assert warnings_of(app) == ""
 
@@ -110,6 +114,7 @@ def test_rest_and_myst_give_the_same_doctree(
     assert "Our images: acme/tools" in rest and "v2.0" in rest
     assert listing("fence") == rest
     assert listing("colon") == rest
+    assert listing("yaml") == rest
 
 
 # ---------------------------------------------------------------- options

@@ -271,6 +271,12 @@ def test_offline_build_shows_the_cached_copy(server, embed) -> None:
     warnings = warnings_of(app)
     assert "cannot connect" in warnings and "showing the copy cached on" in warnings
     assert tag_names(out) == [["1.36", "latest"]]
+    # an incremental build offline: the cached data did not change, so the page
+    # is not read again, and the warning still names it
+    app, out, read = embed(fence(f"{url}/site/", ":namespace: acme/busybox"))
+    assert read == []
+    assert "embed.md: WARNING: cannot read the registry" in warnings_of(app)
+    assert tag_names(out) == [["1.36", "latest"]]
 
 
 def test_fetch_switched_off_uses_the_cache(server, embed) -> None:
@@ -331,3 +337,18 @@ def test_parse_catalog_leaves_bad_entries_out() -> None:
     assert len(problems) == 3
     with pytest.raises(remote.RemoteError):
         remote.parse_catalog({"catalogVersion": 2, "namespaces": []}, "u")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(0, "must be a positive number"), ("10", "must be int or float"), (True, "must be int")],
+)
+def test_remote_timeout_is_validated(
+    registry_project: Callable[..., Path], make_app: Callable[..., object], value, message
+) -> None:
+    from sphinx.errors import ConfigError
+
+    srcdir = registry_project({}, index=INDEX, conf=f"orgreg_remote_timeout = {value!r}\n")
+    (srcdir / "embed.md").write_text("# Embed\n")
+    with pytest.raises(ConfigError, match=message):
+        make_app("html", srcdir=srcdir)
