@@ -94,7 +94,7 @@ def fetch_bytes(url: str, settings: FetchSettings) -> bytes:
             while True:
                 if time.monotonic() > deadline:
                     raise RemoteError(f"no complete answer within {settings.timeout:g} s")
-                chunk = response.read(CHUNK)
+                chunk = response.read1(CHUNK)  # whatever has come, not a full chunk
                 if not chunk:
                     break
                 total += len(chunk)

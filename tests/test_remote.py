@@ -34,6 +34,7 @@ class Handler(SimpleHTTPRequestHandler):
     ``/site/``   the registry as published;
     ``/old/``    the same without ``api/catalog.json`` (published before it existed);
     ``/slow/``   answers only after the test is over (or 30 s);
+    ``/drip/``   sends its catalog a byte every 0.2 s (8 s in all);
     ``/broken/`` a catalog that is not JSON; ``/odd/`` JSON that is not a catalog.
     """
 
@@ -48,6 +49,8 @@ class Handler(SimpleHTTPRequestHandler):
         prefix, _, rest = self.path.lstrip("/").partition("/")
         if prefix == "slow":
             self.release.wait(30)
+        if prefix == "drip":
+            return self.drip()
         if prefix == "broken" and rest == "api/catalog.json":
             return self.answer(b'{"catalogVersion": 1, "namespaces": [')
         if prefix == "odd" and rest == "api/catalog.json":
@@ -58,6 +61,17 @@ class Handler(SimpleHTTPRequestHandler):
             return self.send_error(404)
         self.path = "/" + rest
         return super().do_GET()
+
+    def drip(self) -> None:
+        """A catalog sent one byte at a time, each well within the socket timeout."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        for byte in b'{"catalogVersion": 1, "namespaces": []}':
+            if self.release.wait(0.2):
+                return
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
 
     def answer(self, body: bytes) -> None:
         self.send_response(200)
@@ -238,6 +252,13 @@ def test_slow_registry_warns_once(server, embed) -> None:
     assert warnings_of(app).count("no answer within 1.5 s") == 1
     assert requests == ["/slow/api/catalog.json"]  # one timeout, not one per listing
     assert len(soup(out / "embed.html").select("p.orgreg-unavailable")) == 2
+
+
+def test_dripping_registry_warns(server, embed) -> None:
+    url, _, _ = server
+    app, out, _ = embed(fence(f"{url}/drip/"))
+    assert "no complete answer within 1.5 s" in warnings_of(app)
+    assert soup(out / "embed.html").select_one("p.orgreg-unavailable") is not None
 
 
 def test_one_catalog_request_per_build(server, embed) -> None:
