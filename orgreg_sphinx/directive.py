@@ -276,7 +276,7 @@ class RegistryDirective(SphinxDirective):
                 if not caption:
                     box += nodes.rubric(ns.name, ns.name)
             if not item.tags:
-                filters = ", ".join(self.options.get("tags", "").split())
+                filters = ", ".join(split_list(self.options.get("tags", "")))
                 text = f"{ns.name} has no tags" + (f" matching {filters}" if filters else "")
                 box += nodes.paragraph(text + ".", text + ".", classes=["orgreg-empty"])
                 continue
