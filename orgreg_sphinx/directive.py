@@ -288,8 +288,10 @@ class RegistryDirective(SphinxDirective):
                 box += listing.more_link(item.hidden, "tag", more(ns))
         return box
 
-    def namespace_list(self, found: remote.RemoteRegistry | None = None) -> list[nodes.Node]:
-        spec = self.spec(NAMESPACE_SORTS)
+    def namespace_list(
+        self, found: remote.RemoteRegistry | None = None, spec: ListingSpec | None = None
+    ) -> list[nodes.Node]:
+        spec = spec or self.spec(NAMESPACE_SORTS)
         if spec.tags:
             _warn(
                 "registry: :tags: filters tag tables; add :namespace: to show them",
@@ -354,7 +356,7 @@ class RegistryDirective(SphinxDirective):
             box += nodes.paragraph(text, text, classes=["orgreg-unavailable"])
             return [box]
         if mode == "list":
-            return self.namespace_list(found)
+            return self.namespace_list(found, spec)
         namespaces = match_namespaces(found.namespaces, spec.namespaces)
         if not namespaces:
             _warn(

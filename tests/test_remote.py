@@ -198,6 +198,26 @@ def test_remote_tag_tables_with_options(server, embed) -> None:
     assert download["href"].startswith("https://storage.example.org/")
 
 
+def test_remote_namespace_list_options(server, embed) -> None:
+    url, _, _ = server
+    options = ":columns: namespace, tags\n:sort: -tags\n:limit: 1\n:caption: Theirs\n:toctree:"
+    app, out, _ = embed(fence(f"{url}/site/", options))
+    warnings = own_warnings(app)
+    assert len(warnings) == 1 and ":toctree: is for the local registry" in warnings[0]
+    page = soup(out / "embed.html")
+    table = page.select_one("table.orgreg-namespaces")
+    assert [th.get_text(strip=True) for th in table.select("thead th")] == ["Namespace", "Tags"]
+    assert [a.get_text() for a in table.select("tbody a")] == ["acme/busybox"]
+    more = page.select_one("p.orgreg-more a")
+    assert more.get_text() == "2 more namespaces" and more["href"] == f"{url}/site/"
+
+
+def test_remote_bad_sort_warns_once(server, embed) -> None:
+    url, _, _ = server
+    app, _, _ = embed(fence(f"{url}/site/", ":sort: size"))
+    assert warnings_of(app).count("unknown sort order 'size'") == 1
+
+
 def test_remote_unknown_namespace_warns(server, embed) -> None:
     url, _, _ = server
     app, _, _ = embed(fence(f"{url}/site/", ":namespace: nobody/x"))
