@@ -44,6 +44,9 @@ OPTIONS = (
            "Largest front matter read from a README.md."),
     Option("orgreg_max_tags", Limits.max_tags, (int,), "env",
            "Most tags read for one namespace; the rest are left out with a warning."),
+    Option("orgreg_tree_pages", False, (bool,), "env",
+           "Also read .md/.rst pages inside <org>/<repo>/ folders as pages of the site (a "
+           "hand-written namespace page). Only for trees whose every file is trusted."),
 )
 
 
