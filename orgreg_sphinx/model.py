@@ -25,6 +25,11 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 #: namespaces whose site path would hide one of the published endpoints
 RESERVED_NAMESPACES = frozenset({"api/container", "api/catalog.json", "api/schemas"})
+#: org folder names that would collide with files Sphinx (or GitHub Pages) writes at
+#: the top of the site: ``search.html/x`` would stop the build
+RESERVED_ORG_RE = re.compile(
+    r"(?i)^(cname|.*\.(html?|js|mjs|inv|txt|json|xml|css|ico|png|svg|map|gz|zip))$"
+)
 #: sizes below this are taken as KiB: the original CI wrote `du -k` figures, and
 #: no real SIF image is smaller than 500,000 bytes
 KIB_THRESHOLD = 500_000
@@ -44,7 +49,8 @@ class Limits:
     """Resource limits for contributed files."""
 
     max_front_matter: int = 64 * 1024
-    max_readme: int = 1024 * 1024
+    #: GitHub renders READMEs up to 512 KiB; Markdown costs up to ~40 µs a byte
+    max_readme: int = 512 * 1024
     max_tags: int = 10_000
 
 
@@ -213,6 +219,14 @@ def _validator(kind: Literal["manifest", "collection"]) -> jsonschema.Draft20201
     return jsonschema.Draft202012Validator(schema(kind))
 
 
+def printable(text: str) -> str:
+    """*text* with control characters escaped, so a file name from the tree
+    cannot forge lines or colours in a build log."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
 @dataclass(frozen=True)
 class Entry:
     """What a path of the tree is, once links are judged: a file, a folder,
@@ -273,7 +287,7 @@ class _Reader:
         self.problems: list[Problem] = []
 
     def problem(self, path: Path, message: str, line: int | None = None, **kw: Any) -> None:
-        self.problems.append(Problem(path, message, line, **kw))
+        self.problems.append(Problem(path, printable(message), line, **kw))
 
     def read_document(self, path: Path, kind: Literal["manifest", "collection"]) -> Document | None:
         """Read and validate a README, or record why it cannot be used."""
@@ -322,6 +336,13 @@ class _Reader:
                 folder,
                 f"is not a valid namespace name '{name}': use letters, digits, '-', '_' and '.'",
                 code="name",
+            )
+            return None
+        if RESERVED_ORG_RE.match(org):
+            self.problem(
+                folder,
+                f"namespace '{name}' would collide with the file '{org}' of the built site",
+                code="reserved",
             )
             return None
         if name.lower() in RESERVED_NAMESPACES:

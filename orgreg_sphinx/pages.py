@@ -19,6 +19,7 @@ from sphinx.util import logging
 
 from . import config as cfg
 from . import tracking
+from .model import printable
 from .outputs import write_if_changed
 
 logger = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ def generate(app: Sphinx) -> None:
     """Read the tree and register a page per namespace (at builder-inited)."""
     registry = tracking.load(app)
     for problem in registry.problems:
-        where = display_path(problem.path)
+        where = printable(display_path(problem.path))
         logger.warning(
             "%s %s [%s]",
             where,
