@@ -105,7 +105,9 @@ def parse(text: str, *, max_front_matter: int = 65536) -> Document:
         raise FrontMatterError(f"has invalid YAML front matter: {problem}", line) from None
     except yaml.YAMLError as err:
         problem = str(err).split("\n", 1)[0]
-        raise FrontMatterError(f"has invalid YAML front matter: {problem}", first_line) from None
+        position = getattr(err, "position", None)  # a reader error: a character offset
+        line = first_line + front[:position].count("\n") if position is not None else first_line
+        raise FrontMatterError(f"has invalid YAML front matter: {problem}", line) from None
     except RecursionError:
         raise FrontMatterError("has front matter nested too deeply", first_line) from None
     except (ValueError, TypeError, OverflowError) as err:

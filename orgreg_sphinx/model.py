@@ -529,11 +529,13 @@ def load_registry(
             ns = reader.read_namespace(repo_dir, org_dir.name, repo_dir.name)
             if ns is not None:
                 namespaces.append(ns)
-    seen: dict[str, Namespace] = {}
-    unique = []
+    usual: dict[str, Namespace] = {}
+    # of names differing only in case, the all-lower-case one is the usual one
+    for ns in sorted(namespaces, key=lambda n: (n.name != n.name.lower(), n.name)):
+        usual.setdefault(ns.name.lower(), ns)
     for ns in namespaces:
-        other = seen.get(ns.name.lower())
-        if other is not None:
+        other = usual[ns.name.lower()]
+        if other is not ns:
             reader.problem(
                 ns.path,
                 f"differs from namespace '{other.name}' only in case; clients that "
@@ -541,8 +543,7 @@ def load_registry(
                 severity="warning",
                 code="case",
             )
-        seen.setdefault(ns.name.lower(), ns)
-        unique.append(ns)
+    unique = namespaces
     return Registry(root_path, tuple(unique), reader.problems)
 
 
@@ -582,7 +583,12 @@ def _explain(err: jsonschema.ValidationError) -> str:
         return f"has {key} = {shown}, which is below {err.validator_value}"
     if err.validator == "minItems":
         return f"has an empty {key}: at least {err.validator_value} item needed"
-    return f"has an invalid {key or 'front matter'}: {err.message}"
+    if err.validator == "maxItems":
+        return f"has more than {err.validator_value} items in {key}"
+    if err.validator == "maxLength":
+        return f"has {key} longer than {err.validator_value} characters"
+    message = err.message if len(err.message) <= 200 else err.message[:197] + "..."
+    return f"has an invalid {key or 'front matter'}: {message}"
 
 
 def _article(kinds: str | list[str]) -> str:
