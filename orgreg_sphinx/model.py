@@ -72,7 +72,7 @@ class Problem:
                 path = self.path.relative_to(root)
             except ValueError:
                 pass
-        return f"{path}:{self.line}" if self.line else str(path)
+        return printable(f"{path}:{self.line}" if self.line else str(path))
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,7 @@ PAGES = [
     "search.html?q=pwned",
     "search.html?q=script",
     "search.html?q=" + "%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+    "xss/readme/index.html?highlight=script%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E",
     "xss/urls/manifests/latest/",  # the JSON body served as index.html
     "xss/values/tags/",
     "api/catalog.json",
@@ -168,6 +169,10 @@ def test_no_script_from_the_tree_runs_in_chromium(served: str, xss_site: Path) -
                 if rel.startswith("search.html"):
                     # the search has run when its summary paragraph is written
                     page.wait_for_selector("#search-results p.search-summary", state="attached")
+                    if rel == "search.html?q=script":  # the payload pages are found and shown
+                        found = page.eval_on_selector_all(
+                            "#search-results li a", "links => links.map(a => a.href)")
+                        assert any("/xss/" in href for href in found), found
                 for element in page.query_selector_all("a, img, abbr, td, code, p, h1, h3"):
                     if element.is_visible():
                         element.hover()

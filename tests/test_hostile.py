@@ -287,3 +287,24 @@ def test_huge_namespace_page_stays_usable(registry_project, build) -> None:
     assert f"of {count} tags" in note.get_text()
     assert note.find("a")["href"] == "tags/"
     shutil.rmtree(out)
+
+
+def test_folder_names_that_are_not_utf8(registry_project, build) -> None:
+    """Folder names in no encoding are refused, named with their bytes escaped."""
+    srcdir = registry_project()
+    bad_org = os.fsencode(srcdir) + b"/h\xffx/repo/manifests/latest"
+    bad_tag = os.fsencode(srcdir) + b"/hostile/repo/manifests/bad\xfe"
+    for folder in (bad_org, bad_tag):
+        os.makedirs(folder)
+        with open(folder + b"/README.md", "w") as handle:
+            handle.write(good_manifest())
+    app = build(srcdir, warningiserror=True)
+    warnings = warnings_of(app)
+    assert f"{srcdir}/h\\udcffx/repo:" in warnings
+    assert "is not a valid namespace name" in warnings
+    assert f"{srcdir}/hostile/repo/manifests/bad\\udcfe/README.md:" in warnings
+    assert "is not a valid tag" in warnings
+    assert app.statuscode == 1
+    assert "hostile/repo" in {ns["name"] for ns in read_json(
+        Path(app.outdir) / "api" / "catalog.json")["namespaces"]}
+    assert_good_namespaces_complete(Path(app.outdir), reference_files(srcdir.parent))
