@@ -581,6 +581,8 @@ def _explain(err: jsonschema.ValidationError) -> str:
         return f"has {key} = {shown}, expected {err.validator_value!r}"
     if err.validator == "minimum":
         return f"has {key} = {shown}, which is below {err.validator_value}"
+    if err.validator == "maximum":
+        return f"has {key} above {err.validator_value}"
     if err.validator == "minItems":
         return f"has an empty {key}: at least {err.validator_value} item needed"
     if err.validator == "maxItems":
