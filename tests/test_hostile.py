@@ -168,6 +168,7 @@ def test_case_is_reported_and_everything_else_builds(
     location = expected_location(case, srcdir)
     assert any(location in line and case["warning"] in line for line in lines), warnings
     assert not any(line.startswith("WARNING: forged") for line in lines)
+    assert sum("WARNING" in line for line in lines) == 1, warnings  # one clear message
     assert "Traceback" not in warnings
     assert app.statuscode == 1  # -W: the build fails
     out = Path(app.outdir)
