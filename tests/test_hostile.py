@@ -309,3 +309,23 @@ def test_folder_names_that_are_not_utf8(registry_project, build) -> None:
     assert "hostile/repo" in {ns["name"] for ns in read_json(
         Path(app.outdir) / "api" / "catalog.json")["namespaces"]}
     assert_good_namespaces_complete(Path(app.outdir), reference_files(srcdir.parent))
+
+
+def test_size_caps_are_configurable(registry_project, build) -> None:
+    files = dict(good_tree())
+    files["caps/readme/README.md"] = "---\nlayout: collection\n---\n" + "word " * 600
+    files["caps/readme/manifests/latest/README.md"] = good_manifest("readme")
+    files["caps/front/manifests/latest/README.md"] = manifest(
+        sha256("front"), 900000, extra=f"notes: {'n' * 400}\n")
+    srcdir = registry_project(files, conf="orgreg_max_readme_bytes = 2000\n"
+                                          "orgreg_max_front_matter_bytes = 500\n")
+    app = build(srcdir)
+    warnings = warnings_of(app)
+    assert f"{srcdir / 'caps/readme/README.md'}:" in warnings
+    assert "over the limit of 2000" in warnings
+    assert f"{srcdir / 'caps/front/manifests/latest/README.md'}:2" in warnings
+    assert "over the limit of 500" in warnings
+    catalog = read_json(Path(app.outdir) / "api" / "catalog.json")
+    by_name = {ns["name"]: ns for ns in catalog["namespaces"]}
+    assert [t["name"] for t in by_name["caps/readme"]["tags"]] == ["latest"]
+    assert by_name["caps/front"]["tags"] == []
