@@ -186,7 +186,7 @@ def test_all_cases_together(registry_project, build, tmp_path: Path) -> None:
     srcdir = registry_project(conf=confs)
     for case in CASES:
         place(case, srcdir)
-    app = build(srcdir)
+    app = build(srcdir, parallel=2)  # worker processes read the pages
     warnings = warnings_of(app)
     assert app.statuscode == 0  # without -W the site is built
     for case in CASES:
