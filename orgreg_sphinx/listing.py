@@ -8,7 +8,7 @@ value from the tree lands as text, escaped by the writer.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from docutils import nodes
@@ -28,9 +28,19 @@ COLUMN_TITLES = {
     "download": "Download",
     "recipe": "Recipe",
 }
+#: namespace table columns, in their default order
+NAMESPACE_COLUMNS = ("namespace", "description", "tags", "updated")
+NAMESPACE_COLUMN_TITLES = {
+    "namespace": "Namespace",
+    "description": "Description",
+    "tags": "Tags",
+    "updated": "Updated",
+}
 PLACEHOLDER_SITE = "https://<your-registry-site>/"
 #: most rows of a namespace page's tag table; the JSON endpoints list every tag
 MAX_TAG_ROWS = 1000
+#: ``reftype`` of links to a document with an anchor (resolved in :mod:`.directive`)
+ANCHOR_REFTYPE = "orgreg-anchor"
 
 
 class site_link(nodes.Inline, nodes.TextElement):
@@ -54,11 +64,28 @@ def short_digest(digest: str) -> str:
     return f"{algo}:{value[:12]}" if len(value) > 12 else digest
 
 
-def doc_link(docname: str, text: str, refdoc: str, anchor: str = "") -> nodes.Node:
-    """A cross-reference to a document, resolved by Sphinx for every builder."""
-    ref = addnodes.pending_xref(
+def doc_link(
+    docname: str, text: str, refdoc: str, anchor: str = "", content: nodes.Node | None = None
+) -> nodes.Node:
+    """A cross-reference to a document (and an anchor in it), resolved by Sphinx
+    for every builder."""
+    content = content if content is not None else nodes.inline(text, text)
+    if anchor:
+        # std:doc links cannot carry an anchor: resolved by directive.resolve_anchor
+        return addnodes.pending_xref(
+            "",
+            content,
+            refdomain="",
+            reftype=ANCHOR_REFTYPE,
+            reftarget=docname,
+            refexplicit=True,
+            refwarn=False,
+            refdoc=refdoc,
+            orgreg_anchor=anchor,
+        )
+    return addnodes.pending_xref(
         "",
-        nodes.inline(text, text),
+        content,
         refdomain="std",
         reftype="doc",
         reftarget="/" + docname,
@@ -66,9 +93,10 @@ def doc_link(docname: str, text: str, refdoc: str, anchor: str = "") -> nodes.No
         refwarn=True,
         refdoc=refdoc,
     )
-    if anchor:
-        ref["orgreg_anchor"] = anchor
-    return ref
+
+
+def external_link(url: str, text: str, classes: Sequence[str] = ()) -> nodes.reference:
+    return nodes.reference(text, text, refuri=url, classes=list(classes))
 
 
 def _para(*children: nodes.Node, classes: Sequence[str] = ()) -> nodes.paragraph:
@@ -83,8 +111,10 @@ def _table(
     table = nodes.table(classes=classes)
     group = nodes.tgroup(cols=len(headers))
     table += group
-    for _ in headers:
-        group += nodes.colspec(colwidth=1)
+    for index, title in enumerate(headers):
+        # plain-text writers size columns by colwidth; HTML and LaTeX size them by content
+        longest = max((len(cells[index].astext()) for cells, _ in rows), default=0)
+        group += nodes.colspec(colwidth=min(max(len(title), longest) + 4, 52))
     head = nodes.thead()
     group += head
     header_row = nodes.row()
@@ -111,6 +141,8 @@ class TagTableOptions:
     columns: Sequence[str] = TAG_COLUMNS
     anchors: bool = True
     caption: str = ""
+    #: leave out the created and recipe columns when no row has a value
+    drop_empty: bool = True
 
 
 def tag_anchor(tag: Tag) -> str:
@@ -159,8 +191,12 @@ def tag_cell(ns: Namespace, tag: Tag, column: str) -> nodes.Node:
 
 def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> nodes.table:
     """A table of *tags* of *ns*, one row per tag (linkable as ``#tag-<name>``)."""
-    columns = [c for c in options.columns if c != "created" or any(t.created for t in tags)]
-    columns = [c for c in columns if c != "recipe" or any(t.recipe or t.recipe_file for t in tags)]
+    columns = list(options.columns)
+    if options.drop_empty:
+        columns = [c for c in columns if c != "created" or any(t.created for t in tags)]
+        columns = [
+            c for c in columns if c != "recipe" or any(t.recipe or t.recipe_file for t in tags)
+        ]
     rows = [
         (
             [tag_cell(ns, tag, c) for c in columns],
@@ -179,28 +215,63 @@ def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> n
     return table
 
 
-def namespace_table(namespaces: Sequence[Namespace], refdoc: str, pages: bool) -> nodes.table:
-    """A table of namespaces: name (linked), description, tag count, last update."""
+def namespace_table(
+    namespaces: Sequence[Namespace],
+    refdoc: str,
+    pages: bool,
+    *,
+    columns: Sequence[str] = NAMESPACE_COLUMNS,
+    remote_base: str = "",
+    caption: str = "",
+) -> nodes.table:
+    """A table of namespaces: name (linked), description, tag count, last update.
+
+    With *remote_base* (a deployed registry's URL) names link to its pages.
+    """
     rows = []
     for ns in namespaces:
-        name: nodes.Node = (
-            doc_link(ns.docname, ns.name, refdoc) if pages else nodes.literal(text=ns.name)
-        )
+        name: nodes.Node
+        if remote_base:
+            name = external_link(f"{remote_base}{ns.name}/", ns.name)
+        elif pages:
+            name = doc_link(ns.docname, ns.name, refdoc)
+        else:
+            name = nodes.literal(text=ns.name)
         updated = max((t.created or "" for t in ns.tags), default="")
+        cells = {
+            "namespace": _para(name),
+            "description": nodes.Text(ns.description),
+            "tags": nodes.Text(str(len(ns.tags))),
+            "updated": nodes.Text(updated[:10]),
+        }
         rows.append(
             (
-                [
-                    _para(name),
-                    nodes.Text(ns.description),
-                    nodes.Text(str(len(ns.tags))),
-                    nodes.Text(updated[:10]),
-                ],
+                [cells[c] for c in columns],
                 {"classes": ["orgreg-namespace-row"], "orgreg_name": ns.name},
             )
         )
-    return _table(
-        ["Namespace", "Description", "Tags", "Updated"], rows, ["orgreg-namespaces"]
+    table = _table(
+        [NAMESPACE_COLUMN_TITLES[c] for c in columns], rows, ["orgreg-namespaces"]
     )
+    if caption:
+        table.insert(0, nodes.title(caption, caption))
+    return table
+
+
+def more_link(
+    hidden: int, noun: str, link: Callable[[str], nodes.Node] | None
+) -> nodes.paragraph:
+    """``… and 3 more tags.`` under a shortened table, the count linked (by
+    *link*, given the text) to where all are shown."""
+    text = f"{hidden} more {noun}{'' if hidden == 1 else 's'}"
+    para = _para(classes=["orgreg-more"])
+    if link is None:
+        para += nodes.Text(f"… and {text}.")
+    else:
+        para += nodes.Text("… and ")
+        para += link(text)
+        para += nodes.Text(".")
+    return para
 
 
 def toctree(docname: str, namespaces: Sequence[Namespace]) -> nodes.Node:
