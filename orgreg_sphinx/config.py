@@ -57,6 +57,9 @@ OPTIONS = (
            "Seconds to wait for a deployed registry's answer before using its cached copy."),
     Option("orgreg_remote_max_bytes", 64 * 1024 * 1024, (int,), "env",
            "Largest answer read from a deployed registry."),
+    Option("orgreg_tree_pages", False, (bool,), "env",
+           "Also read .md/.rst pages inside <org>/<repo>/ folders as pages of the site (a "
+           "hand-written namespace page). Only for trees whose every file is trusted."),
 )
 
 

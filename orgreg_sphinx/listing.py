@@ -7,6 +7,7 @@ value from the tree lands as text, escaped by the writer.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -36,6 +37,8 @@ NAMESPACE_COLUMN_TITLES = {
     "updated": "Updated",
 }
 PLACEHOLDER_SITE = "https://<your-registry-site>/"
+#: most rows of a namespace page's tag table; the JSON endpoints list every tag
+MAX_TAG_ROWS = 1000
 #: ``reftype`` of links to a document with an anchor (resolved in :mod:`.directive`)
 ANCHOR_REFTYPE = "orgreg-anchor"
 
@@ -336,7 +339,8 @@ def usage_tabs(
                 "download",
                 "Download",
                 "Download the image file:",
-                (f"curl -L -o {ns.repo}_{tag.name}.sif {tag.layers[0].url}",),
+                # the URL comes from the tree: quoted, so pasting the line runs only curl
+                (f"curl -L -o {ns.repo}_{tag.name}.sif {shlex.quote(tag.layers[0].url)}",),
             )
         )
         if shub:
@@ -376,7 +380,7 @@ def pull_tabs(ns: Namespace, tag: Tag, site: str) -> list[UsageTab]:
             lines = (f"{key} pull {ref.value}",)
         else:
             intro = f"Not with shub:// here ({ref.problem}); pull the file by its URL:"
-            lines = (f"{key} pull {ns.repo}_{tag.name}.sif {tag.layers[0].url}",)
+            lines = (f"{key} pull {ns.repo}_{tag.name}.sif {shlex.quote(tag.layers[0].url)}",)
         tabs.append(UsageTab(key, label, intro, lines))
     name = clients.sregistry_reference(ns, tag)
     if name.value:
@@ -431,6 +435,17 @@ def section(title: str, ident: str, children: Sequence[nodes.Node]) -> nodes.sec
     return node
 
 
+def shown_tags(ns: Namespace, limit: int = MAX_TAG_ROWS) -> list[Tag]:
+    """The tags a page's table shows: all, or the default and the newest few
+    (in the table's usual order), so a namespace with thousands stays usable."""
+    if len(ns.tags) <= limit:
+        return list(ns.tags)
+    first = default_tag(ns)
+    newest = sorted(ns.tags, key=lambda t: (t is first, t.created or "", t.name), reverse=True)
+    keep = {id(t) for t in newest[:limit]}
+    return [t for t in ns.tags if id(t) in keep]
+
+
 def namespace_page(
     ns: Namespace, site: str, *, shub: bool = True, oci: bool = False
 ) -> nodes.section:
@@ -446,7 +461,16 @@ def namespace_page(
     page.extend(readme(ns))
     page += section("Usage", "usage", usage(ns, site, shub=shub, oci=oci))
     if ns.tags:
-        tags_children: list[nodes.Node] = [tag_table(ns, ns.tags, TagTableOptions())]
+        shown = shown_tags(ns)
+        tags_children: list[nodes.Node] = [tag_table(ns, shown, TagTableOptions())]
+        if len(shown) < len(ns.tags):
+            tags_children.insert(0, _para(
+                nodes.Text(f"The newest {len(shown)} of {len(ns.tags)} tags; every tag is "
+                           "listed by the "),
+                site_link("tags endpoint", "tags endpoint", target=f"{ns.name}/tags/"),
+                nodes.Text("."),
+                classes=["orgreg-truncated"],
+            ))
     else:
         tags_children = [_para(nodes.Text("This namespace has no valid tags yet."))]
     page += section("Tags", "tags", tags_children)
