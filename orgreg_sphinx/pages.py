@@ -19,7 +19,7 @@ from sphinx.util import logging
 
 from . import config as cfg
 from . import tracking
-from .model import printable
+from .model import is_namespace_folder, printable
 from .outputs import write_if_changed
 
 logger = logging.getLogger(__name__)
@@ -83,12 +83,49 @@ def tree_exclude_patterns(app: Sphinx, config: Config) -> None:
     except ValueError:
         return  # the tree is outside the source folder: nothing to exclude
     prefix = "" if rel in ("", ".") else rel + "/"
-    patterns = ("*/*/README.md", "*/*/tags/**", "*/*/manifests/**")
+    patterns = ["*/*/README.md", "*/*/tags/**", "*/*/manifests/**"]
     if not config.orgreg_tree_pages:
-        patterns = ("[!_.]*/*/**",)  # the folders the model reads as namespaces
+        # every folder of an organization holding a namespace; other folders
+        # (hand-written docs such as guide/howto/page.md) stay readable
+        patterns = [f"{_glob_escape(org)}/*/**" for org in namespace_orgs(root)]
     for pattern in patterns:
         if prefix + pattern not in config.exclude_patterns:
             config.exclude_patterns.append(prefix + pattern)
+
+
+def namespace_orgs(root: Path) -> list[str]:
+    """Names of the first-level folders of *root* that hold a namespace (or a link)."""
+    root = root.resolve()
+    orgs = []
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        return []
+    for entry in entries:
+        if entry.name.startswith((".", "_")):
+            continue
+        if entry.is_symlink():
+            orgs.append(entry.name)
+            continue
+        if not entry.is_dir(follow_symlinks=False):
+            continue
+        try:
+            children = list(os.scandir(entry.path))
+        except OSError:
+            continue
+        # a link in an organization folder is never followed by Sphinx either
+        if any(
+            child.is_symlink()
+            or (child.is_dir(follow_symlinks=False) and is_namespace_folder(Path(child.path), root))
+            for child in children
+        ):
+            orgs.append(entry.name)
+    return orgs
+
+
+def _glob_escape(name: str) -> str:
+    """*name* as a Sphinx exclude pattern that matches it literally."""
+    return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
 
 
 def display_path(path: Path) -> str:

@@ -372,3 +372,18 @@ def test_hand_written_namespace_page_wins(registry_project, build) -> None:
     page = soup(Path(app.outdir) / "acme/centos/index.html")
     assert "Our own words." in page.get_text()
     assert (Path(app.outdir) / "acme/centos/tags/index.json").is_file()
+
+
+def test_hand_written_docs_deep_in_the_source_folder_are_read(registry_project, build) -> None:
+    """Only organization folders are kept from Sphinx, not every deep folder."""
+    srcdir = registry_project()
+    (srcdir / "guide/howto").mkdir(parents=True)
+    (srcdir / "guide/howto/deep.md").write_text("# Deep page\n\nHand-written.\n")
+    index = (srcdir / "index.md").read_text() + "\n```{toctree}\nguide/howto/deep\n```\n"
+    (srcdir / "index.md").write_text(index)
+    # a contributed page inside a namespace folder is never read
+    (srcdir / "acme/busybox/evil.md").write_text("# Evil\n")
+    app = build(srcdir)
+    assert (Path(app.outdir) / "guide/howto/deep.html").is_file()
+    assert not (Path(app.outdir) / "acme/busybox/evil.html").exists()
+    assert warnings_of(app) == ""
