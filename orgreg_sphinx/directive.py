@@ -83,6 +83,7 @@ class RegistryDirective(SphinxDirective):
         if not namespaces:
             out.append(nodes.paragraph(text="This registry has no containers yet."))
             return out
+        out.append(listing.registry_summary(namespaces))
         out.append(listing.namespace_table(namespaces, self.env.docname, pages))
         if pages and "toctree" in self.options:
             out.append(listing.toctree(self.env.docname, namespaces))

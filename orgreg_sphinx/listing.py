@@ -176,28 +176,105 @@ def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> n
     return table
 
 
+#: the home listing groups namespaces under organization rows from this many orgs on
+ORG_GROUPING_MIN_ORGS = 2
+#: tag names shown beside a namespace in the home listing (the newest ones)
+LISTED_TAG_NAMES = 4
+
+
+def last_update(ns: Namespace) -> str:
+    """The newest ``created`` time stamp of *ns*'s tags (``""`` when none has one)."""
+    return max((t.created or "" for t in ns.tags), default="")
+
+
+def newest_tags(ns: Namespace) -> list[Tag]:
+    """The tags of *ns*, newest first (then by name)."""
+    by_name = sorted(ns.tags, key=lambda t: t.name)
+    return sorted(by_name, key=lambda t: t.created or "", reverse=True)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def registry_summary(namespaces: Sequence[Namespace]) -> nodes.paragraph:
+    """One line above the home listing: containers, organizations, tags, last update."""
+    orgs = {ns.org for ns in namespaces}
+    tags = sum(len(ns.tags) for ns in namespaces)
+    parts = [_plural(len(namespaces), "container"), _plural(len(orgs), "organization"),
+             _plural(tags, "tag")]
+    updated = max((last_update(ns) for ns in namespaces), default="")
+    if updated:
+        parts.append(f"last update {updated[:10]}")
+    return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-summary"])
+
+
+def _tag_names(ns: Namespace) -> nodes.Node:
+    """The newest tag names (shown), and all of them for the page's filter (hidden)."""
+    box = nodes.inline(classes=["orgreg-tag-names"])
+    newest = newest_tags(ns)
+    for tag in newest[:LISTED_TAG_NAMES]:
+        box += nodes.literal(text=tag.name, classes=["orgreg-tag-name"])
+        box += nodes.Text(" ")
+    if len(newest) > LISTED_TAG_NAMES:
+        more = f"+{len(newest) - LISTED_TAG_NAMES} more"
+        box += nodes.inline(more, more, classes=["orgreg-more-tags"])
+    index = " ".join(t.name for t in newest)
+    only = addnodes.only(expr="html")
+    only += nodes.inline(index, index, classes=["orgreg-tag-index"])
+    box += only
+    return box
+
+
 def namespace_table(namespaces: Sequence[Namespace], refdoc: str, pages: bool) -> nodes.table:
-    """A table of namespaces: name (linked), description, tag count, last update."""
+    """A table of namespaces: name (linked), description and newest tag names, tag
+    count, last update; grouped under an organization row when there are several."""
     rows = []
     for ns in namespaces:
         name: nodes.Node = (
             doc_link(ns.docname, ns.name, refdoc) if pages else nodes.literal(text=ns.name)
         )
-        updated = max((t.created or "" for t in ns.tags), default="")
+        description = _para(nodes.Text(ns.description))
+        if ns.tags:
+            description += _tag_names(ns)
         rows.append(
             (
                 [
                     _para(name),
-                    nodes.Text(ns.description),
+                    description,
                     nodes.Text(str(len(ns.tags))),
-                    nodes.Text(updated[:10]),
+                    nodes.Text(last_update(ns)[:10]),
                 ],
                 {"classes": ["orgreg-namespace-row"], "orgreg_name": ns.name},
             )
         )
-    return _table(
+    table = _table(
         ["Namespace", "Description", "Tags", "Updated"], rows, ["orgreg-namespaces"]
     )
+    orgs = sorted({ns.org for ns in namespaces})
+    if len(orgs) >= ORG_GROUPING_MIN_ORGS:
+        _group_by_org(table, namespaces)
+    return table
+
+
+def _group_by_org(table: nodes.table, namespaces: Sequence[Namespace]) -> None:
+    """Put a heading row before the first namespace of each organization."""
+    table["classes"].append("orgreg-grouped")
+    body = next(iter(table.findall(nodes.tbody)))
+    counts: dict[str, int] = {}
+    for ns in namespaces:
+        counts[ns.org] = counts.get(ns.org, 0) + 1
+    rows = list(body.children)
+    body.clear()
+    previous = None
+    for ns, row in zip(namespaces, rows, strict=True):
+        if ns.org != previous:
+            label = f"{ns.org} ({_plural(counts[ns.org], 'container')})"
+            heading = nodes.row(classes=["orgreg-org-row"])
+            heading += nodes.entry("", _para(nodes.strong(label, label)), morecols=3)
+            body += heading
+            previous = ns.org
+        body += row
 
 
 def toctree(docname: str, namespaces: Sequence[Namespace]) -> nodes.Node:
@@ -308,6 +385,18 @@ def section(title: str, ident: str, children: Sequence[nodes.Node]) -> nodes.sec
     return node
 
 
+def namespace_stats(ns: Namespace) -> nodes.paragraph:
+    """Tag count, last update and default tag size, under a namespace's title."""
+    parts = [_plural(len(ns.tags), "tag")]
+    updated = last_update(ns)
+    if updated:
+        parts.append(f"updated {updated[:10]}")
+    tag = default_tag(ns)
+    if tag is not None:
+        parts.append(f"{tag.name}: {human_size(tag.size_bytes)}")
+    return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-stats"])
+
+
 def namespace_page(ns: Namespace, site: str) -> nodes.section:
     """The whole page of one namespace: title, description, README, usage, tags."""
     page = nodes.section(
@@ -318,6 +407,7 @@ def namespace_page(ns: Namespace, site: str) -> nodes.section:
     page += nodes.title(ns.name, ns.name)
     if ns.description:
         page += _para(nodes.Text(ns.description), classes=["orgreg-description"])
+    page += namespace_stats(ns)
     page.extend(readme(ns))
     page += section("Usage", "usage", usage(ns, site))
     if ns.tags:
