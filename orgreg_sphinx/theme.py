@@ -124,6 +124,8 @@ def page_context(
     github = str(context.get("theme_github_url") or "").strip()
     context["orgreg_github_url"] = github if github.startswith(("https://", "http://")) else ""
     context["orgreg_footer_links"] = _footer_links_once(app, context.get("theme_footer_links"))
+    # a registry's home lists containers; the theme alone may serve any Sphinx site
+    context["orgreg_home_label"] = "Containers" if "orgreg_sphinx" in app.extensions else "Home"
     context.setdefault("orgreg_namespace", "")
     context.setdefault("orgreg_manifests_url", "")
 

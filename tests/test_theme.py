@@ -42,6 +42,7 @@ def test_theme_alone_without_the_extension(tmp_path: Path, build: Callable) -> N
     assert any("_static/orgreg.css" in h for h in hrefs)
     assert any("_static/orgreg.js" in s["src"] for s in page.select("script[src]"))
     assert page.select_one("main#orgreg-main div.body") is not None
+    assert page.select_one(".orgreg-nav a").get_text() == "Home"
     assert page.select_one("div.sphinxsidebar") is None
     for asset in ("orgreg.css", "orgreg.js", "orgreg-logo.svg", "basic.css"):
         assert (app.outdir / "_static" / asset).is_file()
@@ -147,6 +148,7 @@ def test_namespace_page_markup(registry_project: Callable, build: Callable) -> N
         "orgreg_repository_url": "https://github.com/acme/registry",
     })
     page = soup(app.outdir / "acme" / "busybox" / "index.html")
+    assert page.select_one(".orgreg-nav a").get_text() == "Containers"
     crumbs = [li.get_text(strip=True) for li in page.select("nav.orgreg-breadcrumb li")]
     assert crumbs == ["Containers", "acme", "busybox"]
     assert page.select_one("nav.orgreg-breadcrumb li[aria-current=page]").get_text() == "busybox"

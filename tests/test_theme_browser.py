@@ -264,19 +264,19 @@ def test_copy_buttons_put_command_and_digest_on_the_clipboard(
     assert commands.count() >= 2
     buttons = page.locator(".orgreg-command .orgreg-copy")
     assert buttons.count() == commands.count()  # a copy button on every command
-    first = buttons.first
-    expected = commands.first.locator("pre").inner_text().strip()
-    first.click()
-    assert page.evaluate("navigator.clipboard.readText()") == expected
-    assert expected.startswith("curl -L -o busybox_latest.sif https://")
+    copied = {}
+    for panel in page.locator(".orgreg-usage-tab").all():  # every client's tab
+        page.locator(f"[role=tab][aria-controls='{panel.get_attribute('id')}']").click()
+        assert panel.is_visible()
+        expected = panel.locator(".orgreg-command pre").inner_text().strip()
+        panel.locator(".orgreg-command .orgreg-copy").click()
+        assert page.evaluate("navigator.clipboard.readText()") == expected
+        copied[panel.get_attribute("class")] = expected
     page.wait_for_selector(".orgreg-copy.orgreg-copied")
-
-    # the other tab's command, after switching to it
-    page.get_by_role("tab", name="curl").click()
-    panel = page.locator(".orgreg-usage-curl")
-    panel.locator(".orgreg-copy").click()
-    text = page.evaluate("navigator.clipboard.readText()")
-    assert text.splitlines() == [
+    download = next(text for cls, text in copied.items() if "orgreg-usage-download" in cls)
+    assert download.startswith("curl -L -o busybox_latest.sif https://storage.example.org/")
+    api = next(text for cls, text in copied.items() if "orgreg-usage-curl" in cls)
+    assert api.splitlines() == [
         "curl -s https://<your-registry-site>/acme/busybox/tags/",
         "curl -s https://<your-registry-site>/acme/busybox/manifests/latest/",
     ]
@@ -468,10 +468,11 @@ def test_keyboard_reaches_controls(example_site: Server, open_context: Any) -> N
         reached.append(page.evaluate(
             "(() => { const e = document.activeElement;"
             " return (e.id === 'orgreg-tag-filter' ? 'Filter tags' :"
+            " e.getAttribute('role') === 'tab' ? 'a usage tab' :"
             " e.getAttribute('aria-label') || e.textContent || '').trim(); })()"))
     joined = " | ".join(reached)
     assert reached[0] == "Skip to content"
-    for control in ("Dark mode", "Download", "Copy command", "Filter tags",
+    for control in ("Dark mode", "a usage tab", "Copy command", "Filter tags",
                     "Sort by size", "Copy digest sha256:"):
         assert control in joined, f"{control!r} not reachable with Tab: {joined}"
     watch.check()
