@@ -6,7 +6,12 @@ same tree always giving the same bytes.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
+import hashlib
 import json
+import re
 from typing import Any
 
 from .model import Namespace, Registry, Tag
@@ -14,6 +19,9 @@ from .model import Namespace, Registry, Tag
 MANIFEST_MEDIA_TYPE = "application/vnd.singularity.distribution.manifest.v2+json"
 CONFIG_MEDIA_TYPE = "application/vnd.singularity.container.image.v1+json"
 CATALOG_VERSION = 1
+#: what ``GET v2/`` answers: an empty object, as a registry's version check does
+OCI_VERSION_BODY: dict[str, Any] = {}
+_HEX_RE = re.compile(r"^[0-9a-fA-F]+$")
 
 
 def dumps(body: Any) -> bytes:
@@ -91,18 +99,121 @@ def namespace_files(ns: Namespace) -> dict[str, bytes]:
         files[f"{base}/index.html"] = body
         files[f"{base}/index.json"] = body
         if tag.recipe_file is not None:
-            try:
+            with contextlib.suppress(OSError):
                 files[f"{base}/Singularity"] = tag.recipe_file.read_bytes()
-            except OSError:
-                pass
     return files
 
 
-def endpoint_files(registry: Registry, *, catalog: bool = True) -> dict[str, bytes]:
-    """Every JSON endpoint (and recipe copy) of the registry, by output path."""
+def shub_commit(digest: str) -> str:
+    """A stable, non-empty, file-name-safe id of an image for Singularity's cache.
+
+    The hex of the digest (``sha256:<hex>`` gives ``<hex>``; ``md5:<base64>``
+    gives the md5 in hex); any other digest, the sha256 of its text.
+    """
+    algo, _, value = digest.partition(":")
+    if value and _HEX_RE.match(value):
+        return value.lower()
+    if algo == "md5":
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) == 16:
+            return raw.hex()
+    return hashlib.sha256(digest.encode("utf-8")).hexdigest()
+
+
+def shub_body(ns: Namespace, tag: Tag) -> dict[str, Any] | None:
+    """``GET api/container/<org>/<repo>:<tag>``, the Singularity Hub answer that
+    ``singularity pull shub://`` and ``sregistry pull`` read; None without a layer."""
+    if not tag.layers:
+        return None
+    return {
+        "image": tag.layers[0].url,
+        "name": ns.repo,
+        "collection": ns.org,
+        "tag": tag.name,
+        "version": tag.digest,
+        "commit": shub_commit(tag.digest),
+    }
+
+
+def shub_path(org: str, repo: str, tag: str) -> str:
+    return f"api/container/{org}/{repo}:{tag}"
+
+
+def shub_files(registry: Registry) -> dict[str, bytes]:
+    """The Singularity Hub endpoints of every tag, plus the lower-cased path
+    (``sregistry`` lower-cases what it asks for) where the name has capitals.
+
+    An exact path always wins over a lower-cased one; when two names lower-case
+    to the same path, the first in sorted order gets it.
+    """
+    exact: dict[str, bytes] = {}
+    lowered: dict[str, bytes] = {}
+    for ns in sorted(registry.namespaces, key=lambda n: n.name):
+        for tag in ns.tags:
+            body = shub_body(ns, tag)
+            if body is None:
+                continue
+            data = dumps(body)
+            exact[shub_path(ns.org, ns.repo, tag.name)] = data
+            lower = shub_path(ns.org.lower(), ns.repo.lower(), tag.name.lower())
+            lowered.setdefault(lower, data)
+    for path, data in lowered.items():
+        exact.setdefault(path, data)
+    return exact
+
+
+def oci_repository(ns: Namespace) -> str:
+    """The repository name OCI clients use: Docker references are lower case."""
+    return ns.name.lower()
+
+
+def oci_files(registry: Registry) -> dict[str, bytes]:
+    """An OCI-distribution-style read-only layout, for a site at a domain root:
+    ``v2/`` (answers 200), ``v2/<org>/<repo>/tags/list`` and
+    ``v2/<org>/<repo>/manifests/<tag>`` (the manifest, layers with their URLs).
+
+    Repository paths are lower case (Docker references must be); a namespace
+    whose name is already lower case wins over one that only lower-cases to it.
+    """
+    body = dumps(OCI_VERSION_BODY)
+    files: dict[str, bytes] = {"v2/index.html": body, "v2/index.json": body}
+    owners: dict[str, Namespace] = {}
+    for ns in sorted(registry.namespaces, key=lambda n: (n.name != n.name.lower(), n.name)):
+        owners.setdefault(oci_repository(ns), ns)
+    for repository, ns in sorted(owners.items()):
+        files[f"v2/{repository}/tags/list"] = dumps(
+            {"name": repository, "tags": [tag.name for tag in ns.tags]}
+        )
+        for tag in ns.tags:
+            files[f"v2/{repository}/manifests/{tag.name}"] = dumps(manifest_body(tag))
+    return files
+
+
+def endpoint_files(
+    registry: Registry,
+    *,
+    catalog: bool = True,
+    original: bool = True,
+    shub: bool = True,
+    oci: bool = False,
+) -> dict[str, bytes]:
+    """Every published file of the registry, by output path.
+
+    *original*: the ``tags/`` and ``manifests/<tag>/`` endpoints (and recipe
+    copies); *catalog*: ``api/catalog.json``; *shub*: ``api/container/...``;
+    *oci*: the ``v2/`` layout.
+    """
     files: dict[str, bytes] = {}
-    for ns in registry.namespaces:
-        files.update(namespace_files(ns))
+    if original:
+        for ns in registry.namespaces:
+            files.update(namespace_files(ns))
     if catalog:
         files["api/catalog.json"] = dumps(catalog_body(registry))
+    if shub:
+        files.update(shub_files(registry))
+    if oci:
+        files.update(oci_files(registry))
     return files

@@ -17,6 +17,7 @@ from . import __version__
 #: sub-command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("orgreg_sphinx.check", "validate a manifest tree (as the site build does)"),
+    "serve": ("orgreg_sphinx.serve", "serve a built site on 127.0.0.1 as a static host would"),
 }
 
 

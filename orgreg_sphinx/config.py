@@ -44,6 +44,12 @@ OPTIONS = (
            "Largest front matter read from a README.md."),
     Option("orgreg_max_tags", Limits.max_tags, (int,), "env",
            "Most tags read for one namespace; the rest are left out with a warning."),
+    Option("orgreg_shub_api", True, (bool,), "env",
+           "Write api/container/<org>/<repo>:<tag> for Singularity/Apptainer shub:// "
+           "and sregistry pulls, and show their pull commands."),
+    Option("orgreg_oci_layout", False, (bool,), "env",
+           "Write a read-only OCI-style v2/ layout (tags/list, manifests/<tag>) for a "
+           "site at a domain root."),
 )
 
 

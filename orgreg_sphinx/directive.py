@@ -66,7 +66,12 @@ class RegistryDirective(SphinxDirective):
             return []
         if "page" in self.options:
             tracking.note_shown(self.env, self.env.docname, "site:")
-            page = listing.namespace_page(found[0], cfg.site_url(self.config))
+            page = listing.namespace_page(
+                found[0],
+                cfg.site_url(self.config),
+                shub=self.config.orgreg_shub_api,
+                oci=self.config.orgreg_oci_layout,
+            )
             page["support_smartquotes"] = False
             return [page]
         for ns in found:

@@ -146,10 +146,20 @@ def _check_node(
                     f"repeats the key '{key}'", first_line + key_node.start_mark.line
                 )
             keys.add(key)
+            _refuse_alias(value_node, seen, first_line + key_node.start_mark.line)
             _check_node(value_node, (*path, key), first_line, lines, seen, depth + 1)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
+            _refuse_alias(item, seen, first_line + node.start_mark.line)
             _check_node(item, (*path, index), first_line, lines, seen, depth + 1)
+
+
+def _refuse_alias(node: yaml.Node, seen: set[int], line: int) -> None:
+    """A node met twice is an alias: report it where it is used."""
+    if id(node) in seen:
+        raise FrontMatterError(
+            "uses a YAML alias (*name); aliases are not allowed in front matter", line
+        )
 
 
 def _plain(value: Any) -> Any:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from docutils import nodes
 from sphinx import addnodes
 
-from . import markdown
+from . import clients, markdown
 from .model import Namespace, Tag
 
 #: tag table columns, in their default order
@@ -327,8 +327,12 @@ class UsageTab:
     lines: tuple[str, ...]
 
 
-def usage_tabs(ns: Namespace, site: str) -> list[UsageTab]:
-    """The usage examples of a namespace page, one per client."""
+def usage_tabs(
+    ns: Namespace, site: str, *, shub: bool = True, oci: bool = False
+) -> list[UsageTab]:
+    """The usage examples of a namespace page, one per client. *shub*: the
+    ``api/container`` endpoints are published (Singularity, Apptainer,
+    sregistry); *oci*: the ``v2/`` layout is (skopeo)."""
     base = site or PLACEHOLDER_SITE
     tag = default_tag(ns)
     tabs = []
@@ -341,6 +345,23 @@ def usage_tabs(ns: Namespace, site: str) -> list[UsageTab]:
                 (f"curl -L -o {ns.repo}_{tag.name}.sif {tag.layers[0].url}",),
             )
         )
+        if shub:
+            tabs.extend(pull_tabs(ns, tag, site))
+    if oci and tag is not None:
+        ref = clients.oci_reference(site, ns)
+        if ref.value:
+            tabs.append(
+                UsageTab(
+                    "skopeo",
+                    "skopeo",
+                    "List the tags and read a manifest with an OCI client "
+                    "(skopeo, or crane):",
+                    (
+                        f"skopeo list-tags docker://{ref.value}",
+                        f"skopeo inspect --raw docker://{ref.value}:{tag.name}",
+                    ),
+                )
+            )
     api_lines = [f"curl -s {base}{ns.name}/tags/"]
     if tag is not None:
         api_lines.append(f"curl -s {base}{ns.name}/manifests/{tag.name}/")
@@ -351,10 +372,41 @@ def usage_tabs(ns: Namespace, site: str) -> list[UsageTab]:
     return tabs
 
 
-def usage(ns: Namespace, site: str) -> list[nodes.Node]:
+def pull_tabs(ns: Namespace, tag: Tag, site: str) -> list[UsageTab]:
+    """Singularity, Apptainer and sregistry pull commands for *tag*."""
+    tabs = []
+    ref = clients.shub_reference(site, ns, tag)
+    for key, label in (("singularity", "Singularity"), ("apptainer", "Apptainer")):
+        if ref.value:
+            intro = f"Pull the image with {label}:"
+            lines = (f"{key} pull {ref.value}",)
+        else:
+            intro = f"Not with shub:// here ({ref.problem}); pull the file by its URL:"
+            lines = (f"{key} pull {ns.repo}_{tag.name}.sif {tag.layers[0].url}",)
+        tabs.append(UsageTab(key, label, intro, lines))
+    name = clients.sregistry_reference(ns, tag)
+    if name.value:
+        tabs.append(
+            UsageTab(
+                "sregistry",
+                "sregistry",
+                'Pull with sregistry (pip install "sregistry[registry-basic]"):',
+                (
+                    "export SREGISTRY_CLIENT=registry",
+                    f"export SREGISTRY_REGISTRY_BASE={clients.sregistry_base(site)}",
+                    f"sregistry pull {name.value}",
+                ),
+            )
+        )
+    return tabs
+
+
+def usage(
+    ns: Namespace, site: str, *, shub: bool = True, oci: bool = False
+) -> list[nodes.Node]:
     """The usage section's content: a tab per client (plain blocks without the theme)."""
     tabs = nodes.container(classes=["orgreg-usage"])
-    for tab in usage_tabs(ns, site):
+    for tab in usage_tabs(ns, site, shub=shub, oci=oci):
         box = nodes.container(classes=["orgreg-usage-tab", f"orgreg-usage-{tab.key}"])
         box += nodes.rubric(tab.label, tab.label)
         box += _para(nodes.Text(tab.intro))
@@ -397,7 +449,9 @@ def namespace_stats(ns: Namespace) -> nodes.paragraph:
     return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-stats"])
 
 
-def namespace_page(ns: Namespace, site: str) -> nodes.section:
+def namespace_page(
+    ns: Namespace, site: str, *, shub: bool = True, oci: bool = False
+) -> nodes.section:
     """The whole page of one namespace: title, description, README, usage, tags."""
     page = nodes.section(
         ids=[nodes.make_id(f"namespace-{ns.name}")],
@@ -409,7 +463,7 @@ def namespace_page(ns: Namespace, site: str) -> nodes.section:
         page += _para(nodes.Text(ns.description), classes=["orgreg-description"])
     page += namespace_stats(ns)
     page.extend(readme(ns))
-    page += section("Usage", "usage", usage(ns, site))
+    page += section("Usage", "usage", usage(ns, site, shub=shub, oci=oci))
     if ns.tags:
         tags_children: list[nodes.Node] = [tag_table(ns, ns.tags, TagTableOptions())]
     else:

@@ -41,6 +41,15 @@ class RegistryProject(Project):
             self._docname_to_path[docname] = stub
         return docnames
 
+    def doc2path(self, docname: str, absolute: bool) -> Any:
+        """A generated page's relative path is ``<org>/<repo>/index.rst``, so no
+        path of the build machine reaches the search index or templates."""
+        path = super().doc2path(docname, absolute)
+        stub = getattr(self, "generated", {}).get(docname)
+        if not absolute and stub is not None and self._docname_to_path.get(docname) == stub:
+            return type(path)(f"{docname}{stub.suffix}")
+        return path
+
 
 def install_project(app: Sphinx, generated: dict[str, Path]) -> None:
     """Make the app's (and environment's) project also hold *generated* pages.

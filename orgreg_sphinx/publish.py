@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
 from . import api, pages, tracking
+from . import config as cfg
 from .model import schema
 from .outputs import sync, write_if_changed
 
@@ -21,9 +23,15 @@ SCHEMAS = ("manifest", "collection")
 def site_files(app: Sphinx) -> dict[str, bytes]:
     """Every file the extension publishes, by output path."""
     registry = tracking.registry(app.env)
-    files: dict[str, bytes] = {}
-    if app.config.orgreg_json_api:
-        files.update(api.endpoint_files(registry))
+    config = app.config
+    files: dict[str, bytes] = api.endpoint_files(
+        registry,
+        original=config.orgreg_json_api,
+        catalog=config.orgreg_json_api,
+        shub=config.orgreg_shub_api,
+        oci=config.orgreg_oci_layout,
+    )
+    if config.orgreg_json_api:
         for kind in SCHEMAS:
             files[f"api/schemas/{kind}.schema.json"] = api.dumps(schema(kind))
     return files
@@ -35,6 +43,8 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
         return
     outdir = Path(app.outdir)
     files = site_files(app)
+    if app.config.orgreg_oci_layout:
+        warn_oci_site(app)
     write_if_changed(outdir / ".nojekyll", b"")
     written, removed = sync(
         outdir,
@@ -43,6 +53,20 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
         owned=pages.generated_outputs(app),
     )
     logger.info("[orgreg] %d endpoint file(s) written, %d removed", written, removed)
+
+
+def warn_oci_site(app: Sphinx) -> None:
+    """OCI clients look for ``/v2/`` at the root of the host: say so when the
+    site is known to live below it."""
+    site = cfg.site_url(app.config)
+    path = urlsplit(site).path if site else "/"
+    if path not in ("", "/"):
+        logger.warning(
+            "[orgreg] orgreg_oci_layout: the site is published at %s, not at the root of "
+            "its host; OCI clients look for %s and will not find the v2/ layout",
+            site, site[: len(site) - len(path)] + "/v2/",
+            type="orgreg", subtype="oci",
+        )
 
 
 def setup(app: Sphinx) -> None:

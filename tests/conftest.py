@@ -121,7 +121,11 @@ def build(make_app: Callable[..., object]) -> Callable[..., object]:
 
     def run(srcdir: Path, buildername: str = "html", **kwargs: object) -> object:
         app = make_app(buildername, srcdir=srcdir, **kwargs)
-        app.build()
+        try:
+            app.build()
+        finally:
+            # restore docutils' registries, so a second build in one test starts clean
+            app.cleanup()
         return app
 
     return run
