@@ -270,9 +270,9 @@ def test_copy_buttons_put_command_and_digest_on_the_clipboard(
         assert panel.is_visible()
         expected = panel.locator(".orgreg-command pre").inner_text().strip()
         panel.locator(".orgreg-command .orgreg-copy").click()
+        panel.locator(".orgreg-copy.orgreg-copied").wait_for()  # it says it copied
         assert page.evaluate("navigator.clipboard.readText()") == expected
         copied[panel.get_attribute("class")] = expected
-    page.wait_for_selector(".orgreg-copy.orgreg-copied")
     download = next(text for cls, text in copied.items() if "orgreg-usage-download" in cls)
     assert download.startswith("curl -L -o busybox_latest.sif https://storage.example.org/")
     api = next(text for cls, text in copied.items() if "orgreg-usage-curl" in cls)

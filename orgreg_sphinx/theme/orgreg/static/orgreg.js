@@ -496,7 +496,15 @@
     reveal();
   }
 
+  /* Sphinx marks toctree captions role="heading" without the level ARIA requires */
+  function fixHeadingLevels() {
+    document.querySelectorAll('[role="heading"]:not([aria-level])').forEach(function (node) {
+      node.setAttribute("aria-level", "2");
+    });
+  }
+
   function init() {
+    fixHeadingLevels();
     setupThemeToggle();
     setupTabs();
     setupCopyButtons(document);
