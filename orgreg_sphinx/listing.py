@@ -210,7 +210,7 @@ def registry_summary(namespaces: Sequence[Namespace]) -> nodes.paragraph:
 
 
 def _tag_names(ns: Namespace) -> nodes.Node:
-    """The newest tag names (shown), and all of them for the page's filter (hidden)."""
+    """The newest tag names (shown), and the others for the page's filter (hidden)."""
     box = nodes.inline(classes=["orgreg-tag-names"])
     newest = newest_tags(ns)
     for tag in newest[:LISTED_TAG_NAMES]:
@@ -219,10 +219,11 @@ def _tag_names(ns: Namespace) -> nodes.Node:
     if len(newest) > LISTED_TAG_NAMES:
         more = f"+{len(newest) - LISTED_TAG_NAMES} more"
         box += nodes.inline(more, more, classes=["orgreg-more-tags"])
-    index = " ".join(t.name for t in newest)
-    only = addnodes.only(expr="html")
-    only += nodes.inline(index, index, classes=["orgreg-tag-index"])
-    box += only
+    if len(newest) > LISTED_TAG_NAMES:  # the others, hidden, for the page's filter
+        index = " ".join(t.name for t in newest[LISTED_TAG_NAMES:])
+        only = addnodes.only(expr="html")
+        only += nodes.inline(index, index, classes=["orgreg-tag-index"])
+        box += only
     return box
 
 

@@ -128,7 +128,7 @@ def test_extension_and_theme_home_listing(
     # every namespace row carries its tag names (shown, and indexed for the filter)
     busybox = table.select("tr.orgreg-namespace-row")[0]
     assert [c.get_text() for c in busybox.select("code.orgreg-tag-name")] == ["latest", "1.36"]
-    assert busybox.select_one(".orgreg-tag-index").get_text() == "latest 1.36"
+    assert busybox.select_one(".orgreg-tag-index") is None  # all of its tags are shown
 
 
 def test_one_organization_is_not_grouped(registry_project: Callable, build: Callable) -> None:
@@ -164,6 +164,9 @@ def test_namespace_page_markup(registry_project: Callable, build: Callable) -> N
     assert {row["id"] for row in page.select("table.orgreg-tags tbody tr")} == {
         "tag-latest", "tag-1.36"
     }
+    # neighbours, not a list of every namespace
+    assert [a.get_text(" ", strip=True) for a in page.select("nav.orgreg-pager a")] == [
+        "Previous Test registry", "Next acme/centos"]
     assert page.select_one(".orgreg-footer a")["href"].startswith(
         "https://github.com/acme/registry/tree/main/"
     )
@@ -191,3 +194,22 @@ def test_namespace_page_does_not_grow_with_the_registry(
         links = [a["href"] for a in soup(page).select("a[href]")]
         assert len(links) < 30, links  # no list of all namespaces
     assert abs(sizes[80] - sizes[5]) / sizes[5] < 0.05, sizes
+
+
+def test_many_tags_show_the_newest_and_index_the_rest(
+    registry_project: Callable, build: Callable
+) -> None:
+    files = {
+        f"acme/many/manifests/v{i}/README.md": manifest(
+            sha256(f"many{i}"), extra=f'created: "2024-01-0{i + 1}T00:00:00Z"\n')
+        for i in range(7)
+    }
+    app = build(registry_project(files))
+    row = soup(app.outdir / "index.html").select_one("tr.orgreg-namespace-row")
+    assert [c.get_text() for c in row.select("code.orgreg-tag-name")] == ["v6", "v5", "v4", "v3"]
+    assert row.select_one(".orgreg-more-tags").get_text() == "+3 more"
+    assert row.select_one(".orgreg-tag-index").get_text() == "v2 v1 v0"
+    # other builders get the shown names only
+    xml_app = build(registry_project(files, name="xml"), "xml")
+    xml = (xml_app.outdir / "index.xml").read_text()
+    assert ">v6<" in xml and "+3 more" in xml and "v2" not in xml
