@@ -241,6 +241,34 @@ def test_filter_narrows_the_namespace_list(example_site: Server, open_context: A
     watch.check()
 
 
+def test_sorting_the_namespace_list(example_site: Server, open_context: Any) -> None:
+    context, watch = open_context(example_site.base)
+    page = context.new_page()
+    page.goto(example_site.base)
+    sort = page.get_by_label("Sort")
+    sort.select_option("updated")
+    # newest first; those without a date keep their name order at the end
+    wait_for_namespaces(page, ["bio-core/samtools", "hpc-lab/openmpi", "acme/busybox",
+                               "acme/centos", "hpc-lab/pytorch-cpu"])
+    assert page.locator("tr.orgreg-org-row:not([hidden])").count() == 0  # a flat list
+    assert "sort=updated" in page.url
+    page.get_by_label("Filter containers").fill("acme")
+    wait_for_namespaces(page, ["acme/busybox", "acme/centos"])
+    page.get_by_label("Filter containers").fill("")
+    sort.select_option("tags")
+    wait_for_namespaces(page, ["bio-core/samtools", "hpc-lab/openmpi", "acme/busybox",
+                               "acme/centos", "hpc-lab/pytorch-cpu"])
+    sort.select_option("name")
+    wait_for_namespaces(page, ["acme/busybox", "acme/centos", "bio-core/samtools",
+                               "hpc-lab/openmpi", "hpc-lab/pytorch-cpu"])
+    assert page.locator("tr.orgreg-org-row:not([hidden])").count() == 3
+    page.reload()
+    assert page.get_by_label("Sort").input_value() == "name"
+    page.goto(example_site.base + "index.html?sort=updated")
+    assert visible_namespaces(page)[0] == "bio-core/samtools"
+    watch.check()
+
+
 def test_filter_is_kept_in_the_address(example_site: Server, open_context: Any) -> None:
     context, watch = open_context(example_site.base)
     page = context.new_page()

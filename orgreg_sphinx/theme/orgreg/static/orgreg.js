@@ -263,7 +263,13 @@
         return;
       }
       var text = row.textContent.toLowerCase();
-      var entry = { row: row, text: text, group: group };
+      var cells = row.cells;
+      var entry = {
+        row: row, text: text, group: group, position: entries.length,
+        name: cells[0] ? cells[0].textContent.trim() : "",
+        tags: cells[2] ? Number(cells[2].textContent.trim()) || 0 : 0,
+        updated: cells[3] ? cells[3].textContent.trim() : ""
+      };
       if (group) { group.members.push(entry); }
       entries.push(entry);
     });
@@ -275,8 +281,17 @@
       "aria-describedby": id + "-status"
     });
     var status = el("p", { id: id + "-status", className: "orgreg-status", role: "status", "aria-live": "polite" });
+    var sort = el("select", { id: id + "-sort", className: "orgreg-sort-select" }, [
+      el("option", { value: "name", text: "Name" }),
+      el("option", { value: "updated", text: "Recently updated" }),
+      el("option", { value: "tags", text: "Most tags" })
+    ]);
     var bar = el("div", { className: "orgreg-toolbar orgreg-namespace-filter" }, [
-      el("label", { for: id, text: "Filter containers" }), input, status
+      el("label", { for: id, text: "Filter containers" }), input,
+      el("span", { className: "orgreg-sort-box" }, [
+        el("label", { for: id + "-sort", text: "Sort" }), sort
+      ]),
+      status
     ]);
     table.parentNode.insertBefore(bar, table);
     var empty = el("p", { className: "orgreg-empty", hidden: "" });
@@ -297,9 +312,11 @@
         entry.row.hidden = !visible;
         if (visible) { shown += 1; }
       });
+      var grouped = sort.value === "name";
       entries.forEach(function (entry) {
         if (entry.group) {
-          entry.group.row.hidden = !entry.group.members.some(function (m) { return !m.row.hidden; });
+          entry.group.row.hidden = !grouped ||
+            !entry.group.members.some(function (m) { return !m.row.hidden; });
         }
       });
       if (!terms.length) {
@@ -330,6 +347,34 @@
       if (event.key === "Escape" && input.value) { input.value = ""; update(); }
     });
     moreButton.addEventListener("click", function () { showAll = true; update(); });
+
+    /* name order keeps the organization headings; the other orders list flat */
+    var original = rows.slice();
+    function reorder() {
+      var order;
+      if (sort.value === "name") {
+        entries.sort(function (a, b) { return a.position - b.position; });
+        order = original;
+      } else {
+        entries.sort(function (a, b) {
+          var by = sort.value === "tags" ? b.tags - a.tags
+            : (b.updated > a.updated ? 1 : b.updated < a.updated ? -1 : 0);
+          return by || a.position - b.position;
+        });
+        order = entries.map(function (entry) { return entry.row; });
+      }
+      var fragment = document.createDocumentFragment();
+      order.forEach(function (row) { fragment.appendChild(row); });
+      body.appendChild(fragment);
+      update();
+    }
+    sort.addEventListener("change", function () {
+      reorder();
+      var url = new URL(window.location.href);
+      if (sort.value !== "name") { url.searchParams.set("sort", sort.value); }
+      else { url.searchParams.delete("sort"); }
+      try { history.replaceState(null, "", url.toString()); } catch (e) { /* file:// */ }
+    });
     document.addEventListener("keydown", function (event) {
       var target = event.target;
       var typing = target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
@@ -338,9 +383,14 @@
         input.focus();
       }
     });
-    var initial = new URLSearchParams(window.location.search).get("filter");
-    if (initial) { input.value = initial; }
-    update();
+    var params = new URLSearchParams(window.location.search);
+    if (params.get("filter")) { input.value = params.get("filter"); }
+    if (params.get("sort") === "updated" || params.get("sort") === "tags") {
+      sort.value = params.get("sort");
+      reorder();
+    } else {
+      update();
+    }
   }
 
   /* ---------------- namespace page: the tag table ---------------- */
