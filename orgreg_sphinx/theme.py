@@ -13,7 +13,8 @@ here, at ``html-page-context``, from the theme options:
     the organization's GitHub page, linked in the header
 ``footer_links``
     ``{"Label": "url"}``, a list of ``("Label", "url")`` pairs or
-    ``{"label": ..., "url": ...}`` dicts, or a string ``"Label=url, Label=url"``
+    ``{"label": ..., "url": ...}`` dicts, or a string ``"Label=url, Label=url"``;
+    relative URLs are relative to the site's root
 """
 
 from __future__ import annotations
@@ -94,6 +95,13 @@ def footer_links(value: Any) -> list[tuple[str, str]]:
     return good
 
 
+def site_relative(url: str, pathto: Any) -> str:
+    """A relative footer link is relative to the site's root, on every page."""
+    if url.startswith(("/", "#")) or ":" in url.split("/", 1)[0]:
+        return url
+    return str(pathto(url, 1))
+
+
 def logo_url(context: dict[str, Any]) -> str:
     """The header logo: the ``logo`` option, else ``html_logo``, else the shipped mark."""
     pathto = context["pathto"]
@@ -123,7 +131,10 @@ def page_context(
     context["orgreg_logo_url"] = logo_url(context)
     github = str(context.get("theme_github_url") or "").strip()
     context["orgreg_github_url"] = github if github.startswith(("https://", "http://")) else ""
-    context["orgreg_footer_links"] = _footer_links_once(app, context.get("theme_footer_links"))
+    context["orgreg_footer_links"] = [
+        (label, site_relative(url, context["pathto"]))
+        for label, url in _footer_links_once(app, context.get("theme_footer_links"))
+    ]
     # a registry's home lists containers; the theme alone may serve any Sphinx site
     context["orgreg_home_label"] = "Containers" if "orgreg_sphinx" in app.extensions else "Home"
     context.setdefault("orgreg_namespace", "")

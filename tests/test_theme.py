@@ -59,9 +59,12 @@ def test_theme_options(tmp_path: Path, build: Callable) -> None:
             "accent_color": "#c2185b",
             "accent_color_dark": "rgb(255, 128, 171)",
             "github_url": "https://github.com/acme",
-            "footer_links": {"Support": "https://help.example.org/", "Status": "/status/"},
+            "footer_links": {"Support": "https://help.example.org/", "Status": "/status/",
+                             "API": "api/catalog.json"},
         }
     """)
+    (src / "sub").mkdir()
+    (src / "sub" / "deep.rst").write_text(":orphan:\n\nDeep\n====\n\nA page below.\n")
     (src / "_static").mkdir()
     (src / "_static" / "brand.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     app = build(src)
@@ -74,7 +77,11 @@ def test_theme_options(tmp_path: Path, build: Callable) -> None:
     assert page.select_one("a.orgreg-github")["href"] == "https://github.com/acme"
     footer = [(a.get_text(), a["href"]) for a in page.select(".orgreg-footer-links a")]
     assert footer == [("Support", "https://help.example.org/"), ("Status", "/status/"),
-                      ("GitHub", "https://github.com/acme")]
+                      ("API", "api/catalog.json"), ("GitHub", "https://github.com/acme")]
+    # relative links and the logo stay relative to the site's root on deeper pages
+    deep = soup(app.outdir / "sub" / "deep.html")
+    assert deep.select_one("img.orgreg-logo")["src"] == "../_static/brand.svg"
+    assert deep.select(".orgreg-footer-links a")[2]["href"] == "../api/catalog.json"
 
 
 def test_bad_theme_options_warn_and_fall_back(tmp_path: Path, build: Callable) -> None:
