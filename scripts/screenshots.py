@@ -22,12 +22,12 @@ from playwright.sync_api import sync_playwright
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
-#: (file name, page, viewport width, colour scheme)
+#: (file name, page, viewport width, colour scheme, usage tab to open or "")
 SHOTS = [
-    ("home.png", "index.html", 1200, "light"),
-    ("namespace.png", "acme/busybox/index.html", 1200, "light"),
-    ("namespace-dark.png", "hpc-lab/openmpi/index.html", 1200, "dark"),
-    ("home-phone.png", "index.html", 360, "light"),
+    ("home.png", "index.html", 1200, "light", ""),
+    ("namespace.png", "acme/busybox/index.html", 1200, "light", "Singularity"),
+    ("namespace-dark.png", "hpc-lab/openmpi/index.html", 1200, "dark", "Apptainer"),
+    ("home-phone.png", "index.html", 360, "light", ""),
 ]
 
 
@@ -66,7 +66,7 @@ def take(site: Path, out: Path) -> list[Path]:
     written = []
     with serve(site) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for name, page_path, width, scheme in SHOTS:
+        for name, page_path, width, scheme, tab in SHOTS:
             context = browser.new_context(
                 viewport={"width": width, "height": 800}, color_scheme=scheme,
                 device_scale_factor=1,
@@ -76,6 +76,8 @@ def take(site: Path, out: Path) -> list[Path]:
             page = context.new_page()
             page.goto(base + page_path)
             page.wait_for_load_state("load")
+            if tab and page.get_by_role("tab", name=tab).count():
+                page.get_by_role("tab", name=tab).click()
             target = out / name
             page.screenshot(path=str(target), full_page=True)
             written.append(target)
