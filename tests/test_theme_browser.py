@@ -94,7 +94,10 @@ def big_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A registry with a 500-tag namespace, built and served."""
     src = tmp_path_factory.mktemp("big-src")
     (src / "conf.py").write_text(CONF)
-    (src / "index.md").write_text("# Big registry\n\n```{registry}\n```\n")
+    (src / "index.md").write_text(
+        "# Big registry\n\n```{registry}\n```\n\n## Small\n\n"
+        "```{registry}\n:namespace: big/small\n```\n"
+    )
     write_tree(src, big_tree())
     html = sphinx_build(src, tmp_path_factory.mktemp("big-out"))
     server = Server(html)
@@ -390,6 +393,12 @@ def test_500_tags_are_paged_filtered_sorted_and_linkable(
     assert page.locator("tr.orgreg-namespace-row code.orgreg-tag-name").count() == 4 + 1
     page.get_by_label("Filter containers").fill("r123")
     wait_for_namespaces(page, ["big/many"])
+    # a small tag table embedded in a page sorts, without a filter of its own
+    assert page.locator("table.orgreg-tags").count() == 1
+    assert page.locator(".orgreg-tag-filter").count() == 0
+    assert page.locator("table.orgreg-tags th[aria-sort]").count() == 0
+    page.get_by_role("button", name="Sort by size").click()
+    assert page.locator("table.orgreg-tags th[aria-sort]").count() == 1
 
     page.goto(big_site.base + "big/many/")
     assert page.locator("table.orgreg-tags tbody tr").count() == BIG_TAGS

@@ -429,6 +429,8 @@
       }
       return entry;
     });
+    /* small tables embedded in other pages sort, but get no filter and no paging */
+    var full = entries.length > 10 || !!table.closest(".orgreg-namespace-page");
     var id = "orgreg-tag-filter" + (index ? "-" + index : "");
     var input = el("input", {
       type: "search", id: id, className: "orgreg-filter-input", autocomplete: "off",
@@ -438,7 +440,7 @@
     var bar = el("div", { className: "orgreg-toolbar orgreg-tag-filter" }, [
       el("label", { for: id, text: "Filter tags" }), input, status
     ]);
-    table.parentNode.insertBefore(bar, table);
+    if (full) { table.parentNode.insertBefore(bar, table); }
     var empty = el("p", { className: "orgreg-empty", hidden: "" });
     var more = el("div", { className: "orgreg-more", hidden: "" });
     var moreButton = el("button", { type: "button", className: "orgreg-button", text: "Show more" });
