@@ -106,6 +106,22 @@ def big_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 @pytest.fixture(scope="module")
+def plain_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A Sphinx site with only ``html_theme = "orgreg"`` (no orgreg_sphinx extension)."""
+    src = tmp_path_factory.mktemp("plain-src")
+    (src / "conf.py").write_text('project = "Plain"\nhtml_theme = "orgreg"\n')
+    (src / "index.rst").write_text(
+        "Plain\n=====\n\nText.\n\n.. code-block:: console\n\n   $ echo hello\n   hello\n\n"
+        ".. toctree::\n   :caption: Pages\n\n   other\n"
+    )
+    (src / "other.rst").write_text("Other\n=====\n\nMore text.\n")
+    html = sphinx_build(src, tmp_path_factory.mktemp("plain-out"))
+    server = Server(html)
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -186,6 +202,19 @@ def shown_sizes(page: Any) -> list[int]:
         number, unit = title.split()
         sizes.append(int(number) * (1024 if unit == "KiB" else 1))
     return sizes
+
+
+def clipboard_becomes(page: Any, expected: str) -> bool:
+    """Wait until the clipboard holds *expected* (the copy is asynchronous)."""
+    try:
+        page.wait_for_function(
+            "expected => navigator.clipboard.readText().then(text => text === expected)",
+            arg=expected, timeout=10_000,
+        )
+    except sync_api.TimeoutError:
+        actual = page.evaluate("navigator.clipboard.readText()")
+        raise AssertionError(f"clipboard holds {actual!r}, not {expected!r}") from None
+    return True
 
 
 # ---------------------------------------------------------------- home page
@@ -301,8 +330,7 @@ def test_copy_buttons_put_command_and_digest_on_the_clipboard(
         assert panel.is_visible()
         expected = panel.locator(".orgreg-command pre").inner_text().strip()
         panel.locator(".orgreg-command .orgreg-copy").click()
-        panel.locator(".orgreg-copy.orgreg-copied").wait_for()  # it says it copied
-        assert page.evaluate("navigator.clipboard.readText()") == expected
+        assert clipboard_becomes(page, expected)
         copied[panel.get_attribute("class")] = expected
     download = next(text for cls, text in copied.items() if "orgreg-usage-download" in cls)
     assert download.startswith("curl -L -o busybox_latest.sif https://storage.example.org/")
@@ -316,7 +344,10 @@ def test_copy_buttons_put_command_and_digest_on_the_clipboard(
     full = digest.get_attribute("title")
     assert full.startswith("sha256:") and len(full) == 71
     page.locator("#tag-latest .orgreg-copy-digest").click()
-    assert page.evaluate("navigator.clipboard.readText()") == full
+    assert clipboard_becomes(page, full)
+    # and says so to screen readers (the last thing announced stays until the next one)
+    page.wait_for_function("document.querySelector('.orgreg-sr-only[role=status]')"
+                           ".textContent === 'Digest copied to the clipboard'")
     # every digest has its button
     assert page.locator(".orgreg-copy-digest").count() == page.locator(
         "abbr.orgreg-digest").count() == 2
@@ -561,4 +592,22 @@ def test_accessibility_scan(
         if v["impact"] in ("serious", "critical")
     ]
     assert bad == [], f"axe on {path or 'home'} ({scheme}): {bad}"
+    watch.check()
+
+
+def test_theme_alone_in_the_browser(plain_site: Server, open_context: Any) -> None:
+    context, watch = open_context(plain_site.base)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=plain_site.base[:-1])
+    page = context.new_page()
+    page.goto(plain_site.base)
+    page.get_by_role("button", name="Copy code").click()
+    assert clipboard_becomes(page, "echo hello")  # the command, without prompt and output
+    page.get_by_role("button", name="Dark mode").click()
+    page.get_by_role("link", name="Next Other").click()
+    page.wait_for_url("**/other.html")
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    results = axe_sync.Axe().run(page)
+    assert [v["id"] for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")] == []
     watch.check()
