@@ -1,27 +1,164 @@
 """Validate a manifest tree with the rules the site build uses.
 
-Prints one line per problem (``path:line: message``); exit 0 when the tree is
-clean, 1 when it has errors.
+Errors come from the registry model (the same code and JSON Schema as the site
+build); warnings add advice for entries some clients get wrong. With --base or
+--changed, the change must stay inside the namespace of --branch
+update/<org>/<repo>. With --online, layer URLs are checked over HTTP.
+
+Exit status: 0 no errors, 1 errors found (or warnings, with --strict), 2 usage error.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
+from typing import Any
 
-from .model import load_registry
+from . import online, report
+from .advice import advise
+from .model import Problem, load_registry
+from .scope import Scope, ScopeUsageError, changes_from_git, changes_from_list, check_scope
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("root", nargs="?", default=".", help="the manifest tree (default: .)")
+    parser.add_argument("--format", choices=report.FORMATS, default="human",
+                        help="human (default), json, or github (workflow annotations)")
+    parser.add_argument("--strict", action="store_true", help="fail on warnings too")
+    scope = parser.add_argument_group("pull-request scope")
+    changed = scope.add_mutually_exclusive_group()
+    changed.add_argument("--base", metavar="REV",
+                         help="the change is everything that differs from the merge base "
+                              "of REV and HEAD (git)")
+    changed.add_argument("--changed", nargs="+", metavar="FILE",
+                         help="the changed files (a file that does not exist was deleted); "
+                              "give ROOT before this option")
+    scope.add_argument("--branch", metavar="NAME",
+                       help="the pull request's branch, update/<org>/<repo>: the change "
+                            "may only touch <org>/<repo>/")
+    net = parser.add_argument_group("online checks")
+    net.add_argument("--online", action="store_true",
+                     help="check every layer URL (only those of changed manifests with "
+                          "--base/--changed)")
+    net.add_argument("--verify-digest", action="store_true",
+                     help="download each layer and compare its digest (implies --online)")
+    net.add_argument("--jobs", type=int, default=8, metavar="N",
+                     help="requests at a time (default: 8)")
+    net.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                     help="timeout of each connection and read (default: 30)")
+    net.add_argument("--retries", type=int, default=3, metavar="N",
+                     help="retries of a failed request, with exponential backoff (default: 3)")
+    net.add_argument("--retry-delay", type=float, default=1.0, metavar="SECONDS",
+                     help="first backoff delay, doubled at each retry (default: 1)")
+    net.add_argument("--no-progress", action="store_true",
+                     help="no progress bar, even on a terminal")
+
+
+def usage_error(message: str) -> int:
+    print(f"orgreg check: error: {message}", file=sys.stderr)
+    return 2
 
 
 def run(args: argparse.Namespace) -> int:
     root = Path(args.root)
+    if not root.is_dir():
+        return usage_error(f"{args.root!r} is not a folder: give the manifest tree to check")
+    if args.jobs < 1 or args.timeout <= 0 or args.retries < 0 or args.retry_delay < 0:
+        return usage_error("--jobs must be 1 or more, --timeout above 0, "
+                           "--retries and --retry-delay 0 or more")
+    if args.verify_digest:
+        args.online = True
+
+    problems: list[Problem] = []
+    scope: Scope | None = None
+    if args.base is not None or args.changed is not None or args.branch is not None:
+        try:
+            if args.base is not None:
+                changes = changes_from_git(root, args.base)
+            else:
+                changes = changes_from_list(args.changed or [])
+        except ScopeUsageError as err:
+            return usage_error(str(err))
+        scope, found = check_scope(root, changes, args.branch)
+        problems.extend(found)
+
     registry = load_registry(root)
-    for problem in registry.problems:
-        print(f"{problem.location(root)}: {problem.severity}: {problem.message}")
-    count = sum(len(ns.tags) for ns in registry.namespaces)
-    print(f"{len(registry.namespaces)} namespaces, {count} tags, "
-          f"{len(registry.errors)} errors, {len(registry.problems) - len(registry.errors)} warnings")
-    return 1 if registry.errors else 0
+    problems.extend(registry.problems)
+    problems.extend(advise(registry))
+
+    summary_lines: list[str] = []
+    online_summary: dict[str, Any] | None = None
+    if args.online:
+        only = None
+        if scope is not None and (args.base is not None or args.changed is not None):
+            only = scope.changed_manifests(root)
+        targets = online.expectations(registry.namespaces, only)
+        settings = online.Settings(
+            jobs=args.jobs, timeout=args.timeout, retries=args.retries,
+            retry_delay=args.retry_delay, verify_digest=args.verify_digest,
+        )
+        progress = None
+        if not args.no_progress and args.format != "json":
+            progress = online.Progress.for_terminal(len(targets))
+        results, summary = online.Checker(settings).check_all(targets, progress)
+        problems.extend(online.problems_of(results))
+        online_summary = summary.as_dict()
+        summary_lines.append(summary.text())
+
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    tags = sum(len(ns.tags) for ns in registry.namespaces)
+    failed = errors > 0 or (args.strict and warnings > 0)
+    summary_lines.insert(0, (
+        f"{_count(len(registry.namespaces), 'namespace')}, {_count(tags, 'tag')}: "
+        f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
+    ))
+    if scope is not None:
+        summary_lines.append(_scope_text(scope))
+    body: dict[str, Any] = {
+        "root": report.shown_path(root),
+        "ok": not failed,
+        "namespaces": len(registry.namespaces),
+        "tags": tags,
+        "errors": errors,
+        "warnings": warnings,
+        "scope": _scope_dict(scope, root),
+        "online": online_summary,
+    }
+    report.write(sys.stdout, args.format, problems, body, summary_lines)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if args.format == "github" and summary_file:
+        try:
+            with open(summary_file, "a", encoding="utf-8") as handle:
+                handle.write(report.step_summary(problems, summary_lines))
+        except OSError as err:
+            print(f"orgreg check: cannot write the step summary: {err}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _scope_text(scope: Scope) -> str:
+    if scope.branch is None:
+        return f"scope: {_count(len(scope.changes), 'changed file')} (not checked: no --branch)"
+    target = scope.namespace or "no namespace"
+    branch = f" from {scope.branch}" if scope.branch else ""
+    return f"scope: {_count(len(scope.changes), 'changed file')}{branch}, for {target}"
+
+
+def _scope_dict(scope: Scope | None, root: Path) -> dict[str, Any] | None:
+    if scope is None:
+        return None
+    return {
+        "branch": scope.branch,
+        "namespace": scope.namespace,
+        "changes": [
+            {"file": report.shown_path(c.path), "status": c.status}
+            for c in sorted(scope.changes, key=lambda c: str(c.path))
+        ],
+    }

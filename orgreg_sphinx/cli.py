@@ -18,6 +18,7 @@ from . import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("orgreg_sphinx.check", "validate a manifest tree (as the site build does)"),
     "serve": ("orgreg_sphinx.serve", "serve a built site on 127.0.0.1 as a static host would"),
+    "manifest": ("orgreg_sphinx.manifest", "write the manifest of a built image into a tree"),
 }
 
 

@@ -50,6 +50,16 @@ OPTIONS = (
     Option("orgreg_oci_layout", False, (bool,), "env",
            "Write a read-only OCI-style v2/ layout (tags/list, manifests/<tag>) for a "
            "site at a domain root."),
+    Option("orgreg_remote_fetch", True, (bool,), "env",
+           "Read deployed registries named in registry directives over the network; "
+           "False shows only their cached copies."),
+    Option("orgreg_remote_timeout", 10.0, (int, float), "env",
+           "Seconds to wait for a deployed registry's answer before using its cached copy."),
+    Option("orgreg_remote_max_bytes", 64 * 1024 * 1024, (int,), "env",
+           "Largest answer read from a deployed registry."),
+    Option("orgreg_tree_pages", False, (bool,), "env",
+           "Also read .md/.rst pages inside <org>/<repo>/ folders as pages of the site (a "
+           "hand-written namespace page). Only for trees whose every file is trusted."),
 )
 
 
@@ -72,7 +82,8 @@ def validate(app: Sphinx, config: Config) -> None:
             raise ConfigError(
                 f"{option.name} must be {expected}, not {type(value).__name__} ({value!r})"
             )
-    for name in ("orgreg_max_readme_bytes", "orgreg_max_front_matter_bytes", "orgreg_max_tags"):
+    for name in ("orgreg_max_readme_bytes", "orgreg_max_front_matter_bytes", "orgreg_max_tags",
+                 "orgreg_remote_timeout", "orgreg_remote_max_bytes"):
         if config[name] <= 0:
             raise ConfigError(f"{name} must be a positive number, not {config[name]!r}")
     url = config.orgreg_site_url

@@ -1,37 +1,162 @@
-"""The ``registry`` directive: container listings from the local tree.
+"""The ``registry`` directive and the ``container`` role.
 
-``.. registry::`` lists the namespaces; ``:namespace: org/repo`` (or a glob such
-as ``acme/*``) shows tag tables; ``:page:`` renders a namespace's whole page
-(what the generated pages use).
+``.. registry::`` lists the namespaces of the local tree; ``:namespace: org/repo``
+(names or globs such as ``acme/*``) shows tag tables; ``:page:`` renders a
+namespace's whole page (what the generated pages use). With an argument, the URL
+of a deployed registry, the listing is read from its JSON API (:mod:`.remote`).
+``:columns:``, ``:tags:``, ``:sort:``, ``:limit:`` and ``:caption:`` shape the
+tables. ``:container:`org/repo:tag``` links to a tag's row on its namespace page.
+
+Every listing records on the environment a signature of exactly what it shows
+(:mod:`.tracking`), so a page is read again when that data changes, and only then.
 """
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
+import json
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
+from sphinx.roles import XRefRole
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+from sphinx.util.nodes import make_refnode
 from sphinx.util.osutil import relative_uri
 
 from . import config as cfg
-from . import listing, tracking
-from .model import Namespace
+from . import listing, remote, tracking
+from .model import Namespace, _tag_fingerprint
+from .selection import (
+    NAMESPACE_SORTS,
+    TAG_SORTS,
+    ListingSpec,
+    Shown,
+    match_namespaces,
+    parse_sort,
+    select_namespaces,
+    select_tags,
+    split_list,
+    updated,
+)
 
 logger = logging.getLogger(__name__)
 
+CONTAINER_REFTYPE = "container"
+
 
 def matching(env: BuildEnvironment, pattern: str) -> list[Namespace]:
-    """Namespaces of the local registry whose name matches *pattern* (a glob)."""
-    namespaces = tracking.registry(env).namespaces
-    if not any(ch in pattern for ch in "*?["):
-        ns = tracking.registry(env).namespace(pattern)
-        return [ns] if ns is not None else []
-    return [ns for ns in namespaces if fnmatchcase(ns.name, pattern)]
+    """Namespaces of the local registry named by *pattern* (names or globs)."""
+    return match_namespaces(tracking.registry(env).namespaces, split_list(pattern))
+
+
+def _warn(message: str, location: Any, subtype: str) -> None:
+    logger.warning(message, location=location, type="orgreg", subtype=subtype)
+
+
+# ---------------------------------------------------------------- signatures
+
+
+def _sign_tags(shown: list[Shown]) -> str:
+    return tracking.digest(
+        [(s.namespace.name, [_tag_fingerprint(t) for t in s.tags], s.hidden) for s in shown]
+    )
+
+
+def _sign_namespaces(namespaces: list[Namespace], hidden: int) -> str:
+    # tag names and dates too: the listing shows each namespace's newest tag names
+    return tracking.digest(
+        [[(ns.name, ns.description, len(ns.tags), updated(ns),
+           [(t.name, t.created) for t in ns.tags]) for ns in namespaces], hidden]
+    )
+
+
+def _spec_from_key(data: list[Any]) -> ListingSpec:
+    names, tags, sort, limit = data
+    return ListingSpec(tuple(names), tuple(tags), sort, limit)
+
+
+def _sign_local_tags(env: BuildEnvironment, key: str) -> str:
+    spec = _spec_from_key(json.loads(key))
+    found = match_namespaces(tracking.registry(env).namespaces, spec.namespaces)
+    return _sign_tags([select_tags(ns, spec) for ns in found])
+
+
+def _sign_local_list(env: BuildEnvironment, key: str) -> str:
+    spec = _spec_from_key(json.loads(key))
+    return _sign_namespaces(*select_namespaces(tracking.registry(env).namespaces, spec))
+
+
+def _sign_list(env: BuildEnvironment, pattern: str) -> str:
+    """``list:<pattern>`` (the first cut's key, kept for pages that still note it)."""
+    if pattern == "*":
+        return tracking.digest(
+            [(ns.name, ns.description, [(t.name, t.created) for t in ns.tags])
+             for ns in tracking.registry(env).namespaces]
+        )
+    return tracking.digest([(ns.name, ns.signature()) for ns in matching(env, pattern)])
+
+
+def _sign_page(env: BuildEnvironment, name: str) -> str:
+    ns = tracking.registry(env).namespace(name)
+    return ns.signature() if ns is not None else "missing"
+
+
+def _sign_container(env: BuildEnvironment, target: str) -> str:
+    name, _, tag = target.partition(":")
+    ns = tracking.registry(env).namespace(name)
+    if ns is None:
+        return "none"
+    return ns.name + (":" + tag if tag and ns.tag(tag) else "")
+
+
+def _remote_settings(env: BuildEnvironment) -> remote.FetchSettings:
+    config = env.config
+    return remote.FetchSettings(
+        timeout=float(config.orgreg_remote_timeout),
+        max_bytes=int(config.orgreg_remote_max_bytes),
+        fetch=bool(config.orgreg_remote_fetch),
+    )
+
+
+def read_remote(
+    env: BuildEnvironment, url: str, names: tuple[str, ...], location: Any = None
+) -> remote.RemoteRegistry:
+    """The deployed registry at *url*, read once per build (warnings reported)."""
+    return remote.registry_for(
+        url,
+        names,
+        Path(env.doctreedir) / remote.CACHE_FOLDER,
+        _remote_settings(env),
+        report=lambda message: _warn(message, location, "remote"),
+    )
+
+
+def _showing(env: BuildEnvironment, key: str) -> Any:
+    """A page that showed the data named *key* (where a warning about it points)."""
+    for docname, shown in sorted(getattr(env, "orgreg_shown", {}).items()):
+        if key in shown:
+            return (docname, None)
+    return None
+
+
+def _sign_remote(env: BuildEnvironment, key: str) -> str:
+    url, mode, data = json.loads(key)
+    spec = _spec_from_key(data)
+    found = read_remote(env, url, spec.namespaces, _showing(env, "remote:" + key))
+    if mode == "list":
+        signature = _sign_namespaces(*select_namespaces(found.namespaces, spec))
+    else:
+        shown = match_namespaces(found.namespaces, spec.namespaces)
+        signature = _sign_tags([select_tags(ns, spec) for ns in shown])
+    return tracking.digest([bool(found.source), signature])
+
+
+# ---------------------------------------------------------------- directive
 
 
 class RegistryDirective(SphinxDirective):
@@ -39,71 +164,282 @@ class RegistryDirective(SphinxDirective):
 
     has_content = False
     required_arguments = 0
-    optional_arguments = 0
+    optional_arguments = 1
+    final_argument_whitespace = False
     option_spec = {
         "namespace": directives.unchanged_required,
+        "columns": directives.unchanged_required,
+        "tags": directives.unchanged_required,
+        "sort": directives.unchanged_required,
+        "limit": directives.positive_int,
+        "caption": directives.unchanged_required,
+        "name": directives.unchanged,
+        "class": directives.class_option,
         "page": directives.flag,
         "toctree": directives.flag,
     }
 
-    def run(self) -> list[nodes.Node]:
-        pattern = self.options.get("namespace", "").strip()
-        box = nodes.container(classes=["orgreg"], support_smartquotes=False)
+    # -- options
+
+    def spec(self, sorts: tuple[str, ...]) -> ListingSpec:
+        sort = self.options.get("sort", "").strip()
+        if sort:
+            try:
+                parse_sort(sort, sorts)
+            except ValueError as err:
+                _warn(f"registry: {err}", self.get_location(), "option")
+                sort = ""
+        return ListingSpec(
+            namespaces=tuple(split_list(self.options.get("namespace", ""))),
+            tags=tuple(split_list(self.options.get("tags", ""))),
+            sort=sort,
+            limit=self.options.get("limit", 0),
+        )
+
+    def columns(self, allowed: tuple[str, ...]) -> tuple[list[str], bool]:
+        """The chosen columns (in the given order), and whether any were chosen."""
+        chosen = split_list(self.options.get("columns", ""))
+        if not chosen:
+            return list(allowed), False
+        unknown = [c for c in chosen if c not in allowed]
+        if unknown:
+            _warn(
+                f"registry: unknown column(s) {', '.join(map(repr, unknown))}; "
+                f"choose from {', '.join(allowed)}",
+                self.get_location(),
+                "option",
+            )
+        columns = list(dict.fromkeys(c for c in chosen if c in allowed))
+        return (columns or list(allowed)), bool(columns)
+
+    def box(self) -> nodes.container:
+        box = nodes.container(
+            classes=["orgreg", *self.options.get("class", [])], support_smartquotes=False
+        )
         self.set_source_info(box)
-        if not pattern:
-            box.extend(self.namespace_list())
-            return [box]
-        found = matching(self.env, pattern)
-        tracking.note_shown(self.env, self.env.docname, f"list:{pattern}")
-        for ns in found:
-            for path in ns.files:
-                self.env.note_dependency(str(path))
-        if not found:
-            logger.warning(
-                "registry: no namespace matches %r", pattern, location=self.get_location(),
-                type="orgreg", subtype="unknown",
-            )
-            return []
+        self.add_name(box)
+        return box
+
+    # -- run
+
+    def run(self) -> list[nodes.Node]:
+        if self.arguments:
+            return self.run_remote(self.arguments[0])
+        pattern = self.options.get("namespace", "").strip()
         if "page" in self.options:
-            tracking.note_shown(self.env, self.env.docname, "site:")
-            page = listing.namespace_page(
-                found[0],
-                cfg.site_url(self.config),
-                shub=self.config.orgreg_shub_api,
-                oci=self.config.orgreg_oci_layout,
+            return self.run_page(pattern)
+        if not pattern:
+            return self.namespace_list()
+        spec = self.spec(TAG_SORTS)
+        tracking.note_shown(self.env, self.env.docname, "tags:" + json.dumps(spec.as_key()))
+        # no note_dependency on the manifests: the signature covers what is shown,
+        # so an edit to a tag that is filtered out or cut off rebuilds nothing
+        found = match_namespaces(tracking.registry(self.env).namespaces, spec.namespaces)
+        if not found:
+            _warn(f"registry: no namespace matches {pattern!r}", self.get_location(), "unknown")
+            return []
+        pages = self.config.orgreg_namespace_pages
+
+        def more(ns: Namespace) -> Any:
+            if not pages:
+                return None
+            return lambda text: listing.doc_link(ns.docname, text, self.env.docname, "tags")
+
+        return [self.tag_tables([select_tags(ns, spec) for ns in found], more)]
+
+    def run_page(self, pattern: str) -> list[nodes.Node]:
+        """The whole page of one namespace (the generated pages' only content)."""
+        tracking.note_shown(self.env, self.env.docname, f"page:{pattern}")
+        tracking.note_shown(self.env, self.env.docname, "site:")
+        ns = tracking.registry(self.env).namespace(pattern)
+        if ns is None:
+            _warn(f"registry: no namespace {pattern!r}", self.get_location(), "unknown")
+            return []
+        for path in ns.files:
+            self.env.note_dependency(str(path))
+        page = listing.namespace_page(
+            ns,
+            cfg.site_url(self.config),
+            shub=self.config.orgreg_shub_api,
+            oci=self.config.orgreg_oci_layout,
+        )
+        page["support_smartquotes"] = False
+        return [page]
+
+    def tag_tables(self, shown: list[Shown], more: Any) -> nodes.container:
+        columns, chosen = self.columns(listing.TAG_COLUMNS)
+        caption = self.options.get("caption", "")
+        box = self.box()
+        for item in shown:
+            ns = item.namespace
+            title = caption
+            if len(shown) > 1:
+                title = f"{caption}: {ns.name}" if caption else ""
+                if not caption:
+                    box += nodes.rubric(ns.name, ns.name)
+            if not item.tags:
+                filters = ", ".join(split_list(self.options.get("tags", "")))
+                text = f"{ns.name} has no tags" + (f" matching {filters}" if filters else "")
+                box += nodes.paragraph(text + ".", text + ".", classes=["orgreg-empty"])
+                continue
+            options = listing.TagTableOptions(
+                columns=columns, anchors=False, caption=title, drop_empty=not chosen
             )
-            page["support_smartquotes"] = False
-            return [page]
-        for ns in found:
-            if len(found) > 1:
-                box += nodes.rubric(ns.name, ns.name)
-            box += listing.tag_table(ns, ns.tags, listing.TagTableOptions(anchors=False))
+            box += listing.tag_table(ns, item.tags, options)
+            if item.hidden:
+                box += listing.more_link(item.hidden, "tag", more(ns))
+        return box
+
+    def namespace_list(
+        self, found: remote.RemoteRegistry | None = None, spec: ListingSpec | None = None
+    ) -> list[nodes.Node]:
+        spec = spec or self.spec(NAMESPACE_SORTS)
+        if spec.tags:
+            _warn(
+                "registry: :tags: filters tag tables; add :namespace: to show them",
+                self.get_location(),
+                "option",
+            )
+            spec = ListingSpec(sort=spec.sort, limit=spec.limit)
+        columns, _ = self.columns(listing.NAMESPACE_COLUMNS)
+        if found is None:
+            tracking.note_shown(
+                self.env, self.env.docname, "nslist:" + json.dumps(spec.as_key())
+            )
+            pool = tracking.registry(self.env).namespaces
+        else:
+            pool = found.namespaces
+        namespaces, hidden = select_namespaces(pool, spec)
+        pages = self.config.orgreg_namespace_pages
+        box = self.box()
+        if not namespaces:
+            box += nodes.paragraph(text="This registry has no containers yet.")
+            return [box]
+        if found is None and not hidden:  # the whole local registry: its figures
+            box += listing.registry_summary(namespaces)
+        box += listing.namespace_table(
+            namespaces,
+            self.env.docname,
+            pages,
+            columns=columns,
+            remote_base=found.url if found else "",
+            caption=self.options.get("caption", ""),
+        )
+        if hidden:
+            link = None
+            if found is not None:
+                link = lambda text: listing.external_link(found.url, text)  # noqa: E731
+            box += listing.more_link(hidden, "namespace", link)
+        if found is None and pages and "toctree" in self.options:
+            box += listing.toctree(self.env.docname, namespaces)
         return [box]
 
-    def namespace_list(self) -> list[nodes.Node]:
-        tracking.note_shown(self.env, self.env.docname, "list:*")
-        namespaces = sorted(tracking.registry(self.env).namespaces, key=lambda n: n.name)
-        pages = self.config.orgreg_namespace_pages
-        out: list[nodes.Node] = []
+    def run_remote(self, url: str) -> list[nodes.Node]:
+        """A listing of a deployed registry, read from its JSON API."""
+        try:
+            base = remote.base_url(url)
+        except ValueError as err:
+            _warn(f"registry: {err}", self.get_location(), "remote")
+            return []
+        for flag in ("page", "toctree"):
+            if flag in self.options:
+                _warn(
+                    f"registry: :{flag}: is for the local registry; ignored with a URL",
+                    self.get_location(),
+                    "option",
+                )
+        pattern = self.options.get("namespace", "").strip()
+        mode = "tags" if pattern else "list"
+        spec = self.spec(TAG_SORTS if pattern else NAMESPACE_SORTS)
+        found = read_remote(self.env, base, spec.namespaces, self.get_location())
+        key = json.dumps([base, mode, spec.as_key()])
+        tracking.note_shown(self.env, self.env.docname, "remote:" + key)
+        if not found.source:
+            box = self.box()
+            text = f"The container registry at {base} could not be read."
+            box += nodes.paragraph(text, text, classes=["orgreg-unavailable"])
+            return [box]
+        if mode == "list":
+            return self.namespace_list(found, spec)
+        namespaces = match_namespaces(found.namespaces, spec.namespaces)
         if not namespaces:
-            out.append(nodes.paragraph(text="This registry has no containers yet."))
-            return out
-        out.append(listing.registry_summary(namespaces))
-        out.append(listing.namespace_table(namespaces, self.env.docname, pages))
-        if pages and "toctree" in self.options:
-            out.append(listing.toctree(self.env.docname, namespaces))
-        return out
+            _warn(
+                f"registry: no namespace of {base} matches {pattern!r}",
+                self.get_location(),
+                "unknown",
+            )
+            return []
+
+        def more(ns: Namespace) -> Any:
+            return lambda text: listing.external_link(f"{base}{ns.name}/#tags", text)
+
+        return [self.tag_tables([select_tags(ns, spec) for ns in namespaces], more)]
 
 
-def _sign_list(env: BuildEnvironment, pattern: str) -> str:
-    """What a listing of *pattern* shows: names, descriptions and tag data."""
-    if pattern == "*":
-        namespaces = tracking.registry(env).namespaces
-        return tracking.digest(
-            [(ns.name, ns.description, [(t.name, t.created) for t in ns.tags])
-             for ns in namespaces]
-        )
-    return tracking.digest([(ns.name, ns.signature()) for ns in matching(env, pattern)])
+# ---------------------------------------------------------------- role
+
+
+class ContainerRole(XRefRole):
+    """``:container:`org/repo:tag``` (or ``org/repo``): a link to the tag's row
+    on its namespace page; a warning when the registry has no such thing."""
+
+    innernodeclass = nodes.literal
+
+    def result_nodes(
+        self,
+        document: nodes.document,
+        env: BuildEnvironment,
+        node: nodes.Element,
+        is_ref: bool,
+    ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        target = node["reftarget"].strip()
+        tracking.note_shown(env, env.docname, f"container:{target}")
+        name, _, tag = target.partition(":")
+        ns = tracking.registry(env).namespace(name)
+        problem = ""
+        if ns is None:
+            problem = f"container: unknown namespace {name!r}"
+        elif tag and ns.tag(tag) is None:
+            problem = f"container: namespace {ns.name!r} has no tag {tag!r}"
+        if problem:
+            _warn(problem, node, "unknown")
+        if problem or not env.config.orgreg_namespace_pages:
+            return [node[0].deepcopy()], []
+        node[0]["classes"].append("orgreg-container")
+        return [node], []
+
+
+def resolve_reference(
+    app: Sphinx, env: BuildEnvironment, node: addnodes.pending_xref, contnode: nodes.Element
+) -> nodes.reference | None:
+    """Resolve ``container`` roles and anchored links of the listings."""
+    reftype = node.get("reftype")
+    if reftype == listing.ANCHOR_REFTYPE:
+        docname, anchor = node["reftarget"], node["orgreg_anchor"]
+    elif reftype == CONTAINER_REFTYPE and not node.get("refdomain"):
+        name, _, tag = node["reftarget"].strip().partition(":")
+        ns = tracking.registry(env).namespace(name)
+        if ns is None:
+            return None
+        docname = ns.docname
+        anchor = f"tag-{tag}" if tag and ns.tag(tag) else ""
+    else:
+        return None
+    if docname not in env.all_docs:
+        return None
+    return make_refnode(app.builder, node["refdoc"], docname, anchor, contnode)
+
+
+def plain_cells(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Outside HTML, show sizes and digests in listings as plain text: text and
+    LaTeX writers would print each abbreviation's explanation next to it."""
+    if app.builder.format == "html":
+        return
+    for table in list(doctree.findall(nodes.table)):
+        if not {"orgreg-tags", "orgreg-namespaces"} & set(table["classes"]):
+            continue
+        for node in list(table.findall(nodes.abbreviation)):
+            node.parent.replace(node, nodes.Text(node.astext()))
 
 
 def resolve_site_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -117,7 +453,7 @@ def resolve_site_links(app: Sphinx, doctree: nodes.document, docname: str) -> No
         elif site:
             uri = site + target
         else:
-            node.replace_self(nodes.Text(node.astext()))
+            node.parent.replace(node, nodes.Text(node.astext()))
             continue
         ref = nodes.reference(node.astext(), node.astext(), refuri=uri, internal=False)
         node.replace_self(ref)
@@ -126,6 +462,15 @@ def resolve_site_links(app: Sphinx, doctree: nodes.document, docname: str) -> No
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(listing.site_link)
     app.add_directive("registry", RegistryDirective)
+    app.add_role("container", ContainerRole(warn_dangling=False))
     tracking.SIGNERS["list"] = _sign_list
+    tracking.SIGNERS["tags"] = _sign_local_tags
+    tracking.SIGNERS["nslist"] = _sign_local_list
+    tracking.SIGNERS["page"] = _sign_page
+    tracking.SIGNERS["container"] = _sign_container
+    tracking.SIGNERS["remote"] = _sign_remote
+    app.connect("builder-inited", remote.forget)
+    app.connect("missing-reference", resolve_reference)
     app.connect("doctree-resolved", resolve_site_links)
+    app.connect("doctree-resolved", plain_cells)
     return {}

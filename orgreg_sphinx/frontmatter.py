@@ -94,15 +94,26 @@ def parse(text: str, *, max_front_matter: int = 65536) -> Document:
         lines: dict[tuple[str | int, ...], int] = {}
         _check_node(node, (), first_line, lines, set(), 0)
         data = loader.construct_document(node)
+    except FrontMatterError:
+        raise
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = first_line + mark.line if mark is not None else first_line
         problem = err.problem or str(err)
+        if "nesting depth" in problem:  # libyaml's own limit on flow nesting
+            raise FrontMatterError("has front matter nested too deeply", line) from None
         raise FrontMatterError(f"has invalid YAML front matter: {problem}", line) from None
     except yaml.YAMLError as err:
-        raise FrontMatterError(f"has invalid YAML front matter: {err}", first_line) from None
+        problem = str(err).split("\n", 1)[0]
+        position = getattr(err, "position", None)  # a reader error: a character offset
+        line = first_line + front[:position].count("\n") if position is not None else first_line
+        raise FrontMatterError(f"has invalid YAML front matter: {problem}", line) from None
     except RecursionError:
         raise FrontMatterError("has front matter nested too deeply", first_line) from None
+    except (ValueError, TypeError, OverflowError) as err:
+        # values the YAML grammar accepts but Python cannot build (2024-13-45)
+        raise FrontMatterError(f"has an impossible value in its front matter: {err}",
+                               first_line) from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):
@@ -140,7 +151,7 @@ def _check_node(
         keys: set[str] = set()
         for key_node, value_node in node.value:
             _check_node(key_node, (*path, "<key>"), first_line, {}, seen, depth + 1)
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else repr(key_node)
+            key = _key_text(key_node)
             if key in keys:
                 raise FrontMatterError(
                     f"repeats the key '{key}'", first_line + key_node.start_mark.line
@@ -154,6 +165,17 @@ def _check_node(
             _check_node(item, (*path, index), first_line, lines, seen, depth + 1)
 
 
+def _key_text(node: yaml.Node) -> str:
+    """A mapping key as it will be named in JSON: ``01``, ``1`` and ``'1'`` are one key."""
+    if not isinstance(node, yaml.ScalarNode):
+        return repr(node.value)[:40]
+    try:
+        value = yaml.constructor.SafeConstructor().construct_object(node)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError):
+        return str(node.value)
+    return value if isinstance(value, str) else str(_plain(value))
+
+
 def _refuse_alias(node: yaml.Node, seen: set[int], line: int) -> None:
     """A node met twice is an alias: report it where it is used."""
     if id(node) in seen:
@@ -165,7 +187,13 @@ def _refuse_alias(node: yaml.Node, seen: set[int], line: int) -> None:
 def _plain(value: Any) -> Any:
     """Turn YAML values into JSON-compatible ones (dates become ISO strings)."""
     if isinstance(value, dict):
-        return {str(k) if not isinstance(k, str) else k: _plain(v) for k, v in value.items()}
+        plain: dict[str, Any] = {}
+        for key, item in value.items():
+            name = key if isinstance(key, str) else str(_plain(key))
+            if name in plain:  # `1` and `01`, `null` and `~`: one key once stringified
+                raise FrontMatterError(f"repeats the key '{name}' (written two ways)")
+            plain[name] = _plain(item)
+        return plain
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, set):

@@ -7,7 +7,8 @@ value from the tree lands as text, escaped by the writer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import shlex
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from docutils import nodes
@@ -27,7 +28,19 @@ COLUMN_TITLES = {
     "download": "Download",
     "recipe": "Recipe",
 }
+#: namespace table columns, in their default order
+NAMESPACE_COLUMNS = ("namespace", "description", "tags", "updated")
+NAMESPACE_COLUMN_TITLES = {
+    "namespace": "Namespace",
+    "description": "Description",
+    "tags": "Tags",
+    "updated": "Updated",
+}
 PLACEHOLDER_SITE = "https://<your-registry-site>/"
+#: most rows of a namespace page's tag table; the JSON endpoints list every tag
+MAX_TAG_ROWS = 1000
+#: ``reftype`` of links to a document with an anchor (resolved in :mod:`.directive`)
+ANCHOR_REFTYPE = "orgreg-anchor"
 
 
 class site_link(nodes.Inline, nodes.TextElement):
@@ -51,11 +64,28 @@ def short_digest(digest: str) -> str:
     return f"{algo}:{value[:12]}" if len(value) > 12 else digest
 
 
-def doc_link(docname: str, text: str, refdoc: str, anchor: str = "") -> nodes.Node:
-    """A cross-reference to a document, resolved by Sphinx for every builder."""
-    ref = addnodes.pending_xref(
+def doc_link(
+    docname: str, text: str, refdoc: str, anchor: str = "", content: nodes.Node | None = None
+) -> nodes.Node:
+    """A cross-reference to a document (and an anchor in it), resolved by Sphinx
+    for every builder."""
+    content = content if content is not None else nodes.inline(text, text)
+    if anchor:
+        # std:doc links cannot carry an anchor: resolved by directive.resolve_anchor
+        return addnodes.pending_xref(
+            "",
+            content,
+            refdomain="",
+            reftype=ANCHOR_REFTYPE,
+            reftarget=docname,
+            refexplicit=True,
+            refwarn=False,
+            refdoc=refdoc,
+            orgreg_anchor=anchor,
+        )
+    return addnodes.pending_xref(
         "",
-        nodes.inline(text, text),
+        content,
         refdomain="std",
         reftype="doc",
         reftarget="/" + docname,
@@ -63,9 +93,10 @@ def doc_link(docname: str, text: str, refdoc: str, anchor: str = "") -> nodes.No
         refwarn=True,
         refdoc=refdoc,
     )
-    if anchor:
-        ref["orgreg_anchor"] = anchor
-    return ref
+
+
+def external_link(url: str, text: str, classes: Sequence[str] = ()) -> nodes.reference:
+    return nodes.reference(text, text, refuri=url, classes=list(classes))
 
 
 def _para(*children: nodes.Node, classes: Sequence[str] = ()) -> nodes.paragraph:
@@ -80,8 +111,10 @@ def _table(
     table = nodes.table(classes=classes)
     group = nodes.tgroup(cols=len(headers))
     table += group
-    for _ in headers:
-        group += nodes.colspec(colwidth=1)
+    for index, title in enumerate(headers):
+        # plain-text writers size columns by colwidth; HTML and LaTeX size them by content
+        longest = max((len(cells[index].astext()) for cells, _ in rows), default=0)
+        group += nodes.colspec(colwidth=min(max(len(title), longest) + 4, 52))
     head = nodes.thead()
     group += head
     header_row = nodes.row()
@@ -108,6 +141,8 @@ class TagTableOptions:
     columns: Sequence[str] = TAG_COLUMNS
     anchors: bool = True
     caption: str = ""
+    #: leave out the created and recipe columns when no row has a value
+    drop_empty: bool = True
 
 
 def tag_anchor(tag: Tag) -> str:
@@ -156,8 +191,12 @@ def tag_cell(ns: Namespace, tag: Tag, column: str) -> nodes.Node:
 
 def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> nodes.table:
     """A table of *tags* of *ns*, one row per tag (linkable as ``#tag-<name>``)."""
-    columns = [c for c in options.columns if c != "created" or any(t.created for t in tags)]
-    columns = [c for c in columns if c != "recipe" or any(t.recipe or t.recipe_file for t in tags)]
+    columns = list(options.columns)
+    if options.drop_empty:
+        columns = [c for c in columns if c != "created" or any(t.created for t in tags)]
+        columns = [
+            c for c in columns if c != "recipe" or any(t.recipe or t.recipe_file for t in tags)
+        ]
     rows = [
         (
             [tag_cell(ns, tag, c) for c in columns],
@@ -227,38 +266,75 @@ def _tag_names(ns: Namespace) -> nodes.Node:
     return box
 
 
-def namespace_table(namespaces: Sequence[Namespace], refdoc: str, pages: bool) -> nodes.table:
+def namespace_table(
+    namespaces: Sequence[Namespace],
+    refdoc: str,
+    pages: bool,
+    *,
+    columns: Sequence[str] = NAMESPACE_COLUMNS,
+    remote_base: str = "",
+    caption: str = "",
+) -> nodes.table:
     """A table of namespaces: name (linked), description and newest tag names, tag
-    count, last update; grouped under an organization row when there are several."""
+    count, last update; grouped under an organization row when there are several
+    (and the rows are in organization order).
+
+    With *remote_base* (a deployed registry's URL) names link to its pages.
+    """
     rows = []
     for ns in namespaces:
-        name: nodes.Node = (
-            doc_link(ns.docname, ns.name, refdoc) if pages else nodes.literal(text=ns.name)
-        )
+        name: nodes.Node
+        if remote_base:
+            name = external_link(f"{remote_base}{ns.name}/", ns.name)
+        elif pages:
+            name = doc_link(ns.docname, ns.name, refdoc)
+        else:
+            name = nodes.literal(text=ns.name)
         description = _para(nodes.Text(ns.description))
         if ns.tags:
             description += _tag_names(ns)
+        cells = {
+            "namespace": _para(name),
+            "description": description,
+            "tags": nodes.Text(str(len(ns.tags))),
+            "updated": nodes.Text(last_update(ns)[:10]),
+        }
         rows.append(
             (
-                [
-                    _para(name),
-                    description,
-                    nodes.Text(str(len(ns.tags))),
-                    nodes.Text(last_update(ns)[:10]),
-                ],
+                [cells[c] for c in columns],
                 {"classes": ["orgreg-namespace-row"], "orgreg_name": ns.name},
             )
         )
     table = _table(
-        ["Namespace", "Description", "Tags", "Updated"], rows, ["orgreg-namespaces"]
+        [NAMESPACE_COLUMN_TITLES[c] for c in columns],
+        rows,
+        ["orgreg-namespaces", *(f"orgreg-col-{c}" for c in columns)],
     )
-    orgs = sorted({ns.org for ns in namespaces})
-    if len(orgs) >= ORG_GROUPING_MIN_ORGS:
-        _group_by_org(table, namespaces)
+    runs = [ns.org for i, ns in enumerate(namespaces) if i == 0 or namespaces[i - 1].org != ns.org]
+    if len(runs) >= ORG_GROUPING_MIN_ORGS and len(runs) == len(set(runs)):
+        _group_by_org(table, namespaces, len(columns))
+    if caption:
+        table.insert(0, nodes.title(caption, caption))
     return table
 
 
-def _group_by_org(table: nodes.table, namespaces: Sequence[Namespace]) -> None:
+def more_link(
+    hidden: int, noun: str, link: Callable[[str], nodes.Node] | None
+) -> nodes.paragraph:
+    """``… and 3 more tags.`` under a shortened table, the count linked (by
+    *link*, given the text) to where all are shown."""
+    text = f"{hidden} more {noun}{'' if hidden == 1 else 's'}"
+    para = _para(classes=["orgreg-more"])
+    if link is None:
+        para += nodes.Text(f"… and {text}.")
+    else:
+        para += nodes.Text("… and ")
+        para += link(text)
+        para += nodes.Text(".")
+    return para
+
+
+def _group_by_org(table: nodes.table, namespaces: Sequence[Namespace], columns: int) -> None:
     """Put a heading row before the first namespace of each organization."""
     table["classes"].append("orgreg-grouped")
     body = next(iter(table.findall(nodes.tbody)))
@@ -272,7 +348,8 @@ def _group_by_org(table: nodes.table, namespaces: Sequence[Namespace]) -> None:
         if ns.org != previous:
             label = f"{ns.org} ({_plural(counts[ns.org], 'container')})"
             heading = nodes.row(classes=["orgreg-org-row"])
-            heading += nodes.entry("", _para(nodes.strong(label, label)), morecols=3)
+            entry = nodes.entry("", _para(nodes.strong(label, label)), morecols=columns - 1)
+            heading += entry
             body += heading
             previous = ns.org
         body += row
@@ -343,7 +420,8 @@ def usage_tabs(
                 "download",
                 "Download",
                 "Download the image file:",
-                (f"curl -L -o {ns.repo}_{tag.name}.sif {tag.layers[0].url}",),
+                # the URL comes from the tree: quoted, so pasting the line runs only curl
+                (f"curl -L -o {ns.repo}_{tag.name}.sif {shlex.quote(tag.layers[0].url)}",),
             )
         )
         if shub:
@@ -383,7 +461,7 @@ def pull_tabs(ns: Namespace, tag: Tag, site: str) -> list[UsageTab]:
             lines = (f"{key} pull {ref.value}",)
         else:
             intro = f"Not with shub:// here ({ref.problem}); pull the file by its URL:"
-            lines = (f"{key} pull {ns.repo}_{tag.name}.sif {tag.layers[0].url}",)
+            lines = (f"{key} pull {ns.repo}_{tag.name}.sif {shlex.quote(tag.layers[0].url)}",)
         tabs.append(UsageTab(key, label, intro, lines))
     name = clients.sregistry_reference(ns, tag)
     if name.value:
@@ -450,6 +528,17 @@ def namespace_stats(ns: Namespace) -> nodes.paragraph:
     return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-stats"])
 
 
+def shown_tags(ns: Namespace, limit: int = MAX_TAG_ROWS) -> list[Tag]:
+    """The tags a page's table shows: all, or the default and the newest few
+    (in the table's usual order), so a namespace with thousands stays usable."""
+    if len(ns.tags) <= limit:
+        return list(ns.tags)
+    first = default_tag(ns)
+    newest = sorted(ns.tags, key=lambda t: (t is first, t.created or "", t.name), reverse=True)
+    keep = {id(t) for t in newest[:limit]}
+    return [t for t in ns.tags if id(t) in keep]
+
+
 def namespace_page(
     ns: Namespace, site: str, *, shub: bool = True, oci: bool = False
 ) -> nodes.section:
@@ -466,7 +555,16 @@ def namespace_page(
     page.extend(readme(ns))
     page += section("Usage", "usage", usage(ns, site, shub=shub, oci=oci))
     if ns.tags:
-        tags_children: list[nodes.Node] = [tag_table(ns, ns.tags, TagTableOptions())]
+        shown = shown_tags(ns)
+        tags_children: list[nodes.Node] = [tag_table(ns, shown, TagTableOptions())]
+        if len(shown) < len(ns.tags):
+            tags_children.insert(0, _para(
+                nodes.Text(f"The newest {len(shown)} of {len(ns.tags)} tags; every tag is "
+                           "listed by the "),
+                site_link("tags endpoint", "tags endpoint", target=f"{ns.name}/tags/"),
+                nodes.Text("."),
+                classes=["orgreg-truncated"],
+            ))
     else:
         tags_children = [_para(nodes.Text("This namespace has no valid tags yet."))]
     page += section("Tags", "tags", tags_children)

@@ -1,8 +1,10 @@
 """Render contributed Markdown (collection README bodies) to safe HTML.
 
 markdown-it-py's CommonMark preset with raw HTML off: HTML in the source is shown
-as text, links keep only http, https, mailto and relative targets, and images
-load only from https (any other image becomes its alt text).
+as text, links keep only http, https and mailto targets (and ``#anchors`` of the
+page; any other link is shown as text), and images load only from https (any
+other image becomes its alt text). Nothing is interpreted by Sphinx: no
+directive, role, include or substitution.
 """
 
 from __future__ import annotations
@@ -19,21 +21,37 @@ LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
 def is_safe_link(url: str) -> bool:
-    """True for http(s) and mailto URLs and for scheme-less relative links."""
+    """True for http(s) and mailto URLs and for ``#anchor`` links.
+
+    Relative links are refused: they pointed into the container's own
+    repository, and on the registry site they would lead somewhere else.
+    """
     url = url.strip()
-    if any(ord(c) < 32 for c in url):
+    if any(ord(c) < 32 or c == "\\" for c in url):
         return False
+    if url.startswith("#"):
+        return True
     try:
-        scheme = urlsplit(url).scheme.lower()
+        parts = urlsplit(url)
     except ValueError:
         return False
-    return scheme in LINK_SCHEMES or (scheme == "" and not url.startswith("//"))
+    if parts.scheme.lower() == "mailto":
+        return bool(parts.path)
+    return parts.scheme.lower() in LINK_SCHEMES and bool(parts.netloc)
+
+
+def _link_open(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
+    """Links to other sites get no handle on this page and no ranking from it."""
+    token = tokens[idx]
+    if str(token.attrGet("href") or "").lower().startswith(("http:", "https:")):
+        token.attrSet("rel", "nofollow ugc noopener noreferrer")
+    return self.renderToken(tokens, idx, options, env)
 
 
 def _image(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
     token = tokens[idx]
     src = str(token.attrGet("src") or "")
-    if urlsplit(src).scheme.lower() != "https":
+    if not (is_safe_link(src) and urlsplit(src).scheme.lower() == "https"):
         alt = self.renderInlineAsText(token.children or [], options, env)
         return escapeHtml(alt)
     token.attrSet("loading", "lazy")
@@ -53,12 +71,11 @@ def _parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     md.validateLink = is_safe_link
     md.add_render_rule("image", _image)
+    md.add_render_rule("link_open", _link_open)
     md.core.ruler.push("orgreg_demote_headings", _demote_headings)
     return md
 
 
 def render(text: str) -> str:
     """Markdown to safe HTML."""
-    html = _parser().render(text)
-    # links to other sites must not get a handle on this page
-    return html.replace('<a href="http', '<a rel="nofollow noopener" href="http')
+    return _parser().render(text)

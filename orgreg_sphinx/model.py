@@ -25,6 +25,11 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 #: namespaces whose site path would hide one of the published endpoints
 RESERVED_NAMESPACES = frozenset({"api/container", "api/catalog.json", "api/schemas"})
+#: org folder names that would collide with files Sphinx (or GitHub Pages) writes at
+#: the top of the site: ``search.html/x`` would stop the build
+RESERVED_ORG_RE = re.compile(
+    r"(?i)^(cname|.*\.(html?|js|mjs|inv|txt|json|xml|css|ico|png|svg|map|gz|zip))$"
+)
 #: sizes below this are taken as KiB: the original CI wrote `du -k` figures, and
 #: no real SIF image is smaller than 500,000 bytes
 KIB_THRESHOLD = 500_000
@@ -44,7 +49,8 @@ class Limits:
     """Resource limits for contributed files."""
 
     max_front_matter: int = 64 * 1024
-    max_readme: int = 1024 * 1024
+    #: GitHub renders READMEs up to 512 KiB; Markdown costs up to ~40 µs a byte
+    max_readme: int = 512 * 1024
     max_tags: int = 10_000
 
 
@@ -66,7 +72,7 @@ class Problem:
                 path = self.path.relative_to(root)
             except ValueError:
                 pass
-        return f"{path}:{self.line}" if self.line else str(path)
+        return printable(f"{path}:{self.line}" if self.line else str(path))
 
 
 @dataclass(frozen=True)
@@ -213,6 +219,64 @@ def _validator(kind: Literal["manifest", "collection"]) -> jsonschema.Draft20201
     return jsonschema.Draft202012Validator(schema(kind))
 
 
+def printable(text: str) -> str:
+    """*text* with control characters escaped, so a file name from the tree
+    cannot forge lines or colours in a build log."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a path of the tree is, once links are judged: a file, a folder,
+    nothing, or something refused (with the reason)."""
+
+    kind: Literal["file", "folder", "missing", "refused"]
+    message: str = ""
+    code: str = ""
+    size: int = 0
+
+
+def inspect_entry(path: Path, real_root: Path) -> Entry:
+    """Judge *path* without reading it.
+
+    A symbolic link is followed only to a regular file inside the tree; links
+    that leave the tree, point at a folder or a device, or lead nowhere are
+    refused, and so are devices, pipes and sockets.
+    """
+    try:
+        info = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return Entry("missing")
+    except OSError as err:
+        return Entry("refused", f"cannot be read: {err.strerror or err}", "unreadable")
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return Entry("refused", "is a symbolic link that leads nowhere (broken or a loop)",
+                         "link")
+        if not target.is_relative_to(real_root):
+            return Entry("refused", "is a symbolic link that leaves the registry tree", "link")
+        try:
+            info = os.stat(target)
+        except OSError as err:
+            return Entry("refused", f"cannot be read: {err.strerror or err}", "unreadable")
+        if stat.S_ISDIR(info.st_mode):
+            return Entry("refused", "is a symbolic link to a folder; such links are not "
+                         "followed", "link")
+        if not stat.S_ISREG(info.st_mode):
+            return Entry("refused", "is a symbolic link to a device or other special file",
+                         "link")
+        return Entry("file", size=info.st_size)
+    if stat.S_ISDIR(info.st_mode):
+        return Entry("folder")
+    if stat.S_ISREG(info.st_mode):
+        return Entry("file", size=info.st_size)
+    return Entry("refused", "is not a regular file (a device, pipe or socket)", "special")
+
+
 class _Reader:
     """Reads one tree, collecting problems; used only by :func:`load_registry`."""
 
@@ -223,36 +287,33 @@ class _Reader:
         self.problems: list[Problem] = []
 
     def problem(self, path: Path, message: str, line: int | None = None, **kw: Any) -> None:
-        self.problems.append(Problem(path, message, line, **kw))
-
-    def is_inside(self, path: Path) -> bool:
-        """True when *path* (after following links) stays inside the tree."""
-        try:
-            path.resolve().relative_to(self.real_root)
-        except (ValueError, OSError, RuntimeError):
-            return False
-        return True
+        self.problems.append(Problem(path, printable(message), line, **kw))
 
     def read_document(self, path: Path, kind: Literal["manifest", "collection"]) -> Document | None:
         """Read and validate a README, or record why it cannot be used."""
+        entry = inspect_entry(path, self.real_root)
+        if entry.kind == "refused":
+            self.problem(path, entry.message, code=entry.code)
+            return None
+        if entry.kind != "file":
+            self.problem(path, "is not a regular file", code="unreadable")
+            return None
+        if entry.size > self.limits.max_readme:
+            self.problem(
+                path,
+                f"is {entry.size} bytes, over the limit of {self.limits.max_readme}",
+                code="too-large",
+            )
+            return None
         try:
-            info = os.stat(path)
-            if path.is_symlink() and not self.is_inside(path):
-                self.problem(path, "is a symbolic link that leaves the registry tree", code="link")
-                return None
-            if not stat.S_ISREG(info.st_mode):
-                self.problem(path, "is not a regular file", code="unreadable")
-                return None
-            if info.st_size > self.limits.max_readme:
-                self.problem(
-                    path,
-                    f"is {info.st_size} bytes, over the limit of {self.limits.max_readme}",
-                    code="too-large",
-                )
-                return None
-            raw = path.read_bytes()
+            with open(path, "rb") as handle:  # never more than the limit, even if it grew
+                raw = handle.read(self.limits.max_readme + 1)
         except OSError as err:
             self.problem(path, f"cannot be read: {err.strerror or err}", code="unreadable")
+            return None
+        if len(raw) > self.limits.max_readme:
+            self.problem(path, f"is over the limit of {self.limits.max_readme} bytes",
+                         code="too-large")
             return None
         try:
             doc = parse(decode(raw), max_front_matter=self.limits.max_front_matter)
@@ -277,6 +338,13 @@ class _Reader:
                 code="name",
             )
             return None
+        if RESERVED_ORG_RE.match(org):
+            self.problem(
+                folder,
+                f"namespace '{name}' would collide with the file '{org}' of the built site",
+                code="reserved",
+            )
+            return None
         if name.lower() in RESERVED_NAMESPACES:
             self.problem(
                 folder, f"namespace '{name}' would hide a published endpoint", code="reserved"
@@ -285,16 +353,22 @@ class _Reader:
         files: list[Path] = []
         description, body, extra = "", "", {}
         readme = folder / "README.md"
-        if readme.exists() or readme.is_symlink():
-            files.append(readme)
+        if os.path.lexists(readme):
             doc = self.read_document(readme, "collection")
             if doc is not None:
+                files.append(readme)
                 description = str(doc.data.get("description") or "").strip()
                 body = doc.body.strip("\n")
                 extra = {k: v for k, v in doc.data.items() if k not in ("layout", "description")}
         tags: list[Tag] = []
         manifests = folder / "manifests"
-        for tag_dir in _subfolders(manifests, self):
+        judged = inspect_entry(manifests, self.real_root)
+        if judged.kind == "refused":
+            self.problem(manifests, judged.message, code=judged.code)
+        elif judged.kind == "file":
+            self.problem(manifests, "is a file; expected a folder with one folder per tag",
+                         code="unreadable")
+        for tag_dir in _subfolders(manifests, self) if judged.kind == "folder" else ():
             if len(tags) >= self.limits.max_tags:
                 self.problem(
                     manifests,
@@ -305,9 +379,15 @@ class _Reader:
             tag = self.read_tag(tag_dir, files)
             if tag is not None:
                 tags.append(tag)
-        tags_readme = folder / "tags" / "README.md"
-        if tags_readme.is_file():
-            files.append(tags_readme)
+        for marker in (folder / "tags", folder / "tags" / "README.md"):
+            judged = inspect_entry(marker, self.real_root)
+            if judged.kind == "refused":
+                self.problem(marker, judged.message, code=judged.code)
+                break
+            if judged.kind == "file":
+                files.append(marker)
+            if judged.kind != "folder":
+                break
         tags.sort(key=lambda t: t.name)
         return Namespace(
             org=org,
@@ -323,10 +403,9 @@ class _Reader:
     def read_tag(self, tag_dir: Path, files: list[Path]) -> Tag | None:
         name = tag_dir.name
         readme = tag_dir / "README.md"
-        if not (readme.exists() or readme.is_symlink()):
+        if not os.path.lexists(readme):
             self.problem(tag_dir, "is a tag folder without a README.md manifest", code="missing")
             return None
-        files.append(readme)
         if not TAG_RE.match(name):
             self.problem(
                 readme,
@@ -338,6 +417,7 @@ class _Reader:
         doc = self.read_document(readme, "manifest")
         if doc is None:
             return None
+        files.append(readme)
         data = doc.data
         layers = tuple(
             Layer(
@@ -350,7 +430,19 @@ class _Reader:
         )
         recipe = tag_dir / RECIPE_FILE
         recipe_file = None
-        if recipe.is_file() and self.is_inside(recipe):
+        judged = inspect_entry(recipe, self.real_root)
+        if judged.kind == "refused":
+            self.problem(recipe, judged.message + "; the recipe is left out", code=judged.code)
+        elif judged.kind == "folder":
+            self.problem(recipe, "is a folder, not a recipe file; left out", code="unreadable")
+        elif judged.kind == "file" and judged.size > self.limits.max_readme:
+            self.problem(
+                recipe,
+                f"is {judged.size} bytes, over the limit of {self.limits.max_readme}; "
+                "the recipe is left out",
+                code="too-large",
+            )
+        elif judged.kind == "file":
             recipe_file = recipe
             files.append(recipe)
         return Tag(
@@ -364,8 +456,13 @@ class _Reader:
         )
 
 
-def _subfolders(folder: Path, reader: _Reader) -> list[Path]:
-    """Sorted sub-folders of *folder*; links leaving the tree are refused."""
+def _subfolders(folder: Path, reader: _Reader, *, quiet: bool = False) -> list[Path]:
+    """Sorted real sub-folders of *folder* (names starting with '.' are skipped).
+
+    Links are never followed into folders; a refused entry is reported, unless
+    *quiet* (the tree's top level, where links belong to the site's maintainers
+    and are simply not read).
+    """
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except (FileNotFoundError, NotADirectoryError):
@@ -375,26 +472,29 @@ def _subfolders(folder: Path, reader: _Reader) -> list[Path]:
         return []
     found = []
     for entry in entries:
-        path = Path(entry.path)
         if entry.name.startswith("."):
             continue
-        if entry.is_symlink():
-            if not reader.is_inside(path):
-                reader.problem(path, "is a symbolic link that leaves the registry tree", code="link")
-                continue
-        try:
-            if entry.is_dir():
-                found.append(path)
-        except OSError:
-            continue
+        path = Path(entry.path)
+        judged = inspect_entry(path, reader.real_root)
+        if judged.kind == "folder":
+            found.append(path)
+        elif judged.kind == "refused" and not quiet:
+            reader.problem(path, judged.message, code=judged.code)
     return found
 
 
-def is_namespace_folder(folder: Path) -> bool:
-    """A folder two levels down is a namespace if it looks like one."""
-    if (folder / "manifests").is_dir() or (folder / "tags").is_dir():
+def is_namespace_folder(folder: Path, real_root: Path | None = None) -> bool:
+    """A folder two levels down is a namespace if it looks like one.
+
+    Only a README.md that is a regular file of the tree is opened.
+    """
+    if os.path.lexists(folder / "manifests") or os.path.lexists(folder / "tags"):
         return True
     readme = folder / "README.md"
+    root = real_root if real_root is not None else folder.parent.parent.resolve()
+    kind = inspect_entry(readme, root).kind
+    if kind != "file":
+        return kind == "refused"  # read_namespace reports why
     try:
         with open(readme, "rb") as handle:
             head = handle.read(4096)
@@ -420,20 +520,22 @@ def load_registry(
     if not root_path.is_dir():
         reader.problem(root_path, "is not a folder: no manifest tree to read", code="missing")
         return Registry(root_path, (), reader.problems)
-    for org_dir in _subfolders(root_path, reader):
+    for org_dir in _subfolders(root_path, reader, quiet=True):
         if org_dir.name.startswith("_") or org_dir.name in skip:
             continue
         for repo_dir in _subfolders(org_dir, reader):
-            if not is_namespace_folder(repo_dir):
+            if not is_namespace_folder(repo_dir, reader.real_root):
                 continue
             ns = reader.read_namespace(repo_dir, org_dir.name, repo_dir.name)
             if ns is not None:
                 namespaces.append(ns)
-    seen: dict[str, Namespace] = {}
-    unique = []
+    usual: dict[str, Namespace] = {}
+    # of names differing only in case, the all-lower-case one is the usual one
+    for ns in sorted(namespaces, key=lambda n: (n.name != n.name.lower(), n.name)):
+        usual.setdefault(ns.name.lower(), ns)
     for ns in namespaces:
-        other = seen.get(ns.name.lower())
-        if other is not None:
+        other = usual[ns.name.lower()]
+        if other is not ns:
             reader.problem(
                 ns.path,
                 f"differs from namespace '{other.name}' only in case; clients that "
@@ -441,8 +543,7 @@ def load_registry(
                 severity="warning",
                 code="case",
             )
-        seen.setdefault(ns.name.lower(), ns)
-        unique.append(ns)
+    unique = namespaces
     return Registry(root_path, tuple(unique), reader.problems)
 
 
@@ -480,9 +581,16 @@ def _explain(err: jsonschema.ValidationError) -> str:
         return f"has {key} = {shown}, expected {err.validator_value!r}"
     if err.validator == "minimum":
         return f"has {key} = {shown}, which is below {err.validator_value}"
+    if err.validator == "maximum":
+        return f"has {key} above {err.validator_value}"
     if err.validator == "minItems":
         return f"has an empty {key}: at least {err.validator_value} item needed"
-    return f"has an invalid {key or 'front matter'}: {err.message}"
+    if err.validator == "maxItems":
+        return f"has more than {err.validator_value} items in {key}"
+    if err.validator == "maxLength":
+        return f"has {key} longer than {err.validator_value} characters"
+    message = err.message if len(err.message) <= 200 else err.message[:197] + "..."
+    return f"has an invalid {key or 'front matter'}: {message}"
 
 
 def _article(kinds: str | list[str]) -> str:

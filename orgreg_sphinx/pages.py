@@ -19,6 +19,7 @@ from sphinx.util import logging
 
 from . import config as cfg
 from . import tracking
+from .model import printable
 from .outputs import write_if_changed
 
 logger = logging.getLogger(__name__)
@@ -69,14 +70,23 @@ def stub_text(name: str) -> str:
 
 
 def tree_exclude_patterns(app: Sphinx, config: Config) -> None:
-    """Keep the manifest tree's README.md files from being read as documents."""
+    """Keep the manifest tree's files from being read as documents.
+
+    Everything inside ``<org>/<repo>/`` comes from contributors: unless
+    ``orgreg_tree_pages`` trusts it, no file there is read by Sphinx (a page
+    there could include files of the build machine or run raw HTML), and the
+    folders are not even walked (links there could make the walk endless).
+    """
     root = cfg.root_folder(app.srcdir, config)
     try:
         rel = root.relative_to(Path(app.srcdir).resolve()).as_posix()
     except ValueError:
         return  # the tree is outside the source folder: nothing to exclude
     prefix = "" if rel in ("", ".") else rel + "/"
-    for pattern in ("*/*/README.md", "*/*/tags/**", "*/*/manifests/**"):
+    patterns = ("*/*/README.md", "*/*/tags/**", "*/*/manifests/**")
+    if not config.orgreg_tree_pages:
+        patterns = ("[!_.]*/*/**",)  # the folders the model reads as namespaces
+    for pattern in patterns:
         if prefix + pattern not in config.exclude_patterns:
             config.exclude_patterns.append(prefix + pattern)
 
@@ -91,7 +101,7 @@ def generate(app: Sphinx) -> None:
     """Read the tree and register a page per namespace (at builder-inited)."""
     registry = tracking.load(app)
     for problem in registry.problems:
-        where = display_path(problem.path)
+        where = printable(display_path(problem.path))
         logger.warning(
             "%s %s [%s]",
             where,

@@ -367,8 +367,9 @@ def test_namespace_pages_are_in_the_navigation(registry_project, build) -> None:
 
 
 def test_hand_written_namespace_page_wins(registry_project, build) -> None:
-    """A page the admin wrote at <org>/<repo>/index replaces the generated one."""
-    srcdir = registry_project()
+    """A page the admin wrote at <org>/<repo>/index replaces the generated one
+    (when the admin trusts pages inside the tree: issue 8)."""
+    srcdir = registry_project(conf="orgreg_tree_pages = True\n")
     (srcdir / "acme/centos/index.md").write_text("# CentOS, by hand\n\nOur own words.\n")
     app = build(srcdir)
     page = soup(Path(app.outdir) / "acme/centos/index.html")

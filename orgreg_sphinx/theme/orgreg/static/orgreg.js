@@ -238,6 +238,15 @@
     });
   }
 
+  /* the columns of a listing, in order, from its orgreg-col-<name> classes */
+  function tableColumns(table, fallback) {
+    var columns = [];
+    table.classList.forEach(function (name) {
+      if (name.indexOf("orgreg-col-") === 0) { columns.push(name.slice("orgreg-col-".length)); }
+    });
+    return columns.length ? columns : fallback;
+  }
+
   function words(query) {
     return query.toLowerCase().split(/\s+/).filter(Boolean);
   }
@@ -257,6 +266,8 @@
     var rows = Array.prototype.slice.call(body.rows);
     var entries = [];
     var group = null;
+    var columns = tableColumns(table, ["namespace", "description", "tags", "updated"]);
+    var col = function (name) { return columns.indexOf(name); };
     rows.forEach(function (row) {
       if (row.classList.contains("orgreg-org-row")) {
         group = { row: row, members: [] };
@@ -266,9 +277,8 @@
       var cells = row.cells;
       var entry = {
         row: row, text: text, group: group, position: entries.length,
-        name: cells[0] ? cells[0].textContent.trim() : "",
-        tags: cells[2] ? Number(cells[2].textContent.trim()) || 0 : 0,
-        updated: cells[3] ? cells[3].textContent.trim() : ""
+        tags: cells[col("tags")] ? Number(cells[col("tags")].textContent.trim()) || 0 : 0,
+        updated: cells[col("updated")] ? cells[col("updated")].textContent.trim() : ""
       };
       if (group) { group.members.push(entry); }
       entries.push(entry);
@@ -281,22 +291,22 @@
       "aria-describedby": id + "-status"
     });
     var status = el("p", { id: id + "-status", className: "orgreg-status", role: "status", "aria-live": "polite" });
-    var sort = el("select", { id: id + "-sort", className: "orgreg-sort-select" }, [
-      el("option", { value: "name", text: "Name" }),
-      el("option", { value: "updated", text: "Recently updated" }),
-      el("option", { value: "tags", text: "Most tags" })
-    ]);
-    var bar = el("div", { className: "orgreg-toolbar orgreg-namespace-filter" }, [
-      el("label", { for: id, text: "Filter containers" }), input,
-      el("span", { className: "orgreg-sort-box" }, [
+    var sortOptions = [el("option", { value: "name", text: "Name" })];
+    if (col("updated") >= 0) { sortOptions.push(el("option", { value: "updated", text: "Recently updated" })); }
+    if (col("tags") >= 0) { sortOptions.push(el("option", { value: "tags", text: "Most tags" })); }
+    var sort = el("select", { id: id + "-sort", className: "orgreg-sort-select" }, sortOptions);
+    var controls = [el("label", { for: id, text: "Filter containers" }), input];
+    if (sortOptions.length > 1) {
+      controls.push(el("span", { className: "orgreg-sort-box" }, [
         el("label", { for: id + "-sort", text: "Sort" }), sort
-      ]),
-      status
-    ]);
+      ]));
+    }
+    controls.push(status);
+    var bar = el("div", { className: "orgreg-toolbar orgreg-namespace-filter" }, controls);
     table.parentNode.insertBefore(bar, table);
     var empty = el("p", { className: "orgreg-empty", hidden: "" });
     table.parentNode.insertBefore(empty, table.nextSibling);
-    var more = el("div", { className: "orgreg-more", hidden: "" });
+    var more = el("div", { className: "orgreg-show-more", hidden: "" });
     var moreButton = el("button", { type: "button", className: "orgreg-button orgreg-secondary", text: "Show all" });
     more.appendChild(moreButton);
     empty.parentNode.insertBefore(more, empty.nextSibling);
@@ -385,8 +395,9 @@
     });
     var params = new URLSearchParams(window.location.search);
     if (params.get("filter")) { input.value = params.get("filter"); }
-    if (params.get("sort") === "updated" || params.get("sort") === "tags") {
-      sort.value = params.get("sort");
+    var wanted = params.get("sort");
+    if (wanted && wanted !== "name" && sortOptions.some(function (o) { return o.value === wanted; })) {
+      sort.value = wanted;
       reorder();
     } else {
       update();
@@ -408,10 +419,7 @@
     var head = table.tHead;
     if (!body || !head) { return; }
     labelCells(table);
-    var columns = [];
-    table.classList.forEach(function (name) {
-      if (name.indexOf("orgreg-col-") === 0) { columns.push(name.slice("orgreg-col-".length)); }
-    });
+    var columns = tableColumns(table, []);
     var entries = Array.prototype.map.call(body.rows, function (row, position) {
       var cells = row.cells;
       var entry = { row: row, position: position, text: row.textContent.toLowerCase(), keys: {} };
@@ -442,7 +450,7 @@
     ]);
     if (full) { table.parentNode.insertBefore(bar, table); }
     var empty = el("p", { className: "orgreg-empty", hidden: "" });
-    var more = el("div", { className: "orgreg-more", hidden: "" });
+    var more = el("div", { className: "orgreg-show-more", hidden: "" });
     var moreButton = el("button", { type: "button", className: "orgreg-button", text: "Show more" });
     var allButton = el("button", { type: "button", className: "orgreg-button orgreg-secondary", text: "Show all" });
     more.appendChild(moreButton);

@@ -1,0 +1,192 @@
+"""Write the manifest of a built image into a registry tree.
+
+Computes the image's size in bytes and its sha256 digest, and writes
+<root>/<org>/<repo>/manifests/<tag>/README.md, plus the namespace's collection
+README.md and tags/README.md when they are missing, so a container
+repository's CI needs no templates. The tag comes from --tag, else from the
+recipe's name (Singularity -> latest, Singularity.pancakes -> pancakes), else
+it is 'latest'. The recipe, when given, is copied next to the manifest.
+
+Exit status: 0 written, 2 usage error (bad name, URL or tag; unreadable image).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .model import KIB_THRESHOLD, NAME_RE, RECIPE_FILE, RESERVED_NAMESPACES, TAG_RE, schema
+from .outputs import write_if_changed
+
+RECIPE_RE = re.compile(r"^Singularity(?:\.(?P<tag>.+))?$")
+
+
+class ManifestError(Exception):
+    """Input that cannot make a valid manifest."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("image", help="the image file (a SIF)")
+    parser.add_argument("--namespace", required=True, metavar="ORG/REPO",
+                        help="the namespace, usually the container's GitHub repository")
+    parser.add_argument("--url", required=True, help="where the image was uploaded (http/https)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--recipe", metavar="FILE",
+                       help="the recipe it was built from: the tag is its name's suffix "
+                            "(Singularity -> latest, Singularity.pancakes -> pancakes)")
+    which.add_argument("--tag", help="the tag (default: from --recipe, else latest)")
+    parser.add_argument("--root", default=".", metavar="DIR",
+                        help="the manifest tree of the registry (default: .)")
+    parser.add_argument("--created", metavar="TIME",
+                        help="creation time, ISO 8601 (default: now, or SOURCE_DATE_EPOCH); "
+                             "'none' leaves it out")
+    parser.add_argument("--commit", metavar="SHA", help="the source commit (extra key 'commit')")
+    parser.add_argument("--recipe-path", metavar="PATH",
+                        help="the recipe's path in its repository (extra key 'recipe'; "
+                             "default: --recipe as given)")
+    parser.add_argument("--description", default="",
+                        help="description for a new collection README.md")
+
+
+def tag_from_recipe(recipe: str) -> str:
+    """``Singularity`` -> ``latest``; ``Singularity.pancakes`` -> ``pancakes``."""
+    name = Path(recipe).name
+    match = RECIPE_RE.fullmatch(name)
+    if not match:
+        raise ManifestError(
+            f"cannot take a tag from the recipe name {name!r}: recipes are named "
+            "Singularity or Singularity.<tag>; give --tag"
+        )
+    return match.group("tag") or "latest"
+
+
+def digest_file(path: Path) -> tuple[int, str]:
+    """(size in bytes, ``sha256:<hex>``) of a file, read in chunks."""
+    hasher = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            size += len(chunk)
+            hasher.update(chunk)
+    return size, f"sha256:{hasher.hexdigest()}"
+
+
+def created_time(value: str | None) -> str | None:
+    """The creation time to record (UTC, ISO 8601), or None."""
+    if value is not None:
+        if value.strip().lower() in ("", "none"):
+            return None
+        try:
+            dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ManifestError(f"--created {value!r} is not an ISO 8601 time") from None
+        return value
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        moment = dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    else:
+        moment = dt.datetime.now(dt.UTC)
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def manifest_text(size: int, digest: str, url: str, extra: dict[str, Any]) -> str:
+    """The README.md of a manifest, validated against the manifest schema."""
+    data: dict[str, Any] = {
+        "layout": "manifests/singularity",
+        "size": size,
+        "digest": digest,
+        "layers": [{"size": size, "digest": digest, "url": url}],
+    }
+    data.update({k: v for k, v in extra.items() if v is not None})
+    errors = list(jsonschema.Draft202012Validator(schema("manifest")).iter_errors(data))
+    if errors:
+        raise ManifestError(f"the manifest would be invalid: {errors[0].message}")
+    front = yaml.safe_dump(data, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return f"---\n{front}---\n"
+
+
+def collection_text(namespace: str, description: str) -> str:
+    front = yaml.safe_dump({"layout": "collection", "description": description},
+                           sort_keys=False, allow_unicode=True)
+    return (f"---\n{front}---\n\nContainers built by the CI of "
+            f"[{namespace}](https://github.com/{namespace}).\n")
+
+
+TAGS_TEXT = "---\nlayout: tags\n---\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        written = write_manifest(args)
+    except ManifestError as err:
+        print(f"orgreg manifest: error: {err}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+def write_manifest(args: argparse.Namespace) -> list[Path]:
+    """Write the files; returns those written."""
+    org, _, repo = args.namespace.partition("/")
+    if (not (NAME_RE.fullmatch(org) and NAME_RE.fullmatch(repo)) or repo in (".", "..")
+            or org.startswith(("_", "."))):
+        raise ManifestError(
+            f"--namespace {args.namespace!r} is not <org>/<repo> with letters, digits, "
+            "'-', '_' and '.'"
+        )
+    if args.namespace.lower() in RESERVED_NAMESPACES:
+        raise ManifestError(f"--namespace {args.namespace!r} would hide a published endpoint")
+    tag = args.tag if args.tag is not None else (
+        tag_from_recipe(args.recipe) if args.recipe else "latest"
+    )
+    if not TAG_RE.fullmatch(tag):
+        raise ManifestError(
+            f"tag {tag!r} is not valid: letters, digits, '_', '.', '-'; at most 128; "
+            "not starting with '.' or '-'"
+        )
+    root = Path(args.root)
+    if not root.is_dir():
+        raise ManifestError(f"--root {args.root!r} is not a folder")
+    image = Path(args.image)
+    recipe_bytes = None
+    try:
+        size, digest = digest_file(image)
+        if args.recipe:
+            recipe_bytes = Path(args.recipe).read_bytes()
+    except OSError as err:
+        raise ManifestError(f"cannot read {err.filename}: {err.strerror}") from None
+    if size < KIB_THRESHOLD:
+        print(f"orgreg manifest: warning: the image is only {size} bytes; readers of this "
+              f"format take sizes below {KIB_THRESHOLD} as KiB", file=sys.stderr)
+    extra = {
+        "created": created_time(args.created),
+        "commit": args.commit,
+        "recipe": args.recipe_path or args.recipe,
+    }
+    folder = root / org / repo
+    tag_dir = folder / "manifests" / tag
+    written = []
+    text = manifest_text(size, digest, args.url, extra)
+    if write_if_changed(tag_dir / "README.md", text.encode("utf-8")):
+        written.append(tag_dir / "README.md")
+    if recipe_bytes is not None and write_if_changed(tag_dir / RECIPE_FILE, recipe_bytes):
+        written.append(tag_dir / RECIPE_FILE)
+    for path, content in (
+        (folder / "README.md", collection_text(args.namespace, args.description)),
+        (folder / "tags" / "README.md", TAGS_TEXT),
+    ):
+        if not path.exists():
+            write_if_changed(path, content.encode("utf-8"))
+            written.append(path)
+    return written

@@ -1,0 +1,39 @@
+"""The guide page of the example site documents the directive and role with live
+examples, every option and every configuration value, and builds with -W."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import EXAMPLE_SOURCE, REPO, soup
+
+from orgreg_sphinx.config import OPTIONS
+from orgreg_sphinx.directive import RegistryDirective
+
+
+def test_guide_builds_and_documents_everything(tmp_path: Path) -> None:
+    out = tmp_path / "html"
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-c", str(REPO),
+         str(EXAMPLE_SOURCE), str(out), "-d", str(tmp_path / "doctrees")],
+        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    page = soup(out / "guide/directive.html")
+    # live examples: tables of the example registry and working role links
+    assert len(page.select("div.orgreg table.orgreg-namespaces")) >= 2
+    assert len(page.select("div.orgreg table.orgreg-tags")) >= 3
+    links = {a["href"] for a in page.select("a.reference") if a.code and
+             "orgreg-container" in a.code.get("class", [])}
+    assert "../acme/busybox/index.html#tag-latest" in links
+    assert page.select_one("p.orgreg-more a")["href"].endswith("index.html#tags")
+    # the reference names every option and configuration value
+    text = page.get_text()
+    for option in RegistryDirective.option_spec:
+        assert f":{option}:" in text, option
+    for option in OPTIONS:
+        assert option.name in text, option.name
+    # in the toctree (else -W fails with "document isn't included in any toctree")
+    assert (out / "guide/index.html").is_file()
