@@ -215,8 +215,6 @@ def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> n
     return table
 
 
-#: the home listing groups namespaces under organization rows from this many orgs on
-ORG_GROUPING_MIN_ORGS = 2
 #: tag names shown beside a namespace in the home listing (the newest ones)
 LISTED_TAG_NAMES = 4
 
@@ -276,8 +274,7 @@ def namespace_table(
     caption: str = "",
 ) -> nodes.table:
     """A table of namespaces: name (linked), description and newest tag names, tag
-    count, last update; grouped under an organization row when there are several
-    (and the rows are in organization order).
+    count, last update (the orgreg theme groups the rows by organization).
 
     With *remote_base* (a deployed registry's URL) names link to its pages.
     """
@@ -310,9 +307,6 @@ def namespace_table(
         rows,
         ["orgreg-namespaces", *(f"orgreg-col-{c}" for c in columns)],
     )
-    runs = [ns.org for i, ns in enumerate(namespaces) if i == 0 or namespaces[i - 1].org != ns.org]
-    if len(runs) >= ORG_GROUPING_MIN_ORGS and len(runs) == len(set(runs)):
-        _group_by_org(table, namespaces, len(columns))
     if caption:
         table.insert(0, nodes.title(caption, caption))
     return table
@@ -332,27 +326,6 @@ def more_link(
         para += link(text)
         para += nodes.Text(".")
     return para
-
-
-def _group_by_org(table: nodes.table, namespaces: Sequence[Namespace], columns: int) -> None:
-    """Put a heading row before the first namespace of each organization."""
-    table["classes"].append("orgreg-grouped")
-    body = next(iter(table.findall(nodes.tbody)))
-    counts: dict[str, int] = {}
-    for ns in namespaces:
-        counts[ns.org] = counts.get(ns.org, 0) + 1
-    rows = list(body.children)
-    body.clear()
-    previous = None
-    for ns, row in zip(namespaces, rows, strict=True):
-        if ns.org != previous:
-            label = f"{ns.org} ({_plural(counts[ns.org], 'container')})"
-            heading = nodes.row(classes=["orgreg-org-row"])
-            entry = nodes.entry("", _para(nodes.strong(label, label)), morecols=columns - 1)
-            heading += entry
-            body += heading
-            previous = ns.org
-        body += row
 
 
 def toctree(docname: str, namespaces: Sequence[Namespace]) -> nodes.Node:

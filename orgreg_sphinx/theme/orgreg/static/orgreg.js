@@ -259,15 +259,41 @@
   function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
 
   /* ---------------- home: filter the namespaces as you type ---------------- */
+
+  /* a heading row before each organization's namespaces, when the listing holds
+     several organizations, each in one run (the listing's name order) */
+  function groupByOrganization(body, width, nameColumn) {
+    if (nameColumn < 0) { return; }
+    var runs = [];
+    Array.prototype.forEach.call(body.rows, function (row) {
+      var cell = row.cells[nameColumn];
+      var org = cell ? cell.textContent.trim().split("/")[0] : "";
+      var last = runs[runs.length - 1];
+      if (last && last.org === org) { last.rows.push(row); }
+      else { runs.push({ org: org, rows: [row] }); }
+    });
+    var orgs = runs.map(function (run) { return run.org; });
+    var distinct = orgs.filter(function (org, i) { return orgs.indexOf(org) === i; });
+    if (distinct.length < 2 || distinct.length !== runs.length) { return; }
+    runs.forEach(function (run) {
+      var label = run.org + " (" + plural(run.rows.length, "container") + ")";
+      var cell = el("td", { colspan: String(width) }, [el("strong", { text: label })]);
+      var heading = el("tr", { className: "orgreg-org-row" }, [cell]);
+      body.insertBefore(heading, run.rows[0]);
+    });
+    body.parentNode.classList.add("orgreg-grouped");
+  }
+
   function setupNamespaceFilter(table, index) {
     labelCells(table);
     var body = table.tBodies[0];
     if (!body) { return; }
+    var columns = tableColumns(table, ["namespace", "description", "tags", "updated"]);
+    var col = function (name) { return columns.indexOf(name); };
+    groupByOrganization(body, columns.length, col("namespace"));
     var rows = Array.prototype.slice.call(body.rows);
     var entries = [];
     var group = null;
-    var columns = tableColumns(table, ["namespace", "description", "tags", "updated"]);
-    var col = function (name) { return columns.indexOf(name); };
     rows.forEach(function (row) {
       if (row.classList.contains("orgreg-org-row")) {
         group = { row: row, members: [] };
