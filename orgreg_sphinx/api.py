@@ -111,7 +111,7 @@ def shub_commit(digest: str) -> str:
     gives the md5 in hex); any other digest, the sha256 of its text.
     """
     algo, _, value = digest.partition(":")
-    if value and _HEX_RE.match(value):
+    if value and _HEX_RE.fullmatch(value):
         return value.lower()
     if algo == "md5":
         try:

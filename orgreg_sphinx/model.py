@@ -6,6 +6,7 @@ use :func:`load_registry`, so one set of rules decides what is valid.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -68,10 +69,8 @@ class Problem:
         """``path:line`` (relative to *root* when given)."""
         path = self.path
         if root is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 path = self.path.relative_to(root)
-            except ValueError:
-                pass
         return printable(f"{path}:{self.line}" if self.line else str(path))
 
 
@@ -331,7 +330,7 @@ class _Reader:
 
     def read_namespace(self, folder: Path, org: str, repo: str) -> Namespace | None:
         name = f"{org}/{repo}"
-        if not (NAME_RE.match(org) and NAME_RE.match(repo)) or repo in (".", ".."):
+        if not (NAME_RE.fullmatch(org) and NAME_RE.fullmatch(repo)) or repo in (".", ".."):
             self.problem(
                 folder,
                 f"is not a valid namespace name '{name}': use letters, digits, '-', '_' and '.'",
@@ -406,7 +405,7 @@ class _Reader:
         if not os.path.lexists(readme):
             self.problem(tag_dir, "is a tag folder without a README.md manifest", code="missing")
             return None
-        if not TAG_RE.match(name):
+        if not TAG_RE.fullmatch(name):
             self.problem(
                 readme,
                 f"is in a folder whose name '{name}' is not a valid tag "

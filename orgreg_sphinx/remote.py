@@ -170,7 +170,7 @@ def parse_catalog(data: Any, where: str) -> tuple[list[Namespace], list[str]]:
     for index, entry in enumerate(data["namespaces"]):
         name = entry.get("name") if isinstance(entry, dict) else None
         parts = name.split("/") if isinstance(name, str) else []
-        if len(parts) != 2 or not all(NAME_RE.match(p) and p not in (".", "..") for p in parts):
+        if len(parts) != 2 or not all(NAME_RE.fullmatch(p) and p not in (".", "..") for p in parts):
             problems.append(f"{where}: namespaces[{index}] has no valid 'name'; left out")
             continue
         tags: list[Tag] = []
@@ -179,7 +179,7 @@ def parse_catalog(data: Any, where: str) -> tuple[list[Namespace], list[str]]:
             ok = (
                 isinstance(tag, dict)
                 and isinstance(tag.get("name"), str)
-                and TAG_RE.match(tag["name"])
+                and TAG_RE.fullmatch(tag["name"])
                 and _is_int(tag.get("size"))
                 and isinstance(tag.get("digest"), str)
             )
@@ -253,7 +253,7 @@ def fetch_endpoints(
             continue
         tags = []
         for tag in tag_names:
-            if not (isinstance(tag, str) and TAG_RE.match(tag)):
+            if not (isinstance(tag, str) and TAG_RE.fullmatch(tag)):
                 problems.append(f"{url}: {tag!r} is not a valid tag name; left out")
                 continue
             manifest_url = f"{base}{name}/manifests/{urllib.parse.quote(tag)}/"

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from .model import Problem
+from .model import Problem, printable
 
 FORMATS = ("human", "json", "github")
 
@@ -47,7 +47,7 @@ def human_line(problem: Problem, cwd: Path | None = None) -> str:
     where = shown_path(problem.path, cwd)
     if problem.line:
         where += f":{problem.line}"
-    return f"{where}: {problem.severity}: {problem.message} [{problem.code}]"
+    return f"{printable(where)}: {problem.severity}: {printable(problem.message)} [{problem.code}]"
 
 
 def escape_data(text: str) -> str:
@@ -69,7 +69,7 @@ def github_line(problem: Problem, cwd: Path | None = None) -> str:
         if problem.line:
             props.append(f"line={problem.line}")
     props.append(f"title={escape_property(f'orgreg check ({problem.code})')}")
-    message = f"{shown} {problem.message}"
+    message = printable(f"{shown} {problem.message}")
     return f"::{problem.severity} {','.join(props)}::{escape_data(message)}"
 
 

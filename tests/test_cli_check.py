@@ -152,7 +152,8 @@ def test_github_annotations_cannot_be_forged_by_names(tmp_path: Path) -> None:
     assert not any(ln.startswith("::error file=README.md") for ln in result.out.splitlines())
     forged = [ln for ln in result.out.splitlines() if "forged" in ln]
     assert len(forged) == 1 and forged[0].startswith("::error file=registry/acme/busybox/")
-    assert "%0A::error file=README.md::forged%250A" in forged[0]
+    # the newline is shown escaped, as text
+    assert "\\n::error file=README.md::forged%250A" in forged[0]
 
 
 WARNINGS = [

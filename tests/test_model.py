@@ -34,3 +34,13 @@ def test_good_tree(tmp_path: Path) -> None:
     assert centos.tags[0].size_is_kib and centos.tags[0].size_bytes == 75412 * 1024
     # a namespace without collection README still counts
     assert registry.namespace("lab/pancakes").description == ""
+
+
+def test_names_with_a_trailing_newline_are_refused(tmp_path: Path) -> None:
+    """`$` in a regex also matches before a final newline; names must not."""
+    files = dict(good_tree())
+    files["acme/busybox/manifests/bad\n/README.md"] = files["acme/busybox/manifests/1.36/README.md"]
+    write_tree(tmp_path, files)
+    registry = load_registry(tmp_path)
+    assert [t.name for t in registry.namespace("acme/busybox").tags] == ["1.36", "latest"]
+    assert any("is not a valid tag" in p.message for p in registry.problems)
