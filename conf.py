@@ -30,3 +30,9 @@ orgreg_root = ""
 # then from Read the Docs or GitHub Actions when building there.
 orgreg_site_url = os.environ.get("ORGREG_SITE_URL", "")
 orgreg_repository_url = "https://github.com/orgreg-sphinx/orgreg-sphinx"
+
+# The orgreg theme's options (see the README): logo, accent colours, GitHub, footer links.
+html_theme_options = {
+    "github_url": "https://github.com/orgreg-sphinx/orgreg-sphinx",
+    "footer_links": {"Catalog (JSON)": "api/catalog.json"},
+}

@@ -14,14 +14,14 @@ ENV_VERSION = 1
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    from . import config, directive, pages, publish, theme, tracking
+    from . import config, directive, pages, publish, tracking
 
     config.add_config_values(app)  # orgreg_* values, validated at config-inited
     tracking.setup(app)  # the tree read once per build; incremental rebuilds
     pages.setup(app)  # one generated page per namespace
     directive.setup(app)  # the `registry` directive
     publish.setup(app)  # JSON API, schemas and .nojekyll in the HTML output
-    theme.setup(app)  # the `orgreg` HTML theme
+    app.setup_extension("orgreg_sphinx.theme")  # the `orgreg` HTML theme
     app.setup_extension("sphinx.ext.githubpages")
     return {
         "version": __version__,

@@ -68,8 +68,10 @@ def _sign_tags(shown: list[Shown]) -> str:
 
 
 def _sign_namespaces(namespaces: list[Namespace], hidden: int) -> str:
+    # tag names and dates too: the listing shows each namespace's newest tag names
     return tracking.digest(
-        [[(ns.name, ns.description, len(ns.tags), updated(ns)) for ns in namespaces], hidden]
+        [[(ns.name, ns.description, len(ns.tags), updated(ns),
+           [(t.name, t.created) for t in ns.tags]) for ns in namespaces], hidden]
     )
 
 
@@ -313,6 +315,8 @@ class RegistryDirective(SphinxDirective):
         if not namespaces:
             box += nodes.paragraph(text="This registry has no containers yet.")
             return [box]
+        if found is None and not hidden:  # the whole local registry: its figures
+            box += listing.registry_summary(namespaces)
         box += listing.namespace_table(
             namespaces,
             self.env.docname,

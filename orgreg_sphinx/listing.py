@@ -215,6 +215,55 @@ def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> n
     return table
 
 
+#: tag names shown beside a namespace in the home listing (the newest ones)
+LISTED_TAG_NAMES = 4
+
+
+def last_update(ns: Namespace) -> str:
+    """The newest ``created`` time stamp of *ns*'s tags (``""`` when none has one)."""
+    return max((t.created or "" for t in ns.tags), default="")
+
+
+def newest_tags(ns: Namespace) -> list[Tag]:
+    """The tags of *ns*, newest first (then by name)."""
+    by_name = sorted(ns.tags, key=lambda t: t.name)
+    return sorted(by_name, key=lambda t: t.created or "", reverse=True)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def registry_summary(namespaces: Sequence[Namespace]) -> nodes.paragraph:
+    """One line above the home listing: containers, organizations, tags, last update."""
+    orgs = {ns.org for ns in namespaces}
+    tags = sum(len(ns.tags) for ns in namespaces)
+    parts = [_plural(len(namespaces), "container"), _plural(len(orgs), "organization"),
+             _plural(tags, "tag")]
+    updated = max((last_update(ns) for ns in namespaces), default="")
+    if updated:
+        parts.append(f"last update {updated[:10]}")
+    return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-summary"])
+
+
+def _tag_names(ns: Namespace) -> nodes.Node:
+    """The newest tag names (shown), and the others for the page's filter (hidden)."""
+    box = nodes.inline(classes=["orgreg-tag-names"])
+    newest = newest_tags(ns)
+    for tag in newest[:LISTED_TAG_NAMES]:
+        box += nodes.literal(text=tag.name, classes=["orgreg-tag-name"])
+        box += nodes.Text(" ")
+    if len(newest) > LISTED_TAG_NAMES:
+        more = f"+{len(newest) - LISTED_TAG_NAMES} more"
+        box += nodes.inline(more, more, classes=["orgreg-more-tags"])
+    if len(newest) > LISTED_TAG_NAMES:  # the others, hidden, for the page's filter
+        index = " ".join(t.name for t in newest[LISTED_TAG_NAMES:])
+        only = addnodes.only(expr="html")
+        only += nodes.inline(index, index, classes=["orgreg-tag-index"])
+        box += only
+    return box
+
+
 def namespace_table(
     namespaces: Sequence[Namespace],
     refdoc: str,
@@ -224,7 +273,8 @@ def namespace_table(
     remote_base: str = "",
     caption: str = "",
 ) -> nodes.table:
-    """A table of namespaces: name (linked), description, tag count, last update.
+    """A table of namespaces: name (linked), description and newest tag names, tag
+    count, last update (the orgreg theme groups the rows by organization).
 
     With *remote_base* (a deployed registry's URL) names link to its pages.
     """
@@ -237,12 +287,14 @@ def namespace_table(
             name = doc_link(ns.docname, ns.name, refdoc)
         else:
             name = nodes.literal(text=ns.name)
-        updated = max((t.created or "" for t in ns.tags), default="")
+        description = _para(nodes.Text(ns.description))
+        if ns.tags:
+            description += _tag_names(ns)
         cells = {
             "namespace": _para(name),
-            "description": nodes.Text(ns.description),
+            "description": description,
             "tags": nodes.Text(str(len(ns.tags))),
-            "updated": nodes.Text(updated[:10]),
+            "updated": nodes.Text(last_update(ns)[:10]),
         }
         rows.append(
             (
@@ -251,7 +303,9 @@ def namespace_table(
             )
         )
     table = _table(
-        [NAMESPACE_COLUMN_TITLES[c] for c in columns], rows, ["orgreg-namespaces"]
+        [NAMESPACE_COLUMN_TITLES[c] for c in columns],
+        rows,
+        ["orgreg-namespaces", *(f"orgreg-col-{c}" for c in columns)],
     )
     if caption:
         table.insert(0, nodes.title(caption, caption))
@@ -435,6 +489,18 @@ def section(title: str, ident: str, children: Sequence[nodes.Node]) -> nodes.sec
     return node
 
 
+def namespace_stats(ns: Namespace) -> nodes.paragraph:
+    """Tag count, last update and default tag size, under a namespace's title."""
+    parts = [_plural(len(ns.tags), "tag")]
+    updated = last_update(ns)
+    if updated:
+        parts.append(f"updated {updated[:10]}")
+    tag = default_tag(ns)
+    if tag is not None:
+        parts.append(f"{tag.name}: {human_size(tag.size_bytes)}")
+    return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-stats"])
+
+
 def shown_tags(ns: Namespace, limit: int = MAX_TAG_ROWS) -> list[Tag]:
     """The tags a page's table shows: all, or the default and the newest few
     (in the table's usual order), so a namespace with thousands stays usable."""
@@ -458,6 +524,7 @@ def namespace_page(
     page += nodes.title(ns.name, ns.name)
     if ns.description:
         page += _para(nodes.Text(ns.description), classes=["orgreg-description"])
+    page += namespace_stats(ns)
     page.extend(readme(ns))
     page += section("Usage", "usage", usage(ns, site, shub=shub, oci=oci))
     if ns.tags:

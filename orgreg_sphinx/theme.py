@@ -1,15 +1,164 @@
-"""The ``orgreg`` HTML theme (usable alone, through the entry point)."""
+"""The ``orgreg`` HTML theme (usable alone, through the entry point).
+
+Sphinx loads this module for ``html_theme = "orgreg"`` even when ``orgreg_sphinx``
+is not in ``extensions``; so everything the theme's templates need is computed
+here, at ``html-page-context``, from the theme options:
+
+``logo``
+    a file under ``html_static_path`` or an ``https://`` URL (else ``html_logo``,
+    else the shipped mark)
+``accent_color`` / ``accent_color_dark``
+    CSS colours of links and buttons in light and dark mode
+``github_url``
+    the organization's GitHub page, linked in the header
+``footer_links``
+    ``{"Label": "url"}``, a list of ``("Label", "url")`` pairs or
+    ``{"label": ..., "url": ...}`` dicts, or a string ``"Label=url, Label=url"``;
+    relative URLs are relative to the site's root
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
+from sphinx.util import logging
 
-THEME_PATH = Path(__file__).parent / "theme" / "orgreg"
+logger = logging.getLogger(__name__)
+
+THEME_NAME = "orgreg"
+THEME_PATH = Path(__file__).parent / "theme" / THEME_NAME
+DEFAULT_ACCENT = "#2563eb"
+DEFAULT_ACCENT_DARK = "#6ea8fe"
+DEFAULT_LOGO = "orgreg-logo.svg"
+#: what a colour option may hold: a hex colour, a colour name or an rgb()/hsl() value
+COLOR_RE = re.compile(
+    r"^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,30}|(rgb|rgba|hsl|hsla|oklch)\([0-9.,%/ a-z+-]{1,60}\))$"
+)
+URL_RE = re.compile(r"^(https?://|/|\.{0,2}/|#|mailto:)|^[^:]*$")
+
+
+def color_option(value: Any, option: str, default: str) -> str:
+    """*value* if it is a plain CSS colour, else *default* (with a warning)."""
+    text = str(value or "").strip()
+    if not text:
+        return default
+    if COLOR_RE.match(text):
+        return text
+    logger.warning(
+        "html_theme_options[%r] = %r is not a CSS colour (#rrggbb, a name, rgb(...)); "
+        "using %s", option, value, default, type="orgreg", subtype="theme",
+    )
+    return default
+
+
+def is_safe_url(url: str) -> bool:
+    """http(s), mailto, fragment or relative URLs (no ``javascript:`` and the like)."""
+    return bool(URL_RE.match(url.strip()))
+
+
+def footer_links(value: Any) -> list[tuple[str, str]]:
+    """The ``footer_links`` option as ``(label, url)`` pairs, in the given order."""
+    pairs: list[tuple[str, str]] = []
+    if isinstance(value, str):
+        for item in value.split(","):
+            label, sep, url = item.partition("=")
+            if sep:
+                pairs.append((label.strip(), url.strip()))
+            elif item.strip():
+                pairs.append(("", item.strip()))
+    elif isinstance(value, Mapping):
+        pairs = [(str(k), str(v)) for k, v in value.items()]
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            if isinstance(item, Mapping):
+                label = item.get("label", item.get("text", item.get("name", "")))
+                url = item.get("url", item.get("href", ""))
+                pairs.append((str(label), str(url)))
+            elif isinstance(item, (list, tuple)) and len(item) == 2:
+                pairs.append((str(item[0]), str(item[1])))
+            else:
+                pairs.append(("", str(item)))
+    good = []
+    for label, url in pairs:
+        if not label or not url or not is_safe_url(url):
+            logger.warning(
+                "html_theme_options['footer_links']: ignoring %r -> %r (need a label and "
+                "an http(s), mailto or relative URL)", label, url,
+                type="orgreg", subtype="theme",
+            )
+            continue
+        good.append((label, url))
+    return good
+
+
+def site_relative(url: str, pathto: Any) -> str:
+    """A relative footer link is relative to the site's root, on every page."""
+    if url.startswith(("/", "#")) or ":" in url.split("/", 1)[0]:
+        return url
+    return str(pathto(url, 1))
+
+
+def logo_url(context: dict[str, Any]) -> str:
+    """The header logo: the ``logo`` option, else ``html_logo``, else the shipped mark."""
+    pathto = context["pathto"]
+    logo = str(context.get("theme_logo") or "").strip()
+    if logo.startswith(("https://", "http://", "data:image/")):
+        return logo
+    if logo:
+        return pathto("_static/" + logo.lstrip("/"), 1)
+    if context.get("logo_url"):
+        return str(context["logo_url"])
+    return pathto("_static/" + DEFAULT_LOGO, 1)
+
+
+def page_context(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """Theme values for the templates (only on pages rendered with this theme)."""
+    theme = getattr(app.builder, "theme", None)
+    if theme is None or THEME_NAME not in _theme_names(theme):
+        return
+    context["orgreg_accent"] = color_option(
+        context.get("theme_accent_color"), "accent_color", DEFAULT_ACCENT
+    )
+    context["orgreg_accent_dark"] = color_option(
+        context.get("theme_accent_color_dark"), "accent_color_dark", DEFAULT_ACCENT_DARK
+    )
+    context["orgreg_logo_url"] = logo_url(context)
+    github = str(context.get("theme_github_url") or "").strip()
+    context["orgreg_github_url"] = github if github.startswith(("https://", "http://")) else ""
+    context["orgreg_footer_links"] = [
+        (label, site_relative(url, context["pathto"]))
+        for label, url in _footer_links_once(app, context.get("theme_footer_links"))
+    ]
+    # a registry's home lists containers; the theme alone may serve any Sphinx site
+    context["orgreg_home_label"] = "Containers" if "orgreg_sphinx" in app.extensions else "Home"
+    context.setdefault("orgreg_namespace", "")
+    context.setdefault("orgreg_manifests_url", "")
+
+
+def _footer_links_once(app: Sphinx, value: Any) -> list[tuple[str, str]]:
+    """Parse (and warn about) the footer links once per build, not once per page."""
+    cache = app.__dict__.setdefault("_orgreg_footer_links", {})
+    key = repr(value)
+    if key not in cache:
+        cache[key] = footer_links(value)
+    return cache[key]
+
+
+def _theme_names(theme: Any) -> list[str]:
+    """The theme's name and the names of the themes it inherits from."""
+    names = [getattr(theme, "name", "")]
+    for path in getattr(theme, "_dirs", ()):
+        names.append(Path(path).name)
+    return names
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    app.add_html_theme("orgreg", str(THEME_PATH))
+    app.add_html_theme(THEME_NAME, str(THEME_PATH))
+    app.connect("html-page-context", page_context)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

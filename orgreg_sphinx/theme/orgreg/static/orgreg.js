@@ -1,0 +1,606 @@
+/* orgreg theme: progressive enhancement of the registry pages.
+ *
+ * Every page works without this file (plain usage blocks, full tables). With it:
+ * a remembered light/dark toggle, copy buttons on commands and digests, usage
+ * tabs, an instant filter over the namespaces, and a tag table that filters,
+ * sorts and pages (usable with thousands of tags). No network requests. */
+(function () {
+  "use strict";
+
+  var STORE_THEME = "orgreg-theme";
+  var STORE_TAB = "orgreg-usage-tab";
+  var TAG_PAGE = 50;
+  var NAMESPACE_PAGE = 200;
+
+  function store(key, value) {
+    try {
+      if (value === undefined) { return localStorage.getItem(key); }
+      localStorage.setItem(key, value);
+    } catch (e) { /* storage off (private mode, file://): still works, unremembered */ }
+    return null;
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === "text") { node.textContent = attrs[name]; }
+      else if (name === "className") { node.className = attrs[name]; }
+      else { node.setAttribute(name, attrs[name]); }
+    });
+    (children || []).forEach(function (child) { node.appendChild(child); });
+    return node;
+  }
+
+  /* one polite live region for the whole page (copy confirmations) */
+  var announcer = null;
+  function announce(message) {
+    if (!announcer) {
+      announcer = el("div", { className: "orgreg-sr-only", role: "status", "aria-live": "polite" });
+      document.body.appendChild(announcer);
+    }
+    announcer.textContent = "";
+    window.setTimeout(function () { announcer.textContent = message; }, 30);
+  }
+
+  /* ---------------- light / dark ---------------- */
+  function systemDark() {
+    return window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+  }
+  function currentDark() {
+    var mode = document.documentElement.getAttribute("data-theme");
+    return mode ? mode === "dark" : systemDark();
+  }
+  function applyTheme(mode) {
+    document.documentElement.setAttribute("data-theme", mode);
+    var pygmentsDark = document.getElementById("pygments_dark_css");
+    if (pygmentsDark) { pygmentsDark.media = mode === "dark" ? "all" : "not all"; }
+  }
+  function setupThemeToggle() {
+    var buttons = document.querySelectorAll(".orgreg-theme-toggle");
+    function sync() {
+      var dark = currentDark();
+      buttons.forEach(function (button) {
+        button.setAttribute("aria-pressed", dark ? "true" : "false");
+        button.title = dark ? "Switch to light mode" : "Switch to dark mode";
+      });
+    }
+    buttons.forEach(function (button) {
+      button.addEventListener("click", function () {
+        var mode = currentDark() ? "light" : "dark";
+        applyTheme(mode);
+        store(STORE_THEME, mode);
+        sync();
+      });
+    });
+    if (window.matchMedia) {
+      var query = window.matchMedia("(prefers-color-scheme: dark)");
+      if (query.addEventListener) { query.addEventListener("change", sync); }
+    }
+    sync();
+  }
+
+  /* ---------------- copy to clipboard ---------------- */
+  var COPY_ICON = '<svg aria-hidden="true" viewBox="0 0 16 16"><path fill="currentColor" d="M0 6.75C0 5.78.78 5 1.75 5h1.5a.75.75 0 0 1 0 1.5h-1.5a.25.25 0 0 0-.25.25v7.5c0 .14.11.25.25.25h7.5a.25.25 0 0 0 .25-.25v-1.5a.75.75 0 0 1 1.5 0v1.5A1.75 1.75 0 0 1 9.25 16h-7.5A1.75 1.75 0 0 1 0 14.25Z"/><path fill="currentColor" d="M5 1.75C5 .78 5.78 0 6.75 0h7.5C15.22 0 16 .78 16 1.75v7.5A1.75 1.75 0 0 1 14.25 11h-7.5A1.75 1.75 0 0 1 5 9.25Zm1.75-.25a.25.25 0 0 0-.25.25v7.5c0 .14.11.25.25.25h7.5a.25.25 0 0 0 .25-.25v-7.5a.25.25 0 0 0-.25-.25Z"/></svg>';
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text).catch(function () { return legacyCopy(text); });
+    }
+    return legacyCopy(text);
+  }
+  function legacyCopy(text) {
+    return new Promise(function (resolve, reject) {
+      var area = el("textarea", { readonly: "", "aria-hidden": "true" });
+      area.value = text;
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      document.body.removeChild(area);
+      if (ok) { resolve(); } else { reject(new Error("copy refused")); }
+    });
+  }
+
+  function copyButton(label, what, getText, extraClass) {
+    var button = el("button", {
+      type: "button", className: "orgreg-copy" + (extraClass ? " " + extraClass : ""),
+      "aria-label": label, title: label
+    });
+    button.innerHTML = COPY_ICON;
+    var text = el("span", { text: extraClass ? "" : "Copy" });
+    if (!extraClass) { button.appendChild(text); }
+    var timer = null;
+    button.addEventListener("click", function () {
+      copyText(getText()).then(function () {
+        button.classList.add("orgreg-copied");
+        if (!extraClass) { text.textContent = "Copied"; }
+        announce(what + " copied to the clipboard");
+        window.clearTimeout(timer);
+        timer = window.setTimeout(function () {
+          button.classList.remove("orgreg-copied");
+          if (!extraClass) { text.textContent = "Copy"; }
+        }, 2000);
+      }, function () {
+        announce("Could not copy: select the text and copy it by hand");
+      });
+    });
+    return button;
+  }
+
+  /* the text of a code block: command lines without "$ " prompts when it has some */
+  function commandText(pre) {
+    var lines = pre.textContent.replace(/\n+$/, "").split("\n");
+    var prompted = lines.filter(function (line) { return /^\$ /.test(line); });
+    if (prompted.length) { lines = prompted.map(function (line) { return line.slice(2); }); }
+    return lines.join("\n");
+  }
+
+  function setupCopyButtons(root) {
+    root.querySelectorAll("div.body pre").forEach(function (pre) {
+      var box = pre.closest("div.highlight") || pre;
+      if (box === pre) {
+        var wrapper = el("div", { className: "orgreg-pre" });
+        wrapper.style.position = "relative";
+        pre.parentNode.insertBefore(wrapper, pre);
+        wrapper.appendChild(pre);
+        box = wrapper;
+      }
+      if (box.querySelector(":scope > .orgreg-copy")) { return; }
+      box.classList.add("orgreg-has-copy");
+      var isCommand = !!pre.closest(".orgreg-command");
+      box.appendChild(copyButton(isCommand ? "Copy command" : "Copy code",
+        isCommand ? "Command" : "Code", function () { return commandText(pre); }));
+      /* a scrolling block must be reachable with the keyboard */
+      if (!pre.hasAttribute("tabindex")) { pre.setAttribute("tabindex", "0"); }
+    });
+    root.querySelectorAll("abbr.orgreg-digest").forEach(function (abbr) {
+      var digest = abbr.getAttribute("title") || abbr.textContent;
+      abbr.parentNode.insertBefore(
+        copyButton("Copy digest " + digest, "Digest", function () { return digest; },
+          "orgreg-copy-digest"),
+        abbr.nextSibling);
+    });
+  }
+
+  /* ---------------- usage tabs ---------------- */
+  var tabCount = 0;
+  function setupTabs() {
+    document.querySelectorAll("div.orgreg-usage").forEach(function (usage) {
+      var panels = Array.prototype.filter.call(usage.children, function (child) {
+        return child.classList.contains("orgreg-usage-tab");
+      });
+      if (!panels.length) { return; }
+      var list = el("div", { className: "orgreg-tablist", role: "tablist", "aria-label": "Usage" });
+      var tabs = panels.map(function (panel) {
+        tabCount += 1;
+        var rubric = panel.querySelector(":scope > .rubric");
+        var label = rubric ? rubric.textContent.trim() : "Tab " + tabCount;
+        var key = "";
+        panel.classList.forEach(function (name) {
+          if (name.indexOf("orgreg-usage-") === 0 && name !== "orgreg-usage-tab") {
+            key = name.slice("orgreg-usage-".length);
+          }
+        });
+        var tabId = "orgreg-tab-" + tabCount;
+        panel.id = panel.id || "orgreg-panel-" + tabCount;
+        var tab = el("button", {
+          type: "button", role: "tab", id: tabId, className: "orgreg-tab",
+          "aria-controls": panel.id, "aria-selected": "false", tabindex: "-1", text: label
+        });
+        tab.dataset.key = key || label;
+        panel.setAttribute("role", "tabpanel");
+        panel.setAttribute("aria-labelledby", tabId);
+        panel.setAttribute("tabindex", "0");
+        list.appendChild(tab);
+        return tab;
+      });
+      function select(index, focus, remember) {
+        tabs.forEach(function (tab, i) {
+          var on = i === index;
+          tab.setAttribute("aria-selected", on ? "true" : "false");
+          tab.setAttribute("tabindex", on ? "0" : "-1");
+          panels[i].hidden = !on;
+        });
+        if (focus) { tabs[index].focus(); }
+        if (remember) { store(STORE_TAB, tabs[index].dataset.key); }
+      }
+      tabs.forEach(function (tab, index) {
+        tab.addEventListener("click", function () { select(index, false, true); });
+        tab.addEventListener("keydown", function (event) {
+          var next = null;
+          if (event.key === "ArrowRight") { next = (index + 1) % tabs.length; }
+          else if (event.key === "ArrowLeft") { next = (index - 1 + tabs.length) % tabs.length; }
+          else if (event.key === "Home") { next = 0; }
+          else if (event.key === "End") { next = tabs.length - 1; }
+          if (next !== null) { event.preventDefault(); select(next, true, true); }
+        });
+      });
+      usage.insertBefore(list, usage.firstChild);
+      usage.classList.add("orgreg-tabbed");
+      var remembered = store(STORE_TAB);
+      var start = 0;
+      tabs.forEach(function (tab, i) { if (tab.dataset.key === remembered) { start = i; } });
+      select(start, false, false);
+    });
+  }
+
+  /* ---------------- card labels for narrow screens ---------------- */
+  function labelCells(table) {
+    var heads = table.querySelectorAll("thead th");
+    var labels = Array.prototype.map.call(heads, function (th) { return th.textContent.trim(); });
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.children, function (cell, i) {
+        if (labels[i] && cell.colSpan === 1) { cell.setAttribute("data-label", labels[i]); }
+        if (!cell.textContent.trim()) { cell.classList.add("orgreg-blank"); }
+      });
+    });
+  }
+
+  /* the columns of a listing, in order, from its orgreg-col-<name> classes */
+  function tableColumns(table, fallback) {
+    var columns = [];
+    table.classList.forEach(function (name) {
+      if (name.indexOf("orgreg-col-") === 0) { columns.push(name.slice("orgreg-col-".length)); }
+    });
+    return columns.length ? columns : fallback;
+  }
+
+  function words(query) {
+    return query.toLowerCase().split(/\s+/).filter(Boolean);
+  }
+  function matches(haystack, terms) {
+    for (var i = 0; i < terms.length; i += 1) {
+      if (haystack.indexOf(terms[i]) === -1) { return false; }
+    }
+    return true;
+  }
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+
+  /* ---------------- home: filter the namespaces as you type ---------------- */
+
+  /* a heading row before each organization's namespaces, when the listing holds
+     several organizations, each in one run (the listing's name order) */
+  function groupByOrganization(body, width, nameColumn) {
+    if (nameColumn < 0) { return; }
+    var runs = [];
+    Array.prototype.forEach.call(body.rows, function (row) {
+      var cell = row.cells[nameColumn];
+      var org = cell ? cell.textContent.trim().split("/")[0] : "";
+      var last = runs[runs.length - 1];
+      if (last && last.org === org) { last.rows.push(row); }
+      else { runs.push({ org: org, rows: [row] }); }
+    });
+    var orgs = runs.map(function (run) { return run.org; });
+    var distinct = orgs.filter(function (org, i) { return orgs.indexOf(org) === i; });
+    if (distinct.length < 2 || distinct.length !== runs.length) { return; }
+    runs.forEach(function (run) {
+      var label = run.org + " (" + plural(run.rows.length, "container") + ")";
+      var cell = el("td", { colspan: String(width) }, [el("strong", { text: label })]);
+      var heading = el("tr", { className: "orgreg-org-row" }, [cell]);
+      body.insertBefore(heading, run.rows[0]);
+    });
+    body.parentNode.classList.add("orgreg-grouped");
+  }
+
+  function setupNamespaceFilter(table, index) {
+    labelCells(table);
+    var body = table.tBodies[0];
+    if (!body) { return; }
+    var columns = tableColumns(table, ["namespace", "description", "tags", "updated"]);
+    var col = function (name) { return columns.indexOf(name); };
+    groupByOrganization(body, columns.length, col("namespace"));
+    var rows = Array.prototype.slice.call(body.rows);
+    var entries = [];
+    var group = null;
+    rows.forEach(function (row) {
+      if (row.classList.contains("orgreg-org-row")) {
+        group = { row: row, members: [] };
+        return;
+      }
+      var text = row.textContent.toLowerCase();
+      var cells = row.cells;
+      var entry = {
+        row: row, text: text, group: group, position: entries.length,
+        tags: cells[col("tags")] ? Number(cells[col("tags")].textContent.trim()) || 0 : 0,
+        updated: cells[col("updated")] ? cells[col("updated")].textContent.trim() : ""
+      };
+      if (group) { group.members.push(entry); }
+      entries.push(entry);
+    });
+    if (!entries.length) { return; }
+    var id = "orgreg-ns-filter" + (index ? "-" + index : "");
+    var input = el("input", {
+      type: "search", id: id, className: "orgreg-filter-input", autocomplete: "off",
+      spellcheck: "false", placeholder: "Name, description or tag (press /)",
+      "aria-describedby": id + "-status"
+    });
+    var status = el("p", { id: id + "-status", className: "orgreg-status", role: "status", "aria-live": "polite" });
+    var sortOptions = [el("option", { value: "name", text: "Name" })];
+    if (col("updated") >= 0) { sortOptions.push(el("option", { value: "updated", text: "Recently updated" })); }
+    if (col("tags") >= 0) { sortOptions.push(el("option", { value: "tags", text: "Most tags" })); }
+    var sort = el("select", { id: id + "-sort", className: "orgreg-sort-select" }, sortOptions);
+    var controls = [el("label", { for: id, text: "Filter containers" }), input];
+    if (sortOptions.length > 1) {
+      controls.push(el("span", { className: "orgreg-sort-box" }, [
+        el("label", { for: id + "-sort", text: "Sort" }), sort
+      ]));
+    }
+    controls.push(status);
+    var bar = el("div", { className: "orgreg-toolbar orgreg-namespace-filter" }, controls);
+    table.parentNode.insertBefore(bar, table);
+    var empty = el("p", { className: "orgreg-empty", hidden: "" });
+    table.parentNode.insertBefore(empty, table.nextSibling);
+    var more = el("div", { className: "orgreg-show-more", hidden: "" });
+    var moreButton = el("button", { type: "button", className: "orgreg-button orgreg-secondary", text: "Show all" });
+    more.appendChild(moreButton);
+    empty.parentNode.insertBefore(more, empty.nextSibling);
+    var showAll = entries.length <= NAMESPACE_PAGE;
+
+    function update() {
+      var terms = words(input.value);
+      var shown = 0, found = 0;
+      entries.forEach(function (entry) {
+        var hit = matches(entry.text, terms);
+        if (hit) { found += 1; }
+        var visible = hit && (showAll || found <= NAMESPACE_PAGE);
+        entry.row.hidden = !visible;
+        if (visible) { shown += 1; }
+      });
+      var grouped = sort.value === "name";
+      entries.forEach(function (entry) {
+        if (entry.group) {
+          entry.group.row.hidden = !grouped ||
+            !entry.group.members.some(function (m) { return !m.row.hidden; });
+        }
+      });
+      if (!terms.length) {
+        status.textContent = shown < entries.length
+          ? "Showing " + shown + " of " + plural(entries.length, "container")
+          : plural(entries.length, "container");
+      } else {
+        status.textContent = (shown < found ? "Showing " + shown + " of " : "") +
+          found + " of " + plural(entries.length, "container") + " match";
+      }
+      empty.hidden = found > 0;
+      empty.textContent = found ? "" : "No container matches \u201c" + input.value.trim() + "\u201d.";
+      more.hidden = shown >= found;
+      table.hidden = found === 0;
+    }
+    var pending = null;
+    input.addEventListener("input", function () {
+      window.cancelAnimationFrame(pending);
+      pending = window.requestAnimationFrame(function () {
+        update();
+        var url = new URL(window.location.href);
+        if (input.value.trim()) { url.searchParams.set("filter", input.value.trim()); }
+        else { url.searchParams.delete("filter"); }
+        try { history.replaceState(null, "", url.toString()); } catch (e) { /* file:// */ }
+      });
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && input.value) { input.value = ""; update(); }
+    });
+    moreButton.addEventListener("click", function () { showAll = true; update(); });
+
+    /* name order keeps the organization headings; the other orders list flat */
+    var original = rows.slice();
+    function reorder() {
+      var order;
+      if (sort.value === "name") {
+        entries.sort(function (a, b) { return a.position - b.position; });
+        order = original;
+      } else {
+        entries.sort(function (a, b) {
+          var by = sort.value === "tags" ? b.tags - a.tags
+            : (b.updated > a.updated ? 1 : b.updated < a.updated ? -1 : 0);
+          return by || a.position - b.position;
+        });
+        order = entries.map(function (entry) { return entry.row; });
+      }
+      var fragment = document.createDocumentFragment();
+      order.forEach(function (row) { fragment.appendChild(row); });
+      body.appendChild(fragment);
+      update();
+    }
+    sort.addEventListener("change", function () {
+      reorder();
+      var url = new URL(window.location.href);
+      if (sort.value !== "name") { url.searchParams.set("sort", sort.value); }
+      else { url.searchParams.delete("sort"); }
+      try { history.replaceState(null, "", url.toString()); } catch (e) { /* file:// */ }
+    });
+    document.addEventListener("keydown", function (event) {
+      var target = event.target;
+      var typing = target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+      if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+        event.preventDefault();
+        input.focus();
+      }
+    });
+    var params = new URLSearchParams(window.location.search);
+    if (params.get("filter")) { input.value = params.get("filter"); }
+    var wanted = params.get("sort");
+    if (wanted && wanted !== "name" && sortOptions.some(function (o) { return o.value === wanted; })) {
+      sort.value = wanted;
+      reorder();
+    } else {
+      update();
+    }
+  }
+
+  /* ---------------- namespace page: the tag table ---------------- */
+  function sizeBytes(cell) {
+    var abbr = cell.querySelector("abbr");
+    var title = abbr ? abbr.getAttribute("title") || "" : "";
+    var match = /^(\d+)\s*(bytes|KiB)/.exec(title);
+    if (!match) { return -1; }
+    return Number(match[1]) * (match[2] === "KiB" ? 1024 : 1);
+  }
+  var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+
+  function setupTagTable(table, index) {
+    var body = table.tBodies[0];
+    var head = table.tHead;
+    if (!body || !head) { return; }
+    labelCells(table);
+    var columns = tableColumns(table, []);
+    var entries = Array.prototype.map.call(body.rows, function (row, position) {
+      var cells = row.cells;
+      var entry = { row: row, position: position, text: row.textContent.toLowerCase(), keys: {} };
+      columns.forEach(function (column, i) {
+        var cell = cells[i];
+        if (!cell) { return; }
+        entry.keys[column] = column === "size" ? sizeBytes(cell) : cell.textContent.trim();
+      });
+      /* the tag name links to its own row */
+      var strong = columns.indexOf("tag") >= 0 ? cells[columns.indexOf("tag")].querySelector("strong") : null;
+      if (row.id && strong && !strong.closest("a")) {
+        var link = el("a", { href: "#" + row.id, className: "orgreg-tag-link" });
+        strong.parentNode.insertBefore(link, strong);
+        link.appendChild(strong);
+      }
+      return entry;
+    });
+    /* small tables embedded in other pages sort, but get no filter and no paging */
+    var full = entries.length > 10 || !!table.closest(".orgreg-namespace-page");
+    var id = "orgreg-tag-filter" + (index ? "-" + index : "");
+    var input = el("input", {
+      type: "search", id: id, className: "orgreg-filter-input", autocomplete: "off",
+      spellcheck: "false", placeholder: "Tag, digest or date", "aria-describedby": id + "-status"
+    });
+    var status = el("p", { id: id + "-status", className: "orgreg-status", role: "status", "aria-live": "polite" });
+    var bar = el("div", { className: "orgreg-toolbar orgreg-tag-filter" }, [
+      el("label", { for: id, text: "Filter tags" }), input, status
+    ]);
+    if (full) { table.parentNode.insertBefore(bar, table); }
+    var empty = el("p", { className: "orgreg-empty", hidden: "" });
+    var more = el("div", { className: "orgreg-show-more", hidden: "" });
+    var moreButton = el("button", { type: "button", className: "orgreg-button", text: "Show more" });
+    var allButton = el("button", { type: "button", className: "orgreg-button orgreg-secondary", text: "Show all" });
+    more.appendChild(moreButton);
+    more.appendChild(allButton);
+    table.parentNode.insertBefore(empty, table.nextSibling);
+    table.parentNode.insertBefore(more, empty.nextSibling);
+
+    var limit = TAG_PAGE;
+    var sortColumn = null, sortDir = 1;
+
+    function update() {
+      var terms = words(input.value);
+      var found = 0, shown = 0;
+      entries.forEach(function (entry) {
+        var hit = matches(entry.text, terms);
+        if (hit) { found += 1; }
+        var visible = hit && found <= limit;
+        entry.row.hidden = !visible;
+        if (visible) { shown += 1; }
+      });
+      var total = plural(entries.length, "tag");
+      status.textContent = terms.length
+        ? (shown < found ? "Showing " + shown + " of " : "") + found + " of " + total + " match"
+        : (shown < found ? "Showing " + shown + " of " + total : total);
+      empty.hidden = found > 0;
+      empty.textContent = found ? "" : "No tag matches \u201c" + input.value.trim() + "\u201d.";
+      table.hidden = found === 0;
+      more.hidden = shown >= found;
+      var rest = found - shown;
+      moreButton.textContent = "Show " + Math.min(rest, TAG_PAGE) + " more";
+      allButton.textContent = "Show all " + found;
+    }
+
+    function sortBy(column, dir) {
+      sortColumn = column;
+      sortDir = dir;
+      entries.sort(function (a, b) {
+        var x = a.keys[column], y = b.keys[column], order;
+        if (typeof x === "number") { order = x - y; }
+        else { order = collator.compare(x, y); }
+        return order * dir || a.position - b.position;
+      });
+      var fragment = document.createDocumentFragment();
+      entries.forEach(function (entry) { fragment.appendChild(entry.row); });
+      body.appendChild(fragment);
+      Array.prototype.forEach.call(head.rows[0].cells, function (th, i) {
+        if (columns[i] === column) { th.setAttribute("aria-sort", dir > 0 ? "ascending" : "descending"); }
+        else { th.removeAttribute("aria-sort"); }
+        var icon = th.querySelector(".orgreg-sort-icon");
+        if (icon) { icon.textContent = columns[i] === column ? (dir > 0 ? "\u25b2" : "\u25bc") : "\u2195"; }
+      });
+      update();
+    }
+
+    var SORTABLE = { image: 1, tag: 1, size: -1, digest: 1, created: -1 };
+    Array.prototype.forEach.call(head.rows[0].cells, function (th, i) {
+      var column = columns[i];
+      if (!(column in SORTABLE)) { return; }
+      var label = th.textContent.trim();
+      var button = el("button", { type: "button", className: "orgreg-sort" }, [
+        el("span", { text: label }),
+        el("span", { className: "orgreg-sort-icon", "aria-hidden": "true", text: "\u2195" })
+      ]);
+      button.setAttribute("aria-label", "Sort by " + label.toLowerCase());
+      th.textContent = "";
+      th.appendChild(button);
+      button.addEventListener("click", function () {
+        /* first click: the natural order (A-Z, largest, newest), then reversed */
+        var dir = sortColumn === column ? -sortDir : SORTABLE[column];
+        sortBy(column, dir);
+      });
+    });
+
+    var pending = null;
+    input.addEventListener("input", function () {
+      window.cancelAnimationFrame(pending);
+      pending = window.requestAnimationFrame(function () { limit = TAG_PAGE; update(); });
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && input.value) { input.value = ""; update(); }
+    });
+    moreButton.addEventListener("click", function () { limit += TAG_PAGE; update(); });
+    allButton.addEventListener("click", function () { limit = Infinity; update(); });
+
+    /* a link to #tag-<name> must show that row, even beyond the first page */
+    function reveal() {
+      var hash = decodeURIComponent(window.location.hash.slice(1));
+      if (!hash) { return; }
+      var position = -1;
+      entries.forEach(function (entry, i) { if (entry.row.id === hash) { position = i; } });
+      if (position < 0) { return; }
+      var entry = entries[position];
+      if (entry.row.hidden) {
+        input.value = "";
+        limit = Math.max(limit, Math.ceil((position + 1) / TAG_PAGE) * TAG_PAGE);
+        update();
+      }
+      entries.forEach(function (e) { e.row.classList.toggle("orgreg-target", e === entry); });
+      entry.row.scrollIntoView({ block: "center" });
+    }
+    window.addEventListener("hashchange", reveal);
+    update();
+    reveal();
+  }
+
+  /* Sphinx marks toctree captions role="heading" without the level ARIA requires */
+  function fixHeadingLevels() {
+    document.querySelectorAll('[role="heading"]:not([aria-level])').forEach(function (node) {
+      node.setAttribute("aria-level", "2");
+    });
+  }
+
+  function init() {
+    fixHeadingLevels();
+    setupThemeToggle();
+    setupTabs();
+    setupCopyButtons(document);
+    document.querySelectorAll("table.orgreg-namespaces").forEach(setupNamespaceFilter);
+    document.querySelectorAll("table.orgreg-tags").forEach(setupTagTable);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
