@@ -576,6 +576,8 @@ def _explain(err: jsonschema.ValidationError) -> str:
     if err.validator in ("pattern", "format"):
         hint = err.schema.get("description", "")
         return f"has an invalid {key or 'value'} {shown}" + (f": expected {hint}" if hint else "")
+    if err.validator == "not":
+        return f"has an invalid {key or 'value'} {shown}: it holds control characters"
     if err.validator == "const":
         return f"has {key} = {shown}, expected {err.validator_value!r}"
     if err.validator == "minimum":

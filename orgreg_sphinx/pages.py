@@ -34,9 +34,10 @@ class RegistryProject(Project):
 
     def discover(self, exclude_paths: Any = (), include_paths: Any = ("**",)) -> set[str]:
         docnames = super().discover(exclude_paths, include_paths)
-        for docname, stub in getattr(self, "generated", {}).items():
-            if docname in docnames:
-                continue  # a hand-written page for the namespace wins
+        generated = getattr(self, "generated", {})
+        for docname in [d for d in generated if d in docnames]:
+            del generated[docname]  # a hand-written page for the namespace wins
+        for docname, stub in generated.items():
             docnames.add(docname)
             self._path_to_docname[stub] = docname
             self._docname_to_path[docname] = stub
@@ -193,7 +194,16 @@ def generated_outputs(app: Sphinx) -> list[str]:
     return outputs
 
 
+def mark_orphan(app: Sphinx, doctree: Any) -> None:
+    """A generated page need not be in a toctree (a listing may show only some
+    namespaces, or none): no "isn't included in any toctree" warning for it."""
+    docname = app.env.docname
+    if docname in getattr(app.project, "generated", {}):
+        app.env.metadata[docname]["orphan"] = True
+
+
 def setup(app: Sphinx) -> None:
+    app.connect("doctree-read", mark_orphan)
     app.connect("config-inited", tree_exclude_patterns)
     app.connect("builder-inited", generate)
     app.connect("html-page-context", hide_stub_source)

@@ -374,6 +374,8 @@ def test_hand_written_namespace_page_wins(registry_project, build) -> None:
     app = build(srcdir)
     page = soup(Path(app.outdir) / "acme/centos/index.html")
     assert "Our own words." in page.get_text()
+    # it is the admin's own document: its source is published like any other
+    assert (Path(app.outdir) / "_sources/acme/centos/index.md.txt").is_file()
     assert (Path(app.outdir) / "acme/centos/tags/index.json").is_file()
 
 
@@ -389,4 +391,14 @@ def test_hand_written_docs_deep_in_the_source_folder_are_read(registry_project, 
     app = build(srcdir)
     assert (Path(app.outdir) / "guide/howto/deep.html").is_file()
     assert not (Path(app.outdir) / "acme/busybox/evil.html").exists()
+    assert warnings_of(app) == ""
+
+
+def test_namespace_pages_without_a_toctree_listing_build_with_W(
+    registry_project, build
+) -> None:
+    """A home page without `:toctree:` leaves the generated pages orphans, quietly."""
+    srcdir = registry_project(index="# Registry\n\n```{registry}\n:limit: 1\n```\n")
+    app = build(srcdir, warningiserror=True)
+    assert (Path(app.outdir) / "lab/pancakes/index.html").is_file()
     assert warnings_of(app) == ""
