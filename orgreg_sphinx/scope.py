@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from .model import NAME_RE, RECIPE_FILE, TAG_RE, Problem
+from .model import (
+    NAME_RE,
+    RECIPE_FILE,
+    RESERVED_NAMESPACES,
+    RESERVED_ORG_RE,
+    TAG_RE,
+    Problem,
+)
 
 BRANCH_RE = re.compile(r"^update/([^/]+)/([^/]+)$")
 Status = Literal["added", "modified", "deleted"]
@@ -64,6 +71,11 @@ def namespace_of_branch(branch: str) -> str | None:
         return None
     org, repo = match.groups()
     if not (NAME_RE.fullmatch(org) and NAME_RE.fullmatch(repo)) or repo in (".", ".."):
+        return None
+    # the model never reads these as namespaces, so a branch may not claim them
+    if org.startswith(("_", ".")) or RESERVED_ORG_RE.match(org):
+        return None
+    if f"{org}/{repo}".lower() in RESERVED_NAMESPACES:
         return None
     return f"{org}/{repo}"
 
