@@ -25,6 +25,8 @@ from .outputs import write_if_changed
 logger = logging.getLogger(__name__)
 
 STUB_FOLDER = "orgreg-pages"
+#: suffix of the stubs when the project reads no ``.rst`` files as reST
+STUB_SUFFIX = ".orgreg.rst"
 
 
 class RegistryProject(Project):
@@ -68,6 +70,22 @@ def install_project(app: Sphinx, generated: dict[str, Path]) -> None:
 def stub_text(name: str) -> str:
     """The source of a namespace page: one directive that renders it all."""
     return f".. registry::\n   :namespace: {name}\n   :page:\n"
+
+
+def stub_suffix(config: Config) -> str:
+    """The file suffix Sphinx reads as reST: ``.rst``, or one added for the stubs."""
+    suffixes = config.source_suffix
+    if suffixes.get(".rst", "restructuredtext") in (None, "restructuredtext") and \
+            ".rst" in suffixes:
+        return ".rst"
+    return STUB_SUFFIX
+
+
+def register_stub_suffix(app: Sphinx, config: Config) -> None:
+    """Make sure the stubs' suffix is read as reST (a MyST-only project has no
+    ``.rst`` in ``source_suffix``); runs after Sphinx normalized the setting."""
+    if stub_suffix(config) == STUB_SUFFIX:
+        config.source_suffix[STUB_SUFFIX] = "restructuredtext"
 
 
 def tree_exclude_patterns(app: Sphinx, config: Config) -> None:
@@ -152,8 +170,9 @@ def generate(app: Sphinx) -> None:
     generated: dict[str, Path] = {}
     if app.config.orgreg_namespace_pages:
         stubs = Path(app.doctreedir) / STUB_FOLDER
+        suffix = stub_suffix(app.config)
         for ns in registry.namespaces:
-            stub = stubs / ns.org / ns.repo / "index.rst"
+            stub = stubs / ns.org / ns.repo / f"index{suffix}"
             write_if_changed(stub, stub_text(ns.name).encode())
             generated[ns.docname] = stub
     install_project(app, generated)
@@ -205,5 +224,6 @@ def mark_orphan(app: Sphinx, doctree: Any) -> None:
 def setup(app: Sphinx) -> None:
     app.connect("doctree-read", mark_orphan)
     app.connect("config-inited", tree_exclude_patterns)
+    app.connect("config-inited", register_stub_suffix, priority=850)
     app.connect("builder-inited", generate)
     app.connect("html-page-context", hide_stub_source)

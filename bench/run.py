@@ -1,0 +1,482 @@
+"""Benchmark: orgreg-sphinx against plain Sphinx + MyST on the same pages.
+
+For each size N it generates (deterministically, from a seed) a manifest tree of
+N namespaces x T tags in the original format, plus a plain Sphinx + MyST project
+holding the same pages written by hand (one Markdown page per namespace with its
+tag table, an index listing them all, no extension). It then times, for both:
+
+* a full build, a no-op rebuild, a rebuild after editing one manifest, a rebuild
+  after adding one tag, and a full build with ``-j 2``;
+* the peak memory (max RSS) of each build;
+
+counts the output files each rebuild rewrote (mtime/inode of every file), checks
+that the ``-j 1`` and ``-j 2`` output trees are byte for byte the same, and
+prints a table of figures and ratios. It asserts nothing about time.
+
+    python bench/run.py --sizes 100,1000,3000 [--tags 5] [--memory-size 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(REPO))
+
+WORDS = (
+    "alpine busybox centos debian fedora ubuntu samtools bwa gatk blast pytorch tensorflow "
+    "openmpi hdf5 netcdf gromacs lammps namd quantum espresso rstudio jupyter julia octave "
+    "paraview blender ffmpeg imagemagick nginx postgres redis mongo spark hadoop kafka "
+    "fastqc trimmomatic bowtie star salmon kallisto cellranger seurat scanpy deepvariant"
+).split()
+ORG_WORDS = "acme bio-core hpc-lab astro geo chem neuro climate vision robotics".split()
+
+CONF_COMMON = """\
+project = "Benchmark registry"
+source_suffix = {{".md": "markdown"}}
+exclude_patterns = ["_build"]
+html_theme = {theme!r}
+"""
+EXT_CONF = 'extensions = ["myst_parser", "orgreg_sphinx"]\n'
+PLAIN_CONF = 'extensions = ["myst_parser"]\n'
+INTRO = (
+    "# Benchmark registry\n\nContainers of this organization, built by the CI of each "
+    "container's own repository.\n\n"
+)
+EXT_INDEX = INTRO + "```{registry}\n:toctree:\n```\n"
+
+# --------------------------------------------------------------------------- trees
+
+
+@dataclass
+class TagData:
+    name: str
+    size: int
+    digest: str
+    url: str
+    created: str
+    recipe: bool
+
+
+@dataclass
+class NamespaceData:
+    org: str
+    repo: str
+    description: str
+    body: str
+    tags: list[TagData] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.org}/{self.repo}"
+
+
+def _digest(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def make_tag(rng: random.Random, ns: str, name: str, index: int) -> TagData:
+    digest = _digest(f"{ns}:{name}:{rng.random()}")
+    return TagData(
+        name=name,
+        size=rng.randrange(5_000_000, 900_000_000),
+        digest=digest,
+        url=f"https://storage.example.org/{ns}/{digest[7:19]}.sif",
+        created=f"2024-{1 + index % 12:02d}-{1 + rng.randrange(28):02d}T10:{rng.randrange(60):02d}:00Z",
+        recipe=name == "latest",
+    )
+
+
+def synthetic_registry(n: int, tags: int, seed: int) -> list[NamespaceData]:
+    """N namespaces x T tags, the same for the same (n, tags, seed)."""
+    rng = random.Random(seed)
+    orgs = [f"{ORG_WORDS[i % len(ORG_WORDS)]}{i // len(ORG_WORDS) or ''}"
+            for i in range(max(1, n // 10))]
+    out = []
+    for i in range(n):
+        org = orgs[i % len(orgs)]
+        word = rng.choice(WORDS)
+        repo = f"{word}-{i:05d}"
+        description = f"{word.capitalize()} image number {i}, built by CI and kept in object storage"
+        body = (
+            f"## About\n\nThis container packages **{word}** for the cluster. "
+            f"It is rebuilt weekly from [its recipe](https://github.com/{org}/{repo}).\n\n"
+            "- runs on every node\n- needs no root\n"
+        )
+        ns = NamespaceData(org, repo, description, body)
+        names = ["latest"] + [f"{1 + t // 3}.{t % 3}" for t in range(tags - 1)]
+        ns.tags = [make_tag(rng, ns.name, name, t) for t, name in enumerate(names)]
+        out.append(ns)
+    return out
+
+
+def manifest_text(tag: TagData) -> str:
+    return (
+        "---\nlayout: manifests/singularity\n"
+        f"size: {tag.size}\ndigest: {tag.digest}\nlayers:\n"
+        f"- size: {tag.size}\n  digest: \"{tag.digest}\"\n  url: \"{tag.url}\"\n"
+        f"created: \"{tag.created}\"\n---\n"
+    )
+
+
+def write_manifest(root: Path, ns: NamespaceData, tag: TagData) -> None:
+    folder = root / ns.org / ns.repo / "manifests" / tag.name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "README.md").write_text(manifest_text(tag))
+    if tag.recipe:
+        (folder / "Singularity").write_text(f"Bootstrap: docker\nFrom: {ns.repo}:{tag.name}\n")
+
+
+def write_extension_project(src: Path, registry: list[NamespaceData], theme: str) -> None:
+    """The manifest tree in the original format, with a conf.py and index.md."""
+    src.mkdir(parents=True)
+    (src / "conf.py").write_text(EXT_CONF + CONF_COMMON.format(theme=theme))
+    (src / "index.md").write_text(EXT_INDEX)
+    for ns in registry:
+        folder = src / ns.org / ns.repo
+        (folder / "tags").mkdir(parents=True)
+        (folder / "README.md").write_text(
+            f"---\nlayout: collection\ndescription: {json.dumps(ns.description)}\n---\n\n{ns.body}"
+        )
+        (folder / "tags" / "README.md").write_text("---\nlayout: tags\n---\n")
+        for tag in ns.tags:
+            write_manifest(src, ns, tag)
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return ""
+
+
+def plain_page(ns: NamespaceData) -> str:
+    """What the extension's namespace page shows, as a hand-written MyST page."""
+    latest = ns.tags[0] if ns.tags else None
+    lines = [f"# {ns.name}", "", ns.description, "", ns.body, "## Usage", ""]
+    if latest is not None:
+        lines += ["### Download", "", "Download the image file:", "", "```console",
+                  f"curl -L -o {ns.repo}_{latest.name}.sif {latest.url}", "```", ""]
+    lines += ["### curl", "", "List the tags and read a manifest with the JSON API:", "",
+              "```console", f"curl -s https://<your-registry-site>/{ns.name}/tags/"]
+    if latest is not None:
+        lines.append(f"curl -s https://<your-registry-site>/{ns.name}/manifests/{latest.name}/")
+    lines += ["```", "", "## Tags", "",
+              "| Image | Tag | Size | Digest | Created | Download | Recipe |",
+              "|---|---|---|---|---|---|---|"]
+    for tag in sorted(ns.tags, key=lambda t: t.name):
+        recipe = "[Singularity](manifests/latest/Singularity)" if tag.recipe else ""
+        lines.append(
+            f"| `{ns.name}:{tag.name}` | **{tag.name}** | {human_size(tag.size)} | "
+            f"`{tag.digest[:19]}` | {tag.created} | [download]({tag.url}) | {recipe} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def plain_index(registry: list[NamespaceData]) -> str:
+    lines = [INTRO, "| Namespace | Description | Tags | Updated |", "|---|---|---|---|"]
+    for ns in sorted(registry, key=lambda n: n.name):
+        updated = max(t.created for t in ns.tags)[:10]
+        lines.append(
+            f"| [{ns.name}]({ns.org}/{ns.repo}/index.md) | {ns.description} | "
+            f"{len(ns.tags)} | {updated} |"
+        )
+    lines += ["", "```{toctree}", ":hidden:", ":titlesonly:", ":maxdepth: 1", ""]
+    lines += [f"{ns.org}/{ns.repo}/index" for ns in sorted(registry, key=lambda n: n.name)]
+    lines += ["```", ""]
+    return "\n".join(lines)
+
+
+def write_plain_project(src: Path, registry: list[NamespaceData], theme: str) -> None:
+    src.mkdir(parents=True)
+    (src / "conf.py").write_text(PLAIN_CONF + CONF_COMMON.format(theme=theme))
+    (src / "index.md").write_text(plain_index(registry))
+    for ns in registry:
+        folder = src / ns.org / ns.repo
+        folder.mkdir(parents=True)
+        (folder / "index.md").write_text(plain_page(ns))
+
+
+# --------------------------------------------------------------------------- builds
+
+
+@dataclass
+class Run:
+    seconds: float
+    max_rss_mib: float
+    returncode: int
+    warnings: int
+
+
+def sphinx_build(src: Path, out: Path, doctrees: Path, log: Path, jobs: int = 1) -> Run:
+    """Run sphinx-build in a child process; wall time and the child's peak RSS."""
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-d", str(doctrees)]
+    if jobs > 1:
+        cmd += ["-j", str(jobs)]
+    cmd += [str(src), str(out)]
+    with open(log, "ab") as handle:
+        handle.write(f"\n$ {' '.join(cmd)}\n".encode())
+        handle.flush()
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.PIPE, cwd=src)
+        stderr = proc.stderr.read() if proc.stderr else b""
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        handle.write(stderr)
+    if proc.returncode != 0:
+        sys.exit(f"sphinx-build failed ({proc.returncode}); see {log}")
+    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, stderr.count(b"WARNING"))
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int, int]]:
+    """(mtime_ns, inode, size) of every file below *folder*."""
+    out = {}
+    for dirpath, _, filenames in os.walk(folder):
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            info = os.stat(path)
+            out[os.path.relpath(path, folder)] = (info.st_mtime_ns, info.st_ino, info.st_size)
+    return out
+
+
+def rewritten(before: dict, after: dict) -> list[str]:
+    """Files written (changed, created or removed) between two snapshots."""
+    changed = [rel for rel, info in after.items() if before.get(rel) != info]
+    return sorted(changed + [rel for rel in before if rel not in after])
+
+
+def tree_hashes(folder: Path) -> dict[str, str]:
+    return {
+        rel: hashlib.sha256((folder / rel).read_bytes()).hexdigest()
+        for rel in snapshot(folder)
+    }
+
+
+def kinds(files: list[str]) -> dict[str, int]:
+    """How many of *files* are HTML pages, JSON endpoints and other files."""
+    counts = {"html": 0, "json": 0, "other": 0}
+    for rel in files:
+        if rel.endswith("index.json") or rel.endswith(".json") or "/manifests/" in rel \
+                or rel.endswith("/tags/index.html") or rel.startswith("api/"):
+            counts["json"] += 1
+        elif rel.endswith(".html"):
+            counts["html"] += 1
+        else:
+            counts["other"] += 1
+    return counts
+
+
+@dataclass
+class Variant:
+    """Figures of one project (extension or plain) at one size."""
+
+    full: Run
+    noop: Run
+    edit: Run
+    add: Run
+    parallel: Run
+    files: int = 0
+    noop_rewritten: list[str] = field(default_factory=list)
+    edit_rewritten: list[str] = field(default_factory=list)
+    add_rewritten: list[str] = field(default_factory=list)
+    parallel_differs: list[str] = field(default_factory=list)
+
+
+def measure(name: str, work: Path, src: Path, edit, add, jobs: int) -> Variant:
+    """Full build (-j 1), -j N build of the same tree, then rebuilds of the first."""
+    out, doctrees = work / "html", work / "doctrees"
+    out2, doctrees2 = work / "html-j", work / "doctrees-j"
+    log = work / "build.log"
+    print(f"  {name}: full build", flush=True)
+    full = sphinx_build(src, out, doctrees, log)
+    print(f"  {name}: full build -j {jobs}", flush=True)
+    parallel = sphinx_build(src, out2, doctrees2, log, jobs=jobs)
+    first, second = tree_hashes(out), tree_hashes(out2)
+    differs = sorted(
+        rel for rel in set(first) | set(second) if first.get(rel) != second.get(rel)
+    )
+    shutil.rmtree(out2)
+    shutil.rmtree(doctrees2)
+    before = snapshot(out)
+    print(f"  {name}: no-op rebuild", flush=True)
+    noop = sphinx_build(src, out, doctrees, log)
+    after_noop = snapshot(out)
+    edit()
+    print(f"  {name}: rebuild after editing one manifest", flush=True)
+    edited = sphinx_build(src, out, doctrees, log)
+    after_edit = snapshot(out)
+    add()
+    print(f"  {name}: rebuild after adding one tag", flush=True)
+    added = sphinx_build(src, out, doctrees, log)
+    after_add = snapshot(out)
+    return Variant(
+        full=full, noop=noop, edit=edited, add=added, parallel=parallel,
+        files=len(before),
+        noop_rewritten=rewritten(before, after_noop),
+        edit_rewritten=rewritten(after_noop, after_edit),
+        add_rewritten=rewritten(after_edit, after_add),
+        parallel_differs=differs,
+    )
+
+
+def bench_size(n: int, tags: int, seed: int, workdir: Path, theme: str, jobs: int) -> dict:
+    print(f"N = {n} namespaces x {tags} tags", flush=True)
+    registry = synthetic_registry(n, tags, seed)
+    base = workdir / f"n{n}"
+    shutil.rmtree(base, ignore_errors=True)
+    ext_src, plain_src = base / "ext" / "src", base / "plain" / "src"
+    write_extension_project(ext_src, registry, theme)
+    write_plain_project(plain_src, registry, theme)
+    target = registry[len(registry) // 2]
+    rng = random.Random(seed + 1)
+    new_digest = _digest(f"edited:{target.name}")
+    new_tag = make_tag(rng, target.name, "9.9", 0)
+
+    def ext_edit() -> None:
+        tag = target.tags[1] if len(target.tags) > 1 else target.tags[0]
+        path = ext_src / target.org / target.repo / "manifests" / tag.name / "README.md"
+        path.write_text(path.read_text().replace(tag.digest, new_digest))
+
+    def ext_add() -> None:
+        write_manifest(ext_src, target, new_tag)
+
+    def plain_edit() -> None:
+        tag = target.tags[1] if len(target.tags) > 1 else target.tags[0]
+        path = plain_src / target.org / target.repo / "index.md"
+        path.write_text(path.read_text().replace(tag.digest[:19], new_digest[:19]))
+
+    def plain_add() -> None:
+        target.tags.append(new_tag)
+        (plain_src / target.org / target.repo / "index.md").write_text(plain_page(target))
+        (plain_src / "index.md").write_text(plain_index(registry))
+        target.tags.remove(new_tag)
+
+    ext = measure("extension", base / "ext", ext_src, ext_edit, ext_add, jobs)
+    plain = measure("plain Sphinx", base / "plain", plain_src, plain_edit, plain_add, jobs)
+    return {"n": n, "tags": tags, "namespace": target.name, "ext": ext, "plain": plain}
+
+
+def memory_only(n: int, tags: int, seed: int, workdir: Path, theme: str) -> Run:
+    print(f"N = {n}: extension full build for peak memory", flush=True)
+    base = workdir / f"mem{n}"
+    shutil.rmtree(base, ignore_errors=True)
+    src = base / "src"
+    write_extension_project(src, synthetic_registry(n, tags, seed), theme)
+    return sphinx_build(src, base / "html", base / "doctrees", base / "build.log")
+
+
+# --------------------------------------------------------------------------- report
+
+
+def print_report(results: list[dict], memory: Run | None, jobs: int) -> None:
+    rows = []
+    for res in results:
+        ext, plain = res["ext"], res["plain"]
+        n = res["n"]
+
+        def line(label: str, e: Run, p: Run, note: str = "") -> None:
+            ratio = e.seconds / p.seconds if p.seconds else float("nan")
+            rows.append((f"N={n}", label, f"{e.seconds:7.2f}", f"{p.seconds:7.2f}",
+                         f"{ratio:5.2f}x", note))
+
+        def written(files: list[str]) -> str:
+            k = kinds(files)
+            return f"rewrote {k['html']} html, {k['json']} json, {k['other']} other"
+
+        line("full build", ext.full, plain.full,
+             f"{ext.files} files out; peak {ext.full.max_rss_mib:.0f} MiB "
+             f"(plain {plain.full.max_rss_mib:.0f})")
+        line("no-op rebuild", ext.noop, plain.noop, written(ext.noop_rewritten))
+        line("edit one manifest", ext.edit, plain.edit,
+             written(ext.edit_rewritten) + f"; {100 * ext.edit.seconds / ext.full.seconds:.0f}%"
+             " of full")
+        line("add one tag", ext.add, plain.add, written(ext.add_rewritten))
+        same = "same output" if not ext.parallel_differs else \
+            f"{len(ext.parallel_differs)} files differ"
+        line(f"full build -j {jobs}", ext.parallel, plain.parallel,
+             f"{same}; {ext.full.seconds / ext.parallel.seconds:.2f}x faster than -j 1; peak "
+             f"{ext.parallel.max_rss_mib:.0f} MiB")
+    headers = ("size", "measure", "ext s", "plain s", "ratio", "notes")
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    print()
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+    by_n = {r["n"]: r for r in results}
+    if 1000 in by_n and 3000 in by_n:
+        growth = by_n[3000]["ext"].full.seconds / by_n[1000]["ext"].full.seconds
+        plain_growth = by_n[3000]["plain"].full.seconds / by_n[1000]["plain"].full.seconds
+        print(f"\ngrowth N=1000 -> N=3000, full build: extension {growth:.2f}x, "
+              f"plain Sphinx {plain_growth:.2f}x")
+    if memory is not None:
+        print(f"\nextension at N={memory_n}: full build {memory.seconds:.1f} s, "
+              f"peak memory {memory.max_rss_mib:.0f} MiB")
+    for res in results:
+        ext = res["ext"]
+        print(f"\nN={res['n']}: files rewritten by editing one manifest of {res['namespace']}:")
+        for rel in ext.edit_rewritten:
+            print(f"    {rel}")
+        if ext.noop_rewritten:
+            print(f"N={res['n']}: files rewritten by the no-op rebuild: "
+                  f"{', '.join(ext.noop_rewritten[:20])}")
+        if ext.parallel_differs:
+            print(f"N={res['n']}: -j 1 and -j {jobs} differ in: "
+                  f"{', '.join(ext.parallel_differs[:20])}")
+
+
+memory_n = 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    global memory_n
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="100,1000,3000",
+                        help="comma-separated numbers of namespaces (default: 100,1000,3000)")
+    parser.add_argument("--tags", type=int, default=5, help="tags per namespace (default: 5)")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the tree generator")
+    parser.add_argument("--jobs", type=int, default=2, help="workers of the parallel build")
+    parser.add_argument("--theme", default="orgreg", help="html_theme of both projects")
+    parser.add_argument("--memory-size", type=int, default=0,
+                        help="also build the extension once at this size for peak memory")
+    parser.add_argument("--workdir", type=Path, default=REPO / "_build" / "bench",
+                        help="where the projects are generated and built")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results = [bench_size(n, args.tags, args.seed, args.workdir, args.theme, args.jobs)
+               for n in sizes]
+    memory = None
+    if args.memory_size:
+        memory_n = args.memory_size
+        memory = memory_only(args.memory_size, args.tags, args.seed, args.workdir, args.theme)
+    print_report(results, memory, args.jobs)
+    print(f"\nbenchmark took {time.perf_counter() - started:.0f} s "
+          f"(Python {sys.version.split()[0]}, {os.cpu_count()} CPUs)")
+    if args.json:
+        data = {"results": [
+            {**{k: v for k, v in r.items() if k not in ("ext", "plain")},
+             "ext": asdict(r["ext"]), "plain": asdict(r["plain"])} for r in results],
+            "memory": asdict(memory) if memory else None}
+        args.json.write_text(json.dumps(data, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
