@@ -178,7 +178,8 @@ def plain_page(ns: NamespaceData) -> str:
               "| Image | Tag | Size | Digest | Created | Download | Recipe |",
               "|---|---|---|---|---|---|---|"]
     for tag in sorted(ns.tags, key=lambda t: t.name):
-        recipe = "[Singularity](manifests/latest/Singularity)" if tag.recipe else ""
+        recipe = f"[Singularity](https://github.com/{ns.name}/blob/main/Singularity)" \
+            if tag.recipe else ""
         lines.append(
             f"| `{ns.name}:{tag.name}` | **{tag.name}** | {human_size(tag.size)} | "
             f"`{tag.digest[:19]}` | {tag.created} | [download]({tag.url}) | {recipe} |"

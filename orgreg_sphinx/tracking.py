@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sphinx.application import Sphinx
@@ -18,10 +19,12 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
 from . import config as cfg
-from .model import Registry, load_registry
+from .model import ReadCache, Registry, load_registry
 
 logger = logging.getLogger(__name__)
 
+#: file in the doctree folder keeping what the last build read from the tree
+READ_CACHE_FILE = "orgreg-read-cache.pickle"
 #: the registry read for the current build, by environment
 _LOADED: dict[int, Registry] = {}
 #: functions that compute the current signature for a key prefix ("ns", "list", ...)
@@ -40,7 +43,13 @@ def load(app: Sphinx) -> Registry:
     skip = frozenset(
         p.name for p in (app.outdir, app.doctreedir) if p.parent.resolve() == root
     )
-    registry = load_registry(root, limits=cfg.limits(app.config), skip=skip)
+    cache_file = Path(app.doctreedir) / READ_CACHE_FILE
+    cache = ReadCache.load(cache_file)
+    registry = load_registry(root, limits=cfg.limits(app.config), skip=skip, cache=cache)
+    try:
+        cache.save(cache_file)
+    except OSError as err:  # a read-only doctree folder only makes rebuilds slower
+        logger.debug("[orgreg] cannot save %s: %s", cache_file, err)
     _LOADED[id(app.env)] = registry
     return registry
 
