@@ -34,13 +34,17 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-WORDS = (
-    "alpine busybox centos debian fedora ubuntu samtools bwa gatk blast pytorch tensorflow "
-    "openmpi hdf5 netcdf gromacs lammps namd quantum espresso rstudio jupyter julia octave "
-    "paraview blender ffmpeg imagemagick nginx postgres redis mongo spark hadoop kafka "
-    "fastqc trimmomatic bowtie star salmon kallisto cellranger seurat scanpy deepvariant"
-).split()
-ORG_WORDS = "acme bio-core hpc-lab astro geo chem neuro climate vision robotics".split()
+WORDS = [
+    "alpine", "busybox", "centos", "debian", "fedora", "ubuntu", "samtools", "bwa", "gatk",
+    "blast", "pytorch", "tensorflow", "openmpi", "hdf5", "netcdf", "gromacs", "lammps", "namd",
+    "quantum", "espresso", "rstudio", "jupyter", "julia", "octave", "paraview", "blender",
+    "ffmpeg", "imagemagick", "nginx", "postgres", "redis", "mongo", "spark", "hadoop", "kafka",
+    "fastqc", "trimmomatic", "bowtie", "star", "salmon", "kallisto", "cellranger", "seurat",
+    "scanpy", "deepvariant",
+]
+ORG_WORDS = [
+    "acme", "bio-core", "hpc-lab", "astro", "geo", "chem", "neuro", "climate", "vision", "robotics",
+]
 
 CONF_COMMON = """\
 project = "Benchmark registry"
@@ -93,7 +97,8 @@ def make_tag(rng: random.Random, ns: str, name: str, index: int) -> TagData:
         size=rng.randrange(5_000_000, 900_000_000),
         digest=digest,
         url=f"https://storage.example.org/{ns}/{digest[7:19]}.sif",
-        created=f"2024-{1 + index % 12:02d}-{1 + rng.randrange(28):02d}T10:{rng.randrange(60):02d}:00Z",
+        created=f"2024-{1 + index % 12:02d}-{1 + rng.randrange(28):02d}"
+        f"T10:{rng.randrange(60):02d}:00Z",
         recipe=name == "latest",
     )
 
@@ -108,7 +113,7 @@ def synthetic_registry(n: int, tags: int, seed: int) -> list[NamespaceData]:
         org = orgs[i % len(orgs)]
         word = rng.choice(WORDS)
         repo = f"{word}-{i:05d}"
-        description = f"{word.capitalize()} image number {i}, built by CI and kept in object storage"
+        description = f"{word.capitalize()} image number {i}, built by CI, kept in object storage"
         body = (
             f"## About\n\nThis container packages **{word}** for the cluster. "
             f"It is rebuilt weekly from [its recipe](https://github.com/{org}/{repo}).\n\n"
@@ -389,7 +394,7 @@ def print_report(results: list[dict], memory: Run | None, jobs: int) -> None:
         ext, plain = res["ext"], res["plain"]
         n = res["n"]
 
-        def line(label: str, e: Run, p: Run, note: str = "") -> None:
+        def line(label: str, e: Run, p: Run, note: str = "", n: int = n) -> None:
             ratio = e.seconds / p.seconds if p.seconds else float("nan")
             rows.append((f"N={n}", label, f"{e.seconds:7.2f}", f"{p.seconds:7.2f}",
                          f"{ratio:5.2f}x", note))

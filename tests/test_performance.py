@@ -1,0 +1,244 @@
+"""What keeps builds fast at any size (issue 7), pinned without timing anything:
+which documents a rebuild reads, which output files it rewrites, that ``-j 2``
+gives the same site as ``-j 1``, and that unchanged READMEs are not parsed again.
+Timings are measured by ``make bench`` (bench/run.py), never asserted."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import collection, good_tree, manifest, sha256, write_tree
+
+from orgreg_sphinx import frontmatter, model
+
+#: files Sphinx itself rewrites on every build, with or without this extension
+SPHINX_EVERY_BUILD = frozenset({
+    "genindex.html", "search.html", "searchindex.js", "objects.inv", ".buildinfo", ".nojekyll",
+})
+
+EMBED = """\
+# Embedding page
+
+```{registry}
+:namespace: acme/busybox
+```
+"""
+
+OTHER = """\
+# Another page
+
+```{registry}
+:namespace: lab/*
+```
+"""
+
+
+def wide_tree(count: int = 12) -> dict[str, str]:
+    """The good tree plus *count* more namespaces: enough documents for Sphinx to
+    really read and write in parallel (it does not for 5 documents or fewer)."""
+    files: dict[str, str] = dict(good_tree())
+    for i in range(count):
+        name = f"org{i % 3}/repo-{i:02d}"
+        files[f"{name}/README.md"] = collection(f"Repository {i}", f"Body of *{i}*.\n")
+        for tag in ("latest", "1.0"):
+            files[f"{name}/manifests/{tag}/README.md"] = manifest(
+                sha256(f"{name}:{tag}"), 700_000 + i, extra=f'created: "2024-03-{i + 1:02d}"\n'
+            )
+    return files
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """(mtime_ns, inode) of every file: a rewrite changes one or the other."""
+    found = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            info = path.stat()
+            found[path.relative_to(folder).as_posix()] = (info.st_mtime_ns, info.st_ino)
+    return found
+
+
+def rewritten(before: dict, after: dict) -> set[str]:
+    """Files written, created or removed between two snapshots, but those Sphinx
+    rewrites on every build and its static assets."""
+    changed = {k for k in after.keys() | before.keys() if before.get(k) != after.get(k)}
+    return {k for k in changed if k not in SPHINX_EVERY_BUILD and not k.startswith("_static/")}
+
+
+@pytest.fixture
+def rebuild(make_app: Callable[..., object]) -> Callable[..., tuple[object, list[str]]]:
+    """Build *srcdir*; returns the app and the documents Sphinx read."""
+
+    def run(srcdir: Path, **kwargs: object) -> tuple[object, list[str]]:
+        app = make_app("html", srcdir=srcdir, **kwargs)
+        read: list[str] = []
+        app.connect("env-before-read-docs", lambda _app, _env, docnames: read.extend(docnames))
+        try:
+            app.build()
+        finally:
+            app.cleanup()
+        return app, sorted(read)
+
+    return run
+
+
+@pytest.fixture
+def project(registry_project: Callable[..., Path]) -> Path:
+    srcdir = registry_project(wide_tree())
+    (srcdir / "embed.md").write_text(EMBED)
+    (srcdir / "other.md").write_text(OTHER)
+    (srcdir / "index.md").write_text(
+        (srcdir / "index.md").read_text() + "\n```{toctree}\n:hidden:\n\nembed\nother\n```\n"
+    )
+    return srcdir
+
+
+def test_one_edited_manifest_rereads_its_page_and_the_pages_embedding_it(
+    project: Path, rebuild
+) -> None:
+    app, read = rebuild(project)
+    assert len(read) == 3 + 3 + 12  # index, embed, other and every namespace page
+    out = Path(app.outdir)
+    before = snapshot(out)
+    readme = project / "acme/busybox/manifests/1.36/README.md"
+    readme.write_text(manifest(sha256("busybox-1.36-rebuilt"), 786432))
+
+    app, read = rebuild(project)
+    assert read == ["acme/busybox/index", "embed"]
+    assert rewritten(before, snapshot(out)) == {
+        "acme/busybox/index.html",
+        "embed.html",
+        # the home page's toctree holds the namespace page: Sphinx writes it again
+        "index.html",
+        "acme/busybox/manifests/1.36/index.html",
+        "acme/busybox/manifests/1.36/index.json",
+        "api/catalog.json",
+    }
+    assert "busybox-1.36-rebuilt" not in app.warning.getvalue()  # type: ignore[attr-defined]
+
+
+def test_an_added_tag_rereads_its_page_and_the_listings(project: Path, rebuild) -> None:
+    app, _ = rebuild(project)
+    out = Path(app.outdir)
+    before = snapshot(out)
+    write_tree(project, {"lab/pancakes/manifests/waffles/README.md": manifest(sha256("w"))})
+
+    _, read = rebuild(project)
+    # the home page lists tag counts; "other" embeds lab/*
+    assert read == ["index", "lab/pancakes/index", "other"]
+    assert rewritten(before, snapshot(out)) == {
+        "index.html",
+        "lab/pancakes/index.html",
+        "other.html",
+        "lab/pancakes/tags/index.html",
+        "lab/pancakes/tags/index.json",
+        "lab/pancakes/manifests/waffles/index.html",
+        "lab/pancakes/manifests/waffles/index.json",
+        "api/catalog.json",
+    }
+
+
+def test_no_op_build_reads_nothing_and_rewrites_no_page_or_endpoint(
+    project: Path, rebuild
+) -> None:
+    app, _ = rebuild(project)
+    out = Path(app.outdir)
+    before = snapshot(out)
+    stubs = snapshot(Path(app.doctreedir))  # type: ignore[attr-defined]
+
+    _, read = rebuild(project)
+    assert read == []
+    assert rewritten(before, snapshot(out)) == set()
+    # nor the generated page sources, the read cache or the output list
+    after_stubs = snapshot(Path(app.doctreedir))  # type: ignore[attr-defined]
+    assert {k for k in after_stubs if after_stubs[k] != stubs.get(k)} <= {"environment.pickle"}
+
+
+def test_parallel_build_gives_the_same_site(project: Path, rebuild, tmp_path: Path) -> None:
+    serial, _ = rebuild(project, builddir=tmp_path / "j1")
+    merged: list[str] = []
+
+    def count_merges(app, env, docnames, other) -> None:  # noqa: ANN001
+        merged.extend(docnames)
+
+    from sphinx.testing.util import SphinxTestApp
+
+    app = SphinxTestApp("html", srcdir=project, builddir=tmp_path / "j2", parallel=2)
+    app.connect("env-merge-info", count_merges)
+    try:
+        app.build()
+    finally:
+        app.cleanup()
+    assert merged, "the documents were not read in parallel"
+    first, second = Path(serial.outdir), Path(app.outdir)
+    names = {p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file()}
+    assert names == {p.relative_to(second).as_posix() for p in second.rglob("*") if p.is_file()}
+    assert len([n for n in names if n.endswith("index.json")]) > 40
+    differ = [n for n in sorted(names) if (first / n).read_bytes() != (second / n).read_bytes()]
+    assert differ == []
+
+
+# ------------------------------------------------------------ the read cache
+
+
+def test_read_cache_gives_the_same_registry(tmp_path: Path) -> None:
+    files = wide_tree(4)
+    files["bad/one/manifests/x/README.md"] = "---\nsize: [1\n---\n"
+    files["bad/two/manifests/y/README.md"] = manifest(digest="sha1:abc")
+    write_tree(tmp_path, files)
+    plain = model.load_registry(tmp_path)
+    cache = model.ReadCache()
+    first = model.load_registry(tmp_path, cache=cache)
+    cache_file = tmp_path.parent / "cache.pickle"
+    cache.save(cache_file)
+    again = model.ReadCache.load(cache_file)
+    second = model.load_registry(tmp_path, cache=again)
+    assert again.hits == len(again.fresh) == len(cache.fresh) > 10
+    assert not again.changed
+    for registry in (first, second):
+        assert registry.namespaces == plain.namespaces
+        assert [ns.signature() for ns in registry.namespaces] == [
+            ns.signature() for ns in plain.namespaces]
+        assert registry.problems == plain.problems
+    assert {p.code for p in plain.problems} == {"front-matter", "schema"}
+
+
+def test_read_cache_reads_a_changed_file_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_tree(tmp_path, wide_tree(2))
+    cache_file = tmp_path.parent / "cache.pickle"
+    cache = model.ReadCache()
+    model.load_registry(tmp_path, cache=cache)
+    cache.save(cache_file)
+
+    parsed: list[int] = []
+    real_parse = frontmatter.parse
+    monkeypatch.setattr(model, "parse", lambda *a, **kw: parsed.append(1) or real_parse(*a, **kw))
+    path = tmp_path / "acme/busybox/manifests/1.36/README.md"
+    path.write_text(manifest(sha256("changed"), 786432))
+    os.utime(path, ns=(0, 0))  # an old modification time: the change time still tells
+    registry = model.load_registry(tmp_path, cache=model.ReadCache.load(cache_file))
+    assert parsed == [1]
+    assert registry.namespace("acme/busybox").tag("1.36").digest == sha256("changed")
+
+
+def test_damaged_or_foreign_cache_is_ignored(tmp_path: Path) -> None:
+    write_tree(tmp_path, wide_tree(1))
+    cache_file = tmp_path.parent / "cache.pickle"
+    cache_file.write_bytes(b"not a pickle")
+    cache = model.ReadCache.load(cache_file)
+    assert cache.entries == {}
+    registry = model.load_registry(tmp_path, cache=cache)
+    assert len(registry.namespaces) == 4
+    cache.save(cache_file)
+    assert len(model.ReadCache.load(cache_file).entries) > 5
+    # a cache written under other reading rules (another version) is not used
+    with open(cache_file, "rb") as handle:
+        _, entries = pickle.load(handle)
+    with open(cache_file, "wb") as handle:
+        pickle.dump(("older rules", entries), handle)
+    assert model.ReadCache.load(cache_file).entries == {}
