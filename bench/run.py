@@ -222,6 +222,8 @@ def write_plain_project(src: Path, registry: list[NamespaceData], theme: str) ->
 @dataclass
 class Run:
     seconds: float
+    #: user + system CPU time of the build (less sensitive to a busy machine)
+    cpu: float
     max_rss_mib: float
     returncode: int
     warnings: int
@@ -245,7 +247,8 @@ def sphinx_build(src: Path, out: Path, doctrees: Path, log: Path, jobs: int = 1)
         handle.write(stderr)
     if proc.returncode != 0:
         sys.exit(f"sphinx-build failed ({proc.returncode}); see {log}")
-    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, stderr.count(b"WARNING"))
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, cpu, usage.ru_maxrss / 1024, proc.returncode, stderr.count(b"WARNING"))
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int, int]]:
@@ -272,17 +275,25 @@ def tree_hashes(folder: Path) -> dict[str, str]:
     }
 
 
+SPHINX_OWN = ("genindex.html", "search.html", "searchindex.js", "objects.inv", ".buildinfo",
+              ".nojekyll")
+
+
+def kind(rel: str) -> str:
+    """``page`` (HTML of a document), ``endpoint`` (JSON API, recipe copies) or
+    ``sphinx`` (what Sphinx rewrites on every build: indices, static files)."""
+    if rel in SPHINX_OWN or rel.startswith("_static/"):
+        return "sphinx"
+    if rel.startswith(("api/", "v2/")) or "/tags/" in rel or "/manifests/" in rel:
+        return "endpoint"
+    return "page" if rel.endswith(".html") else "sphinx"
+
+
 def kinds(files: list[str]) -> dict[str, int]:
-    """How many of *files* are HTML pages, JSON endpoints and other files."""
-    counts = {"html": 0, "json": 0, "other": 0}
+    """How many of *files* are pages, endpoints and Sphinx's own files."""
+    counts = {"page": 0, "endpoint": 0, "sphinx": 0}
     for rel in files:
-        if rel.endswith("index.json") or rel.endswith(".json") or "/manifests/" in rel \
-                or rel.endswith("/tags/index.html") or rel.startswith("api/"):
-            counts["json"] += 1
-        elif rel.endswith(".html"):
-            counts["html"] += 1
-        else:
-            counts["other"] += 1
+        counts[kind(rel)] += 1
     return counts
 
 
@@ -396,12 +407,15 @@ def print_report(results: list[dict], memory: Run | None, jobs: int) -> None:
 
         def line(label: str, e: Run, p: Run, note: str = "", n: int = n) -> None:
             ratio = e.seconds / p.seconds if p.seconds else float("nan")
+            cpu_ratio = e.cpu / p.cpu if p.cpu else float("nan")
             rows.append((f"N={n}", label, f"{e.seconds:7.2f}", f"{p.seconds:7.2f}",
-                         f"{ratio:5.2f}x", note))
+                         f"{ratio:5.2f}x", f"{e.cpu:7.2f}", f"{p.cpu:7.2f}", f"{cpu_ratio:5.2f}x",
+                         note))
 
         def written(files: list[str]) -> str:
             k = kinds(files)
-            return f"rewrote {k['html']} html, {k['json']} json, {k['other']} other"
+            return (f"rewrote {k['page']} pages, {k['endpoint']} endpoints "
+                    f"(+{k['sphinx']} Sphinx files)")
 
         line("full build", ext.full, plain.full,
              f"{ext.files} files out; peak {ext.full.max_rss_mib:.0f} MiB "
@@ -416,30 +430,35 @@ def print_report(results: list[dict], memory: Run | None, jobs: int) -> None:
         line(f"full build -j {jobs}", ext.parallel, plain.parallel,
              f"{same}; {ext.full.seconds / ext.parallel.seconds:.2f}x faster than -j 1; peak "
              f"{ext.parallel.max_rss_mib:.0f} MiB")
-    headers = ("size", "measure", "ext s", "plain s", "ratio", "notes")
+    headers = ("size", "measure", "ext s", "plain s", "ratio", "ext cpu", "plain cpu",
+               "ratio", "notes")
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     print()
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for row in rows:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
-    by_n = {r["n"]: r for r in results}
-    if 1000 in by_n and 3000 in by_n:
-        growth = by_n[3000]["ext"].full.seconds / by_n[1000]["ext"].full.seconds
-        plain_growth = by_n[3000]["plain"].full.seconds / by_n[1000]["plain"].full.seconds
-        print(f"\ngrowth N=1000 -> N=3000, full build: extension {growth:.2f}x, "
-              f"plain Sphinx {plain_growth:.2f}x")
+    for a, b in zip(results, results[1:], strict=False):
+        wall = b["ext"].full.seconds / a["ext"].full.seconds
+        cpu = b["ext"].full.cpu / a["ext"].full.cpu
+        plain = b["plain"].full.cpu / a["plain"].full.cpu
+        print(f"\ngrowth N={a['n']} -> N={b['n']} ({b['n'] / a['n']:.1f}x the namespaces), "
+              f"full build: extension {wall:.2f}x wall, {cpu:.2f}x cpu; "
+              f"plain Sphinx {plain:.2f}x cpu")
     if memory is not None:
-        print(f"\nextension at N={memory_n}: full build {memory.seconds:.1f} s, "
-              f"peak memory {memory.max_rss_mib:.0f} MiB")
+        print(f"\nextension at N={memory_n}: full build {memory.seconds:.1f} s "
+              f"({memory.cpu:.1f} s cpu), peak memory {memory.max_rss_mib:.0f} MiB")
     for res in results:
         ext = res["ext"]
-        print(f"\nN={res['n']}: files rewritten by editing one manifest of {res['namespace']}:")
+        print(f"\nN={res['n']}: pages and endpoints rewritten by editing one manifest of "
+              f"{res['namespace']}:")
         for rel in ext.edit_rewritten:
-            print(f"    {rel}")
-        if ext.noop_rewritten:
-            print(f"N={res['n']}: files rewritten by the no-op rebuild: "
-                  f"{', '.join(ext.noop_rewritten[:20])}")
+            if kind(rel) != "sphinx":
+                print(f"    {rel}")
+        noop = [rel for rel in ext.noop_rewritten if kind(rel) != "sphinx"]
+        if noop:
+            print(f"N={res['n']}: pages and endpoints rewritten by the no-op rebuild: "
+                  f"{', '.join(noop[:20])}")
         if ext.parallel_differs:
             print(f"N={res['n']}: -j 1 and -j {jobs} differ in: "
                   f"{', '.join(ext.parallel_differs[:20])}")

@@ -1,12 +1,21 @@
 """Write generated files into the output folder: only changed bytes, atomically,
-and remove what an earlier build wrote that is no longer generated."""
+and remove what an earlier build wrote that is no longer generated.
+
+A state file (in the doctree folder) remembers what the last build wrote: each
+file's size, modification time and content hash, and a fingerprint of what it
+was made from. A file whose new bytes hash the same and that nobody touched
+since is not even read again; when the fingerprint is the same and no file was
+touched, nothing is generated at all (a no-op build stays fast at any size).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -30,25 +39,94 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+@dataclass
+class OutputState:
+    """What the last build wrote: ``files`` maps each output path to its
+    ``[size, mtime_ns, content hash]``; ``owned`` lists pages Sphinx wrote for us."""
+
+    fingerprint: str = ""
+    files: dict[str, list] = field(default_factory=dict)
+    owned: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path) -> OutputState:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return cls()
+        if isinstance(data, list):  # the first format: only the paths
+            return cls(files={str(rel): [] for rel in data})
+        if not isinstance(data, dict):
+            return cls()
+        return cls(
+            fingerprint=str(data.get("fingerprint", "")),
+            files=dict(data.get("files") or {}),
+            owned=list(data.get("owned") or []),
+        )
+
+    def save(self, path: Path) -> None:
+        text = json.dumps(
+            {"fingerprint": self.fingerprint, "files": self.files, "owned": self.owned},
+            sort_keys=True, separators=(",", ":"),
+        )
+        write_if_changed(path, text.encode())
+
+
+def _untouched(path: Path, recorded: list) -> bool:
+    """True if *path* still has the size and modification time recorded."""
+    if len(recorded) != 3:
+        return False
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    return info.st_size == recorded[0] and info.st_mtime_ns == recorded[1]
+
+
+def up_to_date(
+    outdir: Path, state_file: Path, fingerprint: str, owned: Iterable[str] = ()
+) -> bool:
+    """True when the last sync was made from *fingerprint*, with the same pages,
+    and none of its files was changed or removed since: nothing to do."""
+    state = OutputState.load(state_file)
+    if not fingerprint or state.fingerprint != fingerprint or state.owned != sorted(owned):
+        return False
+    outdir = Path(outdir)
+    return all(_untouched(outdir / rel, rec) for rel, rec in state.files.items())
+
+
 def sync(
     outdir: Path,
     files: Mapping[str, bytes],
     state_file: Path,
     *,
     owned: Iterable[str] = (),
+    fingerprint: str = "",
 ) -> tuple[int, int]:
-    """Make *outdir* hold *files*; delete files listed in *state_file* by the
-    previous build that are neither in *files* nor in *owned* (pages kept by
-    Sphinx). Returns (written, removed)."""
+    """Make *outdir* hold *files*; delete files the previous build wrote (or
+    owned) that are neither in *files* nor in *owned* (pages kept by Sphinx).
+    Returns (written, removed)."""
     outdir = Path(outdir)
-    written = sum(write_if_changed(outdir / rel, data) for rel, data in files.items())
-    keep = set(files) | set(owned)
-    try:
-        previous = set(json.loads(state_file.read_text()))
-    except (OSError, ValueError):
-        previous = set()
+    previous = OutputState.load(state_file)
+    state = OutputState(fingerprint=fingerprint, owned=sorted(owned))
+    written = 0
+    for rel, data in files.items():
+        path = outdir / rel
+        digest = content_hash(data)
+        recorded = previous.files.get(rel, [])
+        if recorded[2:] == [digest] and _untouched(path, recorded):
+            state.files[rel] = recorded
+            continue
+        written += write_if_changed(path, data)
+        info = path.stat()
+        state.files[rel] = [info.st_size, info.st_mtime_ns, digest]
+    keep = set(files) | set(state.owned)
     removed = 0
-    for rel in sorted(previous - keep):
+    for rel in sorted((set(previous.files) | set(previous.owned)) - keep):
         path = outdir / rel
         if ".." in Path(rel).parts:
             continue
@@ -58,9 +136,8 @@ def sync(
         except FileNotFoundError:
             continue
         _prune_empty(path.parent, outdir)
-    state = json.dumps(sorted(keep), indent=0).encode()
     state_file.parent.mkdir(parents=True, exist_ok=True)
-    write_if_changed(state_file, state)
+    state.save(state_file)
     return written, removed
 
 

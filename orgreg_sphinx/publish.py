@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from . import api, pages, tracking
+from . import __version__, api, pages, tracking
 from . import config as cfg
-from .model import schema
-from .outputs import sync, write_if_changed
+from .model import rules_stamp, schema
+from .outputs import sync, up_to_date, write_if_changed
 
 logger = logging.getLogger(__name__)
 
@@ -42,17 +42,44 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
-    files = site_files(app)
     if app.config.orgreg_oci_layout:
         warn_oci_site(app)
     write_if_changed(outdir / ".nojekyll", b"")
-    written, removed = sync(
-        outdir,
-        files,
-        Path(app.doctreedir) / STATE_FILE,
-        owned=pages.generated_outputs(app),
-    )
+    state_file = Path(app.doctreedir) / STATE_FILE
+    owned = pages.generated_outputs(app)
+    fingerprint = site_fingerprint(app)
+    if up_to_date(outdir, state_file, fingerprint, owned):
+        logger.info("[orgreg] endpoint files up to date")
+        return
+    files = site_files(app)
+    written, removed = sync(outdir, files, state_file, owned=owned, fingerprint=fingerprint)
     logger.info("[orgreg] %d endpoint file(s) written, %d removed", written, removed)
+
+
+def site_fingerprint(app: Sphinx) -> str:
+    """A digest of everything :func:`site_files` depends on: the extension's
+    version and reading rules, the switches, each namespace's data and the
+    status of the recipe files copied."""
+    registry = tracking.registry(app.env)
+    config = app.config
+    recipes = []
+    for ns in registry.namespaces:
+        for tag in ns.tags:
+            if tag.recipe_file is not None:
+                try:
+                    info = tag.recipe_file.stat()
+                except OSError:
+                    recipes.append((str(tag.recipe_file), None))
+                    continue
+                recipes.append((str(tag.recipe_file), info.st_mtime_ns, info.st_ctime_ns,
+                                info.st_size, info.st_ino))
+    return tracking.digest([
+        __version__,
+        rules_stamp(),
+        [config.orgreg_json_api, config.orgreg_shub_api, config.orgreg_oci_layout],
+        [(ns.org, ns.repo, ns.signature()) for ns in registry.namespaces],
+        recipes,
+    ])
 
 
 def warn_oci_site(app: Sphinx) -> None:

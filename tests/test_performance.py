@@ -115,6 +115,7 @@ def test_one_edited_manifest_rereads_its_page_and_the_pages_embedding_it(
         "index.html",
         "acme/busybox/manifests/1.36/index.html",
         "acme/busybox/manifests/1.36/index.json",
+        "api/container/acme/busybox:1.36",
         "api/catalog.json",
     }
     assert "busybox-1.36-rebuilt" not in app.warning.getvalue()  # type: ignore[attr-defined]
@@ -137,6 +138,7 @@ def test_an_added_tag_rereads_its_page_and_the_listings(project: Path, rebuild) 
         "lab/pancakes/tags/index.json",
         "lab/pancakes/manifests/waffles/index.html",
         "lab/pancakes/manifests/waffles/index.json",
+        "api/container/lab/pancakes:waffles",
         "api/catalog.json",
     }
 
@@ -242,3 +244,22 @@ def test_damaged_or_foreign_cache_is_ignored(tmp_path: Path) -> None:
     with open(cache_file, "wb") as handle:
         pickle.dump(("older rules", entries), handle)
     assert model.ReadCache.load(cache_file).entries == {}
+
+
+def test_endpoints_changed_or_removed_by_hand_are_written_again(
+    project: Path, rebuild
+) -> None:
+    """A no-op build skips the endpoints only while they are as it left them."""
+    app, _ = rebuild(project)
+    out = Path(app.outdir)
+    tags = out / "acme/busybox/tags/index.json"
+    body = tags.read_bytes()
+    tags.write_text("{}")
+    (out / "lab/pancakes/manifests/pancakes/index.json").unlink()
+    recipe = project / "acme/busybox/manifests/latest/Singularity"
+    recipe.write_text("Bootstrap: docker\nFrom: busybox:1.37\n")
+
+    rebuild(project)
+    assert tags.read_bytes() == body
+    assert (out / "lab/pancakes/manifests/pancakes/index.json").is_file()
+    assert (out / "acme/busybox/manifests/latest/Singularity").read_text().endswith("1.37\n")
