@@ -99,6 +99,35 @@ def up_to_date(
     return all(_untouched(outdir / rel, rec) for rel, rec in state.files.items())
 
 
+def _write_file(path: str, data: bytes, *, replace: bool) -> os.stat_result:
+    """Write *data* to *path*; the status of the written file.
+
+    A file that exists is replaced through a temporary file renamed over it, so
+    a reader never sees it half written; a new file is written in place (there
+    is nothing to keep whole, and it costs half the file-system operations)."""
+    folder, name = os.path.split(path)
+    target = os.path.join(folder, f".orgreg-{name}.tmp") if replace else path
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+    fd = os.open(target, flags if replace else flags | os.O_EXCL, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        info = os.fstat(fd)
+    except BaseException:
+        os.close(fd)
+        os.unlink(target)
+        raise
+    os.close(fd)
+    if replace:
+        try:
+            os.replace(target, path)
+        except BaseException:
+            os.unlink(target)
+            raise
+    return info
+
+
 def sync(
     outdir: Path,
     files: Mapping[str, bytes],
@@ -111,18 +140,37 @@ def sync(
     owned) that are neither in *files* nor in *owned* (pages kept by Sphinx).
     Returns (written, removed)."""
     outdir = Path(outdir)
+    base = os.fspath(outdir)
     previous = OutputState.load(state_file)
     state = OutputState(fingerprint=fingerprint, owned=sorted(owned))
     written = 0
+    folders: set[str] = set()
     for rel, data in files.items():
-        path = outdir / rel
+        path = os.path.join(base, rel)
         digest = content_hash(data)
         recorded = previous.files.get(rel, [])
-        if recorded[2:] == [digest] and _untouched(path, recorded):
-            state.files[rel] = recorded
-            continue
-        written += write_if_changed(path, data)
-        info = path.stat()
+        try:
+            info = os.stat(path)
+        except FileNotFoundError:
+            info = None
+        if info is not None and info.st_size == len(data):
+            if recorded[2:] == [digest] and recorded[:2] == [info.st_size, info.st_mtime_ns]:
+                state.files[rel] = recorded  # as written by the last build: not read
+                continue
+            with open(path, "rb") as handle:
+                same = handle.read() == data
+            if same:
+                state.files[rel] = [info.st_size, info.st_mtime_ns, digest]
+                continue
+        folder = os.path.dirname(path)
+        if info is None and folder not in folders:
+            os.makedirs(folder, exist_ok=True)
+            folders.add(folder)
+        try:
+            info = _write_file(path, data, replace=info is not None)
+        except FileExistsError:  # created since it was looked at
+            info = _write_file(path, data, replace=True)
+        written += 1
         state.files[rel] = [info.st_size, info.st_mtime_ns, digest]
     keep = set(files) | set(state.owned)
     removed = 0

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from conftest import collection, good_tree, manifest, sha256, write_tree
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orgreg_sphinx import frontmatter, model
 
@@ -263,3 +265,35 @@ def test_endpoints_changed_or_removed_by_hand_are_written_again(
     assert tags.read_bytes() == body
     assert (out / "lab/pancakes/manifests/pancakes/index.json").is_file()
     assert (out / "acme/busybox/manifests/latest/Singularity").read_text().endswith("1.37\n")
+
+
+# ------------------------------------------------------------ the fast validator
+
+_digests = st.sampled_from([
+    sha256("a"), "md5:WGQgL3Ok6o6uD2ZRdClzDQ==", "sha256:abc", sha256("b") + "\n", "", "md5:x",
+])
+_values = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 10**12), st.floats(allow_nan=False),
+    st.text(max_size=5), _digests, st.sampled_from(["https://x.org/a.sif", "ftp://x", "https://x\n"]),
+)
+_layers = st.lists(
+    st.dictionaries(
+        st.sampled_from(["size", "digest", "url", "mediaType", "other"]),
+        st.one_of(_values, st.integers(0, 10**9), _digests),
+        max_size=5,
+    ),
+    max_size=3,
+)
+_manifests = st.dictionaries(
+    st.sampled_from(["layout", "size", "digest", "layers", "created", "description"]),
+    st.one_of(_values, _layers, st.sampled_from(["manifests/singularity", "collection"])),
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=_manifests, kind=st.sampled_from(["manifest", "collection"]))
+def test_fast_validator_never_accepts_what_jsonschema_refuses(data: dict, kind: str) -> None:
+    """The compiled schema only answers "valid" early; jsonschema has the last word."""
+    if model._is_valid_fast(kind, data):
+        assert model._validator(kind).is_valid(data), data
