@@ -29,6 +29,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -168,18 +169,30 @@ def human_size(size: int) -> str:
     return ""
 
 
+def as_model(ns: NamespaceData) -> Any:
+    """The extension's model of *ns* (to show the same usage examples)."""
+    from orgreg_sphinx import model
+
+    tags = tuple(
+        model.Tag(name=t.name, size=t.size, digest=t.digest,
+                  layers=(model.Layer(size=t.size, digest=t.digest, url=t.url),),
+                  extra={"created": t.created})
+        for t in sorted(ns.tags, key=lambda t: t.name)
+    )
+    return model.Namespace(org=ns.org, repo=ns.repo, path=Path(ns.name),
+                           description=ns.description, body=ns.body, tags=tags)
+
+
 def plain_page(ns: NamespaceData) -> str:
-    """What the extension's namespace page shows, as a hand-written MyST page."""
-    latest = ns.tags[0] if ns.tags else None
+    """What the extension's namespace page shows, as a hand-written MyST page:
+    title, description, README, the usage examples of every client, tag table."""
+    from orgreg_sphinx import listing
+
     lines = [f"# {ns.name}", "", ns.description, "", ns.body, "## Usage", ""]
-    if latest is not None:
-        lines += ["### Download", "", "Download the image file:", "", "```console",
-                  f"curl -L -o {ns.repo}_{latest.name}.sif {latest.url}", "```", ""]
-    lines += ["### curl", "", "List the tags and read a manifest with the JSON API:", "",
-              "```console", f"curl -s https://<your-registry-site>/{ns.name}/tags/"]
-    if latest is not None:
-        lines.append(f"curl -s https://<your-registry-site>/{ns.name}/manifests/{latest.name}/")
-    lines += ["```", "", "## Tags", "",
+    for tab in listing.usage_tabs(as_model(ns), ""):
+        lines += [f"### {tab.label}", "", tab.intro, "", "```console", *tab.lines, "```", ""]
+    lines += ["Set `html_baseurl` (or `orgreg_site_url`) in conf.py to show this registry's "
+              "real address here.", "", "## Tags", "",
               "| Image | Tag | Size | Digest | Created | Download | Recipe |",
               "|---|---|---|---|---|---|---|"]
     for tag in sorted(ns.tags, key=lambda t: t.name):
