@@ -35,3 +35,8 @@ serve: $(VENV)/.installed
 
 clean:
 	rm -rf $(BUILDDIR)
+
+# make bench [BENCH_ARGS="--sizes 100,1000 --memory-size 10000"]: timings against plain Sphinx
+BENCH_ARGS ?=
+bench: $(VENV)/.installed
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
