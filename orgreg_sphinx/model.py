@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import os
+import pickle
 import re
 import stat
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import fastjsonschema
 import jsonschema
 
 from .frontmatter import Document, FrontMatterError, decode, parse
@@ -174,7 +176,7 @@ def _tag_fingerprint(tag: Tag) -> list[Any]:
         tag.name,
         tag.size,
         tag.digest,
-        [(la.size, la.digest, la.url) for la in tag.layers],
+        [(la.size, la.digest, la.url, la.media_type) for la in tag.layers],
         tag.extra,
         str(tag.recipe_file) if tag.recipe_file else None,
     ]
@@ -276,14 +278,97 @@ def inspect_entry(path: Path, real_root: Path) -> Entry:
     return Entry("refused", "is not a regular file (a device, pipe or socket)", "special")
 
 
+@cache
+def _fast_validator(kind: Literal["manifest", "collection"]) -> Any:
+    return fastjsonschema.compile(schema(kind))
+
+
+def _is_valid_fast(kind: Literal["manifest", "collection"], data: Any) -> bool:
+    """A quick yes for valid front matter (the schema compiled to Python, some
+    ten times faster); on a no, jsonschema decides and explains."""
+    try:
+        _fast_validator(kind)(data)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
+#: bump when reading rules change, so cached results of older rules are not used
+READ_RULES_VERSION = 1
+
+
+@cache
+def rules_stamp() -> str:
+    """What the outcome of reading a README depends on besides its bytes."""
+    text = json.dumps([READ_RULES_VERSION, schema("manifest"), schema("collection")])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class ReadCache:
+    """Outcomes of reading README files, by path and file status.
+
+    A README whose status (modification and change times, size, inode) and the
+    limits are the same as when it was last read is not parsed and validated
+    again: its data, or the problem found in it, is taken from here. Kept between
+    builds in a file (the Sphinx build keeps it in its doctree folder).
+    """
+
+    def __init__(self, entries: dict[str, tuple[tuple[Any, ...], Any]] | None = None) -> None:
+        self.entries = entries or {}
+        self.fresh: dict[str, tuple[tuple[Any, ...], Any]] = {}
+        self.hits = 0
+
+    @staticmethod
+    def key(info: os.stat_result, kind: str, limits: Limits) -> tuple[Any, ...]:
+        return (kind, info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino,
+                info.st_dev, limits.max_front_matter, limits.max_readme)
+
+    def get(self, path: Path, key: tuple[Any, ...]) -> Any:
+        found = self.entries.get(str(path))
+        if found is None or found[0] != key:
+            return None
+        self.hits += 1
+        self.fresh[str(path)] = found
+        return found[1]
+
+    def put(self, path: Path, key: tuple[Any, ...], outcome: Any) -> None:
+        self.fresh[str(path)] = (key, outcome)
+
+    @property
+    def changed(self) -> bool:
+        """True when the next build would find other entries than it loaded."""
+        return self.fresh.keys() != self.entries.keys() or self.hits != len(self.fresh)
+
+    @classmethod
+    def load(cls, file: Path) -> ReadCache:
+        """The cache saved in *file*; empty when missing, unreadable or of other rules."""
+        try:
+            with open(file, "rb") as handle:
+                stamp, entries = pickle.load(handle)
+        except Exception:  # noqa: BLE001 - a damaged cache is only a slower build
+            return cls()
+        return cls(entries) if stamp == rules_stamp() and isinstance(entries, dict) else cls()
+
+    def save(self, file: Path) -> None:
+        """Write what this read used (only when it differs from what was loaded)."""
+        if not self.changed:
+            return
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(file.name + ".tmp")
+        with open(tmp, "wb") as handle:
+            pickle.dump((rules_stamp(), self.fresh), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, file)
+
+
 class _Reader:
     """Reads one tree, collecting problems; used only by :func:`load_registry`."""
 
-    def __init__(self, root: Path, limits: Limits) -> None:
+    def __init__(self, root: Path, limits: Limits, cache: ReadCache | None = None) -> None:
         self.root = root
         self.real_root = root.resolve()
         self.limits = limits
         self.problems: list[Problem] = []
+        self.cache = cache
 
     def problem(self, path: Path, message: str, line: int | None = None, **kw: Any) -> None:
         self.problems.append(Problem(path, printable(message), line, **kw))
@@ -305,28 +390,43 @@ class _Reader:
             )
             return None
         try:
-            with open(path, "rb") as handle:  # never more than the limit, even if it grew
-                raw = handle.read(self.limits.max_readme + 1)
+            if self.cache is not None:
+                key = ReadCache.key(os.stat(path), kind, self.limits)
+                outcome = self.cache.get(path, key)
+                if outcome is None:
+                    outcome = self._read_outcome(path, kind)
+                    self.cache.put(path, key, outcome)
+            else:
+                outcome = self._read_outcome(path, kind)
         except OSError as err:
             self.problem(path, f"cannot be read: {err.strerror or err}", code="unreadable")
             return None
+        if isinstance(outcome, Document):
+            return outcome
+        message, line, code = outcome
+        self.problem(path, message, line, code=code)
+        return None
+
+    def _read_outcome(
+        self, path: Path, kind: Literal["manifest", "collection"]
+    ) -> Document | tuple[str, int | None, str]:
+        """The valid document in *path*, or (message, line, code) of its problem."""
+        with open(path, "rb") as handle:  # never more than the limit, even if it grew
+            raw = handle.read(self.limits.max_readme + 1)
         if len(raw) > self.limits.max_readme:
-            self.problem(path, f"is over the limit of {self.limits.max_readme} bytes",
-                         code="too-large")
-            return None
+            return (f"is over the limit of {self.limits.max_readme} bytes", None, "too-large")
         try:
             doc = parse(decode(raw), max_front_matter=self.limits.max_front_matter)
         except FrontMatterError as err:
-            self.problem(path, err.message, err.line, code="front-matter")
-            return None
+            return (err.message, err.line, "front-matter")
+        if _is_valid_fast(kind, doc.data):
+            return Document(data=doc.data, body=doc.body, lines={})
         errors = sorted(_validator(kind).iter_errors(doc.data), key=_error_order)
         if errors:
             err = errors[0]
             where = tuple(err.absolute_path)
-            line = _line_for(doc, where)
-            self.problem(path, _explain(err), line, code="schema")
-            return None
-        return doc
+            return (_explain(err), _line_for(doc, where), "schema")
+        return Document(data=doc.data, body=doc.body, lines={})
 
     def read_namespace(self, folder: Path, org: str, repo: str) -> Namespace | None:
         name = f"{org}/{repo}"
@@ -507,14 +607,16 @@ def load_registry(
     *,
     limits: Limits | None = None,
     skip: frozenset[str] = frozenset(),
+    cache: ReadCache | None = None,
 ) -> Registry:
     """Read the manifest tree at *root* into a :class:`Registry`.
 
     Folders whose names start with ``.`` or ``_`` (``_build``, ``_static``) and
-    folder names in *skip* are not namespaces.
+    folder names in *skip* are not namespaces. With a *cache*, READMEs unchanged
+    since they were cached are not parsed again.
     """
     root_path = Path(root)
-    reader = _Reader(root_path, limits or Limits())
+    reader = _Reader(root_path, limits or Limits(), cache)
     namespaces: list[Namespace] = []
     if not root_path.is_dir():
         reader.problem(root_path, "is not a folder: no manifest tree to read", code="missing")
