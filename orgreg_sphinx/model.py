@@ -7,6 +7,7 @@ use :func:`load_registry`, so one set of rules decides what is valid.
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import os
@@ -280,7 +281,7 @@ def inspect_entry(path: Path, real_root: Path) -> Entry:
 
 @cache
 def _fast_validator(kind: Literal["manifest", "collection"]) -> Any:
-    return fastjsonschema.compile(schema(kind))
+    return fastjsonschema.compile(copy.deepcopy(schema(kind)))  # it changes what it is given
 
 
 def _is_valid_fast(kind: Literal["manifest", "collection"], data: Any) -> bool:

@@ -76,12 +76,12 @@ class OutputState:
         write_if_changed(path, text.encode())
 
 
-def _untouched(path: Path, recorded: list) -> bool:
+def _untouched(path: str, recorded: list) -> bool:
     """True if *path* still has the size and modification time recorded."""
     if len(recorded) != 3:
         return False
     try:
-        info = path.stat()
+        info = os.stat(path)
     except OSError:
         return False
     return info.st_size == recorded[0] and info.st_mtime_ns == recorded[1]
@@ -95,8 +95,8 @@ def up_to_date(
     state = OutputState.load(state_file)
     if not fingerprint or state.fingerprint != fingerprint or state.owned != sorted(owned):
         return False
-    outdir = Path(outdir)
-    return all(_untouched(outdir / rel, rec) for rel, rec in state.files.items())
+    base = os.fspath(outdir)
+    return all(_untouched(os.path.join(base, rel), rec) for rel, rec in state.files.items())
 
 
 def _write_file(path: str, data: bytes, *, replace: bool) -> os.stat_result:

@@ -5,6 +5,7 @@ Timings are measured by ``make bench`` (bench/run.py), never asserted."""
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 from collections.abc import Callable
@@ -289,6 +290,17 @@ _manifests = st.dictionaries(
     st.one_of(_values, _layers, st.sampled_from(["manifests/singularity", "collection"])),
     max_size=6,
 )
+
+
+def test_fast_validator_leaves_the_published_schemas_alone() -> None:
+    from importlib import resources
+
+    for kind in ("manifest", "collection"):
+        stamp = model.rules_stamp()
+        model._is_valid_fast(kind, {"size": 1})
+        text = resources.files("orgreg_sphinx").joinpath(f"schemas/{kind}.schema.json").read_text()
+        assert model.schema(kind) == json.loads(text)
+        assert model.rules_stamp.__wrapped__() == stamp  # the next build will agree
 
 
 @settings(max_examples=300, deadline=None)
