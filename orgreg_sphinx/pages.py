@@ -9,11 +9,15 @@ directive. Nothing is written into the source folder.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
+from docutils import nodes
+from docutils.statemachine import StringList
 from sphinx.application import Sphinx
 from sphinx.config import Config
+from sphinx.parsers import RSTParser
 from sphinx.project import Project
 from sphinx.util import logging
 
@@ -25,8 +29,56 @@ from .outputs import write_if_changed
 logger = logging.getLogger(__name__)
 
 STUB_FOLDER = "orgreg-pages"
-#: suffix of the stubs when the project reads no ``.rst`` files as reST
-STUB_SUFFIX = ".orgreg.rst"
+#: suffix and file type of the stubs, read by :class:`NamespacePageParser`
+STUB_SUFFIX = ".orgreg"
+STUB_FILETYPE = "orgreg-namespace-page"
+STUB_RE = re.compile(r"^   :namespace: (.+)$", re.MULTILINE)
+
+
+class _StubState:
+    """What a directive uses of the reST parser's state, for :class:`NamespacePageParser`."""
+
+    def __init__(self, document: nodes.document) -> None:
+        self.document = document
+        self.parent = document
+
+
+class _StubStateMachine:
+    def __init__(self, document: nodes.document) -> None:
+        self.document = document
+        self.reporter = document.reporter
+        self.input_lines = StringList()
+
+    def get_source_and_line(self, lineno: int | None = None) -> tuple[str, int | None]:
+        return self.document["source"], lineno
+
+
+class NamespacePageParser(RSTParser):
+    """Reads a generated page's stub, which is reST (one ``registry`` directive),
+    without building docutils' reST state machine for it: the directive is run
+    directly. At a thousand pages this saves a few percent of a full build.
+    Anything the shortcut cannot do falls back to the reST parser."""
+
+    supported = (STUB_FILETYPE,)
+
+    def parse(self, inputstring: str | StringList, document: nodes.document) -> None:
+        from .directive import RegistryDirective
+
+        text = "\n".join(inputstring) if isinstance(inputstring, StringList) else inputstring
+        found = STUB_RE.search(text)
+        if found is not None and text == stub_text(found.group(1)):
+            directive = RegistryDirective(
+                "registry", [], {"namespace": found.group(1), "page": None}, StringList(),
+                1, 0, text, _StubState(document), _StubStateMachine(document),
+            )
+            try:
+                result = directive.run()
+            except (AttributeError, TypeError):  # needs more of the parser: read it as reST
+                pass
+            else:
+                document.extend(result)
+                return
+        super().parse(inputstring, document)
 
 
 class RegistryProject(Project):
@@ -72,20 +124,10 @@ def stub_text(name: str) -> str:
     return f".. registry::\n   :namespace: {name}\n   :page:\n"
 
 
-def stub_suffix(config: Config) -> str:
-    """The file suffix Sphinx reads as reST: ``.rst``, or one added for the stubs."""
-    suffixes = config.source_suffix
-    if suffixes.get(".rst", "restructuredtext") in (None, "restructuredtext") and \
-            ".rst" in suffixes:
-        return ".rst"
-    return STUB_SUFFIX
-
-
 def register_stub_suffix(app: Sphinx, config: Config) -> None:
-    """Make sure the stubs' suffix is read as reST (a MyST-only project has no
-    ``.rst`` in ``source_suffix``); runs after Sphinx normalized the setting."""
-    if stub_suffix(config) == STUB_SUFFIX:
-        config.source_suffix[STUB_SUFFIX] = "restructuredtext"
+    """Read the stubs with :class:`NamespacePageParser` (whatever ``source_suffix``
+    says about ``.rst``); runs after Sphinx normalized the setting."""
+    config.source_suffix[STUB_SUFFIX] = STUB_FILETYPE
 
 
 def tree_exclude_patterns(app: Sphinx, config: Config) -> None:
@@ -170,9 +212,8 @@ def generate(app: Sphinx) -> None:
     generated: dict[str, Path] = {}
     if app.config.orgreg_namespace_pages:
         stubs = Path(app.doctreedir) / STUB_FOLDER
-        suffix = stub_suffix(app.config)
         for ns in registry.namespaces:
-            stub = stubs / ns.org / ns.repo / f"index{suffix}"
+            stub = stubs / ns.org / ns.repo / f"index{STUB_SUFFIX}"
             write_if_changed(stub, stub_text(ns.name).encode())
             generated[ns.docname] = stub
     install_project(app, generated)
@@ -225,5 +266,6 @@ def setup(app: Sphinx) -> None:
     app.connect("doctree-read", mark_orphan)
     app.connect("config-inited", tree_exclude_patterns)
     app.connect("config-inited", register_stub_suffix, priority=850)
+    app.add_source_parser(NamespacePageParser)
     app.connect("builder-inited", generate)
     app.connect("html-page-context", hide_stub_source)

@@ -309,3 +309,35 @@ def test_fast_validator_never_accepts_what_jsonschema_refuses(data: dict, kind: 
     """The compiled schema only answers "valid" early; jsonschema has the last word."""
     if model._is_valid_fast(kind, data):
         assert model._validator(kind).is_valid(data), data
+
+
+# ------------------------------------------------------------ generated pages
+
+
+def test_generated_pages_skip_the_rest_parser_and_read_the_same(
+    project: Path, rebuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stubs are read by running the directive directly: no docutils reST state
+    machine per page, and the very pages the reST parser would give."""
+    from sphinx.parsers import RSTParser
+
+    from orgreg_sphinx import pages
+
+    calls: list[str] = []
+    real_parse = RSTParser.parse
+
+    def counting_parse(self, inputstring, document) -> None:  # noqa: ANN001
+        calls.append(document["source"])
+        real_parse(self, inputstring, document)
+
+    monkeypatch.setattr(RSTParser, "parse", counting_parse)
+    fast, read = rebuild(project, builddir=tmp_path / "fast")
+    assert len(read) == 18
+    assert calls == []  # every generated page took the short way
+
+    monkeypatch.setattr(pages.NamespacePageParser, "parse", counting_parse)
+    slow, _ = rebuild(project, builddir=tmp_path / "slow")
+    assert len(calls) == 15
+    for docname in (d for d in read if d.endswith("/index")):
+        html = f"{docname}.html"
+        assert (Path(fast.outdir) / html).read_bytes() == (Path(slow.outdir) / html).read_bytes()
