@@ -239,6 +239,33 @@ def hide_stub_source(
             context["orgreg_manifests_url"] = f"{repo_url}/tree/{branch}/{folder}"
 
 
+#: generated pages whose doctrees Sphinx may hold in memory between reading and
+#: writing them (it holds every document's: some 150 KiB each, 1.5 GiB at 10,000)
+DOCTREES_IN_MEMORY = 1000
+
+
+def bound_doctree_cache(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Before each document is read: when Sphinx holds more than
+    :data:`DOCTREES_IN_MEMORY` read doctrees of generated pages for writing, let
+    it drop the older half (it reads them back from the doctree folder, as in
+    incremental and parallel builds). Memory stays bounded at any size."""
+    cache = getattr(app.env, "_write_doc_doctree_cache", None)
+    if not isinstance(cache, dict) or len(cache) <= DOCTREES_IN_MEMORY:
+        return
+    generated = getattr(app.project, "generated", {})
+    for name in [n for n in cache if n in generated][: len(cache) - DOCTREES_IN_MEMORY // 2]:
+        del cache[name]
+
+
+def forget_written_doctree(app: Sphinx, doctree: Any, docname: str) -> None:
+    """A generated page's pickled doctree, once loaded to be written, is not
+    needed again: do not keep its bytes for the rest of the build."""
+    if docname in getattr(app.project, "generated", {}):
+        cached = getattr(app.env, "_pickled_doctree_cache", None)
+        if isinstance(cached, dict):
+            cached.pop(docname, None)
+
+
 def generated_outputs(app: Sphinx) -> list[str]:
     """Output files of the generated pages (owned by this extension)."""
     builder = app.builder
@@ -267,5 +294,7 @@ def setup(app: Sphinx) -> None:
     app.connect("config-inited", tree_exclude_patterns)
     app.connect("config-inited", register_stub_suffix, priority=850)
     app.add_source_parser(NamespacePageParser)
+    app.connect("source-read", bound_doctree_cache)
+    app.connect("doctree-resolved", forget_written_doctree)
     app.connect("builder-inited", generate)
     app.connect("html-page-context", hide_stub_source)

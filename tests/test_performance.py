@@ -341,3 +341,28 @@ def test_generated_pages_skip_the_rest_parser_and_read_the_same(
     for docname in (d for d in read if d.endswith("/index")):
         html = f"{docname}.html"
         assert (Path(fast.outdir) / html).read_bytes() == (Path(slow.outdir) / html).read_bytes()
+
+
+def test_doctrees_held_in_memory_are_bounded(
+    project: Path, rebuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sphinx keeps every read doctree in memory until it writes it; generated
+    pages beyond a bound are read back from disk instead: same site."""
+    from orgreg_sphinx import pages
+
+    unbounded, _ = rebuild(project, builddir=tmp_path / "unbounded")
+    held: list[int] = []
+    real_bound = pages.bound_doctree_cache
+
+    def watch(app, docname, source) -> None:  # noqa: ANN001
+        real_bound(app, docname, source)
+        held.append(len(app.env._write_doc_doctree_cache))
+
+    monkeypatch.setattr(pages, "DOCTREES_IN_MEMORY", 4)
+    monkeypatch.setattr(pages, "bound_doctree_cache", watch)
+    bounded, read = rebuild(project, builddir=tmp_path / "bounded")
+    assert len(read) == 18
+    assert max(held) <= 5  # the bound, and the document being read
+    first, second = Path(unbounded.outdir), Path(bounded.outdir)
+    names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
+    assert [n for n in names if (first / n).read_bytes() != (second / n).read_bytes()] == []
