@@ -477,6 +477,51 @@ def print_report(results: list[dict], memory: Run | None, jobs: int) -> None:
                   f"{', '.join(ext.parallel_differs[:20])}")
 
 
+def print_targets(results: list[dict], memory: Run | None) -> None:
+    """The issue's targets, each met or missed (for reading; nothing is asserted)."""
+    by_n = {r["n"]: r for r in results}
+    lines = []
+
+    def verdict(ok: bool) -> str:
+        return "met   " if ok else "MISSED"
+
+    if 1000 in by_n:
+        ext, plain = by_n[1000]["ext"], by_n[1000]["plain"]
+        wall, cpu = ext.full.seconds / plain.full.seconds, ext.full.cpu / plain.full.cpu
+        lines.append(f"{verdict(wall <= 1.1)} full build N=1000 <= 1.1x plain Sphinx: "
+                     f"{wall:.2f}x wall, {cpu:.2f}x cpu")
+        pages_endpoints = [f for f in ext.noop_rewritten if kind(f) != "sphinx"]
+        lines.append(f"{verdict(ext.noop.seconds < 3 and not pages_endpoints)} no-op rebuild "
+                     f"N=1000 < 3 s, rewriting no page or endpoint: {ext.noop.seconds:.2f} s, "
+                     f"{len(pages_endpoints)} rewritten")
+    if 1000 in by_n and 3000 in by_n:
+        wall = by_n[3000]["ext"].full.seconds / by_n[1000]["ext"].full.seconds
+        cpu = by_n[3000]["ext"].full.cpu / by_n[1000]["ext"].full.cpu
+        lines.append(f"{verdict(wall <= 3.3)} full build N=3000 <= 3.3x N=1000: "
+                     f"{wall:.2f}x wall, {cpu:.2f}x cpu")
+    for res in results:
+        ext, n, name = res["ext"], res["n"], res["namespace"]
+        changed = [f for f in ext.edit_rewritten if kind(f) != "sphinx"]
+        own = all(f == "index.html" or f.startswith((f"{name}/", "api/catalog.json",
+                                                     f"api/container/{name}:"))
+                  for f in changed)
+        share = ext.edit.seconds / ext.full.seconds
+        lines.append(f"{verdict(own and share < 0.05)} N={n} one edited manifest rewrites only "
+                     f"its page, the pages listing it and its endpoints ({len(changed)} of "
+                     f"{ext.files} files), in < 5% of the full build: {100 * share:.1f}%")
+        faster = ext.parallel.seconds < ext.full.seconds
+        lines.append(f"{verdict(not ext.parallel_differs and faster)} N={n} -j 2 same output "
+                     f"as -j 1 ({len(ext.parallel_differs)} files differ) and faster: "
+                     f"{ext.parallel.seconds:.1f} s vs {ext.full.seconds:.1f} s")
+    if memory is not None:
+        lines.append(f"{verdict(memory.max_rss_mib < 1024)} peak memory N={memory_n} < 1 GiB: "
+                     f"{memory.max_rss_mib:.0f} MiB")
+    if lines:
+        print("\ntargets of issue 7:")
+        for line in lines:
+            print(f"  {line}")
+
+
 memory_n = 0
 
 
@@ -505,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
         memory_n = args.memory_size
         memory = memory_only(args.memory_size, args.tags, args.seed, args.workdir, args.theme)
     print_report(results, memory, args.jobs)
+    print_targets(results, memory)
     print(f"\nbenchmark took {time.perf_counter() - started:.0f} s "
           f"(Python {sys.version.split()[0]}, {os.cpu_count()} CPUs)")
     if args.json:
