@@ -240,8 +240,9 @@ def hide_stub_source(
 
 
 #: generated pages whose doctrees Sphinx may hold in memory between reading and
-#: writing them (it holds every document's: some 150 KiB each, 1.5 GiB at 10,000)
-DOCTREES_IN_MEMORY = 1000
+#: writing them (it holds every document's: some 150 KiB each, 1.5 GiB at 10,000);
+#: above 1,000 pages, so a registry of 1,000 namespaces reads none back from disk
+DOCTREES_IN_MEMORY = 1200
 
 
 def bound_doctree_cache(app: Sphinx, docname: str, source: list[str]) -> None:
