@@ -267,6 +267,52 @@ def forget_written_doctree(app: Sphinx, doctree: Any, docname: str) -> None:
             cached.pop(docname, None)
 
 
+#: per build environment: what the generated pages read in this build showed to
+#: their toctree parents before (title and table of contents)
+_TOCS_BEFORE: dict[int, dict[str, str]] = {}
+#: per build environment: toctree parents set aside while this build writes
+_SET_ASIDE: dict[int, dict[str, set[str]]] = {}
+
+
+def _toc_of(env: Any, docname: str) -> str:
+    """What a toctree parent shows of *docname*: its title and table of contents."""
+    title, toc = env.titles.get(docname), env.tocs.get(docname)
+    return (title.astext() if title is not None else "") + "\n" + (
+        toc.pformat() if toc is not None else "")
+
+
+def remember_tocs(app: Sphinx, env: Any, docnames: list[str]) -> None:
+    """Before reading: note the title and contents of the generated pages to read."""
+    generated = getattr(app.project, "generated", {})
+    _TOCS_BEFORE[id(env)] = {
+        d: _toc_of(env, d) for d in docnames if d in generated and d in env.tocs
+    }
+
+
+def skip_unchanged_toc_parents(app: Sphinx, builder: Any) -> None:
+    """Sphinx writes again every page whose toctree holds a page that changed (the
+    home page lists them all: a thousand rows rendered for one edited manifest).
+    A generated page whose title and contents did not change shows the same in
+    its parents: leave them out of this build's writing (put back at the end)."""
+    env = builder.env
+    before = _TOCS_BEFORE.pop(id(env), {})
+    parents = getattr(env, "files_to_rebuild", None)
+    if not before or not isinstance(parents, dict):
+        return
+    aside = _SET_ASIDE.setdefault(id(env), {})
+    for docname, toc in before.items():
+        if docname in parents and _toc_of(env, docname) == toc:
+            aside[docname] = parents.pop(docname)
+
+
+def restore_toc_parents(app: Sphinx, exception: BaseException | None) -> None:
+    aside = _SET_ASIDE.pop(id(app.env), {})
+    parents = getattr(app.env, "files_to_rebuild", None)
+    if isinstance(parents, dict):
+        for docname, found in aside.items():
+            parents.setdefault(docname, set()).update(found)
+
+
 def generated_outputs(app: Sphinx) -> list[str]:
     """Output files of the generated pages (owned by this extension)."""
     builder = app.builder
@@ -297,5 +343,8 @@ def setup(app: Sphinx) -> None:
     app.add_source_parser(NamespacePageParser)
     app.connect("source-read", bound_doctree_cache)
     app.connect("doctree-resolved", forget_written_doctree)
+    app.connect("env-before-read-docs", remember_tocs)
+    app.connect("write-started", skip_unchanged_toc_parents)
+    app.connect("build-finished", restore_toc_parents)
     app.connect("builder-inited", generate)
     app.connect("html-page-context", hide_stub_source)

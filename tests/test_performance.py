@@ -124,6 +124,33 @@ def test_one_edited_manifest_rereads_its_page_and_the_pages_embedding_it(
     assert "busybox-1.36-rebuilt" not in app.warning.getvalue()  # type: ignore[attr-defined]
 
 
+def test_a_namespace_page_edit_does_not_rewrite_its_toctree_parent(
+    project: Path, rebuild
+) -> None:
+    """Sphinx rewrites the pages whose toctree holds a changed page; the home page
+    holds every namespace page, whose title and contents do not change with a
+    manifest: it is not rewritten (nor re-read)."""
+    app, _ = rebuild(project)
+    out = Path(app.outdir)
+    before = snapshot(out)
+    write_tree(project, {"org0/repo-00/manifests/1.0/README.md": manifest(
+        sha256("rebuilt"), 700_000, extra='created: "2024-03-01"\n')})
+
+    app, read = rebuild(project)
+    assert read == ["org0/repo-00/index"]
+    assert rewritten(before, snapshot(out)) == {
+        "org0/repo-00/index.html",
+        "org0/repo-00/manifests/1.0/index.html",
+        "org0/repo-00/manifests/1.0/index.json",
+        "api/container/org0/repo-00:1.0",
+        "api/catalog.json",
+    }
+    assert sha256("rebuilt") in (out / "org0/repo-00/index.html").read_text()
+    # the toctree is intact for the next builds
+    assert "org0/repo-00/index" in app.env.files_to_rebuild  # type: ignore[attr-defined]
+    assert "isn't included in any toctree" not in app.warning.getvalue()  # type: ignore[attr-defined]
+
+
 def test_an_added_tag_rereads_its_page_and_the_listings(project: Path, rebuild) -> None:
     app, _ = rebuild(project)
     out = Path(app.outdir)
