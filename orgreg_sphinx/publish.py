@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -56,10 +58,19 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
     logger.info("[orgreg] %d endpoint file(s) written, %d removed", written, removed)
 
 
+@functools.cache
+def code_stamp() -> str:
+    """A digest of this package's code: an upgrade makes the files again."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def site_fingerprint(app: Sphinx) -> str:
     """A digest of everything :func:`site_files` depends on: the extension's
-    version and reading rules, the switches, each namespace's data and the
-    status of the recipe files copied."""
+    code and reading rules, the switches, each namespace's data and the status
+    of the recipe files copied."""
     registry = tracking.registry(app.env)
     config = app.config
     recipes = []
@@ -75,6 +86,7 @@ def site_fingerprint(app: Sphinx) -> str:
                                 info.st_size, info.st_ino))
     return tracking.digest([
         __version__,
+        code_stamp(),
         rules_stamp(),
         [config.orgreg_json_api, config.orgreg_shub_api, config.orgreg_oci_layout],
         [(ns.org, ns.repo, ns.signature()) for ns in registry.namespaces],
