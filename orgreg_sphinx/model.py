@@ -294,15 +294,16 @@ def _is_valid_fast(kind: Literal["manifest", "collection"], data: Any) -> bool:
     return True
 
 
-#: bump when reading rules change, so cached results of older rules are not used
-READ_RULES_VERSION = 1
-
-
 @cache
 def rules_stamp() -> str:
-    """What the outcome of reading a README depends on besides its bytes."""
-    text = json.dumps([READ_RULES_VERSION, schema("manifest"), schema("collection")])
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """What the outcome of reading a README depends on besides its bytes: the
+    schemas and the code of the reader, so results cached under other rules
+    (another version) are not used."""
+    text = json.dumps([schema("manifest"), schema("collection")])
+    digest = hashlib.sha256(text.encode())
+    for module in ("model.py", "frontmatter.py"):
+        digest.update(Path(__file__).with_name(module).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 class ReadCache:
