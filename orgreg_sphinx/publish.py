@@ -39,6 +39,13 @@ def site_files(app: Sphinx) -> dict[str, bytes]:
     return files
 
 
+def state_path(app: Sphinx) -> Path:
+    """Where the list of files written into this output folder is kept: one per
+    output folder, since `sphinx-build -M html` and `-M dirhtml` share doctrees."""
+    key = hashlib.sha256(str(Path(app.outdir).resolve()).encode()).hexdigest()[:12]
+    return Path(app.doctreedir) / STATE_FILE.replace(".json", f"-{key}.json")
+
+
 def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
     """At build-finished: write changed endpoint files, remove stale ones."""
     if exception is not None or app.builder.format != "html":
@@ -47,7 +54,7 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
     if app.config.orgreg_oci_layout:
         warn_oci_site(app)
     write_if_changed(outdir / ".nojekyll", b"")
-    state_file = Path(app.doctreedir) / STATE_FILE
+    state_file = state_path(app)
     owned = pages.generated_outputs(app)
     fingerprint = site_fingerprint(app)
     if up_to_date(outdir, state_file, fingerprint, owned):

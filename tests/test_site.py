@@ -402,3 +402,16 @@ def test_namespace_pages_without_a_toctree_listing_build_with_W(
     app = build(srcdir, warningiserror=True)
     assert (Path(app.outdir) / "lab/pancakes/index.html").is_file()
     assert warnings_of(app) == ""
+
+
+def test_removed_namespace_disappears_from_html_and_dirhtml(registry_project, build) -> None:
+    """`make html` and `make dirhtml` share one doctree folder; each output
+    folder still loses the outputs of a namespace removed from the tree."""
+    srcdir = registry_project()
+    html = Path(build(srcdir, "html").outdir)
+    shutil.rmtree(srcdir / "lab")
+    dirhtml = Path(build(srcdir, "dirhtml").outdir)
+    assert html != dirhtml and not (dirhtml / "lab").exists()
+    build(srcdir, "html")
+    assert not (html / "lab").exists()
+    assert (html / "acme/busybox/index.html").is_file()
