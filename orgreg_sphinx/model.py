@@ -29,8 +29,8 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 #: namespaces whose site path would hide one of the published endpoints
 RESERVED_NAMESPACES = frozenset({"api/container", "api/catalog.json", "api/schemas"})
-#: org folder names that would collide with files Sphinx (or GitHub Pages) writes at
-#: the top of the site: ``search.html/x`` would stop the build
+#: org (or repo) folder names that would collide with files Sphinx, GitHub Pages or
+#: the endpoints write: ``search.html/x`` or ``v2/index.json`` would stop the build
 RESERVED_ORG_RE = re.compile(
     r"(?i)^(cname|.*\.(html?|js|mjs|inv|txt|json|xml|css|ico|png|svg|map|gz|zip))$"
 )
@@ -439,10 +439,11 @@ class _Reader:
                 code="name",
             )
             return None
-        if RESERVED_ORG_RE.match(org):
+        clash = next((part for part in (org, repo) if RESERVED_ORG_RE.match(part)), None)
+        if clash is not None:
             self.problem(
                 folder,
-                f"namespace '{name}' would collide with the file '{org}' of the built site",
+                f"namespace '{name}' would collide with the file '{clash}' of the built site",
                 code="reserved",
             )
             return None

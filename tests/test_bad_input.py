@@ -75,6 +75,9 @@ CASES = [
          "is not a valid tag"),
     Case("invalid-namespace-name", "bad org/x/manifests/latest/README.md", GOOD,
          "is not a valid namespace name 'bad org/x'", lost_namespace="bad org/x"),
+    Case("repo-named-like-a-site-file", "v2/index.json/manifests/latest/README.md", GOOD,
+         "namespace 'v2/index.json' would collide with the file 'index.json'",
+         lost_namespace="v2/index.json"),
     Case("wrong-layout", BAD_TAG, GOOD.replace("manifests/singularity", "post", 1),
          "has layout = 'post', expected 'manifests/singularity'", 2),
 ]
@@ -97,6 +100,8 @@ def test_bad_file_is_reported_and_left_out(case: Case, registry_project, build) 
         bad_path = bad_path.parent
     elif case.id == "invalid-namespace-name":
         bad_path = srcdir / "bad org" / "x"
+    elif case.id == "repo-named-like-a-site-file":
+        bad_path = srcdir / "v2" / "index.json"
     where = f"{bad_path}:{case.line}" if case.line else f"{bad_path}:"
     assert where in warnings, warnings
     assert case.message in warnings, warnings
