@@ -141,3 +141,21 @@ def read_json(path: Path) -> object:
 
 def warnings_of(app: object) -> str:
     return app.warning.getvalue()  # type: ignore[attr-defined]
+
+
+def require_system_tool(name: str, install: str) -> str:
+    """The path of a Debian tool a test drives (chromium, skopeo).
+
+    In CI (``CI`` set; `.ci/run` installs them) a missing tool fails the test;
+    on a developer's machine the test is skipped with the command to install it.
+    """
+    import os
+    import shutil
+
+    found = name if Path(name).is_absolute() and Path(name).exists() else shutil.which(name)
+    if found:
+        return found
+    message = f"{name} is not installed: {install} (.ci/run does)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)

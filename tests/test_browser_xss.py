@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import good_tree, sha256, soup
+from conftest import good_tree, require_system_tool, sha256, soup
 
 from orgreg_sphinx.api import dumps
 
@@ -148,7 +148,8 @@ def test_no_script_from_the_tree_runs_in_chromium(served: str, xss_site: Path) -
     outside: list[str] = []
     visited: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        chromium = require_system_tool(CHROMIUM, "apt-get install chromium")
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True)
         try:
             context = browser.new_context()
 

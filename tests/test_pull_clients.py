@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import collection, manifest
+from conftest import collection, manifest, require_system_tool
 from test_serve import start_cli
 
 from orgreg_sphinx import serve
@@ -110,7 +110,7 @@ def test_sregistry_pulls_from_the_static_registry(
 
 
 def test_skopeo_reads_the_oci_layout(registry_project, build, image_server, tmp_path) -> None:
-    skopeo = executable("skopeo", "apt-get install skopeo (.ci/run does)")
+    skopeo = require_system_tool("skopeo", "apt-get install skopeo")
     files: dict[str, str] = {}
     add_image(files, image_server, "acme/busybox", "latest")
     add_image(files, image_server, "acme/busybox", "1.36")
