@@ -160,15 +160,6 @@ def write_extension_project(src: Path, registry: list[NamespaceData], theme: str
             write_manifest(src, ns, tag)
 
 
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return ""
-
-
 def as_model(ns: NamespaceData) -> Any:
     """The extension's model of *ns* (to show the same usage examples)."""
     from orgreg_sphinx import model
@@ -199,7 +190,7 @@ def plain_page(ns: NamespaceData) -> str:
         recipe = f"[Singularity](https://github.com/{ns.name}/blob/main/Singularity)" \
             if tag.recipe else ""
         lines.append(
-            f"| `{ns.name}:{tag.name}` | **{tag.name}** | {human_size(tag.size)} | "
+            f"| `{ns.name}:{tag.name}` | **{tag.name}** | {listing.human_size(tag.size)} | "
             f"`{tag.digest[:19]}` | {tag.created} | [download]({tag.url}) | {recipe} |"
         )
     return "\n".join(lines) + "\n"
