@@ -49,11 +49,6 @@ logger = logging.getLogger(__name__)
 CONTAINER_REFTYPE = "container"
 
 
-def matching(env: BuildEnvironment, pattern: str) -> list[Namespace]:
-    """Namespaces of the local registry named by *pattern* (names or globs)."""
-    return match_namespaces(tracking.registry(env).namespaces, split_list(pattern))
-
-
 def _warn(message: str, location: Any, subtype: str) -> None:
     logger.warning(message, location=location, type="orgreg", subtype=subtype)
 
@@ -89,21 +84,6 @@ def _sign_local_tags(env: BuildEnvironment, key: str) -> str:
 def _sign_local_list(env: BuildEnvironment, key: str) -> str:
     spec = _spec_from_key(json.loads(key))
     return _sign_namespaces(*select_namespaces(tracking.registry(env).namespaces, spec))
-
-
-def _sign_list(env: BuildEnvironment, pattern: str) -> str:
-    """``list:<pattern>`` (the first cut's key, kept for pages that still note it)."""
-    if pattern == "*":
-        return tracking.digest(
-            [(ns.name, ns.description, [(t.name, t.created) for t in ns.tags])
-             for ns in tracking.registry(env).namespaces]
-        )
-    return tracking.digest([(ns.name, ns.signature()) for ns in matching(env, pattern)])
-
-
-def _sign_page(env: BuildEnvironment, name: str) -> str:
-    ns = tracking.registry(env).namespace(name)
-    return ns.signature() if ns is not None else "missing"
 
 
 def _sign_container(env: BuildEnvironment, target: str) -> str:
@@ -463,10 +443,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(listing.site_link)
     app.add_directive("registry", RegistryDirective)
     app.add_role("container", ContainerRole(warn_dangling=False))
-    tracking.SIGNERS["list"] = _sign_list
     tracking.SIGNERS["tags"] = _sign_local_tags
     tracking.SIGNERS["nslist"] = _sign_local_list
-    tracking.SIGNERS["page"] = _sign_page
+    tracking.SIGNERS["page"] = tracking.sign_namespace
     tracking.SIGNERS["container"] = _sign_container
     tracking.SIGNERS["remote"] = _sign_remote
     app.connect("builder-inited", remote.forget)

@@ -114,7 +114,8 @@ def merge(app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEn
             env.orgreg_shown[docname] = theirs[docname]
 
 
-def _sign_namespace(env: BuildEnvironment, name: str) -> str:
+def sign_namespace(env: BuildEnvironment, name: str) -> str:
+    """The signature of one namespace's page ("missing" once it is gone)."""
     ns = registry(env).namespace(name)
     return ns.signature() if ns is not None else "missing"
 
@@ -124,7 +125,6 @@ def _sign_site(env: BuildEnvironment, _: str) -> str:
 
 
 def setup(app: Sphinx) -> None:
-    SIGNERS["ns"] = _sign_namespace
     SIGNERS["site"] = _sign_site
     app.connect("env-before-read-docs", _init_env)
     app.connect("env-get-outdated", outdated)
