@@ -17,10 +17,13 @@ import os
 import posixpath
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 DEFAULT_FOLDER = "_build/html"
@@ -150,6 +153,18 @@ def start_in_thread(server: ThreadingHTTPServer) -> threading.Thread:
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     return thread
+
+
+@contextmanager
+def serving(folder: str | os.PathLike[str], **options: Any) -> Iterator[str]:
+    """Serve *folder* on 127.0.0.1 (a free port) in a thread; yields its base URL."""
+    server = make_server(folder, **options)
+    start_in_thread(server)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

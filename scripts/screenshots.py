@@ -9,15 +9,12 @@ Builds the site from source/ (unless --site points at a built one), serves it on
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
+
+from orgreg_sphinx.serve import serving
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -42,29 +39,10 @@ def build_site(out: Path) -> Path:
     return html
 
 
-@contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    """Serve *folder* on 127.0.0.1 (a free port) in a thread; yields its base URL."""
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
-    handler = functools.partial(Quiet, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def take(site: Path, out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    with serve(site) as base, sync_playwright() as pw:
+    with serving(site) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for name, page_path, width, scheme, tab in SHOTS:
             context = browser.new_context(

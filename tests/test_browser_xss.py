@@ -10,9 +10,6 @@ set ``window.__pwned``, and no request may leave 127.0.0.1.
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +18,7 @@ import pytest
 from conftest import good_tree, require_system_tool, sha256, soup
 
 from orgreg_sphinx.api import dumps
+from orgreg_sphinx.serve import serving
 
 CHROMIUM = "/usr/bin/chromium"
 ALERT = "alert(document.domain)"
@@ -108,20 +106,8 @@ def xss_site(registry_project, build) -> Path:
 
 @pytest.fixture
 def served(xss_site: Path) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(xss_site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
+    with serving(xss_site) as base:
+        yield base
 
 
 PAGES = [

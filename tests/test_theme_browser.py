@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import CONF, EXAMPLE_SOURCE, REPO, collection, manifest, sha256, write_tree
+
+from orgreg_sphinx.serve import serving
 
 sync_api = pytest.importorskip("playwright.sync_api")
 axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
@@ -46,22 +45,14 @@ def sphinx_build(srcdir: Path, outdir: Path, confdir: Path | None = None) -> Pat
 
 
 class Server:
-    """A static file server for *folder* on 127.0.0.1, in a thread."""
+    """The built site served on 127.0.0.1 in a thread, as GitHub Pages would."""
 
     def __init__(self, folder: Path) -> None:
-        class Quiet(http.server.SimpleHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-        handler = functools.partial(Quiet, directory=str(folder))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        self._serving = serving(folder)
+        self.base = self._serving.__enter__()
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._serving.__exit__(None, None, None)
 
 
 def big_tree() -> dict[str, str]:
