@@ -162,7 +162,7 @@ def write_extension_project(src: Path, registry: list[NamespaceData], theme: str
 
 def as_model(ns: NamespaceData) -> Any:
     """The extension's model of *ns* (to show the same usage examples)."""
-    from orgreg_sphinx import model
+    from orgreg_sphinx.core import model
 
     tags = tuple(
         model.Tag(name=t.name, size=t.size, digest=t.digest,
@@ -177,7 +177,7 @@ def as_model(ns: NamespaceData) -> Any:
 def plain_page(ns: NamespaceData) -> str:
     """What the extension's namespace page shows, as a hand-written MyST page:
     title, description, README, the usage examples of every client, tag table."""
-    from orgreg_sphinx import listing
+    from orgreg_sphinx.sphinxext import listing
 
     lines = [f"# {ns.name}", "", ns.description, "", ns.body, "## Usage", ""]
     for tab in listing.usage_tabs(as_model(ns), ""):

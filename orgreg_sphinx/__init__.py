@@ -1,31 +1,27 @@
-"""orgreg_sphinx: an organizational static container registry as a Sphinx extension."""
+"""orgreg_sphinx: an organizational static container registry.
+
+Three products share this package, each in its own subpackage:
+
+- :mod:`orgreg_sphinx.core`: the registry (tree -> model -> outputs), no Sphinx;
+- :mod:`orgreg_sphinx.cli`: the ``orgreg`` command line;
+- :mod:`orgreg_sphinx.sphinxext`: the Sphinx extension, loaded by
+  ``extensions = ["orgreg_sphinx"]``; and :mod:`orgreg_sphinx.theme`, the theme.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # the orgreg command line starts faster without Sphinx
+from ._version import __version__
+
+if TYPE_CHECKING:  # the orgreg command line starts without Sphinx
     from sphinx.application import Sphinx
 
-__version__ = "0.1.0"
-
-#: bump when the data kept on the build environment changes shape
-ENV_VERSION = 1
+__all__ = ["__version__", "setup"]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
-    from . import config, directive, pages, publish, tracking
+    """The Sphinx extension's entry point (``extensions = ["orgreg_sphinx"]``)."""
+    from .sphinxext import setup as setup_extension
 
-    config.add_config_values(app)  # orgreg_* values, validated at config-inited
-    tracking.setup(app)  # the tree read once per build; incremental rebuilds
-    pages.setup(app)  # one generated page per namespace
-    directive.setup(app)  # the `registry` directive
-    publish.setup(app)  # JSON API, schemas and .nojekyll in the HTML output
-    app.setup_extension("orgreg_sphinx.theme")  # the `orgreg` HTML theme
-    app.setup_extension("sphinx.ext.githubpages")
-    return {
-        "version": __version__,
-        "env_version": ENV_VERSION,
-        "parallel_read_safe": True,
-        "parallel_write_safe": True,
-    }
+    return setup_extension(app)

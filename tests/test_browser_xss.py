@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import good_tree, require_system_tool, sha256, soup
 
-from orgreg_sphinx.api import dumps
-from orgreg_sphinx.serve import serving
+from orgreg_sphinx.cli.serve import serving
+from orgreg_sphinx.core.endpoints import dumps
 
 CHROMIUM = "/usr/bin/chromium"
 ALERT = "alert(document.domain)"

@@ -17,8 +17,8 @@ from conftest import (
     write_tree,
 )
 
-from orgreg_sphinx import api, clients
-from orgreg_sphinx.model import Registry, load_registry
+from orgreg_sphinx.core import clients, endpoints
+from orgreg_sphinx.core.model import Registry, load_registry
 
 BUSYBOX_LATEST = sha256("busybox-latest")
 
@@ -29,7 +29,7 @@ def registry_of(tmp_path: Path, files: dict[str, str]) -> Registry:
 
 
 def test_shub_body_and_commit(tmp_path: Path) -> None:
-    files = api.shub_files(registry_of(tmp_path, good_tree()))
+    files = endpoints.shub_files(registry_of(tmp_path, good_tree()))
     body = json.loads(files["api/container/acme/busybox:latest"])
     assert body == {
         "image": f"https://storage.example.org/{BUSYBOX_LATEST[-12:]}.sif",
@@ -52,11 +52,12 @@ def test_shub_body_and_commit(tmp_path: Path) -> None:
 
 
 def test_shub_commit_is_never_empty() -> None:
-    assert api.shub_commit("sha256:ABCDEF01") == "abcdef01"
-    assert api.shub_commit("md5:WGQgL3Ok6o6uD2ZRdClzDQ==") == "5864202f73a4ea8eae0f66517429730d"
-    odd = api.shub_commit("md5:not/base64!")
+    assert endpoints.shub_commit("sha256:ABCDEF01") == "abcdef01"
+    md5 = endpoints.shub_commit("md5:WGQgL3Ok6o6uD2ZRdClzDQ==")
+    assert md5 == "5864202f73a4ea8eae0f66517429730d"
+    odd = endpoints.shub_commit("md5:not/base64!")
     assert len(odd) == 64 and "/" not in odd
-    assert api.shub_commit("md5:not/base64!") == odd
+    assert endpoints.shub_commit("md5:not/base64!") == odd
 
 
 def test_lower_cased_paths_for_names_with_capitals(tmp_path: Path) -> None:
@@ -68,7 +69,7 @@ def test_lower_cased_paths_for_names_with_capitals(tmp_path: Path) -> None:
         "Acme/BusyBox/manifests/V1/README.md": manifest(sha256("V1")),
         "lab/plain/manifests/latest/README.md": manifest(sha256("plain")),
     }
-    files = api.shub_files(registry_of(tmp_path, tree))
+    files = endpoints.shub_files(registry_of(tmp_path, tree))
     assert set(files) == {
         "api/container/Acme/BusyBox:Latest",
         "api/container/acme/busybox:latest",
@@ -87,14 +88,14 @@ def test_oci_layout_files(tmp_path: Path) -> None:
     tree = good_tree()
     tree["Lab/Caps/manifests/Latest/README.md"] = manifest(sha256("caps"))
     registry = registry_of(tmp_path, tree)
-    files = api.oci_files(registry)
+    files = endpoints.oci_files(registry)
     assert json.loads(files["v2/index.html"]) == {} == json.loads(files["v2/index.json"])
     assert json.loads(files["v2/acme/busybox/tags/list"]) == {
         "name": "acme/busybox",
         "tags": ["1.36", "latest"],
     }
     ns = registry.namespace("acme/busybox")
-    assert json.loads(files["v2/acme/busybox/manifests/latest"]) == api.manifest_body(
+    assert json.loads(files["v2/acme/busybox/manifests/latest"]) == endpoints.manifest_body(
         ns.tag("latest")
     )
     manifest_json = json.loads(files["v2/acme/busybox/manifests/latest"])
@@ -108,13 +109,13 @@ def test_oci_layout_files(tmp_path: Path) -> None:
 
 def test_endpoint_files_flags(tmp_path: Path) -> None:
     registry = registry_of(tmp_path, good_tree())
-    default = api.endpoint_files(registry)
+    default = endpoints.endpoint_files(registry)
     assert "api/container/acme/busybox:latest" in default
     assert not any(path.startswith("v2/") for path in default)
-    no_shub = api.endpoint_files(registry, shub=False, oci=True)
+    no_shub = endpoints.endpoint_files(registry, shub=False, oci=True)
     assert not any(path.startswith("api/container/") for path in no_shub)
     assert "v2/acme/busybox/tags/list" in no_shub
-    only_clients = api.endpoint_files(registry, original=False, catalog=False, oci=True)
+    only_clients = endpoints.endpoint_files(registry, original=False, catalog=False, oci=True)
     assert all(p.startswith(("api/container/", "v2/")) for p in only_clients)
 
 

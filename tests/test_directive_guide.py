@@ -9,8 +9,8 @@ from pathlib import Path
 
 from conftest import EXAMPLE_SOURCE, REPO, soup
 
-from orgreg_sphinx.config import OPTIONS
-from orgreg_sphinx.directive import RegistryDirective
+from orgreg_sphinx.sphinxext.config import OPTIONS
+from orgreg_sphinx.sphinxext.directive import RegistryDirective
 
 
 def test_guide_builds_and_documents_everything(tmp_path: Path) -> None:

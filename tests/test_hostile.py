@@ -22,8 +22,8 @@ import pytest
 import yaml
 from conftest import good_tree, manifest, read_json, sha256, soup, warnings_of, write_tree
 
-from orgreg_sphinx import api
-from orgreg_sphinx.model import load_registry, printable
+from orgreg_sphinx.core import endpoints
+from orgreg_sphinx.core.model import load_registry, printable
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 CASES: list[dict] = yaml.safe_load((HOSTILE / "cases.yaml").read_text(encoding="utf-8"))
@@ -122,7 +122,7 @@ def reference_files(tmp_path: Path) -> dict[str, bytes]:
     """The endpoint files of the good namespaces, built from the good tree alone."""
     root = tmp_path / "reference"
     write_tree(root, good_tree())
-    files = api.endpoint_files(load_registry(root), catalog=False)
+    files = endpoints.endpoint_files(load_registry(root), catalog=False)
     return files
 
 
@@ -269,7 +269,7 @@ def test_awkward_but_valid_files_are_accepted(registry_project, build) -> None:
 
 def test_huge_namespace_page_stays_usable(registry_project, build) -> None:
     """Thousands of tags: the page shows the newest 1000 (and says so), the JSON all."""
-    from orgreg_sphinx import listing
+    from orgreg_sphinx.sphinxext import listing
 
     files = dict(good_tree())
     count = listing.MAX_TAG_ROWS + 30

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import EXAMPLE_SOURCE, good_tree, write_tree
 
-from orgreg_sphinx.model import load_registry
+from orgreg_sphinx.core.model import load_registry
 
 
 def test_example_registry_is_clean() -> None:

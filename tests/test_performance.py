@@ -16,7 +16,7 @@ from conftest import collection, good_tree, manifest, sha256, write_tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orgreg_sphinx import frontmatter, model
+from orgreg_sphinx.core import frontmatter, model
 
 #: files Sphinx itself rewrites on every build, with or without this extension
 SPHINX_EVERY_BUILD = frozenset({
@@ -325,7 +325,8 @@ def test_fast_validator_leaves_the_published_schemas_alone() -> None:
     for kind in ("manifest", "collection"):
         stamp = model.rules_stamp()
         model._is_valid_fast(kind, {"size": 1})
-        text = resources.files("orgreg_sphinx").joinpath(f"schemas/{kind}.schema.json").read_text()
+        schemas = resources.files("orgreg_sphinx.core").joinpath("schemas")
+        text = schemas.joinpath(f"{kind}.schema.json").read_text()
         assert model.schema(kind) == json.loads(text)
         assert model.rules_stamp.__wrapped__() == stamp  # the next build will agree
 
@@ -348,7 +349,7 @@ def test_generated_pages_skip_the_rest_parser_and_read_the_same(
     machine per page, and the very pages the reST parser would give."""
     from sphinx.parsers import RSTParser
 
-    from orgreg_sphinx import pages
+    from orgreg_sphinx.sphinxext import pages
 
     calls: list[str] = []
     real_parse = RSTParser.parse
@@ -375,7 +376,7 @@ def test_doctrees_held_in_memory_are_bounded(
 ) -> None:
     """Sphinx keeps every read doctree in memory until it writes it; generated
     pages beyond a bound are read back from disk instead: same site."""
-    from orgreg_sphinx import pages
+    from orgreg_sphinx.sphinxext import pages
 
     unbounded, _ = rebuild(project, builddir=tmp_path / "unbounded")
     held: list[int] = []

@@ -22,9 +22,9 @@ from conftest import good_tree, manifest, sha256, write_tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from orgreg_sphinx import api, markdown
-from orgreg_sphinx.frontmatter import FrontMatterError, decode, parse
-from orgreg_sphinx.model import MANIFEST_KEYS, TAG_RE, load_registry
+from orgreg_sphinx.core import endpoints, markdown
+from orgreg_sphinx.core.frontmatter import FrontMatterError, decode, parse
+from orgreg_sphinx.core.model import MANIFEST_KEYS, TAG_RE, load_registry
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -159,9 +159,9 @@ def test_accepted_manifest_round_trips_to_the_same_json(
         registry = load_registry(root)
         assert registry.problems == [], registry.problems
         tag = registry.namespace("org/repo").tag("v1")
-        body = json.loads(api.dumps(api.manifest_body(tag)))
+        body = json.loads(endpoints.dumps(endpoints.manifest_body(tag)))
         assert body == expected_manifest_body(data)
-        catalog = json.loads(api.dumps(api.catalog_body(registry)))
+        catalog = json.loads(endpoints.dumps(endpoints.catalog_body(registry)))
         entry = catalog["namespaces"][0]["tags"][0]
         extra = {k: v for k, v in data.items() if k not in MANIFEST_KEYS}
         assert entry["extra"] == json.loads(json.dumps(extra))
@@ -180,7 +180,7 @@ def test_collection_description_and_body_round_trip(description: str, body: str)
         registry = load_registry(root)
         assert registry.problems == [], registry.problems
         ns = registry.namespace("org/repo")
-        catalog = json.loads(api.dumps(api.catalog_body(registry)))
+        catalog = json.loads(endpoints.dumps(endpoints.catalog_body(registry)))
         assert catalog["namespaces"][0]["description"] == description.strip()
         assert ns.body == body.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
 
@@ -221,7 +221,7 @@ def test_random_trees_never_raise_and_keep_good_namespaces(tree: list) -> None:
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "tree"
         write_tree(root, good_tree())
-        reference = api.endpoint_files(load_registry(root), catalog=False)
+        reference = endpoints.endpoint_files(load_registry(root), catalog=False)
         for parts, content in tree:
             if parts[0] in ("acme", "lab") and len(parts) > 1 and parts[1] in (
                     "busybox", "centos", "pancakes"):
@@ -237,7 +237,7 @@ def test_random_trees_never_raise_and_keep_good_namespaces(tree: list) -> None:
             for tag in ns.tags:
                 assert TAG_RE.match(tag.name)
                 assert tag.path.resolve().is_relative_to(real)
-        files = api.endpoint_files(registry, catalog=False)
+        files = endpoints.endpoint_files(registry, catalog=False)
         for rel, body in reference.items():
             assert files[rel] == body
 

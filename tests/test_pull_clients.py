@@ -21,7 +21,7 @@ import pytest
 from conftest import collection, manifest, require_system_tool
 from test_serve import start_cli
 
-from orgreg_sphinx import serve
+from orgreg_sphinx.cli import serve
 
 CLIENT_TIMEOUT = 300  # seconds; a safety net against a hung client, not a measurement
 

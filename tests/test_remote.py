@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import good_tree, manifest, sha256, soup, warnings_of
 
-from orgreg_sphinx import remote
+from orgreg_sphinx.core import remote
 
 INDEX = "# Home\n\n```{toctree}\nembed\n```\n"
 

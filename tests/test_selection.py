@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orgreg_sphinx.model import Layer, Namespace, Tag
-from orgreg_sphinx.selection import (
+from orgreg_sphinx.core.model import Layer, Namespace, Tag
+from orgreg_sphinx.core.selection import (
     ListingSpec,
     match_namespaces,
     natural_key,

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import write_tree
 
-from orgreg_sphinx import cli, serve
+from orgreg_sphinx import cli
+from orgreg_sphinx.cli import serve
 
 
 def site_tree(root: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from conftest import CONF, EXAMPLE_SOURCE, REPO, collection, manifest, sha256, write_tree
 
-from orgreg_sphinx.serve import serving
+from orgreg_sphinx.cli.serve import serving
 
 sync_api = pytest.importorskip("playwright.sync_api")
 axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")

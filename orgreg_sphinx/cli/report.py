@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from .model import Problem, printable
+from ..core.model import Problem, printable
 
 FORMATS = ("human", "json", "github")
 

@@ -12,13 +12,13 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from .._version import __version__
 
 #: sub-command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("orgreg_sphinx.check", "validate a manifest tree (as the site build does)"),
-    "serve": ("orgreg_sphinx.serve", "serve a built site on 127.0.0.1 as a static host would"),
-    "manifest": ("orgreg_sphinx.manifest", "write the manifest of a built image into a tree"),
+    "check": ("orgreg_sphinx.cli.check", "validate a manifest tree (as the site build does)"),
+    "serve": ("orgreg_sphinx.cli.serve", "serve a built site on 127.0.0.1 as a static host would"),
+    "manifest": ("orgreg_sphinx.cli.manifest", "write the manifest of a built image into a tree"),
 }
 
 

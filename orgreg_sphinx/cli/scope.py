@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from .model import (
+from ..core.model import (
     NAME_RE,
     RECIPE_FILE,
     RESERVED_NAMESPACES,

@@ -12,7 +12,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ConfigError
 
-from .model import Limits
+from ..core.model import Limits
 
 
 @dataclass(frozen=True)

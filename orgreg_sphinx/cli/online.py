@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
-from . import __version__
+from .._version import __version__
+from ..core.model import KIB_THRESHOLD, Namespace, Problem
 from .advice import line_of
-from .model import KIB_THRESHOLD, Namespace, Problem
 
 USER_AGENT = f"orgreg/{__version__} (layer check)"
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})

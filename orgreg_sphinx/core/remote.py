@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from . import __version__
+from .._version import __version__
+from .files import write_if_changed
 from .model import NAME_RE, TAG_RE, Layer, Namespace, Tag
-from .outputs import write_if_changed
 
 CACHE_FOLDER = "orgreg-remote"
 CATALOG_PATH = "api/catalog.json"

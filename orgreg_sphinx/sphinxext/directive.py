@@ -28,10 +28,9 @@ from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
 from sphinx.util.osutil import relative_uri
 
-from . import config as cfg
-from . import listing, remote, tracking
-from .model import Namespace, _tag_fingerprint
-from .selection import (
+from ..core import remote
+from ..core.model import Namespace, _tag_fingerprint
+from ..core.selection import (
     NAMESPACE_SORTS,
     TAG_SORTS,
     ListingSpec,
@@ -43,6 +42,8 @@ from .selection import (
     split_list,
     updated,
 )
+from . import config as cfg
+from . import listing, tracking
 
 logger = logging.getLogger(__name__)
 

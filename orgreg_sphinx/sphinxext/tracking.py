@@ -18,8 +18,8 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
+from ..core.model import ReadCache, Registry, load_registry
 from . import config as cfg
-from .model import ReadCache, Registry, load_registry
 
 logger = logging.getLogger(__name__)
 

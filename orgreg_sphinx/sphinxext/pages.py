@@ -21,10 +21,10 @@ from sphinx.parsers import RSTParser
 from sphinx.project import Project
 from sphinx.util import logging
 
+from ..core.files import write_if_changed
+from ..core.model import is_namespace_folder, printable
 from . import config as cfg
 from . import tracking
-from .model import is_namespace_folder, printable
-from .outputs import write_if_changed
 
 logger = logging.getLogger(__name__)
 

@@ -10,10 +10,12 @@ from urllib.parse import urlsplit
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from . import __version__, api, pages, tracking
+from .._version import __version__
+from ..core import endpoints
+from ..core.files import sync, up_to_date, write_if_changed
+from ..core.model import rules_stamp, schema
 from . import config as cfg
-from .model import rules_stamp, schema
-from .outputs import sync, up_to_date, write_if_changed
+from . import pages, tracking
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +28,7 @@ def site_files(app: Sphinx) -> dict[str, bytes]:
     """Every file the extension publishes, by output path."""
     registry = tracking.registry(app.env)
     config = app.config
-    files: dict[str, bytes] = api.endpoint_files(
+    files: dict[str, bytes] = endpoints.endpoint_files(
         registry,
         original=config.orgreg_json_api,
         catalog=config.orgreg_json_api,
@@ -35,7 +37,7 @@ def site_files(app: Sphinx) -> dict[str, bytes]:
     )
     if config.orgreg_json_api:
         for kind in SCHEMAS:
-            files[f"api/schemas/{kind}.schema.json"] = api.dumps(schema(kind))
+            files[f"api/schemas/{kind}.schema.json"] = endpoints.dumps(schema(kind))
     return files
 
 
@@ -69,7 +71,7 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
 def code_stamp() -> str:
     """A digest of this package's code: an upgrade makes the files again."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    for path in sorted(Path(__file__).parents[1].rglob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from docutils import nodes
 from sphinx import addnodes
 
-from . import clients, markdown
-from .model import Namespace, Tag
+from ..core import clients, markdown
+from ..core.model import Namespace, Tag
 
 #: tag table columns, in their default order
 TAG_COLUMNS = ("image", "tag", "size", "digest", "created", "download", "recipe")

@@ -24,8 +24,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from .model import KIB_THRESHOLD, NAME_RE, RECIPE_FILE, RESERVED_NAMESPACES, TAG_RE, schema
-from .outputs import write_if_changed
+from ..core.files import write_if_changed
+from ..core.model import KIB_THRESHOLD, NAME_RE, RECIPE_FILE, RESERVED_NAMESPACES, TAG_RE, schema
 
 RECIPE_RE = re.compile(r"^Singularity(?:\.(?P<tag>.+))?$")
 

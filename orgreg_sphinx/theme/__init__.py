@@ -30,7 +30,7 @@ from sphinx.util import logging
 logger = logging.getLogger(__name__)
 
 THEME_NAME = "orgreg"
-THEME_PATH = Path(__file__).parent / "theme" / THEME_NAME
+THEME_PATH = Path(__file__).parent / THEME_NAME
 DEFAULT_ACCENT = "#2563eb"
 DEFAULT_ACCENT_DARK = "#6ea8fe"
 DEFAULT_LOGO = "orgreg-logo.svg"

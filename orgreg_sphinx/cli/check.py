@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ..core.model import Problem, load_registry
 from . import online, report
 from .advice import advise
-from .model import Problem, load_registry
 from .scope import Scope, ScopeUsageError, changes_from_git, changes_from_list, check_scope
 
 

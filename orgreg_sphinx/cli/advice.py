@@ -2,7 +2,7 @@
 
 The site build accepts all of these; they point at entries that some clients
 or readers get wrong. Every rule here returns warnings, never errors: what is
-an error is decided by the model (:func:`orgreg_sphinx.model.load_registry`).
+an error is decided by the model (:func:`orgreg_sphinx.core.model.load_registry`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from .frontmatter import FrontMatterError, decode, parse
-from .model import KIB_THRESHOLD, Namespace, Problem, Registry, Tag, is_namespace_folder
+from ..core.frontmatter import FrontMatterError, decode, parse
+from ..core.model import KIB_THRESHOLD, Namespace, Problem, Registry, Tag, is_namespace_folder
 
 #: top-level folders of the site that other parts of the registry publish
 SITE_FOLDERS = {

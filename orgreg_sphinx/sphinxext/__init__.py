@@ -1,0 +1,34 @@
+"""The Sphinx extension: pages, the ``registry`` directive, the JSON API in the output.
+
+``extensions = ["orgreg_sphinx"]`` loads :func:`setup` (through the package's
+top-level ``setup``). It reads the tree with :mod:`orgreg_sphinx.core` and never
+uses the command line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sphinx.application import Sphinx
+
+from .._version import __version__
+from . import config, directive, pages, publish, tracking
+
+#: bump when the data kept on the build environment changes shape
+ENV_VERSION = 1
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    config.add_config_values(app)  # orgreg_* values, validated at config-inited
+    tracking.setup(app)  # the tree read once per build; incremental rebuilds
+    pages.setup(app)  # one generated page per namespace
+    directive.setup(app)  # the `registry` directive
+    publish.setup(app)  # JSON API, schemas and .nojekyll in the HTML output
+    app.setup_extension("orgreg_sphinx.theme")  # the `orgreg` HTML theme
+    app.setup_extension("sphinx.ext.githubpages")
+    return {
+        "version": __version__,
+        "env_version": ENV_VERSION,
+        "parallel_read_safe": True,
+        "parallel_write_safe": True,
+    }
