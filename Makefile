@@ -26,8 +26,14 @@ html dirhtml: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff, mypy (settings in pyproject.toml) and the import contracts; every one
+# runs, and the target fails if any of them failed
 lint: $(VENV)/.installed
-	$(BIN)/ruff check orgreg_sphinx tests conf.py
+	@status=0; \
+	$(BIN)/ruff check orgreg_sphinx tests bench scripts conf.py || status=1; \
+	$(BIN)/mypy || status=1; \
+	$(BIN)/lint-imports || status=1; \
+	exit $$status
 
 serve: $(VENV)/.installed
 	$(BIN)/sphinx-autobuild $(SOURCEDIR) $(BUILDDIR)/html -c . --host 127.0.0.1 --port $(PORT) \

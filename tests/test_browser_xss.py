@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,6 +20,9 @@ from conftest import good_tree, require_system_tool, sha256, soup
 
 from orgreg_sphinx.cli.serve import serving
 from orgreg_sphinx.core.endpoints import dumps
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Route
 
 CHROMIUM = "/usr/bin/chromium"
 ALERT = "alert(document.domain)"
@@ -139,7 +143,7 @@ def test_no_script_from_the_tree_runs_in_chromium(served: str, xss_site: Path) -
         try:
             context = browser.new_context()
 
-            def route(request_route) -> None:  # noqa: ANN001
+            def route(request_route: Route) -> None:
                 url = request_route.request.url
                 if urlsplit(url).hostname == "127.0.0.1":
                     request_route.continue_()

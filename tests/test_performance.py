@@ -10,6 +10,7 @@ import os
 import pickle
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from conftest import collection, good_tree, manifest, sha256, write_tree
@@ -17,6 +18,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orgreg_sphinx.core import frontmatter, model
+
+if TYPE_CHECKING:
+    from docutils import nodes
+    from docutils.statemachine import StringList
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
 
 #: files Sphinx itself rewrites on every build, with or without this extension
 SPHINX_EVERY_BUILD = frozenset({
@@ -193,7 +200,9 @@ def test_parallel_build_gives_the_same_site(project: Path, rebuild, tmp_path: Pa
     serial, _ = rebuild(project, builddir=tmp_path / "j1")
     merged: list[str] = []
 
-    def count_merges(app, env, docnames, other) -> None:  # noqa: ANN001
+    def count_merges(
+        app: Sphinx, env: BuildEnvironment, docnames: set[str], other: BuildEnvironment
+    ) -> None:
         merged.extend(docnames)
 
     from sphinx.testing.util import SphinxTestApp
@@ -354,7 +363,9 @@ def test_generated_pages_skip_the_rest_parser_and_read_the_same(
     calls: list[str] = []
     real_parse = RSTParser.parse
 
-    def counting_parse(self, inputstring, document) -> None:  # noqa: ANN001
+    def counting_parse(
+        self: RSTParser, inputstring: str | StringList, document: nodes.document
+    ) -> None:
         calls.append(document["source"])
         real_parse(self, inputstring, document)
 
@@ -382,7 +393,7 @@ def test_doctrees_held_in_memory_are_bounded(
     held: list[int] = []
     real_bound = pages.bound_doctree_cache
 
-    def watch(app, docname, source) -> None:  # noqa: ANN001
+    def watch(app: Sphinx, docname: str, source: list[str]) -> None:
         real_bound(app, docname, source)
         held.append(len(app.env._write_doc_doctree_cache))
 

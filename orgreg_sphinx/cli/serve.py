@@ -76,10 +76,11 @@ class StaticHostHandler(SimpleHTTPRequestHandler):
     prefix = ""
     quiet = False
 
-    def guess_type(self, path: str | os.PathLike[str]) -> str:  # noqa: D102
+    def guess_type(self, path: str | os.PathLike[str]) -> str:
+        """The type a static host sends: from the file name only."""
         return content_type(os.fspath(path))
 
-    def list_directory(self, path: str | os.PathLike[str]) -> None:  # type: ignore[override]
+    def list_directory(self, path: str | os.PathLike[str]) -> None:
         """Static hosts never list a folder: no index.html is a 404."""
         self.send_error(HTTPStatus.NOT_FOUND)
         return None
@@ -125,7 +126,8 @@ class StaticHostHandler(SimpleHTTPRequestHandler):
         self.send_header("Access-Control-Allow-Origin", "*")
         super().end_headers()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
+        """Log the request unless the server is quiet."""
         if not self.quiet:
             super().log_message(format, *args)
 
@@ -202,8 +204,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"orgreg serve: cannot listen on {args.bind}:{args.port}: {err.strerror or err}",
               file=sys.stderr)
         return 2
-    host, port = server.server_address[:2]
-    shown = f"[{host}]" if ":" in str(host) else host
+    address = server.server_address
+    host = address[0] if isinstance(address[0], str) else bytes(address[0]).decode()
+    port = address[1]
+    shown = f"[{host}]" if ":" in host else host
     prefix = "/" + args.prefix.strip("/") if args.prefix.strip("/") else ""
     print(f"Serving {folder} at http://{shown}:{port}{prefix}/ (Ctrl-C to stop)", flush=True)
     try:

@@ -40,6 +40,7 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 
 
 def content_hash(data: bytes) -> str:
+    """A short hash of *data*, recorded in the state file."""
     return hashlib.blake2b(data, digest_size=12).hexdigest()
 
 
@@ -49,7 +50,7 @@ class OutputState:
     ``[size, mtime_ns, content hash]``; ``owned`` lists pages Sphinx wrote for us."""
 
     fingerprint: str = ""
-    files: dict[str, list] = field(default_factory=dict)
+    files: dict[str, list[int | str]] = field(default_factory=dict)
     owned: list[str] = field(default_factory=list)
 
     @classmethod
@@ -76,7 +77,7 @@ class OutputState:
         write_if_changed(path, text.encode())
 
 
-def _untouched(path: str, recorded: list) -> bool:
+def _untouched(path: str, recorded: list[int | str]) -> bool:
     """True if *path* still has the size and modification time recorded."""
     if len(recorded) != 3:
         return False
@@ -175,21 +176,22 @@ def sync(
     keep = set(files) | set(state.owned)
     removed = 0
     for rel in sorted((set(previous.files) | set(previous.owned)) - keep):
-        path = outdir / rel
+        stale = outdir / rel
         if ".." in Path(rel).parts:
             continue
         try:
-            path.unlink()
+            stale.unlink()
             removed += 1
         except FileNotFoundError:
             continue
-        _prune_empty(path.parent, outdir)
+        _prune_empty(stale.parent, outdir)
     state_file.parent.mkdir(parents=True, exist_ok=True)
     state.save(state_file)
     return written, removed
 
 
 def _prune_empty(folder: Path, stop: Path) -> None:
+    """Remove *folder* and its parents up to *stop* while they are empty."""
     while folder != stop and stop in folder.parents:
         try:
             folder.rmdir()

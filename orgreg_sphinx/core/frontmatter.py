@@ -81,8 +81,8 @@ def parse(text: str, *, max_front_matter: int = 65536) -> Document:
         )
     if "\t" in front:
         # YAML forbids tabs for indentation; tell the author exactly where
-        for offset, line in enumerate(front.split("\n")):
-            if line[: len(line) - len(line.lstrip())].count("\t"):
+        for offset, text in enumerate(front.split("\n")):
+            if text[: len(text) - len(text.lstrip())].count("\t"):
                 raise FrontMatterError(
                     "indents front matter with a tab; YAML needs spaces", first_line + offset
                 )

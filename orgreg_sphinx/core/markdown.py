@@ -9,13 +9,16 @@ directive, role, include or substitution.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
-from typing import Any
 from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 
@@ -40,26 +43,40 @@ def is_safe_link(url: str) -> bool:
     return parts.scheme.lower() in LINK_SCHEMES and bool(parts.netloc)
 
 
-def _link_open(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
-    """Links to other sites get no handle on this page and no ranking from it."""
-    token = tokens[idx]
-    if str(token.attrGet("href") or "").lower().startswith(("http:", "https:")):
-        token.attrSet("rel", "nofollow ugc noopener noreferrer")
-    return self.renderToken(tokens, idx, options, env)
+class SafeRenderer(RendererHTML):
+    """HTML renderer whose links and images follow the rules above."""
+
+    def link_open(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        """Links to other sites get no handle on this page and no ranking from it."""
+        token = tokens[idx]
+        if str(token.attrGet("href") or "").lower().startswith(("http:", "https:")):
+            token.attrSet("rel", "nofollow ugc noopener noreferrer")
+        return self.renderToken(tokens, idx, options, env)
+
+    def image(
+        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
+        """An https image, loaded lazily without a referrer; any other: its alt text."""
+        token = tokens[idx]
+        src = str(token.attrGet("src") or "")
+        if not (is_safe_link(src) and urlsplit(src).scheme.lower() == "https"):
+            return escapeHtml(self.renderInlineAsText(token.children or [], options, env))
+        token.attrSet("loading", "lazy")
+        token.attrSet("referrerpolicy", "no-referrer")
+        return super().image(tokens, idx, options, env)
 
 
-def _image(self: Any, tokens: list[Token], idx: int, options: Any, env: Any) -> str:
-    token = tokens[idx]
-    src = str(token.attrGet("src") or "")
-    if not (is_safe_link(src) and urlsplit(src).scheme.lower() == "https"):
-        alt = self.renderInlineAsText(token.children or [], options, env)
-        return escapeHtml(alt)
-    token.attrSet("loading", "lazy")
-    token.attrSet("referrerpolicy", "no-referrer")
-    return self.image(tokens, idx, options, env)
+class SafeMarkdownIt(MarkdownIt):
+    """CommonMark parser that keeps only the links :func:`is_safe_link` accepts."""
+
+    def validateLink(self, url: str) -> bool:  # markdown-it-py's name
+        """Whether *url* may become a link or an image."""
+        return is_safe_link(url)
 
 
-def _demote_headings(state: Any) -> None:
+def _demote_headings(state: StateCore) -> None:
     """README headings sit below the page's own title and sections: h1 -> h3."""
     for token in state.tokens:
         if token.type in ("heading_open", "heading_close"):
@@ -68,14 +85,17 @@ def _demote_headings(state: Any) -> None:
 
 @cache
 def _parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.validateLink = is_safe_link
-    md.add_render_rule("image", _image)
-    md.add_render_rule("link_open", _link_open)
+    """The one configured parser (building it costs more than a short render)."""
+    md = SafeMarkdownIt(
+        "commonmark",
+        {"html": False, "linkify": False, "typographer": False},
+        renderer_cls=SafeRenderer,
+    )
     md.core.ruler.push("orgreg_demote_headings", _demote_headings)
     return md
 
 
 def render(text: str) -> str:
     """Markdown to safe HTML."""
-    return _parser().render(text)
+    html: str = _parser().render(text)
+    return html

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
@@ -14,13 +14,19 @@ from sphinx.errors import ConfigError
 
 from ..core.model import Limits
 
+#: what Sphinx rebuilds when a value changes (a subset of what Sphinx accepts)
+Rebuild = Literal["", "env", "html"]
+
 
 @dataclass(frozen=True)
 class Option:
+    """One configuration value: its name, default, accepted types, what a change
+    rebuilds, and its documentation."""
+
     name: str
     default: Any
     types: tuple[type, ...]
-    rebuild: str
+    rebuild: Rebuild
     doc: str
 
 
@@ -64,6 +70,7 @@ OPTIONS = (
 
 
 def add_config_values(app: Sphinx) -> None:
+    """Register every option with Sphinx and check their values once read."""
     for option in OPTIONS:
         app.add_config_value(option.name, option.default, option.rebuild, types=option.types)
     app.connect("config-inited", validate, priority=400)

@@ -82,7 +82,7 @@ def site_fingerprint(app: Sphinx) -> str:
     of the recipe files copied."""
     registry = tracking.registry(app.env)
     config = app.config
-    recipes = []
+    recipes: list[tuple[str, int, int, int, int] | tuple[str, None]] = []
     for ns in registry.namespaces:
         for tag in ns.tags:
             if tag.recipe_file is not None:
