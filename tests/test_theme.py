@@ -210,3 +210,64 @@ def test_many_tags_show_the_newest_and_index_the_rest(
     xml_app = build(registry_project(files, name="xml"), "xml")
     xml = (xml_app.outdir / "index.xml").read_text()
     assert ">v6<" in xml and "+3 more" in xml and "v2" not in xml
+
+
+def test_size_cells_carry_the_size_in_bytes(registry_project: Callable, build: Callable) -> None:
+    """The tag table's size cell: a readable figure, its tooltip, and the exact byte
+    count in ``data-bytes`` (what the theme's script sorts by)."""
+    app = build(registry_project())
+    sizes = {}
+    for path in ("acme/busybox", "acme/centos"):
+        table = soup(app.outdir / path / "index.html").select_one("table.orgreg-tags")
+        column = [th.get_text(strip=True) for th in table.select("thead th")].index("Size")
+        for row in table.select("tbody tr"):
+            abbr = row.select("td")[column].select_one("abbr")
+            sizes[row["id"]] = (abbr.get_text(), abbr["title"], abbr["data-bytes"])
+    assert sizes == {
+        "tag-latest": ("770.0 KiB", "788480 bytes", "788480"),
+        "tag-1.36": ("768.0 KiB", "786432 bytes", "786432"),
+        "tag-7": ("73.6 MiB", "75412 KiB", str(75412 * 1024)),  # a legacy size in KiB
+    }
+
+
+def test_footer_links_warn_once_per_build(tmp_path: Path, make_app: Callable) -> None:
+    """A bad footer link warns once per build (not once per page), and again when the
+    same Sphinx application builds a second time."""
+    src = theme_only_project(tmp_path, conf="""
+        html_theme_options = {"footer_links": "Docs=https://docs.example.org/, Evil=javascript:x"}
+    """)
+    app = make_app("html", srcdir=src)
+    try:
+        app.build()
+        assert warnings_of(app).count("footer_links") == 1
+        app.build(force_all=True)
+        assert warnings_of(app).count("footer_links") == 2
+    finally:
+        app.cleanup()
+    footer = [(a.get_text(), a["href"]) for a in
+              soup(app.outdir / "other.html").select(".orgreg-footer-links a")]
+    assert footer == [("Docs", "https://docs.example.org/")]
+
+
+def test_a_theme_inheriting_from_orgreg_gets_its_header_and_footer(
+    tmp_path: Path, build: Callable
+) -> None:
+    """A site's own theme with ``inherit = "orgreg"``: the orgreg values (GitHub link,
+    footer links, accent colour) reach its pages too."""
+    src = theme_only_project(tmp_path, conf="""
+        html_theme = "house"
+        html_theme_path = ["_themes"]
+        html_theme_options = {"github_url": "https://github.com/acme",
+                              "footer_links": "Help=https://help.example.org/",
+                              "accent_color": "#c2185b"}
+    """)
+    house = src / "_themes" / "house"
+    house.mkdir(parents=True)
+    (house / "theme.toml").write_text('[theme]\ninherit = "orgreg"\n')
+    app = build(src)
+    assert warnings_of(app) == ""
+    page = soup(app.outdir / "index.html")
+    assert page.select_one("a.orgreg-github")["href"] == "https://github.com/acme"
+    footer = [(a.get_text(), a["href"]) for a in page.select(".orgreg-footer-links a")]
+    assert footer == [("Help", "https://help.example.org/"), ("GitHub", "https://github.com/acme")]
+    assert "--orgreg-accent-light: #c2185b" in page.select_one("head style").string

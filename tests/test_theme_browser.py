@@ -606,3 +606,140 @@ def test_theme_alone_in_the_browser(plain_site: Server, open_context: Any) -> No
     assert [v["id"] for v in results.response["violations"]
             if v["impact"] in ("serious", "critical")] == []
     watch.check()
+
+
+# ------------------------------------------------------ the script on hand-made pages
+
+LISTING_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<script defer src="orgreg.js"></script></head>
+<body><main><h1>{title}</h1>{table}</main></body></html>
+"""
+MANY_NAMESPACES = 250
+
+
+def namespace_table_html(count: int) -> str:
+    """A namespace listing as the extension writes it, with *count* rows."""
+    rows = "".join(
+        f'<tr class="orgreg-namespace-row"><td><p><a href="#">acme/c{i:03d}</a></p></td>'
+        f"<td><p>Container {i}</p></td><td><p>1</p></td><td><p>2024-01-01</p></td></tr>"
+        for i in range(count)
+    )
+    return (
+        '<table class="orgreg-namespaces orgreg-col-namespace orgreg-col-description '
+        'orgreg-col-tags orgreg-col-updated"><thead><tr><th>Namespace</th><th>Description'
+        f"</th><th>Tags</th><th>Updated</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+#: (tag, shown size, tooltip, data-bytes): tooltips in wordings the script must not parse
+SIZED_TAGS = [
+    ("medium", "5.0 MiB", "5 MiB", 5 * 1024 * 1024),
+    ("large", "1.0 GiB", "1 GiB", 1024**3),
+    ("small", "700.0 KiB", "700 KiB", 700 * 1024),
+]
+
+
+def tag_table_html() -> str:
+    rows = "".join(
+        f'<tr id="tag-{tag}"><td><p><strong>{tag}</strong></p></td><td><p>'
+        f'<abbr title="{title}" data-bytes="{size}">{text}</abbr></p></td></tr>'
+        for tag, text, title, size in SIZED_TAGS
+    )
+    return (
+        '<table class="orgreg-tags orgreg-col-tag orgreg-col-size"><thead><tr><th>Tag</th>'
+        f"<th>Size</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+@pytest.fixture(scope="module")
+def listing_pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The theme's script alone on two pages: 250 namespaces, and a tag table whose
+    size tooltips say nothing the script could sort by."""
+    from orgreg_sphinx.theme import THEME_PATH
+
+    folder = tmp_path_factory.mktemp("listing-pages")
+    (folder / "orgreg.js").write_bytes((THEME_PATH / "static" / "orgreg.js").read_bytes())
+    (folder / "namespaces.html").write_text(LISTING_PAGE.format(
+        title="Namespaces", table=namespace_table_html(MANY_NAMESPACES)))
+    (folder / "tags.html").write_text(LISTING_PAGE.format(title="Tags", table=tag_table_html()))
+    server = Server(folder)
+    yield server
+    server.close()
+
+
+def test_a_long_namespace_list_is_paged_and_filtered(
+    listing_pages: Server, open_context: Any
+) -> None:
+    """The namespace list shares the tag tables' paging: 200 rows, then "Show all"."""
+    context, watch = open_context(listing_pages.base)
+    page = context.new_page()
+    page.goto(listing_pages.base + "namespaces.html")
+    status = page.locator(".orgreg-namespace-filter [role=status]")
+    assert status.inner_text() == f"Showing 200 of {MANY_NAMESPACES} containers"
+    assert len(visible_namespaces(page)) == 200
+    assert page.get_by_role("button", name="Show more").count() == 0  # no steps here
+    page.get_by_role("button", name="Show all").click()
+    assert len(visible_namespaces(page)) == MANY_NAMESPACES
+    assert status.inner_text() == f"{MANY_NAMESPACES} containers"
+    assert page.get_by_role("button", name="Show all").is_hidden()
+    page.get_by_label("Filter containers").fill("c24")
+    wait_for_namespaces(page, [f"acme/c{240 + i}" for i in range(10)])
+    assert status.inner_text() == f"10 of {MANY_NAMESPACES} containers match"
+    page.get_by_label("Filter containers").fill("nothing-like-this")
+    wait_for_namespaces(page, [])
+    assert page.locator(".orgreg-empty").inner_text() == (
+        "No container matches \u201cnothing-like-this\u201d.")
+    assert page.locator("table.orgreg-namespaces").is_hidden()
+    watch.check()
+
+
+def test_size_sort_reads_the_bytes_the_html_carries(
+    listing_pages: Server, open_context: Any
+) -> None:
+    """Sorting by size orders rows by ``data-bytes``, whatever the tooltip says."""
+    context, watch = open_context(listing_pages.base)
+    page = context.new_page()
+    page.goto(listing_pages.base + "tags.html")
+    page.get_by_role("button", name="Sort by size").click()
+    assert visible_tags(page) == ["large", "medium", "small"]
+    page.get_by_role("button", name="Sort by size").click()
+    assert visible_tags(page) == ["small", "medium", "large"]
+    watch.check()
+
+
+@pytest.mark.parametrize("system", ["light", "dark"])
+def test_a_remembered_choice_overrides_the_system_palette(
+    example_site: Server, open_context: Any, system: str
+) -> None:
+    """Whichever way the system leans, a remembered light or dark choice gives the
+    same colours as a system in that scheme (text, links, borders, code, header)."""
+    probe = """() => {
+      const pick = (selector, props) => {
+        const s = getComputedStyle(document.querySelector(selector));
+        return props.map(p => s[p]);
+      };
+      return [pick('body', ['color', 'backgroundColor']),
+              pick('.orgreg-header', ['backgroundColor', 'borderBottomColor']),
+              pick('table.orgreg-namespaces', ['borderTopColor', 'boxShadow']),
+              pick('table.orgreg-namespaces td a', ['color']),
+              pick('code.orgreg-tag-name', ['color', 'backgroundColor']),
+              pick('.orgreg-summary', ['color'])];
+    }"""
+
+    def colours(scheme: str, remembered: str | None) -> Any:
+        context, watch = open_context(example_site.base, color_scheme=scheme)
+        if remembered:
+            # in a try: the script also runs in about:blank, which has no storage
+            context.add_init_script(
+                f"try {{ localStorage.setItem('orgreg-theme', '{remembered}'); }} catch (e) {{}}")
+        page = context.new_page()
+        page.goto(example_site.base)
+        found = page.evaluate(probe)
+        watch.check()
+        return found
+
+    light, dark = colours("light", None), colours("dark", None)
+    assert light != dark
+    assert colours(system, "light") == light
+    assert colours(system, "dark") == dark

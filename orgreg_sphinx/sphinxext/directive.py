@@ -442,6 +442,7 @@ def resolve_site_links(app: Sphinx, doctree: nodes.document, docname: str) -> No
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(listing.site_link)
+    app.add_node(listing.size_abbreviation, html=listing.SIZE_HTML_VISITORS)
     app.add_directive("registry", RegistryDirective)
     app.add_role("container", ContainerRole(warn_dangling=False))
     tracking.SIGNERS["tags"] = _sign_local_tags

@@ -10,12 +10,16 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from docutils import nodes
 from sphinx import addnodes
 
 from ..core import clients, markdown
 from ..core.model import Namespace, Tag
+
+if TYPE_CHECKING:
+    from sphinx.writers.html5 import HTML5Translator
 
 #: tag table columns, in their default order
 TAG_COLUMNS = ("image", "tag", "size", "digest", "created", "download", "recipe")
@@ -46,6 +50,30 @@ ANCHOR_REFTYPE = "orgreg-anchor"
 class site_link(nodes.Inline, nodes.TextElement):
     """A link to a file of the built site (``target`` relative to its root),
     resolved per builder once the page's own URL is known."""
+
+
+class size_abbreviation(nodes.abbreviation):
+    """A human-readable size whose ``bytes`` attribute holds the exact figure.
+
+    HTML writes it as ``<abbr title=... data-bytes=...>`` (the theme sorts by that
+    number); other writers treat it as the abbreviation it subclasses."""
+
+
+def visit_size_abbreviation(self: HTML5Translator, node: size_abbreviation) -> None:
+    """``<abbr>`` with the tooltip and, for scripts, the size in bytes."""
+    attrs = {"data-bytes": str(node["bytes"])}
+    if node.get("explanation"):
+        attrs["title"] = node["explanation"]
+    self.body.append(self.starttag(node, "abbr", "", **attrs))
+
+
+def depart_size_abbreviation(self: HTML5Translator, node: size_abbreviation) -> None:
+    """Close the ``<abbr>``."""
+    self.body.append("</abbr>")
+
+
+#: ``app.add_node(size_abbreviation, html=SIZE_HTML_VISITORS)``
+SIZE_HTML_VISITORS = (visit_size_abbreviation, depart_size_abbreviation)
 
 
 def human_size(size: int) -> str:
@@ -156,8 +184,9 @@ def tag_cell(ns: Namespace, tag: Tag, column: str) -> nodes.Node:
         return nodes.strong(text=tag.name)
     if column == "size":
         text = human_size(tag.size_bytes)
-        return nodes.abbreviation(
-            text, text, explanation=f"{tag.size} {'KiB' if tag.size_is_kib else 'bytes'}"
+        return size_abbreviation(
+            text, text, explanation=f"{tag.size} {'KiB' if tag.size_is_kib else 'bytes'}",
+            bytes=tag.size_bytes,
         )
     if column == "digest":
         short = short_digest(tag.digest)

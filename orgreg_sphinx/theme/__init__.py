@@ -20,6 +20,7 @@ here, at ``html-page-context``, from the theme options:
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -141,24 +142,33 @@ def page_context(
     context.setdefault("orgreg_manifests_url", "")
 
 
+#: per app, the footer links parsed during the current build (keyed by the option's repr)
+_parsed_footer_links: weakref.WeakKeyDictionary[Sphinx, dict[str, list[tuple[str, str]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _footer_links_once(app: Sphinx, value: Any) -> list[tuple[str, str]]:
     """Parse (and warn about) the footer links once per build, not once per page."""
-    cache = app.__dict__.setdefault("_orgreg_footer_links", {})
+    parsed = _parsed_footer_links.setdefault(app, {})
     key = repr(value)
-    if key not in cache:
-        cache[key] = footer_links(value)
-    return cache[key]
+    if key not in parsed:
+        parsed[key] = footer_links(value)
+    return parsed[key]
+
+
+def _forget_footer_links(app: Sphinx, exception: BaseException | None) -> None:
+    """At the end of a build: the next build of *app* parses (and warns) again."""
+    _parsed_footer_links.pop(app, None)
 
 
 def _theme_names(theme: Any) -> list[str]:
     """The theme's name and the names of the themes it inherits from."""
-    names = [getattr(theme, "name", "")]
-    for path in getattr(theme, "_dirs", ()):
-        names.append(Path(path).name)
-    return names
+    return [theme.name, *(Path(path).name for path in theme.get_theme_dirs())]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_html_theme(THEME_NAME, str(THEME_PATH))
     app.connect("html-page-context", page_context)
+    app.connect("build-finished", _forget_footer_links)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

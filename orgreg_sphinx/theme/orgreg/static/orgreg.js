@@ -258,7 +258,7 @@
   }
   function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
 
-  /* ---------------- home: filter the namespaces as you type ---------------- */
+  /* ---------------- home: organization headings ---------------- */
 
   /* a heading row before each organization's namespaces, when the listing holds
      several organizations, each in one run (the listing's name order) */
@@ -284,6 +284,90 @@
     body.parentNode.classList.add("orgreg-grouped");
   }
 
+  /* ---------------- filter, status line and paging of a listing ---------------- */
+
+  /* One code path for the namespace list and the tag tables: a search box whose
+     words must all occur in a row, a status line counting what is shown and what
+     matches, an empty-result message, and paging ("Show all", and with `steps`
+     "Show N more", which a new filter restarts from the first page).
+     entries: [{row, text}] in display order (callers may reorder the array in place);
+     options: id, placeholder, noun, pageSize, steps, onUpdate, onFilter. */
+  function listFilter(table, entries, options) {
+    var input = el("input", {
+      type: "search", id: options.id, className: "orgreg-filter-input", autocomplete: "off",
+      spellcheck: "false", placeholder: options.placeholder, "aria-describedby": options.id + "-status"
+    });
+    var status = el("p", { id: options.id + "-status", className: "orgreg-status", role: "status", "aria-live": "polite" });
+    var empty = el("p", { className: "orgreg-empty", hidden: "" });
+    var more = el("div", { className: "orgreg-show-more", hidden: "" });
+    var stepButton = options.steps ? el("button", { type: "button", className: "orgreg-button" }) : null;
+    var allButton = el("button", { type: "button", className: "orgreg-button orgreg-secondary", text: "Show all" });
+    if (stepButton) { more.appendChild(stepButton); }
+    more.appendChild(allButton);
+    table.parentNode.insertBefore(empty, table.nextSibling);
+    table.parentNode.insertBefore(more, empty.nextSibling);
+    var page = options.pageSize;
+    var limit = page;
+
+    function update() {
+      var terms = words(input.value);
+      var found = 0, shown = 0;
+      entries.forEach(function (entry) {
+        var hit = matches(entry.text, terms);
+        if (hit) { found += 1; }
+        var visible = hit && found <= limit;
+        entry.row.hidden = !visible;
+        if (visible) { shown += 1; }
+      });
+      var total = plural(entries.length, options.noun);
+      status.textContent = terms.length
+        ? (shown < found ? "Showing " + shown + " of " : "") + found + " of " + total + " match"
+        : (shown < found ? "Showing " + shown + " of " + total : total);
+      empty.hidden = found > 0;
+      empty.textContent = found ? "" : "No " + options.noun + " matches \u201c" + input.value.trim() + "\u201d.";
+      table.hidden = found === 0;
+      more.hidden = shown >= found;
+      if (stepButton) {
+        stepButton.textContent = "Show " + Math.min(found - shown, page) + " more";
+        allButton.textContent = "Show all " + found;
+      }
+      if (options.onUpdate) { options.onUpdate(); }
+    }
+
+    var pending = null;
+    input.addEventListener("input", function () {
+      window.cancelAnimationFrame(pending);
+      pending = window.requestAnimationFrame(function () {
+        if (stepButton) { limit = page; }
+        update();
+        if (options.onFilter) { options.onFilter(input.value.trim()); }
+      });
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && input.value) { input.value = ""; update(); }
+    });
+    if (stepButton) { stepButton.addEventListener("click", function () { limit += page; update(); }); }
+    allButton.addEventListener("click", function () { limit = Infinity; update(); });
+
+    return {
+      input: input, status: status, update: update,
+      /* clear the filter and page far enough to show entries[position] */
+      reveal: function (position) {
+        input.value = "";
+        limit = Math.max(limit, Math.ceil((position + 1) / page) * page);
+        update();
+      }
+    };
+  }
+
+  /* remember a control's value in the page's address (?name=value) */
+  function setParam(name, value) {
+    var url = new URL(window.location.href);
+    if (value) { url.searchParams.set(name, value); } else { url.searchParams.delete(name); }
+    try { history.replaceState(null, "", url.toString()); } catch (e) { /* file:// */ }
+  }
+
+  /* ---------------- home: the namespace list ---------------- */
   function setupNamespaceFilter(table, index) {
     labelCells(table);
     var body = table.tBodies[0];
@@ -293,16 +377,17 @@
     groupByOrganization(body, columns.length, col("namespace"));
     var rows = Array.prototype.slice.call(body.rows);
     var entries = [];
+    var groups = [];
     var group = null;
     rows.forEach(function (row) {
       if (row.classList.contains("orgreg-org-row")) {
         group = { row: row, members: [] };
+        groups.push(group);
         return;
       }
-      var text = row.textContent.toLowerCase();
       var cells = row.cells;
       var entry = {
-        row: row, text: text, group: group, position: entries.length,
+        row: row, text: row.textContent.toLowerCase(), position: entries.length,
         tags: cells[col("tags")] ? Number(cells[col("tags")].textContent.trim()) || 0 : 0,
         updated: cells[col("updated")] ? cells[col("updated")].textContent.trim() : ""
       };
@@ -310,133 +395,72 @@
       entries.push(entry);
     });
     if (!entries.length) { return; }
-    var id = "orgreg-ns-filter" + (index ? "-" + index : "");
-    var input = el("input", {
-      type: "search", id: id, className: "orgreg-filter-input", autocomplete: "off",
-      spellcheck: "false", placeholder: "Name, description or tag (press /)",
-      "aria-describedby": id + "-status"
-    });
-    var status = el("p", { id: id + "-status", className: "orgreg-status", role: "status", "aria-live": "polite" });
     var sortOptions = [el("option", { value: "name", text: "Name" })];
     if (col("updated") >= 0) { sortOptions.push(el("option", { value: "updated", text: "Recently updated" })); }
     if (col("tags") >= 0) { sortOptions.push(el("option", { value: "tags", text: "Most tags" })); }
+    var id = "orgreg-ns-filter" + (index ? "-" + index : "");
     var sort = el("select", { id: id + "-sort", className: "orgreg-sort-select" }, sortOptions);
-    var controls = [el("label", { for: id, text: "Filter containers" }), input];
+    var list = listFilter(table, entries, {
+      id: id, placeholder: "Name, description or tag (press /)", noun: "container",
+      pageSize: NAMESPACE_PAGE, steps: false,
+      onFilter: function (text) { setParam("filter", text); },
+      /* organization headings: in name order, above their visible namespaces */
+      onUpdate: function () {
+        groups.forEach(function (g) {
+          g.row.hidden = sort.value !== "name" || !g.members.some(function (m) { return !m.row.hidden; });
+        });
+      }
+    });
+    var controls = [el("label", { for: id, text: "Filter containers" }), list.input];
     if (sortOptions.length > 1) {
       controls.push(el("span", { className: "orgreg-sort-box" }, [
         el("label", { for: id + "-sort", text: "Sort" }), sort
       ]));
     }
-    controls.push(status);
-    var bar = el("div", { className: "orgreg-toolbar orgreg-namespace-filter" }, controls);
-    table.parentNode.insertBefore(bar, table);
-    var empty = el("p", { className: "orgreg-empty", hidden: "" });
-    table.parentNode.insertBefore(empty, table.nextSibling);
-    var more = el("div", { className: "orgreg-show-more", hidden: "" });
-    var moreButton = el("button", { type: "button", className: "orgreg-button orgreg-secondary", text: "Show all" });
-    more.appendChild(moreButton);
-    empty.parentNode.insertBefore(more, empty.nextSibling);
-    var showAll = entries.length <= NAMESPACE_PAGE;
-
-    function update() {
-      var terms = words(input.value);
-      var shown = 0, found = 0;
-      entries.forEach(function (entry) {
-        var hit = matches(entry.text, terms);
-        if (hit) { found += 1; }
-        var visible = hit && (showAll || found <= NAMESPACE_PAGE);
-        entry.row.hidden = !visible;
-        if (visible) { shown += 1; }
-      });
-      var grouped = sort.value === "name";
-      entries.forEach(function (entry) {
-        if (entry.group) {
-          entry.group.row.hidden = !grouped ||
-            !entry.group.members.some(function (m) { return !m.row.hidden; });
-        }
-      });
-      if (!terms.length) {
-        status.textContent = shown < entries.length
-          ? "Showing " + shown + " of " + plural(entries.length, "container")
-          : plural(entries.length, "container");
-      } else {
-        status.textContent = (shown < found ? "Showing " + shown + " of " : "") +
-          found + " of " + plural(entries.length, "container") + " match";
-      }
-      empty.hidden = found > 0;
-      empty.textContent = found ? "" : "No container matches \u201c" + input.value.trim() + "\u201d.";
-      more.hidden = shown >= found;
-      table.hidden = found === 0;
-    }
-    var pending = null;
-    input.addEventListener("input", function () {
-      window.cancelAnimationFrame(pending);
-      pending = window.requestAnimationFrame(function () {
-        update();
-        var url = new URL(window.location.href);
-        if (input.value.trim()) { url.searchParams.set("filter", input.value.trim()); }
-        else { url.searchParams.delete("filter"); }
-        try { history.replaceState(null, "", url.toString()); } catch (e) { /* file:// */ }
-      });
-    });
-    input.addEventListener("keydown", function (event) {
-      if (event.key === "Escape" && input.value) { input.value = ""; update(); }
-    });
-    moreButton.addEventListener("click", function () { showAll = true; update(); });
+    controls.push(list.status);
+    table.parentNode.insertBefore(el("div", { className: "orgreg-toolbar orgreg-namespace-filter" }, controls), table);
 
     /* name order keeps the organization headings; the other orders list flat */
-    var original = rows.slice();
     function reorder() {
-      var order;
-      if (sort.value === "name") {
-        entries.sort(function (a, b) { return a.position - b.position; });
-        order = original;
-      } else {
-        entries.sort(function (a, b) {
-          var by = sort.value === "tags" ? b.tags - a.tags
-            : (b.updated > a.updated ? 1 : b.updated < a.updated ? -1 : 0);
-          return by || a.position - b.position;
-        });
-        order = entries.map(function (entry) { return entry.row; });
-      }
+      var order = rows;
+      entries.sort(function (a, b) {
+        var by = sort.value === "tags" ? b.tags - a.tags
+          : sort.value === "updated" ? (b.updated > a.updated ? 1 : b.updated < a.updated ? -1 : 0) : 0;
+        return by || a.position - b.position;
+      });
+      if (sort.value !== "name") { order = entries.map(function (entry) { return entry.row; }); }
       var fragment = document.createDocumentFragment();
       order.forEach(function (row) { fragment.appendChild(row); });
       body.appendChild(fragment);
-      update();
+      list.update();
     }
     sort.addEventListener("change", function () {
       reorder();
-      var url = new URL(window.location.href);
-      if (sort.value !== "name") { url.searchParams.set("sort", sort.value); }
-      else { url.searchParams.delete("sort"); }
-      try { history.replaceState(null, "", url.toString()); } catch (e) { /* file:// */ }
+      setParam("sort", sort.value !== "name" ? sort.value : "");
     });
     document.addEventListener("keydown", function (event) {
       var target = event.target;
       var typing = target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
       if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
         event.preventDefault();
-        input.focus();
+        list.input.focus();
       }
     });
     var params = new URLSearchParams(window.location.search);
-    if (params.get("filter")) { input.value = params.get("filter"); }
+    if (params.get("filter")) { list.input.value = params.get("filter"); }
     var wanted = params.get("sort");
     if (wanted && wanted !== "name" && sortOptions.some(function (o) { return o.value === wanted; })) {
       sort.value = wanted;
       reorder();
     } else {
-      update();
+      list.update();
     }
   }
 
   /* ---------------- namespace page: the tag table ---------------- */
   function sizeBytes(cell) {
-    var abbr = cell.querySelector("abbr");
-    var title = abbr ? abbr.getAttribute("title") || "" : "";
-    var match = /^(\d+)\s*(bytes|KiB)/.exec(title);
-    if (!match) { return -1; }
-    return Number(match[1]) * (match[2] === "KiB" ? 1024 : 1);
+    var abbr = cell.querySelector("abbr[data-bytes]");
+    return abbr ? Number(abbr.getAttribute("data-bytes")) : -1;
   }
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
@@ -463,53 +487,18 @@
       }
       return entry;
     });
-    /* small tables embedded in other pages sort, but get no filter and no paging */
-    var full = entries.length > 10 || !!table.closest(".orgreg-namespace-page");
     var id = "orgreg-tag-filter" + (index ? "-" + index : "");
-    var input = el("input", {
-      type: "search", id: id, className: "orgreg-filter-input", autocomplete: "off",
-      spellcheck: "false", placeholder: "Tag, digest or date", "aria-describedby": id + "-status"
+    var list = listFilter(table, entries, {
+      id: id, placeholder: "Tag, digest or date", noun: "tag", pageSize: TAG_PAGE, steps: true
     });
-    var status = el("p", { id: id + "-status", className: "orgreg-status", role: "status", "aria-live": "polite" });
-    var bar = el("div", { className: "orgreg-toolbar orgreg-tag-filter" }, [
-      el("label", { for: id, text: "Filter tags" }), input, status
-    ]);
-    if (full) { table.parentNode.insertBefore(bar, table); }
-    var empty = el("p", { className: "orgreg-empty", hidden: "" });
-    var more = el("div", { className: "orgreg-show-more", hidden: "" });
-    var moreButton = el("button", { type: "button", className: "orgreg-button", text: "Show more" });
-    var allButton = el("button", { type: "button", className: "orgreg-button orgreg-secondary", text: "Show all" });
-    more.appendChild(moreButton);
-    more.appendChild(allButton);
-    table.parentNode.insertBefore(empty, table.nextSibling);
-    table.parentNode.insertBefore(more, empty.nextSibling);
-
-    var limit = TAG_PAGE;
-    var sortColumn = null, sortDir = 1;
-
-    function update() {
-      var terms = words(input.value);
-      var found = 0, shown = 0;
-      entries.forEach(function (entry) {
-        var hit = matches(entry.text, terms);
-        if (hit) { found += 1; }
-        var visible = hit && found <= limit;
-        entry.row.hidden = !visible;
-        if (visible) { shown += 1; }
-      });
-      var total = plural(entries.length, "tag");
-      status.textContent = terms.length
-        ? (shown < found ? "Showing " + shown + " of " : "") + found + " of " + total + " match"
-        : (shown < found ? "Showing " + shown + " of " + total : total);
-      empty.hidden = found > 0;
-      empty.textContent = found ? "" : "No tag matches \u201c" + input.value.trim() + "\u201d.";
-      table.hidden = found === 0;
-      more.hidden = shown >= found;
-      var rest = found - shown;
-      moreButton.textContent = "Show " + Math.min(rest, TAG_PAGE) + " more";
-      allButton.textContent = "Show all " + found;
+    /* small tables embedded in other pages sort, but get no filter and no paging */
+    if (entries.length > 10 || table.closest(".orgreg-namespace-page")) {
+      table.parentNode.insertBefore(el("div", { className: "orgreg-toolbar orgreg-tag-filter" }, [
+        el("label", { for: id, text: "Filter tags" }), list.input, list.status
+      ]), table);
     }
 
+    var sortColumn = null, sortDir = 1;
     function sortBy(column, dir) {
       sortColumn = column;
       sortDir = dir;
@@ -528,7 +517,7 @@
         var icon = th.querySelector(".orgreg-sort-icon");
         if (icon) { icon.textContent = columns[i] === column ? (dir > 0 ? "\u25b2" : "\u25bc") : "\u2195"; }
       });
-      update();
+      list.update();
     }
 
     var SORTABLE = { image: 1, tag: 1, size: -1, digest: 1, created: -1 };
@@ -550,17 +539,6 @@
       });
     });
 
-    var pending = null;
-    input.addEventListener("input", function () {
-      window.cancelAnimationFrame(pending);
-      pending = window.requestAnimationFrame(function () { limit = TAG_PAGE; update(); });
-    });
-    input.addEventListener("keydown", function (event) {
-      if (event.key === "Escape" && input.value) { input.value = ""; update(); }
-    });
-    moreButton.addEventListener("click", function () { limit += TAG_PAGE; update(); });
-    allButton.addEventListener("click", function () { limit = Infinity; update(); });
-
     /* a link to #tag-<name> must show that row, even beyond the first page */
     function reveal() {
       var hash = decodeURIComponent(window.location.hash.slice(1));
@@ -569,16 +547,12 @@
       entries.forEach(function (entry, i) { if (entry.row.id === hash) { position = i; } });
       if (position < 0) { return; }
       var entry = entries[position];
-      if (entry.row.hidden) {
-        input.value = "";
-        limit = Math.max(limit, Math.ceil((position + 1) / TAG_PAGE) * TAG_PAGE);
-        update();
-      }
+      if (entry.row.hidden) { list.reveal(position); }
       entries.forEach(function (e) { e.row.classList.toggle("orgreg-target", e === entry); });
       entry.row.scrollIntoView({ block: "center" });
     }
     window.addEventListener("hashchange", reveal);
-    update();
+    list.update();
     reveal();
   }
 
