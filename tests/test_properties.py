@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 
 from orgreg_sphinx.core import endpoints, markdown
 from orgreg_sphinx.core.frontmatter import FrontMatterError, decode, parse
-from orgreg_sphinx.core.model import MANIFEST_KEYS, TAG_RE, load_registry
+from orgreg_sphinx.core.model import MANIFEST_KEYS, load_registry
+from orgreg_sphinx.core.names import TAG_RE
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

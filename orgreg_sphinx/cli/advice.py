@@ -8,17 +8,11 @@ an error is decided by the model (:func:`orgreg_sphinx.core.model.load_registry`
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 
-from ..core.frontmatter import FrontMatterError, decode, parse
+from ..core import names
 from ..core.model import KIB_THRESHOLD, Namespace, Problem, Registry, Tag, is_namespace_folder
 
-#: top-level folders of the site that other parts of the registry publish
-SITE_FOLDERS = {
-    "api": "the JSON API (api/catalog.json, api/container/, api/schemas/)",
-    "v2": "the OCI-style layout (v2/<org>/<repo>/...)",
-}
 #: source files that would be published at the same address as a namespace page
 PAGE_SUFFIXES = (".md", ".rst", ".ipynb", ".txt")
 
@@ -34,21 +28,6 @@ def advise(registry: Registry) -> list[Problem]:
     return found
 
 
-def line_of(path: Path | None, key: tuple[str | int, ...]) -> int | None:
-    """The line of *key* in the front matter of *path* (None if unknown)."""
-    if path is None:
-        return None
-    return _lines(str(path)).get(key)
-
-
-@lru_cache(maxsize=1024)
-def _lines(path: str) -> dict[tuple[str | int, ...], int]:
-    try:
-        return parse(decode(Path(path).read_bytes())).lines
-    except (OSError, FrontMatterError):
-        return {}
-
-
 def _warn(path: Path, message: str, code: str, line: int | None = None) -> Problem:
     return Problem(path, message, line, severity="warning", code=code)
 
@@ -56,7 +35,8 @@ def _warn(path: Path, message: str, code: str, line: int | None = None) -> Probl
 def _hidden_namespaces(root: Path) -> Iterator[Problem]:
     """Namespaces in folders the model skips (``_static/x``): never published."""
     try:
-        orgs = [p for p in root.iterdir() if p.is_dir() and p.name.startswith("_")]
+        orgs = [p for p in root.iterdir()
+                if p.is_dir() and names.is_site_folder(p.name) and not names.is_hidden(p.name)]
     except OSError:
         return
     for org in sorted(orgs):
@@ -77,14 +57,14 @@ def _hidden_namespaces(root: Path) -> Iterator[Problem]:
 
 
 def _namespace_advice(root: Path, ns: Namespace) -> Iterator[Problem]:
-    if ns.name != ns.name.lower():
+    if ns.name != names.folded(ns.name):
         yield _warn(
             ns.path,
             f"namespace '{ns.name}' has upper-case letters: clients that lower-case "
-            f"names (sregistry) ask for '{ns.name.lower()}' and may not find it",
+            f"names (sregistry) ask for '{names.folded(ns.name)}' and may not find it",
             "uppercase",
         )
-    site_use = SITE_FOLDERS.get(ns.org.lower())
+    site_use = names.site_folder_use(ns.org)
     if site_use:
         yield _warn(
             ns.path,
@@ -110,11 +90,11 @@ def _pages_at(root: Path, ns: Namespace) -> Iterator[Path]:
 
 def _tag_advice(tag: Tag) -> Iterator[Problem]:
     path = tag.path or Path(tag.name)
-    if tag.name != tag.name.lower():
+    if tag.name != names.folded(tag.name):
         yield _warn(
             path,
             f"tag '{tag.name}' has upper-case letters: clients that lower-case names "
-            f"may ask for '{tag.name.lower()}' and not find it",
+            f"may ask for '{names.folded(tag.name)}' and not find it",
             "uppercase",
         )
     kib_layers = [i for i, layer in enumerate(tag.layers) if layer.size < KIB_THRESHOLD]
@@ -127,7 +107,7 @@ def _tag_advice(tag: Tag) -> Iterator[Problem]:
             f"it is read as {shown * 1024} bytes. New manifests hold the size in bytes "
             "('orgreg manifest' writes them)",
             "kib-size",
-            line_of(tag.path, (*key, "size") if key[0] == "layers" else key),
+            tag.line(*key, "size") if key[0] == "layers" else tag.line(*key),
         )
     for index, layer in enumerate(tag.layers):
         if layer.url.lower().startswith("http://"):
@@ -136,6 +116,6 @@ def _tag_advice(tag: Tag) -> Iterator[Problem]:
                 f"has a layer URL without TLS ({layer.url}): clients download it unprotected; "
                 "use https://",
                 "insecure-url",
-                line_of(tag.path, ("layers", index, "url")),
+                tag.line("layers", index, "url"),
             )
 

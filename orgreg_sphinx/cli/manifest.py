@@ -24,8 +24,9 @@ from typing import Any
 import jsonschema
 import yaml
 
+from ..core import names
 from ..core.files import write_if_changed
-from ..core.model import KIB_THRESHOLD, NAME_RE, RECIPE_FILE, RESERVED_NAMESPACES, TAG_RE, schema
+from ..core.model import KIB_THRESHOLD, RECIPE_FILE, printable, schema
 
 RECIPE_RE = re.compile(r"^Singularity(?:\.(?P<tag>.+))?$")
 
@@ -138,23 +139,16 @@ def run(args: argparse.Namespace) -> int:
 
 def write_manifest(args: argparse.Namespace) -> list[Path]:
     """Write the files; returns those written."""
+    refused = names.namespace_name_problem(args.namespace)
+    if refused is not None:  # the reason the site build and 'orgreg check' would give
+        raise ManifestError(f"--namespace {args.namespace!r} {printable(refused.message)}")
     org, _, repo = args.namespace.partition("/")
-    if (not (NAME_RE.fullmatch(org) and NAME_RE.fullmatch(repo)) or repo in (".", "..")
-            or org.startswith(("_", "."))):
-        raise ManifestError(
-            f"--namespace {args.namespace!r} is not <org>/<repo> with letters, digits, "
-            "'-', '_' and '.'"
-        )
-    if args.namespace.lower() in RESERVED_NAMESPACES:
-        raise ManifestError(f"--namespace {args.namespace!r} would hide a published endpoint")
     tag = args.tag if args.tag is not None else (
         tag_from_recipe(args.recipe) if args.recipe else "latest"
     )
-    if not TAG_RE.fullmatch(tag):
-        raise ManifestError(
-            f"tag {tag!r} is not valid: letters, digits, '_', '.', '-'; at most 128; "
-            "not starting with '.' or '-'"
-        )
+    refused = names.tag_problem(tag)
+    if refused is not None:
+        raise ManifestError(f"tag {tag!r} is not valid: {printable(refused.message)}")
     root = Path(args.root)
     if not root.is_dir():
         raise ManifestError(f"--root {args.root!r} is not a folder")

@@ -30,7 +30,6 @@ from urllib.parse import urljoin, urlsplit
 
 from .._version import __version__
 from ..core.model import KIB_THRESHOLD, Namespace, Problem
-from .advice import line_of
 
 USER_AGENT = f"orgreg/{__version__} (layer check)"
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -176,7 +175,7 @@ def expectations(namespaces: Iterable[Namespace], only: set[Path] | None = None
                 targets.setdefault(layer.url, []).append(
                     Expectation(
                         path=tag.path,
-                        line=line_of(tag.path, ("layers", index, "url")),
+                        line=tag.line("layers", index, "url"),
                         size=layer.size if layer.size >= KIB_THRESHOLD else None,
                         digest=layer.digest,
                     )

@@ -9,22 +9,15 @@ exists counts as deleted).
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from ..core.model import (
-    NAME_RE,
-    RECIPE_FILE,
-    RESERVED_NAMESPACES,
-    RESERVED_ORG_RE,
-    TAG_RE,
-    Problem,
-)
+from ..core import names
+from ..core.model import RECIPE_FILE, Problem, printable
+from ..core.names import namespace_of_branch
 
-BRANCH_RE = re.compile(r"^update/([^/]+)/([^/]+)$")
 Status = Literal["added", "modified", "deleted"]
 
 
@@ -62,22 +55,6 @@ class Scope:
             ):
                 found.add(change.path.resolve())
         return found
-
-
-def namespace_of_branch(branch: str) -> str | None:
-    """``update/<org>/<repo>`` -> ``<org>/<repo>``; None if the name has another form."""
-    match = BRANCH_RE.fullmatch(branch)
-    if not match:
-        return None
-    org, repo = match.groups()
-    if not (NAME_RE.fullmatch(org) and NAME_RE.fullmatch(repo)) or repo in (".", ".."):
-        return None
-    # the model never reads these as namespaces, so a branch may not claim them
-    if org.startswith(("_", ".")) or RESERVED_ORG_RE.match(org):
-        return None
-    if f"{org}/{repo}".lower() in RESERVED_NAMESPACES:
-        return None
-    return f"{org}/{repo}"
 
 
 def changes_from_list(files: list[str]) -> list[Change]:
@@ -157,7 +134,7 @@ def is_namespace_file(parts: tuple[str, ...]) -> bool:
     return (
         len(parts) == 3
         and parts[0] == "manifests"
-        and TAG_RE.fullmatch(parts[1]) is not None
+        and names.tag_problem(parts[1]) is None
         and parts[2] in ("README.md", RECIPE_FILE)
     )
 
@@ -174,13 +151,15 @@ def check_scope(
         return Scope(tuple(changes), None, None), []
     namespace = namespace_of_branch(branch)
     if namespace is None:
-        problem = Problem(
-            root,
-            f"branch {branch!r} is not named update/<org>/<repo>: a pull request "
-            "to the registry comes from the branch of the namespace it changes",
-            severity="error",
-            code="scope-branch",
-        )
+        parts = names.branch_namespace(branch)
+        refused = names.namespace_problem(*parts) if parts is not None else None
+        if refused is not None:
+            message = (f"branch {branch!r} is for a namespace the registry never "
+                       f"publishes: {printable(refused.message)}")
+        else:
+            message = (f"branch {branch!r} is not named update/<org>/<repo>: a pull request "
+                       "to the registry comes from the branch of the namespace it changes")
+        problem = Problem(root, message, severity="error", code="scope-branch")
         return Scope(tuple(changes), None, branch), [problem]
     problems = []
     for change in sorted(changes, key=lambda c: str(c.path)):

@@ -7,22 +7,13 @@ those the clients check before they make a request.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from . import names
 from .model import Namespace, Tag
 
 PLACEHOLDER_HOST = "<your-registry-site>"
-#: what Singularity/Apptainer accept in ``shub://<registry>/<user>/<container>:<tag>``
-SHUB_REGISTRY_RE = re.compile(r"^[-.a-zA-Z0-9/]{1,64}$")
-SHUB_USER_RE = re.compile(r"^[-a-zA-Z0-9]{1,39}$")
-SHUB_CONTAINER_RE = re.compile(r"^[-_.a-zA-Z0-9]{1,64}$")
-SHUB_TAG_RE = re.compile(r"^[-_.a-zA-Z0-9]{1,64}$")
-#: what sregistry deletes from a name before parsing it
-SREGISTRY_EXTENSION_RE = re.compile(r"[.](img|simg|sif)")
-#: a Docker/OCI repository path component (lower case)
-OCI_COMPONENT_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
@@ -49,20 +40,10 @@ def shub_reference(site: str, ns: Namespace, tag: Tag) -> Reference:
     registry = f"{host}/{prefix}" if prefix else host
     if scheme != "https":
         return Reference(problem="shub:// pulls use https only; this site is not served over https")
-    if host != PLACEHOLDER_HOST and not SHUB_REGISTRY_RE.match(registry):
-        return Reference(
-            problem=f"shub:// cannot name the host {registry!r} "
-            "(no port, letters, digits, '-', '.' and '/', at most 64)"
-        )
-    if not SHUB_USER_RE.match(ns.org):
-        return Reference(
-            problem=f"shub:// cannot name the organization {ns.org!r} "
-            "(letters, digits and '-' only, at most 39)"
-        )
-    if not SHUB_CONTAINER_RE.match(ns.repo):
-        return Reference(problem=f"shub:// cannot name the repository {ns.repo!r}")
-    if not SHUB_TAG_RE.match(tag.name):
-        return Reference(problem=f"shub:// cannot name the tag {tag.name!r} (at most 64)")
+    problem = names.shub_host_problem(registry) if host != PLACEHOLDER_HOST else None
+    problem = problem or names.shub_name_problem(ns.org, ns.repo, tag.name)
+    if problem:
+        return Reference(problem=problem)
     return Reference(f"shub://{registry}/{ns.org}/{ns.repo}:{tag.name}")
 
 
@@ -75,12 +56,10 @@ def sregistry_base(site: str) -> str:
 def sregistry_reference(ns: Namespace, tag: Tag) -> Reference:
     """The name for ``sregistry pull`` (which lower-cases it before asking), or
     why sregistry 0.2 would ask for another image."""
-    name = f"{ns.org}/{ns.repo}:{tag.name}"
-    if "." in ns.org:
-        return Reference(problem=f"sregistry reads {ns.org!r} as a registry host (it has a '.')")
-    if SREGISTRY_EXTENSION_RE.search(name):
-        return Reference(problem=f"sregistry removes '.img', '.simg' and '.sif' from {name!r}")
-    return Reference(name.lower())
+    problem = names.sregistry_name_problem(ns.org, ns.repo, tag.name)
+    if problem:
+        return Reference(problem=problem)
+    return Reference(names.folded(f"{ns.org}/{ns.repo}:{tag.name}"))
 
 
 def oci_reference(site: str, ns: Namespace) -> Reference:
@@ -91,7 +70,7 @@ def oci_reference(site: str, ns: Namespace) -> Reference:
             problem="OCI clients look for /v2/ at the root of the host; "
             f"this site is below it (/{prefix}/)"
         )
-    org, repo = ns.org.lower(), ns.repo.lower()
-    if not (OCI_COMPONENT_RE.match(org) and OCI_COMPONENT_RE.match(repo)):
-        return Reference(problem=f"{ns.name!r} is not a valid OCI repository name")
-    return Reference(f"{host}/{org}/{repo}")
+    problem = names.oci_repository_problem(ns.org, ns.repo)
+    if problem:
+        return Reference(problem=problem)
+    return Reference(f"{host}/{names.folded(ns.org)}/{names.folded(ns.repo)}")

@@ -23,17 +23,9 @@ from typing import Any, Literal
 import fastjsonschema
 import jsonschema
 
+from . import names
 from .frontmatter import Document, FrontMatterError, decode, parse
 
-NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
-#: namespaces whose site path would hide one of the published endpoints
-RESERVED_NAMESPACES = frozenset({"api/container", "api/catalog.json", "api/schemas"})
-#: org (or repo) folder names that would collide with files Sphinx, GitHub Pages or
-#: the endpoints write: ``search.html/x`` or ``v2/index.json`` would stop the build
-RESERVED_ORG_RE = re.compile(
-    r"(?i)^(cname|.*\.(html?|js|mjs|inv|txt|json|xml|css|ico|png|svg|map|gz|zip))$"
-)
 #: sizes below this are taken as KiB: the original CI wrote `du -k` figures, and
 #: no real SIF image is smaller than 500,000 bytes
 KIB_THRESHOLD = 500_000
@@ -46,6 +38,8 @@ RECIPE_KEYS = ("recipe", "recipe_url", "recipe_path")
 RECIPE_FILE = "Singularity"
 
 Severity = Literal["error", "warning"]
+#: a key path in front matter: ``("size",)``, ``("layers", 0, "url")``
+LineKey = tuple[str | int, ...]
 
 
 @dataclass(frozen=True)
@@ -99,6 +93,13 @@ class Tag:
     path: Path | None = None
     #: the ``Singularity`` recipe file next to the manifest, if any
     recipe_file: Path | None = None
+    #: front-matter line of the top-level keys and of each layer's keys, e.g.
+    #: ``("size",)`` or ``("layers", 0, "url")`` (empty when not read from a file)
+    lines: dict[LineKey, int] = field(default_factory=dict, hash=False, compare=False)
+
+    def line(self, *key: str | int) -> int | None:
+        """The line of *key* in the manifest's front matter, if known."""
+        return self.lines.get(key)
 
     @property
     def size_bytes(self) -> int:
@@ -195,11 +196,11 @@ class Registry:
         self._by_name: dict[str, Namespace] = {}
         for ns in self.namespaces:
             self._by_name[ns.name] = ns
-            self._by_name.setdefault(ns.name.lower(), ns)
+            self._by_name.setdefault(names.folded(ns.name), ns)
 
     def namespace(self, name: str) -> Namespace | None:
         """The namespace called *name* (matched without case as a fallback)."""
-        return self._by_name.get(name) or self._by_name.get(name.lower())
+        return self._by_name.get(name) or self._by_name.get(names.folded(name))
 
     @property
     def errors(self) -> list[Problem]:
@@ -301,7 +302,7 @@ def rules_stamp() -> str:
     (another version) are not used."""
     text = json.dumps([schema("manifest"), schema("collection")])
     digest = hashlib.sha256(text.encode())
-    for module in ("model.py", "frontmatter.py"):
+    for module in ("model.py", "frontmatter.py", "names.py"):
         digest.update(Path(__file__).with_name(module).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -421,36 +422,19 @@ class _Reader:
             doc = parse(decode(raw), max_front_matter=self.limits.max_front_matter)
         except FrontMatterError as err:
             return (err.message, err.line, "front-matter")
-        if _is_valid_fast(kind, doc.data):
-            return Document(data=doc.data, body=doc.body, lines={})
-        errors = sorted(_validator(kind).iter_errors(doc.data), key=_error_order)
-        if errors:
-            err = errors[0]
-            where = tuple(err.absolute_path)
-            return (_explain(err), _line_for(doc, where), "schema")
-        return Document(data=doc.data, body=doc.body, lines={})
+        if not _is_valid_fast(kind, doc.data):
+            errors = sorted(_validator(kind).iter_errors(doc.data), key=_error_order)
+            if errors:
+                err = errors[0]
+                where = tuple(err.absolute_path)
+                return (_explain(err), _line_for(doc, where), "schema")
+        return Document(data=doc.data, body=doc.body, lines=_kept_lines(doc.lines))
 
     def read_namespace(self, folder: Path, org: str, repo: str) -> Namespace | None:
-        name = f"{org}/{repo}"
-        if not (NAME_RE.fullmatch(org) and NAME_RE.fullmatch(repo)) or repo in (".", ".."):
-            self.problem(
-                folder,
-                f"is not a valid namespace name '{name}': use letters, digits, '-', '_' and '.'",
-                code="name",
-            )
-            return None
-        clash = next((part for part in (org, repo) if RESERVED_ORG_RE.match(part)), None)
-        if clash is not None:
-            self.problem(
-                folder,
-                f"namespace '{name}' would collide with the file '{clash}' of the built site",
-                code="reserved",
-            )
-            return None
-        if name.lower() in RESERVED_NAMESPACES:
-            self.problem(
-                folder, f"namespace '{name}' would hide a published endpoint", code="reserved"
-            )
+        refused = names.namespace_problem(org, repo)
+        if refused is not None:
+            if refused.code != "site":  # the site's own folders are simply not read
+                self.problem(folder, refused.message, code=refused.code)
             return None
         files: list[Path] = []
         description, body, extra = "", "", {}
@@ -508,13 +492,9 @@ class _Reader:
         if not os.path.lexists(readme):
             self.problem(tag_dir, "is a tag folder without a README.md manifest", code="missing")
             return None
-        if not TAG_RE.fullmatch(name):
-            self.problem(
-                readme,
-                f"is in a folder whose name '{name}' is not a valid tag "
-                "(letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')",
-                code="name",
-            )
+        refused = names.tag_problem(name)
+        if refused is not None:
+            self.problem(readme, f"is in a folder whose name {refused.message}", code=refused.code)
             return None
         doc = self.read_document(readme, "manifest")
         if doc is None:
@@ -555,7 +535,17 @@ class _Reader:
             extra={k: v for k, v in data.items() if k not in MANIFEST_KEYS},
             path=readme,
             recipe_file=recipe_file,
+            lines=doc.lines,
         )
+
+
+def _kept_lines(lines: dict[LineKey, int]) -> dict[LineKey, int]:
+    """The lines problems point at (top-level keys, each layer's keys); the rest
+    is not kept, so the read cache stays small."""
+    return {
+        key: line for key, line in lines.items()
+        if len(key) == 1 or (len(key) == 3 and key[0] == "layers")
+    }
 
 
 def _subfolders(folder: Path, reader: _Reader, *, quiet: bool = False) -> list[Path]:
@@ -574,7 +564,7 @@ def _subfolders(folder: Path, reader: _Reader, *, quiet: bool = False) -> list[P
         return []
     found = []
     for entry in entries:
-        if entry.name.startswith("."):
+        if names.is_hidden(entry.name):
             continue
         path = Path(entry.path)
         judged = inspect_entry(path, reader.real_root)
@@ -625,7 +615,7 @@ def load_registry(
         reader.problem(root_path, "is not a folder: no manifest tree to read", code="missing")
         return Registry(root_path, (), reader.problems)
     for org_dir in _subfolders(root_path, reader, quiet=True):
-        if org_dir.name.startswith("_") or org_dir.name in skip:
+        if names.is_site_folder(org_dir.name) or org_dir.name in skip:
             continue
         for repo_dir in _subfolders(org_dir, reader):
             if not is_namespace_folder(repo_dir, reader.real_root):
@@ -635,10 +625,10 @@ def load_registry(
                 namespaces.append(ns)
     usual: dict[str, Namespace] = {}
     # of names differing only in case, the all-lower-case one is the usual one
-    for ns in sorted(namespaces, key=lambda n: (n.name != n.name.lower(), n.name)):
-        usual.setdefault(ns.name.lower(), ns)
+    for ns in sorted(namespaces, key=lambda n: (n.name != names.folded(n.name), n.name)):
+        usual.setdefault(names.folded(ns.name), ns)
     for ns in namespaces:
-        other = usual[ns.name.lower()]
+        other = usual[names.folded(ns.name)]
         if other is not ns:
             reader.problem(
                 ns.path,
@@ -700,8 +690,8 @@ def _explain(err: jsonschema.ValidationError) -> str:
 
 
 def _article(kinds: str | list[str]) -> str:
-    names = {"integer": "an integer", "string": "a string", "array": "a list",
-             "object": "a mapping", "null": "empty", "number": "a number"}
+    kind_names = {"integer": "an integer", "string": "a string", "array": "a list",
+                  "object": "a mapping", "null": "empty", "number": "a number"}
     if isinstance(kinds, str):
         kinds = [kinds]
-    return " or ".join(names.get(k, k) for k in kinds)
+    return " or ".join(kind_names.get(k, k) for k in kinds)

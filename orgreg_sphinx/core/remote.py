@@ -24,7 +24,8 @@ from typing import Any
 
 from .._version import __version__
 from .files import write_if_changed
-from .model import NAME_RE, TAG_RE, Layer, Namespace, Tag
+from .model import Layer, Namespace, Tag
+from .names import namespace_name_problem, tag_problem
 
 CACHE_FOLDER = "orgreg-remote"
 CATALOG_PATH = "api/catalog.json"
@@ -169,8 +170,7 @@ def parse_catalog(data: Any, where: str) -> tuple[list[Namespace], list[str]]:
     namespaces: list[Namespace] = []
     for index, entry in enumerate(data["namespaces"]):
         name = entry.get("name") if isinstance(entry, dict) else None
-        parts = name.split("/") if isinstance(name, str) else []
-        if len(parts) != 2 or not all(NAME_RE.fullmatch(p) and p not in (".", "..") for p in parts):
+        if not isinstance(name, str) or namespace_name_problem(name) is not None:
             problems.append(f"{where}: namespaces[{index}] has no valid 'name'; left out")
             continue
         tags: list[Tag] = []
@@ -179,7 +179,7 @@ def parse_catalog(data: Any, where: str) -> tuple[list[Namespace], list[str]]:
             ok = (
                 isinstance(tag, dict)
                 and isinstance(tag.get("name"), str)
-                and TAG_RE.fullmatch(tag["name"])
+                and tag_problem(tag["name"]) is None
                 and _is_int(tag.get("size"))
                 and isinstance(tag.get("digest"), str)
             )
@@ -198,7 +198,7 @@ def parse_catalog(data: Any, where: str) -> tuple[list[Namespace], list[str]]:
             )
         tags.sort(key=lambda t: t.name)
         description = entry.get("description")
-        org, repo = parts
+        org, _, repo = name.partition("/")
         namespaces.append(
             Namespace(
                 org=org,
@@ -253,7 +253,7 @@ def fetch_endpoints(
             continue
         tags = []
         for tag in tag_names:
-            if not (isinstance(tag, str) and TAG_RE.fullmatch(tag)):
+            if not (isinstance(tag, str) and tag_problem(tag) is None):
                 problems.append(f"{url}: {tag!r} is not a valid tag name; left out")
                 continue
             manifest_url = f"{base}{name}/manifests/{urllib.parse.quote(tag)}/"

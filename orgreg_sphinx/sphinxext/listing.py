@@ -17,6 +17,7 @@ from sphinx import addnodes
 
 from ..core import clients, markdown
 from ..core.model import Namespace, Tag
+from ..core.selection import updated as last_update
 
 if TYPE_CHECKING:
     from sphinx.writers.html5 import HTML5Translator
@@ -246,11 +247,6 @@ def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> n
 
 #: tag names shown beside a namespace in the home listing (the newest ones)
 LISTED_TAG_NAMES = 4
-
-
-def last_update(ns: Namespace) -> str:
-    """The newest ``created`` time stamp of *ns*'s tags (``""`` when none has one)."""
-    return max((t.created or "" for t in ns.tags), default="")
 
 
 def newest_tags(ns: Namespace) -> list[Tag]:

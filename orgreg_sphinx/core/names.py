@@ -1,0 +1,189 @@
+"""The naming rules of the registry, in one place.
+
+What a valid organization, repository, namespace and tag name is; which names
+collide with the site's own files (Sphinx's root files, the JSON endpoints,
+``api/``, ``v2/``); which folders belong to the site rather than to a
+namespace; and which names the container clients can spell. The model, the
+``orgreg`` command, the pull-request scope and the remote reader all ask here,
+so they cannot disagree. No Sphinx here, and no file system access.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+#: an organization or repository name: GitHub's letters (at most 100)
+NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+#: a tag: the Singularity Hub rule for recipe suffixes (at most 128)
+TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
+TAG_RULE = "letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-'"
+#: namespaces whose site path would hide one of the published endpoints (lower case)
+RESERVED_NAMESPACES = frozenset(
+    {"api/container", "api/catalog.json", "api/schemas", "api/sha256sums"}
+)
+#: org (or repo) folder names that would collide with files Sphinx, GitHub Pages or
+#: the endpoints write: ``search.html/x`` or ``v2/index.json`` would stop the build
+SITE_FILE_RE = re.compile(
+    r"(?i)^(cname|.*\.(html?|js|mjs|inv|txt|json|xml|css|ico|png|svg|map|gz|zip))$"
+)
+#: top-level folders of the site that other parts of the registry publish into
+SITE_FOLDERS = {
+    "api": "the JSON API (api/catalog.json, api/container/, api/schemas/)",
+    "v2": "the OCI-style layout (v2/<org>/<repo>/...)",
+}
+#: the branch a pull request for a namespace comes from
+BRANCH_RE = re.compile(r"^update/([^/]+)/([^/]+)$")
+
+#: what Singularity/Apptainer accept in ``shub://<registry>/<user>/<container>:<tag>``
+SHUB_REGISTRY_RE = re.compile(r"^[-.a-zA-Z0-9/]{1,64}$")
+SHUB_USER_RE = re.compile(r"^[-a-zA-Z0-9]{1,39}$")
+SHUB_CONTAINER_RE = re.compile(r"^[-_.a-zA-Z0-9]{1,64}$")
+SHUB_TAG_RE = re.compile(r"^[-_.a-zA-Z0-9]{1,64}$")
+#: what sregistry deletes from a name before parsing it
+SREGISTRY_EXTENSION_RE = re.compile(r"[.](img|simg|sif)")
+#: a Docker/OCI repository path component (lower case)
+OCI_COMPONENT_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
+
+NameCode = Literal["name", "reserved", "site"]
+
+
+@dataclass(frozen=True)
+class NameProblem:
+    """Why a name is refused. *code* is ``name`` (not a valid name), ``reserved``
+    (it collides with the site's own files) or ``site`` (a folder of the site
+    itself, never read as a namespace)."""
+
+    message: str
+    code: NameCode
+
+
+# ---------------------------------------------------------------- folders
+
+
+def is_hidden(name: str) -> bool:
+    """Folders whose names start with '.' (``.git``, ``.github``) are never read."""
+    return name.startswith(".")
+
+
+def is_site_folder(org: str) -> bool:
+    """Top-level folders starting with '_' or '.' (``_build``, ``_static``,
+    ``.github``) belong to the site, not to a namespace."""
+    return org.startswith(("_", "."))
+
+
+def site_folder_use(org: str) -> str | None:
+    """What the site publishes in the top-level folder *org*, if anything."""
+    return SITE_FOLDERS.get(org.lower())
+
+
+def folded(name: str) -> str:
+    """*name* as clients that lower-case names (sregistry, OCI) ask for it."""
+    return name.lower()
+
+
+# ---------------------------------------------------------------- namespaces and tags
+
+
+def namespace_problem(org: str, repo: str) -> NameProblem | None:
+    """Why ``<org>/<repo>`` cannot be a namespace; None when it can."""
+    return _namespace_problem(org, repo, f"{org}/{repo}")
+
+
+def namespace_name_problem(name: str) -> NameProblem | None:
+    """Why the text *name* (``<org>/<repo>``) cannot be a namespace; None when it can."""
+    org, _, repo = name.partition("/")
+    return _namespace_problem(org, repo, name)
+
+
+def _namespace_problem(org: str, repo: str, name: str) -> NameProblem | None:
+    if is_site_folder(org):
+        return NameProblem(
+            f"namespace '{name}' is inside '{org}/', a folder of the site itself: folders "
+            "whose names start with '_' or '.' are not read as namespaces",
+            "site",
+        )
+    if is_hidden(repo):
+        return NameProblem(
+            f"namespace '{name}' is in a hidden folder '{repo}': folders whose names start "
+            "with '.' are not read",
+            "site",
+        )
+    if not (NAME_RE.fullmatch(org) and NAME_RE.fullmatch(repo)):
+        return NameProblem(
+            f"is not a valid namespace name '{name}': use letters, digits, '-', '_' and '.'",
+            "name",
+        )
+    clash = next((part for part in (org, repo) if SITE_FILE_RE.fullmatch(part)), None)
+    if clash is not None:
+        return NameProblem(
+            f"namespace '{name}' would collide with the file '{clash}' of the built site",
+            "reserved",
+        )
+    if folded(name) in RESERVED_NAMESPACES:
+        return NameProblem(f"namespace '{name}' would hide a published endpoint", "reserved")
+    return None
+
+
+def tag_problem(tag: str) -> NameProblem | None:
+    """Why *tag* cannot be a tag name; None when it can."""
+    if TAG_RE.fullmatch(tag):
+        return None
+    return NameProblem(f"'{tag}' is not a valid tag ({TAG_RULE})", "name")
+
+
+def branch_namespace(branch: str) -> tuple[str, str] | None:
+    """``update/<org>/<repo>`` -> ``(org, repo)``, whatever the names; None for
+    a branch of another form."""
+    match = BRANCH_RE.fullmatch(branch)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def namespace_of_branch(branch: str) -> str | None:
+    """``update/<org>/<repo>`` -> ``<org>/<repo>``; None if the branch has another
+    form or names a namespace the model never reads."""
+    parts = branch_namespace(branch)
+    if parts is None or namespace_problem(*parts) is not None:
+        return None
+    return f"{parts[0]}/{parts[1]}"
+
+
+# ---------------------------------------------------------------- client names
+
+
+def shub_host_problem(registry: str) -> str | None:
+    """Why ``shub://`` cannot name the registry ``<host>[/<prefix>]``."""
+    if SHUB_REGISTRY_RE.fullmatch(registry):
+        return None
+    return (f"shub:// cannot name the host {registry!r} "
+            "(no port, letters, digits, '-', '.' and '/', at most 64)")
+
+
+def shub_name_problem(org: str, repo: str, tag: str) -> str | None:
+    """Why Singularity/Apptainer cannot name ``shub://.../<org>/<repo>:<tag>``."""
+    if not SHUB_USER_RE.fullmatch(org):
+        return (f"shub:// cannot name the organization {org!r} "
+                "(letters, digits and '-' only, at most 39)")
+    if not SHUB_CONTAINER_RE.fullmatch(repo):
+        return f"shub:// cannot name the repository {repo!r}"
+    if not SHUB_TAG_RE.fullmatch(tag):
+        return f"shub:// cannot name the tag {tag!r} (at most 64)"
+    return None
+
+
+def sregistry_name_problem(org: str, repo: str, tag: str) -> str | None:
+    """Why ``sregistry pull <org>/<repo>:<tag>`` (0.2) would ask for another image."""
+    name = f"{org}/{repo}:{tag}"
+    if "." in org:
+        return f"sregistry reads {org!r} as a registry host (it has a '.')"
+    if SREGISTRY_EXTENSION_RE.search(name):
+        return f"sregistry removes '.img', '.simg' and '.sif' from {name!r}"
+    return None
+
+
+def oci_repository_problem(org: str, repo: str) -> str | None:
+    """Why ``<org>/<repo>``, lower-cased, is not a Docker/OCI repository path."""
+    if OCI_COMPONENT_RE.fullmatch(folded(org)) and OCI_COMPONENT_RE.fullmatch(folded(repo)):
+        return None
+    return f"{f'{org}/{repo}'!r} is not a valid OCI repository name"
