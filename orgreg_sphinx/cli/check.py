@@ -100,10 +100,8 @@ def run(args: argparse.Namespace) -> int:
             jobs=args.jobs, timeout=args.timeout, retries=args.retries,
             retry_delay=args.retry_delay, verify_digest=args.verify_digest,
         )
-        progress = None
-        if not args.no_progress and args.format != "json":
-            progress = online.Progress.for_terminal(len(targets))
-        results, summary = online.Checker(settings).check_all(targets, progress)
+        progress_to = None if args.no_progress or args.format == "json" else sys.stderr
+        results, summary = online.Checker(settings).check_all(targets, progress_to)
         problems.extend(online.problems_of(results))
         online_summary = summary.as_dict()
         summary_lines.append(summary.text())

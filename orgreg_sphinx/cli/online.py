@@ -5,38 +5,38 @@ answered with 200) must end in 200 or 206; the Content-Length must equal the
 layer size when that size is in bytes; ``text/html`` is an error (a login or
 error page served in place of the image). With ``verify_digest`` the object is
 downloaded and its sha256/sha512/md5 compared with the manifest. Requests run in
-a bounded thread pool, with a timeout, and are retried with exponential backoff
-on timeouts, connection errors, 429 and 5xx answers. Redirects are followed by
-hand (http and https only) and reported, since some clients refuse them.
+a bounded thread pool, with a timeout, through the session of
+:mod:`orgreg_sphinx.core.http`, whose urllib3 ``Retry`` retries them with
+exponential backoff on timeouts, connection errors, 429 and 5xx answers.
+Redirects are followed by hand (http and https only) and reported, since some
+clients refuse them. The progress bar on a terminal is tqdm's.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import http.client
-import random
-import sys
+import os
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from email.message import Message
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
-from .._version import __version__
+import requests
+import urllib3.exceptions
+from tqdm import tqdm
+
+from ..core import http
 from ..core.model import KIB_THRESHOLD, Namespace, Problem
 
-USER_AGENT = f"orgreg/{__version__} (layer check)"
-RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 CHUNK = 1 << 20
-MAX_RETRY_AFTER = 60.0
+#: errors while a body is read (urllib3's, below requests)
+BODY_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
 
 
 @dataclass(frozen=True)
@@ -128,34 +128,35 @@ class Summary:
 
 
 class Failure(Exception):
-    """A request that gave no usable answer."""
+    """A request that gave no usable answer (after the retries)."""
 
-    def __init__(self, code: str, message: str, *, retry: bool) -> None:
+    def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
-        self.retry = retry
 
 
 @dataclass
 class Answer:
-    status: int
-    reason: str
-    headers: Message
-    url: str
+    """The last answer to a request (its body unread) and the redirects before it."""
+
+    response: requests.Response
     redirects: list[str]
-    body: IO[bytes] | None = None
+
+    @property
+    def status(self) -> int:
+        return self.response.status_code
+
+    @property
+    def reason(self) -> str:
+        return self.response.reason or ""
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        return self.response.headers
 
     def close(self) -> None:
-        if self.body is not None:
-            self.body.close()
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Let 3xx answers through as errors; redirects are followed by hand."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+        self.response.close()
 
 
 # ---------------------------------------------------------------- targets
@@ -189,79 +190,45 @@ def expectations(namespaces: Iterable[Namespace], only: set[Path] | None = None
 class Checker:
     """Checks URLs with one set of :class:`Settings`."""
 
-    def __init__(self, settings: Settings, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.sleep = sleep
-        self.opener = urllib.request.build_opener(_NoRedirect())
+        self.retry = http.retry_policy(settings.retries, settings.retry_delay)
+        self.session = http.session("layer check", self.retry, pool_size=settings.jobs)
+        # sizes and digests are those of the stored bytes, never of a recoding
+        self.session.headers["Accept-Encoding"] = "identity"
 
-    def open(self, url: str, method: str, headers: dict[str, str]) -> Answer:
-        """One request, following redirects by hand; raises :class:`Failure`."""
+    def open(self, url: str, method: str, headers: dict[str, str] | None = None) -> Answer:
+        """One request (retried by the session), its body unread, following
+        redirects by hand so that they are seen; raises :class:`Failure`."""
         redirects: list[str] = []
         current = url
         for _ in range(self.settings.max_redirects + 1):
-            request = urllib.request.Request(
-                current, method=method, headers={"User-Agent": USER_AGENT, **headers}
-            )
             try:
-                response = self.opener.open(request, timeout=self.settings.timeout)
-                answer = Answer(response.status, response.reason, response.headers,
-                                current, redirects, response)
-            except urllib.error.HTTPError as err:
-                answer = Answer(err.code, str(err.reason), err.headers, current, redirects, err)
-            except TimeoutError:
-                raise Failure("online-timeout",
-                              f"did not answer within {self.settings.timeout:g} s",
-                              retry=True) from None
-            except urllib.error.URLError as err:
-                reason = err.reason
-                if isinstance(reason, TimeoutError):
-                    raise Failure("online-timeout",
-                                  f"did not answer within {self.settings.timeout:g} s",
-                                  retry=True) from None
-                raise Failure("online-error", f"cannot be reached: {reason}", retry=True) from None
-            except (http.client.HTTPException, OSError) as err:
-                raise Failure("online-error", f"cannot be read: {err or type(err).__name__}",
-                              retry=True) from None
-            if answer.status not in REDIRECT_STATUSES:
-                return answer
-            location = answer.headers.get("Location")
-            answer.close()
-            if not location:
-                return answer
+                response = self.session.request(
+                    method, current, headers=headers, timeout=self.settings.timeout,
+                    allow_redirects=False, stream=True,
+                )
+            except requests.RequestException as err:
+                raise self._failure(err) from None
+            location = response.headers.get("Location")
+            if response.status_code not in REDIRECT_STATUSES or not location:
+                return Answer(response, redirects)
+            response.close()
             target = urljoin(current, location)
             if urlsplit(target).scheme not in ("http", "https"):
                 raise Failure("online-redirect",
-                              f"redirects to {target}, which is not an http(s) address",
-                              retry=False)
+                              f"redirects to {target}, which is not an http(s) address")
             redirects.append(target)
             current = target
         raise Failure("online-redirect",
-                      f"redirects more than {self.settings.max_redirects} times", retry=False)
+                      f"redirects more than {self.settings.max_redirects} times")
 
-    def request(self, url: str, method: str, headers: dict[str, str] | None = None) -> Answer:
-        """:meth:`open` with retries and backoff on transient failures."""
-        retries = self.settings.retries
-        for attempt in range(retries + 1):
-            try:
-                answer = self.open(url, method, headers or {})
-            except Failure as failure:
-                if not failure.retry or attempt == retries:
-                    raise
-                self.sleep(self.backoff(attempt))
-                continue
-            if answer.status in RETRY_STATUSES and attempt < retries:
-                answer.close()
-                self.sleep(self.backoff(attempt, answer.headers.get("Retry-After")))
-                continue
-            return answer
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def backoff(self, attempt: int, retry_after: str | None = None) -> float:
-        delay = self.settings.retry_delay * (2**attempt)
-        delay += random.uniform(0, delay / 4)
-        if retry_after and retry_after.strip().isdigit():
-            delay = max(delay, min(float(retry_after), MAX_RETRY_AFTER))
-        return delay
+    def _failure(self, err: BaseException) -> Failure:
+        if http.is_timeout(err):
+            return Failure("online-timeout", f"did not answer within {self.settings.timeout:g} s")
+        if http.is_connect_error(err):
+            return Failure("online-error", f"cannot be reached: {http.reason(err)}")
+        return Failure("online-error", f"cannot be read: {http.reason(err)}")
 
     # ------------------------------------------------------------ one URL
 
@@ -278,11 +245,11 @@ class Checker:
         return result
 
     def _probe(self, result: UrlResult) -> None:
-        answer = self.request(result.url, "HEAD")
+        answer = self.open(result.url, "HEAD")
         answer.close()
         if answer.status != 200:
             # some storage refuses HEAD (405, or 403 for URLs signed for GET)
-            answer = self.request(result.url, "GET", {"Range": "bytes=0-0"})
+            answer = self.open(result.url, "GET", {"Range": "bytes=0-0"})
             answer.close()
         result.status = answer.status
         result.redirects = answer.redirects
@@ -305,27 +272,30 @@ class Checker:
             )
 
     def _download(self, result: UrlResult) -> None:
+        """Download the object and hash it; a download broken off is started again
+        as the session's Retry says (its counts and backoff)."""
         algorithms = {e.digest.split(":", 1)[0] for e in result.expectations}
-        retries = self.settings.retries
-        for attempt in range(retries + 1):
+        retry = self.retry
+        while True:
             hashes = {name: hashlib.new(name) for name in algorithms}
             count = 0
-            answer = self.request(result.url, "GET")
+            answer = self.open(result.url, "GET")
             try:
-                if answer.status != 200 or answer.body is None:
+                if answer.status != 200:
                     raise Failure("online-status",
-                                  f"answers {answer.status} {answer.reason} to a download",
-                                  retry=False)
-                while chunk := answer.body.read(CHUNK):
+                                  f"answers {answer.status} {answer.reason} to a download")
+                for chunk in answer.response.raw.stream(CHUNK, decode_content=False):
                     count += len(chunk)
                     for hasher in hashes.values():
                         hasher.update(chunk)
-            except (OSError, http.client.HTTPException) as err:
-                if attempt == retries:
+            except BODY_ERRORS as err:
+                try:
+                    retry = retry.increment("GET", result.url, error=_as_urllib3(err))
+                except urllib3.exceptions.MaxRetryError:
+                    message = "timed out" if http.is_timeout(err) else http.reason(err)
                     raise Failure("online-download",
-                                  f"download failed after {count} bytes: {err or 'timed out'}",
-                                  retry=False) from None
-                self.sleep(self.backoff(attempt))
+                                  f"download failed after {count} bytes: {message}") from None
+                retry.sleep()
                 continue
             finally:
                 answer.close()
@@ -352,19 +322,24 @@ class Checker:
     def check_all(
         self,
         targets: dict[str, list[Expectation]],
-        progress: Progress | None = None,
+        progress_to: IO[str] | None = None,
     ) -> tuple[list[UrlResult], Summary]:
+        """Check every URL; a progress bar on *progress_to* when it is a terminal."""
         started = time.monotonic()
         results: list[UrlResult] = []
+        failed = 0
+        bar = progress_bar(len(targets), progress_to) if progress_to is not None else None
         with ThreadPoolExecutor(max_workers=max(1, self.settings.jobs)) as pool:
             futures = [pool.submit(self.check, url, exp) for url, exp in targets.items()]
             for future in as_completed(futures):
                 result = future.result()
                 results.append(result)
-                if progress is not None:
-                    progress.update(len(results), sum(r.failed for r in results))
-        if progress is not None:
-            progress.finish()
+                failed += result.failed
+                if bar is not None:
+                    bar.set_postfix_str(f"{failed} failed" if failed else "", refresh=False)
+                    bar.update()
+        if bar is not None and progress_to is not None:
+            finish(bar, progress_to)
         results.sort(key=lambda r: r.url)
         summary = Summary(
             layers=sum(len(r.expectations) for r in results),
@@ -403,7 +378,7 @@ def digest_matches(expected: str, hashes: dict[str, Any]) -> bool:
     return value in (raw.hex(), base64.b64encode(raw).decode("ascii"))
 
 
-def _media_type(headers: Message) -> str:
+def _media_type(headers: Mapping[str, str]) -> str:
     return (headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
 
 
@@ -416,30 +391,40 @@ def _length(answer: Answer) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-class Progress:
-    """A one-line progress bar on a terminal (nothing elsewhere)."""
+def _as_urllib3(err: BaseException) -> Exception:
+    """The urllib3 error *err* is or wraps, which urllib3's ``Retry`` can classify
+    (a read error, a timeout); *err* itself otherwise (an "other" error)."""
+    for cause in (err, *err.args):
+        if isinstance(cause, urllib3.exceptions.HTTPError):
+            return cause
+    return err if isinstance(err, Exception) else RuntimeError(str(err))
 
-    def __init__(self, total: int, stream: IO[str] | None = None, width: int = 30) -> None:
-        self.total = total
-        self.stream = stream or sys.stderr
-        self.width = width
 
-    @classmethod
-    def for_terminal(cls, total: int, stream: IO[str] | None = None) -> Progress | None:
-        stream = stream or sys.stderr
-        try:
-            interactive = stream.isatty()
-        except (AttributeError, ValueError):
-            interactive = False
-        return cls(total, stream) if interactive and total else None
+def progress_bar(total: int, stream: IO[str]) -> tqdm | None:
+    """tqdm's bar for *total* URLs on *stream*, when that is a terminal (else None)."""
+    try:
+        columns, lines = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        columns, lines = 0, 0
+    bar = tqdm(
+        total=total,
+        file=stream,
+        desc="checking layer URLs",
+        bar_format="{desc} [{bar:30}] {n_fmt}/{total_fmt}{postfix}",
+        ascii="-#",
+        # a terminal that was given no size reports 0 x 0: tqdm would then
+        # take it for one -1 line high and print nothing
+        ncols=columns or 80,
+        nrows=lines or 24,
+        leave=False,
+        disable=None if total else True,  # None: on a terminal only
+    )
+    return None if bar.disable else bar
 
-    def update(self, done: int, failed: int) -> None:
-        filled = self.width * done // max(self.total, 1)
-        bar = "#" * filled + "-" * (self.width - filled)
-        tail = f", {failed} failed" if failed else ""
-        self.stream.write(f"\rchecking layer URLs [{bar}] {done}/{self.total}{tail}")
-        self.stream.flush()
 
-    def finish(self) -> None:
-        self.stream.write("\r\033[K")
-        self.stream.flush()
+def finish(bar: tqdm, stream: IO[str]) -> None:
+    """Show the final count, then clear the bar's line (the summary follows)."""
+    bar.refresh()  # the last update may have come within tqdm's mininterval
+    bar.close()  # leave=False: blanks the line and returns the cursor to its start
+    stream.write("\x1b[K")  # erase to the end of the line, should the width have changed
+    stream.flush()

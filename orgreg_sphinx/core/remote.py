@@ -13,24 +13,27 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .._version import __version__
+import requests
+import urllib3.exceptions
+
+from . import http
 from .files import write_if_changed
 from .model import Layer, Namespace, Tag
 from .names import namespace_name_problem, tag_problem
 
 CACHE_FOLDER = "orgreg-remote"
 CATALOG_PATH = "api/catalog.json"
-USER_AGENT = f"orgreg-sphinx/{__version__} (registry directive)"
 CHUNK = 64 * 1024
+#: a 429 or 5xx answer is asked again once, after 0.2 s; a timeout or a refused
+#: connection is not retried: the build shows the cached copy rather than wait
+RETRY = http.retry_policy(1, 0.2, reads=False, connects=False, retry_after=False)
 
 
 class RemoteError(Exception):
@@ -84,18 +87,23 @@ def base_url(url: str) -> str:
 
 def fetch_bytes(url: str, settings: FetchSettings) -> bytes:
     """GET *url* within the time and size limits, or raise :class:`RemoteError`."""
-    request = urllib.request.Request(
-        url, headers={"User-Agent": USER_AGENT, "Accept": "application/json, */*;q=0.5"}
-    )
     deadline = time.monotonic() + settings.timeout
+    headers = {"Accept": "application/json, */*;q=0.5"}
     try:
-        with urllib.request.urlopen(request, timeout=settings.timeout) as response:  # noqa: S310
+        with (
+            http.session("registry directive", RETRY) as session,
+            session.get(url, headers=headers, timeout=settings.timeout, stream=True) as response,
+        ):
+            if not response.ok:
+                raise RemoteError(f"HTTP {response.status_code} {response.reason}",
+                                  status=response.status_code)
             chunks: list[bytes] = []
             total = 0
             while True:
                 if time.monotonic() > deadline:
                     raise RemoteError(f"no complete answer within {settings.timeout:g} s")
-                chunk = response.read1(CHUNK)  # whatever has come, not a full chunk
+                # whatever has come (a byte at a time from a slow server), decompressed
+                chunk = response.raw.read1(CHUNK, decode_content=True)
                 if not chunk:
                     break
                 total += len(chunk)
@@ -103,18 +111,13 @@ def fetch_bytes(url: str, settings: FetchSettings) -> bytes:
                     raise RemoteError(f"answer larger than {settings.max_bytes} bytes")
                 chunks.append(chunk)
             return b"".join(chunks)
-    except urllib.error.HTTPError as err:
-        raise RemoteError(f"HTTP {err.code} {err.reason}", status=err.code) from None
-    except urllib.error.URLError as err:
-        reason = err.reason
-        if isinstance(reason, TimeoutError):
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as err:
+        # reset connections, bad URLs, broken HTTP
+        if http.is_timeout(err):
             raise RemoteError(f"no answer within {settings.timeout:g} s") from None
-        text = getattr(reason, "strerror", None) or str(reason)
-        raise RemoteError(f"cannot connect: {text}") from None
-    except TimeoutError:
-        raise RemoteError(f"no answer within {settings.timeout:g} s") from None
-    except (OSError, ValueError) as err:  # reset connections, bad URLs, broken HTTP
-        raise RemoteError(f"cannot read: {err}") from None
+        if http.is_connect_error(err):
+            raise RemoteError(f"cannot connect: {http.reason(err)}") from None
+        raise RemoteError(f"cannot read: {http.reason(err)}") from None
 
 
 def fetch_json(url: str, settings: FetchSettings) -> Any:
