@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Never
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -400,7 +400,7 @@ def _as_urllib3(err: BaseException) -> Exception:
     return err if isinstance(err, Exception) else RuntimeError(str(err))
 
 
-def progress_bar(total: int, stream: IO[str]) -> tqdm | None:
+def progress_bar(total: int, stream: IO[str]) -> tqdm[Never] | None:
     """tqdm's bar for *total* URLs on *stream*, when that is a terminal (else None)."""
     try:
         columns, lines = os.get_terminal_size(stream.fileno())
@@ -422,7 +422,7 @@ def progress_bar(total: int, stream: IO[str]) -> tqdm | None:
     return None if bar.disable else bar
 
 
-def finish(bar: tqdm, stream: IO[str]) -> None:
+def finish(bar: tqdm[Never], stream: IO[str]) -> None:
     """Show the final count, then clear the bar's line (the summary follows)."""
     bar.refresh()  # the last update may have come within tqdm's mininterval
     bar.close()  # leave=False: blanks the line and returns the cursor to its start

@@ -161,11 +161,11 @@ def check_scope(
                        "to the registry comes from the branch of the namespace it changes")
         problem = Problem(root, message, severity="error", code="scope-branch")
         return Scope(tuple(changes), None, branch), [problem]
-    problems = []
+    problems: list[Problem] = []
     for change in sorted(changes, key=lambda c: str(c.path)):
-        problem = _check_change(root, change, namespace, branch)
-        if problem is not None:
-            problems.append(problem)
+        found = _check_change(root, change, namespace, branch)
+        if found is not None:
+            problems.append(found)
     return Scope(tuple(changes), namespace, branch), problems
 
 

@@ -38,9 +38,9 @@ class Backoff(Retry):
         """The delay before the next retry."""
         if not self.history:
             return 0.0
-        delay = self.backoff_factor * 2 ** (len(self.history) - 1)
+        delay = float(self.backoff_factor) * 2 ** (len(self.history) - 1)
         delay += random.uniform(0, delay / 4)
-        return min(delay, self.backoff_max)
+        return min(delay, float(self.backoff_max))
 
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
         """The server's ``Retry-After`` in seconds, at most :data:`MAX_RETRY_AFTER`."""

@@ -214,7 +214,8 @@ class Registry:
 def schema(kind: Literal["manifest", "collection"]) -> dict[str, Any]:
     """The JSON Schema of a manifest's or collection's front matter."""
     text = resources.files(__package__).joinpath(f"schemas/{kind}.schema.json").read_text()
-    return json.loads(text)
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
 
 
 @cache
@@ -425,9 +426,8 @@ class _Reader:
         if not _is_valid_fast(kind, doc.data):
             errors = sorted(_validator(kind).iter_errors(doc.data), key=_error_order)
             if errors:
-                err = errors[0]
-                where = tuple(err.absolute_path)
-                return (_explain(err), _line_for(doc, where), "schema")
+                first = errors[0]
+                return (_explain(first), _line_for(doc, tuple(first.absolute_path)), "schema")
         return Document(data=doc.data, body=doc.body, lines=_kept_lines(doc.lines))
 
     def read_namespace(self, folder: Path, org: str, repo: str) -> Namespace | None:
@@ -667,9 +667,9 @@ def _explain(err: jsonschema.ValidationError) -> str:
         where = f" in {key}" if key else ""
         return f"is missing the required key '{missing}'{where}"
     if err.validator == "type":
-        return f"has {key} = {shown}, which is not {_article(err.validator_value)}"
+        return f"has {key} = {shown}, which is not {_article(_kinds(err.validator_value))}"
     if err.validator in ("pattern", "format"):
-        hint = err.schema.get("description", "")
+        hint = err.schema.get("description", "") if isinstance(err.schema, dict) else ""
         return f"has an invalid {key or 'value'} {shown}" + (f": expected {hint}" if hint else "")
     if err.validator == "not":
         return f"has an invalid {key or 'value'} {shown}: it holds control characters"
@@ -687,6 +687,11 @@ def _explain(err: jsonschema.ValidationError) -> str:
         return f"has {key} longer than {err.validator_value} characters"
     message = err.message if len(err.message) <= 200 else err.message[:197] + "..."
     return f"has an invalid {key or 'front matter'}: {message}"
+
+
+def _kinds(value: object) -> list[str]:
+    """The JSON types named by a schema's ``type`` (a name or a list of names)."""
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
 def _article(kinds: str | list[str]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from docutils import nodes
 from sphinx import addnodes
@@ -62,7 +62,7 @@ class size_abbreviation(nodes.abbreviation):
 
 def visit_size_abbreviation(self: HTML5Translator, node: size_abbreviation) -> None:
     """``<abbr>`` with the tooltip and, for scripts, the size in bytes."""
-    attrs = {"data-bytes": str(node["bytes"])}
+    attrs: dict[str, Any] = {"data-bytes": str(node["bytes"])}
     if node.get("explanation"):
         attrs["title"] = node["explanation"]
     self.body.append(self.starttag(node, "abbr", "", **attrs))
@@ -135,7 +135,7 @@ def _para(*children: nodes.Node, classes: Sequence[str] = ()) -> nodes.paragraph
 
 
 def _table(
-    headers: Sequence[str], rows: list[tuple[list[nodes.Node], dict]], classes: list[str]
+    headers: Sequence[str], rows: list[tuple[list[nodes.Node], dict[str, Any]]], classes: list[str]
 ) -> nodes.table:
     table = nodes.table(classes=classes)
     group = nodes.tgroup(cols=len(headers))

@@ -110,10 +110,10 @@ def logo_url(context: dict[str, Any]) -> str:
     if logo.startswith(("https://", "http://", "data:image/")):
         return logo
     if logo:
-        return pathto("_static/" + logo.lstrip("/"), 1)
+        return str(pathto("_static/" + logo.lstrip("/"), 1))
     if context.get("logo_url"):
         return str(context["logo_url"])
-    return pathto("_static/" + DEFAULT_LOGO, 1)
+    return str(pathto("_static/" + DEFAULT_LOGO, 1))
 
 
 def page_context(
