@@ -41,10 +41,10 @@ class Handler(SimpleHTTPRequestHandler):
     release: threading.Event
     requests: list[str]
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.requests.append(self.path)
         prefix, _, rest = self.path.lstrip("/").partition("/")
         if prefix == "slow":

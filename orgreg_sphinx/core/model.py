@@ -349,7 +349,7 @@ class ReadCache:
         try:
             with open(file, "rb") as handle:
                 stamp, entries = pickle.load(handle)
-        except Exception:  # noqa: BLE001 - a damaged cache is only a slower build
+        except Exception:  # a damaged cache only makes the build slower
             return cls()
         return cls(entries) if stamp == rules_stamp() and isinstance(entries, dict) else cls()
 
