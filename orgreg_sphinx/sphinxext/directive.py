@@ -46,6 +46,7 @@ from .shown import Kind, ShownData, read_remote
 
 logger = logging.getLogger(__name__)
 
+
 def _warn(message: str, location: Any, subtype: str) -> None:
     logger.warning(message, location=location, type="orgreg", subtype=subtype)
 

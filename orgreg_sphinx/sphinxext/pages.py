@@ -201,7 +201,7 @@ def generated_outputs(app: Sphinx) -> list[str]:
     for docname in internals.generated_pages(app):
         try:
             target = builder.get_target_uri(docname)
-        except Exception:  # noqa: BLE001 - builders without pages
+        except Exception:  # builders without pages
             continue
         if target.endswith("/") or target == "":
             target += "index.html"
