@@ -55,7 +55,9 @@ class _StubStateMachine:
 class NamespacePageParser(RSTParser):
     """Reads a generated page's stub, which is reST (one ``registry`` directive),
     without building docutils' reST state machine for it: the directive is run
-    directly. At a thousand pages this saves a few percent of a full build.
+    directly. Measured on a full build of 1,000 namespaces x 5 tags (2026-11-29):
+    the stubs took 2.7-2.9 s of CPU to parse this way, 4.6-4.8 s with the reST
+    parser; the build 30.0 s against 31.1 s on a quiet machine (about 4%).
     Anything the shortcut cannot do falls back to the reST parser."""
 
     supported = (STUB_FILETYPE,)
