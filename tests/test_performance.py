@@ -387,18 +387,18 @@ def test_doctrees_held_in_memory_are_bounded(
 ) -> None:
     """Sphinx keeps every read doctree in memory until it writes it; generated
     pages beyond a bound are read back from disk instead: same site."""
-    from orgreg_sphinx.sphinxext import pages
+    from orgreg_sphinx.sphinxext import internals
 
     unbounded, _ = rebuild(project, builddir=tmp_path / "unbounded")
     held: list[int] = []
-    real_bound = pages.bound_doctree_cache
+    real_bound = internals.bound_doctree_cache
 
     def watch(app: Sphinx, docname: str, source: list[str]) -> None:
         real_bound(app, docname, source)
         held.append(len(app.env._write_doc_doctree_cache))
 
-    monkeypatch.setattr(pages, "DOCTREES_IN_MEMORY", 4)
-    monkeypatch.setattr(pages, "bound_doctree_cache", watch)
+    monkeypatch.setattr(internals, "DOCTREES_IN_MEMORY", 4)
+    monkeypatch.setattr(internals, "bound_doctree_cache", watch)
     bounded, read = rebuild(project, builddir=tmp_path / "bounded")
     assert len(read) == 18
     assert max(held) <= 5  # the bound, and the document being read

@@ -12,18 +12,19 @@ from typing import Any
 from sphinx.application import Sphinx
 
 from .._version import __version__
-from . import config, directive, pages, publish, tracking
+from . import config, directive, domain, internals, pages, publish
 
 #: bump when the data kept on the build environment changes shape
-ENV_VERSION = 1
+ENV_VERSION = 2
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     config.add_config_values(app)  # orgreg_* values, validated at config-inited
-    tracking.setup(app)  # the tree read once per build; incremental rebuilds
+    domain.setup(app)  # containers as objects, the `container` role; incremental rebuilds
+    internals.setup(app)  # the Sphinx internals touched, each behind a check
     pages.setup(app)  # one generated page per namespace
     directive.setup(app)  # the `registry` directive
-    publish.setup(app)  # JSON API, schemas and .nojekyll in the HTML output
+    publish.setup(app)  # JSON API and schemas in the HTML output
     app.setup_extension("orgreg_sphinx.theme")  # the `orgreg` HTML theme
     app.setup_extension("sphinx.ext.githubpages")
     return {

@@ -1,20 +1,19 @@
-"""The ``registry`` directive and the ``container`` role.
+"""The ``registry`` directive, and links to anchors of generated pages.
 
 ``.. registry::`` lists the namespaces of the local tree; ``:namespace: org/repo``
 (names or globs such as ``acme/*``) shows tag tables; ``:page:`` renders a
 namespace's whole page (what the generated pages use). With an argument, the URL
 of a deployed registry, the listing is read from its JSON API (:mod:`.remote`).
 ``:columns:``, ``:tags:``, ``:sort:``, ``:limit:`` and ``:caption:`` shape the
-tables. ``:container:`org/repo:tag``` links to a tag's row on its namespace page.
+tables. (The ``container`` role is the domain's: :mod:`.domain`.)
 
-Every listing records on the environment a signature of exactly what it shows
-(:mod:`.tracking`), so a page is read again when that data changes, and only then.
+Every listing records in the ``orgreg`` domain a signature of exactly what it
+shows (:mod:`.shown`), so a page is read again when that data changes, and only then.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -22,14 +21,13 @@ from docutils.parsers.rst import directives
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
-from sphinx.roles import XRefRole
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
 from sphinx.util.osutil import relative_uri
 
 from ..core import remote
-from ..core.model import Namespace, _tag_fingerprint
+from ..core.model import Namespace
 from ..core.selection import (
     NAMESPACE_SORTS,
     TAG_SORTS,
@@ -40,101 +38,17 @@ from ..core.selection import (
     select_namespaces,
     select_tags,
     split_list,
-    updated,
 )
 from . import config as cfg
-from . import listing, tracking
+from . import listing
+from .domain import OrgregDomain, domain_of
+from .shown import Kind, ShownData, read_remote
 
 logger = logging.getLogger(__name__)
-
-CONTAINER_REFTYPE = "container"
 
 
 def _warn(message: str, location: Any, subtype: str) -> None:
     logger.warning(message, location=location, type="orgreg", subtype=subtype)
-
-
-# ---------------------------------------------------------------- signatures
-
-
-def _sign_tags(shown: list[Shown]) -> str:
-    return tracking.digest(
-        [(s.namespace.name, [_tag_fingerprint(t) for t in s.tags], s.hidden) for s in shown]
-    )
-
-
-def _sign_namespaces(namespaces: list[Namespace], hidden: int) -> str:
-    # tag names and dates too: the listing shows each namespace's newest tag names
-    return tracking.digest(
-        [[(ns.name, ns.description, len(ns.tags), updated(ns),
-           [(t.name, t.created) for t in ns.tags]) for ns in namespaces], hidden]
-    )
-
-
-def _spec_from_key(data: list[Any]) -> ListingSpec:
-    names, tags, sort, limit = data
-    return ListingSpec(tuple(names), tuple(tags), sort, limit)
-
-
-def _sign_local_tags(env: BuildEnvironment, key: str) -> str:
-    spec = _spec_from_key(json.loads(key))
-    found = match_namespaces(tracking.registry(env).namespaces, spec.namespaces)
-    return _sign_tags([select_tags(ns, spec) for ns in found])
-
-
-def _sign_local_list(env: BuildEnvironment, key: str) -> str:
-    spec = _spec_from_key(json.loads(key))
-    return _sign_namespaces(*select_namespaces(tracking.registry(env).namespaces, spec))
-
-
-def _sign_container(env: BuildEnvironment, target: str) -> str:
-    name, _, tag = target.partition(":")
-    ns = tracking.registry(env).namespace(name)
-    if ns is None:
-        return "none"
-    return ns.name + (":" + tag if tag and ns.tag(tag) else "")
-
-
-def _remote_settings(env: BuildEnvironment) -> remote.FetchSettings:
-    config = env.config
-    return remote.FetchSettings(
-        timeout=float(config.orgreg_remote_timeout),
-        max_bytes=int(config.orgreg_remote_max_bytes),
-        fetch=bool(config.orgreg_remote_fetch),
-    )
-
-
-def read_remote(
-    env: BuildEnvironment, url: str, names: tuple[str, ...], location: Any = None
-) -> remote.RemoteRegistry:
-    """The deployed registry at *url*, read once per build (warnings reported)."""
-    return remote.registry_for(
-        url,
-        names,
-        Path(env.doctreedir) / remote.CACHE_FOLDER,
-        _remote_settings(env),
-        report=lambda message: _warn(message, location, "remote"),
-    )
-
-
-def _showing(env: BuildEnvironment, key: str) -> Any:
-    """A page that showed the data named *key* (where a warning about it points)."""
-    for docname, shown in sorted(getattr(env, "orgreg_shown", {}).items()):
-        if key in shown:
-            return (docname, None)
-    return None
-
-
-def _sign_remote(env: BuildEnvironment, key: str) -> str:
-    url, mode, data = json.loads(key)
-    spec = _spec_from_key(data)
-    found = read_remote(env, url, spec.namespaces, _showing(env, "remote:" + key))
-    if mode == "list":
-        signature = _sign_namespaces(*select_namespaces(found.namespaces, spec))
-    else:
-        shown = match_namespaces(found.namespaces, spec.namespaces)
-        signature = _sign_tags([select_tags(ns, spec) for ns in shown])
-    return tracking.digest([bool(found.source), signature])
 
 
 # ---------------------------------------------------------------- directive
@@ -159,6 +73,10 @@ class RegistryDirective(SphinxDirective):
         "page": directives.flag,
         "toctree": directives.flag,
     }
+
+    @property
+    def domain(self) -> OrgregDomain:
+        return domain_of(self.env)
 
     # -- options
 
@@ -212,10 +130,10 @@ class RegistryDirective(SphinxDirective):
         if not pattern:
             return self.namespace_list()
         spec = self.spec(TAG_SORTS)
-        tracking.note_shown(self.env, self.env.docname, "tags:" + json.dumps(spec.as_key()))
+        self.domain.note_shown(self.env.docname, ShownData(Kind.TAGS, json.dumps(spec.as_key())))
         # no note_dependency on the manifests: the signature covers what is shown,
         # so an edit to a tag that is filtered out or cut off rebuilds nothing
-        found = match_namespaces(tracking.registry(self.env).namespaces, spec.namespaces)
+        found = match_namespaces(self.domain.registry.namespaces, spec.namespaces)
         if not found:
             _warn(f"registry: no namespace matches {pattern!r}", self.get_location(), "unknown")
             return []
@@ -230,12 +148,18 @@ class RegistryDirective(SphinxDirective):
 
     def run_page(self, pattern: str) -> list[nodes.Node]:
         """The whole page of one namespace (the generated pages' only content)."""
-        tracking.note_shown(self.env, self.env.docname, f"page:{pattern}")
-        tracking.note_shown(self.env, self.env.docname, "site:")
-        ns = tracking.registry(self.env).namespace(pattern)
+        docname = self.env.docname
+        self.domain.note_shown(docname, ShownData(Kind.PAGE, pattern))
+        self.domain.note_shown(docname, ShownData(Kind.SITE))
+        ns = self.domain.registry.namespace(pattern)
         if ns is None:
             _warn(f"registry: no namespace {pattern!r}", self.get_location(), "unknown")
             return []
+        rows = {id(t) for t in listing.shown_tags(ns)}
+        self.domain.note_namespace_page(docname, ns, {
+            # a tag left out of a long table is found in the table's section
+            t.name: listing.tag_anchor(t) if id(t) in rows else "tags" for t in ns.tags
+        })
         for path in ns.files:
             self.env.note_dependency(str(path))
         page = listing.namespace_page(
@@ -284,10 +208,10 @@ class RegistryDirective(SphinxDirective):
             spec = ListingSpec(sort=spec.sort, limit=spec.limit)
         columns, _ = self.columns(listing.NAMESPACE_COLUMNS)
         if found is None:
-            tracking.note_shown(
-                self.env, self.env.docname, "nslist:" + json.dumps(spec.as_key())
+            self.domain.note_shown(
+                self.env.docname, ShownData(Kind.NAMESPACES, json.dumps(spec.as_key()))
             )
-            pool = tracking.registry(self.env).namespaces
+            pool = self.domain.registry.namespaces
         else:
             pool = found.namespaces
         namespaces, hidden = select_namespaces(pool, spec)
@@ -334,7 +258,7 @@ class RegistryDirective(SphinxDirective):
         spec = self.spec(TAG_SORTS if pattern else NAMESPACE_SORTS)
         found = read_remote(self.env, base, spec.namespaces, self.get_location())
         key = json.dumps([base, mode, spec.as_key()])
-        tracking.note_shown(self.env, self.env.docname, "remote:" + key)
+        self.domain.note_shown(self.env.docname, ShownData(Kind.REMOTE, key))
         if not found.source:
             box = self.box()
             text = f"The container registry at {base} could not be read."
@@ -357,55 +281,13 @@ class RegistryDirective(SphinxDirective):
         return [self.tag_tables([select_tags(ns, spec) for ns in namespaces], more)]
 
 
-# ---------------------------------------------------------------- role
-
-
-class ContainerRole(XRefRole):
-    """``:container:`org/repo:tag``` (or ``org/repo``): a link to the tag's row
-    on its namespace page; a warning when the registry has no such thing."""
-
-    innernodeclass = nodes.literal
-
-    def result_nodes(
-        self,
-        document: nodes.document,
-        env: BuildEnvironment,
-        node: nodes.Element,
-        is_ref: bool,
-    ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
-        target = node["reftarget"].strip()
-        tracking.note_shown(env, env.docname, f"container:{target}")
-        name, _, tag = target.partition(":")
-        ns = tracking.registry(env).namespace(name)
-        problem = ""
-        if ns is None:
-            problem = f"container: unknown namespace {name!r}"
-        elif tag and ns.tag(tag) is None:
-            problem = f"container: namespace {ns.name!r} has no tag {tag!r}"
-        if problem:
-            _warn(problem, node, "unknown")
-        if problem or not env.config.orgreg_namespace_pages:
-            return [node[0].deepcopy()], []
-        node[0]["classes"].append("orgreg-container")
-        return [node], []
-
-
 def resolve_reference(
     app: Sphinx, env: BuildEnvironment, node: addnodes.pending_xref, contnode: nodes.Element
 ) -> nodes.reference | None:
-    """Resolve ``container`` roles and anchored links of the listings."""
-    reftype = node.get("reftype")
-    if reftype == listing.ANCHOR_REFTYPE:
-        docname, anchor = node["reftarget"], node["orgreg_anchor"]
-    elif reftype == CONTAINER_REFTYPE and not node.get("refdomain"):
-        name, _, tag = node["reftarget"].strip().partition(":")
-        ns = tracking.registry(env).namespace(name)
-        if ns is None:
-            return None
-        docname = ns.docname
-        anchor = f"tag-{tag}" if tag and ns.tag(tag) else ""
-    else:
+    """Resolve the listings' links to an anchor of a page (``std:doc`` cannot)."""
+    if node.get("reftype") != listing.ANCHOR_REFTYPE or node.get("refdomain"):
         return None
+    docname, anchor = node["reftarget"], node["orgreg_anchor"]
     if docname not in env.all_docs:
         return None
     return make_refnode(app.builder, node["refdoc"], docname, anchor, contnode)
@@ -444,12 +326,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(listing.site_link)
     app.add_node(listing.size_abbreviation, html=listing.SIZE_HTML_VISITORS)
     app.add_directive("registry", RegistryDirective)
-    app.add_role("container", ContainerRole(warn_dangling=False))
-    tracking.SIGNERS["tags"] = _sign_local_tags
-    tracking.SIGNERS["nslist"] = _sign_local_list
-    tracking.SIGNERS["page"] = tracking.sign_namespace
-    tracking.SIGNERS["container"] = _sign_container
-    tracking.SIGNERS["remote"] = _sign_remote
     app.connect("builder-inited", remote.forget)
     app.connect("missing-reference", resolve_reference)
     app.connect("doctree-resolved", resolve_site_links)

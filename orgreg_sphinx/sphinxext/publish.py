@@ -1,4 +1,7 @@
-"""Write the JSON API into the HTML output at the end of a build."""
+"""Write the JSON API into the HTML output at the end of a build.
+
+(``.nojekyll``, which GitHub Pages needs to serve ``_static``, is written by
+``sphinx.ext.githubpages``, which the extension loads.)"""
 
 from __future__ import annotations
 
@@ -12,10 +15,11 @@ from sphinx.util import logging
 
 from .._version import __version__
 from ..core import endpoints
-from ..core.files import sync, up_to_date, write_if_changed
+from ..core.files import sync, up_to_date
 from ..core.model import rules_stamp, schema
 from . import config as cfg
-from . import pages, tracking
+from . import domain, pages
+from .shown import digest
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +30,7 @@ SCHEMAS = ("manifest", "collection")
 
 def site_files(app: Sphinx) -> dict[str, bytes]:
     """Every file the extension publishes, by output path."""
-    registry = tracking.registry(app.env)
+    registry = domain.registry(app.env)
     config = app.config
     files: dict[str, bytes] = endpoints.endpoint_files(
         registry,
@@ -55,7 +59,6 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
     outdir = Path(app.outdir)
     if app.config.orgreg_oci_layout:
         warn_oci_site(app)
-    write_if_changed(outdir / ".nojekyll", b"")
     state_file = state_path(app)
     owned = pages.generated_outputs(app)
     fingerprint = site_fingerprint(app)
@@ -80,7 +83,7 @@ def site_fingerprint(app: Sphinx) -> str:
     """A digest of everything :func:`site_files` depends on: the extension's
     code and reading rules, the switches, each namespace's data and the status
     of the recipe files copied."""
-    registry = tracking.registry(app.env)
+    registry = domain.registry(app.env)
     config = app.config
     recipes: list[tuple[str, int, int, int, int] | tuple[str, None]] = []
     for ns in registry.namespaces:
@@ -93,7 +96,7 @@ def site_fingerprint(app: Sphinx) -> str:
                     continue
                 recipes.append((str(tag.recipe_file), info.st_mtime_ns, info.st_ctime_ns,
                                 info.st_size, info.st_ino))
-    return tracking.digest([
+    return digest([
         __version__,
         code_stamp(),
         rules_stamp(),

@@ -1,0 +1,197 @@
+"""Every use of Sphinx internals, in one place, each with why no public API does it.
+
+Sphinx can change any of these without notice. tests/test_internals.py checks
+each assumption against the installed Sphinx and fails with a message naming it;
+at build time a failed assumption turns the feature it serves off (with a
+warning where the site would differ), never the build.
+
+* :class:`RegistryProject` -- documents without a file. Sphinx has no API to add a
+  document that is not a file in the source folder; the project's private
+  ``_path_to_docname`` / ``_docname_to_path`` maps are the only way in.
+* :func:`bound_doctree_cache`, :func:`forget_written_doctree` -- memory. Sphinx
+  keeps every read doctree in ``env._write_doc_doctree_cache`` (and every loaded
+  pickle in ``env._pickled_doctree_cache``) with no setting to bound them.
+* :class:`TocParents` -- writing. Sphinx rewrites every toctree parent of a
+  re-read page (``env.files_to_rebuild``) with no hook to say "its title and
+  contents did not change".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.builders import Builder
+from sphinx.environment import BuildEnvironment
+from sphinx.project import Project
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------- generated documents
+
+
+class RegistryProject(Project):
+    """A Sphinx project whose documents include the generated namespace pages."""
+
+    generated: dict[str, Path]
+
+    def discover(self, exclude_paths: Any = (), include_paths: Any = ("**",)) -> set[str]:
+        docnames = super().discover(exclude_paths, include_paths)
+        generated = getattr(self, "generated", {})
+        for docname in [d for d in generated if d in docnames]:
+            del generated[docname]  # a hand-written page for the namespace wins
+        for docname, stub in generated.items():
+            docnames.add(docname)
+            self._path_to_docname[stub] = docname
+            self._docname_to_path[docname] = stub
+        return docnames
+
+    def doc2path(self, docname: str, absolute: bool) -> Any:
+        """A generated page's relative path is ``<org>/<repo>/index.orgreg``, so no
+        path of the build machine reaches the search index or templates."""
+        path = super().doc2path(docname, absolute)
+        stub = getattr(self, "generated", {}).get(docname)
+        if not absolute and stub is not None and self._docname_to_path.get(docname) == stub:
+            return type(path)(f"{docname}{stub.suffix}")
+        return path
+
+
+def project_problem(project: object) -> str:
+    """Why *project* cannot hold generated documents ('' when it can)."""
+    if not isinstance(project, Project):
+        return f"app.project is a {type(project).__name__}, not a sphinx.project.Project"
+    for name in ("_path_to_docname", "_docname_to_path"):
+        if not isinstance(getattr(project, name, None), dict):
+            return f"sphinx.project.Project has no dict {name} any more"
+    return ""
+
+
+def install_project(app: Sphinx, generated: dict[str, Path]) -> bool:
+    """Make the app's project (the environment's too: the same object) also hold
+    the *generated* pages. False, with a warning, when Sphinx's ``Project`` is
+    not what :class:`RegistryProject` expects: the site then has no such pages."""
+    project = app.project
+    problem = project_problem(project)
+    if problem:
+        if generated:
+            logger.warning(
+                "[orgreg] namespace pages are not generated: %s (this Sphinx version is "
+                "not supported by orgreg-sphinx's generated pages)",
+                problem, type="orgreg", subtype="sphinx",
+            )
+        return False
+    if not isinstance(project, RegistryProject):
+        project.__class__ = RegistryProject
+    project.generated = generated  # type: ignore[attr-defined]
+    return True
+
+
+def generated_pages(app: Sphinx) -> dict[str, Path]:
+    """Docnames of the generated pages of this build, with their stub files."""
+    found = getattr(app.project, "generated", None)
+    return found if isinstance(found, dict) else {}
+
+
+# ---------------------------------------------------------------- doctrees in memory
+
+#: generated pages whose doctrees Sphinx may hold in memory between reading and
+#: writing them (it holds every document's: some 150 KiB each, 1.5 GiB at 10,000);
+#: above 1,000 pages, so a registry of 1,000 namespaces reads none back from disk
+DOCTREES_IN_MEMORY = 1200
+
+
+def bound_doctree_cache(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Before each document is read: when Sphinx holds more than
+    :data:`DOCTREES_IN_MEMORY` read doctrees of generated pages for writing, let
+    it drop the older half (it reads them back from the doctree folder, as in
+    incremental and parallel builds). Memory stays bounded at any size."""
+    cache = getattr(app.env, "_write_doc_doctree_cache", None)
+    if not isinstance(cache, dict) or len(cache) <= DOCTREES_IN_MEMORY:
+        return
+    generated = generated_pages(app)
+    for name in [n for n in cache if n in generated][: len(cache) - DOCTREES_IN_MEMORY // 2]:
+        del cache[name]
+
+
+def forget_written_doctree(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """A generated page's pickled doctree, once loaded to be written, is not
+    needed again: do not keep its bytes for the rest of the build."""
+    if docname in generated_pages(app):
+        cached = getattr(app.env, "_pickled_doctree_cache", None)
+        if isinstance(cached, dict):
+            cached.pop(docname, None)
+
+
+# ---------------------------------------------------------------- toctree parents
+
+
+def _toc_of(env: BuildEnvironment, docname: str) -> str:
+    """What a toctree parent shows of *docname*: its title and table of contents."""
+    title, toc = env.titles.get(docname), env.tocs.get(docname)
+    return (title.astext() if title is not None else "") + "\n" + (
+        toc.pformat() if toc is not None else "")
+
+
+class TocParents:
+    """Sphinx writes again every page whose toctree holds a page that changed (the
+    home page lists them all: a thousand rows rendered for one edited manifest).
+    A generated page whose title and contents did not change shows the same in
+    its parents: its parents are left out of this build's writing and put back
+    at the end. One instance per application (every handler runs in the main
+    process)."""
+
+    def __init__(self) -> None:
+        #: title and contents, before this build read them, of generated pages read
+        self.before: dict[str, str] = {}
+        #: toctree parents set aside while this build writes
+        self.aside: dict[str, set[str]] = {}
+
+    def remember(self, app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+        """env-before-read-docs: note the title and contents of the pages to read."""
+        generated = generated_pages(app)
+        self.before = {d: _toc_of(env, d) for d in docnames if d in generated and d in env.tocs}
+
+    def set_aside(self, app: Sphinx, builder: Builder) -> None:
+        """write-started: leave out the parents of pages that show the same."""
+        before, self.before = self.before, {}
+        parents = getattr(builder.env, "files_to_rebuild", None)
+        if not before or not isinstance(parents, dict):
+            return
+        for docname, toc in before.items():
+            if docname in parents and _toc_of(builder.env, docname) == toc:
+                self.aside[docname] = parents.pop(docname)
+
+    def restore(self, app: Sphinx, exception: BaseException | None) -> None:
+        """build-finished: put the parents back for the next builds."""
+        aside, self.aside = self.aside, {}
+        parents = getattr(app.env, "files_to_rebuild", None)
+        if isinstance(parents, dict):
+            for docname, found in aside.items():
+                parents.setdefault(docname, set()).update(found)
+
+
+# ---------------------------------------------------------------- checks
+
+
+def environment_problems(env: BuildEnvironment) -> list[str]:
+    """Assumptions about a built environment that this Sphinx breaks (none: [])."""
+    problems = []
+    for name in ("_write_doc_doctree_cache", "_pickled_doctree_cache", "files_to_rebuild"):
+        if not isinstance(getattr(env, name, None), dict):
+            problems.append(f"BuildEnvironment.{name} is not a dict any more")
+    parents = getattr(env, "files_to_rebuild", None)
+    if isinstance(parents, dict) and not all(isinstance(v, set) for v in parents.values()):
+        problems.append("BuildEnvironment.files_to_rebuild values are not sets any more")
+    return problems
+
+
+def setup(app: Sphinx) -> None:
+    app.connect("source-read", bound_doctree_cache)
+    app.connect("doctree-resolved", forget_written_doctree)
+    parents = TocParents()
+    app.connect("env-before-read-docs", parents.remember)
+    app.connect("write-started", parents.set_aside)
+    app.connect("build-finished", parents.restore)

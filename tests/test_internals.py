@@ -1,0 +1,105 @@
+"""The Sphinx internals orgreg_sphinx.sphinxext.internals relies on, checked against
+the installed Sphinx: a failure here names what Sphinx changed. At build time a
+broken assumption turns its feature off, never the build."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from conftest import soup, warnings_of
+from sphinx.project import Project
+
+from orgreg_sphinx.sphinxext import internals
+
+WHERE = "(relied on by orgreg_sphinx/sphinxext/internals.py: adapt it to this Sphinx)"
+
+
+def test_sphinx_project_has_the_maps_of_documents(tmp_path: Path) -> None:
+    problem = internals.project_problem(Project(tmp_path, [".rst"]))
+    assert problem == "", f"{problem} {WHERE}"
+
+
+def test_a_project_without_the_maps_is_named(tmp_path: Path) -> None:
+    project = Project(tmp_path, [".rst"])
+    del project._docname_to_path
+    assert internals.project_problem(project) == (
+        "sphinx.project.Project has no dict _docname_to_path any more")
+    assert "not a sphinx.project.Project" in internals.project_problem(object())
+
+
+def test_generated_pages_are_documents_of_the_project(
+    registry_project: Callable[..., Path], build: Callable[..., Any]
+) -> None:
+    app = build(registry_project())
+    project = app.project
+    assert isinstance(project, internals.RegistryProject), f"project not installed {WHERE}"
+    stub = internals.generated_pages(app)["acme/busybox/index"]
+    assert project._docname_to_path["acme/busybox/index"] == stub, WHERE
+    assert project._path_to_docname[stub] == "acme/busybox/index", WHERE
+    # the environment works on the very same object (Sphinx's env.project)
+    assert app.env.project is project, f"env.project is another object {WHERE}"
+
+
+def test_environment_has_the_caches_and_toctree_parents(
+    registry_project: Callable[..., Path], make_app: Callable[..., Any]
+) -> None:
+    app = make_app("html", srcdir=registry_project())
+    held: list[int] = []
+    app.connect(
+        "source-read",
+        lambda app, docname, source: held.append(len(app.env._write_doc_doctree_cache)),
+    )
+    app.build()
+    problems = internals.environment_problems(app.env)
+    assert problems == [], f"{'; '.join(problems)} {WHERE}"
+    assert max(held) > 0, f"env._write_doc_doctree_cache no longer holds read doctrees {WHERE}"
+    parents = app.env.files_to_rebuild
+    assert parents.get("acme/busybox/index") == {"index"}, (
+        f"env.files_to_rebuild no longer maps a page to its toctree parents {WHERE}")
+
+
+def test_an_unsupported_project_leaves_out_the_pages_not_the_build(
+    registry_project: Callable[..., Path], build: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(internals, "project_problem", lambda project: "Project changed")
+    app = build(registry_project())
+    out = Path(app.outdir)
+    assert "[orgreg] namespace pages are not generated: Project changed" in warnings_of(app)
+    assert (out / "index.html").is_file()
+    assert not (out / "acme/busybox/index.html").exists()
+    assert (out / "acme/busybox/tags/index.json").is_file()  # the JSON API stays
+
+
+def test_optimisations_skip_an_environment_without_the_internals() -> None:
+    """Caches or parents Sphinx no longer has: nothing done, nothing raised."""
+    env = SimpleNamespace(titles={}, tocs={})
+    app = SimpleNamespace(env=env, project=SimpleNamespace(generated={"a/b/index": Path("x")}))
+    internals.bound_doctree_cache(app, "a/b/index", [""])  # type: ignore[arg-type]
+    internals.forget_written_doctree(app, None, "a/b/index")  # type: ignore[arg-type]
+    parents = internals.TocParents()
+    parents.remember(app, env, ["a/b/index"])  # type: ignore[arg-type]
+    parents.before = {"a/b/index": "\n"}
+    parents.set_aside(app, SimpleNamespace(env=env))  # type: ignore[arg-type]
+    parents.restore(app, None)  # type: ignore[arg-type]
+    assert parents.aside == {}
+
+
+def test_stubs_are_read_in_myst_only_projects(
+    registry_project: Callable[..., Path], build: Callable[..., Any]
+) -> None:
+    """The stubs' suffix is registered with app.add_source_suffix: a project whose
+    source_suffix names only Markdown still reads them."""
+    srcdir = registry_project()
+    conf = srcdir / "conf.py"
+    conf.write_text(conf.read_text().replace(
+        'source_suffix = {".rst": "restructuredtext", ".md": "markdown"}',
+        'source_suffix = {".md": "markdown"}'))
+    app = build(srcdir)
+    assert warnings_of(app) == ""
+    page = soup(Path(app.outdir) / "acme/busybox/index.html")
+    assert page.select_one("tr#tag-latest") is not None
