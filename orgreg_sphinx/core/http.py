@@ -38,7 +38,7 @@ class Backoff(Retry):
         """The delay before the next retry."""
         if not self.history:
             return 0.0
-        delay = float(self.backoff_factor) * 2 ** (len(self.history) - 1)
+        delay = float(self.backoff_factor) * 2.0 ** (len(self.history) - 1)
         delay += random.uniform(0, delay / 4)
         return min(delay, float(self.backoff_max))
 

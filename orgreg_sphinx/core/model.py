@@ -132,6 +132,17 @@ class Tag:
                 return value.strip()
         return None
 
+    def fingerprint(self) -> list[Any]:
+        """Everything shown about this tag, as JSON-able data (for signatures)."""
+        return [
+            self.name,
+            self.size,
+            self.digest,
+            [(la.size, la.digest, la.url, la.media_type) for la in self.layers],
+            self.extra,
+            str(self.recipe_file) if self.recipe_file else None,
+        ]
+
 
 @dataclass(frozen=True)
 class Namespace:
@@ -167,21 +178,10 @@ class Namespace:
             "description": self.description,
             "body": self.body,
             "extra": self.extra,
-            "tags": [_tag_fingerprint(t) for t in self.tags],
+            "tags": [t.fingerprint() for t in self.tags],
         }
         text = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-def _tag_fingerprint(tag: Tag) -> list[Any]:
-    return [
-        tag.name,
-        tag.size,
-        tag.digest,
-        [(la.size, la.digest, la.url, la.media_type) for la in tag.layers],
-        tag.extra,
-        str(tag.recipe_file) if tag.recipe_file else None,
-    ]
 
 
 @dataclass

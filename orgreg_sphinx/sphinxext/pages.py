@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from docutils import nodes
 from docutils.statemachine import StringList
@@ -24,6 +24,9 @@ from ..core.files import write_if_changed
 from ..core.model import is_namespace_folder, printable
 from . import config as cfg
 from . import domain, internals
+
+if TYPE_CHECKING:
+    from docutils.parsers.rst.states import RSTState, RSTStateMachine
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +73,10 @@ class NamespacePageParser(RSTParser):
         if found is not None and text == stub_text(found.group(1)):
             directive = RegistryDirective(
                 "registry", [], {"namespace": found.group(1), "page": None}, StringList(),
-                1, 0, text, _StubState(document), _StubStateMachine(document),
+                1, 0, text,
+                # the directive only uses these parts of the parser's state
+                cast("RSTState", _StubState(document)),
+                cast("RSTStateMachine", _StubStateMachine(document)),
             )
             try:
                 result = directive.run()

@@ -19,7 +19,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
 from ..core import remote
-from ..core.model import Namespace, _tag_fingerprint
+from ..core.model import Namespace
 from ..core.selection import (
     ListingSpec,
     match_namespaces,
@@ -70,7 +70,7 @@ def digest(value: Any) -> str:
 
 def sign_tags(shown: list[ShownTags]) -> str:
     return digest(
-        [(s.namespace.name, [_tag_fingerprint(t) for t in s.tags], s.hidden) for s in shown]
+        [(s.namespace.name, [t.fingerprint() for t in s.tags], s.hidden) for s in shown]
     )
 
 
