@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
+import struct
 import subprocess
 import sys
+import termios
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,3 +54,29 @@ def orgreg(*args: str | Path, cwd: Path | None = None, module: bool = True,
         check=False,
     )
     return Result(done.returncode, done.stdout, done.stderr)
+
+
+def on_terminal(*args: str | Path, columns: int = 0, timeout: float = 120) -> Result:
+    """Run ``python -m orgreg_sphinx ARGS`` with a pseudo-terminal for stderr
+    (*columns* wide; 0: a terminal that was given no size); ``err`` holds what
+    that terminal received."""
+    master, slave = pty.openpty()
+    if columns:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orgreg_sphinx", *map(str, args)],
+        stdout=subprocess.PIPE, stderr=slave, env=clean_env(), text=True,
+    )
+    os.close(slave)
+    out, _ = proc.communicate(timeout=timeout)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(master)
+    return Result(proc.returncode, out, screen.decode())

@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import pty
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from clitools import clean_env, orgreg
+from clitools import on_terminal, orgreg
 from conftest import manifest, write_tree
 
 SIZE = 600_000  # above the KiB threshold: the size is in bytes and is compared
@@ -255,25 +251,9 @@ def test_only_changed_manifests_are_checked_online(tmp_path: Path, server: Objec
 
 def test_progress_bar_on_a_terminal(tmp_path: Path, server: Objects) -> None:
     root = registry(tmp_path / "tree", server.base, ["good", "missing", "nohead"])
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "orgreg_sphinx", "check", str(root), "--online", *FAST],
-        stdout=subprocess.PIPE, stderr=slave, env=clean_env(), text=True,
-    )
-    os.close(slave)
-    out, _ = proc.communicate(timeout=120)
-    screen = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        screen += chunk
-    os.close(master)
-    assert proc.returncode == 1
-    text = screen.decode()
+    proc = on_terminal("check", root, "--online", *FAST)
+    out, text = proc.out, proc.err
+    assert proc.code == 1
     assert "checking layer URLs [" in text
     assert "] 3/3, 1 failed" in text
     assert text.endswith("\r\x1b[K")  # the bar is cleared before the summary

@@ -5,18 +5,11 @@ carried; the tqdm progress bar under a pseudo-terminal."""
 
 from __future__ import annotations
 
-import fcntl
 import gzip
 import hashlib
 import json
-import os
-import pty
 import re
 import socket
-import struct
-import subprocess
-import sys
-import termios
 import threading
 import time
 import tomllib
@@ -25,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from clitools import clean_env, orgreg
+from clitools import on_terminal, orgreg
 from conftest import REPO, manifest, soup, warnings_of, write_tree
 
 from orgreg_sphinx import __version__
@@ -244,38 +237,15 @@ def test_a_download_that_always_breaks_fails(tmp_path: Path, server: Recorder) -
 # ---------------------------------------------------------------- the progress bar
 
 
-def on_terminal(args: list[str], columns: int = 0) -> str:
-    """What ``orgreg ARGS`` prints on a pseudo-terminal standing for stderr
-    (*columns* wide; 0: a terminal that was given no size)."""
-    master, slave = pty.openpty()
-    if columns:
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
-    proc = subprocess.Popen([sys.executable, "-m", "orgreg_sphinx", *args],
-                            stdout=subprocess.PIPE, stderr=slave, env=clean_env())
-    os.close(slave)
-    proc.communicate(timeout=120)
-    screen = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        screen += chunk
-    os.close(master)
-    return screen.decode()
-
-
 @pytest.mark.parametrize("switch", ["--no-progress", "--format=json"])
 def test_no_progress_bar_when_switched_off(tmp_path: Path, server: Recorder, switch: str) -> None:
     root = tree(tmp_path, {"good": f"{server.base}/good.sif"})
-    assert on_terminal(["check", str(root), "--online", switch]) == ""
+    assert on_terminal("check", root, "--online", switch).err == ""
 
 
 def test_progress_bar_fits_the_terminal(tmp_path: Path, server: Recorder) -> None:
     names = {f"n{i}": f"{server.base}/n{i}.sif" for i in range(12)}
-    screen = on_terminal(["check", str(tree(tmp_path, names)), "--online"], columns=50)
+    screen = on_terminal("check", tree(tmp_path, names), "--online", columns=50).err
     lines = [line for line in re.split(r"\r|\x1b\[K", screen) if line.strip()]
     assert lines and all(len(line) <= 50 for line in lines)
     assert any(line.startswith("checking layer URLs [") for line in lines)
