@@ -186,3 +186,36 @@ def test_parallel_build_gives_the_same_objects(
     assert len(expected["orgreg:namespace"]) == 17
     assert len(expected["orgreg:tag"]) == 4 + 2 * 14
     assert inventory(Path(parallel.outdir)) == expected
+
+
+def test_a_page_embedding_a_namespace_page_does_not_claim_its_objects(
+    registry_project: Callable[..., Path], make_app: Callable[..., Any]
+) -> None:
+    """Another page rendering ``:page:`` of a namespace shows it, but the
+    namespace's objects stay at its own page, whatever the reading order; and
+    rereading that other page alone keeps them in the inventory."""
+    srcdir = registry_project(index="# Registry\n\n```{toctree}\nzzz-copy\n```\n")
+    copy = srcdir / "zzz-copy.md"
+    copy.write_text("# Copy\n\n```{registry}\n:namespace: acme/busybox\n:page:\n```\n")
+    app = make_app("html", srcdir=srcdir)
+    app.build()
+    found = inventory(Path(app.outdir))
+    assert found["orgreg:namespace"]["acme/busybox"] == "acme/busybox/index.html"
+    assert found["orgreg:tag"]["acme/busybox:latest"] == "acme/busybox/index.html#tag-latest"
+
+    copy.write_text(copy.read_text() + "\nEdited.\n")  # only this page is read again
+    app = make_app("html", srcdir=srcdir)
+    app.build()
+    again = inventory(Path(app.outdir))
+    assert again == found
+
+
+def test_a_build_leaves_the_garbage_collector_as_it_found_it(
+    registry_project: Callable[..., Path], make_app: Callable[..., Any]
+) -> None:
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    app = make_app("html", srcdir=registry_project())
+    app.build()
+    assert gc.get_freeze_count() == 0

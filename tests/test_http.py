@@ -96,6 +96,11 @@ class Handler(BaseHTTPRequestHandler):
                 self.send(429, b"slow down", body, {"Retry-After": "1"})
             else:
                 self.send(200, BODY, body)
+        elif path == "/vague.sif":  # 429 with a Retry-After that is no time, then the object
+            if before < 1:
+                self.send(429, b"slow down", body, {"Retry-After": "soon"})
+            else:
+                self.send(200, BODY, body)
         elif path == "/down.sif":
             self.send(503, b"down", body)
         elif path == "/cut.sif":  # the first download breaks off halfway
@@ -189,6 +194,13 @@ def test_retry_after_is_honoured(tmp_path: Path, server: Recorder) -> None:
     assert online(body) == []
     seen = server.seen("/later.sif")
     assert len(seen) == 2 and gaps(seen)[0] >= 1.0
+
+
+def test_a_retry_after_that_is_no_time_is_ignored(tmp_path: Path, server: Recorder) -> None:
+    root = tree(tmp_path, {"vague": f"{server.base}/vague.sif"})
+    body = check(root, "--retries", "2", "--retry-delay", "0.01")
+    assert online(body) == []
+    assert len(server.seen("/vague.sif")) == 2
 
 
 def test_retries_run_out_on_the_last_answer(tmp_path: Path, server: Recorder) -> None:

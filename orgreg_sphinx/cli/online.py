@@ -30,7 +30,7 @@ import urllib3.exceptions
 from tqdm import tqdm
 
 from ..core import http
-from ..core.model import KIB_THRESHOLD, Namespace, Problem
+from ..core.model import KIB_THRESHOLD, Namespace, Problem, Severity
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -65,7 +65,7 @@ class Expectation:
 class Finding:
     """One thing wrong with a URL; about one manifest only when *expectation* is set."""
 
-    severity: str
+    severity: Severity
     code: str
     message: str
     expectation: Expectation | None = None
@@ -89,7 +89,7 @@ class UrlResult:
     def failed(self) -> bool:
         return any(f.severity == "error" for f in self.findings)
 
-    def add(self, severity: str, code: str, message: str,
+    def add(self, severity: Severity, code: str, message: str,
             expectation: Expectation | None = None) -> None:
         self.findings.append(Finding(severity, code, message, expectation))
 
@@ -338,6 +338,7 @@ class Checker:
                 if bar is not None:
                     bar.set_postfix_str(f"{failed} failed" if failed else "", refresh=False)
                     bar.update()
+        self.session.close()
         if bar is not None and progress_to is not None:
             finish(bar, progress_to)
         results.sort(key=lambda r: r.url)
@@ -362,7 +363,7 @@ def problems_of(results: Iterable[UrlResult]) -> list[Problem]:
             for exp in concerned:
                 problems.append(
                     Problem(exp.path, f"has a layer at {result.url} that {finding.message}",
-                            exp.line, severity=finding.severity,  # type: ignore[arg-type]
+                            exp.line, severity=finding.severity,
                             code=finding.code)
                 )
     return problems

@@ -12,6 +12,7 @@ extension (``api/container/<org>/<repo>:<tag>``, the ``v2/`` files) are
 from __future__ import annotations
 
 import argparse
+import io
 import mimetypes
 import os
 import posixpath
@@ -23,7 +24,7 @@ from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 DEFAULT_FOLDER = "_build/html"
@@ -100,7 +101,7 @@ class StaticHostHandler(SimpleHTTPRequestHandler):
         inside = self.site_path()
         return super().translate_path(inside if inside is not None else "/")
 
-    def send_head(self):  # type: ignore[no-untyped-def]
+    def send_head(self) -> io.BytesIO | BinaryIO | None:
         if self.site_path() is None:
             self.send_error(HTTPStatus.NOT_FOUND)
             return None

@@ -1,8 +1,9 @@
-"""The HTTP client of both the ``orgreg`` command and the ``registry`` directive.
+"""HTTP sessions for the ``orgreg`` command and the ``registry`` directive.
 
 A :class:`requests.Session` whose requests name this version in their
 User-Agent, with urllib3's :class:`~urllib3.util.retry.Retry` mounted on it:
-connection errors, read errors and 408/425/429/5xx answers are retried with
+connection errors, read errors and 408/425/429/5xx answers are retried (as the
+caller's policy says: :func:`retry_policy`) with
 exponential backoff, and a ``Retry-After`` is honoured (up to a minute).
 """
 
@@ -43,8 +44,12 @@ class Backoff(Retry):
         return min(delay, float(self.backoff_max))
 
     def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
-        """The server's ``Retry-After`` in seconds, at most :data:`MAX_RETRY_AFTER`."""
-        seconds = super().get_retry_after(response)
+        """The server's ``Retry-After`` in seconds, at most :data:`MAX_RETRY_AFTER`
+        (a value that is neither seconds nor a date is ignored, as browsers do)."""
+        try:
+            seconds = super().get_retry_after(response)
+        except urllib3.exceptions.InvalidHeader:
+            return None
         return None if seconds is None else min(seconds, MAX_RETRY_AFTER)
 
 
@@ -58,8 +63,8 @@ def retry_policy(
 ) -> Backoff:
     """Up to *retries* retries of HEAD and GET, the first after *first_delay* s.
 
-    *reads* (timeouts and broken answers after the request was sent) and
-    *connects* switch those kinds off; answers with a status in
+    *reads* (timeouts and broken answers after the request was sent, TLS errors
+    included) and *connects* switch those kinds off; answers with a status in
     :data:`RETRY_STATUSES` are retried, the last one is returned when retries
     run out. *retry_after*: wait as long as the server's ``Retry-After`` says.
     """
@@ -68,7 +73,8 @@ def retry_policy(
         connect=retries if connects else 0,
         read=retries if reads else 0,
         status=retries,
-        other=0,
+        # TLS errors on the way (urllib3 counts them as "other") are read errors
+        other=retries if reads else 0,
         backoff_factor=first_delay,
         status_forcelist=RETRY_STATUSES,
         allowed_methods=frozenset({"HEAD", "GET"}),
@@ -82,7 +88,10 @@ def session(purpose: str, retry: Retry, pool_size: int = 10) -> requests.Session
     connections to one host at once."""
     http = requests.Session()
     http.headers["User-Agent"] = user_agent(purpose)
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=max(1, pool_size))
+    # pools for many hosts at once: a pool evicted while a thread uses it fails
+    adapter = HTTPAdapter(
+        max_retries=retry, pool_connections=max(32, pool_size), pool_maxsize=max(1, pool_size)
+    )
     http.mount("http://", adapter)
     http.mount("https://", adapter)
     return http

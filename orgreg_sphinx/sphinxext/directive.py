@@ -3,7 +3,7 @@
 ``.. registry::`` lists the namespaces of the local tree; ``:namespace: org/repo``
 (names or globs such as ``acme/*``) shows tag tables; ``:page:`` renders a
 namespace's whole page (what the generated pages use). With an argument, the URL
-of a deployed registry, the listing is read from its JSON API (:mod:`.remote`).
+of a deployed registry, the listing is read from its JSON API (:mod:`orgreg_sphinx.core.remote`).
 ``:columns:``, ``:tags:``, ``:sort:``, ``:limit:`` and ``:caption:`` shape the
 tables. (The ``container`` role is the domain's: :mod:`.domain`.)
 
@@ -155,11 +155,12 @@ class RegistryDirective(SphinxDirective):
         if ns is None:
             _warn(f"registry: no namespace {pattern!r}", self.get_location(), "unknown")
             return []
-        rows = {id(t) for t in listing.shown_tags(ns)}
-        self.domain.note_namespace_page(docname, ns, {
-            # a tag left out of a long table is found in the table's section
-            t.name: listing.tag_anchor(t) if id(t) in rows else "tags" for t in ns.tags
-        })
+        if docname == ns.docname:  # its page (another page showing it is not its home)
+            rows = {id(t) for t in listing.shown_tags(ns)}
+            self.domain.note_namespace_page(docname, ns, {
+                # a tag left out of a long table is found in the table's section
+                t.name: listing.tag_anchor(t) if id(t) in rows else "tags" for t in ns.tags
+            })
         for path in ns.files:
             self.env.note_dependency(str(path))
         page = listing.namespace_page(

@@ -19,7 +19,7 @@ warning where the site would differ), never the build.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -85,7 +85,7 @@ def install_project(app: Sphinx, generated: dict[str, Path]) -> bool:
         return False
     if not isinstance(project, RegistryProject):
         project.__class__ = RegistryProject
-    project.generated = generated  # type: ignore[attr-defined]
+    cast("RegistryProject", project).generated = generated
     return True
 
 

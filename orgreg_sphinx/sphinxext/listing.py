@@ -100,7 +100,7 @@ def doc_link(
     for every builder."""
     content = content if content is not None else nodes.inline(text, text)
     if anchor:
-        # std:doc links cannot carry an anchor: resolved by directive.resolve_anchor
+        # std:doc links cannot carry an anchor: resolved by directive.resolve_reference
         return addnodes.pending_xref(
             "",
             content,

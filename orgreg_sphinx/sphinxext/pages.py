@@ -20,6 +20,7 @@ from sphinx.config import Config
 from sphinx.parsers import RSTParser
 from sphinx.util import logging
 
+from ..core import names
 from ..core.files import write_if_changed
 from ..core.model import is_namespace_folder, printable
 from . import config as cfg
@@ -126,7 +127,7 @@ def namespace_orgs(root: Path) -> list[str]:
     except OSError:
         return []
     for entry in entries:
-        if entry.name.startswith((".", "_")):
+        if names.is_site_folder(entry.name):
             continue
         if entry.is_symlink():
             orgs.append(entry.name)
