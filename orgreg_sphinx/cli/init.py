@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from dataclasses import dataclass
 from importlib import resources
@@ -102,6 +103,11 @@ def literal(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def markdown_text(text: str) -> str:
+    """*text* shown as it is in Markdown: every ASCII punctuation mark escaped."""
+    return re.sub(r"([!-/:-@\[-`{-~])", r"\\\1", text)
+
+
 def values(settings: Settings, repository: str) -> dict[str, str]:
     """The values substituted in the ``*.tmpl`` templates."""
     org = settings.org
@@ -109,7 +115,7 @@ def values(settings: Settings, repository: str) -> dict[str, str]:
     full_name = f"{org}/{repository}" if org else f"<org>/{repository}"
     return {
         "title": literal(title),
-        "title_text": title,
+        "title_text": markdown_text(title),
         "site_url": literal(settings.url),
         "repository_url": literal(f"https://github.com/{full_name}" if org else ""),
         "repository": full_name,
