@@ -226,3 +226,36 @@ def test_readme_fork_instructions_as_written(tmp_path: Path) -> None:
     home = soup(site / "index.html")
     assert [a.get_text() for a in home.select("table.orgreg-namespaces td a")] == [
         "acme/busybox"]
+
+
+def test_reference_names_every_command_flag_and_config_value(tmp_path: Path) -> None:
+    """The built reference page (from source/, as the example site publishes it)
+    names every sub-command and flag of the command line; the README and the guide
+    name every configuration value."""
+    import argparse
+
+    from orgreg_sphinx.cli import COMMANDS, build_parser
+    from orgreg_sphinx.sphinxext.config import OPTIONS
+
+    out = tmp_path / "html"
+    built = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-c", str(REPO),
+         str(REPO / "source"), str(out), "-d", str(tmp_path / "doctrees")],
+        capture_output=True, text=True, env=clean_env(), check=False, timeout=600,
+    )
+    assert built.returncode == 0, built.stderr
+    text = soup(out / "guide/reference.html").get_text()
+    [commands] = [a for a in build_parser()._actions
+                  if isinstance(a, argparse._SubParsersAction)]
+    assert sorted(commands.choices) == sorted(COMMANDS)
+    for name, parser in commands.choices.items():
+        assert f"orgreg {name}" in text, name
+        for action in parser._actions:
+            for flag in action.option_strings:
+                if flag not in ("-h", "--help"):
+                    assert flag in text, f"orgreg {name} {flag}"
+    readme = (REPO / "README.md").read_text()
+    directive_page = soup(out / "guide/directive.html").get_text()
+    for option in OPTIONS:
+        assert f"`{option.name}`" in readme, option.name
+        assert option.name in directive_page, option.name

@@ -50,7 +50,9 @@ def test_build_and_twine_check_strict(dist: Path) -> None:
 
 def test_wheel_holds_the_theme_schemas_and_templates_only(dist: Path) -> None:
     [wheel] = dist.glob("*.whl")
-    files = zipfile.ZipFile(wheel).namelist()
+    with zipfile.ZipFile(wheel) as archive:
+        files = archive.namelist()
+        metadata = archive.read(f"orgreg_sphinx-{__version__}.dist-info/METADATA").decode()
     for needed in ("orgreg_sphinx/theme/orgreg/theme.toml",
                    "orgreg_sphinx/theme/orgreg/layout.html",
                    "orgreg_sphinx/theme/orgreg/static/orgreg.css",
@@ -62,12 +64,11 @@ def test_wheel_holds_the_theme_schemas_and_templates_only(dist: Path) -> None:
         assert needed in files, needed
     assert all(f.startswith(("orgreg_sphinx/", "orgreg_sphinx-")) for f in files), files
     assert not [f for f in files if re.search(r"(^|/)(tests|source|bench|acme)/", f)]
-    metadata = zipfile.ZipFile(wheel).read(
-        f"orgreg_sphinx-{__version__}.dist-info/METADATA").decode()
     assert f"Version: {__version__}\n" in metadata
     assert "License-Expression: MIT" in metadata
     [sdist] = dist.glob("*.tar.gz")
-    members = tarfile.open(sdist).getnames()
+    with tarfile.open(sdist) as archive:
+        members = archive.getnames()
     assert f"orgreg_sphinx-{__version__}/CHANGELOG.md" in members
     assert not [m for m in members if "/tests/" in m or "/source/" in m]
 
