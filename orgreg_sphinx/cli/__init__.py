@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("orgreg_sphinx.cli.check", "validate a manifest tree (as the site build does)"),
     "serve": ("orgreg_sphinx.cli.serve", "serve a built site on 127.0.0.1 as a static host would"),
     "manifest": ("orgreg_sphinx.cli.manifest", "write the manifest of a built image into a tree"),
+    "init": ("orgreg_sphinx.cli.init", "write a new registry repository into a folder"),
 }
 
 

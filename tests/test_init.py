@@ -1,0 +1,261 @@
+"""``orgreg init`` writes a registry that builds with -W and checks clean, its
+workflows are lint-clean, and the README's init and fork instructions work as
+written (issue 15)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from clitools import clean_env, orgreg
+from conftest import REPO, soup
+from test_workflows import BIN, SHA_PIN, load, steps, zizmor
+
+from orgreg_sphinx import __version__
+from orgreg_sphinx.cli.init import FILES
+
+IMAGE = b"SIF" * 200_000  # 600,000 bytes: read as bytes, not KiB
+
+
+def sphinx_build(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-c", ".", "source",
+         "_build/html"],
+        cwd=root, capture_output=True, text=True, env=clean_env(), check=False, timeout=600,
+    )
+
+
+def readme_block(marker: str) -> list[str]:
+    """The shell lines of the README's code block that follows *marker*."""
+    text = (REPO / "README.md").read_text()
+    after = text[text.index(f"<!-- {marker}"):]
+    block = re.search(r"```sh\n(.*?)```", after, re.S)
+    assert block is not None
+    return block.group(1).strip().splitlines()
+
+
+def fake_venv(tmp_path: Path) -> Path:
+    """A VENV for the Makefiles: the test's own bin folder, marked as installed."""
+    venv = tmp_path / "venv"
+    venv.mkdir()
+    (venv / "bin").symlink_to(BIN)
+    installed = venv / ".installed"
+    installed.touch()
+    later = time.time() + 3600  # newer than the requirements the script writes
+    os.utime(installed, (later, later))
+    return venv
+
+
+def run_lines(lines: list[str], cwd: Path, venv: Path) -> None:
+    """Run the README's lines one by one, as a user types them, in one shell."""
+    script = "set -e\n" + "\n".join(f"echo '>>> {n}'\n{line}" for n, line in enumerate(lines))
+    done = subprocess.run(
+        ["bash", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=900,
+        env=clean_env(PATH=f"{BIN}:{os.environ['PATH']}", VENV=str(venv)), check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def test_init_writes_a_registry_that_builds_and_checks_clean(tmp_path: Path) -> None:
+    root = tmp_path / "registry"
+    done = orgreg("init", root, "--title", "Acme <containers>", "--org", "acme",
+                  "--url", "https://acme.github.io/registry")
+    assert done.code == 0, done.err
+    assert sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) == \
+        sorted(FILES)
+    assert f"wrote {root / 'conf.py'}" in done.out
+    requirements = (root / "requirements.txt").read_text().splitlines()
+    assert f"orgreg-sphinx=={__version__}" in requirements
+
+    built = sphinx_build(root)
+    assert built.returncode == 0, built.stderr
+    home = soup(root / "_build/html/index.html")
+    assert home.title is not None and "Acme <containers>" in home.title.get_text()
+    assert home.find("h1").get_text().rstrip("¶") == "Acme <containers>"
+    checked = orgreg("check", root / "source", "--format", "json")
+    assert checked.code == 0, checked.out + checked.err
+
+    # one manifest, as a container repository's CI writes it
+    (tmp_path / "busybox.sif").write_bytes(IMAGE)
+    written = orgreg("manifest", tmp_path / "busybox.sif", "--namespace", "acme/busybox",
+                     "--url", "https://storage.example.org/busybox.sif", "--tag", "1.36",
+                     "--root", root / "source", "--description", "Busybox of Acme")
+    assert written.code == 0, written.err
+    built = sphinx_build(root)
+    assert built.returncode == 0, built.stderr
+    page = soup(root / "_build/html/acme/busybox/index.html")
+    assert "Busybox of Acme" in page.get_text()
+    [row] = page.select("table.orgreg-tags tbody tr")
+    assert "1.36" in [td.get_text(strip=True) for td in row.find_all("td")]
+    tags = json.loads((root / "_build/html/acme/busybox/tags/index.json").read_text())
+    assert tags == {"name": "acme/busybox", "tags": ["1.36"]}
+    catalog = json.loads((root / "_build/html/api/catalog.json").read_text())
+    assert [n["name"] for n in catalog["namespaces"]] == ["acme/busybox"]
+    # the site address given to init is the one the pull commands use
+    assert "shub://acme.github.io/registry/acme/busybox:1.36" in page.get_text()
+    assert orgreg("check", root / "source").code == 0
+
+
+def test_init_refuses_a_folder_with_files_and_never_overwrites(tmp_path: Path) -> None:
+    root = tmp_path / "registry"
+    root.mkdir()
+    (root / "README.md").write_text("my own readme\n")
+    done = orgreg("init", root)
+    assert done.code == 2
+    assert f"orgreg init: {root}: the folder is not empty; give --force" in done.err
+    assert sorted(p.name for p in root.iterdir()) == ["README.md"]
+
+    done = orgreg("init", root, "--force")
+    assert done.code == 0, done.err
+    assert (root / "README.md").read_text() == "my own readme\n"
+    assert f"kept {root / 'README.md'}: it exists and differs from the template" in done.err
+    assert (root / "conf.py").is_file() and (root / ".github/workflows/check.yml").is_file()
+    # again: every file exists; identical ones are not reported, nothing is rewritten
+    before = {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+    again = orgreg("init", root, "--force")
+    assert again.code == 0 and "wrote" not in again.out
+    assert again.err.count("kept") == 1
+    assert before == {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--url", "ftp://acme.org/"], "--url 'ftp://acme.org/' is not the http(s) address"),
+    (["--url", "acme.github.io/registry"], "is not the http(s) address of a site"),
+    (["--org", "bad org!"], "--org 'bad org!' is not a GitHub organization name"),
+    (["--title", "two\nlines"], "--title must be one line of printable text"),
+])
+def test_init_refuses_bad_values(tmp_path: Path, args: list[str], message: str) -> None:
+    done = orgreg("init", tmp_path / "registry", *args)
+    assert done.code == 2
+    assert message in done.err
+    assert not (tmp_path / "registry").exists()
+
+
+def test_init_refuses_a_file_as_folder(tmp_path: Path) -> None:
+    (tmp_path / "registry").write_text("x")
+    done = orgreg("init", tmp_path / "registry")
+    assert done.code == 2 and "exists and is not a folder" in done.err
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("init") / "registry"
+    assert orgreg("init", root, "--org", "acme").code == 0
+    return root
+
+
+def generated_workflows(root: Path) -> list[Path]:
+    return sorted((root / ".github/workflows").glob("*.yml"))
+
+
+def test_generated_workflows_pass_the_schema_and_zizmor(generated: Path) -> None:
+    paths = generated_workflows(generated)
+    assert [p.name for p in paths] == ["check.yml", "open-pull-request.yml", "pages.yml"]
+    for schema, files in (("vendor.github-workflows", paths),
+                          ("vendor.dependabot", [generated / ".github/dependabot.yml"]),
+                          ("vendor.readthedocs", [generated / ".readthedocs.yaml"])):
+        done = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", schema,
+                               *map(str, files)], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+    code, findings = zizmor(*paths, generated / ".github/dependabot.yml")
+    assert findings == [] and code == 0, json.dumps(findings, indent=1)[:3000]
+
+
+def test_generated_workflows_are_hardened_and_install_from_requirements(
+        generated: Path) -> None:
+    ours = {s["uses"].split("@")[0]: s["uses"] for p in REPO.glob(".github/workflows/*.yml")
+            for s in steps(load(p)) if "uses" in s}
+    for path in generated_workflows(generated):
+        workflow = load(path)
+        assert workflow["permissions"] == {}
+        for job in workflow["jobs"].values():
+            assert "permissions" in job and "timeout-minutes" in job
+        for step in steps(workflow):
+            assert "${{" not in step.get("run", "")
+            if "uses" in step:
+                assert SHA_PIN.match(step["uses"])
+                # the same pins as this repository's workflows, which Dependabot moves
+                assert step["uses"] == ours[step["uses"].split("@")[0]]
+            if step.get("uses", "").startswith("actions/setup-python@"):
+                assert step["with"]["python-version"] in ("3.11", "3.13")
+    check = load(generated / ".github/workflows/check.yml")
+    runs = [s.get("run", "") for s in steps(check)]
+    assert "python -m pip install --quiet -r trusted/requirements.txt" in runs
+    assert 'make html SPHINXOPTS="-W --keep-going"' in runs
+    pages = load(generated / ".github/workflows/pages.yml")
+    assert "make html" in [s.get("run") for s in steps(pages)]
+    dependabot = yaml.safe_load((generated / ".github/dependabot.yml").read_text())
+    assert {u["package-ecosystem"] for u in dependabot["updates"]} == {"pip", "github-actions"}
+    rtd = yaml.safe_load((generated / ".readthedocs.yaml").read_text())
+    assert "python -m pip install --quiet -r requirements.txt" in rtd["build"]["commands"]
+
+
+def test_readme_init_instructions_as_written(tmp_path: Path) -> None:
+    lines = readme_block("init-instructions")
+    assert lines[0].startswith("orgreg init registry ")
+    (tmp_path / "registry").mkdir()  # busybox.sif is in the folder the admin works in
+    (tmp_path / "registry/busybox.sif").write_bytes(IMAGE)
+    (tmp_path / "registry/busybox.sif").rename(tmp_path / "busybox.sif")
+    (tmp_path / "registry").rmdir()
+    # the image sits next to the folder, the README's lines run from the registry
+    lines = [line.replace(" busybox.sif ", " ../busybox.sif ") for line in lines]
+    run_lines(lines, tmp_path, fake_venv(tmp_path))
+    site = tmp_path / "registry/_build/html"
+    assert "1.36" in soup(site / "acme/busybox/index.html").get_text()
+    assert json.loads((site / "acme/busybox/tags/index.json").read_text())["tags"] == ["1.36"]
+
+
+def test_readme_fork_instructions_as_written(tmp_path: Path) -> None:
+    """Clone (this checkout's committed HEAD), remove the example namespaces, add one."""
+    lines = readme_block("fork-instructions")
+    assert lines[0].startswith("git clone https://github.com/")
+    lines[0] = f"git clone --quiet {REPO} registry"
+    (tmp_path / "busybox.sif").write_bytes(IMAGE)
+    lines = [line.replace(" busybox.sif ", " ../busybox.sif ") for line in lines]
+    run_lines(lines, tmp_path, fake_venv(tmp_path))
+    site = tmp_path / "registry/_build/html"
+    assert not (site / "bio-core").exists() and not (site / "guide/directive.html").exists()
+    assert (site / "guide/workflow.html").is_file()
+    home = soup(site / "index.html")
+    assert [a.get_text() for a in home.select("table.orgreg-namespaces td a")] == [
+        "acme/busybox"]
+
+
+def test_reference_names_every_command_flag_and_config_value(tmp_path: Path) -> None:
+    """The built reference page (from source/, as the example site publishes it)
+    names every sub-command and flag of the command line; the README and the guide
+    name every configuration value."""
+    import argparse
+
+    from orgreg_sphinx.cli import COMMANDS, build_parser
+    from orgreg_sphinx.sphinxext.config import OPTIONS
+
+    out = tmp_path / "html"
+    built = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-c", str(REPO),
+         str(REPO / "source"), str(out), "-d", str(tmp_path / "doctrees")],
+        capture_output=True, text=True, env=clean_env(), check=False, timeout=600,
+    )
+    assert built.returncode == 0, built.stderr
+    text = soup(out / "guide/reference.html").get_text()
+    [commands] = [a for a in build_parser()._actions
+                  if isinstance(a, argparse._SubParsersAction)]
+    assert sorted(commands.choices) == sorted(COMMANDS)
+    for name, parser in commands.choices.items():
+        assert f"orgreg {name}" in text, name
+        for action in parser._actions:
+            for flag in action.option_strings:
+                if flag not in ("-h", "--help"):
+                    assert flag in text, f"orgreg {name} {flag}"
+    readme = (REPO / "README.md").read_text()
+    directive_page = soup(out / "guide/directive.html").get_text()
+    for option in OPTIONS:
+        assert f"`{option.name}`" in readme, option.name
+        assert option.name in directive_page, option.name

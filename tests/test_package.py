@@ -1,0 +1,135 @@
+"""The package is ready to publish: a clean clone builds an sdist and a wheel
+that pass ``twine check --strict``, the wheel holds what a registry needs and
+nothing else, and a registry made by ``orgreg init`` builds with it in a fresh
+virtual environment (issue 15)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from clitools import clean_env
+from conftest import REPO, soup
+from test_workflows import BIN, SHA_PIN, load, steps, triggers, zizmor
+
+from orgreg_sphinx import __version__
+
+RELEASE = REPO / ".github/workflows/release.yaml"
+
+
+def run(*args: str | Path, cwd: Path, timeout: float = 900,
+        **env: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([*map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          env=clean_env(**env), timeout=timeout, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``python -m build`` in a clean clone of the committed tree."""
+    work = tmp_path_factory.mktemp("package")
+    run("git", "clone", "--quiet", REPO, work / "clone", cwd=work)
+    run(sys.executable, "-m", "build", "--outdir", work / "dist", ".", cwd=work / "clone")
+    return work / "dist"
+
+
+def test_build_and_twine_check_strict(dist: Path) -> None:
+    names = sorted(p.name for p in dist.iterdir())
+    assert names == [f"orgreg_sphinx-{__version__}-py3-none-any.whl",
+                     f"orgreg_sphinx-{__version__}.tar.gz"]
+    done = run(BIN / "twine", "check", "--strict", *sorted(dist.iterdir()), cwd=dist)
+    assert done.stdout.count("PASSED") == 2
+
+
+def test_wheel_holds_the_theme_schemas_and_templates_only(dist: Path) -> None:
+    [wheel] = dist.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        files = archive.namelist()
+        metadata = archive.read(f"orgreg_sphinx-{__version__}.dist-info/METADATA").decode()
+    for needed in ("orgreg_sphinx/theme/orgreg/theme.toml",
+                   "orgreg_sphinx/theme/orgreg/layout.html",
+                   "orgreg_sphinx/theme/orgreg/static/orgreg.css",
+                   "orgreg_sphinx/core/schemas/manifest.schema.json",
+                   "orgreg_sphinx/core/schemas/collection.schema.json",
+                   "orgreg_sphinx/cli/templates/conf.py.tmpl",
+                   "orgreg_sphinx/cli/templates/check.yml",
+                   "orgreg_sphinx/py.typed"):
+        assert needed in files, needed
+    assert all(f.startswith(("orgreg_sphinx/", "orgreg_sphinx-")) for f in files), files
+    assert not [f for f in files if re.search(r"(^|/)(tests|source|bench|acme)/", f)]
+    assert f"Version: {__version__}\n" in metadata
+    assert "License-Expression: MIT" in metadata
+    [sdist] = dist.glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        members = archive.getnames()
+    assert f"orgreg_sphinx-{__version__}/CHANGELOG.md" in members
+    assert not [m for m in members if "/tests/" in m or "/source/" in m]
+
+
+def test_changelog_names_the_version() -> None:
+    text = (REPO / "CHANGELOG.md").read_text()
+    assert re.findall(r"^## (\S+)", text, re.M)[0] == __version__
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert 'version = { attr = "orgreg_sphinx._version.__version__" }' in pyproject
+    assert __version__ not in pyproject  # written once, in _version.py
+
+
+def test_release_workflow_publishes_with_trusted_publishing() -> None:
+    for schema in ("vendor.github-workflows",):
+        done = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", schema,
+                               str(RELEASE)], capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+    code, findings = zizmor(RELEASE)
+    assert findings == [] and code == 0, json.dumps(findings, indent=1)[:3000]
+    workflow = load(RELEASE)
+    assert triggers(workflow) == {"push": {"tags": ["v*"]}}
+    assert workflow["permissions"] == {}
+    publish = workflow["jobs"]["publish"]
+    assert publish["permissions"] == {"id-token": "write"}
+    assert publish["environment"]["name"] == "pypi"
+    uses = [s["uses"] for s in steps(workflow) if "uses" in s]
+    assert all(SHA_PIN.match(u) for u in uses)
+    assert uses[-1].startswith("pypa/gh-action-pypi-publish@")
+    assert not [s for s in steps(workflow) if "with" in s and "password" in s["with"]]
+    build = " ".join(s.get("run", "") for s in workflow["jobs"]["build"]["steps"])
+    assert "python -m build" in build and "twine check --strict dist/*" in build
+
+
+def test_wheel_in_a_fresh_venv_builds_a_registry_made_by_init(
+        dist: Path, tmp_path: Path) -> None:
+    [wheel] = dist.glob("*.whl")
+    venv = tmp_path / "venv"
+    run(sys.executable, "-m", "venv", venv, cwd=tmp_path)
+    run(venv / "bin/python", "-m", "pip", "install", "--quiet", wheel, cwd=tmp_path)
+    # the installed package, not this checkout
+    where = run(venv / "bin/python", "-c", "import orgreg_sphinx; print(orgreg_sphinx.__file__)",
+                cwd=tmp_path).stdout
+    assert where.startswith(str(venv))
+    run(venv / "bin/orgreg", "init", "registry", "--org", "acme", cwd=tmp_path)
+    registry = tmp_path / "registry"
+    # the one line saying where orgreg-sphinx comes from: here, the built wheel
+    requirements = registry / "requirements.txt"
+    text = requirements.read_text()
+    assert f"\norgreg-sphinx=={__version__}\n" in text
+    requirements.write_text(text.replace(f"orgreg-sphinx=={__version__}",
+                                         f"orgreg-sphinx @ {wheel.as_uri()}"))
+    (tmp_path / "busybox.sif").write_bytes(b"SIF" * 200_000)
+    run(venv / "bin/orgreg", "manifest", "../busybox.sif", "--namespace", "acme/busybox",
+        "--url", "https://storage.example.org/busybox.sif", "--tag", "1.36", "--root", "source",
+        cwd=registry)
+    # the registry's own Makefile installs requirements.txt into the venv and builds
+    run("make", "html", f"VENV={venv}", f"PYTHON={venv / 'bin/python'}",
+        "SPHINXOPTS=-W --keep-going", cwd=registry)
+    run("make", "check", f"VENV={venv}", cwd=registry)
+    page = soup(registry / "_build/html/acme/busybox/index.html")
+    assert "1.36" in page.get_text()
+    tags = json.loads((registry / "_build/html/acme/busybox/tags/index.json").read_text())
+    assert tags == {"name": "acme/busybox", "tags": ["1.36"]}
+    assert (registry / "_build/html/_static/orgreg.css").is_file()  # the theme, from the wheel
