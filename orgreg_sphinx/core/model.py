@@ -37,7 +37,8 @@ TIME_KEYS = ("created", "created_at", "createdAt", "date", "timestamp", "updated
 RECIPE_KEYS = ("recipe", "recipe_url", "recipe_path")
 RECIPE_FILE = "Singularity"
 
-Severity = Literal["error", "warning"]
+#: "info": worth knowing, never a failure (a deprecated tag)
+Severity = Literal["error", "warning", "info"]
 #: a key path in front matter: ``("size",)``, ``("layers", 0, "url")``
 LineKey = tuple[str | int, ...]
 
