@@ -15,8 +15,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from conftest import good_tree, manifest, read_json, sha256, soup, warnings_of
+
 from orgreg_sphinx.core import history
 from orgreg_sphinx.core.model import load_registry
 
@@ -208,7 +208,8 @@ def deprecated_tree() -> dict[str, str | bytes]:
     files[LATEST] = manifest(
         sha256("busybox-latest"),
         extra='created: "2024-05-02T10:31:00Z"\n'
-              'deprecated: "End of life: use [1.37](https://example.org/1.37) <script>x</script>"\n',
+              'deprecated: "End of life: use [1.37](https://example.org/1.37) '
+              '<script>x</script>"\n',
     )
     files["acme/busybox/manifests/1.37/README.md"] = manifest(
         sha256("busybox-1.37"), extra='created: "2024-01-01T00:00:00Z"\n')
@@ -412,3 +413,13 @@ def test_feed_settings_are_validated(registry_project, make_app, value) -> None:
     name = "orgreg_feed" if isinstance(value, str) else "orgreg_feed_entries"
     with pytest.raises(ConfigError, match=name):
         make_app("html", srcdir=registry_project(conf=f"{name} = {value!r}\n"))
+
+
+def test_pages_workflow_fetches_the_whole_history() -> None:
+    import yaml
+    from conftest import REPO
+
+    steps = yaml.safe_load((REPO / ".github/workflows/pages.yml").read_text())["jobs"]["build"][
+        "steps"]
+    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0
