@@ -160,6 +160,29 @@ def write_extension_project(src: Path, registry: list[NamespaceData], theme: str
             write_manifest(src, ns, tag)
 
 
+def commit_tree(src: Path, registry: list[NamespaceData], commits: int) -> None:
+    """Make *src* a git repository holding the tree in *commits* commits (the
+    namespaces added a slice at a time, a day apart), so the extension reads
+    each tag's history (orgreg_history) as a registry's Pages build does."""
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+
+    def git(*args: str, date: str = "") -> None:
+        extra = {"GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date} if date else {}
+        subprocess.run(["git", "-C", str(src), "-c", "user.name=bench", "-c",
+                        "user.email=bench@example.org", *args],
+                       env={**env, **extra}, check=True, capture_output=True)
+
+    git("init", "-q")
+    (src / ".gitignore").write_text("_build/\n")
+    for index in range(commits):
+        paths = [".gitignore", "conf.py", "index.md"] if index == 0 else []
+        paths += [f"{ns.org}/{ns.repo}" for ns in registry[index::commits]]
+        if paths:
+            git("add", "--", *paths)
+            git("commit", "-q", "-m", f"part {index + 1}",
+                date=f"2024-01-{index % 28 + 1:02d}T12:00:00Z")
+
+
 def as_model(ns: NamespaceData) -> Any:
     """The extension's model of *ns* (to show the same usage examples)."""
     from orgreg_sphinx.core import model
@@ -354,7 +377,8 @@ def measure(name: str, work: Path, src: Path, edit, add, jobs: int) -> Variant:
     )
 
 
-def bench_size(n: int, tags: int, seed: int, workdir: Path, theme: str, jobs: int) -> dict:
+def bench_size(n: int, tags: int, seed: int, workdir: Path, theme: str, jobs: int,
+               commits: int = 0) -> dict:
     print(f"N = {n} namespaces x {tags} tags", flush=True)
     registry = synthetic_registry(n, tags, seed)
     base = workdir / f"n{n}"
@@ -362,6 +386,8 @@ def bench_size(n: int, tags: int, seed: int, workdir: Path, theme: str, jobs: in
     ext_src, plain_src = base / "ext" / "src", base / "plain" / "src"
     write_extension_project(ext_src, registry, theme)
     write_plain_project(plain_src, registry, theme)
+    if commits:
+        commit_tree(ext_src, registry, commits)
     target = registry[len(registry) // 2]
     rng = random.Random(seed + 1)
     new_digest = _digest(f"edited:{target.name}")
@@ -530,11 +556,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=REPO / "_build" / "bench",
                         help="where the projects are generated and built")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--git-commits", type=int, default=0, metavar="K",
+                        help="commit the extension's tree in K commits to a git repository "
+                             "first, so builds read the tags' history (default: 0, no git)")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     args.workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results = [bench_size(n, args.tags, args.seed, args.workdir, args.theme, args.jobs)
+    results = [bench_size(n, args.tags, args.seed, args.workdir, args.theme, args.jobs,
+                          args.git_commits)
                for n in sizes]
     memory = None
     if args.memory_size:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..core.model import Problem, load_registry
+from ..core.model import Problem, Registry, load_registry
 from . import online, report
 from .advice import advise
 from .scope import Scope, ScopeUsageError, changes_from_git, changes_from_list, check_scope
@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     registry = load_registry(root)
     problems.extend(registry.problems)
     problems.extend(advise(registry))
+    problems.extend(deprecations(registry))
 
     summary_lines: list[str] = []
     online_summary: dict[str, Any] | None = None
@@ -107,12 +108,14 @@ def run(args: argparse.Namespace) -> int:
         summary_lines.append(summary.text())
 
     errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
+    warnings = sum(p.severity == "warning" for p in problems)
+    notes = sum(p.severity == "info" for p in problems)
     tags = sum(len(ns.tags) for ns in registry.namespaces)
     failed = errors > 0 or (args.strict and warnings > 0)
     summary_lines.insert(0, (
         f"{_count(len(registry.namespaces), 'namespace')}, {_count(tags, 'tag')}: "
         f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
+        + (f" ({_count(notes, 'deprecated tag')})" if notes else "")
     ))
     if scope is not None:
         summary_lines.append(_scope_text(scope))
@@ -123,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         "tags": tags,
         "errors": errors,
         "warnings": warnings,
+        "info": notes,
         "scope": _scope_dict(scope, root),
         "online": online_summary,
     }
@@ -135,6 +139,16 @@ def run(args: argparse.Namespace) -> int:
         except OSError as err:
             print(f"orgreg check: cannot write the step summary: {err}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def deprecations(registry: Registry) -> list[Problem]:
+    """Each deprecated tag, as information (never a failure, even with --strict)."""
+    return [
+        Problem(tag.path, f"is deprecated: {tag.deprecated}", tag.line("deprecated"),
+                severity="info", code="deprecated")
+        for ns in registry.namespaces for tag in ns.tags
+        if tag.deprecated and tag.path is not None
+    ]
 
 
 def _count(n: int, word: str) -> str:

@@ -61,7 +61,8 @@ def escape_property(text: str) -> str:
 
 
 def github_line(problem: Problem, cwd: Path | None = None) -> str:
-    """``::error file=F,line=L,title=T::message`` (``warning`` for warnings)."""
+    """``::error file=F,line=L,title=T::message`` (``warning`` for warnings,
+    ``notice`` for information)."""
     shown = shown_path(problem.path, cwd)
     props = []
     if not problem.path.is_dir():  # a folder (the tree, for a branch name) has no line
@@ -70,7 +71,8 @@ def github_line(problem: Problem, cwd: Path | None = None) -> str:
             props.append(f"line={problem.line}")
     props.append(f"title={escape_property(f'orgreg check ({problem.code})')}")
     message = printable(f"{shown} {problem.message}")
-    return f"::{problem.severity} {','.join(props)}::{escape_data(message)}"
+    command = "notice" if problem.severity == "info" else problem.severity
+    return f"::{command} {','.join(props)}::{escape_data(message)}"
 
 
 def markdown_cell(text: str) -> str:

@@ -63,20 +63,28 @@ def catalog_body(registry: Registry) -> dict[str, Any]:
                 "name": ns.name,
                 "description": ns.description,
                 "path": f"{ns.name}/",
-                "tags": [
-                    {
-                        "name": tag.name,
-                        "size": tag.size,
-                        "digest": tag.digest,
-                        "urls": tag.urls,
-                        "extra": _sorted(tag.extra),
-                    }
-                    for tag in ns.tags
-                ],
+                "tags": [catalog_tag(tag) for tag in ns.tags],
             }
             for ns in sorted(registry.namespaces, key=lambda n: n.name)
         ],
     }
+
+
+def catalog_tag(tag: Tag) -> dict[str, Any]:
+    """One tag in the catalog; ``deprecated`` (the reason) and ``history`` (former
+    images, newest first, from git) only when the tag has them."""
+    body: dict[str, Any] = {
+        "name": tag.name,
+        "size": tag.size,
+        "digest": tag.digest,
+        "urls": tag.urls,
+        "extra": _sorted(tag.extra),
+    }
+    if tag.deprecated:
+        body["deprecated"] = tag.deprecated
+    if tag.history is not None and tag.history.former:
+        body["history"] = [former.as_dict() for former in tag.history.former]
+    return body
 
 
 def _sorted(value: Any) -> Any:

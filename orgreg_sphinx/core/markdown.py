@@ -99,3 +99,10 @@ def render(text: str) -> str:
     """Markdown to safe HTML."""
     html: str = _parser().render(text)
     return html
+
+
+def render_inline(text: str) -> str:
+    """One line of Markdown (a deprecation reason) to safe inline HTML: the same
+    rules as :func:`render`, without paragraphs."""
+    html: str = _parser().renderInline(text)
+    return html

@@ -30,14 +30,15 @@ from .frontmatter import Document, FrontMatterError, decode, parse
 #: no real SIF image is smaller than 500,000 bytes
 KIB_THRESHOLD = 500_000
 #: keys of a manifest that are not "extra" data
-MANIFEST_KEYS = frozenset({"layout", "size", "digest", "layers"})
+MANIFEST_KEYS = frozenset({"layout", "size", "digest", "layers", "deprecated"})
 #: extra keys that hold a time stamp, in order of preference
 TIME_KEYS = ("created", "created_at", "createdAt", "date", "timestamp", "updated", "built")
 #: extra keys that name the recipe a tag was built from
 RECIPE_KEYS = ("recipe", "recipe_url", "recipe_path")
 RECIPE_FILE = "Singularity"
 
-Severity = Literal["error", "warning"]
+#: "info": worth knowing, never a failure (a deprecated tag)
+Severity = Literal["error", "warning", "info"]
 #: a key path in front matter: ``("size",)``, ``("layers", 0, "url")``
 LineKey = tuple[str | int, ...]
 
@@ -81,6 +82,39 @@ class Layer:
     media_type: str = "application/vnd.singularity.image.squashfs"
 
 
+@dataclass(frozen=True)
+class Former:
+    """An image a tag pointed to before, read from the tree's git history."""
+
+    digest: str
+    size: int
+    #: commit date (UTC, ``YYYY-MM-DDTHH:MM:SSZ``) when the tag started pointing at it
+    date: str
+    #: the commit that made the tag point at it
+    commit: str
+    #: commit date when the tag moved on to another image
+    until: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"digest": self.digest, "size": self.size, "date": self.date,
+                "commit": self.commit, "until": self.until}
+
+
+@dataclass(frozen=True)
+class TagHistory:
+    """What the git history of a manifest file tells about its tag."""
+
+    #: commit date and commit since which the tag points at its current image
+    #: (None when the manifest's current image is not committed yet)
+    since: str | None
+    commit: str | None
+    #: commit date since which the tag is deprecated (None: not deprecated, or
+    #: not in a commit yet)
+    deprecated_since: str | None = None
+    #: former images, newest first
+    former: tuple[Former, ...] = ()
+
+
 @dataclass(frozen=True, eq=True)
 class Tag:
     """One manifest: ``<org>/<repo>/manifests/<tag>/README.md``."""
@@ -96,6 +130,10 @@ class Tag:
     #: front-matter line of the top-level keys and of each layer's keys, e.g.
     #: ``("size",)`` or ``("layers", 0, "url")`` (empty when not read from a file)
     lines: dict[LineKey, int] = field(default_factory=dict, hash=False, compare=False)
+    #: the reason the tag should not be used any more (``deprecated:``), if any
+    deprecated: str | None = None
+    #: what the git history of the manifest tells (None: no history read)
+    history: TagHistory | None = field(default=None, hash=False)
 
     def line(self, *key: str | int) -> int | None:
         """The line of *key* in the manifest's front matter, if known."""
@@ -141,6 +179,9 @@ class Tag:
             [(la.size, la.digest, la.url, la.media_type) for la in self.layers],
             self.extra,
             str(self.recipe_file) if self.recipe_file else None,
+            self.deprecated,
+            [self.history.since, self.history.deprecated_since,
+             [f.as_dict() for f in self.history.former]] if self.history else None,
         ]
 
 
@@ -536,6 +577,7 @@ class _Reader:
             path=readme,
             recipe_file=recipe_file,
             lines=doc.lines,
+            deprecated=data["deprecated"].strip() if "deprecated" in data else None,
         )
 
 

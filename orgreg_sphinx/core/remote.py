@@ -190,6 +190,7 @@ def parse_catalog(data: Any, where: str) -> tuple[list[Namespace], list[str]]:
                 problems.append(f"{where}: {name} tags[{t_index}] is not a valid tag; left out")
                 continue
             extra = tag.get("extra")
+            reason = tag.get("deprecated")
             tags.append(
                 Tag(
                     name=tag["name"],
@@ -197,6 +198,7 @@ def parse_catalog(data: Any, where: str) -> tuple[list[Namespace], list[str]]:
                     digest=tag["digest"],
                     layers=_layers(tag),
                     extra=dict(extra) if isinstance(extra, dict) else {},
+                    deprecated=reason if isinstance(reason, str) and reason.strip() else None,
                 )
             )
         tags.sort(key=lambda t: t.name)

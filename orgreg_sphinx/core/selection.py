@@ -58,9 +58,11 @@ class ListingSpec:
     tags: tuple[str, ...] = ()
     sort: str = ""
     limit: int = 0
+    #: deprecated tags: ``"flag"`` (shown, marked) or ``"hide"`` (left out)
+    deprecated: str = "flag"
 
     def as_key(self) -> list[Any]:
-        return [list(self.namespaces), list(self.tags), self.sort, self.limit]
+        return [list(self.namespaces), list(self.tags), self.sort, self.limit, self.deprecated]
 
 
 @dataclass
@@ -112,6 +114,8 @@ def select_tags(ns: Namespace, spec: ListingSpec) -> Shown:
     tags = [
         t for t in ns.tags if not spec.tags or any(fnmatchcase(t.name, g) for g in spec.tags)
     ]
+    if spec.deprecated == "hide":
+        tags = [t for t in tags if not t.deprecated]
     key, descending = _tag_order(spec.sort)
     tags.sort(key=key, reverse=descending)
     hidden = 0

@@ -12,6 +12,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.errors import ConfigError
 
+from ..core.feed import MAX_ENTRIES
 from ..core.model import Limits
 
 #: what Sphinx rebuilds when a value changes (a subset of what Sphinx accepts)
@@ -63,6 +64,14 @@ OPTIONS = (
            "Seconds to wait for a deployed registry's answer before using its cached copy."),
     Option("orgreg_remote_max_bytes", 64 * 1024 * 1024, (int,), "env",
            "Largest answer read from a deployed registry."),
+    Option("orgreg_history", True, (bool,), "env",
+           "Read each tag's former images (digest, size, date, commit) from the git history "
+           "of its manifest: one git log for the whole tree, cached in the doctree folder."),
+    Option("orgreg_feed", None, (bool, type(None)), "html",
+           "Write feed.xml, an Atom feed of new, changed and deprecated tags. None (the "
+           "default): when the site URL is known; True: warn when it is not; False: never."),
+    Option("orgreg_feed_entries", MAX_ENTRIES, (int,), "html",
+           "Most entries in feed.xml (the newest)."),
     Option("orgreg_tree_pages", False, (bool,), "env",
            "Also read .md/.rst pages inside <org>/<repo>/ folders as pages of the site (a "
            "hand-written namespace page). Only for trees whose every file is trusted."),
@@ -90,7 +99,7 @@ def validate(app: Sphinx, config: Config) -> None:
                 f"{option.name} must be {expected}, not {type(value).__name__} ({value!r})"
             )
     for name in ("orgreg_max_readme_bytes", "orgreg_max_front_matter_bytes", "orgreg_max_tags",
-                 "orgreg_remote_timeout", "orgreg_remote_max_bytes"):
+                 "orgreg_feed_entries", "orgreg_remote_timeout", "orgreg_remote_max_bytes"):
         if config[name] <= 0:
             raise ConfigError(f"{name} must be a positive number, not {config[name]!r}")
     url = config.orgreg_site_url

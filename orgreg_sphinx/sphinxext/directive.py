@@ -72,6 +72,7 @@ class RegistryDirective(SphinxDirective):
         "class": directives.class_option,
         "page": directives.flag,
         "toctree": directives.flag,
+        "deprecated": lambda value: directives.choice(value, listing.DEPRECATED_CHOICES),
     }
 
     @property
@@ -93,6 +94,7 @@ class RegistryDirective(SphinxDirective):
             tags=tuple(split_list(self.options.get("tags", ""))),
             sort=sort,
             limit=self.options.get("limit", 0),
+            deprecated=self.options.get("deprecated", "flag"),
         )
 
     def columns(self, allowed: tuple[str, ...]) -> tuple[list[str], bool]:
@@ -206,7 +208,7 @@ class RegistryDirective(SphinxDirective):
                 self.get_location(),
                 "option",
             )
-            spec = ListingSpec(sort=spec.sort, limit=spec.limit)
+            spec = ListingSpec(sort=spec.sort, limit=spec.limit, deprecated=spec.deprecated)
         columns, _ = self.columns(listing.NAMESPACE_COLUMNS)
         if found is None:
             self.domain.note_shown(
@@ -230,6 +232,7 @@ class RegistryDirective(SphinxDirective):
             columns=columns,
             remote_base=found.url if found else "",
             caption=self.options.get("caption", ""),
+            deprecated=spec.deprecated,
         )
         if hidden:
             link = None
@@ -326,6 +329,7 @@ def resolve_site_links(app: Sphinx, doctree: nodes.document, docname: str) -> No
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(listing.site_link)
     app.add_node(listing.size_abbreviation, html=listing.SIZE_HTML_VISITORS)
+    app.add_node(listing.collapsed, html=listing.COLLAPSED_HTML_VISITORS)
     app.add_directive("registry", RegistryDirective)
     app.connect("builder-inited", remote.forget)
     app.connect("missing-reference", resolve_reference)

@@ -31,6 +31,7 @@ from sphinx.roles import XRefRole
 from sphinx.util import logging
 from sphinx.util.nodes import make_refnode
 
+from ..core import history
 from ..core.model import Namespace, ReadCache, Registry, load_registry
 from . import config as cfg
 from .listing import tag_anchor
@@ -43,6 +44,8 @@ NAME = "orgreg"
 CONTAINER_ROLE = "container"
 #: file in the doctree folder keeping what the last build read from the tree
 READ_CACHE_FILE = "orgreg-read-cache.pickle"
+#: file in the doctree folder keeping what was read from the tree's git history
+HISTORY_CACHE_FILE = "orgreg-history.pickle"
 
 
 def tag_object(namespace: str, tag: str) -> str:
@@ -242,8 +245,28 @@ def load(app: Sphinx) -> Registry:
         cache.save(cache_file)
     except OSError as err:  # a read-only doctree folder only makes rebuilds slower
         logger.debug("[orgreg] cannot save %s: %s", cache_file, err)
+    if app.config.orgreg_history:
+        found = with_history(app, root, found)
     domain_of(app.env).registry = found
     return found
+
+
+def with_history(app: Sphinx, root: Path, found: Registry) -> Registry:
+    """*found* with each tag's former images from the tree's git history (one
+    informational line, and no history, when there is none to read)."""
+    cache_file = Path(app.doctreedir) / HISTORY_CACHE_FILE
+    read = history.read_history(root, history.HistoryCache.load(cache_file),
+                                cfg.limits(app.config))
+    if not read.available:
+        logger.info("[orgreg] tag history is off: %s", read.reason)
+        return found
+    if read.changed:
+        try:
+            read.cache.save(cache_file)
+        except OSError as err:  # a read-only doctree folder only makes rebuilds slower
+            logger.debug("[orgreg] cannot save %s: %s", cache_file, err)
+    logger.info("[orgreg] tag history: %d new commit(s) read from git", read.commits_read)
+    return history.apply(found, read)
 
 
 def freeze_loaded(

@@ -16,14 +16,14 @@ from docutils import nodes
 from sphinx import addnodes
 
 from ..core import clients, markdown
-from ..core.model import Namespace, Tag
+from ..core.model import KIB_THRESHOLD, Namespace, Tag
 from ..core.selection import updated as last_update
 
 if TYPE_CHECKING:
     from sphinx.writers.html5 import HTML5Translator
 
 #: tag table columns, in their default order
-TAG_COLUMNS = ("image", "tag", "size", "digest", "created", "download", "recipe")
+TAG_COLUMNS = ("image", "tag", "size", "digest", "created", "download", "recipe", "history")
 COLUMN_TITLES = {
     "image": "Image",
     "tag": "Tag",
@@ -32,7 +32,10 @@ COLUMN_TITLES = {
     "created": "Created",
     "download": "Download",
     "recipe": "Recipe",
+    "history": "Previously",
 }
+#: ``:deprecated:`` choices of listings: mark deprecated tags, or leave them out
+DEPRECATED_CHOICES = ("flag", "hide")
 #: namespace table columns, in their default order
 NAMESPACE_COLUMNS = ("namespace", "description", "tags", "updated")
 NAMESPACE_COLUMN_TITLES = {
@@ -75,6 +78,25 @@ def depart_size_abbreviation(self: HTML5Translator, node: size_abbreviation) -> 
 
 #: ``app.add_node(size_abbreviation, html=SIZE_HTML_VISITORS)``
 SIZE_HTML_VISITORS = (visit_size_abbreviation, depart_size_abbreviation)
+
+
+class collapsed(nodes.container):
+    """A block shown collapsed under a one-line ``summary``: ``<details>`` in HTML;
+    other writers show its content as the container it subclasses."""
+
+
+def visit_collapsed(self: HTML5Translator, node: collapsed) -> None:
+    """``<details><summary>``: opened without JavaScript."""
+    self.body.append(self.starttag(node, "details", ""))
+    self.body.append(f"<summary>{self.encode(node['summary'])}</summary>\n")
+
+
+def depart_collapsed(self: HTML5Translator, node: collapsed) -> None:
+    self.body.append("</details>\n")
+
+
+#: ``app.add_node(collapsed, html=COLLAPSED_HTML_VISITORS)``
+COLLAPSED_HTML_VISITORS = (visit_collapsed, depart_collapsed)
 
 
 def human_size(size: int) -> str:
@@ -156,7 +178,7 @@ def _table(
         row = nodes.row(**attrs)
         for cell in cells:
             entry = nodes.entry()
-            if isinstance(cell, nodes.paragraph):
+            if isinstance(cell, (nodes.paragraph, nodes.container)):
                 entry += cell
             else:
                 entry += _para(cell) if not isinstance(cell, nodes.Text) or cell else _para()
@@ -178,11 +200,61 @@ def tag_anchor(tag: Tag) -> str:
     return f"tag-{tag.name}"
 
 
+def deprecated_badge() -> nodes.inline:
+    return nodes.inline("deprecated", "deprecated",
+                        classes=["orgreg-badge", "orgreg-badge-deprecated"])
+
+
+def deprecation_reason(reason: str) -> nodes.inline:
+    """The reason a tag is deprecated: its Markdown links kept (the README rules),
+    everything else escaped; plain text outside HTML."""
+    box = nodes.inline(classes=["orgreg-deprecation"])
+    html = addnodes.only(expr="html")
+    html += nodes.raw("", markdown.render_inline(reason), format="html")
+    text = addnodes.only(expr="not html")
+    text += nodes.Text(reason)
+    box += html
+    box += text
+    return box
+
+
+def tag_name_cell(tag: Tag) -> nodes.Node:
+    """The tag's name; a deprecated tag's also its badge and reason."""
+    if not tag.deprecated:
+        return nodes.strong(text=tag.name)
+    return _para(nodes.strong(text=tag.name), nodes.Text(" "), deprecated_badge(),
+                 nodes.Text(" "), deprecation_reason(tag.deprecated))
+
+
+def history_cell(tag: Tag) -> nodes.Node:
+    """The images the tag pointed to before (newest first), collapsed."""
+    if tag.history is None or not tag.history.former:
+        return nodes.Text("")
+    former = tag.history.former
+    box = collapsed(summary=f"previously: {_plural(len(former), 'image')}",
+                    classes=["orgreg-history"])
+    items = nodes.bullet_list()
+    for image in former:
+        short = short_digest(image.digest)
+        digest = nodes.abbreviation(short, short, explanation=image.digest)
+        digest["classes"].append("orgreg-digest")
+        size = human_size(image.size * 1024 if image.size < KIB_THRESHOLD else image.size)
+        until = f" until {image.until[:10]}" if image.until else " (until an uncommitted change)"
+        text = f" · {size} · from {image.date[:10]}{until} · commit {image.commit[:10]}"
+        item = nodes.list_item()
+        item += _para(digest, nodes.Text(text))
+        items += item
+    box += items
+    return box
+
+
 def tag_cell(ns: Namespace, tag: Tag, column: str) -> nodes.Node:
     if column == "image":
         return nodes.literal(text=f"{ns.name}:{tag.name}")
     if column == "tag":
-        return nodes.strong(text=tag.name)
+        return tag_name_cell(tag)
+    if column == "history":
+        return history_cell(tag)
     if column == "size":
         text = human_size(tag.size_bytes)
         return size_abbreviation(
@@ -227,10 +299,17 @@ def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> n
         columns = [
             c for c in columns if c != "recipe" or any(t.recipe or t.recipe_file for t in tags)
         ]
+        columns = [
+            c for c in columns if c != "history" or any(t.history and t.history.former
+                                                          for t in tags)
+        ]
     rows = [
         (
             [tag_cell(ns, tag, c) for c in columns],
-            {"ids": [tag_anchor(tag)]} if options.anchors else {},
+            {
+                **({"ids": [tag_anchor(tag)]} if options.anchors else {}),
+                **({"classes": ["orgreg-deprecated"]} if tag.deprecated else {}),
+            },
         )
         for tag in tags
     ]
@@ -271,12 +350,20 @@ def registry_summary(namespaces: Sequence[Namespace]) -> nodes.paragraph:
     return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-summary"])
 
 
-def _tag_names(ns: Namespace) -> nodes.Node:
-    """The newest tag names (shown), and the others for the page's filter (hidden)."""
+def _tag_names(ns: Namespace, deprecated: str = "flag") -> nodes.Node:
+    """The newest tag names (shown), and the others for the page's filter (hidden).
+    Deprecated tags are marked (*deprecated* ``"flag"``) or left out (``"hide"``)."""
     box = nodes.inline(classes=["orgreg-tag-names"])
     newest = newest_tags(ns)
+    if deprecated == "hide":
+        newest = [t for t in newest if not t.deprecated]
     for tag in newest[:LISTED_TAG_NAMES]:
-        box += nodes.literal(text=tag.name, classes=["orgreg-tag-name"])
+        if tag.deprecated:
+            box += nodes.literal(text=tag.name, classes=["orgreg-tag-name", "orgreg-deprecated"])
+            box += nodes.Text(" ")
+            box += deprecated_badge()
+        else:
+            box += nodes.literal(text=tag.name, classes=["orgreg-tag-name"])
         box += nodes.Text(" ")
     if len(newest) > LISTED_TAG_NAMES:
         more = f"+{len(newest) - LISTED_TAG_NAMES} more"
@@ -297,6 +384,7 @@ def namespace_table(
     columns: Sequence[str] = NAMESPACE_COLUMNS,
     remote_base: str = "",
     caption: str = "",
+    deprecated: str = "flag",
 ) -> nodes.table:
     """A table of namespaces: name (linked), description and newest tag names, tag
     count, last update (the orgreg theme groups the rows by organization).
@@ -314,7 +402,7 @@ def namespace_table(
             name = nodes.literal(text=ns.name)
         description = _para(nodes.Text(ns.description))
         if ns.tags:
-            description += _tag_names(ns)
+            description += _tag_names(ns, deprecated)
         cells = {
             "namespace": _para(name),
             "description": description,
@@ -384,13 +472,15 @@ def readme(ns: Namespace) -> list[nodes.Node]:
 
 
 def default_tag(ns: Namespace) -> Tag | None:
-    """The tag shown in examples: ``latest`` if there is one, else the newest."""
+    """The tag shown in examples: ``latest`` if there is one, else the newest;
+    never a deprecated tag while another exists."""
     if not ns.tags:
         return None
-    latest = ns.tag("latest")
-    if latest is not None:
-        return latest
-    return max(ns.tags, key=lambda t: (t.created or "", t.name))
+    usable = [t for t in ns.tags if not t.deprecated] or list(ns.tags)
+    for tag in usable:
+        if tag.name == "latest":
+            return tag
+    return max(usable, key=lambda t: (t.created or "", t.name))
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import html
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
 from .._version import __version__
-from ..core import endpoints
+from ..core import endpoints, feed
 from ..core.files import sync, up_to_date
 from ..core.model import rules_stamp, schema
 from . import config as cfg
@@ -42,7 +44,39 @@ def site_files(app: Sphinx) -> dict[str, bytes]:
     if config.orgreg_json_api:
         for kind in SCHEMAS:
             files[f"api/schemas/{kind}.schema.json"] = endpoints.dumps(schema(kind))
+    if config.orgreg_feed is not False:
+        files.update(feed.feed_files(registry, cfg.site_url(config), config.project,
+                                     config.orgreg_feed_entries))
     return files
+
+
+def feed_url(app: Sphinx) -> str:
+    """The absolute address of ``feed.xml``, or '' when none is written."""
+    site = cfg.site_url(app.config)
+    return site + feed.FEED_PATH if site and app.config.orgreg_feed is not False else ""
+
+
+def warn_no_feed(app: Sphinx) -> None:
+    """``orgreg_feed = True`` without the site's address: say why there is no feed."""
+    if app.config.orgreg_feed is True and not cfg.site_url(app.config):
+        logger.warning(
+            "[orgreg] orgreg_feed: no feed.xml is written without the site's address "
+            "(an Atom feed's links are absolute): set html_baseurl or orgreg_site_url",
+            type="orgreg", subtype="feed",
+        )
+
+
+def link_feed(
+    app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
+) -> None:
+    """``<link rel="alternate" type="application/atom+xml">`` on the home page."""
+    url = feed_url(app) if app.builder.format == "html" else ""
+    if url and pagename == app.config.root_doc:
+        title = html.escape(f"{app.config.project}: new containers", quote=True)
+        context["metatags"] = context.get("metatags", "") + (
+            f'\n    <link rel="alternate" type="application/atom+xml" title="{title}" '
+            f'href="{html.escape(url, quote=True)}">'
+        )
 
 
 def state_path(app: Sphinx) -> Path:
@@ -59,6 +93,7 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
     outdir = Path(app.outdir)
     if app.config.orgreg_oci_layout:
         warn_oci_site(app)
+    warn_no_feed(app)
     state_file = state_path(app)
     owned = pages.generated_outputs(app)
     fingerprint = site_fingerprint(app)
@@ -100,7 +135,9 @@ def site_fingerprint(app: Sphinx) -> str:
         __version__,
         code_stamp(),
         rules_stamp(),
-        [config.orgreg_json_api, config.orgreg_shub_api, config.orgreg_oci_layout],
+        [config.orgreg_json_api, config.orgreg_shub_api, config.orgreg_oci_layout,
+         config.orgreg_feed, config.orgreg_feed_entries, config.project,
+         cfg.site_url(config)],
         [(ns.org, ns.repo, ns.signature()) for ns in registry.namespaces],
         recipes,
     ])
@@ -122,3 +159,4 @@ def warn_oci_site(app: Sphinx) -> None:
 
 def setup(app: Sphinx) -> None:
     app.connect("build-finished", write_site_files)
+    app.connect("html-page-context", link_feed)

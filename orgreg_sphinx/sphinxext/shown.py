@@ -78,13 +78,13 @@ def sign_namespaces(namespaces: list[Namespace], hidden: int) -> str:
     # tag names and dates too: the listing shows each namespace's newest tag names
     return digest(
         [[(ns.name, ns.description, len(ns.tags), updated(ns),
-           [(t.name, t.created) for t in ns.tags]) for ns in namespaces], hidden]
+           [(t.name, t.created, t.deprecated) for t in ns.tags]) for ns in namespaces], hidden]
     )
 
 
 def spec_from_key(data: list[Any]) -> ListingSpec:
-    names, tags, sort, limit = data
-    return ListingSpec(tuple(names), tuple(tags), sort, limit)
+    names, tags, sort, limit, *rest = data
+    return ListingSpec(tuple(names), tuple(tags), sort, limit, *rest)
 
 
 def read_remote(

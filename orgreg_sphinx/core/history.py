@@ -1,0 +1,308 @@
+"""The former images of each tag, read from the git history of the manifest tree.
+
+No Sphinx here. :func:`read_history` runs one ``git log`` over the whole tree
+(every ``<org>/<repo>/manifests/<tag>/README.md`` at once) and one
+``git cat-file --batch`` for the manifest versions not read before; never a
+process per file. A :class:`HistoryCache` (kept by the site build in its doctree
+folder) holds what was read, so a rebuild runs only ``git rev-parse`` when
+nothing was committed, and reads only the new commits when something was.
+:func:`apply` then gives each :class:`~.model.Tag` its :class:`~.model.TagHistory`.
+
+History follows the first parent of each commit (the branch as it was
+published: a merged pull request counts at its merge), with commit dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pickle
+import subprocess
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .frontmatter import FrontMatterError, decode, parse
+from .model import Former, Limits, Namespace, Registry, Tag, TagHistory
+
+#: bump when the cache's content changes shape
+CACHE_VERSION = 1
+#: the manifest files, as a git pathspec relative to the tree's root
+MANIFEST_PATHSPEC = ":(glob)*/*/manifests/*/README.md"
+#: the blob id git prints for "no file" (a deletion)
+NULL_BLOB = "0" * 40
+#: ``(digest, size, deprecated reason)`` of one manifest version; None if unusable
+Facts = tuple[str, int, str | None] | None
+
+
+class GitError(Exception):
+    """git failed or is missing: the history is off, with this reason."""
+
+
+@dataclass(frozen=True)
+class Version:
+    """A commit that changed a manifest file: when, and its content's blob id
+    (:data:`NULL_BLOB` when the commit deleted it)."""
+
+    commit: str
+    date: str
+    blob: str
+
+
+@dataclass
+class HistoryCache:
+    """What was read from git, kept between builds."""
+
+    root: str = ""
+    head: str = ""
+    #: manifest path (relative to the root, ``/``-separated) -> versions, newest first
+    versions: dict[str, list[Version]] = field(default_factory=dict)
+    #: blob id -> facts of that manifest version (blobs never change)
+    blobs: dict[str, Facts] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, file: Path) -> HistoryCache:
+        """The cache kept in *file*; empty when missing, damaged or of another version."""
+        try:
+            with open(file, "rb") as handle:
+                version, cache = pickle.load(handle)
+        except Exception:  # a damaged cache only makes the build slower
+            return cls()
+        return cache if version == CACHE_VERSION and isinstance(cache, cls) else cls()
+
+    def save(self, file: Path) -> None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(file.name + ".tmp")
+        with open(tmp, "wb") as handle:
+            pickle.dump((CACHE_VERSION, self), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, file)
+
+
+@dataclass
+class History:
+    """The outcome of :func:`read_history`."""
+
+    #: False: no history (not a git repository, a shallow clone, git missing)
+    available: bool
+    #: why the history is off ('' when available)
+    reason: str = ""
+    cache: HistoryCache = field(default_factory=HistoryCache)
+    #: commits read from git by this call (0: everything came from the cache)
+    commits_read: int = 0
+    #: git processes this call started
+    processes: int = 0
+    #: True when the cache differs from what was loaded (worth saving)
+    changed: bool = False
+
+
+def _git(root: Path, args: list[str], stdin: bytes | None = None) -> bytes:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args], input=stdin, capture_output=True, check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+        )
+    except OSError as err:
+        raise GitError(f"git cannot be run ({err.strerror or err})") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(message[-1] if message else f"git {args[0]} failed")
+    return done.stdout
+
+
+def utc(date: str) -> str:
+    """An ISO 8601 date with an offset, as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC."""
+    stamp = dt.datetime.fromisoformat(date).astimezone(dt.UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_log(raw: bytes) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """``git log -z --raw --format=%x1e%H %cI`` output as (commit, date,
+    [(path, new blob)]), newest first."""
+    commits = []
+    for chunk in raw.split(b"\x1e")[1:]:
+        head, _, rest = chunk.partition(b"\n")
+        commit, _, date = head.strip(b"\x00").decode().partition(" ")
+        fields = rest.strip(b"\n\x00").split(b"\x00") if rest.strip(b"\n\x00") else []
+        changes = []
+        # -z --raw: ":<mode> <mode> <old> <new> <status>" NUL "<path>" NUL, repeated
+        for meta, path in zip(fields[0::2], fields[1::2], strict=False):
+            parts = meta.decode().split()
+            if len(parts) >= 4:
+                changes.append((path.decode("utf-8", "surrogateescape"), parts[3]))
+        commits.append((commit, utc(date), changes))
+    return commits
+
+
+def parse_batch(raw: bytes, limits: Limits) -> dict[str, Facts]:
+    """``git cat-file --batch`` output as the facts of each manifest version."""
+    facts: dict[str, Facts] = {}
+    pos = 0
+    while pos < len(raw):
+        end = raw.index(b"\n", pos)
+        header = raw[pos:end].decode().split()
+        pos = end + 1
+        if len(header) < 3 or header[1] != "blob":  # "<id> missing"
+            facts[header[0]] = None
+            continue
+        size = int(header[2])
+        facts[header[0]] = manifest_facts(raw[pos : pos + size], limits)
+        pos += size + 1
+    return facts
+
+
+def manifest_facts(raw: bytes, limits: Limits) -> Facts:
+    """Digest, size and deprecation of one version of a manifest (None when it
+    cannot be read: such versions are left out of the history)."""
+    if len(raw) > limits.max_readme:
+        return None
+    try:
+        data = parse(decode(raw), max_front_matter=limits.max_front_matter).data
+    except FrontMatterError:
+        return None
+    digest, size, reason = data.get("digest"), data.get("size"), data.get("deprecated")
+    if not isinstance(digest, str) or not isinstance(size, int) or isinstance(size, bool):
+        return None
+    return digest, size, reason.strip() if isinstance(reason, str) and reason.strip() else None
+
+
+def read_history(
+    root: str | os.PathLike[str], cache: HistoryCache | None = None, limits: Limits | None = None
+) -> History:
+    """The git history of the manifests under *root*, reading from git only the
+    commits *cache* does not hold."""
+    root_path = Path(root)
+    limits = limits or Limits()
+    history = History(available=False)
+    try:
+        out = _git(root_path, ["rev-parse", "--is-shallow-repository", "HEAD"])
+        history.processes += 1
+        shallow, head = out.decode().split()[:2]
+        if shallow == "true":
+            history.reason = ("the git repository is a shallow clone (fetch its whole history: "
+                              "`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)")
+            return history
+        old = cache if cache is not None and cache.root == str(root_path.resolve()) else None
+        fresh = HistoryCache(root=str(root_path.resolve()), head=head)
+        since = ""
+        if old is not None and old.head == head:
+            history.available, history.cache = True, old
+            return history
+        if old is not None and old.head:
+            fresh.blobs = dict(old.blobs)
+            try:
+                _git(root_path, ["merge-base", "--is-ancestor", old.head, head])
+                since = old.head
+            except GitError:  # history rewritten (or the old head is gone): read it all
+                pass
+            history.processes += 1
+        log = _git(root_path, [
+            "log", "-z", "--raw", "--no-abbrev", "--no-renames", "--relative",
+            "--first-parent", "--diff-merges=first-parent", "--format=%x1e%H %cI",
+            f"{since}..{head}" if since else head, "--", MANIFEST_PATHSPEC,
+        ])
+        history.processes += 1
+        commits = parse_log(log)
+        history.commits_read = len(commits)
+        new: dict[str, list[Version]] = {}
+        for commit, date, changes in commits:
+            for path, blob in changes:
+                new.setdefault(path, []).append(Version(commit, date, blob))
+        fresh.versions = {k: list(v) for k, v in old.versions.items()} if since and old else {}
+        for path, versions in new.items():
+            fresh.versions[path] = versions + fresh.versions.get(path, [])
+        wanted = sorted({v.blob for vs in new.values() for v in vs} - {NULL_BLOB}
+                        - fresh.blobs.keys())
+        if wanted:
+            raw = _git(root_path, ["cat-file", "--batch"], ("\n".join(wanted) + "\n").encode())
+            history.processes += 1
+            fresh.blobs.update(parse_batch(raw, limits))
+    except GitError as err:
+        history.reason = f"the tree is not in a git repository with commits ({err})"
+        return history
+    history.available, history.cache, history.changed = True, fresh, True
+    return history
+
+
+@dataclass(frozen=True)
+class _Run:
+    """Consecutive versions of a manifest pointing at one image."""
+
+    digest: str
+    size: int
+    date: str  # of its oldest version
+    commit: str
+    deprecated_since: str | None
+
+
+def _runs(versions: list[Version], blobs: dict[str, Facts]) -> list[_Run]:
+    """The images a manifest pointed at, newest first (a deletion ends the story:
+    what came before it was another tag of the same name)."""
+    runs: list[_Run] = []
+    deprecated_since: str | None = None
+    deprecated_open = True
+    for version in versions:
+        if version.blob == NULL_BLOB:
+            if runs:
+                break
+            continue  # deleted, then added again: the newer file is the story
+        facts = blobs.get(version.blob)
+        if facts is None:
+            continue
+        digest, size, reason = facts
+        if not runs:
+            deprecated_open = reason is not None
+        if deprecated_open and reason is not None:
+            deprecated_since = version.date
+        else:
+            deprecated_open = False
+        if runs and runs[-1].digest == digest:
+            runs[-1] = replace(runs[-1], date=version.date, commit=version.commit, size=size)
+        else:
+            runs.append(_Run(digest, size, version.date, version.commit, None))
+    if runs and deprecated_since is not None:
+        runs[0] = replace(runs[0], deprecated_since=deprecated_since)
+    return runs
+
+
+def tag_history(tag: Tag, versions: list[Version], blobs: dict[str, Facts]) -> TagHistory | None:
+    """The history of *tag* from the versions of its manifest file."""
+    runs = _runs(versions, blobs)
+    if not runs:
+        return None
+    current = runs[0] if runs[0].digest == tag.digest else None
+    former_runs = runs[1:] if current is not None else runs
+    former = []
+    newer = current.date if current is not None else ""
+    for run in former_runs:
+        former.append(Former(run.digest, run.size, run.date, run.commit, newer))
+        newer = run.date
+    return TagHistory(
+        since=current.date if current is not None else None,
+        commit=current.commit if current is not None else None,
+        deprecated_since=(current.deprecated_since
+                          if current is not None and tag.deprecated else None),
+        former=tuple(former),
+    )
+
+
+def apply(registry: Registry, history: History) -> Registry:
+    """*registry* with each tag's history from *history* (the same registry when
+    the history is off)."""
+    if not history.available:
+        return registry
+    versions, blobs = history.cache.versions, history.cache.blobs
+    root = registry.root
+    namespaces: list[Namespace] = []
+    for ns in registry.namespaces:
+        tags = []
+        for tag in ns.tags:
+            found = None
+            if tag.path is not None:
+                try:
+                    rel = tag.path.relative_to(root).as_posix()
+                except ValueError:
+                    rel = ""
+                if rel in versions:
+                    found = tag_history(tag, versions[rel], blobs)
+            tags.append(replace(tag, history=found) if found is not None else tag)
+        namespaces.append(replace(ns, tags=tuple(tags)))
+    return Registry(registry.root, tuple(namespaces), registry.problems)
