@@ -187,3 +187,76 @@ def oci_repository_problem(org: str, repo: str) -> str | None:
     if OCI_COMPONENT_RE.fullmatch(folded(org)) and OCI_COMPONENT_RE.fullmatch(folded(repo)):
         return None
     return f"{f'{org}/{repo}'!r} is not a valid OCI repository name"
+
+
+# ---------------------------------------------------------------- ORAS references
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+#: ``oras://<host>[:<port>]/<name>(:<tag>[@<digest>] | @<digest>)``: the OCI
+#: distribution reference grammar (host names or a bracketed IPv6 address, lower
+#: case path components, Docker tags, sha256 digests). The manifest schema's
+#: ``url`` holds the same expression (a test keeps them equal).
+ORAS_PATTERN = (
+    r"^oras://((?:" + _LABEL + r"(?:\." + _LABEL + r")*|\[[0-9A-Fa-f:.]{2,45}\])"
+    r"(?::[0-9]{1,5})?)/(" + _COMPONENT + r"(?:/" + _COMPONENT + r")*)"
+    r"(?::([A-Za-z0-9_][A-Za-z0-9._-]{0,127})(?:@(sha256:[0-9a-f]{64}))?"
+    r"|@(sha256:[0-9a-f]{64}))$"
+)
+ORAS_RE = re.compile(ORAS_PATTERN)
+#: longest repository name OCI registries accept
+ORAS_NAME_MAX = 255
+
+
+@dataclass(frozen=True)
+class OrasReference:
+    """An ``oras://`` layer URL taken apart."""
+
+    host: str  # host[:port], as written
+    name: str  # the repository path
+    tag: str | None
+    digest: str | None
+
+    @property
+    def hostname(self) -> str:
+        """The host without port (and without the brackets of an IPv6 address)."""
+        host = self.host
+        if host.startswith("["):
+            return host[1:host.index("]")]
+        return host.rsplit(":", 1)[0] if ":" in host else host
+
+    @property
+    def reference(self) -> str:
+        """What the registry's ``/manifests/<reference>`` is asked for: the
+        digest when pinned, else the tag."""
+        return self.digest or self.tag or ""
+
+    def url(self, *, pinned: bool = False, digest: str | None = None) -> str:
+        """The ``oras://`` URL; *pinned*: by *digest* (of the OCI manifest) alone."""
+        if pinned and digest:
+            return f"oras://{self.host}/{self.name}@{digest}"
+        tag = f":{self.tag}" if self.tag else ""
+        at = f"@{self.digest}" if self.digest else ""
+        return f"oras://{self.host}/{self.name}{tag}{at}"
+
+
+def is_oras(url: str) -> bool:
+    """True when *url* names an image in an OCI registry (``oras://``)."""
+    return url.startswith("oras://")
+
+
+def oras_reference(url: str) -> OrasReference | None:
+    """*url* taken apart, or None when it is not a valid ``oras://`` reference."""
+    match = ORAS_RE.fullmatch(url)
+    if match is None or len(match.group(2)) > ORAS_NAME_MAX:
+        return None
+    host, name, tag, pinned, digest_only = match.groups()
+    return OrasReference(host, name, tag, pinned or digest_only)
+
+
+def oras_problem(url: str) -> str | None:
+    """Why *url* is not a usable ``oras://`` reference; None when it is."""
+    if oras_reference(url) is not None:
+        return None
+    return (f"{url!r} is not an ORAS reference: expected oras://<host>[:<port>]/<name>:<tag> "
+            "or oras://<host>/<name>@sha256:<64 hex>, the name in lower case")
