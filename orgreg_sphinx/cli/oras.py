@@ -142,7 +142,12 @@ class Registry:
                 "online-private",
                 "asks for credentials (401 without a Bearer challenge): the package must "
                 "be public so that anyone can pull it")
-        self.token = self.fetch_token(parse_keqv_list(parse_http_list(params)))
+        try:
+            fields = parse_keqv_list(parse_http_list(params))
+        except ValueError:
+            raise online.Failure("online-oras", f"sends a malformed challenge {challenge!r}") \
+                from None
+        self.token = self.fetch_token(fields)
         return self.open(url, method, headers)
 
     def fetch_token(self, challenge: dict[str, str]) -> str:
