@@ -26,7 +26,7 @@ import oras.provider
 import pytest
 import requests
 from clitools import orgreg
-from conftest import collection, require_system_tool, soup, write_tree
+from conftest import collection, require_system_tool, soup
 
 SIF_DIR = Path("/usr/share/gocode/src/github.com/sylabs/sif/test/images")
 SIF_LAYER = "application/vnd.sylabs.sif.layer.v1.sif"
@@ -62,7 +62,8 @@ def distribution(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     config.write_text(
         "version: 0.1\n"
         "log: {level: error}\n"
-        f"storage: {{filesystem: {{rootdirectory: {folder / 'data'}}}, delete: {{enabled: true}}}}\n"
+        f"storage: {{filesystem: {{rootdirectory: {folder / 'data'}}}, "
+        "delete: {enabled: true}}\n"
         f"http: {{addr: '127.0.0.1:{port}'}}\n"
     )
     proc = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL,
