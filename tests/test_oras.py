@@ -415,3 +415,47 @@ def test_plain_http_only_on_loopback(tmp_path: Path) -> None:
         ref = names.oras_reference(f"oras://{host}/a/b:1")
         assert ref is not None
         assert oras_check.Registry(checker, ref).base == base
+
+
+# ---------------------------------------------------------------- the model
+
+
+def test_schema_and_names_agree_on_oras_references() -> None:
+    from orgreg_sphinx.core import names
+    from orgreg_sphinx.core.model import schema
+
+    pattern = schema("manifest")["$defs"]["url"]["pattern"]
+    assert pattern == "^(?:https?://[^\\s/?#]+[^\\s]*|" + names.ORAS_PATTERN[1:-1] + ")$"
+    good = ["oras://ghcr.io/acme/busybox:1.36", "oras://127.0.0.1:5000/a/b/c:latest",
+            "oras://[::1]:5000/a:b", f"oras://ghcr.io/a/b@sha256:{'0' * 64}",
+            f"oras://ghcr.io/a/b:t@sha256:{'0' * 64}", "oras://registry.example.org/a__b-c.d:x"]
+    bad = ["oras://ghcr.io/Acme/busybox:1", "oras://ghcr.io/acme/busybox",
+           "oras://ghcr.io/a:-x", "oras://-ghcr.io/a:1", "oras://ghcr.io/a:1@md5:abc",
+           "oras://ghcr.io/a:1 ; rm -rf /", "oras:///a:1", "oras://ghcr.io/" + "a" * 256 + ":1"]
+    assert [names.oras_problem(u) for u in good] == [None] * len(good)
+    assert all(names.oras_problem(u) for u in bad)
+
+
+def test_bad_oras_urls_are_left_out_naming_file_and_line(tmp_path: Path) -> None:
+    from conftest import manifest, write_tree
+
+    from orgreg_sphinx.core.model import load_registry
+
+    digest = "sha256:" + "1" * 64
+    write = {
+        "acme/x/manifests/good/README.md": manifest(digest, 40960, url="oras://ghcr.io/acme/x:1"),
+        "acme/x/manifests/upper/README.md": manifest(digest, 40960, url="oras://ghcr.io/Acme/x:1"),
+        "acme/x/manifests/long/README.md": manifest(
+            digest, 40960, url="oras://ghcr.io/" + "a" * 256 + ":1"),
+    }
+    write_tree(tmp_path, write)
+    registry = load_registry(tmp_path)
+    ns = registry.namespace("acme/x")
+    assert ns is not None and [t.name for t in ns.tags] == ["good"]
+    good = ns.tags[0]
+    assert good.is_oras and not good.size_is_kib and good.size_bytes == 40960
+    found = {p.path.parent.name: (p.line, p.message) for p in registry.problems}
+    assert found["upper"][0] == 8 and "has an invalid layers[0].url" in found["upper"][1]
+    assert found["long"] == (8, "has an invalid layers[0].url: 'oras://ghcr.io/" + "a" * 256 + ":1' is not "
+                             "an ORAS reference: expected oras://<host>[:<port>]/<name>:<tag> "
+                             "or oras://<host>/<name>@sha256:<64 hex>, the name in lower case")

@@ -516,7 +516,7 @@ class _Reader:
         for index, item in enumerate(data["layers"]):
             problem = names.oras_problem(item["url"]) if names.is_oras(item["url"]) else None
             if problem is not None:  # the schema's pattern cannot count the name's length
-                self.problem(readme, f"has layers[{index}].url {problem}",
+                self.problem(readme, f"has an invalid layers[{index}].url: {problem}",
                              doc.lines.get(("layers", index, "url")), code="schema")
                 return None
         layers = tuple(
