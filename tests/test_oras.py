@@ -456,6 +456,7 @@ def test_bad_oras_urls_are_left_out_naming_file_and_line(tmp_path: Path) -> None
     assert good.is_oras and not good.size_is_kib and good.size_bytes == 40960
     found = {p.path.parent.name: (p.line, p.message) for p in registry.problems}
     assert found["upper"][0] == 8 and "has an invalid layers[0].url" in found["upper"][1]
-    assert found["long"] == (8, "has an invalid layers[0].url: 'oras://ghcr.io/" + "a" * 256 + ":1' is not "
+    long_url = "oras://ghcr.io/" + "a" * 256 + ":1"
+    assert found["long"] == (8, f"has an invalid layers[0].url: '{long_url}' is not "
                              "an ORAS reference: expected oras://<host>[:<port>]/<name>:<tag> "
                              "or oras://<host>/<name>@sha256:<64 hex>, the name in lower case")
