@@ -175,6 +175,12 @@ def test_site_shows_oras_pull_commands_and_the_pulled_blob_matches(
         f"singularity pull tools_2.0.sif oras://{distribution}/acme/tools:2.0")
     why = tabs["oras-other"].get_text(" ", strip=True)
     assert "shub:// cannot serve it" in why and "sregistry" in why and "curl cannot" in why
+    # the tag table shows the reference to pull, not a link a browser cannot follow
+    row = page.select_one("tr#tag-2-0") or page.select_one("tr[id^=tag-2]")
+    assert row is not None
+    assert row.select_one("code.orgreg-oras").get_text() == (
+        f"oras://{distribution}/acme/tools:2.0")
+    assert not page.select("a[href^='oras:']")
     # no Singularity Hub answer names an image those clients cannot download
     assert not (out / "api/container/acme/tools:2.0").exists()
     catalog = json.loads((out / "api/catalog.json").read_text())
@@ -460,3 +466,18 @@ def test_bad_oras_urls_are_left_out_naming_file_and_line(tmp_path: Path) -> None
     assert found["long"] == (8, f"has an invalid layers[0].url: '{long_url}' is not "
                              "an ORAS reference: expected oras://<host>[:<port>]/<name>:<tag> "
                              "or oras://<host>/<name>@sha256:<64 hex>, the name in lower case")
+
+
+def test_catalogs_of_deployed_registries_keep_oras_layers() -> None:
+    from orgreg_sphinx.core.remote import parse_catalog
+
+    digest = "sha256:" + "2" * 64
+    tag = {"name": "1", "size": 40960, "digest": digest}
+    catalog = {"catalogVersion": 1, "namespaces": [{"name": "acme/x", "tags": [
+        tag | {"urls": ["oras://ghcr.io/acme/x:1"]},
+        tag | {"name": "2", "urls": ["oras://ghcr.io/Acme/x:1", "javascript:alert(1)"]},
+    ]}]}
+    namespaces, _ = parse_catalog(catalog, "https://reg.example.org/")
+    by_name = {t.name: t for t in namespaces[0].tags}
+    assert by_name["1"].urls == ["oras://ghcr.io/acme/x:1"] and by_name["1"].is_oras
+    assert by_name.get("2") is None or by_name["2"].urls == []

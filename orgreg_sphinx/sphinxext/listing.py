@@ -204,6 +204,9 @@ def tag_cell(ns: Namespace, tag: Tag, column: str) -> nodes.Node:
         for index, layer in enumerate(tag.layers):
             if index:
                 para += nodes.Text(" ")
+            if layer.is_oras:  # no link a browser could follow: the reference to pull
+                para += nodes.literal(text=layer.url, classes=["orgreg-oras"])
+                continue
             label = "download" if len(tag.layers) == 1 else f"layer {index + 1}"
             para += nodes.reference(label, label, refuri=layer.url, classes=["orgreg-download"])
         return para
