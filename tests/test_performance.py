@@ -127,6 +127,10 @@ def test_one_edited_manifest_rereads_its_page_and_the_pages_embedding_it(
         "acme/busybox/manifests/1.36/index.json",
         "api/container/acme/busybox:1.36",
         "api/catalog.json",
+        # bulk downloads (issue 14): the checksums and URL lists of the namespace
+        # and of the registry
+        "acme/busybox/SHA256SUMS", "acme/busybox/urls.txt", "acme/busybox/downloads.curl",
+        "api/SHA256SUMS", "api/urls.txt", "api/downloads.curl",
     }
     assert "busybox-1.36-rebuilt" not in app.warning.getvalue()  # type: ignore[attr-defined]
 
@@ -151,6 +155,10 @@ def test_a_namespace_page_edit_does_not_rewrite_its_toctree_parent(
         "org0/repo-00/manifests/1.0/index.json",
         "api/container/org0/repo-00:1.0",
         "api/catalog.json",
+        # bulk downloads (issue 14): the checksums and URL lists of the namespace
+        # and of the registry
+        "org0/repo-00/SHA256SUMS", "org0/repo-00/urls.txt", "org0/repo-00/downloads.curl",
+        "api/SHA256SUMS", "api/urls.txt", "api/downloads.curl",
     }
     assert sha256("rebuilt") in (out / "org0/repo-00/index.html").read_text()
     # the toctree is intact for the next builds
@@ -177,6 +185,10 @@ def test_an_added_tag_rereads_its_page_and_the_listings(project: Path, rebuild) 
         "lab/pancakes/manifests/waffles/index.json",
         "api/container/lab/pancakes:waffles",
         "api/catalog.json",
+        # bulk downloads (issue 14): the checksums and URL lists of the namespace
+        # and of the registry
+        "lab/pancakes/SHA256SUMS", "lab/pancakes/urls.txt", "lab/pancakes/downloads.curl",
+        "api/SHA256SUMS", "api/urls.txt", "api/downloads.curl",
     }
 
 

@@ -309,3 +309,63 @@ def test_container_template_writes_and_pushes_the_update_branch(tmp_path: Path) 
                                         "images-0123456789ab/pancakes.sif")
     assert (data["size"], data["commit"], data["recipe"]) == (600_001, SHA,
                                                               "Singularity.pancakes")
+
+
+@pytest.mark.parametrize(("storage", "settings", "url"), [
+    ("oras", {}, "oras://ghcr.io/acme/thing:pancakes-0123456789ab"),
+    ("oras", {"ORAS_REGISTRY": "harbor.example.org", "ORAS_REPOSITORY": "hpc/thing"},
+     "oras://harbor.example.org/hpc/thing:pancakes-0123456789ab"),
+    ("s3", {"S3_BUCKET": "acme-images"},
+     "https://acme-images.s3.amazonaws.com/acme/thing/0123456789ab/pancakes.sif"),
+    ("s3", {"S3_BUCKET": "images", "S3_PUBLIC_URL": "https://minio.example.org/images/"},
+     "https://minio.example.org/images/acme/thing/0123456789ab/pancakes.sif"),
+    ("gcs", {"GCS_BUCKET": "acme-images"},
+     "https://storage.googleapis.com/acme-images/acme/thing/0123456789ab/pancakes.sif"),
+])
+def test_container_template_storage_choices(tmp_path: Path, storage: str,
+                                            settings: dict[str, str], url: str) -> None:
+    """One setting, REGISTRY_STORAGE, decides the URL every manifest names."""
+    write_tree(tmp_path, {"registry/source/.keep": "",
+                          "container/Singularity.pancakes": "Bootstrap: docker\nFrom: alpine\n",
+                          "images/pancakes.sif": b"SIF" * 200_000})
+    git(tmp_path / "registry", "init", "-q")
+    git(tmp_path / "registry", "add", "-A")
+    git(tmp_path / "registry", "-c", "user.name=t", "-c", "user.email=t@example.org",
+        "commit", "-q", "-m", "registry")
+    env = {"GITHUB_REPOSITORY": "Acme/Thing", "GITHUB_SHA": SHA, "REGISTRY_ROOT": "source",
+           "STORAGE": storage, **settings}
+    done = run_step(TEMPLATE, "Write the manifests", tmp_path, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = (tmp_path / "registry/source/acme/thing/manifests/pancakes/README.md").read_text()
+    data = yaml.safe_load(text.split("---\n")[1])
+    assert data["layers"][0]["url"] == url
+    assert data["size"] == 600_000
+
+
+def test_container_template_refuses_an_unknown_storage(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"container/Singularity": "Bootstrap: docker\nFrom: alpine\n"})
+    done = run_step(TEMPLATE, "Write the manifests", tmp_path,
+                    {"GITHUB_REPOSITORY": "acme/thing", "GITHUB_SHA": SHA, "STORAGE": "ftp"})
+    assert done.returncode == 1
+    assert "::error::REGISTRY_STORAGE must be github-release, oras, s3 or gcs" in done.stdout
+
+
+def test_container_template_storage_steps_run_only_for_their_choice() -> None:
+    workflow = load(TEMPLATE)
+    conditions = {step["name"]: step.get("if") for step in steps(workflow)}
+    assert conditions["Upload the images to a release"] == "env.STORAGE == 'github-release'"
+    assert conditions["Push the images to an OCI registry"] == "env.STORAGE == 'oras'"
+    assert conditions["Upload the images to S3"] == "env.STORAGE == 's3'"
+    assert conditions["Upload the images to Google Cloud Storage"] == "env.STORAGE == 'gcs'"
+    # credentials come from secrets or OIDC only
+    assert workflow["jobs"]["publish"]["permissions"]["id-token"] == "write"
+    secret_env = {key: value for step in steps(workflow)
+                  for key, value in (step.get("env") or {}).items()
+                  if any(word in key for word in ("PASSWORD", "KEY", "TOKEN"))}
+    assert secret_env == {
+        "GH_TOKEN": "${{ github.token }}",
+        "ORAS_PASSWORD": "${{ secrets.ORAS_PASSWORD || github.token }}",
+        "S3_ACCESS_KEY_ID": "${{ secrets.S3_ACCESS_KEY_ID }}",
+        "S3_SECRET_ACCESS_KEY": "${{ secrets.S3_SECRET_ACCESS_KEY }}",
+        "REGISTRY_TOKEN": "${{ secrets.REGISTRY_TOKEN }}",
+    }

@@ -7,6 +7,10 @@ repository's CI needs no templates. The tag comes from --tag, else from the
 recipe's name (Singularity -> latest, Singularity.pancakes -> pancakes), else
 it is 'latest'. The recipe, when given, is copied next to the manifest.
 
+The URL is where the image was uploaded (http/https), or the oras:// reference
+it was pushed to (apptainer push image.sif oras://ghcr.io/<org>/<repo>:<tag>):
+digest and size are then those of the SIF, the registry's layer blob.
+
 Exit status: 0 written, 2 usage error (bad name, URL or tag; unreadable image).
 """
 
@@ -40,7 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("image", help="the image file (a SIF)")
     parser.add_argument("--namespace", required=True, metavar="ORG/REPO",
                         help="the namespace, usually the container's GitHub repository")
-    parser.add_argument("--url", required=True, help="where the image was uploaded (http/https)")
+    parser.add_argument("--url", required=True,
+                        help="where the image was uploaded: an http(s) URL, or "
+                             "oras://<host>/<name>:<tag> for an image pushed to an OCI "
+                             "registry with 'apptainer push'")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--recipe", metavar="FILE",
                        help="the recipe it was built from: the tag is its name's suffix "
@@ -149,6 +156,8 @@ def write_manifest(args: argparse.Namespace) -> list[Path]:
     refused = names.tag_problem(tag)
     if refused is not None:
         raise ManifestError(f"tag {tag!r} is not valid: {printable(refused.message)}")
+    if names.is_oras(args.url) and (problem := names.oras_problem(args.url)):
+        raise ManifestError(f"--url {printable(problem)}")
     root = Path(args.root)
     if not root.is_dir():
         raise ManifestError(f"--root {args.root!r} is not a folder")
@@ -160,7 +169,7 @@ def write_manifest(args: argparse.Namespace) -> list[Path]:
             recipe_bytes = Path(args.recipe).read_bytes()
     except OSError as err:
         raise ManifestError(f"cannot read {err.filename}: {err.strerror}") from None
-    if size < KIB_THRESHOLD:
+    if size < KIB_THRESHOLD and not names.is_oras(args.url):
         print(f"orgreg manifest: warning: the image is only {size} bytes; readers of this "
               f"format take sizes below {KIB_THRESHOLD} as KiB", file=sys.stderr)
     extra = {

@@ -9,7 +9,8 @@ a bounded thread pool, with a timeout, through the session of
 :mod:`orgreg_sphinx.core.http`, whose urllib3 ``Retry`` retries them with
 exponential backoff on timeouts, connection errors, 429 and 5xx answers.
 Redirects are followed by hand (http and https only) and reported, since some
-clients refuse them. The progress bar on a terminal is tqdm's.
+clients refuse them. The progress bar on a terminal is tqdm's. ``oras://``
+references are checked through the OCI distribution API (:mod:`.oras`).
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ import requests
 import urllib3.exceptions
 from tqdm import tqdm
 
-from ..core import http
+from ..core import http, names
 from ..core.model import KIB_THRESHOLD, Namespace, Problem, Severity
+from . import oras
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -177,7 +179,9 @@ def expectations(namespaces: Iterable[Namespace], only: set[Path] | None = None
                     Expectation(
                         path=tag.path,
                         line=tag.line("layers", index, "url"),
-                        size=layer.size if layer.size >= KIB_THRESHOLD else None,
+                        # oras:// sizes are always bytes
+                        size=layer.size if layer.size >= KIB_THRESHOLD or layer.is_oras
+                        else None,
                         digest=layer.digest,
                     )
                 )
@@ -209,7 +213,7 @@ class Checker:
                     allow_redirects=False, stream=True,
                 )
             except requests.RequestException as err:
-                raise self._failure(err) from None
+                raise self.failure(err) from None
             location = response.headers.get("Location")
             if response.status_code not in REDIRECT_STATUSES or not location:
                 return Answer(response, redirects)
@@ -223,7 +227,8 @@ class Checker:
         raise Failure("online-redirect",
                       f"redirects more than {self.settings.max_redirects} times")
 
-    def _failure(self, err: BaseException) -> Failure:
+    def failure(self, err: BaseException) -> Failure:
+        """The :class:`Failure` a requests or urllib3 error *err* means."""
         if http.is_timeout(err):
             return Failure("online-timeout", f"did not answer within {self.settings.timeout:g} s")
         if http.is_connect_error(err):
@@ -233,7 +238,14 @@ class Checker:
     # ------------------------------------------------------------ one URL
 
     def check(self, url: str, expected: list[Expectation]) -> UrlResult:
+        """What is wrong with *url* (an http(s) URL or an ``oras://`` reference)."""
         result = UrlResult(url, expected)
+        if names.is_oras(url):
+            try:
+                oras.check(self, result)
+            except Failure as failure:
+                result.add("error", failure.code, failure.message)
+            return result
         try:
             self._probe(result)
             if self.settings.verify_digest and not result.failed:
@@ -253,7 +265,7 @@ class Checker:
             answer.close()
         result.status = answer.status
         result.redirects = answer.redirects
-        result.content_type = _media_type(answer.headers)
+        result.content_type = media_type(answer.headers)
         result.length = _length(answer)
         if answer.status not in (200, 206):
             code = "online-missing" if answer.status in (404, 410) else "online-status"
@@ -379,7 +391,8 @@ def digest_matches(expected: str, hashes: dict[str, Any]) -> bool:
     return value in (raw.hex(), base64.b64encode(raw).decode("ascii"))
 
 
-def _media_type(headers: Mapping[str, str]) -> str:
+def media_type(headers: Mapping[str, str]) -> str:
+    """The media type of a ``Content-Type`` header, lower case, without parameters."""
     return (headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
 
 

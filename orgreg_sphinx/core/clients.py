@@ -74,3 +74,35 @@ def oci_reference(site: str, ns: Namespace) -> Reference:
     if problem:
         return Reference(problem=problem)
     return Reference(f"{host}/{names.folded(ns.org)}/{names.folded(ns.repo)}")
+
+
+#: why the static registry's own clients cannot fetch an image kept in an OCI registry
+ORAS_NOT_SHUB = ("shub:// cannot serve it: its answer must name a plain download URL, "
+                 "and an OCI registry hands out the blob only after its token exchange")
+ORAS_NOT_SREGISTRY = ("sregistry reads the same answer as shub:// and needs a plain "
+                      "download URL")
+ORAS_NOT_CURL = ("curl cannot fetch it: an OCI registry serves the image as a blob after "
+                 "a token exchange, not at a download URL")
+
+
+def saved_name(ns: Namespace, tag: Tag) -> str:
+    """The file name the page's download and pull commands save: ``<repo>_<tag>.sif``
+    (what ``apptainer pull`` names a pulled image)."""
+    return f"{ns.repo}_{tag.name}.sif"
+
+
+def oras_reference(tag: Tag) -> Reference:
+    """The ``oras://`` reference Apptainer and Singularity pull *tag* from, as the
+    manifest writes it (pinned when it names a digest), or why there is none."""
+    if not tag.is_oras:
+        return Reference(problem="the image has a plain download URL, not an oras:// one")
+    url = tag.layers[0].url
+    problem = names.oras_problem(url)
+    return Reference(problem=problem) if problem else Reference(url)
+
+
+def checksum_check(site: str, ns: Namespace) -> str:
+    """The one line that checks downloaded images of *ns* against its ``SHA256SUMS``."""
+    scheme, host, prefix = site_parts(site)
+    base = f"{scheme}://{host}/{prefix}/" if prefix else f"{scheme}://{host}/"
+    return f"curl -sSL {base}{ns.name}/SHA256SUMS | sha256sum -c --ignore-missing"

@@ -133,8 +133,9 @@ def shub_commit(digest: str) -> str:
 
 def shub_body(ns: Namespace, tag: Tag) -> dict[str, Any] | None:
     """``GET api/container/<org>/<repo>:<tag>``, the Singularity Hub answer that
-    ``singularity pull shub://`` and ``sregistry pull`` read; None without a layer."""
-    if not tag.layers:
+    ``singularity pull shub://`` and ``sregistry pull`` read; None without a layer
+    or for an image kept in an OCI registry (these clients need a plain URL)."""
+    if not tag.layers or tag.is_oras:
         return None
     return {
         "image": tag.layers[0].url,
@@ -200,6 +201,62 @@ def oci_files(registry: Registry) -> dict[str, bytes]:
     return files
 
 
+def sha256_hex(digest: str) -> str | None:
+    """The hex of a ``sha256:<hex>`` digest; None for other algorithms."""
+    algo, _, value = digest.partition(":")
+    return value if algo == "sha256" and len(value) == 64 and _HEX_RE.fullmatch(value) else None
+
+
+def checksum_lines(ns: Namespace, folder: str = "") -> tuple[list[str], list[str]]:
+    """``sha256sum`` lines (``<hex>  <folder><repo>_<tag>.sif``) of the tags of *ns*
+    whose image digest is sha256, and a curl config that downloads the tags with
+    a plain URL under those names."""
+    sums: list[str] = []
+    curl: list[str] = []
+    for tag in ns.tags:
+        hexdigest = sha256_hex(tag.layers[0].digest) if tag.layers else None
+        if hexdigest is None:
+            continue
+        name = f"{folder}{ns.repo}_{tag.name}.sif"
+        sums.append(f"{hexdigest}  {name}")
+        if not tag.is_oras:
+            curl.append(f'url = "{_curl_quote(tag.layers[0].url)}"\n'
+                        f'output = "{_curl_quote(name)}"\n')
+    return sums, curl
+
+
+def _curl_quote(text: str) -> str:
+    """*text* inside a double-quoted value of a curl config file."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def checksum_files(registry: Registry) -> dict[str, bytes]:
+    """Bulk downloads: ``<org>/<repo>/SHA256SUMS`` and ``api/SHA256SUMS`` (what
+    ``sha256sum -c`` reads: every tag whose image has a sha256 digest, named as
+    the page's download and pull commands save it; ``<org>/`` before the name in
+    the registry-wide file), beside ``urls.txt`` (the plain download URLs, for
+    ``wget -i``) and ``downloads.curl`` (``curl -K``: the same URLs saved under the
+    names ``SHA256SUMS`` checks)."""
+    files: dict[str, bytes] = {}
+    all_sums: list[str] = []
+    all_curl: list[str] = []
+    all_urls: list[str] = []
+    for ns in sorted(registry.namespaces, key=lambda n: n.name):
+        sums, curl = checksum_lines(ns)
+        urls = [t.layers[0].url for t in ns.tags if t.layers and not t.is_oras]
+        files[f"{ns.name}/SHA256SUMS"] = "".join(f"{line}\n" for line in sums).encode()
+        files[f"{ns.name}/urls.txt"] = "".join(f"{url}\n" for url in urls).encode()
+        files[f"{ns.name}/downloads.curl"] = "".join(curl).encode()
+        sums, curl = checksum_lines(ns, f"{ns.org}/")
+        all_sums += sums
+        all_curl += curl
+        all_urls += urls
+    files["api/SHA256SUMS"] = "".join(f"{line}\n" for line in all_sums).encode()
+    files["api/urls.txt"] = "".join(f"{url}\n" for url in all_urls).encode()
+    files["api/downloads.curl"] = "".join(all_curl).encode()
+    return files
+
+
 def endpoint_files(
     registry: Registry,
     *,
@@ -211,7 +268,8 @@ def endpoint_files(
     """Every published file of the registry, by output path.
 
     *original*: the ``tags/`` and ``manifests/<tag>/`` endpoints (and recipe
-    copies); *catalog*: ``api/catalog.json``; *shub*: ``api/container/...``;
+    copies); *catalog*: ``api/catalog.json`` and the bulk-download files
+    (``SHA256SUMS``, ``urls.txt``, ``downloads.curl``); *shub*: ``api/container/...``;
     *oci*: the ``v2/`` layout.
     """
     files: dict[str, bytes] = {}
@@ -220,6 +278,7 @@ def endpoint_files(
             files.update(namespace_files(ns))
     if catalog:
         files["api/catalog.json"] = dumps(catalog_body(registry))
+        files.update(checksum_files(registry))
     if shub:
         files.update(shub_files(registry))
     if oci:

@@ -81,6 +81,11 @@ class Layer:
     url: str
     media_type: str = "application/vnd.singularity.image.squashfs"
 
+    @property
+    def is_oras(self) -> bool:
+        """True when the image is kept in an OCI registry (an ``oras://`` URL)."""
+        return names.is_oras(self.url)
+
 
 @dataclass(frozen=True)
 class Former:
@@ -142,11 +147,18 @@ class Tag:
     @property
     def size_bytes(self) -> int:
         """The size in bytes, reading small legacy values as KiB."""
-        return self.size * 1024 if self.size < KIB_THRESHOLD else self.size
+        return self.size * 1024 if self.size_is_kib else self.size
 
     @property
     def size_is_kib(self) -> bool:
-        return self.size < KIB_THRESHOLD
+        """True for a small legacy size in KiB (``oras://`` images are newer than
+        that habit: their sizes are always bytes)."""
+        return self.size < KIB_THRESHOLD and not self.is_oras
+
+    @property
+    def is_oras(self) -> bool:
+        """True when the image (its first layer) is kept in an OCI registry."""
+        return bool(self.layers) and self.layers[0].is_oras
 
     @property
     def urls(self) -> list[str]:
@@ -542,6 +554,12 @@ class _Reader:
             return None
         files.append(readme)
         data = doc.data
+        for index, item in enumerate(data["layers"]):
+            problem = names.oras_problem(item["url"]) if names.is_oras(item["url"]) else None
+            if problem is not None:  # the schema's pattern cannot count the name's length
+                self.problem(readme, f"has an invalid layers[{index}].url: {problem}",
+                             doc.lines.get(("layers", index, "url")), code="schema")
+                return None
         layers = tuple(
             Layer(
                 size=int(item["size"]),

@@ -21,7 +21,8 @@ TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 TAG_RULE = "letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-'"
 #: namespaces whose site path would hide one of the published endpoints (lower case)
 RESERVED_NAMESPACES = frozenset(
-    {"api/container", "api/catalog.json", "api/schemas", "api/sha256sums"}
+    {"api/container", "api/catalog.json", "api/schemas", "api/sha256sums", "api/urls.txt",
+     "api/downloads.curl"}
 )
 #: org (or repo) folder names that would collide with files Sphinx, GitHub Pages or
 #: the endpoints write: ``search.html/x`` or ``v2/index.json`` would stop the build
@@ -30,7 +31,7 @@ SITE_FILE_RE = re.compile(
 )
 #: top-level folders of the site that other parts of the registry publish into
 SITE_FOLDERS = {
-    "api": "the JSON API (api/catalog.json, api/container/, api/schemas/)",
+    "api": "the JSON API (api/catalog.json, api/container/, api/schemas/, api/SHA256SUMS)",
     "v2": "the OCI-style layout (v2/<org>/<repo>/...)",
 }
 #: the branch a pull request for a namespace comes from
@@ -187,3 +188,76 @@ def oci_repository_problem(org: str, repo: str) -> str | None:
     if OCI_COMPONENT_RE.fullmatch(folded(org)) and OCI_COMPONENT_RE.fullmatch(folded(repo)):
         return None
     return f"{f'{org}/{repo}'!r} is not a valid OCI repository name"
+
+
+# ---------------------------------------------------------------- ORAS references
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+#: ``oras://<host>[:<port>]/<name>(:<tag>[@<digest>] | @<digest>)``: the OCI
+#: distribution reference grammar (host names or a bracketed IPv6 address, lower
+#: case path components, Docker tags, sha256 digests). The manifest schema's
+#: ``url`` holds the same expression (a test keeps them equal).
+ORAS_PATTERN = (
+    r"^oras://((?:" + _LABEL + r"(?:\." + _LABEL + r")*|\[[0-9A-Fa-f:.]{2,45}\])"
+    r"(?::[0-9]{1,5})?)/(" + _COMPONENT + r"(?:/" + _COMPONENT + r")*)"
+    r"(?::([A-Za-z0-9_][A-Za-z0-9._-]{0,127})(?:@(sha256:[0-9a-f]{64}))?"
+    r"|@(sha256:[0-9a-f]{64}))$"
+)
+ORAS_RE = re.compile(ORAS_PATTERN)
+#: longest repository name OCI registries accept
+ORAS_NAME_MAX = 255
+
+
+@dataclass(frozen=True)
+class OrasReference:
+    """An ``oras://`` layer URL taken apart."""
+
+    host: str  # host[:port], as written
+    name: str  # the repository path
+    tag: str | None
+    digest: str | None
+
+    @property
+    def hostname(self) -> str:
+        """The host without port (and without the brackets of an IPv6 address)."""
+        host = self.host
+        if host.startswith("["):
+            return host[1:host.index("]")]
+        return host.rsplit(":", 1)[0] if ":" in host else host
+
+    @property
+    def reference(self) -> str:
+        """What the registry's ``/manifests/<reference>`` is asked for: the
+        digest when pinned, else the tag."""
+        return self.digest or self.tag or ""
+
+    def url(self, *, pinned: bool = False, digest: str | None = None) -> str:
+        """The ``oras://`` URL; *pinned*: by *digest* (of the OCI manifest) alone."""
+        if pinned and digest:
+            return f"oras://{self.host}/{self.name}@{digest}"
+        tag = f":{self.tag}" if self.tag else ""
+        at = f"@{self.digest}" if self.digest else ""
+        return f"oras://{self.host}/{self.name}{tag}{at}"
+
+
+def is_oras(url: str) -> bool:
+    """True when *url* names an image in an OCI registry (``oras://``)."""
+    return url.startswith("oras://")
+
+
+def oras_reference(url: str) -> OrasReference | None:
+    """*url* taken apart, or None when it is not a valid ``oras://`` reference."""
+    match = ORAS_RE.fullmatch(url)
+    if match is None or len(match.group(2)) > ORAS_NAME_MAX:
+        return None
+    host, name, tag, pinned, digest_only = match.groups()
+    return OrasReference(host, name, tag, pinned or digest_only)
+
+
+def oras_problem(url: str) -> str | None:
+    """Why *url* is not a usable ``oras://`` reference; None when it is."""
+    if oras_reference(url) is not None:
+        return None
+    return (f"{url!r} is not an ORAS reference: expected oras://<host>[:<port>]/<name>:<tag> "
+            "or oras://<host>/<name>@sha256:<64 hex>, the name in lower case")

@@ -23,7 +23,7 @@ from typing import Any
 import requests
 import urllib3.exceptions
 
-from . import http
+from . import http, names
 from .files import write_if_changed
 from .model import Layer, Namespace, Tag
 from .names import namespace_name_problem, tag_problem
@@ -144,7 +144,7 @@ def _layers(tag: dict[str, Any]) -> tuple[Layer, ...]:
                 continue
             urls = item.get("urls") or ([item["url"]] if "url" in item else [])
             for url in urls if isinstance(urls, list) else []:
-                if isinstance(url, str) and url.startswith(("https://", "http://")):
+                if isinstance(url, str) and _is_layer_url(url):
                     layers.append(
                         Layer(
                             size=item["size"] if _is_int(item.get("size")) else tag["size"],
@@ -156,9 +156,14 @@ def _layers(tag: dict[str, Any]) -> tuple[Layer, ...]:
         return tuple(layers)
     urls = tag.get("urls")
     for url in urls if isinstance(urls, list) else []:
-        if isinstance(url, str) and url.startswith(("https://", "http://")):
+        if isinstance(url, str) and _is_layer_url(url):
             layers.append(Layer(size=tag["size"], digest=tag["digest"], url=url))
     return tuple(layers)
+
+
+def _is_layer_url(url: str) -> bool:
+    """An http(s) URL, or a valid ``oras://`` reference of an OCI registry."""
+    return url.startswith(("https://", "http://")) or names.oras_reference(url) is not None
 
 
 def parse_catalog(data: Any, where: str) -> tuple[list[Namespace], list[str]]:

@@ -170,6 +170,7 @@ class RegistryDirective(SphinxDirective):
             cfg.site_url(self.config),
             shub=self.config.orgreg_shub_api,
             oci=self.config.orgreg_oci_layout,
+            checksums=self.config.orgreg_json_api,
         )
         page["support_smartquotes"] = False
         return [page]

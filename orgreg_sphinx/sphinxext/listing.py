@@ -276,6 +276,9 @@ def tag_cell(ns: Namespace, tag: Tag, column: str) -> nodes.Node:
         for index, layer in enumerate(tag.layers):
             if index:
                 para += nodes.Text(" ")
+            if layer.is_oras:  # no link a browser could follow: the reference to pull
+                para += nodes.literal(text=layer.url, classes=["orgreg-oras"])
+                continue
             label = "download" if len(tag.layers) == 1 else f"layer {index + 1}"
             para += nodes.reference(label, label, refuri=layer.url, classes=["orgreg-download"])
         return para
@@ -494,22 +497,29 @@ class UsageTab:
 
 
 def usage_tabs(
-    ns: Namespace, site: str, *, shub: bool = True, oci: bool = False
+    ns: Namespace, site: str, *, shub: bool = True, oci: bool = False,
+    checksums: bool = True,
 ) -> list[UsageTab]:
     """The usage examples of a namespace page, one per client. *shub*: the
     ``api/container`` endpoints are published (Singularity, Apptainer,
-    sregistry); *oci*: the ``v2/`` layout is (skopeo)."""
+    sregistry); *oci*: the ``v2/`` layout is (skopeo); *checksums*: the
+    ``SHA256SUMS`` files are (the check beside the download command)."""
     base = site or PLACEHOLDER_SITE
     tag = default_tag(ns)
     tabs = []
-    if tag is not None and tag.layers:
+    check = (clients.checksum_check(site, ns),) if checksums else ()
+    if tag is not None and tag.is_oras:
+        tabs.extend(oras_tabs(ns, tag, check))
+    elif tag is not None and tag.layers:
         tabs.append(
             UsageTab(
                 "download",
                 "Download",
-                "Download the image file:",
+                "Download the image file"
+                + (" and check it against the namespace's SHA256SUMS:" if check else ":"),
                 # the URL comes from the tree: quoted, so pasting the line runs only curl
-                (f"curl -L -o {ns.repo}_{tag.name}.sif {shlex.quote(tag.layers[0].url)}",),
+                (f"curl -L -o {clients.saved_name(ns, tag)} {shlex.quote(tag.layers[0].url)}",
+                 *check),
             )
         )
         if shub:
@@ -536,6 +546,29 @@ def usage_tabs(
         UsageTab("curl", "curl", "List the tags and read a manifest with the JSON API:",
                  tuple(api_lines))
     )
+    return tabs
+
+
+def oras_tabs(ns: Namespace, tag: Tag, check: tuple[str, ...]) -> list[UsageTab]:
+    """Apptainer and Singularity pull commands for a *tag* kept in an OCI
+    registry (``oras://``), and why the static registry's clients do not apply."""
+    ref = clients.oras_reference(tag)
+    if not ref.value:
+        return [UsageTab("oras", "ORAS", f"No pull command: {ref.problem}.", ())]
+    tabs = [
+        UsageTab(key, label,
+                 f"Pull the image from its OCI registry with {label}"
+                 + (" and check it against the namespace's SHA256SUMS:" if check else ":"),
+                 (f"{key} pull {clients.saved_name(ns, tag)} {shlex.quote(ref.value)}", *check))
+        for key, label in (("apptainer", "Apptainer"), ("singularity", "Singularity"))
+    ]
+    tabs.append(UsageTab(
+        "oras-other", "Other clients",
+        "This image is kept in an OCI registry (oras://): "
+        f"{clients.ORAS_NOT_SHUB}; {clients.ORAS_NOT_SREGISTRY}; {clients.ORAS_NOT_CURL}. "
+        "An ORAS client (oras pull) fetches the same blob:",
+        (f"oras pull {shlex.quote(ref.value.removeprefix('oras://'))}",),
+    ))
     return tabs
 
 
@@ -569,11 +602,12 @@ def pull_tabs(ns: Namespace, tag: Tag, site: str) -> list[UsageTab]:
 
 
 def usage(
-    ns: Namespace, site: str, *, shub: bool = True, oci: bool = False
+    ns: Namespace, site: str, *, shub: bool = True, oci: bool = False,
+    checksums: bool = True,
 ) -> list[nodes.Node]:
     """The usage section's content: a tab per client (plain blocks without the theme)."""
     tabs = nodes.container(classes=["orgreg-usage"])
-    for tab in usage_tabs(ns, site, shub=shub, oci=oci):
+    for tab in usage_tabs(ns, site, shub=shub, oci=oci, checksums=checksums):
         box = nodes.container(classes=["orgreg-usage-tab", f"orgreg-usage-{tab.key}"])
         box += nodes.rubric(tab.label, tab.label)
         box += _para(nodes.Text(tab.intro))
@@ -628,7 +662,8 @@ def shown_tags(ns: Namespace, limit: int = MAX_TAG_ROWS) -> list[Tag]:
 
 
 def namespace_page(
-    ns: Namespace, site: str, *, shub: bool = True, oci: bool = False
+    ns: Namespace, site: str, *, shub: bool = True, oci: bool = False,
+    checksums: bool = True,
 ) -> nodes.section:
     """The whole page of one namespace: title, description, README, usage, tags."""
     page = nodes.section(
@@ -641,7 +676,8 @@ def namespace_page(
         page += _para(nodes.Text(ns.description), classes=["orgreg-description"])
     page += namespace_stats(ns)
     page.extend(readme(ns))
-    page += section("Usage", "usage", usage(ns, site, shub=shub, oci=oci))
+    page += section("Usage", "usage", usage(ns, site, shub=shub, oci=oci,
+                                               checksums=checksums))
     if ns.tags:
         shown = shown_tags(ns)
         tags_children: list[nodes.Node] = [tag_table(ns, shown, TagTableOptions())]

@@ -150,7 +150,8 @@ def _sign_remote(domain: OrgregDomain, key: str) -> str:
 
 
 def _sign_site(domain: OrgregDomain, _: str) -> str:
-    return digest([cfg.site_url(domain.env.config)])
+    config = domain.env.config
+    return digest([cfg.site_url(config), config.orgreg_json_api])
 
 
 #: how the current signature of each kind of shown data is computed

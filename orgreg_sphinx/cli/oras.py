@@ -1,0 +1,320 @@
+"""Online checks of images kept in OCI registries (``oras://`` layer URLs).
+
+The OCI distribution API over the shared requests session of
+:mod:`orgreg_sphinx.core.http`: the tag's manifest is read (anonymously, after
+the token exchange a ``401`` with ``WWW-Authenticate: Bearer`` asks for), its SIF
+layer must have Apptainer's media type and the digest and size the registry
+manifest names, and the blob must exist (``--verify-digest``: it is downloaded
+and hashed). Every answer is read within a size limit and a deadline, redirects
+are counted, the bearer token goes only to the registry's own host, and plain
+HTTP is used only for registries on loopback addresses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.request import parse_http_list, parse_keqv_list
+
+import requests
+
+from ..core import names
+from . import online
+
+#: what Apptainer pushes: the SIF as one layer, and its config
+SIF_LAYER_TYPE = "application/vnd.sylabs.sif.layer.v1.sif"
+SIF_CONFIG_TYPE = "application/vnd.sylabs.sif.config.v1+json"
+#: registry manifests an ORAS push makes (OCI, or Docker's schema 2)
+MANIFEST_TYPES = (
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+)
+#: the OCI distribution spec's limit for a manifest registries must accept
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+#: a token answer larger than this is not a token
+MAX_TOKEN_BYTES = 256 * 1024
+#: most layers read from a registry manifest (Apptainer pushes one)
+MAX_LAYERS = 64
+CHUNK = 1 << 16
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Registry:
+    """One OCI registry reference, read through *checker*'s session and settings."""
+
+    def __init__(self, checker: online.Checker, ref: names.OrasReference) -> None:
+        self.checker = checker
+        self.settings = checker.settings
+        self.ref = ref
+        self.loopback = is_loopback(ref.hostname)
+        self.base = f"{'http' if self.loopback else 'https'}://{ref.host}"
+        self.token: str | None = None
+
+    # ------------------------------------------------------------ requests
+
+    def _allowed(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if parts.scheme == "https":
+            return True
+        return parts.scheme == "http" and is_loopback(parts.hostname or "")
+
+    def open(self, url: str, method: str = "GET", headers: dict[str, str] | None = None,
+             *, auth: bool = True) -> online.Answer:
+        """One request, its body unread, redirects followed by hand (counted, https
+        only off loopback); the bearer token is sent to the registry's host only."""
+        redirects: list[str] = []
+        current = url
+        for _ in range(self.settings.max_redirects + 1):
+            sent = dict(headers or {})
+            if auth and self.token and urlsplit(current).netloc == self.ref.host:
+                sent["Authorization"] = f"Bearer {self.token}"
+            try:
+                response = self.checker.session.request(
+                    method, current, headers=sent, timeout=self.settings.timeout,
+                    allow_redirects=False, stream=True,
+                )
+            except requests.RequestException as err:
+                raise self.checker.failure(err) from None
+            location = response.headers.get("Location")
+            if response.status_code not in online.REDIRECT_STATUSES or not location:
+                return online.Answer(response, redirects)
+            response.close()
+            target = urljoin(current, location)
+            if not self._allowed(target):
+                raise online.Failure(
+                    "online-redirect",
+                    f"redirects to {target}: only https (or http on a loopback address) "
+                    "is followed")
+            redirects.append(target)
+            current = target
+        raise online.Failure("online-redirect",
+                             f"redirects more than {self.settings.max_redirects} times")
+
+    def read(self, answer: online.Answer, limit: int, what: str) -> bytes:
+        """The body of *answer*, at most *limit* bytes, within the deadline."""
+        length = (answer.headers.get("Content-Length") or "").strip()
+        if length.isdigit() and int(length) > limit:
+            answer.close()
+            raise online.Failure("online-oras",
+                                 f"answers with {what} of {int(length)} bytes, over the "
+                                 f"limit of {limit}")
+        deadline = time.monotonic() + 2 * self.settings.timeout
+        data = bytearray()
+        try:
+            for chunk in answer.response.raw.stream(CHUNK, decode_content=True):
+                data += chunk
+                if len(data) > limit:
+                    raise online.Failure("online-oras",
+                                         f"answers with {what} over the limit of {limit} bytes")
+                if time.monotonic() > deadline:
+                    raise online.Failure("online-timeout",
+                                         f"did not send {what} within "
+                                         f"{2 * self.settings.timeout:g} s")
+        except online.BODY_ERRORS as err:
+            raise self.checker.failure(err) from None
+        finally:
+            answer.close()
+        return bytes(data)
+
+    def authorized(self, url: str, method: str, headers: dict[str, str]) -> online.Answer:
+        """A request to the registry, after the token exchange when it asks for one."""
+        answer = self.open(url, method, headers)
+        if answer.status != 401 or self.token is not None:
+            return answer
+        challenge = answer.headers.get("WWW-Authenticate") or ""
+        answer.close()
+        scheme, _, params = challenge.partition(" ")
+        if scheme.lower() != "bearer":
+            raise online.Failure(
+                "online-private",
+                "asks for credentials (401 without a Bearer challenge): the package must "
+                "be public so that anyone can pull it")
+        try:
+            fields = parse_keqv_list(parse_http_list(params))
+        except ValueError:
+            raise online.Failure("online-oras", f"sends a malformed challenge {challenge!r}") \
+                from None
+        self.token = self.fetch_token(fields)
+        return self.open(url, method, headers)
+
+    def fetch_token(self, challenge: dict[str, str]) -> str:
+        """An anonymous pull token from the challenge's realm."""
+        realm = challenge.get("realm") or ""
+        if not self._allowed(realm):
+            raise online.Failure(
+                "online-oras",
+                f"names the token service {realm!r}: expected an https address "
+                "(or http on a loopback address)")
+        query = {key: value for key in ("service", "scope")
+                 if (value := challenge.get(key))}
+        query.setdefault("scope", f"repository:{self.ref.name}:pull")
+        url = f"{realm}{'&' if '?' in realm else '?'}{urlencode(query)}"
+        answer = self.open(url, "GET", {"Accept": "application/json"}, auth=False)
+        if answer.status in (401, 403):
+            answer.close()
+            raise online.Failure(
+                "online-private",
+                f"gives no anonymous pull token ({answer.status}): the package must be "
+                "public so that anyone can pull it")
+        if answer.status != 200:
+            answer.close()
+            raise online.Failure("online-oras",
+                                 f"token service answers {answer.status} {answer.reason}")
+        body = self.read(answer, MAX_TOKEN_BYTES, "a token")
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        token = (data.get("token") or data.get("access_token")) if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token or not token.isprintable():
+            raise online.Failure("online-oras", "token service answers without a token")
+        return token
+
+    # ------------------------------------------------------------ the image
+
+    def manifest(self) -> dict[str, Any]:
+        """The registry manifest of the reference (tag or digest)."""
+        url = f"{self.base}/v2/{self.ref.name}/manifests/{self.ref.reference}"
+        answer = self.authorized(url, "GET", {"Accept": ", ".join(MANIFEST_TYPES)})
+        where = f"{self.ref.name}:{self.ref.tag}" if self.ref.tag else self.ref.name
+        if answer.status in (401, 403):
+            answer.close()
+            raise online.Failure(
+                "online-private",
+                f"is not readable without credentials ({answer.status}): the package "
+                "must be public so that anyone can pull it")
+        if answer.status == 404:
+            answer.close()
+            raise online.Failure(
+                "online-missing",
+                f"is not in the registry: {self.ref.host} has no {self.ref.reference!r} "
+                f"in {where.partition(':')[0]}")
+        if answer.status != 200:
+            answer.close()
+            raise online.Failure("online-status",
+                                 f"answers {answer.status} {answer.reason}".rstrip())
+        kind = online.media_type(answer.headers)
+        if kind not in MANIFEST_TYPES:
+            answer.close()
+            raise online.Failure(
+                "online-oras",
+                f"answers with a {kind or 'untyped'} document, not an image manifest "
+                f"({MANIFEST_TYPES[0]})")
+        body = self.read(answer, MAX_MANIFEST_BYTES, "a manifest")
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise online.Failure("online-oras", "answers with a manifest that is not JSON") \
+                from None
+        if not isinstance(data, dict) or not isinstance(data.get("layers"), list):
+            raise online.Failure("online-oras", "answers with a manifest without a layer list")
+        return data
+
+    def sif_layer(self, manifest: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """The SIF layer of *manifest*, and warnings about the rest of it."""
+        layers = manifest["layers"]
+        if len(layers) > MAX_LAYERS:
+            raise online.Failure("online-oras",
+                                 f"has a manifest of {len(layers)} layers (at most "
+                                 f"{MAX_LAYERS} are read; Apptainer pushes one)")
+        sif = [la for la in layers
+               if isinstance(la, dict) and la.get("mediaType") == SIF_LAYER_TYPE]
+        if not sif:
+            kinds = sorted({str(la.get("mediaType")) for la in layers if isinstance(la, dict)})
+            raise online.Failure(
+                "online-media-type",
+                f"has no SIF layer: its layers are of type {', '.join(kinds) or 'none'}, "
+                f"expected {SIF_LAYER_TYPE} (as 'apptainer push' writes)")
+        layer = sif[0]
+        if not isinstance(layer.get("digest"), str) or not isinstance(layer.get("size"), int):
+            raise online.Failure("online-oras", "has a SIF layer without digest or size")
+        warnings = []
+        config = manifest.get("config")
+        config_type = config.get("mediaType") if isinstance(config, dict) else None
+        if config_type != SIF_CONFIG_TYPE:
+            warnings.append(f"has a config of type {config_type!r}, not {SIF_CONFIG_TYPE}: "
+                            "Apptainer may refuse to pull it")
+        return layer, warnings
+
+    def blob(self, digest: str, expected_size: int, result: online.UrlResult) -> None:
+        """The blob exists (HEAD); with ``verify_digest`` it is downloaded and hashed
+        (no more than *expected_size* bytes are read)."""
+        url = f"{self.base}/v2/{self.ref.name}/blobs/{digest}"
+        if not self.settings.verify_digest:
+            answer = self.authorized(url, "HEAD", {})
+            answer.close()
+            if answer.status != 200:
+                raise online.Failure("online-missing",
+                                     f"lists the SIF blob {digest}, which the registry "
+                                     f"answers with {answer.status} {answer.reason}".rstrip())
+            return
+        answer = self.authorized(url, "GET", {})
+        if answer.status != 200:
+            answer.close()
+            raise online.Failure("online-missing",
+                                 f"lists the SIF blob {digest}, which the registry answers "
+                                 f"with {answer.status} {answer.reason}".rstrip())
+        hasher = hashlib.sha256()
+        count = 0
+        try:
+            for chunk in answer.response.raw.stream(online.CHUNK, decode_content=False):
+                count += len(chunk)
+                if count > expected_size:
+                    raise online.Failure("online-size",
+                                         f"has a SIF blob longer than its {expected_size} bytes")
+                hasher.update(chunk)
+        except online.BODY_ERRORS as err:
+            raise online.Failure("online-download",
+                                 f"download failed after {count} bytes: "
+                                 f"{self.checker.failure(err).message}") from None
+        finally:
+            answer.close()
+        result.downloaded = count
+        result.hashes = {"sha256": hasher}
+
+
+def check(checker: online.Checker, result: online.UrlResult) -> None:
+    """Check the ``oras://`` reference of *result* against its manifests; the
+    findings go into *result* (raises :class:`online.Failure` for the URL)."""
+    ref = names.oras_reference(result.url)
+    if ref is None:
+        raise online.Failure("online-oras", names.oras_problem(result.url) or "is not valid")
+    registry = Registry(checker, ref)
+    manifest = registry.manifest()
+    layer, warnings = registry.sif_layer(manifest)
+    result.status = 200
+    result.content_type = SIF_LAYER_TYPE
+    result.length = layer["size"]
+    for warning in warnings:
+        result.add("warning", "online-media-type", warning)
+    differs = False
+    for exp in result.expectations:
+        if exp.digest != layer["digest"]:
+            differs = True
+            result.add("error", "online-digest",
+                       f"holds a SIF layer of digest {layer['digest']}, but the manifest "
+                       f"says {exp.digest}", exp)
+        if exp.size is not None and exp.size != layer["size"]:
+            result.add("error", "online-size",
+                       f"holds a SIF layer of {layer['size']} bytes, but the manifest says "
+                       f"{exp.size}", exp)
+    if differs and not checker.settings.verify_digest:
+        return
+    registry.blob(layer["digest"], layer["size"], result)
+    if result.hashes and not online.digest_matches(layer["digest"], result.hashes):
+        result.add("error", "online-digest",
+                   f"serves a blob whose sha256 is {result.hashes['sha256'].hexdigest()}, "
+                   f"not the {layer['digest']} its registry manifest names")
