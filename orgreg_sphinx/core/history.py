@@ -290,19 +290,24 @@ def apply(registry: Registry, history: History) -> Registry:
     if not history.available:
         return registry
     versions, blobs = history.cache.versions, history.cache.blobs
-    root = registry.root
+    prefix = str(registry.root) + os.sep
     namespaces: list[Namespace] = []
+    changed = False
     for ns in registry.namespaces:
-        tags = []
-        for tag in ns.tags:
+        tags = list(ns.tags)
+        for index, tag in enumerate(tags):
+            path = str(tag.path) if tag.path is not None else ""
             found = None
-            if tag.path is not None:
-                try:
-                    rel = tag.path.relative_to(root).as_posix()
-                except ValueError:
-                    rel = ""
-                if rel in versions:
-                    found = tag_history(tag, versions[rel], blobs)
-            tags.append(replace(tag, history=found) if found is not None else tag)
-        namespaces.append(replace(ns, tags=tuple(tags)))
+            if path.startswith(prefix):
+                known = versions.get(path[len(prefix):].replace(os.sep, "/"))
+                if known:
+                    found = tag_history(tag, known, blobs)
+            if found is not None:
+                tags[index] = replace(tag, history=found)
+        if any(new is not old for new, old in zip(tags, ns.tags, strict=True)):
+            ns = replace(ns, tags=tuple(tags))
+            changed = True
+        namespaces.append(ns)
+    if not changed:  # no tag has a former image: the same objects
+        return registry
     return Registry(registry.root, tuple(namespaces), registry.problems)
