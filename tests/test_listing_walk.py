@@ -341,3 +341,56 @@ def test_every_listing_variant(
     assert listings > 60  # the walk saw the guide's and the variants' listings
     assert problems == [], f"{theme}, {width}px, {scheme}:\n" + "\n".join(problems)
     watch.check()
+
+
+# ------------------------------------------------ the guide's "Recently updated"
+
+
+def test_recently_updated_controls_follow_the_directive(
+    browser: Any, sites: dict[str, tuple[Path, Server]]
+) -> None:
+    """The guide's example (``:columns: namespace, tags, updated``, ``:sort: -updated``,
+    ``:limit: 3``) as a reader meets it at 1280 px, then re-sorted by hand."""
+    _, server = sites["orgreg"]
+    context, page, watch = watched_page(browser, server.base, 1280, "light")
+    try:
+        page.goto(server.base + "guide/directive.html")
+        table = page.locator("table.orgreg-namespaces", has_text="Recently updated")
+        toolbar = page.locator(".orgreg-namespace-filter").nth(1)
+        sort = toolbar.get_by_label("Sort")
+        rows = table.locator("tr.orgreg-namespace-row:not([hidden]) td.orgreg-cell-namespace")
+        headings = table.locator("tr.orgreg-org-row:not([hidden])")
+        newest = ["bio-core/samtools", "hpc-lab/openmpi", "acme/busybox"]
+
+        assert sort.input_value() == "updated"
+        assert sort.locator("option:checked").inner_text() == "Recently updated"
+        assert rows.all_inner_texts() == newest
+        assert headings.count() == 0
+        assert toolbar.get_by_label("Filter containers").input_value() == ""
+        assert toolbar.locator("[role=status]").inner_text() == "3 containers"
+        # the header and the dates are one line each: as tall as the namespace cells
+        heights = table.evaluate(
+            "t => [...t.querySelectorAll('thead th, tbody tr:not([hidden]) td')]"
+            ".map(c => c.querySelector('p').getClientRects().length)")
+        assert set(heights) == {1}
+
+        sort.select_option("name")  # by name: each organization once, above its rows
+        assert rows.all_inner_texts() == sorted(newest)
+        assert headings.all_inner_texts() == [
+            "acme (1 container)", "bio-core (1 container)", "hpc-lab (1 container)"]
+        assert "sort-1=name" in page.url  # the second listing of the page keeps its own
+        sort.select_option("name-reverse")
+        assert rows.all_inner_texts() == sorted(newest, reverse=True)
+        assert headings.all_inner_texts()[0] == "hpc-lab (1 container)"
+        sort.select_option("tags-reverse")  # fewest tags first, ties by name
+        assert rows.all_inner_texts() == ["acme/busybox", "bio-core/samtools", "hpc-lab/openmpi"]
+        assert headings.count() == 0
+        sort.select_option("updated")
+        assert rows.all_inner_texts() == newest
+        assert "sort-1" not in page.url
+        # the first listing on the page (the whole registry) still starts by name
+        first = page.locator(".orgreg-namespace-filter").nth(0).get_by_label("Sort")
+        assert first.input_value() == "name"
+    finally:
+        context.close()
+    watch.check()

@@ -423,11 +423,10 @@
     var built = builtOrder(table);
     var builtSort = built ? (built.reverse ? "-" : "") + built.key : "name";
     var initial = NAMESPACE_ORDERS.filter(function (o) { return o.sort === builtSort; })[0] || NAMESPACE_ORDERS[0];
-    /* the usual orders whose column is shown, and the one the rows came in */
+    /* the orders whose column is shown (both ways), and the one the rows came in */
     var offered = NAMESPACE_ORDERS.filter(function (order) {
       var key = order.sort.replace("-", "");
-      var usual = order.value.indexOf("-reverse") < 0;
-      return order === initial || (usual && (key === "name" || col(key) >= 0));
+      return order === initial || key === "name" || col(key) >= 0;
     });
     var sortOptions = offered.map(function (order) {
       return el("option", { value: order.value, text: order.label });
