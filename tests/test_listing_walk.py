@@ -6,8 +6,9 @@ is built once per theme (orgreg, furo, pydata, alabaster, rtd) and every page wi
 listings is opened at 360 px and 1280 px, light and dark (for the themes that have
 a dark mode). On each page, measured in the browser:
 
-- no header or cell is wider than its box, and no word of a header or cell is
-  broken over two lines (in a description: unless the word is wider than the cell);
+- no caption, header or cell is wider than its box, and no word of a header or cell
+  is broken over two lines (captions and descriptions are free text: they may wrap
+  after a hyphen or a slash, or inside a word wider than the cell or listing);
 - the page never scrolls sideways (a wide table scrolls in its own box);
 - the sort control starts at the directive's ``:sort:``, the rows are in the
   order it names, the filter is empty and the status counts the rows shown;
@@ -163,26 +164,30 @@ MEASURE = """wholePage => {
     else if (shown(scroller) && scroller.getBoundingClientRect().right > window.innerWidth + 1) {
       problems.push(`${where}: its box ends at ${scroller.getBoundingClientRect().right}px`);
     }
-    for (const cell of (shown(table) ? table.querySelectorAll('th, td') : [])) {
+    for (const cell of (shown(table) ? table.querySelectorAll('caption, th, td') : [])) {
       if (!shown(cell)) { continue; }
       const what = `${where}, ${cell.tagName} "${cell.textContent.trim().slice(0, 40)}"`;
       if (cell.scrollWidth > cell.clientWidth + 1) {
         problems.push(`${what}: content ${cell.scrollWidth}px in a ${cell.clientWidth}px cell`);
       }
       const style = getComputedStyle(cell);
-      const room = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      /* a caption has the listing's width to itself */
+      const room = cell.tagName === 'CAPTION' ? (scroller || table).clientWidth
+        : cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
       const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      /* free text (a caption, a description) may wrap after a hyphen or a slash */
+      const prose = cell.tagName === 'CAPTION' || cell.classList.contains('orgreg-cell-description');
+      const words = prose ? /[^\\s\\/-]+[\\/-]*/g : /\\S+/g;
       for (let text = walker.nextNode(); text; text = walker.nextNode()) {
         if (!shown(text.parentElement)) { continue; }
-        for (const match of text.data.matchAll(/\\S+/g)) {
+        for (const match of text.data.matchAll(words)) {
           const range = document.createRange();
           range.setStart(text, match.index);
           range.setEnd(text, match.index + match[0].length);
           const rects = [...range.getClientRects()].filter(r => r.width > 0);
           const lines = new Set(rects.map(r => Math.round(r.bottom)));
           const width = rects.reduce((sum, r) => sum + r.width, 0);
-          /* free text may wrap a word longer than its cell; nothing else may break */
-          const prose = cell.classList.contains('orgreg-cell-description');
+          /* free text may wrap a word longer than its box; nothing else may break */
           if (lines.size > 1 && (!prose || width <= room)) {
             problems.push(`${what}: "${match[0]}" is broken over ${lines.size} lines`);
           }
