@@ -141,7 +141,8 @@ def watched_page(browser: Any, base: str, width: int, scheme: str) -> tuple[Any,
     page = context.new_page()
     page.on("console", lambda m: m.type == "error" and watch.errors.append(m.text))
     page.on("pageerror", lambda e: watch.errors.append(f"page error: {e}"))
-    page.on("response", lambda r: r.status >= 400 and watch.errors.append(f"HTTP {r.status} {r.url}"))
+    page.on("response",
+            lambda r: r.status >= 400 and watch.errors.append(f"HTTP {r.status} {r.url}"))
     return context, page, watch
 
 
@@ -176,7 +177,8 @@ MEASURE = """wholePage => {
         : cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
       const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
       /* free text (a caption, a description) may wrap after a hyphen or a slash */
-      const prose = cell.tagName === 'CAPTION' || cell.classList.contains('orgreg-cell-description');
+      const prose = cell.tagName === 'CAPTION'
+        || cell.classList.contains('orgreg-cell-description');
       const words = prose ? /[^\\s\\/-]+[\\/-]*/g : /\\S+/g;
       for (let text = walker.nextNode(); text; text = walker.nextNode()) {
         if (!shown(text.parentElement)) { continue; }
@@ -197,9 +199,10 @@ MEASURE = """wholePage => {
     const rows = [...table.tBodies[0].rows].filter(r => !r.hidden);
     const box = table.closest('.orgreg-scroll') || table;
     const bar = box.previousElementSibling;
-    const select = bar && bar.matches('.orgreg-toolbar') ? bar.querySelector('select') : null;
-    const filter = bar && bar.matches('.orgreg-toolbar') ? bar.querySelector('input') : null;
-    const status = bar && bar.matches('.orgreg-toolbar') ? bar.querySelector('[role=status]') : null;
+    const tools = bar && bar.matches('.orgreg-toolbar') ? bar : null;
+    const select = tools ? tools.querySelector('select') : null;
+    const filter = tools ? tools.querySelector('input') : null;
+    const status = tools ? tools.querySelector('[role=status]') : null;
     const head = table.tHead ? [...table.tHead.rows[0].cells] : [];
     const sorted = head.findIndex(th => th.hasAttribute('aria-sort'));
     return {
@@ -338,9 +341,10 @@ def test_every_listing_variant(
             for item in found["listings"]:
                 listings += 1
                 if "orgreg-namespaces" in item["classes"]:
-                    problems += [f"{path}: {p}" for p in check_namespace_list(item, facts, scripted)]
+                    found_here = check_namespace_list(item, facts, scripted)
                 else:
-                    problems += [f"{path}: {p}" for p in check_tag_table(item, scripted)]
+                    found_here = check_tag_table(item, scripted)
+                problems += [f"{path}: {p}" for p in found_here]
     finally:
         context.close()
     assert listings > 60  # the walk saw the guide's and the variants' listings
