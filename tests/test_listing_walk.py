@@ -208,6 +208,7 @@ MEASURE = """wholePage => {
     return {
       where, classes: [...table.classList], visible: shown(table),
       select: select ? select.value : null,
+      options: select ? [...select.options].map(o => o.value) : [],
       filter: filter ? filter.value : null,
       status: status ? status.textContent : null,
       rows: rows.map(r => r.classList.contains('orgreg-org-row')
@@ -265,6 +266,11 @@ def check_namespace_list(item: dict[str, Any], facts: dict[str, tuple[int, str]]
                 problems.append(f"{where}: the sort control says {item['select']!r}, "
                                 f"the listing is sorted by {sort!r}")
             sort = SELECT_SORTS.get(item["select"], sort)
+            # the other orders offered can be read from the columns shown
+            for value in item["options"]:
+                key = SELECT_SORTS[value].lstrip("-")
+                if value != item["select"] and ("namespace" if key == "name" else key) not in columns:
+                    problems.append(f"{where}: offers {value!r} without its column")
         if item["filter"] not in (None, ""):
             problems.append(f"{where}: the filter starts as {item['filter']!r}")
         count = f"{len(rows)} container{'' if len(rows) == 1 else 's'}"

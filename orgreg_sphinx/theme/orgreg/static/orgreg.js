@@ -423,10 +423,11 @@
     var built = builtOrder(table);
     var builtSort = built ? (built.reverse ? "-" : "") + built.key : "name";
     var initial = NAMESPACE_ORDERS.filter(function (o) { return o.sort === builtSort; })[0] || NAMESPACE_ORDERS[0];
-    /* the orders whose column is shown (both ways), and the one the rows came in */
+    /* the orders whose column is shown (both ways), and the one the rows came in
+       (kept by position, so it needs no column) */
     var offered = NAMESPACE_ORDERS.filter(function (order) {
       var key = order.sort.replace("-", "");
-      return order === initial || key === "name" || col(key) >= 0;
+      return order === initial || col(key === "name" ? "namespace" : key) >= 0;
     });
     var sortOptions = offered.map(function (order) {
       return el("option", { value: order.value, text: order.label });
