@@ -269,7 +269,8 @@ def check_namespace_list(item: dict[str, Any], facts: dict[str, tuple[int, str]]
             # the other orders offered can be read from the columns shown
             for value in item["options"]:
                 key = SELECT_SORTS[value].lstrip("-")
-                if value != item["select"] and ("namespace" if key == "name" else key) not in columns:
+                column = "namespace" if key == "name" else key
+                if value != item["select"] and column not in columns:
                     problems.append(f"{where}: offers {value!r} without its column")
         if item["filter"] not in (None, ""):
             problems.append(f"{where}: the filter starts as {item['filter']!r}")
