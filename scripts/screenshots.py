@@ -1,7 +1,8 @@
 """Screenshots of the example registry for the README (docs/screenshots/*.png).
 
-Builds the site from source/ (unless --site points at a built one), serves it on
-127.0.0.1 and drives the Debian Chromium with Playwright (no browser download):
+Builds the site from source/ (unless --site points at a built one), and once more
+with furo for an embedded listing, serves them on 127.0.0.1 and drives the Debian
+Chromium with Playwright (no browser download):
 
     .venv/bin/python scripts/screenshots.py [--site _build/html] [--out docs/screenshots]
 """
@@ -12,39 +13,56 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Locator, Page, sync_playwright
 
 from orgreg_sphinx.cli.serve import serving
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu"]
-#: (file name, page, viewport width, colour scheme, usage tab to open or "")
+#: (file name, page, viewport width, colour scheme, usage tab to open or "", the
+#: caption of the one listing to show or "" for the whole page)
 SHOTS = [
-    ("home.png", "index.html", 1200, "light", ""),
-    ("namespace.png", "acme/busybox/index.html", 1200, "light", "Singularity"),
-    ("namespace-dark.png", "hpc-lab/openmpi/index.html", 1200, "dark", "Apptainer"),
-    ("home-phone.png", "index.html", 360, "light", ""),
+    ("home.png", "index.html", 1200, "light", "", ""),
+    ("namespace.png", "acme/busybox/index.html", 1200, "light", "Singularity", ""),
+    ("namespace-dark.png", "hpc-lab/openmpi/index.html", 1200, "dark", "Apptainer", ""),
+    ("home-phone.png", "index.html", 360, "light", "", ""),
+    # the guide's listing variants (source/guide/directive.md)
+    ("listing-recent.png", "guide/directive.html", 1280, "light", "", "Recently updated"),
+    ("listing-recent-dark.png", "guide/directive.html", 1280, "dark", "", "Recently updated"),
+    ("listing-newest.png", "guide/directive.html", 1280, "light", "", "Newest release"),
+    ("listing-recent-phone.png", "guide/directive.html", 360, "light", "", "Recently updated"),
+]
+#: the same guide listing embedded in another theme: (file name, theme, scheme, caption)
+THEME_SHOTS = [
+    ("listing-recent-furo-dark.png", "furo", "dark", "Recently updated"),
 ]
 
 
-def build_site(out: Path) -> Path:
+def build_site(out: Path, theme: str = "") -> Path:
     from sphinx.cmd.build import build_main
 
     html = out / "html"
-    code = build_main(["-q", "-b", "html", "-c", str(REPO), str(REPO / "source"), str(html),
-                       "-d", str(out / "doctrees")])
+    extra = ["-D", f"html_theme={theme}"] if theme else []
+    code = build_main(["-q", "-b", "html", "-c", str(REPO), *extra, str(REPO / "source"),
+                       str(html), "-d", str(out / "doctrees")])
     if code:
         raise SystemExit(f"sphinx-build failed ({code})")
     return html
 
 
-def take(site: Path, out: Path) -> list[Path]:
+def listing_box(page: Page, caption: str) -> Locator:
+    """The directive's box (toolbar, table, "more" line) of the listing *caption*."""
+    table = page.locator("table.orgreg-namespaces, table.orgreg-tags", has_text=caption)
+    return table.first.locator("xpath=ancestor::div[contains(@class, 'orgreg ')][1]")
+
+
+def take(site: Path, out: Path, shots: list[tuple[str, str, int, str, str, str]]) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = []
     with serving(site) as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for name, page_path, width, scheme, tab in SHOTS:
+        for name, page_path, width, scheme, tab, caption in shots:
             context = browser.new_context(
                 viewport={"width": width, "height": 800}, color_scheme=scheme,
                 device_scale_factor=1,
@@ -57,7 +75,10 @@ def take(site: Path, out: Path) -> list[Path]:
             if tab and page.get_by_role("tab", name=tab).count():
                 page.get_by_role("tab", name=tab).click()
             target = out / name
-            page.screenshot(path=str(target), full_page=True)
+            if caption:
+                listing_box(page, caption).screenshot(path=str(target))
+            else:
+                page.screenshot(path=str(target), full_page=True)
             written.append(target)
             context.close()
         browser.close()
@@ -70,9 +91,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        site = args.site or build_site(Path(tmp))
-        for path in take(site, args.out):
+        site = args.site or build_site(Path(tmp) / "orgreg")
+        for path in take(site, args.out, SHOTS):
             print(path)
+        for name, theme, scheme, caption in THEME_SHOTS:
+            themed = build_site(Path(tmp) / theme, theme)
+            shot = (name, "guide/directive.html", 1280, scheme, "", caption)
+            for path in take(themed, args.out, [shot]):
+                print(path)
 
 
 if __name__ == "__main__":

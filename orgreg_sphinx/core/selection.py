@@ -138,12 +138,14 @@ def select_namespaces(namespaces: Iterable[Namespace], spec: ListingSpec) -> tup
     if spec.namespaces:
         pool = match_namespaces(pool, spec.namespaces)
     key, descending = parse_sort(spec.sort or "name", NAMESPACE_SORTS)
+    # ties in name order (A to Z) in both directions, as the theme's sort control does
+    pool.sort(key=lambda n: n.name.lower())
     if key == "tags":
-        pool.sort(key=lambda n: (len(n.tags), n.name.lower()), reverse=descending)
+        pool.sort(key=lambda n: len(n.tags), reverse=descending)
     elif key == "updated":
-        pool.sort(key=lambda n: (updated(n), n.name.lower()), reverse=descending)
-    else:
-        pool.sort(key=lambda n: n.name.lower(), reverse=descending)
+        pool.sort(key=updated, reverse=descending)
+    elif descending:
+        pool.reverse()
     hidden = 0
     if spec.limit and len(pool) > spec.limit:
         hidden = len(pool) - spec.limit

@@ -14,6 +14,7 @@ shows (:mod:`.shown`), so a page is read again when that data changes, and only 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -146,7 +147,7 @@ class RegistryDirective(SphinxDirective):
                 return None
             return lambda text: listing.doc_link(ns.docname, text, self.env.docname, "tags")
 
-        return [self.tag_tables([select_tags(ns, spec) for ns in found], more)]
+        return [self.tag_tables([select_tags(ns, spec) for ns in found], more, spec.sort)]
 
     def run_page(self, pattern: str) -> list[nodes.Node]:
         """The whole page of one namespace (the generated pages' only content)."""
@@ -175,7 +176,7 @@ class RegistryDirective(SphinxDirective):
         page["support_smartquotes"] = False
         return [page]
 
-    def tag_tables(self, shown: list[Shown], more: Any) -> nodes.container:
+    def tag_tables(self, shown: list[Shown], more: Any, sort: str) -> nodes.container:
         columns, chosen = self.columns(listing.TAG_COLUMNS)
         caption = self.options.get("caption", "")
         box = self.box()
@@ -192,9 +193,10 @@ class RegistryDirective(SphinxDirective):
                 box += nodes.paragraph(text + ".", text + ".", classes=["orgreg-empty"])
                 continue
             options = listing.TagTableOptions(
-                columns=columns, anchors=False, caption=title, drop_empty=not chosen
+                columns=columns, anchors=False, caption=title, drop_empty=not chosen,
+                sort=sort,
             )
-            box += listing.tag_table(ns, item.tags, options)
+            box += listing.scroller(listing.tag_table(ns, item.tags, options))
             if item.hidden:
                 box += listing.more_link(item.hidden, "tag", more(ns))
         return box
@@ -226,7 +228,7 @@ class RegistryDirective(SphinxDirective):
             return [box]
         if found is None and not hidden:  # the whole local registry: its figures
             box += listing.registry_summary(namespaces)
-        box += listing.namespace_table(
+        box += listing.scroller(listing.namespace_table(
             namespaces,
             self.env.docname,
             pages,
@@ -234,7 +236,8 @@ class RegistryDirective(SphinxDirective):
             remote_base=found.url if found else "",
             caption=self.options.get("caption", ""),
             deprecated=spec.deprecated,
-        )
+            sort=spec.sort,
+        ))
         if hidden:
             link = None
             if found is not None:
@@ -283,7 +286,7 @@ class RegistryDirective(SphinxDirective):
         def more(ns: Namespace) -> Any:
             return lambda text: listing.external_link(f"{base}{ns.name}/#tags", text)
 
-        return [self.tag_tables([select_tags(ns, spec) for ns in namespaces], more)]
+        return [self.tag_tables([select_tags(ns, spec) for ns in namespaces], more, spec.sort)]
 
 
 def resolve_reference(
@@ -327,7 +330,21 @@ def resolve_site_links(app: Sphinx, doctree: nodes.document, docname: str) -> No
         node.replace_self(ref)
 
 
+#: the listings' stylesheet for every HTML theme (``orgreg-listings.css``)
+STATIC = Path(__file__).parent / "static"
+LISTING_CSS = "orgreg-listings.css"
+
+
+def add_static_path(app: Sphinx) -> None:
+    """Ship the listings' stylesheet with HTML builds (a new list: the config's
+    default is never changed in place)."""
+    if app.builder.format == "html":
+        app.config.html_static_path = [*app.config.html_static_path, str(STATIC)]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_css_file(LISTING_CSS)
+    app.connect("builder-inited", add_static_path)
     app.add_node(listing.site_link)
     app.add_node(listing.size_abbreviation, html=listing.SIZE_HTML_VISITORS)
     app.add_node(listing.collapsed, html=listing.COLLAPSED_HTML_VISITORS)

@@ -156,10 +156,33 @@ def _para(*children: nodes.Node, classes: Sequence[str] = ()) -> nodes.paragraph
     return para
 
 
+def sorted_classes(sort: str) -> list[str]:
+    """The classes that tell the theme how a listing's rows are ordered:
+    ``orgreg-sorted-<key>``, and ``orgreg-sorted-reverse`` for a leading ``-``
+    (none for the default order)."""
+    key = sort.strip().lstrip("+-").strip()
+    if not key:
+        return []
+    return [f"orgreg-sorted-{key}", *(["orgreg-sorted-reverse"] if sort.strip()[0] == "-" else [])]
+
+
+def scroller(table: nodes.table) -> nodes.container:
+    """The table in a box of its own that scrolls sideways when the table is wider
+    than the page (the page itself never does)."""
+    box = nodes.container(classes=["orgreg-scroll"])
+    box += table
+    return box
+
+
 def _table(
-    headers: Sequence[str], rows: list[tuple[list[nodes.Node], dict[str, Any]]], classes: list[str]
+    headers: Sequence[str],
+    rows: list[tuple[list[nodes.Node], dict[str, Any]]],
+    classes: list[str],
+    keys: Sequence[str] = (),
 ) -> nodes.table:
+    """A table; *keys* name the columns, each cell gets ``orgreg-cell-<key>``."""
     table = nodes.table(classes=classes)
+    cell_classes = [[f"orgreg-cell-{key}"] for key in keys] or [[] for _ in headers]
     group = nodes.tgroup(cols=len(headers))
     table += group
     for index, title in enumerate(headers):
@@ -169,15 +192,15 @@ def _table(
     head = nodes.thead()
     group += head
     header_row = nodes.row()
-    for title in headers:
-        header_row += nodes.entry("", _para(nodes.Text(title)))
+    for title, extra in zip(headers, cell_classes, strict=True):
+        header_row += nodes.entry("", _para(nodes.Text(title)), classes=list(extra))
     head += header_row
     body = nodes.tbody()
     group += body
     for cells, attrs in rows:
         row = nodes.row(**attrs)
-        for cell in cells:
-            entry = nodes.entry()
+        for cell, extra in zip(cells, cell_classes, strict=True):
+            entry = nodes.entry(classes=list(extra))
             if isinstance(cell, (nodes.paragraph, nodes.container)):
                 entry += cell
             else:
@@ -194,6 +217,8 @@ class TagTableOptions:
     caption: str = ""
     #: leave out the created and recipe columns when no row has a value
     drop_empty: bool = True
+    #: the ``:sort:`` the rows are in ("" = the default, by name)
+    sort: str = ""
 
 
 def tag_anchor(tag: Tag) -> str:
@@ -319,7 +344,8 @@ def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> n
     table = _table(
         [COLUMN_TITLES[c] for c in columns],
         rows,
-        ["orgreg-tags", *(f"orgreg-col-{c}" for c in columns)],
+        ["orgreg-tags", *(f"orgreg-col-{c}" for c in columns), *sorted_classes(options.sort)],
+        columns,
     )
     table["orgreg_namespace"] = ns.name
     if options.caption:
@@ -388,11 +414,13 @@ def namespace_table(
     remote_base: str = "",
     caption: str = "",
     deprecated: str = "flag",
+    sort: str = "",
 ) -> nodes.table:
     """A table of namespaces: name (linked), description and newest tag names, tag
     count, last update (the orgreg theme groups the rows by organization).
 
-    With *remote_base* (a deployed registry's URL) names link to its pages.
+    With *remote_base* (a deployed registry's URL) names link to its pages; *sort*
+    is the ``:sort:`` the namespaces are in, for the theme's sort control.
     """
     rows = []
     for ns in namespaces:
@@ -421,7 +449,8 @@ def namespace_table(
     table = _table(
         [NAMESPACE_COLUMN_TITLES[c] for c in columns],
         rows,
-        ["orgreg-namespaces", *(f"orgreg-col-{c}" for c in columns)],
+        ["orgreg-namespaces", *(f"orgreg-col-{c}" for c in columns), *sorted_classes(sort)],
+        columns,
     )
     if caption:
         table.insert(0, nodes.title(caption, caption))
@@ -680,7 +709,7 @@ def namespace_page(
                                                checksums=checksums))
     if ns.tags:
         shown = shown_tags(ns)
-        tags_children: list[nodes.Node] = [tag_table(ns, shown, TagTableOptions())]
+        tags_children: list[nodes.Node] = [scroller(tag_table(ns, shown, TagTableOptions()))]
         if len(shown) < len(ns.tags):
             tags_children.insert(0, _para(
                 nodes.Text(f"The newest {len(shown)} of {len(ns.tags)} tags; every tag is "

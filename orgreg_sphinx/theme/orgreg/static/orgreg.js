@@ -258,30 +258,60 @@
   }
   function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
 
-  /* ---------------- home: organization headings ---------------- */
+  /* ---------------- where a listing sits, and how it was sorted ---------------- */
 
-  /* a heading row before each organization's namespaces, when the listing holds
-     several organizations, each in one run (the listing's name order) */
-  function groupByOrganization(body, width, nameColumn) {
-    if (nameColumn < 0) { return; }
-    var runs = [];
-    Array.prototype.forEach.call(body.rows, function (row) {
-      var cell = row.cells[nameColumn];
-      var org = cell ? cell.textContent.trim().split("/")[0] : "";
-      var last = runs[runs.length - 1];
-      if (last && last.org === org) { last.rows.push(row); }
-      else { runs.push({ org: org, rows: [row] }); }
+  /* the element that holds a listing in the page: its scrolling box, or the table */
+  function outer(table) {
+    var parent = table.parentNode;
+    return parent && parent.classList && parent.classList.contains("orgreg-scroll") ? parent : table;
+  }
+
+  /* the directive's :sort: as the build wrote it (orgreg-sorted-<key>, and
+     orgreg-sorted-reverse for a leading "-"); null for the default order */
+  function builtOrder(table) {
+    var key = null;
+    table.classList.forEach(function (name) {
+      if (name.indexOf("orgreg-sorted-") === 0 && name !== "orgreg-sorted-reverse") {
+        key = name.slice("orgreg-sorted-".length);
+      }
     });
-    var orgs = runs.map(function (run) { return run.org; });
-    var distinct = orgs.filter(function (org, i) { return orgs.indexOf(org) === i; });
-    if (distinct.length < 2 || distinct.length !== runs.length) { return; }
-    runs.forEach(function (run) {
-      var label = run.org + " (" + plural(run.rows.length, "container") + ")";
+    return key ? { key: key, reverse: table.classList.contains("orgreg-sorted-reverse") } : null;
+  }
+
+  /* the namespace list's orders: the select's values (kept in ?sort=), the
+     :sort: each one is, and its label */
+  var NAMESPACE_ORDERS = [
+    { value: "name", sort: "name", label: "Name" },
+    { value: "name-reverse", sort: "-name", label: "Name, Z to A" },
+    { value: "updated", sort: "-updated", label: "Recently updated" },
+    { value: "updated-reverse", sort: "updated", label: "Least recently updated" },
+    { value: "tags", sort: "-tags", label: "Most tags" },
+    { value: "tags-reverse", sort: "tags", label: "Fewest tags" }
+  ];
+  function namespaceOrder(value) {
+    return NAMESPACE_ORDERS.filter(function (order) { return order.value === value; })[0] || null;
+  }
+
+  /* one heading row per organization (when the listing holds several), placed
+     by the caller above its namespaces while the list is in name order */
+  function organizationHeadings(entries, width) {
+    var groups = [];
+    var byOrg = Object.create(null);
+    entries.forEach(function (entry) {
+      var group = byOrg[entry.org];
+      if (!group) {
+        group = byOrg[entry.org] = { org: entry.org, members: [] };
+        groups.push(group);
+      }
+      group.members.push(entry);
+    });
+    if (groups.length < 2) { return []; }
+    groups.forEach(function (group) {
+      var label = group.org + " (" + plural(group.members.length, "container") + ")";
       var cell = el("td", { colspan: String(width) }, [el("strong", { text: label })]);
-      var heading = el("tr", { className: "orgreg-org-row" }, [cell]);
-      body.insertBefore(heading, run.rows[0]);
+      group.row = el("tr", { className: "orgreg-org-row", hidden: "" }, [cell]);
     });
-    body.parentNode.classList.add("orgreg-grouped");
+    return groups;
   }
 
   /* ---------------- filter, status line and paging of a listing ---------------- */
@@ -304,8 +334,9 @@
     var allButton = el("button", { type: "button", className: "orgreg-button orgreg-secondary", text: "Show all" });
     if (stepButton) { more.appendChild(stepButton); }
     more.appendChild(allButton);
-    table.parentNode.insertBefore(empty, table.nextSibling);
-    table.parentNode.insertBefore(more, empty.nextSibling);
+    var box = outer(table);
+    box.parentNode.insertBefore(empty, box.nextSibling);
+    box.parentNode.insertBefore(more, empty.nextSibling);
     var page = options.pageSize;
     var limit = page;
 
@@ -325,7 +356,7 @@
         : (shown < found ? "Showing " + shown + " of " + total : total);
       empty.hidden = found > 0;
       empty.textContent = found ? "" : "No " + options.noun + " matches \u201c" + input.value.trim() + "\u201d.";
-      table.hidden = found === 0;
+      box.hidden = found === 0;
       more.hidden = shown >= found;
       if (stepButton) {
         stepButton.textContent = "Show " + Math.min(found - shown, page) + " more";
@@ -368,46 +399,56 @@
   }
 
   /* ---------------- home: the namespace list ---------------- */
+
+  /* The sort control starts at the order the build wrote (the directive's :sort:,
+     kept by row position); organization headings only while the order is by name
+     (where each organization's namespaces are one run), never between them. */
   function setupNamespaceFilter(table, index) {
     labelCells(table);
     var body = table.tBodies[0];
     if (!body) { return; }
     var columns = tableColumns(table, ["namespace", "description", "tags", "updated"]);
     var col = function (name) { return columns.indexOf(name); };
-    groupByOrganization(body, columns.length, col("namespace"));
-    var rows = Array.prototype.slice.call(body.rows);
-    var entries = [];
-    var groups = [];
-    var group = null;
-    rows.forEach(function (row) {
-      if (row.classList.contains("orgreg-org-row")) {
-        group = { row: row, members: [] };
-        groups.push(group);
-        return;
-      }
+    var entries = Array.prototype.map.call(body.rows, function (row, position) {
       var cells = row.cells;
-      var entry = {
-        row: row, text: row.textContent.toLowerCase(), position: entries.length,
+      var name = cells[col("namespace")] ? cells[col("namespace")].textContent.trim() : "";
+      return {
+        row: row, text: row.textContent.toLowerCase(), position: position,
+        name: name.toLowerCase(), org: name.split("/")[0],
         tags: cells[col("tags")] ? Number(cells[col("tags")].textContent.trim()) || 0 : 0,
         updated: cells[col("updated")] ? cells[col("updated")].textContent.trim() : ""
       };
-      if (group) { group.members.push(entry); }
-      entries.push(entry);
     });
     if (!entries.length) { return; }
-    var sortOptions = [el("option", { value: "name", text: "Name" })];
-    if (col("updated") >= 0) { sortOptions.push(el("option", { value: "updated", text: "Recently updated" })); }
-    if (col("tags") >= 0) { sortOptions.push(el("option", { value: "tags", text: "Most tags" })); }
-    var id = "orgreg-ns-filter" + (index ? "-" + index : "");
+    var built = builtOrder(table);
+    var builtSort = built ? (built.reverse ? "-" : "") + built.key : "name";
+    var initial = NAMESPACE_ORDERS.filter(function (o) { return o.sort === builtSort; })[0] || NAMESPACE_ORDERS[0];
+    /* the orders whose column is shown (both ways), and the one the rows came in
+       (kept by position, so it needs no column) */
+    var offered = NAMESPACE_ORDERS.filter(function (order) {
+      var key = order.sort.replace("-", "");
+      return order === initial || col(key === "name" ? "namespace" : key) >= 0;
+    });
+    var sortOptions = offered.map(function (order) {
+      return el("option", { value: order.value, text: order.label });
+    });
+    var groups = col("namespace") >= 0 ? organizationHeadings(entries, columns.length) : [];
+    var groupOf = Object.create(null);
+    groups.forEach(function (g) { groupOf[g.org] = g; });
+    var suffix = index ? "-" + index : "";
+    var id = "orgreg-ns-filter" + suffix;
     var sort = el("select", { id: id + "-sort", className: "orgreg-sort-select" }, sortOptions);
+    sort.value = initial.value;
+    function byName() { return namespaceOrder(sort.value).sort.replace("-", "") === "name"; }
     var list = listFilter(table, entries, {
       id: id, placeholder: "Name, description or tag (press /)", noun: "container",
       pageSize: NAMESPACE_PAGE, steps: false,
-      onFilter: function (text) { setParam("filter", text); },
+      onFilter: function (text) { setParam("filter" + suffix, text); },
       /* organization headings: in name order, above their visible namespaces */
       onUpdate: function () {
+        var named = byName();
         groups.forEach(function (g) {
-          g.row.hidden = sort.value !== "name" || !g.members.some(function (m) { return !m.row.hidden; });
+          g.row.hidden = !named || !g.members.some(function (m) { return !m.row.hidden; });
         });
       }
     });
@@ -418,43 +459,56 @@
       ]));
     }
     controls.push(list.status);
-    table.parentNode.insertBefore(el("div", { className: "orgreg-toolbar orgreg-namespace-filter" }, controls), table);
+    var box = outer(table);
+    box.parentNode.insertBefore(el("div", { className: "orgreg-toolbar orgreg-namespace-filter" }, controls), box);
 
-    /* name order keeps the organization headings; the other orders list flat */
+    function compare(a, b) {
+      var order = namespaceOrder(sort.value);
+      if (order === initial) { return a.position - b.position; }
+      var key = order.sort.replace("-", "");
+      var dir = order.sort.charAt(0) === "-" ? -1 : 1;
+      var x = a[key], y = b[key];
+      var by = x > y ? dir : x < y ? -dir : 0;
+      /* ties in name order, as the build sorts them */
+      return by || (a.name > b.name ? 1 : a.name < b.name ? -1 : 0) || a.position - b.position;
+    }
     function reorder() {
-      var order = rows;
-      entries.sort(function (a, b) {
-        var by = sort.value === "tags" ? b.tags - a.tags
-          : sort.value === "updated" ? (b.updated > a.updated ? 1 : b.updated < a.updated ? -1 : 0) : 0;
-        return by || a.position - b.position;
-      });
-      if (sort.value !== "name") { order = entries.map(function (entry) { return entry.row; }); }
+      entries.sort(compare);
+      var named = byName();
       var fragment = document.createDocumentFragment();
-      order.forEach(function (row) { fragment.appendChild(row); });
+      entries.forEach(function (entry) {
+        var group = named ? groupOf[entry.org] : null;
+        if (group && !group.placed) { fragment.appendChild(group.row); }
+        if (group) { group.placed = true; }
+        fragment.appendChild(entry.row);
+      });
+      /* out of name order the headings wait, hidden, at the end */
+      groups.forEach(function (g) {
+        if (!g.placed) { fragment.appendChild(g.row); }
+        g.placed = false;
+      });
       body.appendChild(fragment);
       list.update();
     }
     sort.addEventListener("change", function () {
       reorder();
-      setParam("sort", sort.value !== "name" ? sort.value : "");
+      setParam("sort" + suffix, sort.value !== initial.value ? sort.value : "");
     });
     document.addEventListener("keydown", function (event) {
       var target = event.target;
       var typing = target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
-      if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey && !index) {
         event.preventDefault();
         list.input.focus();
       }
     });
     var params = new URLSearchParams(window.location.search);
-    if (params.get("filter")) { list.input.value = params.get("filter"); }
-    var wanted = params.get("sort");
-    if (wanted && wanted !== "name" && sortOptions.some(function (o) { return o.value === wanted; })) {
+    if (params.get("filter" + suffix)) { list.input.value = params.get("filter" + suffix); }
+    var wanted = params.get("sort" + suffix);
+    if (wanted && sortOptions.some(function (o) { return o.value === wanted; })) {
       sort.value = wanted;
-      reorder();
-    } else {
-      list.update();
     }
+    reorder();
   }
 
   /* ---------------- namespace page: the tag table ---------------- */
@@ -493,9 +547,9 @@
     });
     /* small tables embedded in other pages sort, but get no filter and no paging */
     if (entries.length > 10 || table.closest(".orgreg-namespace-page")) {
-      table.parentNode.insertBefore(el("div", { className: "orgreg-toolbar orgreg-tag-filter" }, [
+      outer(table).parentNode.insertBefore(el("div", { className: "orgreg-toolbar orgreg-tag-filter" }, [
         el("label", { for: id, text: "Filter tags" }), list.input, list.status
-      ]), table);
+      ]), outer(table));
     }
 
     var sortColumn = null, sortDir = 1;
@@ -511,13 +565,19 @@
       var fragment = document.createDocumentFragment();
       entries.forEach(function (entry) { fragment.appendChild(entry.row); });
       body.appendChild(fragment);
+      markSorted(column, dir);
+      list.update();
+    }
+    /* the header of the column the rows are sorted by says so (aria-sort, icon) */
+    function markSorted(column, dir) {
+      sortColumn = column;
+      sortDir = dir;
       Array.prototype.forEach.call(head.rows[0].cells, function (th, i) {
         if (columns[i] === column) { th.setAttribute("aria-sort", dir > 0 ? "ascending" : "descending"); }
         else { th.removeAttribute("aria-sort"); }
         var icon = th.querySelector(".orgreg-sort-icon");
         if (icon) { icon.textContent = columns[i] === column ? (dir > 0 ? "\u25b2" : "\u25bc") : "\u2195"; }
       });
-      list.update();
     }
 
     var SORTABLE = { image: 1, tag: 1, size: -1, digest: 1, created: -1 };
@@ -550,6 +610,12 @@
       if (entry.row.hidden) { list.reveal(position); }
       entries.forEach(function (e) { e.row.classList.toggle("orgreg-target", e === entry); });
       entry.row.scrollIntoView({ block: "center" });
+    }
+    /* the order the build wrote (the directive's :sort:), when its column is shown */
+    var built = builtOrder(table);
+    if (built) {
+      var column = built.key === "name" ? (columns.indexOf("tag") >= 0 ? "tag" : "image") : built.key;
+      if (columns.indexOf(column) >= 0) { markSorted(column, built.reverse ? -1 : 1); }
     }
     window.addEventListener("hashchange", reveal);
     list.update();
