@@ -21,15 +21,6 @@ myst_enable_extensions = ["colon_fence"]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 
-# guide/directive.md shows live listings of, and links to, the example
-# namespaces. A registry that replaced them (a fork) leaves that page out, so
-# its -W builds stay green; the page is in the orgreg-sphinx documentation.
-GUIDE_EXAMPLES = ("acme/busybox/manifests/latest", "bio-core/samtools/manifests/1.19",
-                  "hpc-lab/openmpi/manifests")
-if not all(os.path.isdir(os.path.join(os.path.dirname(__file__), "source", example))
-           for example in GUIDE_EXAMPLES):
-    exclude_patterns.append("guide/directive.md")
-
 html_theme = "orgreg"
 html_title = "Example registry"
 
@@ -45,3 +36,19 @@ html_theme_options = {
     "github_url": "https://github.com/orgreg-sphinx/orgreg-sphinx",
     "footer_links": {"Catalog (JSON)": "api/catalog.json"},
 }
+
+
+# guide/directive.md shows live listings of, and links to, the example
+# namespaces. A registry that replaced them (a fork) leaves that page out, so
+# its -W builds stay green; the page is in the orgreg-sphinx documentation.
+GUIDE_EXAMPLES = ("acme/busybox/manifests/latest", "bio-core/samtools/manifests/1.19",
+                  "hpc-lab/openmpi/manifests")
+
+
+def setup(app):
+    def leave_out_the_examples_page(app, config):
+        tree = os.path.join(app.srcdir, config.orgreg_root)
+        if not all(os.path.isdir(os.path.join(tree, example)) for example in GUIDE_EXAMPLES):
+            config.exclude_patterns.append("guide/directive.md")
+
+    app.connect("config-inited", leave_out_the_examples_page)
