@@ -29,7 +29,7 @@ def load(path: Path) -> Any:
     return yaml.safe_load(path.read_text())
 
 
-def tested_matrix() -> list[dict[str, str]]:
+def matrix_rows() -> list[dict[str, str]]:
     [job] = [j for j in load(TESTS_WORKFLOW)["jobs"].values() if "strategy" in j]
     return [{k: str(v) for k, v in row.items()} for row in job["strategy"]["matrix"]["include"]]
 
@@ -50,7 +50,7 @@ def installed_pythons() -> dict[str, set[str]]:
 def test_ci_tests_both_ends_on_the_pythons_the_project_workflow_tests() -> None:
     lowest, newest = range_setting("LOWEST_VERSION"), range_setting("NEWEST_VERSION")
     assert (lowest, newest) == ("3.11", "3.13")
-    rows = tested_matrix()
+    rows = matrix_rows()
     assert {"python": lowest, "dependencies": "lowest"} in rows
     assert {"python": newest, "dependencies": "newest"} in rows
     assert {row["python"] for row in rows} == {lowest, newest}
@@ -59,7 +59,7 @@ def test_ci_tests_both_ends_on_the_pythons_the_project_workflow_tests() -> None:
 
 
 def test_no_workflow_or_config_installs_a_python_ci_does_not_test() -> None:
-    tested = {row["python"] for row in tested_matrix()}
+    tested = {row["python"] for row in matrix_rows()}
     found = installed_pythons()
     assert found[".readthedocs.yaml"] and found[".github/workflows/pages.yml"]
     untested = {name: versions - tested for name, versions in found.items() if versions - tested}
