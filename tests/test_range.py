@@ -34,16 +34,22 @@ def matrix_rows() -> list[dict[str, str]]:
     return [{k: str(v) for k, v in row.items()} for row in job["strategy"]["matrix"]["include"]]
 
 
+#: folders of the clone that hold no shipped workflow or config
+NOT_SHIPPED = {"tests", "_build", "build", "node_modules", ".git"}
+PYTHON_SETTING = re.compile(r"python(?:-version)?:\s*[\"']?(3\.\d+)|python(3\.\d+)")
+
+
 def installed_pythons() -> dict[str, set[str]]:
-    """Every Python version a workflow or config installs, by file."""
+    """Every Python version a workflow or config installs (the shipped workflows,
+    the container template, `orgreg init`'s templates, .readthedocs.yaml), by file."""
     found: dict[str, set[str]] = {}
-    for path in SHIPPED:
-        text = path.read_text()
-        versions = set(re.findall(r"python-version:\s*\"?([0-9.]+)\"?", text))
-        versions |= set(re.findall(r"python(3\.\d+)", text))
-        found[str(path.relative_to(REPO))] = versions
-    rtd = load(REPO / ".readthedocs.yaml")["build"]["tools"]["python"]
-    found[".readthedocs.yaml"] = {str(rtd)}
+    for path in sorted([*REPO.rglob("*.yml"), *REPO.rglob("*.yaml")]):
+        parts = path.relative_to(REPO).parts
+        if NOT_SHIPPED & set(parts) or any(p.startswith(".venv") for p in parts):
+            continue
+        versions = {a or b for a, b in PYTHON_SETTING.findall(path.read_text())}
+        if versions:
+            found[str(path.relative_to(REPO))] = versions
     return found
 
 
@@ -61,7 +67,9 @@ def test_ci_tests_both_ends_on_the_pythons_the_project_workflow_tests() -> None:
 def test_no_workflow_or_config_installs_a_python_ci_does_not_test() -> None:
     tested = {row["python"] for row in matrix_rows()}
     found = installed_pythons()
-    assert found[".readthedocs.yaml"] and found[".github/workflows/pages.yml"]
+    assert {".readthedocs.yaml", ".github/workflows/pages.yml", ".github/workflows/check.yml",
+            "templates/container-repository/.github/workflows/publish-to-registry.yml",
+            } <= set(found)
     untested = {name: versions - tested for name, versions in found.items() if versions - tested}
     assert untested == {}
 
