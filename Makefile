@@ -9,10 +9,10 @@ BUILDDIR   ?= _build
 SPHINXOPTS ?=
 PORT       ?= 8000
 
-.PHONY: help html dirhtml test lint serve bench clean
+.PHONY: help html dirhtml test test-lowest test-newest test-range lint serve bench clean
 
 help:
-	@echo "make html | dirhtml | test | lint | serve | bench | clean"
+	@echo "make html | dirhtml | test | test-range | lint | serve | bench | clean"
 
 $(VENV)/.installed: requirements.txt requirements-test.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,15 @@ html dirhtml: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The supported range's two ends (.ci/range): every declared lower bound on
+# Python 3.11; the newest releases on Python 3.13 (NEWEST_PYTHON=python3.13, or as
+# root a Debian trixie root). test-range runs both and fails if either fails.
+test-lowest test-newest: $(VENV)/.installed
+	UV=$(BIN)/uv .ci/range $(@:test-%=%)
+
+test-range: $(VENV)/.installed
+	UV=$(BIN)/uv .ci/range lowest newest
 
 # ruff, mypy (settings in pyproject.toml) and the import contracts; every one
 # runs, and the target fails if any of them failed

@@ -55,6 +55,7 @@ def test_the_expected_workflows_are_shipped() -> None:
         ".github/workflows/check.yml",
         ".github/workflows/open-pull-request.yml",
         ".github/workflows/pages.yml",
+        ".github/workflows/tests.yml",  # the project's own tests (issue 12)
         "templates/container-repository/.github/workflows/publish-to-registry.yml",
     ]
 

@@ -21,6 +21,10 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 
 MAX_DEPTH = 20
 MAX_NODES = 10_000
+#: one message for every depth limit: ours, libyaml's flow-nesting limit (libyaml
+#: 0.2.5, bundled with PyYAML up to 6.0.2, has none) and Python's recursion limit
+_TOO_DEEP = (f"has front matter nested too deeply: lists and mappings nested deeper "
+             f"than {MAX_DEPTH} levels are refused")
 
 
 class FrontMatterError(ValueError):
@@ -101,7 +105,7 @@ def parse(text: str, *, max_front_matter: int = 65536) -> Document:
         line = first_line + mark.line if mark is not None else first_line
         problem = err.problem or str(err)
         if "nesting depth" in problem:  # libyaml's own limit on flow nesting
-            raise FrontMatterError("has front matter nested too deeply", line) from None
+            raise FrontMatterError(_TOO_DEEP, line) from None
         raise FrontMatterError(f"has invalid YAML front matter: {problem}", line) from None
     except yaml.YAMLError as err:
         problem = str(err).split("\n", 1)[0]
@@ -109,7 +113,7 @@ def parse(text: str, *, max_front_matter: int = 65536) -> Document:
         line = first_line + front[:position].count("\n") if position is not None else first_line
         raise FrontMatterError(f"has invalid YAML front matter: {problem}", line) from None
     except RecursionError:
-        raise FrontMatterError("has front matter nested too deeply", first_line) from None
+        raise FrontMatterError(_TOO_DEEP, first_line) from None
     except (ValueError, TypeError, OverflowError) as err:
         # values the YAML grammar accepts but Python cannot build (2024-13-45)
         raise FrontMatterError(f"has an impossible value in its front matter: {err}",
@@ -142,10 +146,7 @@ def _check_node(
     if len(seen) > MAX_NODES:
         raise FrontMatterError(f"has more than {MAX_NODES} values in its front matter", first_line)
     if depth > MAX_DEPTH:
-        raise FrontMatterError(
-            f"has front matter nested deeper than {MAX_DEPTH} levels",
-            first_line + node.start_mark.line,
-        )
+        raise FrontMatterError(_TOO_DEEP, first_line + node.start_mark.line)
     lines[path] = first_line + node.start_mark.line
     if isinstance(node, yaml.MappingNode):
         keys: set[str] = set()
