@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -198,3 +200,23 @@ def _prune_empty(folder: Path, stop: Path) -> None:
         except OSError:
             return
         folder = folder.parent
+
+
+def load_stamped(file: Path, stamp: object) -> Any:
+    """What :func:`save_stamped` wrote to *file* under *stamp*; None when the file
+    is missing, damaged or of another stamp (a cache: losing it costs time only)."""
+    try:
+        with open(file, "rb") as handle:
+            found, value = pickle.load(handle)
+    except Exception:  # any damage: the cache is simply not used
+        return None
+    return value if found == stamp else None
+
+
+def save_stamped(file: Path, stamp: object, value: Any) -> None:
+    """Write *value* with *stamp* to *file* (pickled), atomically."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_name(file.name + ".tmp")
+    with open(tmp, "wb") as handle:
+        pickle.dump((stamp, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, file)

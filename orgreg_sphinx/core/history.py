@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import pickle
 import subprocess
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .files import load_stamped, save_stamped
 from .frontmatter import FrontMatterError, decode, parse
 from .model import Former, Limits, Namespace, Registry, Tag, TagHistory
 
@@ -62,19 +62,11 @@ class HistoryCache:
     @classmethod
     def load(cls, file: Path) -> HistoryCache:
         """The cache kept in *file*; empty when missing, damaged or of another version."""
-        try:
-            with open(file, "rb") as handle:
-                version, cache = pickle.load(handle)
-        except Exception:  # a damaged cache only makes the build slower
-            return cls()
-        return cache if version == CACHE_VERSION and isinstance(cache, cls) else cls()
+        cache = load_stamped(file, CACHE_VERSION)
+        return cache if isinstance(cache, cls) else cls()
 
     def save(self, file: Path) -> None:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_name(file.name + ".tmp")
-        with open(tmp, "wb") as handle:
-            pickle.dump((CACHE_VERSION, self), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, file)
+        save_stamped(file, CACHE_VERSION, self)
 
 
 @dataclass

@@ -11,7 +11,6 @@ import copy
 import hashlib
 import json
 import os
-import pickle
 import re
 import stat
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ import fastjsonschema
 import jsonschema
 
 from . import names
+from .files import load_stamped, save_stamped
 from .frontmatter import Document, FrontMatterError, decode, parse
 
 #: sizes below this are taken as KiB: the original CI wrote `du -k` figures, and
@@ -399,22 +399,13 @@ class ReadCache:
     @classmethod
     def load(cls, file: Path) -> ReadCache:
         """The cache saved in *file*; empty when missing, unreadable or of other rules."""
-        try:
-            with open(file, "rb") as handle:
-                stamp, entries = pickle.load(handle)
-        except Exception:  # a damaged cache only makes the build slower
-            return cls()
-        return cls(entries) if stamp == rules_stamp() and isinstance(entries, dict) else cls()
+        entries = load_stamped(file, rules_stamp())
+        return cls(entries) if isinstance(entries, dict) else cls()
 
     def save(self, file: Path) -> None:
         """Write what this read used (only when it differs from what was loaded)."""
-        if not self.changed:
-            return
-        file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_name(file.name + ".tmp")
-        with open(tmp, "wb") as handle:
-            pickle.dump((rules_stamp(), self.fresh), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, file)
+        if self.changed:
+            save_stamped(file, rules_stamp(), self.fresh)
 
 
 class _Reader:
