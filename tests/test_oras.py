@@ -88,7 +88,7 @@ def push(host: str, name: str, image: Path) -> None:
     """Push *image* to ``<host>/<name>`` as ``apptainer push oras://`` does."""
     client = oras.provider.Registry(hostname=host, insecure=True)
     client.push(target=f"{host}/{name}", files=[f"{image}:{SIF_LAYER}"],
-                manifest_config=f":{SIF_CONFIG}", disable_path_validation=True, quiet=True)
+                manifest_config=f":{SIF_CONFIG}", disable_path_validation=True)
 
 
 def problems(result) -> dict[str, list[tuple[str, str, str]]]:
