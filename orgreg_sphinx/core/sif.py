@@ -8,14 +8,17 @@ against the file's size: a truncated or lying header raises :class:`SifError`
 with a clear message, never another exception or a large read.
 
 :func:`read_sif` reads the header and the table; :func:`summary` adds the small
-objects a registry shows (definition file, labels, the first line of each
-signature) with bounded reads and returns the manifest's ``sif:`` block.
+objects a registry shows (definition file, labels, each signature's format:
+OpenPGP clear-signed, current or legacy, or a DSSE envelope as sif >= 2.10
+writes; the digests of OCI root index and blob objects, sif >= 2.15) with
+bounded reads and returns the manifest's ``sif:`` block.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import struct
 import uuid
 from dataclasses import dataclass, field
@@ -51,10 +54,11 @@ DATA_TYPES = {
     0x4001: "Def.FILE", 0x4002: "Env.Vars", 0x4003: "JSON.Labels", 0x4004: "FS",
     0x4005: "Signature", 0x4006: "JSON.Generic", 0x4007: "Generic/Raw",
     0x4008: "Cryptographic Message", 0x4009: "SBOM",
+    # sif >= 2.15 (the OCI objects of an OCI-SIF image)
+    0x400A: "OCI.RootIndex", 0x400B: "OCI.Blob",
 }
-DEFFILE, ENVVARS, LABELS, PARTITION, SIGNATURE, GENERIC_JSON, GENERIC, CRYPTO_MESSAGE, SBOM = (
-    range(0x4001, 0x400A)
-)
+(DEFFILE, ENVVARS, LABELS, PARTITION, SIGNATURE, GENERIC_JSON, GENERIC, CRYPTO_MESSAGE, SBOM,
+ OCI_ROOT_INDEX, OCI_BLOB) = range(0x4001, 0x400C)
 FS_TYPES = {1: "Squashfs", 2: "Ext3", 3: "Archive", 4: "Raw", 5: "Encrypted squashfs"}
 PART_TYPES = {1: "System", 2: "*System", 3: "Data", 4: "Overlay"}
 HASH_TYPES = {1: "SHA-256", 2: "SHA-384", 3: "SHA-512", 4: "BLAKE2s-256", 5: "BLAKE2b-256"}
@@ -66,6 +70,10 @@ SBOM_FORMATS = {
 }
 
 _PGP_SIGNED = b"-----BEGIN PGP SIGNED MESSAGE-----"
+#: the payload type of a DSSE envelope signature (sif >= 2.10, ``pkg/integrity/dsse.go``)
+DSSE_PAYLOAD_TYPE = "application/vnd.sylabs.sif-metadata+json"
+#: an OCI object's digest (go-containerregistry's ``v1.Hash`` text form)
+_DIGEST = re.compile(r"(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})")
 
 
 class SifError(ValueError):
@@ -161,6 +169,15 @@ class Descriptor:
             return None
         fmt, kind = self._ints(2)
         return MESSAGE_FORMATS.get(fmt, "Unknown"), MESSAGE_TYPES.get(kind, "Unknown")
+
+    @property
+    def oci_digest(self) -> str | None:
+        """``sha256:<hex>`` of an OCI root index or blob object (NUL-terminated text
+        in the extra field); ``None`` for other objects or a digest that is not one."""
+        if self.data_type not in (OCI_ROOT_INDEX, OCI_BLOB):
+            return None
+        text = self.extra.split(b"\x00", 1)[0].decode("ascii", "replace")
+        return text if _DIGEST.fullmatch(text) else None
 
 
 @dataclass(frozen=True)
@@ -282,7 +299,7 @@ def summary(path: Path) -> tuple[dict[str, Any], list[str]]:
             block["id"] = str(image.id)
         if (created := _iso(image.created)) is not None:
             block["created"] = created
-        partitions, signatures, sboms = [], [], []
+        partitions, signatures, sboms, oci = [], [], [], []
         for descriptor in image.descriptors:
             if (part := descriptor.partition) is not None:
                 partitions.append({"fstype": part[0].lower().replace(" ", "-"),
@@ -291,9 +308,18 @@ def summary(path: Path) -> tuple[dict[str, Any], list[str]]:
                                    "arch": part[2], "size": descriptor.size})
             elif (sig := descriptor.signature) is not None:
                 peek = _read_at(stream, descriptor.offset, min(descriptor.size, SIGNATURE_PEEK))
+                if peek.lstrip().startswith(b"{"):
+                    dsse, problem = _dsse(stream, descriptor)
+                    if dsse is None:
+                        warnings.append(f"signature object {descriptor.id} {problem}; left out")
+                        continue
+                    signatures.append({"fingerprint": sig[1],
+                                       "hash": sig[0].lower().replace("-", ""),
+                                       "format": "dsse", "keyids": dsse})
+                    continue
                 if not peek.startswith(_PGP_SIGNED):
                     warnings.append(f"signature object {descriptor.id} is not an OpenPGP "
-                                    "clear-signed message; left out")
+                                    "clear-signed message nor a DSSE envelope; left out")
                     continue
                 signatures.append({
                     "fingerprint": sig[1], "hash": sig[0].lower().replace("-", ""),
@@ -301,6 +327,13 @@ def summary(path: Path) -> tuple[dict[str, Any], list[str]]:
                 })
             elif (fmt := descriptor.sbom_format) is not None:
                 sboms.append({"format": fmt, "size": descriptor.size})
+            elif descriptor.data_type in (OCI_ROOT_INDEX, OCI_BLOB):
+                digest = descriptor.oci_digest
+                if digest is None:
+                    warnings.append(f"OCI object {descriptor.id} has no valid digest; left out")
+                    continue
+                oci.append({"type": "root-index" if descriptor.data_type == OCI_ROOT_INDEX
+                            else "blob", "digest": digest, "size": descriptor.size})
             elif descriptor.data_type in (DEFFILE, LABELS):
                 what = "definition file" if descriptor.data_type == DEFFILE else "labels"
                 if descriptor.size > MAX_SMALL_OBJECT:
@@ -327,6 +360,8 @@ def summary(path: Path) -> tuple[dict[str, Any], list[str]]:
         block["signatures"] = signatures
     if sboms:
         block["sbom"] = sboms
+    if oci:
+        block["oci"] = oci
     return block, warnings
 
 
@@ -336,3 +371,19 @@ def _is_legacy(stream: BinaryIO, descriptor: Descriptor) -> bool:
     # the clear-signed text follows the armor headers and the first empty line
     _, _, body = peek.partition(b"\n\n")
     return body.startswith(b"SIFHASH")
+
+
+def _dsse(stream: BinaryIO, descriptor: Descriptor) -> tuple[list[str] | None, str]:
+    """The key ids of a DSSE envelope signature, or ``None`` and what is wrong."""
+    if descriptor.size > MAX_SMALL_OBJECT:
+        return None, f"is {descriptor.size} bytes, more than {MAX_SMALL_OBJECT}"
+    try:
+        envelope = json.loads(_read_at(stream, descriptor.offset, descriptor.size))
+    except ValueError:
+        return None, "is neither an OpenPGP clear-signed message nor a JSON DSSE envelope"
+    if not isinstance(envelope, dict) or envelope.get("payloadType") != DSSE_PAYLOAD_TYPE:
+        return None, f"is not a DSSE envelope of {DSSE_PAYLOAD_TYPE}"
+    entries = envelope.get("signatures")
+    if not isinstance(entries, list) or not entries:
+        return None, "is a DSSE envelope without signatures"
+    return [str(e.get("keyid", "")) if isinstance(e, dict) else "" for e in entries], ""
