@@ -11,6 +11,10 @@ The URL is where the image was uploaded (http/https), or the oras:// reference
 it was pushed to (apptainer push image.sif oras://ghcr.io/<org>/<repo>:<tag>):
 digest and size are then those of the SIF, the registry's layer blob.
 
+What is inside a SIF image (architecture, partitions, signatures, SBOM,
+definition file, labels) is read from its header and recorded as the extra key
+``sif:``; a file that is not a SIF gets a warning and no such key.
+
 Exit status: 0 written, 2 usage error (bad name, URL or tag; unreadable image).
 """
 
@@ -28,7 +32,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from ..core import names
+from ..core import names, sif
 from ..core.files import write_if_changed
 from ..core.model import KIB_THRESHOLD, RECIPE_FILE, printable, schema
 
@@ -123,6 +127,21 @@ def manifest_text(size: int, digest: str, url: str, extra: dict[str, Any]) -> st
     return f"---\n{front}---\n"
 
 
+def sif_block(image: Path) -> dict[str, Any] | None:
+    """The ``sif:`` block of the image (what is inside it), or None with a warning."""
+    try:
+        block, warnings = sif.summary(image)
+    except sif.SifError as err:
+        print(f"orgreg manifest: warning: {image}: {err}; no 'sif:' block recorded",
+              file=sys.stderr)
+        return None
+    except OSError as err:
+        raise ManifestError(f"cannot read {image}: {err.strerror}") from None
+    for warning in warnings:
+        print(f"orgreg manifest: warning: {image}: {warning}", file=sys.stderr)
+    return block or None
+
+
 def collection_text(namespace: str, description: str) -> str:
     front = yaml.safe_dump({"layout": "collection", "description": description},
                            sort_keys=False, allow_unicode=True)
@@ -176,6 +195,7 @@ def write_manifest(args: argparse.Namespace) -> list[Path]:
         "created": created_time(args.created),
         "commit": args.commit,
         "recipe": args.recipe_path or args.recipe,
+        "sif": sif_block(image),
     }
     folder = root / org / repo
     tag_dir = folder / "manifests" / tag

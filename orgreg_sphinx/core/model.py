@@ -36,6 +36,8 @@ TIME_KEYS = ("created", "created_at", "createdAt", "date", "timestamp", "updated
 #: extra keys that name the recipe a tag was built from
 RECIPE_KEYS = ("recipe", "recipe_url", "recipe_path")
 RECIPE_FILE = "Singularity"
+#: an architecture name as SIF headers give it (Go's GOARCH: amd64, arm64, 386, ...)
+ARCH_RE = re.compile(r"[a-z0-9]{1,16}")
 
 #: "info": worth knowing, never a failure (a deprecated tag)
 Severity = Literal["error", "warning", "info"]
@@ -180,6 +182,15 @@ class Tag:
             value = self.extra.get(key)
             if isinstance(value, str) and value.strip():
                 return value.strip()
+        return None
+
+    @property
+    def arch(self) -> str | None:
+        """The image's primary architecture (``sif: {arch: ...}``), if recorded."""
+        block = self.extra.get("sif")
+        value = block.get("arch") if isinstance(block, dict) else None
+        if isinstance(value, str) and ARCH_RE.fullmatch(value):
+            return value
         return None
 
     def fingerprint(self) -> list[Any]:

@@ -23,11 +23,14 @@ if TYPE_CHECKING:
     from sphinx.writers.html5 import HTML5Translator
 
 #: tag table columns, in their default order
-TAG_COLUMNS = ("image", "tag", "size", "digest", "created", "download", "recipe", "history")
+TAG_COLUMNS = (
+    "image", "tag", "size", "arch", "digest", "created", "download", "recipe", "history",
+)
 COLUMN_TITLES = {
     "image": "Image",
     "tag": "Tag",
     "size": "Size",
+    "arch": "Arch",
     "digest": "Digest",
     "created": "Created",
     "download": "Download",
@@ -215,7 +218,7 @@ class TagTableOptions:
     columns: Sequence[str] = TAG_COLUMNS
     anchors: bool = True
     caption: str = ""
-    #: leave out the created and recipe columns when no row has a value
+    #: leave out the arch, created, recipe and history columns when no row has a value
     drop_empty: bool = True
     #: the ``:sort:`` the rows are in ("" = the default, by name)
     sort: str = ""
@@ -294,6 +297,8 @@ def tag_cell(ns: Namespace, tag: Tag, column: str) -> nodes.Node:
         return node
     if column == "created":
         return nodes.Text(tag.created or "")
+    if column == "arch":
+        return nodes.literal(text=tag.arch) if tag.arch else nodes.Text("")
     if column == "download":
         if not tag.layers:
             return nodes.Text("")
@@ -324,6 +329,7 @@ def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> n
     columns = list(options.columns)
     if options.drop_empty:
         columns = [c for c in columns if c != "created" or any(t.created for t in tags)]
+        columns = [c for c in columns if c != "arch" or any(t.arch for t in tags)]
         columns = [
             c for c in columns if c != "recipe" or any(t.recipe or t.recipe_file for t in tags)
         ]
@@ -676,6 +682,9 @@ def namespace_stats(ns: Namespace) -> nodes.paragraph:
     tag = default_tag(ns)
     if tag is not None:
         parts.append(f"{tag.name}: {human_size(tag.size_bytes)}")
+    arches = sorted({t.arch for t in ns.tags if t.arch})
+    if len(arches) > 1:  # several architectures: say which, before anyone pulls the wrong one
+        parts.append(f"architectures: {', '.join(arches)}")
     return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-stats"])
 
 
