@@ -95,8 +95,23 @@ def _text(raw: bytes) -> str:
     return raw.rstrip(b"\x00").decode("utf-8", "replace")
 
 
+class _Stamped:
+    """Creation and modification times of a header or an object (Unix seconds)."""
+
+    created_raw: int
+    modified_raw: int
+
+    @property
+    def created(self) -> dt.datetime | None:
+        return _time(self.created_raw)
+
+    @property
+    def modified(self) -> dt.datetime | None:
+        return _time(self.modified_raw)
+
+
 @dataclass(frozen=True)
-class Descriptor:
+class Descriptor(_Stamped):
     """One in-use object of a SIF image."""
 
     data_type: int
@@ -124,14 +139,6 @@ class Descriptor:
     def link(self) -> tuple[int, bool]:
         """The linked object (or group, when the flag is true); 0 for none."""
         return self.link_raw & ~_GROUP_MASK, self.link_raw & _GROUP_MASK == _GROUP_MASK
-
-    @property
-    def created(self) -> dt.datetime | None:
-        return _time(self.created_raw)
-
-    @property
-    def modified(self) -> dt.datetime | None:
-        return _time(self.modified_raw)
 
     def _ints(self, count: int) -> tuple[int, ...]:
         return struct.unpack_from(f"<{count}i", self.extra)
@@ -181,7 +188,7 @@ class Descriptor:
 
 
 @dataclass(frozen=True)
-class SifImage:
+class SifImage(_Stamped):
     """The global header and in-use descriptors of a SIF image."""
 
     launch_script: str
@@ -198,14 +205,6 @@ class SifImage:
     data_size: int
     file_size: int
     descriptors: tuple[Descriptor, ...]
-
-    @property
-    def created(self) -> dt.datetime | None:
-        return _time(self.created_raw)
-
-    @property
-    def modified(self) -> dt.datetime | None:
-        return _time(self.modified_raw)
 
 
 def _read_at(stream: BinaryIO, offset: int, size: int) -> bytes:
