@@ -1,0 +1,130 @@
+"""The organization's trusted OpenPGP keys: a folder of ASCII-armored public keys.
+
+A registry keeps the public keys that sign its images next to its manifests
+(``_keys/*.asc`` in the manifest tree by default), so readers and the
+pull-request check need no keyserver. Keys are read with GnuPG through
+python-gnupg (one ``gpg`` process per key file, in a throw-away home folder);
+a file that holds a secret key, no key, or something else is a problem naming
+the file, and is left out.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import gnupg
+
+#: the folder of trusted keys, relative to the manifest tree, when nothing else says
+DEFAULT_FOLDER = "_keys"
+#: the suffixes of key files in that folder
+KEY_SUFFIXES = (".asc", ".pub", ".gpg")
+#: a key file larger than this is not read (a public key is a few KiB)
+MAX_KEY_FILE = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TrustedKey:
+    """One trusted public key."""
+
+    fingerprint: str
+    """40 upper-case hex digits (v4) of the primary key."""
+    name: str
+    """The first user id (``Name <email>``), or ``""``."""
+    armored: str
+    """The public key, ASCII-armored (as exported by GnuPG)."""
+    source: Path
+    """The key file it was read from."""
+    created: int = 0
+    """Creation time (seconds since the epoch)."""
+
+    @property
+    def keyid(self) -> str:
+        """The long key id: the last 16 hex digits of the fingerprint."""
+        return self.fingerprint[-16:]
+
+
+@dataclass(frozen=True)
+class KeyProblem:
+    """Why a key file was left out."""
+
+    path: Path
+    message: str
+
+
+def gpg_available() -> bool:
+    """True when a ``gpg`` program is on the PATH."""
+    return shutil.which("gpg") is not None
+
+
+@contextmanager
+def gnupg_home() -> Iterator[gnupg.GPG]:
+    """A GnuPG instance with its own empty home folder, removed afterwards."""
+    home = tempfile.mkdtemp(prefix="orgreg-gnupg-")
+    try:
+        yield gnupg.GPG(gnupghome=home)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def key_files(folder: Path) -> list[Path]:
+    """The key files of *folder*, sorted; none when it does not exist."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and p.suffix.lower() in KEY_SUFFIXES)
+
+
+def load_keys(folder: Path) -> tuple[list[TrustedKey], list[KeyProblem]]:
+    """Read every key file of *folder*: the trusted keys (sorted by fingerprint,
+    each once) and a problem for each file left out."""
+    files = key_files(folder)
+    if not files:
+        return [], []
+    if not gpg_available():
+        return [], [KeyProblem(folder, "cannot read trusted keys: the 'gpg' program "
+                                       "(GnuPG) is not installed")]
+    keys: dict[str, TrustedKey] = {}
+    problems: list[KeyProblem] = []
+    with gnupg_home() as gpg:
+        for path in files:
+            found, problem = _read_key_file(gpg, path)
+            if problem:
+                problems.append(KeyProblem(path, problem))
+            for key in found:
+                keys.setdefault(key.fingerprint, key)
+    return [keys[f] for f in sorted(keys)], problems
+
+
+def _read_key_file(gpg: gnupg.GPG, path: Path) -> tuple[list[TrustedKey], str | None]:
+    try:
+        if path.stat().st_size > MAX_KEY_FILE:
+            return [], f"larger than {MAX_KEY_FILE // 1024} KiB: not an OpenPGP public key"
+        data = path.read_bytes()
+    except OSError as error:
+        return [], f"cannot be read: {error.strerror or error}"
+    scanned = gpg.scan_keys_mem(data)
+    if any(entry.get("type") == "sec" for entry in scanned):
+        return [], ("holds a SECRET key: only public keys belong in the registry "
+                    "(export it with 'gpg --armor --export <fingerprint>'), and the "
+                    "secret key should be replaced")
+    public = [entry for entry in scanned if entry.get("type") == "pub"]
+    if not public:
+        return [], "holds no OpenPGP public key (expected an ASCII-armored public key)"
+    imported = gpg.import_keys(data)
+    found = []
+    for entry in public:
+        fingerprint = str(entry.get("fingerprint", "")).upper()
+        if fingerprint not in {f.upper() for f in imported.fingerprints}:
+            continue
+        uids = entry.get("uids") or [""]
+        armored = str(gpg.export_keys(fingerprint, armor=True))
+        created = int(entry.get("date") or 0) if str(entry.get("date", "")).isdigit() else 0
+        found.append(TrustedKey(fingerprint, str(uids[0]), armored, path, created))
+    if not found:
+        return [], "holds a key GnuPG would not import"
+    return found, None
