@@ -105,7 +105,9 @@ class ImageVerification:
 
     signatures: list[SignatureResult] = field(default_factory=list)
     unsigned_groups: list[int] = field(default_factory=list)
-    """Object groups no good signature covers (when the image has signatures)."""
+    """Object groups with objects no signature is linked to (when the image has
+    signatures; a group a failing signature is linked to is that signature's
+    failure, not listed here)."""
     ungrouped: list[int] = field(default_factory=list)
     """Objects (not signatures) outside any group: no current signature covers them."""
     error: str | None = None
@@ -120,8 +122,10 @@ class ImageVerification:
 
     @property
     def verified(self) -> bool:
-        """True when at least one signature is good and no part is left unsigned."""
+        """True when a signature is good, none fails, and no part is left unsigned
+        (a signature that cannot be verified, DSSE, is no failure)."""
         return (self.error is None and any(s.good for s in self.signatures)
+                and all(s.status in ("good", "not-verified") for s in self.signatures)
                 and not self.unsigned_groups and not self.ungrouped)
 
 
@@ -217,7 +221,12 @@ class _ImageCheck:
                 f"{MAX_SIGNATURES} are checked", "unknown"))
         if not signatures:
             return result
-        covered = {i for s in result.signatures if s.good for i in s.covered}
+        covered: set[int] = set()
+        for descriptor in signatures:
+            try:
+                covered.update(od.id for od in self.targets(descriptor)[1])
+            except _Bad:
+                continue
         groups = sorted({d.group for d in self.image.descriptors if d.group})
         for gid in groups:
             members = [d.id for d in self.group(gid) if d.data_type != SIGNATURE]
