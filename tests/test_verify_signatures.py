@@ -167,7 +167,8 @@ def test_default_keys_folder_is_root_keys(tmp_path: Path, served: tuple[Path, st
     assert without.code == 1
     assert ("acme/images/manifests/1.0/README.md", "error", "signature-unknown-signer") \
         in [(f.split("tree/")[-1], s, c) for f, s, c in codes(without)]
-    assert any(p["code"] == "key-none" for p in found(without))
+    assert "the keys folder " + str(root / "_keys") + " holds none" in \
+        found(without)[0]["message"]
     shutil.copytree(keys, root / "_keys")
     assert check(root).code == 0
 
@@ -326,9 +327,14 @@ def test_usage_errors(tmp_path: Path) -> None:
     (tmp_path / "tree").mkdir()
     result = orgreg("check", tmp_path / "tree", "--require-signatures")
     assert result.code == 2 and "--require-signatures needs --verify-signatures" in result.err
+    (tmp_path / "file").write_text("not a folder")
+    result = orgreg("check", tmp_path / "tree", "--verify-signatures", "--keys",
+                    tmp_path / "file")
+    assert result.code == 2 and "is not a folder" in result.err
+    # a keys folder that does not exist holds no key (a registry without keys yet)
     result = orgreg("check", tmp_path / "tree", "--verify-signatures", "--keys",
                     tmp_path / "nowhere")
-    assert result.code == 2 and "is not a folder" in result.err
+    assert result.code == 0, result.err
 
 
 # ---------------------------------------------------------------- core.integrity

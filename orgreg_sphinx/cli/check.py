@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
                                "install it (Debian: apt-get install gnupg)")
         keys_folder = Path(args.keys) if args.keys is not None \
             else root / keyring.DEFAULT_FOLDER
-        if args.keys is not None and not keys_folder.is_dir():
+        if keys_folder.exists() and not keys_folder.is_dir():
             return usage_error(f"--keys {args.keys!r} is not a folder")
         args.verify_digest = True
     if args.verify_digest:

@@ -59,10 +59,6 @@ class SignatureCheck:
         self.keys, key_problems = keyring.load_keys(folder)
         self.problems = [Problem(p.path, p.message, severity="error", code="key-file")
                          for p in key_problems]
-        if not self.keys and not self.problems:
-            self.problems.append(Problem(
-                folder, "holds no trusted key (*.asc): every signed image will be reported "
-                "as signed by an unknown key", severity="warning", code="key-none"))
         self.verifier = Verifier(self.keys)
         self.tally = Tally()
 
@@ -108,7 +104,11 @@ class SignatureCheck:
                                   "with a current 'apptainer sign'"))
                 continue
             severity: Severity = strict if sig.status == "not-verified" else "error"
-            found.append((severity, CODES[sig.status], f"fails verification: {sig.message}"))
+            message = f"fails verification: {sig.message}"
+            if sig.status == "unknown-signer" and not self.keys:
+                message += (f" (the keys folder {self.folder} holds none: add the "
+                            "organization's public keys there)")
+            found.append((severity, CODES[sig.status], message))
         if not any(s.good for s in verdict.signatures) and \
                 all(s.status == "not-verified" for s in verdict.signatures):
             found.append((strict, "signature-none", "has no OpenPGP signature verified"))
