@@ -426,3 +426,93 @@ def test_bounded_signature_objects(tmp_path: Path, trusted: list[TrustedKey]) ->
     assert [(i, s) for i, s, _ in found] == [(2, "bad"), (3, "not-verified")]
     assert "more than 64 KiB" in found[0][2] and "DSSE envelope" in found[1][2]
     assert peak < 4 * 1024 * 1024
+
+
+# ---------------------------------------------------------------- workflows
+
+from conftest import REPO  # noqa: E402
+from test_cli_scope import git  # noqa: E402
+from test_workflows import run_step, step_named  # noqa: E402
+
+TEMPLATE = REPO / "templates/container-repository/.github/workflows/publish-to-registry.yml"
+CHECKS = [REPO / ".github/workflows/check.yml",
+          REPO / "orgreg_sphinx/cli/templates/check.yml"]
+
+
+def fake_apptainer(folder: Path) -> Path:
+    """An ``apptainer`` that logs its arguments, the line it reads on standard
+    input, its keyring folder and the key file's mode; the log."""
+    log = folder / "apptainer.log"
+    script = folder / "bin" / "apptainer"
+    script.parent.mkdir(parents=True)
+    script.write_text(
+        "#!/bin/sh\n"
+        "read -r line\n"
+        f"{{ echo \"$*\"; echo \"stdin=$line\"; echo \"keysdir=$APPTAINER_KEYSDIR\";\n"
+        f"  [ \"$2\" = import ] && stat -c 'mode=%a' \"$3\"; echo ---; }} >> {log}\n")
+    script.chmod(0o755)
+    return log
+
+
+def test_template_signs_images_only_with_a_key(tmp_path: Path) -> None:
+    log = fake_apptainer(tmp_path)
+    (tmp_path / "images").mkdir()
+    for tag in ("latest", "1.0"):
+        (tmp_path / f"images/{tag}.sif").write_bytes(b"SIF")
+    runner = tmp_path / "runner"
+    runner.mkdir()
+    env = {"PATH": f"{tmp_path / 'bin'}:{os.environ['PATH']}", "RUNNER_TEMP": str(runner)}
+    script = step_named(TEMPLATE, "Sign the images")["run"]
+
+    def run(**extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, text=True,
+                              capture_output=True, env=clean_env(**env, **extra), check=False)
+
+    unsigned = run(SIGNING_KEY="")
+    assert unsigned.returncode == 0 and "the images are not signed" in unsigned.stdout
+    assert not log.exists()
+    signed_run = run(SIGNING_KEY="-----BEGIN PGP PRIVATE KEY BLOCK-----\nx\n",
+                     SIGNING_KEY_PASSPHRASE="s3cret")
+    assert signed_run.returncode == 0, signed_run.stderr
+    keysdir = runner / "apptainer-keys"
+    assert log.read_text().split("---\n")[:-1] == [
+        f"key import {runner}/signing-key.asc\nstdin=s3cret\nkeysdir={keysdir}\nmode=600\n",
+        f"sign --keyidx 0 images/1.0.sif\nstdin=s3cret\nkeysdir={keysdir}\n",
+        f"sign --keyidx 0 images/latest.sif\nstdin=s3cret\nkeysdir={keysdir}\n",
+    ]
+    assert list(runner.iterdir()) == []  # neither the key nor the keyring is left
+
+
+@pytest.mark.parametrize("workflow", CHECKS, ids=["registry", "orgreg-init"])
+def test_check_workflow_verifies_with_the_base_branch_keys(
+        tmp_path: Path, served: tuple[Path, str], keys: Path, other_keys: Path,
+        workflow: Path) -> None:
+    """The pull-request check verifies a changed image's signatures with the keys
+    of the base branch's checkout (trusted/), never with keys the change adds."""
+    change = tmp_path / "change"
+    (change / "source").mkdir(parents=True)
+    (change / "source/index.md").write_text("# registry\n")
+    git(change, "init", "-q", "-b", "main")
+    git(change, "add", "-A")
+    git(change, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q",
+        "-m", "registry")
+    git(change, "branch", "-q", "-f", "origin/main", "main")
+    git(change, "checkout", "-q", "-b", "update/acme/images")
+    publish(change / "source", served, IMAGES / signed("one-group"), "1.0")
+    # the change brings the signer's key itself: it must not count
+    shutil.copytree(keys, change / "source/_keys")
+    trusted = tmp_path / "trusted/source/_keys"
+    shutil.copytree(other_keys, trusted)
+    env = {"REGISTRY_ROOT": "source", "HEAD_BRANCH": "update/acme/images", "EVENT": "push",
+           "DEFAULT_BRANCH": "main"}
+    done = run_step(workflow, "Run orgreg check", change, env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert any(line.startswith("::error file=source/acme/images/manifests/1.0/README.md")
+               and "signature-unknown-signer" in line for line in done.stdout.splitlines())
+    shutil.copy(keys / "unit-test.asc", trusted)
+    done = run_step(workflow, "Run orgreg check", change, env)
+    assert "signature-" not in done.stdout, done.stdout
+    assert "signatures: 1 image checked with 2 trusted keys: 1 verified" in done.stdout
+    # what fails now is the key file the change adds outside its namespace
+    [failure] = [x for x in done.stdout.splitlines() if x.startswith("::error")]
+    assert "file=source/_keys/unit-test.asc" in failure and "scope-outside" in failure
