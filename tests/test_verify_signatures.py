@@ -516,3 +516,31 @@ def test_check_workflow_verifies_with_the_base_branch_keys(
     # what fails now is the key file the change adds outside its namespace
     [failure] = [x for x in done.stdout.splitlines() if x.startswith("::error")]
     assert "file=source/_keys/unit-test.asc" in failure and "scope-outside" in failure
+
+
+# ---------------------------------------------------------------- oras://
+
+from test_oras import distribution, push, write_manifest  # noqa: E402, F401
+
+
+def test_oras_images_are_verified(distribution: str, tmp_path: Path,  # noqa: F811
+                                  keys: Path) -> None:
+    """An ``oras://`` image: its SIF blob is downloaded (as --verify-digest does)
+    and verified; a flipped byte in it is caught by the signature alone."""
+    image = IMAGES / signed("two-groups")
+    altered = tmp_path / "altered.sif"
+    shutil.copy(image, altered)
+    [part] = [d for d in read_sif_file(altered).descriptors if d.id == 3]
+    flip(altered, part.offset + 7)
+    push(distribution, "acme/signed:good", image)
+    push(distribution, "acme/signed:altered", altered)
+    root = tmp_path / "tree"
+    root.mkdir()
+    write_manifest(root, image, f"oras://{distribution}/acme/signed:good", "good", "acme/signed")
+    write_manifest(root, altered, f"oras://{distribution}/acme/signed:altered", "altered",
+                   "acme/signed")
+    result = check(root, "--keys", keys)
+    assert result.code == 1, result.out
+    assert codes(result) == [(str(root / "acme/signed/manifests/altered/README.md"), "error",
+                              "signature-changed")]
+    assert result.json()["online"]["signatures"]["verified"] == 1
