@@ -544,3 +544,18 @@ def test_oras_images_are_verified(distribution: str, tmp_path: Path,  # noqa: F8
     assert codes(result) == [(str(root / "acme/signed/manifests/altered/README.md"), "error",
                               "signature-changed")]
     assert result.json()["online"]["signatures"]["verified"] == 1
+
+
+def test_changed_manifests_only(tmp_path: Path, served: tuple[Path, str], keys: Path) -> None:
+    """With --changed, only the changed manifests' images are downloaded and verified."""
+    root = tmp_path / "tree"
+    good = publish(root, served, IMAGES / signed("one-group"), "good")
+    image = tmp_path / "altered.sif"
+    shutil.copy(IMAGES / signed("one-group"), image)
+    [part] = [d for d in read_sif_file(image).descriptors if d.id == 2]
+    flip(image, part.offset)
+    publish(root, served, image, "altered")
+    result = check(root, "--keys", keys, "--changed", good)
+    assert result.code == 0, result.out
+    assert result.json()["online"]["signatures"]["images"] == 1
+    assert check(root, "--keys", keys).code == 1
