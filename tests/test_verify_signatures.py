@@ -559,3 +559,16 @@ def test_changed_manifests_only(tmp_path: Path, served: tuple[Path, str], keys: 
     assert result.code == 0, result.out
     assert result.json()["online"]["signatures"]["images"] == 1
     assert check(root, "--keys", keys).code == 1
+
+
+def test_dsse_images_are_reported_not_verified(trusted: list[TrustedKey]) -> None:
+    """sif >= 2.10 also signs with DSSE envelopes (not OpenPGP): reported, never passed."""
+    dsse = sorted(IMAGES.glob("*-signed-dsse.sif"))
+    if not dsse:
+        pytest.skip(f"sif in {SIF_SRC} predates DSSE signatures")
+    with Verifier(trusted) as verifier:
+        for path in dsse:
+            verdict = verifier.verify_file(path)
+            assert verdict.signatures and not verdict.verified, path
+            assert {(s.status, s.format) for s in verdict.signatures} == {
+                ("not-verified", "dsse")}
