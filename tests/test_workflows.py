@@ -369,4 +369,7 @@ def test_container_template_storage_steps_run_only_for_their_choice() -> None:
         "S3_ACCESS_KEY_ID": "${{ secrets.S3_ACCESS_KEY_ID }}",
         "S3_SECRET_ACCESS_KEY": "${{ secrets.S3_SECRET_ACCESS_KEY }}",
         "REGISTRY_TOKEN": "${{ secrets.REGISTRY_TOKEN }}",
+        # issue 13: the optional signing key
+        "SIGNING_KEY": "${{ secrets.SIGNING_KEY }}",
+        "SIGNING_KEY_PASSPHRASE": "${{ secrets.SIGNING_KEY_PASSPHRASE }}",
     }

@@ -3,7 +3,9 @@
 Errors come from the registry model (the same code and JSON Schema as the site
 build); warnings add advice for entries some clients get wrong. With --base or
 --changed, the change must stay inside the namespace of --branch
-update/<org>/<repo>. With --online, layer URLs are checked over HTTP.
+update/<org>/<repo>. With --online, layer URLs are checked over HTTP; with
+--verify-signatures, each downloaded SIF image's signatures are verified against
+the organization's trusted keys (--keys, default ROOT/_keys).
 
 Exit status: 0 no errors, 1 errors found (or warnings, with --strict), 2 usage error.
 """
@@ -13,11 +15,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from ..core import keys as keyring
 from ..core.model import Problem, Registry, load_registry
-from . import online, report
+from . import online, report, signatures
 from .advice import advise
 from .scope import Scope, ScopeUsageError, changes_from_git, changes_from_list, check_scope
 
@@ -45,6 +49,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                           "--base/--changed)")
     net.add_argument("--verify-digest", action="store_true",
                      help="download each layer and compare its digest (implies --online)")
+    net.add_argument("--verify-signatures", action="store_true",
+                     help="verify the OpenPGP signatures of each downloaded SIF image "
+                          "against the trusted keys (implies --verify-digest)")
+    net.add_argument("--keys", metavar="DIR",
+                     help="the folder of trusted public keys (*.asc) for "
+                          f"--verify-signatures (default: ROOT/{keyring.DEFAULT_FOLDER})")
+    net.add_argument("--require-signatures", action="store_true",
+                     help="with --verify-signatures: an image without a verified "
+                          "signature is an error")
     net.add_argument("--jobs", type=int, default=8, metavar="N",
                      help="requests at a time (default: 8)")
     net.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
@@ -69,6 +82,19 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs < 1 or args.timeout <= 0 or args.retries < 0 or args.retry_delay < 0:
         return usage_error("--jobs must be 1 or more, --timeout above 0, "
                            "--retries and --retry-delay 0 or more")
+    if args.require_signatures and not args.verify_signatures:
+        return usage_error("--require-signatures needs --verify-signatures")
+    if args.keys is not None and not args.verify_signatures:
+        return usage_error("--keys needs --verify-signatures")
+    if args.verify_signatures:
+        if not keyring.gpg_available():
+            return usage_error("--verify-signatures needs the 'gpg' program (GnuPG): "
+                               "install it (Debian: apt-get install gnupg)")
+        keys_folder = Path(args.keys) if args.keys is not None \
+            else root / keyring.DEFAULT_FOLDER
+        if keys_folder.exists() and not keys_folder.is_dir():
+            return usage_error(f"--keys {args.keys!r} is not a folder")
+        args.verify_digest = True
     if args.verify_digest:
         args.online = True
 
@@ -102,10 +128,20 @@ def run(args: argparse.Namespace) -> int:
             retry_delay=args.retry_delay, verify_digest=args.verify_digest,
         )
         progress_to = None if args.no_progress or args.format == "json" else sys.stderr
-        results, summary = online.Checker(settings).check_all(targets, progress_to)
+        with ExitStack() as stack:
+            verify = None
+            if args.verify_signatures:
+                verify = stack.enter_context(
+                    signatures.SignatureCheck(keys_folder, args.require_signatures))
+                problems.extend(verify.problems)
+            checker = online.Checker(settings, verify.inspect if verify else None)
+            results, summary = checker.check_all(targets, progress_to)
         problems.extend(online.problems_of(results))
         online_summary = summary.as_dict()
         summary_lines.append(summary.text())
+        if verify is not None:
+            online_summary["signatures"] = verify.summary_dict()
+            summary_lines.append(verify.summary_text())
 
     errors = sum(p.severity == "error" for p in problems)
     warnings = sum(p.severity == "warning" for p in problems)

@@ -11,6 +11,9 @@ exponential backoff on timeouts, connection errors, 429 and 5xx answers.
 Redirects are followed by hand (http and https only) and reported, since some
 clients refuse them. The progress bar on a terminal is tqdm's. ``oras://``
 references are checked through the OCI distribution API (:mod:`.oras`).
+A checker given an *inspect* function also keeps each download in a temporary
+file (never more bytes than the manifests' size) and hands it over once the
+size and digest are right (``--verify-signatures``), then deletes it.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Never
@@ -86,6 +91,8 @@ class UrlResult:
     redirects: list[str] = field(default_factory=list)
     downloaded: int = 0
     hashes: dict[str, Any] = field(default_factory=dict)
+    saved: Path | None = None
+    """The downloaded object, kept for the checker's *inspect* function."""
 
     @property
     def failed(self) -> bool:
@@ -191,11 +198,17 @@ def expectations(namespaces: Iterable[Namespace], only: set[Path] | None = None
 # ---------------------------------------------------------------- requests
 
 
-class Checker:
-    """Checks URLs with one set of :class:`Settings`."""
+#: what looks into a downloaded object (its size and digest right); adds findings
+Inspect = Callable[["UrlResult", Path], None]
 
-    def __init__(self, settings: Settings) -> None:
+
+class Checker:
+    """Checks URLs with one set of :class:`Settings`; with *inspect*, downloads
+    are kept and handed to it (``verify_digest`` must be set)."""
+
+    def __init__(self, settings: Settings, inspect: Inspect | None = None) -> None:
         self.settings = settings
+        self.inspect = inspect
         self.retry = http.retry_policy(settings.retries, settings.retry_delay)
         self.session = http.session("layer check", self.retry, pool_size=settings.jobs)
         # sizes and digests are those of the stored bytes, never of a recoding
@@ -240,21 +253,48 @@ class Checker:
     def check(self, url: str, expected: list[Expectation]) -> UrlResult:
         """What is wrong with *url* (an http(s) URL or an ``oras://`` reference)."""
         result = UrlResult(url, expected)
-        if names.is_oras(url):
-            try:
-                oras.check(self, result)
-            except Failure as failure:
-                result.add("error", failure.code, failure.message)
-            return result
         try:
-            self._probe(result)
-            if self.settings.verify_digest and not result.failed:
-                self._download(result)
-        except Failure as failure:
-            result.add("error", failure.code, failure.message)
-        if not result.failed:
-            self._compare(result)
+            if names.is_oras(url):
+                try:
+                    oras.check(self, result)
+                except Failure as failure:
+                    result.add("error", failure.code, failure.message)
+            else:
+                try:
+                    self._probe(result)
+                    if self.settings.verify_digest and not result.failed:
+                        self._download(result)
+                except Failure as failure:
+                    result.add("error", failure.code, failure.message)
+                if not result.failed:
+                    self._compare(result)
+            if self.inspect is not None and result.saved is not None and not result.failed:
+                self.inspect(result, result.saved)
+        finally:
+            if result.saved is not None:
+                result.saved.unlink(missing_ok=True)
+                result.saved = None
         return result
+
+    def sink(self, stack: ExitStack, result: UrlResult) -> IO[bytes] | None:
+        """A temporary file (closed with *stack*, deleted after the check) for the
+        download of *result* when downloads are kept, else None."""
+        if self.inspect is None:
+            return None
+        handle, name = tempfile.mkstemp(prefix="orgreg-image-")
+        result.saved = Path(name)
+        return stack.enter_context(os.fdopen(handle, "w+b"))
+
+    def keep(self, sink: IO[bytes] | None, chunk: bytes, count: int, limit: int | None,
+             result: UrlResult) -> None:
+        """Write *chunk* to *sink*; a :class:`Failure` past *limit* bytes (the size the
+        manifests give), so that a kept download stays bounded."""
+        if sink is None:
+            return
+        if limit is not None and count > limit:
+            raise Failure("online-size", f"downloads more than the {limit} bytes "
+                                         "its manifest says")
+        sink.write(chunk)
 
     def _probe(self, result: UrlResult) -> None:
         answer = self.open(result.url, "HEAD")
@@ -288,9 +328,20 @@ class Checker:
         as the session's Retry says (its counts and backoff)."""
         algorithms = {e.digest.split(":", 1)[0] for e in result.expectations}
         retry = self.retry
+        sizes = [e.size for e in result.expectations]
+        limit = None if None in sizes else max(s for s in sizes if s is not None)
+        with ExitStack() as stack:
+            sink = self.sink(stack, result)
+            self._download_into(result, algorithms, retry, sink, limit)
+
+    def _download_into(self, result: UrlResult, algorithms: set[str], retry: Any,
+                       sink: IO[bytes] | None, limit: int | None) -> None:
         while True:
             hashes = {name: hashlib.new(name) for name in algorithms}
             count = 0
+            if sink is not None:
+                sink.seek(0)
+                sink.truncate()
             answer = self.open(result.url, "GET")
             try:
                 if answer.status != 200:
@@ -298,6 +349,7 @@ class Checker:
                                   f"answers {answer.status} {answer.reason} to a download")
                 for chunk in answer.response.raw.stream(CHUNK, decode_content=False):
                     count += len(chunk)
+                    self.keep(sink, chunk, count, limit, result)
                     for hasher in hashes.values():
                         hasher.update(chunk)
             except BODY_ERRORS as err:

@@ -16,6 +16,7 @@ import hashlib
 import ipaddress
 import json
 import time
+from contextlib import ExitStack
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
 from urllib.request import parse_http_list, parse_keqv_list
@@ -270,12 +271,17 @@ class Registry:
         hasher = hashlib.sha256()
         count = 0
         try:
-            for chunk in answer.response.raw.stream(online.CHUNK, decode_content=False):
-                count += len(chunk)
-                if count > expected_size:
-                    raise online.Failure("online-size",
-                                         f"has a SIF blob longer than its {expected_size} bytes")
-                hasher.update(chunk)
+            with ExitStack() as stack:
+                # --verify-signatures keeps the blob (never more than expected_size)
+                sink = self.checker.sink(stack, result)
+                for chunk in answer.response.raw.stream(online.CHUNK, decode_content=False):
+                    count += len(chunk)
+                    if count > expected_size:
+                        raise online.Failure(
+                            "online-size", f"has a SIF blob longer than its {expected_size} bytes")
+                    hasher.update(chunk)
+                    if sink is not None:
+                        sink.write(chunk)
         except online.BODY_ERRORS as err:
             raise online.Failure("online-download",
                                  f"download failed after {count} bytes: "

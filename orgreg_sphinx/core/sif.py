@@ -124,6 +124,8 @@ class Descriptor(_Stamped):
     modified_raw: int
     name: str
     extra: bytes = field(repr=False)
+    raw: bytes = field(default=b"", repr=False, compare=False)
+    """The descriptor's 585 bytes as stored (what signatures protect is cut from them)."""
 
     @property
     def type_name(self) -> str:
@@ -205,6 +207,8 @@ class SifImage(_Stamped):
     data_size: int
     file_size: int
     descriptors: tuple[Descriptor, ...]
+    header_raw: bytes = field(default=b"", repr=False, compare=False)
+    """The global header's 128 bytes as stored."""
 
 
 def _read_at(stream: BinaryIO, offset: int, size: int) -> bytes:
@@ -260,6 +264,7 @@ def read_sif(stream: BinaryIO, file_size: int) -> SifImage:
             data_type=data_type, id=ident_, group_raw=group, link_raw=link, offset=offset,
             size=size, created_raw=d_created, modified_raw=d_modified, name=_text(name),
             extra=extra,
+            raw=raw[index * DESCRIPTOR_SIZE:(index + 1) * DESCRIPTOR_SIZE],
         ))
     return SifImage(
         launch_script=_text(launch), version=_text(version),
@@ -267,7 +272,7 @@ def read_sif(stream: BinaryIO, file_size: int) -> SifImage:
         created_raw=created, modified_raw=modified, descriptors_free=free,
         descriptors_total=total, descriptors_offset=descr_offset, descriptors_size=descr_size,
         data_offset=data_offset, data_size=data_size, file_size=file_size,
-        descriptors=tuple(descriptors),
+        descriptors=tuple(descriptors), header_raw=head,
     )
 
 
