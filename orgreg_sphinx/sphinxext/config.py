@@ -149,5 +149,6 @@ def keys_folder(srcdir: str | os.PathLike[str], config: Config) -> Path:
     """The folder of trusted keys: orgreg_keys resolved against the source folder,
     else ``_keys`` in the manifest tree."""
     if config.orgreg_keys:
-        return (Path(srcdir) / os.fspath(config.orgreg_keys)).resolve()
+        folder: str = os.fspath(config.orgreg_keys)
+        return (Path(srcdir) / folder).resolve()
     return root_folder(srcdir, config) / DEFAULT_FOLDER

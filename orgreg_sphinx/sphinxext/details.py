@@ -18,7 +18,7 @@ from docutils import nodes
 from ..core import clients
 from ..core.keys import TrustedKey
 from ..core.model import Namespace, Tag
-from ..core.sifblock import Signature, SifBlock, group_fingerprint
+from ..core.sifblock import SifBlock, Signature, group_fingerprint
 from .listing import collapsed, doc_link, human_size
 
 #: the Pygments lexer of definition files

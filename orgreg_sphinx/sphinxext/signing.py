@@ -113,7 +113,7 @@ def home_link(app_env: Any, refdoc: str) -> list[nodes.Node]:
 def _date(seconds: int) -> str:
     if seconds <= 0:
         return "unknown"
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).strftime("%Y-%m-%d")
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%d")
 
 
 def _fields(fields: list[tuple[str, nodes.Node]]) -> nodes.field_list:
