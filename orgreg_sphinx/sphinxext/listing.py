@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
 #: tag table columns, in their default order
 TAG_COLUMNS = (
-    "image", "tag", "size", "arch", "digest", "created", "download", "recipe", "history",
-    "details",
+    "image", "tag", "details", "size", "arch", "digest", "created", "download", "recipe",
+    "history",
 )
 COLUMN_TITLES = {
     "image": "Image",

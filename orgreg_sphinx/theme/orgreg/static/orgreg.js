@@ -351,11 +351,13 @@
         if (visible) { shown += 1; }
       });
       var total = plural(entries.length, options.noun);
-      status.textContent = terms.length
+      var filtering = terms.length || (options.filtering && options.filtering());
+      status.textContent = filtering
         ? (shown < found ? "Showing " + shown + " of " : "") + found + " of " + total + " match"
         : (shown < found ? "Showing " + shown + " of " + total : total);
       empty.hidden = found > 0;
-      empty.textContent = found ? "" : "No " + options.noun + " matches \u201c" + input.value.trim() + "\u201d.";
+      empty.textContent = found ? "" : "No " + options.noun + " matches " +
+        (terms.length ? "\u201c" + input.value.trim() + "\u201d" : "the chosen filter") + ".";
       box.hidden = found === 0;
       more.hidden = shown >= found;
       if (stepButton) {
@@ -570,6 +572,7 @@
     }
     var list = listFilter(table, entries, {
       id: id, placeholder: "Tag, digest or date", noun: "tag", pageSize: TAG_PAGE, steps: true,
+      filtering: function () { return Boolean(archSelect && archSelect.value); },
       accept: function (entry) {
         return !archSelect || !archSelect.value || entry.keys.arch === archSelect.value;
       }
