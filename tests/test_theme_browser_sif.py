@@ -53,7 +53,7 @@ def wait_for_tags(page: Any, tags: list[str]) -> None:
              === JSON.stringify(tags)""", arg=tags, timeout=5000)
 
 
-def test_architecture_filter(arch_site: Server, open_context: Any) -> None:
+def test_architecture_filter(arch_site: Server, open_context: Any) -> None:  # noqa: F811
     context, watch = open_context(arch_site.base)
     page = context.new_page()
     page.goto(arch_site.base + "lab/multi/")
