@@ -324,5 +324,5 @@ def test_requirements_repeat_the_declared_lower_bounds() -> None:
     imported = " ".join(p.read_text() for p in (REPO / "orgreg_sphinx").rglob("*.py"))
     for requirement in declared:
         module = re.split(r"[<>=!]", requirement)[0].replace("-py", "").replace("-", "_")
-        module = {"pyyaml": "yaml"}.get(module, module)
+        module = {"pyyaml": "yaml", "python_gnupg": "gnupg"}.get(module, module)
         assert re.search(rf"^\s*(import|from) {module}\b", imported, re.M), requirement
