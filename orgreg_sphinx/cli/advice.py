@@ -98,7 +98,8 @@ def _tag_advice(tag: Tag) -> Iterator[Problem]:
             "uppercase",
         )
     kib_layers = [i for i, layer in enumerate(tag.layers)
-                  if layer.size < KIB_THRESHOLD and not layer.is_oras]
+                  if layer.size < KIB_THRESHOLD and not layer.is_oras
+                  and not tag.sizes_in_bytes]
     if tag.size_is_kib or kib_layers:
         key: tuple[str | int, ...] = ("size",) if tag.size_is_kib else ("layers", kib_layers[0])
         shown = tag.size if tag.size_is_kib else tag.layers[kib_layers[0]].size

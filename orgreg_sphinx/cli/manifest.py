@@ -188,15 +188,16 @@ def write_manifest(args: argparse.Namespace) -> list[Path]:
             recipe_bytes = Path(args.recipe).read_bytes()
     except OSError as err:
         raise ManifestError(f"cannot read {err.filename}: {err.strerror}") from None
-    if size < KIB_THRESHOLD and not names.is_oras(args.url):
-        print(f"orgreg manifest: warning: the image is only {size} bytes; readers of this "
-              f"format take sizes below {KIB_THRESHOLD} as KiB", file=sys.stderr)
     extra = {
         "created": created_time(args.created),
         "commit": args.commit,
         "recipe": args.recipe_path or args.recipe,
         "sif": sif_block(image),
     }
+    # a manifest with a sif: block is read in bytes whatever its size
+    if size < KIB_THRESHOLD and not names.is_oras(args.url) and not extra["sif"]:
+        print(f"orgreg manifest: warning: the image is only {size} bytes; readers of this "
+              f"format take sizes below {KIB_THRESHOLD} as KiB", file=sys.stderr)
     folder = root / org / repo
     tag_dir = folder / "manifests" / tag
     written = []

@@ -188,7 +188,7 @@ def expectations(namespaces: Iterable[Namespace], only: set[Path] | None = None
                         line=tag.line("layers", index, "url"),
                         # oras:// sizes are always bytes
                         size=layer.size if layer.size >= KIB_THRESHOLD or layer.is_oras
-                        else None,
+                        or tag.sizes_in_bytes else None,
                         digest=layer.digest,
                     )
                 )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from . import names
+from .keys import published_path
 from .model import Namespace, Tag
 
 PLACEHOLDER_HOST = "<your-registry-site>"
@@ -106,3 +107,31 @@ def checksum_check(site: str, ns: Namespace) -> str:
     scheme, host, prefix = site_parts(site)
     base = f"{scheme}://{host}/{prefix}/" if prefix else f"{scheme}://{host}/"
     return f"curl -sSL {base}{ns.name}/SHA256SUMS | sha256sum -c --ignore-missing"
+
+
+def key_url(site: str, fingerprint: str) -> str:
+    """The address of a trusted key the site publishes (``api/keys/<FPR>.asc``);
+    with the placeholder host when the site's address is unknown."""
+    return (site or f"https://{PLACEHOLDER_HOST}/") + published_path(fingerprint)
+
+
+def verify_commands(site: str, fingerprint: str, image: str) -> dict[str, tuple[str, ...]]:
+    """The commands that fetch the key *fingerprint* from the site, import it and
+    verify the downloaded *image* file, per client (``apptainer``, ``singularity``)."""
+    fetch = f"curl -fsSLO {key_url(site, fingerprint)}"
+    return {
+        client: (f"{fetch} && {client} key import {fingerprint}.asc && "
+                 f"{client} verify {image}",)
+        for client in ("apptainer", "singularity")
+    }
+
+
+def import_commands(site: str, fingerprint: str) -> tuple[str, ...]:
+    """The commands that fetch the key *fingerprint* from the site and import it
+    into Apptainer's, Singularity's and GnuPG's keyrings."""
+    return (
+        f"curl -fsSLO {key_url(site, fingerprint)}",
+        f"apptainer key import {fingerprint}.asc",
+        f"singularity key import {fingerprint}.asc",
+        f"gpg --import {fingerprint}.asc",
+    )

@@ -10,6 +10,7 @@ the file, and is left out.
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -128,3 +129,36 @@ def _read_key_file(gpg: gnupg.GPG, path: Path) -> tuple[list[TrustedKey], str | 
     if not found:
         return [], "holds a key GnuPG would not import"
     return found, None
+
+
+#: where the site publishes the trusted keys: ``api/keys/<FINGERPRINT>.asc``
+PUBLISHED_FOLDER = "api/keys"
+#: the list of published keys
+PUBLISHED_LIST = "api/keys.json"
+
+
+def published_path(fingerprint: str) -> str:
+    """The site path of a trusted key's armored file."""
+    return f"{PUBLISHED_FOLDER}/{fingerprint}.asc"
+
+
+def published_files(keys: list[TrustedKey], site: str = "") -> dict[str, bytes]:
+    """The files that publish *keys* on the site: each key's ASCII armor at
+    ``api/keys/<FINGERPRINT>.asc`` and the list ``api/keys.json``
+    (``[{"fingerprint", "keyid", "name", "url"}]``, sorted by fingerprint; ``url``
+    absolute when the site's address *site* is known, else relative to the site).
+    Nothing when there are no keys."""
+    if not keys:
+        return {}
+    files: dict[str, bytes] = {}
+    listed = []
+    for key in sorted(keys, key=lambda k: k.fingerprint):
+        path = published_path(key.fingerprint)
+        files[path] = key.armored.encode("utf-8")
+        listed.append({"fingerprint": key.fingerprint, "keyid": key.keyid, "name": key.name,
+                       "url": site + path if site else path})
+    text = json.dumps(listed, indent=2, ensure_ascii=False, sort_keys=True)
+    # safe to serve as HTML too, as every JSON file of the site
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    files[PUBLISHED_LIST] = (text + "\n").encode("utf-8")
+    return files

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import fastjsonschema
 import jsonschema
 
-from . import names
+from . import names, sifblock
 from .files import load_stamped, save_stamped
 from .frontmatter import Document, FrontMatterError, decode, parse
 
@@ -154,8 +154,15 @@ class Tag:
     @property
     def size_is_kib(self) -> bool:
         """True for a small legacy size in KiB (``oras://`` images are newer than
-        that habit: their sizes are always bytes)."""
-        return self.size < KIB_THRESHOLD and not self.is_oras
+        that habit: their sizes are always bytes; so are those of manifests with a
+        ``sif:`` block, which only ``orgreg manifest`` writes)."""
+        return self.size < KIB_THRESHOLD and not self.is_oras and not self.sizes_in_bytes
+
+    @property
+    def sizes_in_bytes(self) -> bool:
+        """True when the manifest's sizes are bytes whatever their value: it has a
+        ``sif:`` block (written by ``orgreg manifest``, which writes bytes)."""
+        return isinstance(self.extra.get("sif"), dict)
 
     @property
     def is_oras(self) -> bool:
@@ -192,6 +199,11 @@ class Tag:
         if isinstance(value, str) and ARCH_RE.fullmatch(value):
             return value
         return None
+
+    @property
+    def sif(self) -> sifblock.SifBlock | None:
+        """The well-formed part of the manifest's ``sif:`` block, if any."""
+        return sifblock.parse(self.extra.get("sif"))
 
     def fingerprint(self) -> list[Any]:
         """Everything shown about this tag, as JSON-able data (for signatures)."""

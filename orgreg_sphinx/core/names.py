@@ -22,7 +22,7 @@ TAG_RULE = "letters, digits, '_', '.', '-'; at most 128; not starting with '.' o
 #: namespaces whose site path would hide one of the published endpoints (lower case)
 RESERVED_NAMESPACES = frozenset(
     {"api/container", "api/catalog.json", "api/schemas", "api/sha256sums", "api/urls.txt",
-     "api/downloads.curl"}
+     "api/downloads.curl", "api/keys", "api/keys.json"}
 )
 #: org (or repo) folder names that would collide with files Sphinx, GitHub Pages or
 #: the endpoints write: ``search.html/x`` or ``v2/index.json`` would stop the build
@@ -31,7 +31,8 @@ SITE_FILE_RE = re.compile(
 )
 #: top-level folders of the site that other parts of the registry publish into
 SITE_FOLDERS = {
-    "api": "the JSON API (api/catalog.json, api/container/, api/schemas/, api/SHA256SUMS)",
+    "api": "the JSON API (api/catalog.json, api/container/, api/schemas/, api/SHA256SUMS, "
+           "api/keys/)",
     "v2": "the OCI-style layout (v2/<org>/<repo>/...)",
 }
 #: the branch a pull request for a namespace comes from

@@ -12,7 +12,7 @@ from typing import Any
 from sphinx.application import Sphinx
 
 from .._version import __version__
-from . import config, directive, domain, internals, pages, publish
+from . import config, directive, domain, internals, pages, publish, signing
 
 #: bump when the data kept on the build environment changes shape
 ENV_VERSION = 2
@@ -25,6 +25,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     pages.setup(app)  # one generated page per namespace
     directive.setup(app)  # the `registry` directive
     publish.setup(app)  # JSON API and schemas in the HTML output
+    signing.setup(app)  # the trusted keys: setting, keys page, api/keys/
     app.setup_extension("orgreg_sphinx.theme")  # the `orgreg` HTML theme
     app.setup_extension("sphinx.ext.githubpages")
     return {

@@ -13,6 +13,7 @@ from sphinx.config import Config
 from sphinx.errors import ConfigError
 
 from ..core.feed import MAX_ENTRIES
+from ..core.keys import DEFAULT_FOLDER
 from ..core.model import Limits
 
 #: what Sphinx rebuilds when a value changes (a subset of what Sphinx accepts)
@@ -72,6 +73,10 @@ OPTIONS = (
            "default): when the site URL is known; True: warn when it is not; False: never."),
     Option("orgreg_feed_entries", MAX_ENTRIES, (int,), "html",
            "Most entries in feed.xml (the newest)."),
+    Option("orgreg_keys", "", (str, os.PathLike), "env",
+           "Folder of the organization's trusted OpenPGP public keys (ASCII-armored .asc "
+           "files), relative to the source folder; '' (the default): _keys/ in the "
+           "manifest tree. Published at api/keys/ and shown on signed tags."),
     Option("orgreg_tree_pages", False, (bool,), "env",
            "Also read .md/.rst pages inside <org>/<repo>/ folders as pages of the site (a "
            "hand-written namespace page). Only for trees whose every file is trusted."),
@@ -138,3 +143,12 @@ def site_url(config: Config, environ: Mapping[str, str] = os.environ) -> str:
     if url and not url.endswith("/"):
         url += "/"
     return url
+
+
+def keys_folder(srcdir: str | os.PathLike[str], config: Config) -> Path:
+    """The folder of trusted keys: orgreg_keys resolved against the source folder,
+    else ``_keys`` in the manifest tree."""
+    if config.orgreg_keys:
+        folder: str = os.fspath(config.orgreg_keys)
+        return (Path(srcdir) / folder).resolve()
+    return root_folder(srcdir, config) / DEFAULT_FOLDER

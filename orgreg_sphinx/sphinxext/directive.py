@@ -41,7 +41,7 @@ from ..core.selection import (
     split_list,
 )
 from . import config as cfg
-from . import listing
+from . import listing, signing
 from .domain import OrgregDomain, domain_of
 from .shown import Kind, ShownData, read_remote
 
@@ -172,7 +172,9 @@ class RegistryDirective(SphinxDirective):
             shub=self.config.orgreg_shub_api,
             oci=self.config.orgreg_oci_layout,
             checksums=self.config.orgreg_json_api,
+            details=signing.details_context(self.env, docname),
         )
+        signing.note_signers(self.env, docname, list(ns.tags))
         page["support_smartquotes"] = False
         return [page]
 
@@ -194,8 +196,10 @@ class RegistryDirective(SphinxDirective):
                 continue
             options = listing.TagTableOptions(
                 columns=columns, anchors=False, caption=title, drop_empty=not chosen,
-                sort=sort,
+                sort=sort, details=signing.details_context(self.env, self.env.docname),
             )
+            if "details" in columns:
+                signing.note_signers(self.env, self.env.docname, list(item.tags))
             box += listing.scroller(listing.tag_table(ns, item.tags, options))
             if item.hidden:
                 box += listing.more_link(item.hidden, "tag", more(ns))
@@ -228,6 +232,7 @@ class RegistryDirective(SphinxDirective):
             return [box]
         if found is None and not hidden:  # the whole local registry: its figures
             box += listing.registry_summary(namespaces)
+            box.extend(signing.home_link(self.env, self.env.docname))
         box += listing.scroller(listing.namespace_table(
             namespaces,
             self.env.docname,

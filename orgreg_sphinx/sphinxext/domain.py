@@ -32,6 +32,7 @@ from sphinx.util import logging
 from sphinx.util.nodes import make_refnode
 
 from ..core import history
+from ..core.keys import TrustedKey
 from ..core.model import Namespace, ReadCache, Registry, load_registry
 from . import config as cfg
 from .listing import tag_anchor
@@ -105,6 +106,11 @@ class OrgregDomain(Domain):
     registry: Registry
     #: whether this build froze the garbage collector's view (:func:`freeze_loaded`)
     frozen = False
+    #: the organization's trusted keys by fingerprint, read at builder-inited
+    #: (:mod:`.signing`); none until then
+    trusted_keys: dict[str, TrustedKey] = {}  # replaced per build, never changed in place
+    #: the docname of the generated keys page of this build ('' when there is none)
+    keys_page = ""
 
     @property
     def shown(self) -> dict[str, dict[ShownData, str]]:

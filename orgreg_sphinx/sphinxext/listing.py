@@ -22,9 +22,12 @@ from ..core.selection import updated as last_update
 if TYPE_CHECKING:
     from sphinx.writers.html5 import HTML5Translator
 
+    from .details import DetailsContext
+
 #: tag table columns, in their default order
 TAG_COLUMNS = (
-    "image", "tag", "size", "arch", "digest", "created", "download", "recipe", "history",
+    "image", "tag", "details", "size", "arch", "digest", "created", "download", "recipe",
+    "history",
 )
 COLUMN_TITLES = {
     "image": "Image",
@@ -36,6 +39,7 @@ COLUMN_TITLES = {
     "download": "Download",
     "recipe": "Recipe",
     "history": "Previously",
+    "details": "Details",
 }
 #: ``:deprecated:`` choices of listings: mark deprecated tags, or leave them out
 DEPRECATED_CHOICES = ("flag", "hide")
@@ -222,6 +226,8 @@ class TagTableOptions:
     drop_empty: bool = True
     #: the ``:sort:`` the rows are in ("" = the default, by name)
     sort: str = ""
+    #: trusted keys, site and page for the details column (None: no trust shown)
+    details: DetailsContext | None = None
 
 
 def tag_anchor(tag: Tag) -> str:
@@ -276,7 +282,13 @@ def history_cell(tag: Tag) -> nodes.Node:
     return box
 
 
-def tag_cell(ns: Namespace, tag: Tag, column: str) -> nodes.Node:
+def tag_cell(
+    ns: Namespace, tag: Tag, column: str, details: DetailsContext | None = None
+) -> nodes.Node:
+    if column == "details":  # what is inside the image (sif:), collapsed
+        from .details import DetailsContext, details_cell
+
+        return details_cell(ns, tag, details or DetailsContext())
     if column == "image":
         return nodes.literal(text=f"{ns.name}:{tag.name}")
     if column == "tag":
@@ -337,9 +349,13 @@ def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> n
             c for c in columns if c != "history" or any(t.history and t.history.former
                                                           for t in tags)
         ]
+        if "details" in columns:
+            from .details import has_details
+
+            columns = [c for c in columns if c != "details" or any(map(has_details, tags))]
     rows = [
         (
-            [tag_cell(ns, tag, c) for c in columns],
+            [tag_cell(ns, tag, c, options.details) for c in columns],
             {
                 **({"ids": [tag_anchor(tag)]} if options.anchors else {}),
                 **({"classes": ["orgreg-deprecated"]} if tag.deprecated else {}),
@@ -701,7 +717,7 @@ def shown_tags(ns: Namespace, limit: int = MAX_TAG_ROWS) -> list[Tag]:
 
 def namespace_page(
     ns: Namespace, site: str, *, shub: bool = True, oci: bool = False,
-    checksums: bool = True,
+    checksums: bool = True, details: DetailsContext | None = None,
 ) -> nodes.section:
     """The whole page of one namespace: title, description, README, usage, tags."""
     page = nodes.section(
@@ -718,7 +734,8 @@ def namespace_page(
                                                checksums=checksums))
     if ns.tags:
         shown = shown_tags(ns)
-        tags_children: list[nodes.Node] = [scroller(tag_table(ns, shown, TagTableOptions()))]
+        tags_children: list[nodes.Node] = [
+            scroller(tag_table(ns, shown, TagTableOptions(details=details)))]
         if len(shown) < len(ns.tags):
             tags_children.insert(0, _para(
                 nodes.Text(f"The newest {len(shown)} of {len(ns.tags)} tags; every tag is "

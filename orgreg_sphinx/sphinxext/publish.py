@@ -16,7 +16,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 from .._version import __version__
-from ..core import endpoints, feed
+from ..core import endpoints, feed, keys
 from ..core.files import sync, up_to_date
 from ..core.model import rules_stamp, schema
 from . import config as cfg
@@ -44,6 +44,9 @@ def site_files(app: Sphinx) -> dict[str, bytes]:
     if config.orgreg_json_api:
         for kind in SCHEMAS:
             files[f"api/schemas/{kind}.schema.json"] = endpoints.dumps(schema(kind))
+    # the trusted keys, at api/keys/<FINGERPRINT>.asc, and api/keys.json
+    files.update(keys.published_files(list(domain.domain_of(app.env).trusted_keys.values()),
+                                      cfg.site_url(config)))
     if config.orgreg_feed is not False:
         files.update(feed.feed_files(registry, cfg.site_url(config), config.project,
                                      config.orgreg_feed_entries))
@@ -140,6 +143,7 @@ def site_fingerprint(app: Sphinx) -> str:
          cfg.site_url(config)],
         [(ns.org, ns.repo, ns.signature()) for ns in registry.namespaces],
         recipes,
+        [(k.fingerprint, k.armored) for k in domain.domain_of(app.env).trusted_keys.values()],
     ])
 
 

@@ -53,6 +53,11 @@ class Kind(enum.Enum):
     REMOTE = "remote"
     #: the site's own address (key: '')
     SITE = "site"
+    #: whether the registry trusts a signer (key: its fingerprint)
+    KEY = "key"
+    #: the registry's trusted keys (key: '' for the list; 'signed' with the tags
+    #: each key signed, as the keys page shows them)
+    KEYS = "keys"
 
 
 class ShownData(NamedTuple):
@@ -154,6 +159,22 @@ def _sign_site(domain: OrgregDomain, _: str) -> str:
     return digest([cfg.site_url(config), config.orgreg_json_api])
 
 
+def _sign_key(domain: OrgregDomain, fingerprint: str) -> str:
+    key = domain.trusted_keys.get(fingerprint)
+    return digest([key.fingerprint, key.name, key.created]) if key else "untrusted"
+
+
+def _sign_keys(domain: OrgregDomain, what: str) -> str:
+    keys = [(k.fingerprint, k.name, k.created, k.armored)
+            for k in domain.trusted_keys.values()]
+    if what != "signed":
+        return digest([keys, domain.keys_page])
+    signed = [(ns.name, tag.name, tag.sif.signers if tag.sif else [])
+              for ns in domain.registry.namespaces for tag in ns.tags
+              if tag.sif and tag.sif.signers]
+    return digest([keys, signed])
+
+
 #: how the current signature of each kind of shown data is computed
 SIGNERS: dict[Kind, Callable[[OrgregDomain, str], str]] = {
     Kind.TAGS: _sign_local_tags,
@@ -162,6 +183,8 @@ SIGNERS: dict[Kind, Callable[[OrgregDomain, str], str]] = {
     Kind.CONTAINER: _sign_container,
     Kind.REMOTE: _sign_remote,
     Kind.SITE: _sign_site,
+    Kind.KEY: _sign_key,
+    Kind.KEYS: _sign_keys,
 }
 
 

@@ -344,18 +344,20 @@
       var terms = words(input.value);
       var found = 0, shown = 0;
       entries.forEach(function (entry) {
-        var hit = matches(entry.text, terms);
+        var hit = matches(entry.text, terms) && (!options.accept || options.accept(entry));
         if (hit) { found += 1; }
         var visible = hit && found <= limit;
         entry.row.hidden = !visible;
         if (visible) { shown += 1; }
       });
       var total = plural(entries.length, options.noun);
-      status.textContent = terms.length
+      var filtering = terms.length || (options.filtering && options.filtering());
+      status.textContent = filtering
         ? (shown < found ? "Showing " + shown + " of " : "") + found + " of " + total + " match"
         : (shown < found ? "Showing " + shown + " of " + total : total);
       empty.hidden = found > 0;
-      empty.textContent = found ? "" : "No " + options.noun + " matches \u201c" + input.value.trim() + "\u201d.";
+      empty.textContent = found ? "" : "No " + options.noun + " matches " +
+        (terms.length ? "\u201c" + input.value.trim() + "\u201d" : "the chosen filter") + ".";
       box.hidden = found === 0;
       more.hidden = shown >= found;
       if (stepButton) {
@@ -382,6 +384,8 @@
 
     return {
       input: input, status: status, update: update,
+      /* filter again from the first page (another control changed) */
+      restart: function () { limit = page; update(); },
       /* clear the filter and page far enough to show entries[position] */
       reveal: function (position) {
         input.value = "";
@@ -518,6 +522,16 @@
   }
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
+  /* the words a tag row is found by: every cell but the image's details */
+  function rowText(row, columns) {
+    var skip = columns.indexOf("details");
+    var text = "";
+    Array.prototype.forEach.call(row.cells, function (cell, i) {
+      if (i !== skip) { text += cell.textContent + " "; }
+    });
+    return text.toLowerCase();
+  }
+
   function setupTagTable(table, index) {
     var body = table.tBodies[0];
     var head = table.tHead;
@@ -526,7 +540,7 @@
     var columns = tableColumns(table, []);
     var entries = Array.prototype.map.call(body.rows, function (row, position) {
       var cells = row.cells;
-      var entry = { row: row, position: position, text: row.textContent.toLowerCase(), keys: {} };
+      var entry = { row: row, position: position, text: rowText(row, columns), keys: {} };
       columns.forEach(function (column, i) {
         var cell = cells[i];
         if (!cell) { return; }
@@ -542,14 +556,46 @@
       return entry;
     });
     var id = "orgreg-tag-filter" + (index ? "-" + index : "");
+    /* several architectures: a choice of one, with the search words */
+    var arches = [];
+    entries.forEach(function (entry) {
+      var arch = entry.keys.arch;
+      if (arch && arches.indexOf(arch) < 0) { arches.push(arch); }
+    });
+    arches.sort(collator.compare);
+    var archSelect = null;
+    if (arches.length > 1) {
+      archSelect = el("select", { id: id + "-arch", className: "orgreg-arch-filter" },
+        [el("option", { value: "", text: "All architectures" })].concat(arches.map(function (arch) {
+          return el("option", { value: arch, text: arch });
+        })));
+    }
     var list = listFilter(table, entries, {
-      id: id, placeholder: "Tag, digest or date", noun: "tag", pageSize: TAG_PAGE, steps: true
+      id: id, placeholder: "Tag, digest or date", noun: "tag", pageSize: TAG_PAGE, steps: true,
+      filtering: function () { return Boolean(archSelect && archSelect.value); },
+      accept: function (entry) {
+        return !archSelect || !archSelect.value || entry.keys.arch === archSelect.value;
+      }
     });
     /* small tables embedded in other pages sort, but get no filter and no paging */
     if (entries.length > 10 || table.closest(".orgreg-namespace-page")) {
-      outer(table).parentNode.insertBefore(el("div", { className: "orgreg-toolbar orgreg-tag-filter" }, [
-        el("label", { for: id, text: "Filter tags" }), list.input, list.status
-      ]), outer(table));
+      var controls = [el("label", { for: id, text: "Filter tags" }), list.input];
+      if (archSelect) {
+        controls.push(el("label", { for: archSelect.id, text: "Architecture" }), archSelect);
+      }
+      controls.push(list.status);
+      outer(table).parentNode.insertBefore(el("div", { className: "orgreg-toolbar orgreg-tag-filter" },
+        controls), outer(table));
+      if (archSelect) {
+        var wantedArch = new URLSearchParams(window.location.search).get("arch" + (index ? "-" + index : ""));
+        if (wantedArch && arches.indexOf(wantedArch) >= 0) { archSelect.value = wantedArch; }
+        archSelect.addEventListener("change", function () {
+          list.restart();
+          setParam("arch" + (index ? "-" + index : ""), archSelect.value);
+        });
+      }
+    } else {
+      archSelect = null;
     }
 
     var sortColumn = null, sortDir = 1;

@@ -1,0 +1,145 @@
+"""What a manifest's ``sif:`` block claims about its image, read defensively.
+
+``orgreg manifest`` writes the block from the image (:func:`.sif.summary`), but
+manifests come from other people's CI: every value may be missing, of the wrong
+type or hostile. :func:`parse` keeps what has the expected shape and drops the
+rest, so pages show only well-formed facts (and escape them anyway). No Sphinx here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+#: an OpenPGP v4 (40 hex digits) or v5/v6 (64) fingerprint
+FINGERPRINT_RE = re.compile(r"[0-9A-F]{40}|[0-9A-F]{64}")
+#: short words the block uses (fs types, roles, architectures, hash names, formats)
+WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,39}")
+#: most partitions, signatures, SBOMs and labels shown of one image
+MAX_ITEMS = 64
+#: longest label key or value shown
+MAX_LABEL = 1024
+#: longest definition file shown (the reader keeps at most 256 KiB)
+MAX_DEFINITION = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Partition:
+    fstype: str
+    role: str
+    arch: str
+    size: int | None
+    primary: bool
+
+
+@dataclass(frozen=True)
+class Signature:
+    #: upper-case hex; "" when the manifest's value is not a fingerprint
+    fingerprint: str
+    hash: str
+    #: current, legacy (pre-3.6, SHA-384) or dsse
+    format: str
+
+    @property
+    def keyid(self) -> str:
+        """The long key id: the last 16 hex digits of a v4 fingerprint (the first
+        16 of a v5/v6 one)."""
+        if len(self.fingerprint) == 64:
+            return self.fingerprint[:16]
+        return self.fingerprint[-16:]
+
+    @property
+    def short_keyid(self) -> str:
+        """The short key id (8 hex digits, as older tools print)."""
+        return self.keyid[-8:]
+
+
+@dataclass(frozen=True)
+class Sbom:
+    format: str
+    size: int | None
+
+
+@dataclass(frozen=True)
+class SifBlock:
+    """The well-formed part of a ``sif:`` block."""
+
+    arch: str = ""
+    id: str = ""
+    created: str = ""
+    partitions: tuple[Partition, ...] = ()
+    signatures: tuple[Signature, ...] = ()
+    sbom: tuple[Sbom, ...] = ()
+    definition: str = ""
+    labels: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def signers(self) -> list[str]:
+        """The distinct fingerprints of its signatures, sorted."""
+        return sorted({s.fingerprint for s in self.signatures if s.fingerprint})
+
+
+def group_fingerprint(fingerprint: str) -> str:
+    """A fingerprint in groups of four (a double space in the middle), as GnuPG prints it."""
+    groups = [fingerprint[i:i + 4] for i in range(0, len(fingerprint), 4)]
+    half = len(groups) // 2
+    return " ".join(groups[:half]) + "  " + " ".join(groups[half:])
+
+
+def _word(value: Any) -> str:
+    return value if isinstance(value, str) and WORD_RE.fullmatch(value) else ""
+
+
+def _size(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _mappings(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        return []
+    return [item for item in value[:MAX_ITEMS] if isinstance(item, dict)]
+
+
+def _text(value: Any, limit: int) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return ""
+    return str(value)[:limit]
+
+
+def parse(value: Any) -> SifBlock | None:
+    """The well-formed facts of a manifest's ``sif:`` value; None when it is not
+    a mapping (no block, or nothing usable)."""
+    if not isinstance(value, dict):
+        return None
+    partitions = tuple(
+        Partition(_word(p.get("fstype")), _word(p.get("role")), _word(p.get("arch")),
+                  _size(p.get("size")), p.get("primary") is True)
+        for p in _mappings(value.get("partitions"))
+    )
+    signatures = []
+    for item in _mappings(value.get("signatures")):
+        fingerprint = item.get("fingerprint")
+        fingerprint = fingerprint.upper() if isinstance(fingerprint, str) else ""
+        signatures.append(Signature(
+            fingerprint if FINGERPRINT_RE.fullmatch(fingerprint) else "",
+            _word(item.get("hash")), _word(item.get("format")),
+        ))
+    sboms = tuple(Sbom(_word(s.get("format")), _size(s.get("size")))
+                  for s in _mappings(value.get("sbom")))
+    labels: list[tuple[str, str]] = []
+    raw_labels = value.get("labels")
+    if isinstance(raw_labels, dict):
+        for key, text in list(raw_labels.items())[:MAX_ITEMS]:
+            labels.append((_text(key, MAX_LABEL), _text(text, MAX_LABEL)))
+    definition = value.get("definition")
+    return SifBlock(
+        arch=_word(value.get("arch")),
+        id=_word(value.get("id")),
+        created=_text(value.get("created"), 40),
+        partitions=partitions,
+        signatures=tuple(signatures),
+        sbom=sboms,
+        definition=definition[:MAX_DEFINITION] if isinstance(definition, str) else "",
+        labels=tuple(sorted(labels)),
+    )

@@ -1,0 +1,220 @@
+"""What is inside an image, per tag: the ``details`` cell of tag tables.
+
+Built from the manifest's ``sif:`` block (:mod:`orgreg_sphinx.core.sifblock`) as
+docutils nodes (every value a text node, escaped by the writer): signatures
+with the signer's fingerprint, key ids and whether the registry trusts the key
+(with the commands that verify the image), partitions, SBOMs, labels and the
+definition file (highlighted by Sphinx with Pygments' Singularity lexer). In
+HTML it is a ``<details>`` element, closed: no request and no script needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from docutils import nodes
+
+from ..core import clients
+from ..core.keys import TrustedKey
+from ..core.model import Namespace, Tag
+from ..core.sifblock import SifBlock, Signature, group_fingerprint
+from .listing import collapsed, doc_link, human_size
+
+#: the Pygments lexer of definition files
+DEFINITION_LANGUAGE = "singularity"
+
+
+@dataclass(frozen=True)
+class DetailsContext:
+    """What the details of a tag need besides the tag: the registry's trusted
+    keys, the site's address (for commands), the page they are shown on and the
+    docname of the keys page ('' when there is none)."""
+
+    keys: Mapping[str, TrustedKey] = field(default_factory=dict)
+    site: str = ""
+    refdoc: str = ""
+    keys_page: str = ""
+
+
+def has_details(tag: Tag) -> bool:
+    """True when the tag's manifest records anything of what is inside the image."""
+    block = tag.sif
+    return block is not None and bool(
+        block.partitions or block.signatures or block.sbom or block.definition
+        or block.labels or block.arch or block.id
+    )
+
+
+def _para(*children: nodes.Node, classes: tuple[str, ...] = ()) -> nodes.paragraph:
+    para = nodes.paragraph(classes=list(classes))
+    para.extend(children)
+    return para
+
+
+def _text(text: str) -> nodes.Text:
+    return nodes.Text(text)
+
+
+def _badge(text: str, kind: str) -> nodes.inline:
+    return nodes.inline(text, text, classes=["orgreg-badge", f"orgreg-badge-{kind}"])
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def summary_text(block: SifBlock, keys: Mapping[str, TrustedKey]) -> str:
+    """The one line shown while the details are closed."""
+    parts = []
+    if block.signatures:
+        signers = block.signers
+        if signers and all(f in keys for f in signers):
+            parts.append("signed (trusted key)")
+        elif any(f in keys for f in signers):
+            parts.append("signed (some keys trusted)")
+        else:
+            parts.append("signed (key not in this registry)")
+    else:
+        parts.append("not signed")
+    if block.sbom:
+        parts.append("SBOM")
+    if block.definition:
+        parts.append("definition")
+    if block.labels:
+        parts.append(_plural(len(block.labels), "label"))
+    return "Inside: " + " · ".join(parts)
+
+
+def _field_list(fields: list[tuple[str, nodes.Node]]) -> nodes.field_list:
+    out = nodes.field_list(classes=["orgreg-facts"])
+    for name, body in fields:
+        item = nodes.field()
+        item += nodes.field_name(name, name)
+        value = nodes.field_body()
+        value += body if isinstance(body, nodes.paragraph) else _para(body)
+        item += value
+        out += item
+    return out
+
+
+def _key_link(ctx: DetailsContext, fingerprint: str, text: str) -> nodes.Node:
+    if not ctx.keys_page:
+        return _text(text)
+    return doc_link(ctx.keys_page, text, ctx.refdoc, anchor=f"key-{fingerprint}")
+
+
+def signer(ns: Namespace, tag: Tag, fingerprint: str, found: list[Signature],
+           ctx: DetailsContext) -> list[nodes.Node]:
+    """One signer of the image: fingerprint, key ids, trust, and how to verify."""
+    out: list[nodes.Node] = []
+    key = ctx.keys.get(fingerprint)
+    head = _para(classes=("orgreg-signer",))
+    if key is not None:
+        head += _text("Signed by ")
+        head += nodes.strong(key.name or fingerprint, key.name or fingerprint)
+        head += _text(" ")
+        head += _badge("trusted key", "trusted")
+    else:
+        head += _text("Signed by a key ")
+        head += _badge("key not in this registry", "untrusted")
+    out.append(head)
+    hashes = ", ".join(sorted({f"{s.hash or '?'} ({s.format or '?'})" for s in found}))
+    fields: list[tuple[str, nodes.Node]] = [
+        ("Fingerprint", nodes.literal(fingerprint, fingerprint, classes=["orgreg-fingerprint"])),
+        ("Key id", _para(nodes.literal(text=found[0].keyid), _text(" (short "),
+                         nodes.literal(text=found[0].short_keyid), _text(")"))),
+        ("Signatures", _text(f"{_plural(len(found), 'signature object')}: {hashes}")),
+    ]
+    if key is not None:
+        fields.append(("Key", _para(_key_link(ctx, fingerprint, "this registry's copy"),
+                                    _text(f" ({group_fingerprint(fingerprint)})"))))
+    out.append(_field_list(fields))
+    image = clients.saved_name(ns, tag)
+    if key is not None:
+        commands = clients.verify_commands(ctx.site, fingerprint, image)
+        intro = "Check the signature of the downloaded image with the registry's key:"
+        lines = [*commands["apptainer"], *commands["singularity"]]
+    else:
+        intro = ("This registry does not publish this key: get it from its owner, or from "
+                 "a keyserver, then check the signature:")
+        lines = [f"{c} key pull {fingerprint} && {c} verify {image}"
+                 for c in ("apptainer", "singularity")]
+    if any(s.format == "legacy" for s in found):
+        intro += (" (a legacy signature, made before SingularityCE 3.6: add "
+                  "--legacy-insecure to the verify command)")
+    out.append(_para(_text(intro)))
+    text = "\n".join(lines)
+    block = nodes.literal_block(text, text, language="console")
+    block["classes"].append("orgreg-command")
+    out.append(block)
+    return out
+
+
+def _size(size: int | None) -> str:
+    return human_size(size) if size is not None else "size unknown"
+
+
+def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
+    """The collapsed details of *tag* (empty text when the manifest records none)."""
+    block = tag.sif
+    if block is None or not has_details(tag):
+        return nodes.Text("")
+    box = collapsed(summary=summary_text(block, ctx.keys), classes=["orgreg-details"])
+    facts: list[tuple[str, nodes.Node]] = []
+    if block.arch:
+        facts.append(("Architecture", nodes.literal(text=block.arch)))
+    if block.id:
+        facts.append(("Image id", nodes.literal(text=block.id)))
+    if block.created:
+        facts.append(("Image created", _text(block.created)))
+    if facts:
+        box += _field_list(facts)
+    if block.signatures:
+        box += nodes.rubric("Signatures", "Signatures")
+        by_signer: dict[str, list[Signature]] = {}
+        for sig in block.signatures:
+            by_signer.setdefault(sig.fingerprint, []).append(sig)
+        for fingerprint, found in by_signer.items():
+            if not fingerprint:
+                box += _para(_text(f"{_plural(len(found), 'signature')} whose signer's "
+                                   "fingerprint the manifest does not give correctly."))
+                continue
+            box.extend(signer(ns, tag, fingerprint, found, ctx))
+        box += _para(_text("This page shows what the manifest records; only a verification "
+                           "of the image file proves who signed it."), classes=("orgreg-hint",))
+    else:
+        box += _para(_text("The image is not signed."), classes=("orgreg-unsigned",))
+    if block.partitions:
+        box += nodes.rubric("Partitions", "Partitions")
+        items = nodes.bullet_list(classes=["orgreg-partitions"])
+        for part in block.partitions:
+            words = [part.fstype or "?", part.role or "?"]
+            if part.primary:
+                words.append("primary")
+            words.extend([part.arch or "?", _size(part.size)])
+            item = nodes.list_item()
+            item += _para(_text(" · ".join(words)))
+            items += item
+        box += items
+    if block.sbom:
+        box += nodes.rubric("SBOM", "SBOM")
+        items = nodes.bullet_list(classes=["orgreg-sbom"])
+        for sbom in block.sbom:
+            item = nodes.list_item()
+            item += _para(_text(f"{sbom.format or 'unknown format'} · {_size(sbom.size)}"))
+            items += item
+        box += items
+    if block.labels:
+        box += nodes.rubric("Labels", "Labels")
+        box += _field_list([(key, _text(value)) for key, value in block.labels])
+    if block.definition:
+        box += nodes.rubric("Definition file", "Definition file")
+        source = block.definition
+        code = nodes.literal_block(source, source, language=DEFINITION_LANGUAGE)
+        # highlighted without Sphinx's strict mode: a definition file the lexer
+        # does not expect is shown as it is, never a build warning
+        code["force"] = True
+        code["classes"].append("orgreg-definition")
+        box += code
+    return box
