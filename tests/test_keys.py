@@ -80,3 +80,25 @@ def test_a_huge_file_is_not_read(tmp_path: Path) -> None:
 
 def test_no_folder_means_no_keys_and_no_problem(tmp_path: Path) -> None:
     assert keys.load_keys(tmp_path / "missing") == ([], [])
+
+
+def test_with_a_cache_gnupg_runs_only_when_a_key_file_changes(
+        tmp_path: Path, public_key: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder, cache = tmp_path / "_keys", tmp_path / "doctrees" / "keys.pickle"
+    folder.mkdir()
+    (folder / "unit-test.asc").write_bytes(public_key)
+    first = keys.load_keys(folder, cache=cache)
+    assert [k.fingerprint for k in first[0]] == [TEST_FINGERPRINT] and cache.is_file()
+
+    runs: list[str] = []
+    real = keys._read_key_file
+    monkeypatch.setattr(keys, "_read_key_file", lambda gpg, path: runs.append(path.name)
+                        or real(gpg, path))
+    assert keys.load_keys(folder, cache=cache) == first
+    assert runs == []
+    shutil.copy(TEST_KEY, folder / "leaked.asc")  # a file added: read again
+    found, problems = keys.load_keys(folder, cache=cache)
+    assert sorted(runs) == ["leaked.asc", "unit-test.asc"]
+    assert [p.path.name for p in problems] == ["leaked.asc"]
+    (folder / "leaked.asc").unlink()
+    assert keys.load_keys(folder, cache=cache) == first

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import gnupg
 
+from .files import load_stamped, save_stamped
+
 #: the folder of trusted keys, relative to the manifest tree, when nothing else says
 DEFAULT_FOLDER = "_keys"
 #: the suffixes of key files in that folder
@@ -80,12 +82,33 @@ def key_files(folder: Path) -> list[Path]:
                   if p.is_file() and p.suffix.lower() in KEY_SUFFIXES)
 
 
-def load_keys(folder: Path) -> tuple[list[TrustedKey], list[KeyProblem]]:
+def load_keys(folder: Path, cache: Path | None = None
+              ) -> tuple[list[TrustedKey], list[KeyProblem]]:
     """Read every key file of *folder*: the trusted keys (sorted by fingerprint,
-    each once) and a problem for each file left out."""
+    each once) and a problem for each file left out.
+
+    With *cache* (a file), the answer is kept there and given again without
+    running GnuPG while no key file was added, removed or changed."""
     files = key_files(folder)
     if not files:
         return [], []
+    if cache is None:
+        return _load_keys(folder, files)
+    try:
+        stamp = tuple((str(p), st.st_size, st.st_mtime_ns) for p in files
+                      for st in (p.stat(),))
+    except OSError:
+        return _load_keys(folder, files)
+    kept = load_stamped(cache, stamp)
+    if kept is not None:
+        return kept  # type: ignore[no-any-return]
+    answer = _load_keys(folder, files)
+    if gpg_available():
+        save_stamped(cache, stamp, answer)
+    return answer
+
+
+def _load_keys(folder: Path, files: list[Path]) -> tuple[list[TrustedKey], list[KeyProblem]]:
     if not gpg_available():
         return [], [KeyProblem(folder, "cannot read trusted keys: the 'gpg' program "
                                        "(GnuPG) is not installed")]

@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 #: the generated page of the trusted keys, beside the published key files
 KEYS_DOCNAME = "api/keys/index"
+#: the trusted keys as last read (a file in the doctree folder): GnuPG runs only
+#: when a key file was added, removed or changed
+KEYS_CACHE = "orgreg-keys.pickle"
 KEYS_TITLE = "Signing keys"
 DIRECTIVE = "orgreg-keys"
 STUB = f"{KEYS_TITLE}\n{'=' * len(KEYS_TITLE)}\n\n.. {DIRECTIVE}::\n"
@@ -59,7 +62,7 @@ def load(app: Sphinx) -> None:
     about each file left out, and add the keys page when there is something to show."""
     domain = domain_of(app.env)
     folder = cfg.keys_folder(app.srcdir, app.config)
-    keys, problems = load_keys(folder)
+    keys, problems = load_keys(folder, cache=Path(app.doctreedir) / KEYS_CACHE)
     for problem in problems:
         where = printable(display_path(problem.path))
         logger.warning("%s %s [keys]", where, problem.message, type="orgreg", subtype="keys",
