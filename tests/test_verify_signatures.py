@@ -9,9 +9,11 @@ directly on altered copies of the images.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import os
 import shutil
+import struct
 import subprocess
 import threading
 import time
@@ -50,8 +52,9 @@ def signed(group: str) -> str:
     raise AssertionError(f"no {group}-signed(-pgp).sif in {IMAGES}")
 
 
-def gpg(home: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["gpg", "--batch", "--homedir", str(home), *args],
+def gpg(home: Path, *args: str, input: bytes | None = None
+        ) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(["gpg", "--batch", "--homedir", str(home), *args], input=input,
                           capture_output=True, check=True, timeout=120)
 
 
@@ -572,3 +575,94 @@ def test_dsse_images_are_reported_not_verified(trusted: list[TrustedKey]) -> Non
             assert verdict.signatures and not verdict.verified, path
             assert {(s.status, s.format) for s in verdict.signatures} == {
                 ("not-verified", "dsse")}
+
+
+# ---------------------------------------------------------------- gpg traps (review)
+
+
+def _signature_bytes(name: str) -> tuple[bytes, int]:
+    """The signature object of a reference image and its descriptor's index."""
+    image = read_sif_file(IMAGES / name)
+    [(index, sig)] = [(i, d) for i, d in enumerate(image.descriptors) if d.signature]
+    return (IMAGES / name).read_bytes()[sig.offset:sig.offset + sig.size], index
+
+
+def _with_signature(tmp_path: Path, name: str, message: bytes) -> Path:
+    """A copy of *name* whose signature object is *message*, appended at the end
+    (the signature descriptor's offset and sizes patched; they are not signed)."""
+    _, index = _signature_bytes(name)
+    image = read_sif_file(IMAGES / name)
+    data = bytearray((IMAGES / name).read_bytes())
+    at = image.descriptors_offset + 585 * index
+    data[at + 17:at + 41] = struct.pack("<qqq", len(data), len(message), len(message))
+    path = tmp_path / f"re-signed-{name}"
+    path.write_bytes(bytes(data) + message)
+    return path
+
+
+def test_encrypted_packet_in_signature_block(tmp_path: Path, trusted: list[TrustedKey]
+                                            ) -> None:
+    """A signature block that also holds a passphrase-encrypted packet: no prompt,
+    no wait, and the object is refused as no Apptainer signature."""
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    message, _ = _signature_bytes(signed("one-group"))
+    clear, armored = message.split(b"-----BEGIN PGP SIGNATURE-----")
+    packets = gpg(home, "--dearmor", input=b"-----BEGIN PGP SIGNATURE-----" + armored).stdout
+    encrypted = gpg(home, "--symmetric", "--pinentry-mode", "loopback", "--passphrase", "x",
+                    input=b'{"version":1}').stdout
+    body = base64.encodebytes(packets + encrypted)
+    hostile = (clear + b"-----BEGIN PGP SIGNATURE-----\n\n" + body
+               + b"-----END PGP SIGNATURE-----\n")
+    # the hostile block is a readable clear-signed message with a good signature
+    assert b"-----END PGP SIGNATURE-----" in hostile
+    path = _with_signature(tmp_path, signed("one-group"), hostile)
+    start = time.monotonic()
+    [(_, status, message_text)] = statuses(trusted, path)
+    assert time.monotonic() - start < 0.9  # a pinentry attempt alone takes a second
+    assert status == "bad"
+    assert "holds OpenPGP data other than one signature" in message_text
+
+
+def _trusted_key_changed(tmp_path: Path, change: list[list[str]], stdin: bytes = b""
+                         ) -> list[TrustedKey]:
+    home = tmp_path / "gnupg-changed"
+    home.mkdir(mode=0o700)
+    gpg(home, "--import", str(PRIVATE_KEY))
+    for args in change:
+        gpg(home, "--pinentry-mode", "loopback", "--passphrase", "", *args, input=stdin)
+    folder = tmp_path / "changed-keys"
+    folder.mkdir()
+    (folder / "unit-test.asc").write_bytes(gpg(home, "--armor", "--export", KEY).stdout)
+    found, problems = load_keys(folder)
+    assert problems == [] and [k.fingerprint for k in found] == [KEY]
+    return found
+
+
+def test_expired_trusted_key(tmp_path: Path) -> None:
+    # the key given an expiry of one day on 2023-01-01: expired today
+    expired = _trusted_key_changed(tmp_path, [["--faked-system-time", "20230101T000000",
+                                               "--quick-set-expire", KEY, "1d"]])
+    [(_, status, message)] = statuses(expired, IMAGES / signed("one-group"))
+    assert status == "bad"
+    assert "does not verify (the key that made it has expired" in message
+
+
+def test_revoked_trusted_key(tmp_path: Path) -> None:
+    home = tmp_path / "gnupg-revoke"
+    home.mkdir(mode=0o700)
+    gpg(home, "--import", str(PRIVATE_KEY))
+    certificate = subprocess.run(
+        ["gpg", "--homedir", str(home), "--no-tty", "--pinentry-mode", "loopback",
+         "--passphrase", "", "--command-fd", "0", "--armor", "--gen-revoke", KEY],
+        input=b"y\n0\n\ny\n", capture_output=True, check=True, timeout=120).stdout
+    assert b"PGP PUBLIC KEY BLOCK" in certificate
+    gpg(home, "--import", input=certificate)
+    folder = tmp_path / "revoked-keys"
+    folder.mkdir()
+    (folder / "unit-test.asc").write_bytes(gpg(home, "--armor", "--export", KEY).stdout)
+    revoked, problems = load_keys(folder)
+    assert problems == [] and [k.fingerprint for k in revoked] == [KEY]
+    [(_, status, message)] = statuses(revoked, IMAGES / signed("one-group"))
+    assert status == "bad"
+    assert "does not verify (the key that made it has been revoked" in message

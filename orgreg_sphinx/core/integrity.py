@@ -56,6 +56,13 @@ PGP_SIGNED = b"-----BEGIN PGP SIGNED MESSAGE-----"
 MAX_SIGNATURE = 64 * 1024
 #: most signature objects of one image that are checked
 MAX_SIGNATURES = 64
+#: GnuPG options of every verification: never ask anyone for a passphrase (a
+#: hostile signature block may hold an encrypted packet; GnuPG would otherwise
+#: start a pinentry prompt on the user's terminal)
+GPG_OPTIONS = ["--pinentry-mode", "error"]
+#: GnuPG status words that say the signature block holds more than a signature
+FOREIGN_PACKETS = ("[GNUPG:] BEGIN_DECRYPTION", "[GNUPG:] NEED_PASSPHRASE",
+                   "[GNUPG:] ENC_TO", "[GNUPG:] ERROR ")
 #: bytes read at a time when object data is hashed
 CHUNK = 1 << 20
 
@@ -190,7 +197,7 @@ class Verifier:
         if self._gpg is None:
             raise RuntimeError("Verifier used outside its 'with' block")
         with self._lock:
-            return self._gpg.decrypt(message)
+            return self._gpg.decrypt(message, extra_args=GPG_OPTIONS)
 
 
 class _ImageCheck:
@@ -262,13 +269,18 @@ class _ImageCheck:
         if verdict.stderr.count("[GNUPG:] NEWSIG") > 1:
             return SignatureResult(d.id, "bad", f"{what} holds more than one signature",
                                    "unknown", fingerprint)
+        if any(word in verdict.stderr for word in FOREIGN_PACKETS):
+            return SignatureResult(
+                d.id, "bad", f"{what} holds OpenPGP data other than one signature "
+                "(encrypted or malformed packets): not an Apptainer signature",
+                "unknown", fingerprint)
         if verdict.status == "no public key":
             maker = fingerprint or (verdict.fingerprint or verdict.key_id or "?").upper()
             return SignatureResult(
                 d.id, "unknown-signer", f"{what} was made by key {maker}, which is not "
                 "among the trusted keys", "unknown", fingerprint)
         if not verdict.valid or signer is None:
-            reason = verdict.status or "GnuPG found no valid signature"
+            reason = _why_not_valid(verdict)
             return SignatureResult(d.id, "bad", f"{what} does not verify ({reason})",
                                    "unknown", fingerprint)
         key = self.verifier.keys.get(signer)
@@ -408,6 +420,23 @@ class _ImageCheck:
             self.feed(hasher, od)
             self.digests[key] = hasher.digest()
         return self.digests[key]
+
+
+def _why_not_valid(verdict: gnupg.Crypt) -> str:
+    """Why GnuPG did not call a signature valid, in words (python-gnupg's status
+    says "signature valid" for a revoked key's signature)."""
+    status = verdict.stderr
+    if "[GNUPG:] REVKEYSIG" in status:
+        return ("the key that made it has been revoked: remove it from the trusted keys "
+                "and sign the image again with a current key")
+    if "[GNUPG:] EXPKEYSIG" in status:
+        return ("the key that made it has expired: extend its expiry and export it "
+                "into the keys folder again, or sign the image with a current key")
+    if "[GNUPG:] EXPSIG" in status:
+        return "the signature has expired"
+    if "[GNUPG:] BADSIG" in status:
+        return "BAD signature: the signed text or the signature was altered"
+    return str(verdict.status or "GnuPG found no valid signature")
 
 
 def _digest(text: Any) -> tuple[str, bytes]:
