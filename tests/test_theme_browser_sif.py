@@ -120,3 +120,57 @@ def test_signed_tag_details_and_keys_page(example_site: Server, open_context: An
         response = page.request.get(link.evaluate("a => a.href"))
         assert response.ok and b"BEGIN PGP PUBLIC KEY BLOCK" in response.body()
         watch.check()
+
+
+LAYOUT = """details => {
+  const visible = el => el.getBoundingClientRect();
+  const box = details.closest('div.orgreg-scroll') || document.documentElement;
+  const right = Math.min(visible(box).right, innerWidth);
+  const row = details.closest('tr');
+  const cell = name => row.querySelector('td.orgreg-cell-' + name);
+  const labels = [...details.querySelectorAll('dl.field-list > dt')];
+  return {
+    page_scrolls: document.documentElement.scrollWidth > innerWidth,
+    details_right: visible(details).right, right,
+    size_right: cell('size') && visible(cell('size')).right,
+    digest_right: cell('digest') && visible(cell('digest')).right,
+    commands: [...details.querySelectorAll('div.orgreg-command pre')].map(
+      pre => [pre.scrollWidth - pre.clientWidth, visible(pre).right]),
+    // a label on one line: its text makes one line box
+    broken_labels: labels.filter(dt => {
+      const range = document.createRange();
+      range.selectNodeContents(dt);
+      return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size !== 1;
+    }).map(dt => dt.textContent),
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_open_details_read_well(example_site: Server, open_context: Any,  # noqa: F811
+                                width: int, tmp_path: Path) -> None:
+    """The signed tag's details opened at 1280px and at a phone's width: the page
+    never scrolls sideways, every command is whole inside its own box (wrapped,
+    nothing cut at the table's edge), labels never break inside a word, and at
+    1280px the row's size and digest stay in view beside the open details."""
+    context, watch = open_context(example_site.base,
+                                  viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(example_site.base + "acme/busybox/")
+    details = page.locator("#tag-signed-example details.orgreg-details")
+    details.locator("summary").click()
+    details.scroll_into_view_if_needed()
+    found = details.evaluate(LAYOUT)
+    page.screenshot(path=str(tmp_path / f"details-{width}.png"), full_page=True)
+    assert not found["page_scrolls"]
+    assert found["details_right"] <= found["right"] + 1, found
+    commands = details.locator("div.orgreg-command pre").all_inner_texts()
+    assert "apptainer verify" in "".join(commands) and "singularity verify" in "".join(commands)
+    assert len(found["commands"]) == len(commands) >= 1, found
+    for hidden, right in found["commands"]:
+        assert hidden <= 1 and right <= found["right"] + 1, found
+    assert found["broken_labels"] == [], found
+    if width >= 1000:
+        assert found["size_right"] <= found["right"] + 1, found
+        assert found["digest_right"] <= found["right"] + 1, found
+    watch.check()
