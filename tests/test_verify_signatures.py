@@ -624,25 +624,41 @@ def test_encrypted_packet_in_signature_block(tmp_path: Path, trusted: list[Trust
     assert "holds OpenPGP data other than one signature" in message_text
 
 
-def _trusted_key_changed(tmp_path: Path, change: list[list[str]], stdin: bytes = b""
-                         ) -> list[TrustedKey]:
-    home = tmp_path / "gnupg-changed"
-    home.mkdir(mode=0o700)
-    gpg(home, "--import", str(PRIVATE_KEY))
-    for args in change:
-        gpg(home, "--pinentry-mode", "loopback", "--passphrase", "", *args, input=stdin)
+def _changed_key_folder(tmp_path: Path, home: Path) -> Path:
     folder = tmp_path / "changed-keys"
     folder.mkdir()
     (folder / "unit-test.asc").write_bytes(gpg(home, "--armor", "--export", KEY).stdout)
-    found, problems = load_keys(folder)
-    assert problems == [] and [k.fingerprint for k in found] == [KEY]
-    return found
+    return folder
+
+
+def _left_out(folder: Path, why: str) -> None:
+    """The key is not trusted (a problem naming its file); a check with that
+    folder fails naming the key file, and the signature's signer is not trusted."""
+    trusted, problems = load_keys(folder)
+    assert trusted == []
+    assert [p.path.name for p in problems] == ["unit-test.asc"]
+    assert f"holds key {KEY}, which {why}: left out of the trusted keys" in problems[0].message
+    tree = folder.parent / "tree"
+    shutil.copytree(folder, tree / "_keys")
+    result = check(tree, "--keys", tree / "_keys")
+    assert result.code == 1, result.err
+    [problem] = [p for p in found(result) if p["code"] == "key-file"]
+    assert problem["file"].endswith("_keys/unit-test.asc") and problem["severity"] == "error"
+    assert why in problem["message"]
 
 
 def test_expired_trusted_key(tmp_path: Path) -> None:
     # the key given an expiry of one day on 2023-01-01: expired today
-    expired = _trusted_key_changed(tmp_path, [["--faked-system-time", "20230101T000000",
-                                               "--quick-set-expire", KEY, "1d"]])
+    home = tmp_path / "gnupg-changed"
+    home.mkdir(mode=0o700)
+    gpg(home, "--import", str(PRIVATE_KEY))
+    gpg(home, "--pinentry-mode", "loopback", "--passphrase", "", "--faked-system-time",
+        "20230101T000000", "--quick-set-expire", KEY, "1d")
+    folder = _changed_key_folder(tmp_path, home)
+    _left_out(folder, "has expired")
+    # GnuPG itself refuses the signature should such a key be trusted anyway
+    expired = [TrustedKey(KEY, "Unit Test", (folder / "unit-test.asc").read_text(),
+                          folder / "unit-test.asc")]
     [(_, status, message)] = statuses(expired, IMAGES / signed("one-group"))
     assert status == "bad"
     assert "does not verify (the key that made it has expired" in message
@@ -658,11 +674,10 @@ def test_revoked_trusted_key(tmp_path: Path) -> None:
         input=b"y\n0\n\ny\n", capture_output=True, check=True, timeout=120).stdout
     assert b"PGP PUBLIC KEY BLOCK" in certificate
     gpg(home, "--import", input=certificate)
-    folder = tmp_path / "revoked-keys"
-    folder.mkdir()
-    (folder / "unit-test.asc").write_bytes(gpg(home, "--armor", "--export", KEY).stdout)
-    revoked, problems = load_keys(folder)
-    assert problems == [] and [k.fingerprint for k in revoked] == [KEY]
+    folder = _changed_key_folder(tmp_path, home)
+    _left_out(folder, "has been revoked")
+    revoked = [TrustedKey(KEY, "Unit Test", (folder / "unit-test.asc").read_text(),
+                          folder / "unit-test.asc")]
     [(_, status, message)] = statuses(revoked, IMAGES / signed("one-group"))
     assert status == "bad"
     assert "does not verify (the key that made it has been revoked" in message

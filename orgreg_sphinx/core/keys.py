@@ -4,8 +4,8 @@ A registry keeps the public keys that sign its images next to its manifests
 (``_keys/*.asc`` in the manifest tree by default), so readers and the
 pull-request check need no keyserver. Keys are read with GnuPG through
 python-gnupg (one ``gpg`` process per key file, in a throw-away home folder);
-a file that holds a secret key, no key, or something else is a problem naming
-the file, and is left out.
+a file that holds a secret key, a revoked or expired key, no key, or something
+else is a problem naming the file, and is left out.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ DEFAULT_FOLDER = "_keys"
 KEY_SUFFIXES = (".asc", ".pub", ".gpg")
 #: a key file larger than this is not read (a public key is a few KiB)
 MAX_KEY_FILE = 1024 * 1024
+#: GnuPG's validity letters of keys nobody should trust any more
+UNUSABLE = {"r": "has been revoked", "e": "has expired"}
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,10 @@ def load_keys(folder: Path, cache: Path | None = None
     if cache is None:
         return _load_keys(folder, files)
     try:
-        stamp = tuple((str(p), st.st_size, st.st_mtime_ns) for p in files
-                      for st in (p.stat(),))
+        # the day is part of the stamp: a key may expire while no file changes
+        stamp = (time.strftime("%Y-%m-%d", time.gmtime()),
+                 tuple((str(p), st.st_size, st.st_mtime_ns) for p in files
+                       for st in (p.stat(),)))
     except OSError:
         return _load_keys(folder, files)
     kept = load_stamped(cache, stamp)
@@ -139,6 +144,12 @@ def _read_key_file(gpg: gnupg.GPG, path: Path) -> tuple[list[TrustedKey], str | 
     public = [entry for entry in scanned if entry.get("type") == "pub"]
     if not public:
         return [], "holds no OpenPGP public key (expected an ASCII-armored public key)"
+    unusable = [(str(entry.get("fingerprint", "")).upper(), UNUSABLE[str(entry.get("trust"))])
+                for entry in public if str(entry.get("trust")) in UNUSABLE]
+    if unusable:
+        fingerprint, why = unusable[0]
+        return [], (f"holds key {fingerprint}, which {why}: left out of the trusted keys "
+                    "(remove the file, or export the key again after renewing it)")
     imported = gpg.import_keys(data)
     found = []
     for entry in public:
