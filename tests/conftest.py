@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -85,6 +85,16 @@ def good_tree() -> dict[str, str]:
         "acme/centos/manifests/7/README.md": manifest("md5:WGQgL3Ok6o6uD2ZRdClzDQ==", 75412),
         "lab/pancakes/manifests/pancakes/README.md": manifest(sha256("pancakes"), 5000000),
     }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_gpg_agent_left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests that import a secret key start gpg-agents; stop them at the end."""
+    yield
+    from orgreg_sphinx.core.keys import stop_agent
+
+    for socket in tmp_path_factory.getbasetemp().rglob("S.gpg-agent"):
+        stop_agent(socket.parent)
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -74,7 +75,19 @@ def gnupg_home() -> Iterator[gnupg.GPG]:
     try:
         yield gnupg.GPG(gnupghome=home)
     finally:
+        stop_agent(Path(home))
         shutil.rmtree(home, ignore_errors=True)
+
+
+def stop_agent(home: Path) -> None:
+    """Stop the gpg-agent GnuPG may have started for *home* (it would outlive the
+    folder): ``gpgconf --kill all``, only when an agent socket is there."""
+    if not any(home.glob("S.gpg-agent*")):
+        return
+    gpgconf = shutil.which("gpgconf")
+    if gpgconf:
+        subprocess.run([gpgconf, "--homedir", str(home), "--kill", "all"],
+                       capture_output=True, check=False, timeout=30)
 
 
 def key_files(folder: Path) -> list[Path]:
