@@ -52,6 +52,11 @@ PLACEHOLDER_SITE = "https://<your-registry-site>/"
 MAX_TAG_ROWS = 1000
 #: ``reftype`` of links to a document with an anchor (resolved in :mod:`.directive`)
 ANCHOR_REFTYPE = "orgreg-anchor"
+#: Sphinx leaves nodes with this class out of the search index
+NO_SEARCH = "no-search"
+#: the columns whose cells the search index holds: what people search for (the
+#: others -- digests, sizes, dates, URLs -- only cost stemming time and index size)
+SEARCHED_COLUMNS = frozenset({"tag", "namespace", "description"})
 
 
 class site_link(nodes.Inline, nodes.TextElement):
@@ -185,7 +190,10 @@ def _table(
 ) -> nodes.table:
     """A table; *keys* name the columns, each cell gets ``orgreg-cell-<key>``."""
     table = nodes.table(classes=classes)
-    cell_classes = [[f"orgreg-cell-{key}"] for key in keys] or [[] for _ in headers]
+    cell_classes = [
+        [f"orgreg-cell-{key}", *([] if key in SEARCHED_COLUMNS else [NO_SEARCH])]
+        for key in keys
+    ] or [[] for _ in headers]
     group = nodes.tgroup(cols=len(headers))
     table += group
     for index, title in enumerate(headers):
@@ -641,7 +649,8 @@ def usage(
     checksums: bool = True,
 ) -> list[nodes.Node]:
     """The usage section's content: a tab per client (plain blocks without the theme)."""
-    tabs = nodes.container(classes=["orgreg-usage"])
+    # commands and URLs are not what people search for: left out of the index
+    tabs = nodes.container(classes=["orgreg-usage", NO_SEARCH])
     for tab in usage_tabs(ns, site, shub=shub, oci=oci, checksums=checksums):
         box = nodes.container(classes=["orgreg-usage-tab", f"orgreg-usage-{tab.key}"])
         box += nodes.rubric(tab.label, tab.label)
@@ -660,7 +669,7 @@ def usage(
                 nodes.Text(" (or "),
                 nodes.literal(text="orgreg_site_url"),
                 nodes.Text(") in conf.py to show this registry's real address here."),
-                classes=["orgreg-hint"],
+                classes=["orgreg-hint", NO_SEARCH],
             )
         )
     return out
@@ -685,7 +694,7 @@ def namespace_stats(ns: Namespace) -> nodes.paragraph:
     arches = sorted({t.arch for t in ns.tags if t.arch})
     if len(arches) > 1:  # several architectures: say which, before anyone pulls the wrong one
         parts.append(f"architectures: {', '.join(arches)}")
-    return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-stats"])
+    return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-stats", NO_SEARCH])
 
 
 def shown_tags(ns: Namespace, limit: int = MAX_TAG_ROWS) -> list[Tag]:
