@@ -41,7 +41,7 @@ from ..core.selection import (
     split_list,
 )
 from . import config as cfg
-from . import listing
+from . import highlight, listing
 from .domain import OrgregDomain, domain_of
 from .shown import Kind, ShownData, read_remote
 
@@ -348,6 +348,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(listing.site_link)
     app.add_node(listing.size_abbreviation, html=listing.SIZE_HTML_VISITORS)
     app.add_node(listing.collapsed, html=listing.COLLAPSED_HTML_VISITORS)
+    app.add_node(highlight.command_block, html=highlight.COMMAND_HTML_VISITORS)
     app.add_directive("registry", RegistryDirective)
     app.connect("builder-inited", remote.forget)
     app.connect("missing-reference", resolve_reference)

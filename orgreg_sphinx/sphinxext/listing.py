@@ -18,6 +18,7 @@ from sphinx import addnodes
 from ..core import clients, markdown
 from ..core.model import KIB_THRESHOLD, Namespace, Tag
 from ..core.selection import updated as last_update
+from .highlight import command_block
 
 if TYPE_CHECKING:
     from sphinx.writers.html5 import HTML5Translator
@@ -656,7 +657,7 @@ def usage(
         box += nodes.rubric(tab.label, tab.label)
         box += _para(nodes.Text(tab.intro))
         text = "\n".join(tab.lines)
-        block = nodes.literal_block(text, text, language="console")
+        block = command_block(text, text, language="console")
         block["classes"].append("orgreg-command")
         box += block
         tabs += box
