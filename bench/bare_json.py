@@ -2,7 +2,9 @@
 manifest tree and writes the same endpoint files the extension publishes (tags,
 manifests, Singularity Hub ``api/container``, the catalog and the bulk-download
 lists, recipe copies), with no validation, no messages and no care for what is
-already there. Nothing of orgreg_sphinx is imported.
+already there beyond writing only the files whose bytes change (so a no-op
+rebuild rewrites nothing, as the extension's does). Nothing of orgreg_sphinx is
+imported.
 
     python bench/bare_json.py TREE OUTDIR
 """
@@ -34,8 +36,13 @@ def dumps(body: Any) -> bytes:
 
 
 def write(out: Path, rel: str, data: bytes) -> None:
+    """Write *data* unless the file already holds it (a rebuild rewrites nothing)."""
     path = out / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
 
 

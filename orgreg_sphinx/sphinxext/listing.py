@@ -391,7 +391,7 @@ def registry_summary(namespaces: Sequence[Namespace]) -> nodes.paragraph:
     updated = max((last_update(ns) for ns in namespaces), default="")
     if updated:
         parts.append(f"last update {updated[:10]}")
-    return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-summary"])
+    return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-summary", NO_SEARCH])
 
 
 def _tag_names(ns: Namespace, deprecated: str = "flag") -> nodes.Node:
