@@ -296,7 +296,7 @@ class Run:
 
 
 def sphinx_build(src: Path, out: Path, doctrees: Path, log: Path, jobs: int = 1,
-                 json_tree: Path | None = None) -> Run:
+                 json_tree: Path | None = None, pythonpath: str = "") -> Run:
     """Run sphinx-build in a child process; wall time and the child's peak RSS.
     With *json_tree* (the minimal floor), then also bench/bare_json.py on that
     tree into the same output folder: the figures are the sum (peak: the larger)."""
@@ -304,7 +304,7 @@ def sphinx_build(src: Path, out: Path, doctrees: Path, log: Path, jobs: int = 1,
     if jobs > 1:
         cmd += ["-j", str(jobs)]
     cmd += [str(src), str(out)]
-    run = timed(cmd, src, log)
+    run = timed(cmd, src, log, pythonpath)
     if json_tree is None:
         return run
     script = timed([sys.executable, str(HERE / "bare_json.py"), str(json_tree), str(out)],
@@ -313,13 +313,16 @@ def sphinx_build(src: Path, out: Path, doctrees: Path, log: Path, jobs: int = 1,
                max(run.max_rss_mib, script.max_rss_mib), run.returncode, run.warnings)
 
 
-def timed(cmd: list[str], cwd: Path, log: Path) -> Run:
-    """Run *cmd* in a child process; wall time, CPU time and the child's peak RSS."""
+def timed(cmd: list[str], cwd: Path, log: Path, pythonpath: str = "") -> Run:
+    """Run *cmd* in a child process; wall time, CPU time and the child's peak RSS.
+    With *pythonpath*, the child imports orgreg_sphinx from there first."""
+    env = {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else None
     with open(log, "ab") as handle:
         handle.write(f"\n$ {' '.join(cmd)}\n".encode())
         handle.flush()
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.PIPE, cwd=cwd)
+        proc = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.PIPE, cwd=cwd,
+                                env=env)
         stderr = proc.stderr.read() if proc.stderr else b""
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
@@ -395,14 +398,14 @@ class Variant:
 
 
 def measure(name: str, work: Path, src: Path, edit, add, jobs: int,
-            json_tree: Path | None = None, best_of: int = 1) -> Variant:
+            json_tree: Path | None = None, best_of: int = 1, pythonpath: str = "") -> Variant:
     """Full build (-j 1), -j N build of the same tree, then rebuilds of the first."""
     out, doctrees = work / "html", work / "doctrees"
     out2, doctrees2 = work / "html-j", work / "doctrees-j"
     log = work / "build.log"
 
     def build(out: Path, doctrees: Path, jobs: int = 1) -> Run:
-        return sphinx_build(src, out, doctrees, log, jobs, json_tree)
+        return sphinx_build(src, out, doctrees, log, jobs, json_tree, pythonpath)
 
     print(f"  {name}: full build", flush=True)
     full = build(out, doctrees)
@@ -443,7 +446,7 @@ def measure(name: str, work: Path, src: Path, edit, add, jobs: int,
 
 
 def bench_size(n: int, tags: int, seed: int, workdir: Path, theme: str, jobs: int,
-               commits: int = 0, best_of: int = 1) -> dict:
+               commits: int = 0, best_of: int = 1, baseline: Path | None = None) -> dict:
     print(f"N = {n} namespaces x {tags} tags", flush=True)
     registry = synthetic_registry(n, tags, seed)
     base = workdir / f"n{n}"
@@ -453,6 +456,9 @@ def bench_size(n: int, tags: int, seed: int, workdir: Path, theme: str, jobs: in
     write_extension_project(ext_src, registry, theme)
     write_plain_project(plain_src, registry, theme)
     write_minimal_project(minimal_src, minimal_tree, registry)
+    base_src = base / "baseline" / "src"
+    if baseline is not None:
+        write_extension_project(base_src, registry, theme)
     if commits:
         commit_tree(ext_src, registry, commits)
     target = registry[len(registry) // 2]
@@ -460,13 +466,13 @@ def bench_size(n: int, tags: int, seed: int, workdir: Path, theme: str, jobs: in
     new_digest = _digest(f"edited:{target.name}")
     new_tag = make_tag(rng, target.name, "9.9", 0)
 
-    def ext_edit() -> None:
+    def ext_edit(src: Path = ext_src) -> None:
         tag = target.tags[1] if len(target.tags) > 1 else target.tags[0]
-        path = ext_src / target.org / target.repo / "manifests" / tag.name / "README.md"
+        path = src / target.org / target.repo / "manifests" / tag.name / "README.md"
         path.write_text(path.read_text().replace(tag.digest, new_digest))
 
-    def ext_add() -> None:
-        write_manifest(ext_src, target, new_tag)
+    def ext_add(src: Path = ext_src) -> None:
+        write_manifest(src, target, new_tag)
 
     def plain_edit() -> None:
         tag = target.tags[1] if len(target.tags) > 1 else target.tags[0]
@@ -499,8 +505,15 @@ def bench_size(n: int, tags: int, seed: int, workdir: Path, theme: str, jobs: in
                     best_of=best_of)
     minimal = measure("minimal floor", base / "minimal", minimal_src, minimal_edit, minimal_add,
                       jobs, json_tree=minimal_tree, best_of=best_of)
-    return {"n": n, "tags": tags, "namespace": target.name, "ext": ext, "plain": plain,
-            "minimal": minimal}
+    result = {"n": n, "tags": tags, "namespace": target.name, "ext": ext, "plain": plain,
+              "minimal": minimal}
+    if baseline is not None:
+        result["baseline"] = measure(
+            f"extension from {baseline}", base / "baseline", base_src,
+            lambda: ext_edit(base_src), lambda: ext_add(base_src), jobs, best_of=best_of,
+            pythonpath=str(baseline),
+        )
+    return result
 
 
 def memory_only(n: int, tags: int, seed: int, workdir: Path, theme: str) -> Run:
@@ -613,6 +626,30 @@ def print_floor(results: list[dict], jobs: int) -> None:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
+def print_baseline(results: list[dict], baseline: Path | None, jobs: int) -> None:
+    """Before (the extension from *baseline*) and after (this checkout), same run."""
+    if baseline is None:
+        return
+    headers = ("size", "measure", "before s", "after s", "after/before", "before cpu",
+               "after cpu", "floor s")
+    rows = []
+    for res in results:
+        before, after, floor = res["baseline"], res["ext"], res["minimal"]
+        for label in ("full", "noop", "edit", "add", "parallel"):
+            b, a, f = getattr(before, label), getattr(after, label), getattr(floor, label)
+            name = {"full": "full build", "noop": "no-op rebuild", "edit": "edit one manifest",
+                    "add": "add one tag", "parallel": f"full build -j {jobs}"}[label]
+            rows.append((f"N={res['n']}", name, f"{b.seconds:7.2f}", f"{a.seconds:7.2f}",
+                         f"{a.seconds / b.seconds:5.2f}x", f"{b.cpu:7.2f}", f"{a.cpu:7.2f}",
+                         f"{f.seconds:7.2f}"))
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    print(f"\nbefore (the extension from {baseline}) and after (this checkout), same run:")
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
 def print_floor_targets(results: list[dict], memory: Run | None, jobs: int) -> None:
     """Issue 17's targets, each MET or MISSED with its figures (nothing is asserted)."""
     lines = []
@@ -673,6 +710,7 @@ def print_targets(results: list[dict], memory: Run | None) -> None:
         ext, n, name = res["ext"], res["n"], res["namespace"]
         changed = [f for f in ext.edit_rewritten if kind(f) != "sphinx"]
         own = all(f == "index.html" or f.startswith((f"{name}/", "api/catalog.json",
+                                                     "api/SHA256SUMS",
                                                      f"api/container/{name}:"))
                   for f in changed)
         share = ext.edit.seconds / ext.full.seconds
@@ -706,6 +744,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--theme", default="orgreg", help="html_theme of both projects")
     parser.add_argument("--best-of", type=int, default=2, metavar="K",
                         help="full builds of each project: the fastest counts (default: 2)")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="also measure the extension imported from DIR (another checkout, "
+                             "e.g. `git archive main | tar -x -C DIR`), in the same run")
     parser.add_argument("--memory-size", type=int, default=0,
                         help="also build the extension once at this size for peak memory")
     parser.add_argument("--workdir", type=Path, default=REPO / "_build" / "bench",
@@ -719,7 +760,7 @@ def main(argv: list[str] | None = None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     results = [bench_size(n, args.tags, args.seed, args.workdir, args.theme, args.jobs,
-                          args.git_commits, args.best_of)
+                          args.git_commits, args.best_of, args.baseline)
                for n in sizes]
     memory = None
     if args.memory_size:
@@ -727,15 +768,15 @@ def main(argv: list[str] | None = None) -> int:
         memory = memory_only(args.memory_size, args.tags, args.seed, args.workdir, args.theme)
     print_report(results, memory, args.jobs)
     print_floor(results, args.jobs)
+    print_baseline(results, args.baseline, args.jobs)
     print_targets(results, memory)
     print_floor_targets(results, memory, args.jobs)
     print(f"\nbenchmark took {time.perf_counter() - started:.0f} s "
           f"(Python {sys.version.split()[0]}, {os.cpu_count()} CPUs)")
     if args.json:
         data = {"results": [
-            {**{k: v for k, v in r.items() if k not in ("ext", "plain", "minimal")},
-             "ext": asdict(r["ext"]), "plain": asdict(r["plain"]),
-             "minimal": asdict(r["minimal"])} for r in results],
+            {k: asdict(v) if isinstance(v, Variant) else v for k, v in r.items()}
+            for r in results],
             "memory": asdict(memory) if memory else None}
         args.json.write_text(json.dumps(data, indent=1))
     return 0
