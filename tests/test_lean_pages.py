@@ -68,13 +68,19 @@ def test_search_index_holds_names_descriptions_readmes_and_tags(registry_project
     assert page.select_one("div.orgreg-usage") is not None  # still shown on the page
     digest_hex = sha256("waffles").split(":")[1]
     unwanted = [digest_hex[:12], digest_hex, "zeppelin", "curl", "apptainer", "singularity",
-                "sregistry", "pull", "kib", "sif", "download", "contain"]
+                "sregistry", "pull", "kib", "sif", "contain"]
     terms = {**index["terms"], **index["titleterms"]}
     for word in unwanted:
         assert doc not in docs_for({"t": terms}, word, "t"), word
     assert not any(re.fullmatch(r"[0-9a-f]{12,}", term) for term in terms)
     shown = page.get_text()
     assert digest_hex[:12] in shown and "curl" in shown  # left out of the index, not the page
+    # the tag table's cells are written as before: no wrapper, no extra class
+    cell = page.select_one("table.orgreg-tags td.orgreg-cell-digest")
+    assert cell["class"] == ["orgreg-cell-digest"]
+    assert [child.name for child in cell.children if child.name] == ["p"]
+    assert [child.name for child in cell.p.children if child.name] == ["abbr"]
+    assert "no-search" not in str(page.select_one("table.orgreg-tags"))
 
 
 def test_search_index_of_listings_holds_names_and_descriptions(registry_project, build) -> None:
@@ -205,3 +211,4 @@ def test_usage_blocks_in_text_output(registry_project, build) -> None:
     app = build(registry_project(), "text")
     text = (Path(app.outdir) / "acme/busybox/index.txt").read_text()
     assert "curl -s https://<your-registry-site>/acme/busybox/tags/" in text
+    assert "sha256:" in text and "768.0 KiB" in text  # cells left out of the index

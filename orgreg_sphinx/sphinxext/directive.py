@@ -349,6 +349,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(listing.size_abbreviation, html=listing.SIZE_HTML_VISITORS)
     app.add_node(listing.collapsed, html=listing.COLLAPSED_HTML_VISITORS)
     app.add_node(highlight.command_block, html=highlight.COMMAND_HTML_VISITORS)
+    visitors = listing.UNSEARCHED_VISITORS
+    app.add_node(listing.unsearched, html=visitors, latex=visitors, text=visitors,
+                 man=visitors, texinfo=visitors)
     app.add_directive("registry", RegistryDirective)
     app.connect("builder-inited", remote.forget)
     app.connect("missing-reference", resolve_reference)

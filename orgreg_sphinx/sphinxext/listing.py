@@ -60,6 +60,35 @@ NO_SEARCH = "no-search"
 SEARCHED_COLUMNS = frozenset({"tag", "namespace", "description"})
 
 
+class unsearched(nodes.inline):
+    """Text shown as it is but left out of the search index: writes no markup of
+    its own (HTML, LaTeX, text, man, Texinfo), so the page is unchanged;
+    other writers treat it as the ``inline`` it subclasses."""
+
+
+def _pass_through(self: Any, node: nodes.Node) -> None:
+    """Neither a tag nor a class: the children are written as they are."""
+
+
+#: ``app.add_node(unsearched, **{fmt: UNSEARCHED_VISITORS for ...})``
+UNSEARCHED_VISITORS = (_pass_through, _pass_through)
+
+
+def leave_out_of_search(node: nodes.Element) -> nodes.Element:
+    """*node* with its content left out of the search index: a paragraph's
+    children inside an :class:`unsearched` (the cell's markup stays as it was);
+    any other element gets Sphinx's ``no-search`` class."""
+    if isinstance(node, nodes.paragraph):
+        children = list(node.children)
+        del node[:]
+        wrapper = unsearched(classes=[NO_SEARCH])
+        wrapper.extend(children)
+        node += wrapper
+    else:
+        node["classes"].append(NO_SEARCH)
+    return node
+
+
 class site_link(nodes.Inline, nodes.TextElement):
     """A link to a file of the built site (``target`` relative to its root),
     resolved per builder once the page's own URL is known."""
@@ -191,10 +220,8 @@ def _table(
 ) -> nodes.table:
     """A table; *keys* name the columns, each cell gets ``orgreg-cell-<key>``."""
     table = nodes.table(classes=classes)
-    cell_classes = [
-        [f"orgreg-cell-{key}", *([] if key in SEARCHED_COLUMNS else [NO_SEARCH])]
-        for key in keys
-    ] or [[] for _ in headers]
+    cell_classes = [[f"orgreg-cell-{key}"] for key in keys] or [[] for _ in headers]
+    searched = [not keys or key in SEARCHED_COLUMNS for key in keys] or [True for _ in headers]
     group = nodes.tgroup(cols=len(headers))
     table += group
     for index, title in enumerate(headers):
@@ -211,12 +238,11 @@ def _table(
     group += body
     for cells, attrs in rows:
         row = nodes.row(**attrs)
-        for cell, extra in zip(cells, cell_classes, strict=True):
+        for cell, extra, indexed in zip(cells, cell_classes, searched, strict=True):
             entry = nodes.entry(classes=list(extra))
-            if isinstance(cell, (nodes.paragraph, nodes.container)):
-                entry += cell
-            else:
-                entry += _para(cell) if not isinstance(cell, nodes.Text) or cell else _para()
+            content = cell if isinstance(cell, (nodes.paragraph, nodes.container)) else (
+                _para(cell) if not isinstance(cell, nodes.Text) or cell else _para())
+            entry += content if indexed else leave_out_of_search(content)
             row += entry
         body += row
     return table
