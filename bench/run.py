@@ -1,9 +1,15 @@
-"""Benchmark: orgreg-sphinx against plain Sphinx + MyST on the same pages.
+"""Benchmark: orgreg-sphinx against plain Sphinx + MyST on the same pages, and
+against a minimal floor.
 
 For each size N it generates (deterministically, from a seed) a manifest tree of
 N namespaces x T tags in the original format, plus a plain Sphinx + MyST project
 holding the same pages written by hand (one Markdown page per namespace with its
-tag table, an index listing them all, no extension). It then times, for both:
+tag table, an index listing them all, no extension), plus the *minimal floor*
+(issue 17): plain Sphinx + MyST with alabaster and no sidebars, one page per
+namespace holding only its title, description and a plain tag table, and a bare
+script (bench/bare_json.py) writing the same JSON files from a copy of the tree.
+A floor figure is the Sphinx build plus the script, both run each time. It then
+times, for all three:
 
 * a full build, a no-op rebuild, a rebuild after editing one manifest, a rebuild
   after adding one tag, and a full build with ``-j 2``;
@@ -233,6 +239,39 @@ def plain_index(registry: list[NamespaceData]) -> str:
     return "\n".join(lines)
 
 
+MINIMAL_CONF = """\
+extensions = ["myst_parser"]
+project = "Benchmark registry"
+source_suffix = {".md": "markdown"}
+exclude_patterns = ["_build"]
+html_theme = "alabaster"
+html_sidebars = {"**": []}
+"""
+
+
+def minimal_page(ns: NamespaceData) -> str:
+    """The minimal floor's page: title, description, a plain tag table."""
+    lines = [f"# {ns.name}", "", ns.description, "",
+             "| Tag | Size | Digest | Created | Download |", "|---|---|---|---|---|"]
+    for tag in sorted(ns.tags, key=lambda t: t.name):
+        lines.append(f"| {tag.name} | {tag.size} | {tag.digest} | {tag.created} | "
+                     f"[download]({tag.url}) |")
+    return "\n".join(lines) + "\n"
+
+
+def write_minimal_project(src: Path, tree: Path, registry: list[NamespaceData]) -> None:
+    """The minimal floor: its Sphinx project in *src*, its manifest tree (read by
+    bench/bare_json.py) in *tree*."""
+    src.mkdir(parents=True)
+    (src / "conf.py").write_text(MINIMAL_CONF)
+    (src / "index.md").write_text(plain_index(registry))
+    for ns in registry:
+        folder = src / ns.org / ns.repo
+        folder.mkdir(parents=True)
+        (folder / "index.md").write_text(minimal_page(ns))
+    write_extension_project(tree, registry, "alabaster")
+
+
 def write_plain_project(src: Path, registry: list[NamespaceData], theme: str) -> None:
     src.mkdir(parents=True)
     (src / "conf.py").write_text(PLAIN_CONF + CONF_COMMON.format(theme=theme))
@@ -256,24 +295,42 @@ class Run:
     warnings: int
 
 
-def sphinx_build(src: Path, out: Path, doctrees: Path, log: Path, jobs: int = 1) -> Run:
-    """Run sphinx-build in a child process; wall time and the child's peak RSS."""
+def sphinx_build(src: Path, out: Path, doctrees: Path, log: Path, jobs: int = 1,
+                 json_tree: Path | None = None, pythonpath: str = "") -> Run:
+    """Run sphinx-build in a child process; wall time and the child's peak RSS.
+    With *json_tree* (the minimal floor), then also bench/bare_json.py on that
+    tree into the same output folder: the figures are the sum (peak: the larger)."""
     cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-d", str(doctrees)]
     if jobs > 1:
         cmd += ["-j", str(jobs)]
     cmd += [str(src), str(out)]
+    run = timed(cmd, src, log, pythonpath)
+    if json_tree is None:
+        return run
+    script = timed([sys.executable, str(HERE / "bare_json.py"), str(json_tree), str(out)],
+                   src, log)
+    return Run(run.seconds + script.seconds, run.cpu + script.cpu,
+               max(run.max_rss_mib, script.max_rss_mib), run.returncode, run.warnings)
+
+
+def timed(cmd: list[str], cwd: Path, log: Path, pythonpath: str = "") -> Run:
+    """Run *cmd* in a child process; wall time, CPU time and the child's peak RSS.
+    With *pythonpath*, the child imports orgreg_sphinx from there first."""
+    env = {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else None
     with open(log, "ab") as handle:
         handle.write(f"\n$ {' '.join(cmd)}\n".encode())
         handle.flush()
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.PIPE, cwd=src)
+        proc = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.PIPE, cwd=cwd,
+                                env=env)
         stderr = proc.stderr.read() if proc.stderr else b""
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         handle.write(stderr)
     if proc.returncode != 0:
-        sys.exit(f"sphinx-build failed ({proc.returncode}); see {log}")
+        sys.exit(f"{cmd[2] if cmd[1] == '-m' else cmd[1]} failed ({proc.returncode}); "
+                 f"see {log}")
     cpu = usage.ru_utime + usage.ru_stime
     return Run(seconds, cpu, usage.ru_maxrss / 1024, proc.returncode, stderr.count(b"WARNING"))
 
@@ -340,15 +397,26 @@ class Variant:
     parallel_differs: list[str] = field(default_factory=list)
 
 
-def measure(name: str, work: Path, src: Path, edit, add, jobs: int) -> Variant:
+def measure(name: str, work: Path, src: Path, edit, add, jobs: int,
+            json_tree: Path | None = None, best_of: int = 1, pythonpath: str = "") -> Variant:
     """Full build (-j 1), -j N build of the same tree, then rebuilds of the first."""
     out, doctrees = work / "html", work / "doctrees"
     out2, doctrees2 = work / "html-j", work / "doctrees-j"
     log = work / "build.log"
+
+    def build(out: Path, doctrees: Path, jobs: int = 1) -> Run:
+        return sphinx_build(src, out, doctrees, log, jobs, json_tree, pythonpath)
+
     print(f"  {name}: full build", flush=True)
-    full = sphinx_build(src, out, doctrees, log)
+    full = build(out, doctrees)
+    for _ in range(best_of - 1):  # best of several, each from nothing
+        shutil.rmtree(out)
+        shutil.rmtree(doctrees)
+        print(f"  {name}: full build again", flush=True)
+        again = build(out, doctrees)
+        full = again if again.seconds < full.seconds else full
     print(f"  {name}: full build -j {jobs}", flush=True)
-    parallel = sphinx_build(src, out2, doctrees2, log, jobs=jobs)
+    parallel = build(out2, doctrees2, jobs)
     first, second = tree_hashes(out), tree_hashes(out2)
     differs = sorted(
         rel for rel in set(first) | set(second) if first.get(rel) != second.get(rel)
@@ -357,15 +425,15 @@ def measure(name: str, work: Path, src: Path, edit, add, jobs: int) -> Variant:
     shutil.rmtree(doctrees2)
     before = snapshot(out)
     print(f"  {name}: no-op rebuild", flush=True)
-    noop = sphinx_build(src, out, doctrees, log)
+    noop = build(out, doctrees)
     after_noop = snapshot(out)
     edit()
     print(f"  {name}: rebuild after editing one manifest", flush=True)
-    edited = sphinx_build(src, out, doctrees, log)
+    edited = build(out, doctrees)
     after_edit = snapshot(out)
     add()
     print(f"  {name}: rebuild after adding one tag", flush=True)
-    added = sphinx_build(src, out, doctrees, log)
+    added = build(out, doctrees)
     after_add = snapshot(out)
     return Variant(
         full=full, noop=noop, edit=edited, add=added, parallel=parallel,
@@ -378,14 +446,19 @@ def measure(name: str, work: Path, src: Path, edit, add, jobs: int) -> Variant:
 
 
 def bench_size(n: int, tags: int, seed: int, workdir: Path, theme: str, jobs: int,
-               commits: int = 0) -> dict:
+               commits: int = 0, best_of: int = 1, baseline: Path | None = None) -> dict:
     print(f"N = {n} namespaces x {tags} tags", flush=True)
     registry = synthetic_registry(n, tags, seed)
     base = workdir / f"n{n}"
     shutil.rmtree(base, ignore_errors=True)
     ext_src, plain_src = base / "ext" / "src", base / "plain" / "src"
+    minimal_src, minimal_tree = base / "minimal" / "src", base / "minimal" / "tree"
     write_extension_project(ext_src, registry, theme)
     write_plain_project(plain_src, registry, theme)
+    write_minimal_project(minimal_src, minimal_tree, registry)
+    base_src = base / "baseline" / "src"
+    if baseline is not None:
+        write_extension_project(base_src, registry, theme)
     if commits:
         commit_tree(ext_src, registry, commits)
     target = registry[len(registry) // 2]
@@ -393,13 +466,13 @@ def bench_size(n: int, tags: int, seed: int, workdir: Path, theme: str, jobs: in
     new_digest = _digest(f"edited:{target.name}")
     new_tag = make_tag(rng, target.name, "9.9", 0)
 
-    def ext_edit() -> None:
+    def ext_edit(src: Path = ext_src) -> None:
         tag = target.tags[1] if len(target.tags) > 1 else target.tags[0]
-        path = ext_src / target.org / target.repo / "manifests" / tag.name / "README.md"
+        path = src / target.org / target.repo / "manifests" / tag.name / "README.md"
         path.write_text(path.read_text().replace(tag.digest, new_digest))
 
-    def ext_add() -> None:
-        write_manifest(ext_src, target, new_tag)
+    def ext_add(src: Path = ext_src) -> None:
+        write_manifest(src, target, new_tag)
 
     def plain_edit() -> None:
         tag = target.tags[1] if len(target.tags) > 1 else target.tags[0]
@@ -412,9 +485,35 @@ def bench_size(n: int, tags: int, seed: int, workdir: Path, theme: str, jobs: in
         (plain_src / "index.md").write_text(plain_index(registry))
         target.tags.remove(new_tag)
 
-    ext = measure("extension", base / "ext", ext_src, ext_edit, ext_add, jobs)
-    plain = measure("plain Sphinx", base / "plain", plain_src, plain_edit, plain_add, jobs)
-    return {"n": n, "tags": tags, "namespace": target.name, "ext": ext, "plain": plain}
+    def minimal_edit() -> None:
+        tag = target.tags[1] if len(target.tags) > 1 else target.tags[0]
+        page = minimal_src / target.org / target.repo / "index.md"
+        page.write_text(page.read_text().replace(tag.digest, new_digest))
+        path = minimal_tree / target.org / target.repo / "manifests" / tag.name / "README.md"
+        path.write_text(path.read_text().replace(tag.digest, new_digest))
+
+    def minimal_add() -> None:
+        target.tags.append(new_tag)
+        (minimal_src / target.org / target.repo / "index.md").write_text(minimal_page(target))
+        (minimal_src / "index.md").write_text(plain_index(registry))
+        target.tags.remove(new_tag)
+        write_manifest(minimal_tree, target, new_tag)
+
+    ext = measure("extension", base / "ext", ext_src, ext_edit, ext_add, jobs,
+                  best_of=best_of)
+    plain = measure("plain Sphinx", base / "plain", plain_src, plain_edit, plain_add, jobs,
+                    best_of=best_of)
+    minimal = measure("minimal floor", base / "minimal", minimal_src, minimal_edit, minimal_add,
+                      jobs, json_tree=minimal_tree, best_of=best_of)
+    result = {"n": n, "tags": tags, "namespace": target.name, "ext": ext, "plain": plain,
+              "minimal": minimal}
+    if baseline is not None:
+        result["baseline"] = measure(
+            f"extension from {baseline}", base / "baseline", base_src,
+            lambda: ext_edit(base_src), lambda: ext_add(base_src), jobs, best_of=best_of,
+            pythonpath=str(baseline),
+        )
+    return result
 
 
 def memory_only(n: int, tags: int, seed: int, workdir: Path, theme: str) -> Run:
@@ -494,6 +593,97 @@ def print_report(results: list[dict], memory: Run | None, jobs: int) -> None:
                   f"{', '.join(ext.parallel_differs[:20])}")
 
 
+def print_floor(results: list[dict], jobs: int) -> None:
+    """The extension against the minimal floor (issue 17), measured in the same run."""
+    headers = ("size", "measure", "ext s", "floor s", "ratio", "ext cpu", "floor cpu", "ratio",
+               "notes")
+    rows = []
+    for res in results:
+        ext, floor = res["ext"], res["minimal"]
+        for label, e, f in (("full build", ext.full, floor.full),
+                            ("no-op rebuild", ext.noop, floor.noop),
+                            ("edit one manifest", ext.edit, floor.edit),
+                            ("add one tag", ext.add, floor.add),
+                            (f"full build -j {jobs}", ext.parallel, floor.parallel)):
+            note = ""
+            if label == "full build":
+                note = (f"peak {e.max_rss_mib:.0f} MiB (floor {f.max_rss_mib:.0f}); floor "
+                        f"{floor.files} files out")
+            elif label in ("edit one manifest", "add one tag"):
+                note = f"{100 * e.seconds / ext.full.seconds:.1f}% of the extension's full build"
+            rows.append((f"N={res['n']}", label, f"{e.seconds:7.2f}", f"{f.seconds:7.2f}",
+                         f"{e.seconds / f.seconds:5.2f}x", f"{e.cpu:7.2f}", f"{f.cpu:7.2f}",
+                         f"{e.cpu / f.cpu:5.2f}x", note))
+    if not rows:
+        return
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    print("\nthe extension against the minimal floor (plain Sphinx + MyST, alabaster without "
+          "sidebars, title + description + plain tag table per namespace, plus "
+          "bench/bare_json.py writing the JSON files):")
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+def print_baseline(results: list[dict], baseline: Path | None, jobs: int) -> None:
+    """Before (the extension from *baseline*) and after (this checkout), same run."""
+    if baseline is None:
+        return
+    headers = ("size", "measure", "before s", "after s", "after/before", "before cpu",
+               "after cpu", "floor s")
+    rows = []
+    for res in results:
+        before, after, floor = res["baseline"], res["ext"], res["minimal"]
+        for label in ("full", "noop", "edit", "add", "parallel"):
+            b, a, f = getattr(before, label), getattr(after, label), getattr(floor, label)
+            name = {"full": "full build", "noop": "no-op rebuild", "edit": "edit one manifest",
+                    "add": "add one tag", "parallel": f"full build -j {jobs}"}[label]
+            rows.append((f"N={res['n']}", name, f"{b.seconds:7.2f}", f"{a.seconds:7.2f}",
+                         f"{a.seconds / b.seconds:5.2f}x", f"{b.cpu:7.2f}", f"{a.cpu:7.2f}",
+                         f"{f.seconds:7.2f}"))
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    print(f"\nbefore (the extension from {baseline}) and after (this checkout), same run:")
+    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+def print_floor_targets(results: list[dict], memory: Run | None, jobs: int) -> None:
+    """Issue 17's targets, each MET or MISSED with its figures (nothing is asserted)."""
+    lines = []
+
+    def verdict(ok: bool) -> str:
+        return "MET   " if ok else "MISSED"
+
+    for res in results:
+        ext, floor, n = res["ext"], res["minimal"], res["n"]
+        wall, cpu = ext.full.seconds / floor.full.seconds, ext.full.cpu / floor.full.cpu
+        lines.append(f"{verdict(wall <= 1.0)} N={n} full build <= 1.0x the minimal floor: "
+                     f"{ext.full.seconds:.1f} s vs {floor.full.seconds:.1f} s = {wall:.2f}x "
+                     f"wall ({cpu:.2f}x cpu)")
+        extra = ext.noop.seconds - floor.noop.seconds
+        lines.append(f"{verdict(extra <= 0.5)} N={n} no-op rebuild <= the floor's + 0.5 s: "
+                     f"{ext.noop.seconds:.2f} s vs {floor.noop.seconds:.2f} s "
+                     f"({extra:+.2f} s)")
+        share = ext.edit.seconds / ext.full.seconds
+        lines.append(f"{verdict(share <= 0.05)} N={n} one edited manifest <= 5% of the full "
+                     f"build: {ext.edit.seconds:.2f} s = {100 * share:.1f}%")
+        share = ext.add.seconds / ext.full.seconds
+        lines.append(f"{verdict(share <= 0.08)} N={n} one added tag <= 8% of the full build: "
+                     f"{ext.add.seconds:.2f} s = {100 * share:.1f}%")
+        lines.append(f"{verdict(not ext.parallel_differs)} N={n} -j {jobs} output identical to "
+                     f"-j 1: {len(ext.parallel_differs)} files differ")
+    if memory is not None:
+        lines.append(f"{verdict(memory.max_rss_mib < 1024)} N={memory_n} peak memory < 1 GiB: "
+                     f"{memory.max_rss_mib:.0f} MiB")
+    if lines:
+        print("\ntargets of issue 17 (against the minimal floor, same run):")
+        for line in lines:
+            print(f"  {line}")
+
+
 def print_targets(results: list[dict], memory: Run | None) -> None:
     """The issue's targets, each met or missed (for reading; nothing is asserted)."""
     by_n = {r["n"]: r for r in results}
@@ -520,6 +710,7 @@ def print_targets(results: list[dict], memory: Run | None) -> None:
         ext, n, name = res["ext"], res["n"], res["namespace"]
         changed = [f for f in ext.edit_rewritten if kind(f) != "sphinx"]
         own = all(f == "index.html" or f.startswith((f"{name}/", "api/catalog.json",
+                                                     "api/SHA256SUMS",
                                                      f"api/container/{name}:"))
                   for f in changed)
         share = ext.edit.seconds / ext.full.seconds
@@ -551,6 +742,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="seed of the tree generator")
     parser.add_argument("--jobs", type=int, default=2, help="workers of the parallel build")
     parser.add_argument("--theme", default="orgreg", help="html_theme of both projects")
+    parser.add_argument("--best-of", type=int, default=2, metavar="K",
+                        help="full builds of each project: the fastest counts (default: 2)")
+    parser.add_argument("--baseline", type=Path, metavar="DIR",
+                        help="also measure the extension imported from DIR (another checkout, "
+                             "e.g. `git archive main | tar -x -C DIR`), in the same run")
     parser.add_argument("--memory-size", type=int, default=0,
                         help="also build the extension once at this size for peak memory")
     parser.add_argument("--workdir", type=Path, default=REPO / "_build" / "bench",
@@ -564,20 +760,23 @@ def main(argv: list[str] | None = None) -> int:
     args.workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     results = [bench_size(n, args.tags, args.seed, args.workdir, args.theme, args.jobs,
-                          args.git_commits)
+                          args.git_commits, args.best_of, args.baseline)
                for n in sizes]
     memory = None
     if args.memory_size:
         memory_n = args.memory_size
         memory = memory_only(args.memory_size, args.tags, args.seed, args.workdir, args.theme)
     print_report(results, memory, args.jobs)
+    print_floor(results, args.jobs)
+    print_baseline(results, args.baseline, args.jobs)
     print_targets(results, memory)
+    print_floor_targets(results, memory, args.jobs)
     print(f"\nbenchmark took {time.perf_counter() - started:.0f} s "
           f"(Python {sys.version.split()[0]}, {os.cpu_count()} CPUs)")
     if args.json:
         data = {"results": [
-            {**{k: v for k, v in r.items() if k not in ("ext", "plain")},
-             "ext": asdict(r["ext"]), "plain": asdict(r["plain"])} for r in results],
+            {k: asdict(v) if isinstance(v, Variant) else v for k, v in r.items()}
+            for r in results],
             "memory": asdict(memory) if memory else None}
         args.json.write_text(json.dumps(data, indent=1))
     return 0

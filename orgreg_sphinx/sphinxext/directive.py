@@ -41,7 +41,7 @@ from ..core.selection import (
     split_list,
 )
 from . import config as cfg
-from . import listing, signing
+from . import highlight, listing, signing
 from .domain import OrgregDomain, domain_of
 from .shown import Kind, ShownData, read_remote
 
@@ -353,6 +353,10 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(listing.site_link)
     app.add_node(listing.size_abbreviation, html=listing.SIZE_HTML_VISITORS)
     app.add_node(listing.collapsed, html=listing.COLLAPSED_HTML_VISITORS)
+    app.add_node(highlight.command_block, html=highlight.COMMAND_HTML_VISITORS)
+    visitors = listing.UNSEARCHED_VISITORS
+    app.add_node(listing.unsearched, html=visitors, latex=visitors, text=visitors,
+                 man=visitors, texinfo=visitors)
     app.add_directive("registry", RegistryDirective)
     app.connect("builder-inited", remote.forget)
     app.connect("missing-reference", resolve_reference)

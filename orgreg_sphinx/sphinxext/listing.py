@@ -18,6 +18,7 @@ from sphinx import addnodes
 from ..core import clients, markdown
 from ..core.model import KIB_THRESHOLD, Namespace, Tag
 from ..core.selection import updated as last_update
+from .highlight import command_block
 
 if TYPE_CHECKING:
     from sphinx.writers.html5 import HTML5Translator
@@ -56,6 +57,40 @@ PLACEHOLDER_SITE = "https://<your-registry-site>/"
 MAX_TAG_ROWS = 1000
 #: ``reftype`` of links to a document with an anchor (resolved in :mod:`.directive`)
 ANCHOR_REFTYPE = "orgreg-anchor"
+#: Sphinx leaves nodes with this class out of the search index
+NO_SEARCH = "no-search"
+#: the columns whose cells the search index holds: what people search for (the
+#: others -- digests, sizes, dates, URLs -- only cost stemming time and index size)
+SEARCHED_COLUMNS = frozenset({"tag", "namespace", "description"})
+
+
+class unsearched(nodes.inline):
+    """Text shown as it is but left out of the search index: writes no markup of
+    its own (HTML, LaTeX, text, man, Texinfo), so the page is unchanged;
+    other writers treat it as the ``inline`` it subclasses."""
+
+
+def _pass_through(self: Any, node: nodes.Node) -> None:
+    """Neither a tag nor a class: the children are written as they are."""
+
+
+#: ``app.add_node(unsearched, **{fmt: UNSEARCHED_VISITORS for ...})``
+UNSEARCHED_VISITORS = (_pass_through, _pass_through)
+
+
+def leave_out_of_search(node: nodes.Element) -> nodes.Element:
+    """*node* with its content left out of the search index: a paragraph's
+    children inside an :class:`unsearched` (the cell's markup stays as it was);
+    any other element gets Sphinx's ``no-search`` class."""
+    if isinstance(node, nodes.paragraph):
+        children = list(node.children)
+        del node[:]
+        wrapper = unsearched(classes=[NO_SEARCH])
+        wrapper.extend(children)
+        node += wrapper
+    else:
+        node["classes"].append(NO_SEARCH)
+    return node
 
 
 class site_link(nodes.Inline, nodes.TextElement):
@@ -190,6 +225,7 @@ def _table(
     """A table; *keys* name the columns, each cell gets ``orgreg-cell-<key>``."""
     table = nodes.table(classes=classes)
     cell_classes = [[f"orgreg-cell-{key}"] for key in keys] or [[] for _ in headers]
+    searched = [not keys or key in SEARCHED_COLUMNS for key in keys] or [True for _ in headers]
     group = nodes.tgroup(cols=len(headers))
     table += group
     for index, title in enumerate(headers):
@@ -206,12 +242,11 @@ def _table(
     group += body
     for cells, attrs in rows:
         row = nodes.row(**attrs)
-        for cell, extra in zip(cells, cell_classes, strict=True):
+        for cell, extra, indexed in zip(cells, cell_classes, searched, strict=True):
             entry = nodes.entry(classes=list(extra))
-            if isinstance(cell, (nodes.paragraph, nodes.container)):
-                entry += cell
-            else:
-                entry += _para(cell) if not isinstance(cell, nodes.Text) or cell else _para()
+            content = cell if isinstance(cell, (nodes.paragraph, nodes.container)) else (
+                _para(cell) if not isinstance(cell, nodes.Text) or cell else _para())
+            entry += content if indexed else leave_out_of_search(content)
             row += entry
         body += row
     return table
@@ -398,7 +433,7 @@ def registry_summary(namespaces: Sequence[Namespace]) -> nodes.paragraph:
     updated = max((last_update(ns) for ns in namespaces), default="")
     if updated:
         parts.append(f"last update {updated[:10]}")
-    return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-summary"])
+    return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-summary", NO_SEARCH])
 
 
 def _tag_names(ns: Namespace, deprecated: str = "flag") -> nodes.Node:
@@ -657,13 +692,14 @@ def usage(
     checksums: bool = True,
 ) -> list[nodes.Node]:
     """The usage section's content: a tab per client (plain blocks without the theme)."""
-    tabs = nodes.container(classes=["orgreg-usage"])
+    # commands and URLs are not what people search for: left out of the index
+    tabs = nodes.container(classes=["orgreg-usage", NO_SEARCH])
     for tab in usage_tabs(ns, site, shub=shub, oci=oci, checksums=checksums):
         box = nodes.container(classes=["orgreg-usage-tab", f"orgreg-usage-{tab.key}"])
         box += nodes.rubric(tab.label, tab.label)
         box += _para(nodes.Text(tab.intro))
         text = "\n".join(tab.lines)
-        block = nodes.literal_block(text, text, language="console")
+        block = command_block(text, text, language="console")
         block["classes"].append("orgreg-command")
         box += block
         tabs += box
@@ -676,7 +712,7 @@ def usage(
                 nodes.Text(" (or "),
                 nodes.literal(text="orgreg_site_url"),
                 nodes.Text(") in conf.py to show this registry's real address here."),
-                classes=["orgreg-hint"],
+                classes=["orgreg-hint", NO_SEARCH],
             )
         )
     return out
@@ -701,7 +737,7 @@ def namespace_stats(ns: Namespace) -> nodes.paragraph:
     arches = sorted({t.arch for t in ns.tags if t.arch})
     if len(arches) > 1:  # several architectures: say which, before anyone pulls the wrong one
         parts.append(f"architectures: {', '.join(arches)}")
-    return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-stats"])
+    return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-stats", NO_SEARCH])
 
 
 def shown_tags(ns: Namespace, limit: int = MAX_TAG_ROWS) -> list[Tag]:

@@ -56,6 +56,71 @@ class _StubStateMachine:
         return self.document["source"], lineno
 
 
+#: The read-phase transforms a generated page skips, by ``module.QualName``: each
+#: acts only on what such a page never holds (reST targets, footnotes, citations,
+#: substitutions, doctest blocks, glossaries, numbered figures, transitions, the
+#: project's translations of hand-written text, smart quotes -- switched off on the
+#: page anyway) or only patches source positions for messages. Every other
+#: transform runs: ``doctree-read`` (:class:`sphinx.transforms.DoctreeReadEvent`),
+#: the domains' ``process_doc``, linkcheck's collector and any extension's own.
+#: Measured on a 300-namespace build (2026-11-29): 1.3 s of CPU of the 2.2 s the
+#: transforms took, for the same HTML.
+SKIPPED_TRANSFORMS = frozenset({
+    "docutils.transforms.frontmatter.DocInfo",
+    "docutils.transforms.frontmatter.DocTitle",
+    "docutils.transforms.frontmatter.SectionSubTitle",
+    "docutils.transforms.misc.Transitions",
+    "docutils.transforms.references.AnonymousHyperlinks",
+    "docutils.transforms.references.ExternalTargets",
+    "docutils.transforms.references.Footnotes",
+    "docutils.transforms.references.IndirectHyperlinks",
+    "docutils.transforms.references.InternalTargets",
+    "docutils.transforms.references.PropagateTargets",
+    "docutils.transforms.references.Substitutions",
+    "docutils.transforms.universal.SmartQuotes",
+    "docutils.transforms.universal.StripComments",
+    "myst_parser.mdit_to_docutils.transforms.UnreferencedFootnotesDetector",
+    "sphinx.builders.latex.transforms.FootnoteDocnameUpdater",
+    "sphinx.domains.citation.CitationDefinitionTransform",
+    "sphinx.domains.citation.CitationReferenceTransform",
+    "sphinx.transforms.ApplySourceWorkaround",
+    "sphinx.transforms.AutoIndexUpgrader",
+    "sphinx.transforms.AutoNumbering",
+    "sphinx.transforms.DefaultSubstitutions",
+    "sphinx.transforms.DoctestTransform",
+    "sphinx.transforms.ExtraTranslatableNodes",
+    "sphinx.transforms.GlossarySorter",
+    "sphinx.transforms.HandleCodeBlocks",
+    "sphinx.transforms.MoveModuleTargets",
+    "sphinx.transforms.ReorderConsecutiveTargetAndIndexNodes",
+    "sphinx.transforms.SortIds",
+    "sphinx.transforms.SphinxSmartQuotes",
+    "sphinx.transforms.UnreferencedFootnotesDetector",
+    "sphinx.transforms.i18n.AddTranslationClasses",
+    "sphinx.transforms.i18n.Locale",
+    "sphinx.transforms.i18n.PreserveTranslatableMessages",
+    "sphinx.transforms.i18n.RemoveTranslatableInline",
+    "sphinx.transforms.i18n.TranslationProgressTotaliser",
+    "sphinx.transforms.references.SphinxDanglingReferences",
+})
+
+
+def transform_name(transform: type[Any]) -> str:
+    """``module.QualName`` of a transform class."""
+    return f"{transform.__module__}.{transform.__qualname__}"
+
+
+def skip_transforms(document: nodes.document) -> None:
+    """Drop :data:`SKIPPED_TRANSFORMS` from the transforms queued on *document*
+    (docutils' public ``Transformer.transforms`` list; Sphinx queues every
+    read-phase transform before the parser runs)."""
+    transformer = document.transformer
+    transformer.transforms = [
+        queued for queued in transformer.transforms
+        if transform_name(queued[1]) not in SKIPPED_TRANSFORMS
+    ]
+
+
 class NamespacePageParser(RSTParser):
     """Reads a generated page's stub, which is reST (one ``registry`` directive),
     without building docutils' reST state machine for it: the directive is run
@@ -85,6 +150,8 @@ class NamespacePageParser(RSTParser):
                 pass
             else:
                 document.extend(result)
+                # the page is built final by the directive: skip what cannot apply
+                skip_transforms(document)
                 return
         super().parse(inputstring, document)
 

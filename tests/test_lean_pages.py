@@ -1,0 +1,214 @@
+"""What makes generated pages cheap to build (issue 17), pinned without timing
+anything: what the search index holds, which read transforms a generated page
+skips, and that the usage examples share one Pygments formatter yet come out
+exactly as Sphinx highlights a ``console`` block. Timings: ``make bench``."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import collection, good_tree, manifest, sha256, soup
+from sphinx.highlighting import PygmentsBridge
+
+from orgreg_sphinx.sphinxext import pages
+
+#: a conf.py hook recording, per document, the transforms queued on its doctree
+#: (run or still to run) when ``doctree-read`` fires
+RECORD_TRANSFORMS = """
+def setup(app):
+    seen = app.orgreg_test_transforms = {}
+
+    def record(app, doctree):
+        queued = [*doctree.transformer.applied, *doctree.transformer.transforms]
+        seen[app.env.docname] = {f"{c.__module__}.{c.__qualname__}" for _, c, _, _ in queued}
+
+    app.connect("doctree-read", record)
+"""
+
+
+def search_index(out: Path) -> dict[str, Any]:
+    text = (out / "searchindex.js").read_text()
+    found = re.search(r"Search\.setIndex\((.*)\)\s*$", text, re.S)
+    assert found is not None
+    index: dict[str, Any] = json.loads(found.group(1))
+    return index
+
+
+def docs_for(index: dict[str, Any], term: str, key: str = "terms") -> list[int]:
+    hits = index[key].get(term, [])
+    return [hits] if isinstance(hits, int) else list(hits)
+
+
+def test_search_index_holds_names_descriptions_readmes_and_tags(registry_project, build) -> None:
+    files = good_tree()
+    files["acme/busybox/README.md"] = collection(
+        "Pocket toolbox for tests", "# About\n\nShips **sprocket** utilities.\n"
+    )
+    files["acme/busybox/manifests/waffles/README.md"] = manifest(
+        sha256("waffles"), 600000, url="https://downloads.zeppelin.example/waffles.sif"
+    )
+    app = build(registry_project(files))
+    out = Path(app.outdir)
+    index = search_index(out)
+    doc = index["docnames"].index("acme/busybox/index")
+
+    # what people search: the name (a title), the description, the README, tag names
+    assert doc in docs_for(index, "busybox", "titleterms")
+    assert doc in docs_for(index, "pocket")  # description
+    assert doc in docs_for(index, "toolbox")
+    assert doc in docs_for(index, "sprocket")  # README text
+    assert doc in docs_for(index, "waffl")  # tag name (stemmed)
+
+    # what nobody searches: digests, sizes, dates, commands, URLs, the stats line
+    page = soup(out / "acme/busybox/index.html")
+    assert page.select_one("div.orgreg-usage") is not None  # still shown on the page
+    digest_hex = sha256("waffles").split(":")[1]
+    unwanted = [digest_hex[:12], digest_hex, "zeppelin", "curl", "apptainer", "singularity",
+                "sregistry", "pull", "kib", "sif", "contain"]
+    terms = {**index["terms"], **index["titleterms"]}
+    for word in unwanted:
+        assert doc not in docs_for({"t": terms}, word, "t"), word
+    assert not any(re.fullmatch(r"[0-9a-f]{12,}", term) for term in terms)
+    shown = page.get_text()
+    assert digest_hex[:12] in shown and "curl" in shown  # left out of the index, not the page
+    # the tag table's cells are written as before: no wrapper, no extra class
+    cell = page.select_one("table.orgreg-tags td.orgreg-cell-digest")
+    assert cell["class"] == ["orgreg-cell-digest"]
+    assert [child.name for child in cell.children if child.name] == ["p"]
+    assert [child.name for child in cell.p.children if child.name] == ["abbr"]
+    assert "no-search" not in str(page.select_one("table.orgreg-tags"))
+
+
+def test_search_index_of_listings_holds_names_and_descriptions(registry_project, build) -> None:
+    """The home page's namespace listing: names, descriptions and tag names are
+    searchable; the summary line above it is not. (Sphinx never indexes numbers.)"""
+    files = good_tree()
+    files["acme/busybox/README.md"] = collection("Pocket toolbox for tests")
+    app = build(registry_project(files))
+    index = search_index(Path(app.outdir))
+    home = index["docnames"].index("index")
+    assert home in docs_for(index, "pocket")
+    assert home in docs_for(index, "pancak")  # a namespace (and tag) name
+    page = soup(Path(app.outdir) / "index.html")
+    assert "2 organizations" in page.select_one(".orgreg-summary").get_text()
+    assert home not in docs_for(index, "organ")  # "3 containers · 2 organizations · ..."
+    assert home not in docs_for(index, "contain")
+
+
+def test_generated_pages_skip_the_transforms_that_cannot_apply(
+    registry_project, build
+) -> None:
+    srcdir = registry_project(conf=RECORD_TRANSFORMS)
+    (srcdir / "about.md").write_text("# About\n\nA \"quoted\" page.\n")
+    app = build(srcdir)
+    seen = app.orgreg_test_transforms
+    generated = seen["acme/busybox/index"]
+    hand_written = seen["about"]
+    skipped = {
+        "sphinx.transforms.SphinxSmartQuotes",
+        "sphinx.transforms.references.SphinxDanglingReferences",
+        "sphinx.transforms.ApplySourceWorkaround",
+        "docutils.transforms.references.Substitutions",
+        "docutils.transforms.references.Footnotes",
+        "sphinx.transforms.i18n.Locale",
+    }
+    assert skipped <= hand_written  # Sphinx queues them for every document...
+    assert not skipped & generated  # ...a generated page runs none of them
+    assert not pages.SKIPPED_TRANSFORMS & generated
+    # what a generated page needs still runs: doctree-read (this very hook runs in
+    # it), the domains' process_doc (before it), system messages filtered (after it)
+    assert {
+        "sphinx.transforms.references.SphinxDomains",
+        "sphinx.transforms.FilterSystemMessages",
+    } <= generated
+    # and the page is whole: title, description verbatim, usage, tags
+    page = soup(Path(app.outdir) / "acme/busybox/index.html")
+    assert page.select_one("h1").get_text().startswith("acme/busybox")
+    assert page.select_one(".orgreg-description").get_text() == "Busybox example"
+    assert page.select_one("table.orgreg-tags") is not None
+
+
+def test_every_known_skipped_transform_exists_in_this_sphinx() -> None:
+    """A name in SKIPPED_TRANSFORMS that no longer names a class would silently
+    skip nothing: each must import (a Sphinx or docutils rename shows here)."""
+    import importlib
+
+    missing = []
+    for name in sorted(pages.SKIPPED_TRANSFORMS):
+        module, _, qualname = name.rpartition(".")
+        try:
+            getattr(importlib.import_module(module), qualname)
+        except (ImportError, AttributeError):
+            missing.append(name)
+    assert missing == []
+
+
+CONSOLE_PAGE = """\
+# Console
+
+```console
+{text}
+```
+"""
+
+
+def test_usage_blocks_are_highlighted_as_sphinx_does(registry_project, build) -> None:
+    """Each usage block's HTML is byte for byte what Sphinx's own visitor writes for
+    a ``console`` code block with the same lines (a hand-written page here)."""
+    srcdir = registry_project()
+    first = build(srcdir)
+    page = soup(Path(first.outdir) / "acme/busybox/index.html")
+    blocks = page.select("div.orgreg-usage div.highlight-console")
+    assert len(blocks) >= 3
+    texts = [b.select_one("pre").get_text().rstrip("\n") for b in blocks]
+    for number, text in enumerate(texts):
+        (srcdir / f"console{number}.md").write_text(CONSOLE_PAGE.format(text=text))
+    app = build(srcdir, freshenv=True)
+    out = Path(app.outdir)
+    page = soup(out / "acme/busybox/index.html")
+    ours = page.select("div.orgreg-usage div.highlight-console")
+    for number, block in enumerate(ours):
+        theirs = soup(out / f"console{number}.html").select_one("div.highlight-console")
+        assert theirs is not None
+        assert block.decode_contents() == theirs.decode_contents()
+        assert block["class"] == ["orgreg-command", *theirs["class"]]
+        assert block.select("span")  # highlighted, not plain text
+
+
+def test_usage_blocks_share_one_formatter(
+    registry_project, build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sphinx makes a Pygments formatter per code block; the usage examples of
+    every page share one (per builder)."""
+    files = good_tree()
+    for i in range(8):
+        files[f"org/repo-{i}/manifests/latest/README.md"] = manifest(sha256(f"repo-{i}"))
+    made: list[dict[str, Any]] = []
+    original = PygmentsBridge.get_formatter
+
+    def counting(self: PygmentsBridge, **kwargs: Any) -> Any:
+        made.append(dict(kwargs))
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(PygmentsBridge, "get_formatter", counting)
+    app = build(registry_project(files))
+    out = Path(app.outdir)
+    blocks = sum(
+        len(soup(path).select("div.orgreg-usage div.highlight-console"))
+        for path in out.glob("*/*/index.html")
+    )
+    assert blocks >= 40  # 11 namespaces, 4-5 usage blocks each
+    for_blocks = [kwargs for kwargs in made if "linenos" in kwargs]
+    assert len(for_blocks) == 1, made
+
+
+def test_usage_blocks_in_text_output(registry_project, build) -> None:
+    """Other builders write the command blocks as the literal blocks they are."""
+    app = build(registry_project(), "text")
+    text = (Path(app.outdir) / "acme/busybox/index.txt").read_text()
+    assert "curl -s https://<your-registry-site>/acme/busybox/tags/" in text
+    assert "sha256:" in text and "768.0 KiB" in text  # cells left out of the index
