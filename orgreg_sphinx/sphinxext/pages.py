@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from docutils import nodes
 from docutils.statemachine import StringList
+from docutils.transforms import Transform
 from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.parsers import RSTParser
@@ -112,13 +113,30 @@ def transform_name(transform: type[Any]) -> str:
 
 def skip_transforms(document: nodes.document) -> None:
     """Drop :data:`SKIPPED_TRANSFORMS` from the transforms queued on *document*
-    (docutils' public ``Transformer.transforms`` list; Sphinx queues every
-    read-phase transform before the parser runs)."""
+    (docutils' public ``Transformer.transforms`` list)."""
     transformer = document.transformer
     transformer.transforms = [
         queued for queued in transformer.transforms
         if transform_name(queued[1]) not in SKIPPED_TRANSFORMS
     ]
+
+
+#: the mark :class:`NamespacePageParser` leaves on a document it built final
+BUILT_FINAL = "orgreg-built-final"
+
+
+class SkipInapplicableTransforms(Transform):
+    """Runs first on a document the stub parser built final and drops the
+    transforms that cannot apply to it. (Sphinx 9 queues the read transforms
+    before parsing, Sphinx 8.2's docutils Publisher after it: a transform queued
+    by the parser sees the whole queue in both.)"""
+
+    default_priority = 1
+
+    def apply(self, **kwargs: Any) -> None:
+        if self.document.get(BUILT_FINAL):
+            del self.document[BUILT_FINAL]
+            skip_transforms(self.document)
 
 
 class NamespacePageParser(RSTParser):
@@ -151,9 +169,12 @@ class NamespacePageParser(RSTParser):
             else:
                 document.extend(result)
                 # the page is built final by the directive: skip what cannot apply
-                skip_transforms(document)
+                document[BUILT_FINAL] = True
                 return
         super().parse(inputstring, document)
+
+    def get_transforms(self) -> list[type[Transform]]:
+        return [*super().get_transforms(), SkipInapplicableTransforms]
 
 
 def stub_text(name: str) -> str:
