@@ -4,6 +4,7 @@ and the pull commands shown on namespace pages."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from conftest import (
@@ -257,3 +258,40 @@ def test_sites_shub_cannot_name_get_the_url_pull(registry_project, build) -> Non
     dotted = tabs_of(soup(Path(app.outdir) / "my.org" / "tool" / "index.html"))
     assert "sregistry" not in dotted  # sregistry would read my.org as a host
     assert "singularity" in dotted and "download" in dotted
+
+
+def test_endpoint_files_are_made_and_written_one_at_a_time(tmp_path: Path) -> None:
+    """A large registry's published files are never all in memory at once: they
+    are made as they are asked for, each path once, and ``sync`` writes each one
+    before it asks for the next."""
+    from orgreg_sphinx.core.files import sync
+
+    tree = good_tree()
+    tree["Lab/Caps/manifests/Latest/README.md"] = manifest(sha256("caps"))
+    tree["lab/caps/manifests/latest/README.md"] = manifest(sha256("lower"))
+    registry = registry_of(tmp_path / "tree", tree)
+    stream = endpoints.iter_endpoint_files(registry, oci=True)
+    assert not isinstance(stream, dict)
+    pairs = list(stream)
+    paths = [path for path, _ in pairs]
+    assert len(paths) == len(set(paths))  # each path once
+    assert dict(pairs) == endpoints.endpoint_files(registry, oci=True)
+    # the exact name wins over one that only lower-cases to it
+    assert json.loads(dict(pairs)["api/container/lab/caps:latest"])["version"] == sha256(
+        "lower")
+
+    out = tmp_path / "html"
+    seen: list[str] = []
+
+    def made_one_by_one() -> Iterator[tuple[str, bytes]]:
+        for path, data in pairs:
+            if seen:  # the file before this one is on disk already
+                assert (out / seen[-1]).read_bytes() == dict(pairs)[seen[-1]]
+            seen.append(path)
+            yield path, data
+
+    written, removed = sync(out, made_one_by_one(), tmp_path / "state.json")
+    assert (written, removed) == (len(pairs), 0)
+    # a file left out of the next stream is removed: the stream's paths are kept
+    assert sync(out, iter(pairs[1:]), tmp_path / "state.json") == (0, 1)
+    assert not (out / pairs[0][0]).exists()

@@ -44,3 +44,16 @@ def test_names_with_a_trailing_newline_are_refused(tmp_path: Path) -> None:
     registry = load_registry(tmp_path)
     assert [t.name for t in registry.namespace("acme/busybox").tags] == ["1.36", "latest"]
     assert any("is not a valid tag" in p.message for p in registry.problems)
+
+
+def test_a_tags_time_stamp_is_found_once(tmp_path: Path) -> None:
+    """Listings, their signatures and the feed ask each tag for its time stamp
+    many times a build: it is looked up in the manifest's keys once, then kept."""
+    write_tree(tmp_path, good_tree())
+    latest = load_registry(tmp_path).namespace("acme/busybox").tag("latest")
+    assert latest is not None
+    again = load_registry(tmp_path).namespace("acme/busybox").tag("latest")
+    assert latest.created == "2024-05-02T10:31:00Z"
+    assert latest == again  # the kept value is no part of a tag's equality
+    latest.extra.clear()  # the keys are not looked at again
+    assert latest.created == "2024-05-02T10:31:00Z"

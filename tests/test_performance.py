@@ -417,3 +417,36 @@ def test_doctrees_held_in_memory_are_bounded(
     first, second = Path(unbounded.outdir), Path(bounded.outdir)
     names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
     assert [n for n in names if (first / n).read_bytes() != (second / n).read_bytes()] == []
+
+
+@pytest.mark.parametrize(("in_memory", "kept_all"), [(20, True), (14, False)])
+def test_large_builds_keep_few_doctrees_in_memory(
+    project: Path, rebuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    in_memory: int, kept_all: bool,
+) -> None:
+    """A build whose generated pages all fit under the bound keeps every doctree
+    until it is written; one with more keeps only the small window
+    (``DOCTREES_IN_MEMORY_LARGE``): the same site either way."""
+    from orgreg_sphinx.sphinxext import internals
+
+    unbounded, _ = rebuild(project, builddir=tmp_path / "unbounded")
+    held: list[int] = []
+    real_bound = internals.bound_doctree_cache
+
+    def watch(app: Sphinx, docname: str, source: list[str]) -> None:
+        real_bound(app, docname, source)
+        held.append(len(app.env._write_doc_doctree_cache))
+
+    monkeypatch.setattr(internals, "DOCTREES_IN_MEMORY", in_memory)
+    monkeypatch.setattr(internals, "DOCTREES_IN_MEMORY_LARGE", 4)
+    monkeypatch.setattr(internals, "bound_doctree_cache", watch)
+    bounded, read = rebuild(project, builddir=tmp_path / "bounded")
+    assert len(read) == 18
+    assert len(internals.generated_pages(bounded)) == 15
+    if kept_all:  # every page read before the last one, 15 of them generated
+        assert max(held) == 17
+    else:  # the window, and the page being read
+        assert max(held) <= 5
+    first, second = Path(unbounded.outdir), Path(bounded.outdir)
+    names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
+    assert [n for n in names if (first / n).read_bytes() != (second / n).read_bytes()] == []

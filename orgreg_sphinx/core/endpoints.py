@@ -1,7 +1,8 @@
 """The static JSON API: bodies built from the model, as files of the site.
 
 Pure functions: :func:`endpoint_files` maps every output path to its bytes, the
-same tree always giving the same bytes.
+same tree always giving the same bytes; :func:`iter_endpoint_files` gives the
+same files one at a time, so a large registry's are never all in memory at once.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from .model import Namespace, Registry, Tag
@@ -152,26 +154,34 @@ def shub_path(org: str, repo: str, tag: str) -> str:
 
 
 def shub_files(registry: Registry) -> dict[str, bytes]:
+    """The Singularity Hub endpoints of every tag (:func:`iter_shub_files`)."""
+    return dict(iter_shub_files(registry))
+
+
+def iter_shub_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
     """The Singularity Hub endpoints of every tag, plus the lower-cased path
     (``sregistry`` lower-cases what it asks for) where the name has capitals.
 
     An exact path always wins over a lower-cased one; when two names lower-case
     to the same path, the first in sorted order gets it.
     """
-    exact: dict[str, bytes] = {}
-    lowered: dict[str, bytes] = {}
+    exact: set[str] = set()
+    lowered: dict[str, bytes] = {}  # only names with capitals: few
     for ns in sorted(registry.namespaces, key=lambda n: n.name):
         for tag in ns.tags:
             body = shub_body(ns, tag)
             if body is None:
                 continue
             data = dumps(body)
-            exact[shub_path(ns.org, ns.repo, tag.name)] = data
+            path = shub_path(ns.org, ns.repo, tag.name)
+            exact.add(path)
+            yield path, data
             lower = shub_path(ns.org.lower(), ns.repo.lower(), tag.name.lower())
-            lowered.setdefault(lower, data)
+            if lower != path:
+                lowered.setdefault(lower, data)
     for path, data in lowered.items():
-        exact.setdefault(path, data)
-    return exact
+        if path not in exact:
+            yield path, data
 
 
 def oci_repository(ns: Namespace) -> str:
@@ -180,6 +190,11 @@ def oci_repository(ns: Namespace) -> str:
 
 
 def oci_files(registry: Registry) -> dict[str, bytes]:
+    """The OCI-distribution-style layout (:func:`iter_oci_files`)."""
+    return dict(iter_oci_files(registry))
+
+
+def iter_oci_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
     """An OCI-distribution-style read-only layout, for a site at a domain root:
     ``v2/`` (answers 200), ``v2/<org>/<repo>/tags/list`` and
     ``v2/<org>/<repo>/manifests/<tag>`` (the manifest, layers with their URLs).
@@ -188,17 +203,17 @@ def oci_files(registry: Registry) -> dict[str, bytes]:
     whose name is already lower case wins over one that only lower-cases to it.
     """
     body = dumps(OCI_VERSION_BODY)
-    files: dict[str, bytes] = {"v2/index.html": body, "v2/index.json": body}
+    yield "v2/index.html", body
+    yield "v2/index.json", body
     owners: dict[str, Namespace] = {}
     for ns in sorted(registry.namespaces, key=lambda n: (n.name != n.name.lower(), n.name)):
         owners.setdefault(oci_repository(ns), ns)
     for repository, ns in sorted(owners.items()):
-        files[f"v2/{repository}/tags/list"] = dumps(
+        yield f"v2/{repository}/tags/list", dumps(
             {"name": repository, "tags": [tag.name for tag in ns.tags]}
         )
         for tag in ns.tags:
-            files[f"v2/{repository}/manifests/{tag.name}"] = dumps(manifest_body(tag))
-    return files
+            yield f"v2/{repository}/manifests/{tag.name}", dumps(manifest_body(tag))
 
 
 def sha256_hex(digest: str) -> str | None:
@@ -231,30 +246,33 @@ def _curl_quote(text: str) -> str:
 
 
 def checksum_files(registry: Registry) -> dict[str, bytes]:
+    """Bulk downloads (:func:`iter_checksum_files`)."""
+    return dict(iter_checksum_files(registry))
+
+
+def iter_checksum_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
     """Bulk downloads: ``<org>/<repo>/SHA256SUMS`` and ``api/SHA256SUMS`` (what
     ``sha256sum -c`` reads: every tag whose image has a sha256 digest, named as
     the page's download and pull commands save it; ``<org>/`` before the name in
     the registry-wide file), beside ``urls.txt`` (the plain download URLs, for
     ``wget -i``) and ``downloads.curl`` (``curl -K``: the same URLs saved under the
     names ``SHA256SUMS`` checks)."""
-    files: dict[str, bytes] = {}
     all_sums: list[str] = []
     all_curl: list[str] = []
     all_urls: list[str] = []
     for ns in sorted(registry.namespaces, key=lambda n: n.name):
         sums, curl = checksum_lines(ns)
         urls = [t.layers[0].url for t in ns.tags if t.layers and not t.is_oras]
-        files[f"{ns.name}/SHA256SUMS"] = "".join(f"{line}\n" for line in sums).encode()
-        files[f"{ns.name}/urls.txt"] = "".join(f"{url}\n" for url in urls).encode()
-        files[f"{ns.name}/downloads.curl"] = "".join(curl).encode()
+        yield f"{ns.name}/SHA256SUMS", "".join(f"{line}\n" for line in sums).encode()
+        yield f"{ns.name}/urls.txt", "".join(f"{url}\n" for url in urls).encode()
+        yield f"{ns.name}/downloads.curl", "".join(curl).encode()
         sums, curl = checksum_lines(ns, f"{ns.org}/")
         all_sums += sums
         all_curl += curl
         all_urls += urls
-    files["api/SHA256SUMS"] = "".join(f"{line}\n" for line in all_sums).encode()
-    files["api/urls.txt"] = "".join(f"{url}\n" for url in all_urls).encode()
-    files["api/downloads.curl"] = "".join(all_curl).encode()
-    return files
+    yield "api/SHA256SUMS", "".join(f"{line}\n" for line in all_sums).encode()
+    yield "api/urls.txt", "".join(f"{url}\n" for url in all_urls).encode()
+    yield "api/downloads.curl", "".join(all_curl).encode()
 
 
 def endpoint_files(
@@ -265,22 +283,35 @@ def endpoint_files(
     shub: bool = True,
     oci: bool = False,
 ) -> dict[str, bytes]:
-    """Every published file of the registry, by output path.
+    """Every published file of the registry, by output path (:func:`iter_endpoint_files`)."""
+    return dict(
+        iter_endpoint_files(registry, catalog=catalog, original=original, shub=shub, oci=oci)
+    )
+
+
+def iter_endpoint_files(
+    registry: Registry,
+    *,
+    catalog: bool = True,
+    original: bool = True,
+    shub: bool = True,
+    oci: bool = False,
+) -> Iterator[tuple[str, bytes]]:
+    """Every published file of the registry as (output path, bytes), each path
+    once, made as they are asked for (10,000 namespaces' files are some 120 MiB).
 
     *original*: the ``tags/`` and ``manifests/<tag>/`` endpoints (and recipe
     copies); *catalog*: ``api/catalog.json`` and the bulk-download files
     (``SHA256SUMS``, ``urls.txt``, ``downloads.curl``); *shub*: ``api/container/...``;
     *oci*: the ``v2/`` layout.
     """
-    files: dict[str, bytes] = {}
     if original:
         for ns in registry.namespaces:
-            files.update(namespace_files(ns))
+            yield from namespace_files(ns).items()
     if catalog:
-        files["api/catalog.json"] = dumps(catalog_body(registry))
-        files.update(checksum_files(registry))
+        yield "api/catalog.json", dumps(catalog_body(registry))
+        yield from iter_checksum_files(registry)
     if shub:
-        files.update(shub_files(registry))
+        yield from iter_shub_files(registry)
     if oci:
-        files.update(oci_files(registry))
-    return files
+        yield from iter_oci_files(registry)

@@ -133,22 +133,24 @@ def _write_file(path: str, data: bytes, *, replace: bool) -> os.stat_result:
 
 def sync(
     outdir: Path,
-    files: Mapping[str, bytes],
+    files: Mapping[str, bytes] | Iterable[tuple[str, bytes]],
     state_file: Path,
     *,
     owned: Iterable[str] = (),
     fingerprint: str = "",
 ) -> tuple[int, int]:
-    """Make *outdir* hold *files*; delete files the previous build wrote (or
-    owned) that are neither in *files* nor in *owned* (pages kept by Sphinx).
-    Returns (written, removed)."""
+    """Make *outdir* hold *files* (a mapping, or (path, bytes) pairs, each path
+    once, handled one at a time as they come); delete files the previous build
+    wrote (or owned) that are neither in *files* nor in *owned* (pages kept by
+    Sphinx). Returns (written, removed)."""
     outdir = Path(outdir)
     base = os.fspath(outdir)
     previous = OutputState.load(state_file)
     state = OutputState(fingerprint=fingerprint, owned=sorted(owned))
     written = 0
     folders: set[str] = set()
-    for rel, data in files.items():
+    pairs = files.items() if isinstance(files, Mapping) else files
+    for rel, data in pairs:
         path = os.path.join(base, rel)
         digest = content_hash(data)
         recorded = previous.files.get(rel, [])
@@ -175,7 +177,7 @@ def sync(
             info = _write_file(path, data, replace=True)
         written += 1
         state.files[rel] = [info.st_size, info.st_mtime_ns, digest]
-    keep = set(files) | set(state.owned)
+    keep = set(state.files) | set(state.owned)
     removed = 0
     for rel in sorted((set(previous.files) | set(previous.owned)) - keep):
         stale = outdir / rel

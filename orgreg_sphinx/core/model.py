@@ -14,7 +14,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -173,9 +173,10 @@ class Tag:
     def urls(self) -> list[str]:
         return [layer.url for layer in self.layers]
 
-    @property
+    @cached_property
     def created(self) -> str | None:
-        """The first time stamp the manifest carries, as text."""
+        """The first time stamp the manifest carries, as text (found once: listings,
+        their signatures and the feed ask for it again and again)."""
         for key in TIME_KEYS:
             value = self.extra.get(key)
             if isinstance(value, (str, int, float)) and str(value).strip():

@@ -98,21 +98,38 @@ def generated_pages(app: Sphinx) -> dict[str, Path]:
 # ---------------------------------------------------------------- doctrees in memory
 
 #: generated pages whose doctrees Sphinx may hold in memory between reading and
-#: writing them (it holds every document's: some 150 KiB each, 1.5 GiB at 10,000);
+#: writing them (it holds every document's: some 190 KiB each, 1.9 GiB at 10,000);
 #: above 1,000 pages, so a registry of 1,000 namespaces reads none back from disk
 DOCTREES_IN_MEMORY = 1200
+#: the bound when a build has more generated pages than :data:`DOCTREES_IN_MEMORY`:
+#: most doctrees are then read back from disk anyway, so only a few are kept (a
+#: 1,200-doctree window was 230 MiB of the 1.1 GiB peak of a 10,000-namespace build)
+DOCTREES_IN_MEMORY_LARGE = 200
+
+
+def doctrees_in_memory(generated: int) -> int:
+    """How many read doctrees of generated pages Sphinx may hold, for a build
+    with *generated* generated pages."""
+    if generated <= DOCTREES_IN_MEMORY:
+        return DOCTREES_IN_MEMORY
+    return min(DOCTREES_IN_MEMORY, DOCTREES_IN_MEMORY_LARGE)
 
 
 def bound_doctree_cache(app: Sphinx, docname: str, source: list[str]) -> None:
     """Before each document is read: when Sphinx holds more than
-    :data:`DOCTREES_IN_MEMORY` read doctrees of generated pages for writing, let
+    :func:`doctrees_in_memory` read doctrees of generated pages for writing, let
     it drop the older half (it reads them back from the doctree folder, as in
     incremental and parallel builds). Memory stays bounded at any size."""
     cache = getattr(app.env, "_write_doc_doctree_cache", None)
-    if not isinstance(cache, dict) or len(cache) <= DOCTREES_IN_MEMORY:
+    if not isinstance(cache, dict) or len(cache) <= min(
+        DOCTREES_IN_MEMORY, DOCTREES_IN_MEMORY_LARGE
+    ):
         return
     generated = generated_pages(app)
-    for name in [n for n in cache if n in generated][: len(cache) - DOCTREES_IN_MEMORY // 2]:
+    bound = doctrees_in_memory(len(generated))
+    if len(cache) <= bound:
+        return
+    for name in [n for n in cache if n in generated][: len(cache) - bound // 2]:
         del cache[name]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,11 +31,12 @@ STATE_FILE = "orgreg-outputs.json"
 SCHEMAS = ("manifest", "collection")
 
 
-def site_files(app: Sphinx) -> dict[str, bytes]:
-    """Every file the extension publishes, by output path."""
+def site_files(app: Sphinx) -> Iterator[tuple[str, bytes]]:
+    """Every file the extension publishes, as (output path, bytes), made one at a
+    time as :func:`.files.sync` writes them (never all in memory at once)."""
     registry = domain.registry(app.env)
     config = app.config
-    files: dict[str, bytes] = endpoints.endpoint_files(
+    yield from endpoints.iter_endpoint_files(
         registry,
         original=config.orgreg_json_api,
         catalog=config.orgreg_json_api,
@@ -43,14 +45,13 @@ def site_files(app: Sphinx) -> dict[str, bytes]:
     )
     if config.orgreg_json_api:
         for kind in SCHEMAS:
-            files[f"api/schemas/{kind}.schema.json"] = endpoints.dumps(schema(kind))
+            yield f"api/schemas/{kind}.schema.json", endpoints.dumps(schema(kind))
     # the trusted keys, at api/keys/<FINGERPRINT>.asc, and api/keys.json
-    files.update(keys.published_files(list(domain.domain_of(app.env).trusted_keys.values()),
-                                      cfg.site_url(config)))
+    yield from keys.published_files(list(domain.domain_of(app.env).trusted_keys.values()),
+                                    cfg.site_url(config)).items()
     if config.orgreg_feed is not False:
-        files.update(feed.feed_files(registry, cfg.site_url(config), config.project,
-                                     config.orgreg_feed_entries))
-    return files
+        yield from feed.feed_files(registry, cfg.site_url(config), config.project,
+                                   config.orgreg_feed_entries).items()
 
 
 def feed_url(app: Sphinx) -> str:
