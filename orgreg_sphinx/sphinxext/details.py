@@ -86,7 +86,8 @@ def summary_text(block: SifBlock, keys: Mapping[str, TrustedKey]) -> str:
     return "Inside: " + " · ".join(parts)
 
 
-def _field_list(fields: list[tuple[str, nodes.Node]]) -> nodes.field_list:
+def field_list(fields: list[tuple[str, nodes.Node]]) -> nodes.field_list:
+    """A field list of (name, value) facts (a value that is no paragraph is wrapped)."""
     out = nodes.field_list(classes=["orgreg-facts"])
     for name, body in fields:
         item = nodes.field()
@@ -129,7 +130,7 @@ def signer(ns: Namespace, tag: Tag, fingerprint: str, found: list[Signature],
     if key is not None:
         fields.append(("Key", _para(_key_link(ctx, fingerprint, "this registry's copy"),
                                     _text(f" ({group_fingerprint(fingerprint)})"))))
-    out.append(_field_list(fields))
+    out.append(field_list(fields))
     image = clients.saved_name(ns, tag)
     if key is not None:
         commands = clients.verify_commands(ctx.site, fingerprint, image)
@@ -144,11 +145,16 @@ def signer(ns: Namespace, tag: Tag, fingerprint: str, found: list[Signature],
         intro += (" (a legacy signature, made before SingularityCE 3.6: add "
                   "--legacy-insecure to the verify command)")
     out.append(_para(_text(intro)))
+    out.append(command_block(lines))
+    return out
+
+
+def command_block(lines: tuple[str, ...] | list[str]) -> nodes.literal_block:
+    """Shell commands, one per line, in a console block (copy button, highlighting)."""
     text = "\n".join(lines)
     block = nodes.literal_block(text, text, language="console")
     block["classes"].append("orgreg-command")
-    out.append(block)
-    return out
+    return block
 
 
 def _size(size: int | None) -> str:
@@ -169,7 +175,7 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
     if block.created:
         facts.append(("Image created", _text(block.created)))
     if facts:
-        box += _field_list(facts)
+        box += field_list(facts)
     if block.signatures:
         box += nodes.rubric("Signatures", "Signatures")
         by_signer: dict[str, list[Signature]] = {}
@@ -207,7 +213,7 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
         box += items
     if block.labels:
         box += nodes.rubric("Labels", "Labels")
-        box += _field_list([(key, _text(value)) for key, value in block.labels])
+        box += field_list([(key, _text(value)) for key, value in block.labels])
     if block.definition:
         box += nodes.rubric("Definition file", "Definition file")
         source = block.definition

@@ -33,7 +33,7 @@ from ..core.model import Namespace, Registry, Tag, printable
 from ..core.sifblock import group_fingerprint
 from . import config as cfg
 from . import internals
-from .details import DetailsContext
+from .details import DetailsContext, command_block, field_list
 from .domain import domain_of, registry
 from .listing import doc_link, site_link
 from .pages import STUB_FOLDER, STUB_SUFFIX, display_path
@@ -119,26 +119,6 @@ def _date(seconds: int) -> str:
     return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%d")
 
 
-def _fields(fields: list[tuple[str, nodes.Node]]) -> nodes.field_list:
-    out = nodes.field_list(classes=["orgreg-facts"])
-    for name, body in fields:
-        item = nodes.field()
-        item += nodes.field_name(name, name)
-        value = nodes.field_body()
-        para = body if isinstance(body, nodes.paragraph) else nodes.paragraph("", "", body)
-        value += para
-        item += value
-        out += item
-    return out
-
-
-def _commands(lines: tuple[str, ...] | list[str]) -> nodes.literal_block:
-    text = "\n".join(lines)
-    block = nodes.literal_block(text, text, language="console")
-    block["classes"].append("orgreg-command")
-    return block
-
-
 def _tag_links(signed: list[tuple[Namespace, Tag]], docname: str) -> nodes.bullet_list:
     items = nodes.bullet_list(classes=["orgreg-signed-tags"])
     for ns, tag in signed:
@@ -160,7 +140,7 @@ def key_section(key: TrustedKey, signed: list[tuple[Namespace, Tag]], site: str,
                             classes=["orgreg-key"])
     section += nodes.title(title, title)
     file_name = f"{key.fingerprint}.asc"
-    section += _fields([
+    section += field_list([
         ("Fingerprint", nodes.literal(text=group_fingerprint(key.fingerprint),
                                       classes=["orgreg-fingerprint"])),
         ("Key id", nodes.paragraph("", "", nodes.literal(text=key.keyid), nodes.Text(" (short "),
@@ -170,7 +150,7 @@ def key_section(key: TrustedKey, signed: list[tuple[Namespace, Tag]], site: str,
     ])
     section += nodes.paragraph(text="Import it into Apptainer's, Singularity's or GnuPG's "
                                     "keyring:")
-    section += _commands(clients.import_commands(site, key.fingerprint))
+    section += command_block(clients.import_commands(site, key.fingerprint))
     mine = [(ns, tag) for ns, tag in signed if key.fingerprint in (tag.sif.signers
                                                                   if tag.sif else [])]
     if mine:
