@@ -5,39 +5,15 @@ checked with ``sha256sum -c``."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import shutil
 import subprocess
-import threading
-from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
 from conftest import collection, manifest, require_system_tool, soup
 
 IMAGES = {name: (name * 7000).encode() for name in ("alpha", "beta", "gamma")}
 ORAS_DIGEST = "sha256:" + "ab" * 32
-
-
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    """A folder served over HTTP on 127.0.0.1: (folder, base URL)."""
-    folder = tmp_path / "www"
-    folder.mkdir()
-    server = ThreadingHTTPServer(("127.0.0.1", 0),
-                                 functools.partial(Quiet, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield folder, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 def digest(name: str) -> str:

@@ -10,24 +10,19 @@ directly on altered copies of the images.
 from __future__ import annotations
 
 import base64
-import importlib.util
 import os
 import shutil
 import struct
 import subprocess
-import threading
 import time
 import tracemalloc
-from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import yaml
 from clitools import Result, clean_env, orgreg
 from conftest import require_system_tool
+from test_cli_manifest_sif import make_cases
 
 from orgreg_sphinx.core.integrity import MAX_SIGNATURE, Verifier
 from orgreg_sphinx.core.keys import TrustedKey, load_keys
@@ -82,28 +77,6 @@ def other_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("other-keys")
     (folder / "other.asc").write_bytes(gpg(home, "--armor", "--export").stdout)
     return folder
-
-
-class Files(ThreadingHTTPServer):
-    daemon_threads = True
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    """A folder served on 127.0.0.1, and its base URL."""
-    folder = tmp_path / "www"
-    folder.mkdir()
-    server = Files(("127.0.0.1", 0), partial(QuietHandler, directory=str(folder)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield folder, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 def publish(root: Path, served: tuple[Path, str], image: Path, tag: str,
@@ -343,12 +316,6 @@ def test_usage_errors(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- core.integrity
 
 
-def make_cases() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_cases", HOSTILE / "make_cases.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
