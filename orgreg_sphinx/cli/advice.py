@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..core import names
-from ..core.model import KIB_THRESHOLD, Namespace, Problem, Registry, Tag, is_namespace_folder
+from ..core.model import Namespace, Problem, Registry, Tag, is_namespace_folder
 
 #: source files that would be published at the same address as a namespace page
 PAGE_SUFFIXES = (".md", ".rst", ".ipynb", ".txt")
@@ -97,9 +97,7 @@ def _tag_advice(tag: Tag) -> Iterator[Problem]:
             f"may ask for '{names.folded(tag.name)}' and not find it",
             "uppercase",
         )
-    kib_layers = [i for i, layer in enumerate(tag.layers)
-                  if layer.size < KIB_THRESHOLD and not layer.is_oras
-                  and not tag.sizes_in_bytes]
+    kib_layers = [i for i, layer in enumerate(tag.layers) if tag.layer_size_is_kib(layer)]
     if tag.size_is_kib or kib_layers:
         key: tuple[str | int, ...] = ("size",) if tag.size_is_kib else ("layers", kib_layers[0])
         shown = tag.size if tag.size_is_kib else tag.layers[kib_layers[0]].size

@@ -36,7 +36,7 @@ import urllib3.exceptions
 from tqdm import tqdm
 
 from ..core import http, names
-from ..core.model import KIB_THRESHOLD, Namespace, Problem, Severity
+from ..core.model import Namespace, Problem, Severity
 from . import oras
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -186,9 +186,7 @@ def expectations(namespaces: Iterable[Namespace], only: set[Path] | None = None
                     Expectation(
                         path=tag.path,
                         line=tag.line("layers", index, "url"),
-                        # oras:// sizes are always bytes
-                        size=layer.size if layer.size >= KIB_THRESHOLD or layer.is_oras
-                        or tag.sizes_in_bytes else None,
+                        size=None if tag.layer_size_is_kib(layer) else layer.size,
                         digest=layer.digest,
                     )
                 )

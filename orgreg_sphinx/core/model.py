@@ -158,6 +158,11 @@ class Tag:
         ``sif:`` block, which only ``orgreg manifest`` writes)."""
         return self.size < KIB_THRESHOLD and not self.is_oras and not self.sizes_in_bytes
 
+    def layer_size_is_kib(self, layer: Layer) -> bool:
+        """True when *layer*'s size is a small legacy value in KiB (the rule of
+        :attr:`size_is_kib`, for one layer)."""
+        return layer.size < KIB_THRESHOLD and not layer.is_oras and not self.sizes_in_bytes
+
     @property
     def sizes_in_bytes(self) -> bool:
         """True when the manifest's sizes are bytes whatever their value: it has a
