@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -450,3 +450,106 @@ def test_large_builds_keep_few_doctrees_in_memory(
     first, second = Path(unbounded.outdir), Path(bounded.outdir)
     names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
     assert [n for n in names if (first / n).read_bytes() != (second / n).read_bytes()] == []
+
+
+# ------------------------------------------------------------ endpoint batches (issue 17)
+
+
+def test_an_added_tag_makes_only_its_namespaces_endpoints_again(
+    project: Path, rebuild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The endpoint files of a namespace are made again only when its data (or
+    its recipe files) changed, or one of its files was changed or removed by
+    hand; the files made from the whole registry are always made."""
+    from orgreg_sphinx.core import endpoints
+
+    made: list[str] = []
+    real = endpoints.namespace_endpoint_files
+
+    def counted(ns: model.Namespace, **kwargs: bool):  # type: ignore[no-untyped-def]
+        made.append(ns.name)
+        return real(ns, **kwargs)
+
+    monkeypatch.setattr(endpoints, "namespace_endpoint_files", counted)
+    app, _ = rebuild(project)
+    out = Path(app.outdir)
+    everything = sorted(made)
+    assert len(everything) == 15  # the good tree's 3 namespaces and wide_tree's 12
+    catalog = json.loads((out / "api/catalog.json").read_text())
+
+    made.clear()
+    write_tree(project, {"lab/pancakes/manifests/waffles/README.md": manifest(sha256("w"))})
+    rebuild(project)
+    assert made == ["lab/pancakes"]
+    # the registry-wide files still know every namespace, and the new tag
+    after = json.loads((out / "api/catalog.json").read_text())
+    assert [ns["name"] for ns in after["namespaces"]] == [
+        ns["name"] for ns in catalog["namespaces"]]
+    pancakes = next(ns for ns in after["namespaces"] if ns["name"] == "lab/pancakes")
+    assert "waffles" in [tag["name"] for tag in pancakes["tags"]]
+    assert "lab/pancakes_waffles.sif" in (out / "api/SHA256SUMS").read_text()
+
+    # an endpoint edited or removed by hand: its namespace's files are made again
+    made.clear()
+    (out / "org1/repo-01/tags/index.json").write_text("{}")
+    (out / "acme/busybox/SHA256SUMS").unlink()
+    rebuild(project)
+    assert sorted(made) == ["acme/busybox", "org1/repo-01"]
+    assert json.loads((out / "org1/repo-01/tags/index.json").read_text())["name"] == (
+        "org1/repo-01")
+    assert (out / "acme/busybox/SHA256SUMS").is_file()
+
+    # a switch every file depends on: all made again
+    made.clear()
+    (project / "conf.py").write_text(
+        (project / "conf.py").read_text() + "orgreg_oci_layout = True\n")
+    rebuild(project)
+    assert sorted(made) == everything
+    assert (out / "v2/lab/pancakes/manifests/waffles").is_file()
+
+
+def test_batches_are_kept_only_as_written(tmp_path: Path) -> None:
+    """``sync_batches`` does not make a keyed batch whose stamp is the one
+    recorded and whose files are as it wrote them; it makes it when the stamp
+    changed or a file was edited or removed, and always makes unkeyed ones."""
+    from orgreg_sphinx.core.files import Batch, sync_batches
+
+    out, state = tmp_path / "out", tmp_path / "state.json"
+    made: list[str] = []
+
+    def batch(key: str, stamp: str, files: dict[str, bytes]) -> Batch:
+        def make() -> Iterator[tuple[str, bytes]]:
+            made.append(key)
+            yield from files.items()
+        return Batch(key, stamp, make)
+
+    def run(a: str = "1", b: str = "1") -> tuple[int, int]:
+        return sync_batches(out, [
+            batch("a", a, {"a/one.json": b"A" + a.encode(), "a/two.json": b"two"}),
+            batch("b", b, {"b/one.json": b"B" + b.encode()}),
+            batch("", "", {"all.json": b"all"}),
+        ], state)
+
+    assert run() == (4, 0)
+    assert made == ["a", "b", ""]
+    made.clear()
+    assert run() == (0, 0)
+    assert made == [""]
+    made.clear()
+    assert run(b="2") == (1, 0)
+    assert made == ["b", ""]
+    assert (out / "b/one.json").read_bytes() == b"B2"
+    made.clear()
+    (out / "a/two.json").write_bytes(b"owt")  # same size, edited by hand
+    assert run(b="2") == (1, 0)
+    assert made == ["a", ""]
+    assert (out / "a/two.json").read_bytes() == b"two"
+    made.clear()
+    (out / "a/one.json").unlink()
+    assert run(b="2") == (1, 0)
+    assert (out / "a/one.json").read_bytes() == b"A1"
+    made.clear()
+    # a batch no longer given: its files are removed
+    assert sync_batches(out, [batch("a", "1", {})], state) == (0, 2)
+    assert not (out / "b/one.json").exists() and not (out / "all.json").exists()
+    assert (out / "a/one.json").is_file() and made == []

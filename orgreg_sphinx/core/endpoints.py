@@ -10,12 +10,15 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
 
+from .files import Batch
 from .model import Namespace, Registry, Tag
 
 MANIFEST_MEDIA_TYPE = "application/vnd.singularity.distribution.manifest.v2+json"
@@ -165,23 +168,29 @@ def iter_shub_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
     An exact path always wins over a lower-cased one; when two names lower-case
     to the same path, the first in sorted order gets it.
     """
+    for ns in sorted(registry.namespaces, key=lambda n: n.name):
+        yield from namespace_endpoint_files(ns, original=False, catalog=False)
+    yield from lowered_shub_files(registry)
+
+
+def lowered_shub_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
+    """The lower-cased Singularity Hub paths of names with capitals, where no
+    exact path is the same (:func:`iter_shub_files`)."""
     exact: set[str] = set()
-    lowered: dict[str, bytes] = {}  # only names with capitals: few
+    lowered: dict[str, tuple[Namespace, Tag]] = {}  # only names with capitals: few
     for ns in sorted(registry.namespaces, key=lambda n: n.name):
         for tag in ns.tags:
-            body = shub_body(ns, tag)
-            if body is None:
+            if not tag.layers or tag.is_oras:  # no answer (shub_body)
                 continue
-            data = dumps(body)
             path = shub_path(ns.org, ns.repo, tag.name)
             exact.add(path)
-            yield path, data
             lower = shub_path(ns.org.lower(), ns.repo.lower(), tag.name.lower())
             if lower != path:
-                lowered.setdefault(lower, data)
-    for path, data in lowered.items():
-        if path not in exact:
-            yield path, data
+                lowered.setdefault(lower, (ns, tag))
+    for path, (ns, tag) in lowered.items():
+        body = shub_body(ns, tag)
+        if path not in exact and body is not None:
+            yield path, dumps(body)
 
 
 def oci_repository(ns: Namespace) -> str:
@@ -257,19 +266,33 @@ def iter_checksum_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
     the registry-wide file), beside ``urls.txt`` (the plain download URLs, for
     ``wget -i``) and ``downloads.curl`` (``curl -K``: the same URLs saved under the
     names ``SHA256SUMS`` checks)."""
+    for ns in sorted(registry.namespaces, key=lambda n: n.name):
+        yield from namespace_checksum_files(ns)
+    yield from registry_checksum_files(registry)
+
+
+def _plain_urls(ns: Namespace) -> list[str]:
+    return [t.layers[0].url for t in ns.tags if t.layers and not t.is_oras]
+
+
+def namespace_checksum_files(ns: Namespace) -> Iterator[tuple[str, bytes]]:
+    """One namespace's ``SHA256SUMS``, ``urls.txt`` and ``downloads.curl``."""
+    sums, curl = checksum_lines(ns)
+    yield f"{ns.name}/SHA256SUMS", "".join(f"{line}\n" for line in sums).encode()
+    yield f"{ns.name}/urls.txt", "".join(f"{url}\n" for url in _plain_urls(ns)).encode()
+    yield f"{ns.name}/downloads.curl", "".join(curl).encode()
+
+
+def registry_checksum_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
+    """The registry-wide ``api/SHA256SUMS``, ``api/urls.txt`` and ``api/downloads.curl``."""
     all_sums: list[str] = []
     all_curl: list[str] = []
     all_urls: list[str] = []
     for ns in sorted(registry.namespaces, key=lambda n: n.name):
-        sums, curl = checksum_lines(ns)
-        urls = [t.layers[0].url for t in ns.tags if t.layers and not t.is_oras]
-        yield f"{ns.name}/SHA256SUMS", "".join(f"{line}\n" for line in sums).encode()
-        yield f"{ns.name}/urls.txt", "".join(f"{url}\n" for url in urls).encode()
-        yield f"{ns.name}/downloads.curl", "".join(curl).encode()
         sums, curl = checksum_lines(ns, f"{ns.org}/")
         all_sums += sums
         all_curl += curl
-        all_urls += urls
+        all_urls += _plain_urls(ns)
     yield "api/SHA256SUMS", "".join(f"{line}\n" for line in all_sums).encode()
     yield "api/urls.txt", "".join(f"{url}\n" for url in all_urls).encode()
     yield "api/downloads.curl", "".join(all_curl).encode()
@@ -305,13 +328,79 @@ def iter_endpoint_files(
     (``SHA256SUMS``, ``urls.txt``, ``downloads.curl``); *shub*: ``api/container/...``;
     *oci*: the ``v2/`` layout.
     """
+    for batch in endpoint_batches(registry, "", catalog=catalog, original=original,
+                                  shub=shub, oci=oci):
+        yield from batch.make()
+
+
+def endpoint_batches(
+    registry: Registry,
+    stamp: str,
+    *,
+    catalog: bool = True,
+    original: bool = True,
+    shub: bool = True,
+    oci: bool = False,
+) -> list[Batch]:
+    """The files of :func:`iter_endpoint_files` as :class:`~.files.Batch` es: one
+    per namespace (its ``tags/``, ``manifests/``, recipe copies, bulk-download
+    files and Singularity Hub answers), keyed by its name and stamped with
+    *stamp* (what else the files depend on: switches, code), the namespace's
+    data and the status of its recipe files; then one unkeyed batch of the files
+    made from the whole registry (the catalog, the registry-wide bulk downloads,
+    lower-cased Singularity Hub paths, the ``v2/`` layout), stamped *stamp*."""
+    batches = [
+        Batch(
+            f"namespace:{ns.name}",
+            _namespace_stamp(ns, stamp),
+            functools.partial(namespace_endpoint_files, ns, original=original,
+                              catalog=catalog, shub=shub),
+        )
+        for ns in registry.namespaces
+    ]
+    batches.append(Batch("", stamp, functools.partial(
+        registry_endpoint_files, registry, catalog=catalog, shub=shub, oci=oci)))
+    return batches
+
+
+def _namespace_stamp(ns: Namespace, stamp: str) -> str:
+    """A digest of what a namespace's endpoint files are made from."""
+    recipes: list[Any] = []
+    for tag in ns.tags:
+        if tag.recipe_file is not None:
+            try:
+                info = os.stat(tag.recipe_file)
+            except OSError:
+                recipes.append(None)
+                continue
+            recipes.append((info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino))
+    text = json.dumps([stamp, ns.name, ns.signature(), recipes])
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def namespace_endpoint_files(
+    ns: Namespace, *, original: bool = True, catalog: bool = True, shub: bool = True
+) -> Iterator[tuple[str, bytes]]:
+    """The published files of one namespace (see :func:`endpoint_batches`)."""
     if original:
-        for ns in registry.namespaces:
-            yield from namespace_files(ns).items()
+        yield from namespace_files(ns).items()
+    if catalog:
+        yield from namespace_checksum_files(ns)
+    if shub:
+        for tag in ns.tags:
+            body = shub_body(ns, tag)
+            if body is not None:
+                yield shub_path(ns.org, ns.repo, tag.name), dumps(body)
+
+
+def registry_endpoint_files(
+    registry: Registry, *, catalog: bool = True, shub: bool = True, oci: bool = False
+) -> Iterator[tuple[str, bytes]]:
+    """The published files made from the whole registry (see :func:`endpoint_batches`)."""
     if catalog:
         yield "api/catalog.json", dumps(catalog_body(registry))
-        yield from iter_checksum_files(registry)
+        yield from registry_checksum_files(registry)
     if shub:
-        yield from iter_shub_files(registry)
+        yield from lowered_shub_files(registry)
     if oci:
         yield from iter_oci_files(registry)

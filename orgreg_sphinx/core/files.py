@@ -6,6 +6,9 @@ file's size, modification time and content hash, and a fingerprint of what it
 was made from. A file whose new bytes hash the same and that nobody touched
 since is not even read again; when the fingerprint is the same and no file was
 touched, nothing is generated at all (a no-op build stays fast at any size).
+Files made together from one input (a :class:`Batch`: a namespace's endpoints)
+are not even made again while that input's stamp is the one recorded and none
+of its files was touched (an added tag remakes one namespace's files).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import json
 import os
 import pickle
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,14 +49,40 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=12).hexdigest()
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Files made together from one input: *make* gives them as (path, bytes).
+
+    With a *key*, the batch's *stamp* (a digest of everything its files are
+    made from) is recorded with them; while a later sync is given the same key
+    and stamp and none of those files was changed or removed since, *make* is
+    not called and the files are kept as they are. Without a key the batch is
+    always made (files made from the whole registry)."""
+
+    key: str
+    stamp: str
+    make: Callable[[], Iterable[tuple[str, bytes]]]
+
+
 @dataclass
 class OutputState:
     """What the last build wrote: ``files`` maps each output path to its
-    ``[size, mtime_ns, content hash]``; ``owned`` lists pages Sphinx wrote for us."""
+    ``[size, mtime_ns, content hash]`` (and the key of its :class:`Batch`, if
+    any); ``batches`` maps each batch's key to its stamp; ``owned`` lists pages
+    Sphinx wrote for us."""
 
     fingerprint: str = ""
     files: dict[str, list[int | str]] = field(default_factory=dict)
     owned: list[str] = field(default_factory=list)
+    batches: dict[str, str] = field(default_factory=dict)
+
+    def batch_files(self) -> dict[str, list[str]]:
+        """The recorded output paths of each batch, by key."""
+        found: dict[str, list[str]] = {}
+        for rel, recorded in self.files.items():
+            if len(recorded) == 4:
+                found.setdefault(str(recorded[3]), []).append(rel)
+        return found
 
     @classmethod
     def load(cls, path: Path) -> OutputState:
@@ -65,15 +94,18 @@ class OutputState:
             return cls(files={str(rel): [] for rel in data})
         if not isinstance(data, dict):
             return cls()
+        batches = data.get("batches")
         return cls(
             fingerprint=str(data.get("fingerprint", "")),
             files=dict(data.get("files") or {}),
             owned=list(data.get("owned") or []),
+            batches=dict(batches) if isinstance(batches, dict) else {},
         )
 
     def save(self, path: Path) -> None:
         text = json.dumps(
-            {"fingerprint": self.fingerprint, "files": self.files, "owned": self.owned},
+            {"fingerprint": self.fingerprint, "files": self.files, "owned": self.owned,
+             "batches": self.batches},
             sort_keys=True, separators=(",", ":"),
         )
         write_if_changed(path, text.encode())
@@ -81,7 +113,7 @@ class OutputState:
 
 def _untouched(path: str, recorded: list[int | str]) -> bool:
     """True if *path* still has the size and modification time recorded."""
-    if len(recorded) != 3:
+    if len(recorded) < 3:
         return False
     try:
         info = os.stat(path)
@@ -143,40 +175,42 @@ def sync(
     once, handled one at a time as they come); delete files the previous build
     wrote (or owned) that are neither in *files* nor in *owned* (pages kept by
     Sphinx). Returns (written, removed)."""
+    pairs = files.items() if isinstance(files, Mapping) else files
+    return sync_batches(outdir, [Batch("", "", lambda: pairs)], state_file,
+                        owned=owned, fingerprint=fingerprint)
+
+
+def sync_batches(
+    outdir: Path,
+    batches: Iterable[Batch],
+    state_file: Path,
+    *,
+    owned: Iterable[str] = (),
+    fingerprint: str = "",
+) -> tuple[int, int]:
+    """:func:`sync` for files given in batches (each path in one batch, once): a
+    keyed batch whose stamp is the one recorded, with every file it wrote still
+    as written, is not made again. Returns (written, removed)."""
     outdir = Path(outdir)
     base = os.fspath(outdir)
     previous = OutputState.load(state_file)
+    previous_batches = previous.batch_files()
     state = OutputState(fingerprint=fingerprint, owned=sorted(owned))
     written = 0
     folders: set[str] = set()
-    pairs = files.items() if isinstance(files, Mapping) else files
-    for rel, data in pairs:
-        path = os.path.join(base, rel)
-        digest = content_hash(data)
-        recorded = previous.files.get(rel, [])
-        try:
-            info = os.stat(path)
-        except FileNotFoundError:
-            info = None
-        if info is not None and info.st_size == len(data):
-            if recorded[2:] == [digest] and recorded[:2] == [info.st_size, info.st_mtime_ns]:
-                state.files[rel] = recorded  # as written by the last build: not read
+    for batch in batches:
+        if batch.key:
+            state.batches[batch.key] = batch.stamp
+            kept = previous_batches.get(batch.key, [])
+            if previous.batches.get(batch.key) == batch.stamp and all(
+                _untouched(os.path.join(base, rel), previous.files[rel]) for rel in kept
+            ):
+                for rel in kept:
+                    state.files[rel] = previous.files[rel]
                 continue
-            with open(path, "rb") as handle:
-                same = handle.read() == data
-            if same:
-                state.files[rel] = [info.st_size, info.st_mtime_ns, digest]
-                continue
-        folder = os.path.dirname(path)
-        if info is None and folder not in folders:
-            os.makedirs(folder, exist_ok=True)
-            folders.add(folder)
-        try:
-            info = _write_file(path, data, replace=info is not None)
-        except FileExistsError:  # created since it was looked at
-            info = _write_file(path, data, replace=True)
-        written += 1
-        state.files[rel] = [info.st_size, info.st_mtime_ns, digest]
+        for rel, data in batch.make():
+            if _put(base, rel, data, previous.files.get(rel, []), state, batch.key, folders):
+                written += 1
     keep = set(state.files) | set(state.owned)
     removed = 0
     for rel in sorted((set(previous.files) | set(previous.owned)) - keep):
@@ -192,6 +226,39 @@ def sync(
     state_file.parent.mkdir(parents=True, exist_ok=True)
     state.save(state_file)
     return written, removed
+
+
+def _put(
+    base: str, rel: str, data: bytes, recorded: list[int | str], state: OutputState,
+    key: str, folders: set[str],
+) -> bool:
+    """Make ``base/rel`` hold *data* and record it in *state*; True if written."""
+    path = os.path.join(base, rel)
+    digest = content_hash(data)
+    tail: list[int | str] = [key] if key else []
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        info = None
+    if info is not None and info.st_size == len(data):
+        if recorded[2:3] == [digest] and recorded[:2] == [info.st_size, info.st_mtime_ns]:
+            state.files[rel] = [*recorded[:3], *tail]  # as written by the last build: not read
+            return False
+        with open(path, "rb") as handle:
+            same = handle.read() == data
+        if same:
+            state.files[rel] = [info.st_size, info.st_mtime_ns, digest, *tail]
+            return False
+    folder = os.path.dirname(path)
+    if info is None and folder not in folders:
+        os.makedirs(folder, exist_ok=True)
+        folders.add(folder)
+    try:
+        info = _write_file(path, data, replace=info is not None)
+    except FileExistsError:  # created since it was looked at
+        info = _write_file(path, data, replace=True)
+    state.files[rel] = [info.st_size, info.st_mtime_ns, digest, *tail]
+    return True
 
 
 def _prune_empty(folder: Path, stop: Path) -> None:

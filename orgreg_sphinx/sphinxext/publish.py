@@ -18,7 +18,7 @@ from sphinx.util import logging
 
 from .._version import __version__
 from ..core import endpoints, feed, keys
-from ..core.files import sync, up_to_date
+from ..core.files import Batch, sync_batches, up_to_date
 from ..core.model import rules_stamp, schema
 from . import config as cfg
 from . import domain, pages
@@ -31,18 +31,38 @@ STATE_FILE = "orgreg-outputs.json"
 SCHEMAS = ("manifest", "collection")
 
 
-def site_files(app: Sphinx) -> Iterator[tuple[str, bytes]]:
-    """Every file the extension publishes, as (output path, bytes), made one at a
-    time as :func:`.files.sync` writes them (never all in memory at once)."""
+def site_batches(app: Sphinx) -> list[Batch]:
+    """Every file the extension publishes, in :class:`~..core.files.Batch` es: one
+    per namespace (not made again while the namespace is unchanged), then the
+    files made from the whole registry, the schemas, the keys and the feed, made
+    one at a time as :func:`.files.sync_batches` writes them (never all in memory
+    at once)."""
     registry = domain.registry(app.env)
     config = app.config
-    yield from endpoints.iter_endpoint_files(
+    stamp = digest([__version__, code_stamp(), rules_stamp(), switches(app)])
+    batches = endpoints.endpoint_batches(
         registry,
+        stamp,
         original=config.orgreg_json_api,
         catalog=config.orgreg_json_api,
         shub=config.orgreg_shub_api,
         oci=config.orgreg_oci_layout,
     )
+    batches.append(Batch("", stamp, functools.partial(other_files, app)))
+    return batches
+
+
+def site_files(app: Sphinx) -> Iterator[tuple[str, bytes]]:
+    """Every file the extension publishes, as (output path, bytes), made one at a
+    time (:func:`site_batches`, all made)."""
+    for batch in site_batches(app):
+        yield from batch.make()
+
+
+def other_files(app: Sphinx) -> Iterator[tuple[str, bytes]]:
+    """The published files that are not endpoints: schemas, keys, the feed."""
+    registry = domain.registry(app.env)
+    config = app.config
     if config.orgreg_json_api:
         for kind in SCHEMAS:
             yield f"api/schemas/{kind}.schema.json", endpoints.dumps(schema(kind))
@@ -52,6 +72,14 @@ def site_files(app: Sphinx) -> Iterator[tuple[str, bytes]]:
     if config.orgreg_feed is not False:
         yield from feed.feed_files(registry, cfg.site_url(config), config.project,
                                    config.orgreg_feed_entries).items()
+
+
+def switches(app: Sphinx) -> list[Any]:
+    """The settings the published files depend on."""
+    config = app.config
+    return [config.orgreg_json_api, config.orgreg_shub_api, config.orgreg_oci_layout,
+            config.orgreg_feed, config.orgreg_feed_entries, config.project,
+            cfg.site_url(config)]
 
 
 def feed_url(app: Sphinx) -> str:
@@ -100,12 +128,13 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
     warn_no_feed(app)
     state_file = state_path(app)
     owned = pages.generated_outputs(app)
-    fingerprint = site_fingerprint(app)
+    batches = site_batches(app)
+    fingerprint = site_fingerprint(app, batches)
     if up_to_date(outdir, state_file, fingerprint, owned):
         logger.info("[orgreg] endpoint files up to date")
         return
-    files = site_files(app)
-    written, removed = sync(outdir, files, state_file, owned=owned, fingerprint=fingerprint)
+    written, removed = sync_batches(outdir, batches, state_file, owned=owned,
+                                    fingerprint=fingerprint)
     logger.info("[orgreg] %d endpoint file(s) written, %d removed", written, removed)
 
 
@@ -118,32 +147,14 @@ def code_stamp() -> str:
     return digest.hexdigest()[:16]
 
 
-def site_fingerprint(app: Sphinx) -> str:
+def site_fingerprint(app: Sphinx, batches: list[Batch] | None = None) -> str:
     """A digest of everything :func:`site_files` depends on: the extension's
     code and reading rules, the switches, each namespace's data and the status
-    of the recipe files copied."""
-    registry = domain.registry(app.env)
-    config = app.config
-    recipes: list[tuple[str, int, int, int, int] | tuple[str, None]] = []
-    for ns in registry.namespaces:
-        for tag in ns.tags:
-            if tag.recipe_file is not None:
-                try:
-                    info = tag.recipe_file.stat()
-                except OSError:
-                    recipes.append((str(tag.recipe_file), None))
-                    continue
-                recipes.append((str(tag.recipe_file), info.st_mtime_ns, info.st_ctime_ns,
-                                info.st_size, info.st_ino))
+    of the recipe files copied (the stamps of :func:`site_batches`), the keys."""
+    if batches is None:
+        batches = site_batches(app)
     return digest([
-        __version__,
-        code_stamp(),
-        rules_stamp(),
-        [config.orgreg_json_api, config.orgreg_shub_api, config.orgreg_oci_layout,
-         config.orgreg_feed, config.orgreg_feed_entries, config.project,
-         cfg.site_url(config)],
-        [(ns.org, ns.repo, ns.signature()) for ns in registry.namespaces],
-        recipes,
+        [batch.stamp for batch in batches],
         [(k.fingerprint, k.armored) for k in domain.domain_of(app.env).trusted_keys.values()],
     ])
 
