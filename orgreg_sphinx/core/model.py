@@ -322,9 +322,17 @@ class Entry:
     message: str = ""
     code: str = ""
     size: int = 0
+    #: the status of the file (of a link's target), for a "file"
+    info: os.stat_result | None = field(default=None, compare=False, repr=False)
+    #: False when nothing is there, or its status cannot be read (``os.path.lexists``)
+    exists: bool = True
 
 
-def inspect_entry(path: Path, real_root: Path) -> Entry:
+#: a path of the tree, as a :class:`~pathlib.Path` or as text (the reader's own)
+PathLike = Path | str
+
+
+def inspect_entry(path: PathLike, real_root: Path) -> Entry:
     """Judge *path* without reading it.
 
     A symbolic link is followed only to a regular file inside the tree; links
@@ -334,12 +342,13 @@ def inspect_entry(path: Path, real_root: Path) -> Entry:
     try:
         info = os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
-        return Entry("missing")
+        return Entry("missing", exists=False)
     except OSError as err:
-        return Entry("refused", f"cannot be read: {err.strerror or err}", "unreadable")
+        return Entry("refused", f"cannot be read: {err.strerror or err}", "unreadable",
+                     exists=False)
     if stat.S_ISLNK(info.st_mode):
         try:
-            target = path.resolve(strict=True)
+            target = Path(path).resolve(strict=True)
         except (OSError, RuntimeError):
             return Entry("refused", "is a symbolic link that leads nowhere (broken or a loop)",
                          "link")
@@ -355,12 +364,19 @@ def inspect_entry(path: Path, real_root: Path) -> Entry:
         if not stat.S_ISREG(info.st_mode):
             return Entry("refused", "is a symbolic link to a device or other special file",
                          "link")
-        return Entry("file", size=info.st_size)
+        return Entry("file", size=info.st_size, info=info)
     if stat.S_ISDIR(info.st_mode):
         return Entry("folder")
     if stat.S_ISREG(info.st_mode):
-        return Entry("file", size=info.st_size)
+        return Entry("file", size=info.st_size, info=info)
     return Entry("refused", "is not a regular file (a device, pipe or socket)", "special")
+
+
+def _join(folder: str, name: str) -> str:
+    """*folder*/*name* as text, as ``Path(folder) / name`` would spell it."""
+    if folder == ".":
+        return name
+    return folder + name if folder.endswith("/") else f"{folder}/{name}"
 
 
 @cache
@@ -409,7 +425,7 @@ class ReadCache:
         return (kind, info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino,
                 info.st_dev, limits.max_front_matter, limits.max_readme)
 
-    def get(self, path: Path, key: tuple[Any, ...]) -> Any:
+    def get(self, path: PathLike, key: tuple[Any, ...]) -> Any:
         found = self.entries.get(str(path))
         if found is None or found[0] != key:
             return None
@@ -417,7 +433,7 @@ class ReadCache:
         self.fresh[str(path)] = found
         return found[1]
 
-    def put(self, path: Path, key: tuple[Any, ...], outcome: Any) -> None:
+    def put(self, path: PathLike, key: tuple[Any, ...], outcome: Any) -> None:
         self.fresh[str(path)] = (key, outcome)
 
     @property
@@ -447,12 +463,16 @@ class _Reader:
         self.problems: list[Problem] = []
         self.cache = cache
 
-    def problem(self, path: Path, message: str, line: int | None = None, **kw: Any) -> None:
-        self.problems.append(Problem(path, printable(message), line, **kw))
+    def problem(self, path: PathLike, message: str, line: int | None = None, **kw: Any) -> None:
+        self.problems.append(Problem(Path(path), printable(message), line, **kw))
 
-    def read_document(self, path: Path, kind: Literal["manifest", "collection"]) -> Document | None:
-        """Read and validate a README, or record why it cannot be used."""
-        entry = inspect_entry(path, self.real_root)
+    def read_document(
+        self, path: PathLike, kind: Literal["manifest", "collection"], entry: Entry | None = None
+    ) -> Document | None:
+        """Read and validate a README (*entry*: :func:`inspect_entry` of it, if
+        known), or record why it cannot be used."""
+        if entry is None:
+            entry = inspect_entry(path, self.real_root)
         if entry.kind == "refused":
             self.problem(path, entry.message, code=entry.code)
             return None
@@ -468,7 +488,8 @@ class _Reader:
             return None
         try:
             if self.cache is not None:
-                key = ReadCache.key(os.stat(path), kind, self.limits)
+                info = entry.info if entry.info is not None else os.stat(path)
+                key = ReadCache.key(info, kind, self.limits)
                 outcome = self.cache.get(path, key)
                 if outcome is None:
                     outcome = self._read_outcome(path, kind)
@@ -485,7 +506,7 @@ class _Reader:
         return None
 
     def _read_outcome(
-        self, path: Path, kind: Literal["manifest", "collection"]
+        self, path: PathLike, kind: Literal["manifest", "collection"]
     ) -> Document | tuple[str, int | None, str]:
         """The valid document in *path*, or (message, line, code) of its problem."""
         with open(path, "rb") as handle:  # never more than the limit, even if it grew
@@ -503,24 +524,26 @@ class _Reader:
                 return (_explain(first), _line_for(doc, tuple(first.absolute_path)), "schema")
         return Document(data=doc.data, body=doc.body, lines=_kept_lines(doc.lines))
 
-    def read_namespace(self, folder: Path, org: str, repo: str) -> Namespace | None:
+    def read_namespace(self, folder: PathLike, org: str, repo: str) -> Namespace | None:
         refused = names.namespace_problem(org, repo)
         if refused is not None:
             if refused.code != "site":  # the site's own folders are simply not read
                 self.problem(folder, refused.message, code=refused.code)
             return None
+        folder = os.fspath(folder)
         files: list[Path] = []
         description, body, extra = "", "", {}
-        readme = folder / "README.md"
-        if os.path.lexists(readme):
-            doc = self.read_document(readme, "collection")
+        readme = _join(folder, "README.md")
+        judged = inspect_entry(readme, self.real_root)
+        if judged.exists:
+            doc = self.read_document(readme, "collection", judged)
             if doc is not None:
-                files.append(readme)
+                files.append(Path(readme))
                 description = str(doc.data.get("description") or "").strip()
                 body = doc.body.strip("\n")
                 extra = {k: v for k, v in doc.data.items() if k not in ("layout", "description")}
         tags: list[Tag] = []
-        manifests = folder / "manifests"
+        manifests = _join(folder, "manifests")
         judged = inspect_entry(manifests, self.real_root)
         if judged.kind == "refused":
             self.problem(manifests, judged.message, code=judged.code)
@@ -538,20 +561,21 @@ class _Reader:
             tag = self.read_tag(tag_dir, files)
             if tag is not None:
                 tags.append(tag)
-        for marker in (folder / "tags", folder / "tags" / "README.md"):
+        tags_folder = _join(folder, "tags")
+        for marker in (tags_folder, _join(tags_folder, "README.md")):
             judged = inspect_entry(marker, self.real_root)
             if judged.kind == "refused":
                 self.problem(marker, judged.message, code=judged.code)
                 break
             if judged.kind == "file":
-                files.append(marker)
+                files.append(Path(marker))
             if judged.kind != "folder":
                 break
         tags.sort(key=lambda t: t.name)
         return Namespace(
             org=org,
             repo=repo,
-            path=folder,
+            path=Path(folder),
             description=description,
             body=body,
             extra=extra,
@@ -559,20 +583,23 @@ class _Reader:
             files=tuple(files),
         )
 
-    def read_tag(self, tag_dir: Path, files: list[Path]) -> Tag | None:
-        name = tag_dir.name
-        readme = tag_dir / "README.md"
-        if not os.path.lexists(readme):
+    def read_tag(self, tag_dir: PathLike, files: list[Path]) -> Tag | None:
+        tag_dir = os.fspath(tag_dir)
+        name = os.path.basename(tag_dir)
+        readme = _join(tag_dir, "README.md")
+        judged = inspect_entry(readme, self.real_root)
+        if not judged.exists:
             self.problem(tag_dir, "is a tag folder without a README.md manifest", code="missing")
             return None
         refused = names.tag_problem(name)
         if refused is not None:
             self.problem(readme, f"is in a folder whose name {refused.message}", code=refused.code)
             return None
-        doc = self.read_document(readme, "manifest")
+        doc = self.read_document(readme, "manifest", judged)
         if doc is None:
             return None
-        files.append(readme)
+        readme_path = Path(readme)
+        files.append(readme_path)
         data = doc.data
         for index, item in enumerate(data["layers"]):
             problem = names.oras_problem(item["url"]) if names.is_oras(item["url"]) else None
@@ -589,7 +616,7 @@ class _Reader:
             )
             for item in data["layers"]
         )
-        recipe = tag_dir / RECIPE_FILE
+        recipe = _join(tag_dir, RECIPE_FILE)
         recipe_file = None
         judged = inspect_entry(recipe, self.real_root)
         if judged.kind == "refused":
@@ -604,15 +631,15 @@ class _Reader:
                 code="too-large",
             )
         elif judged.kind == "file":
-            recipe_file = recipe
-            files.append(recipe)
+            recipe_file = Path(recipe)
+            files.append(recipe_file)
         return Tag(
             name=name,
             size=int(data["size"]),
             digest=data["digest"],
             layers=layers,
             extra={k: v for k, v in data.items() if k not in MANIFEST_KEYS},
-            path=readme,
+            path=readme_path,
             recipe_file=recipe_file,
             lines=doc.lines,
             deprecated=data["deprecated"].strip() if "deprecated" in data else None,
@@ -628,13 +655,15 @@ def _kept_lines(lines: dict[LineKey, int]) -> dict[LineKey, int]:
     }
 
 
-def _subfolders(folder: Path, reader: _Reader, *, quiet: bool = False) -> list[Path]:
+def _subfolders(folder: PathLike, reader: _Reader, *, quiet: bool = False) -> list[str]:
     """Sorted real sub-folders of *folder* (names starting with '.' are skipped).
 
     Links are never followed into folders; a refused entry is reported, unless
     *quiet* (the tree's top level, where links belong to the site's maintainers
-    and are simply not read).
+    and are simply not read). The folder's listing tells what a plain entry is
+    (no status asked); links and other entries are judged by :func:`inspect_entry`.
     """
+    folder = os.fspath(folder)
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except (FileNotFoundError, NotADirectoryError):
@@ -646,7 +675,15 @@ def _subfolders(folder: Path, reader: _Reader, *, quiet: bool = False) -> list[P
     for entry in entries:
         if names.is_hidden(entry.name):
             continue
-        path = Path(entry.path)
+        path = _join(folder, entry.name)
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                found.append(path)
+                continue
+            if entry.is_file(follow_symlinks=False):
+                continue
+        except OSError:
+            pass
         judged = inspect_entry(path, reader.real_root)
         if judged.kind == "folder":
             found.append(path)
@@ -655,15 +692,16 @@ def _subfolders(folder: Path, reader: _Reader, *, quiet: bool = False) -> list[P
     return found
 
 
-def is_namespace_folder(folder: Path, real_root: Path | None = None) -> bool:
+def is_namespace_folder(folder: PathLike, real_root: Path | None = None) -> bool:
     """A folder two levels down is a namespace if it looks like one.
 
     Only a README.md that is a regular file of the tree is opened.
     """
-    if os.path.lexists(folder / "manifests") or os.path.lexists(folder / "tags"):
+    folder = os.fspath(folder)
+    if os.path.lexists(_join(folder, "manifests")) or os.path.lexists(_join(folder, "tags")):
         return True
-    readme = folder / "README.md"
-    root = real_root if real_root is not None else folder.parent.parent.resolve()
+    readme = _join(folder, "README.md")
+    root = real_root if real_root is not None else Path(folder).parent.parent.resolve()
     kind = inspect_entry(readme, root).kind
     if kind != "file":
         return kind == "refused"  # read_namespace reports why
@@ -695,12 +733,13 @@ def load_registry(
         reader.problem(root_path, "is not a folder: no manifest tree to read", code="missing")
         return Registry(root_path, (), reader.problems)
     for org_dir in _subfolders(root_path, reader, quiet=True):
-        if names.is_site_folder(org_dir.name) or org_dir.name in skip:
+        org = os.path.basename(org_dir)
+        if names.is_site_folder(org) or org in skip:
             continue
         for repo_dir in _subfolders(org_dir, reader):
             if not is_namespace_folder(repo_dir, reader.real_root):
                 continue
-            ns = reader.read_namespace(repo_dir, org_dir.name, repo_dir.name)
+            ns = reader.read_namespace(repo_dir, org, os.path.basename(repo_dir))
             if ns is not None:
                 namespaces.append(ns)
     usual: dict[str, Namespace] = {}
