@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -553,3 +554,42 @@ def test_batches_are_kept_only_as_written(tmp_path: Path) -> None:
     assert sync_batches(out, [batch("a", "1", {})], state) == (0, 2)
     assert not (out / "b/one.json").exists() and not (out / "all.json").exists()
     assert (out / "a/one.json").is_file() and made == []
+
+
+def test_reading_the_tree_asks_each_files_status_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the read cache warm, each README's status is asked once (it serves
+    both the link check and the cache's key), and plain folders none at all:
+    the folders' listings tell what they are (issue 17)."""
+    root = tmp_path / "tree"
+    write_tree(root, wide_tree())
+    cache = model.ReadCache()
+    first = model.load_registry(root, cache=cache)
+    asked: list[str] = []
+    real_lstat, real_stat = os.lstat, os.stat
+
+    def lstat(path: str | os.PathLike[str], *args: object, **kwargs: object) -> os.stat_result:
+        asked.append(os.fspath(path))
+        return real_lstat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    def stat(path: str | os.PathLike[str], *args: object, **kwargs: object) -> os.stat_result:
+        asked.append(os.fspath(path))
+        return real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "lstat", lstat)
+    monkeypatch.setattr(os, "stat", stat)
+    warm = model.ReadCache(cache.fresh)
+    again = model.load_registry(root, cache=warm)
+    monkeypatch.undo()
+    assert again.namespaces == first.namespaces and again.problems == first.problems
+    readmes = [str(p) for ns in first.namespaces for p in ns.files if p.name == "README.md"]
+    # the namespaces' and tags' READMEs (a tags/README.md marker is not read)
+    read = [p for p in readmes if not p.endswith("/tags/README.md")]
+    assert warm.hits == len(read)  # none parsed again
+    counts = Counter(p for p in asked if p.endswith("README.md"))
+    assert set(readmes) <= set(counts)
+    assert {p: n for p, n in counts.items() if n > 1} == {}
+    tag_folders = {str(tag.path.parent) for ns in first.namespaces for tag in ns.tags}
+    assert not tag_folders & set(asked)
+    assert not {str(ns.path) for ns in first.namespaces} & set(asked)
