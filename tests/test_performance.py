@@ -593,3 +593,58 @@ def test_reading_the_tree_asks_each_files_status_once(
     tag_folders = {str(tag.path.parent) for ns in first.namespaces for tag in ns.tags}
     assert not tag_folders & set(asked)
     assert not {str(ns.path) for ns in first.namespaces} & set(asked)
+
+
+# ------------------------------------------------------------ exclude patterns (issue 17)
+
+_top_names = st.text(alphabet="ab._-Z9", min_size=1, max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(others=st.lists(_top_names, max_size=6, unique=True),
+       names=st.lists(_top_names, min_size=1, max_size=12))
+def test_complement_patterns_exclude_exactly_the_other_folders(
+    others: list[str], names: list[str]
+) -> None:
+    """Sphinx's own matcher: what lies two levels below a top-level folder is
+    excluded unless the folder is one of *others*; nothing less deep ever is."""
+    from sphinx.util.matching import Matcher
+
+    from orgreg_sphinx.sphinxext.pages import complement_patterns
+
+    excluded = Matcher(complement_patterns(others))
+    for name in [*names, *others]:
+        assert excluded(f"{name}/repo/README.md") == (name not in others), name
+        assert excluded(f"{name}/repo/manifests") == (name not in others), name
+        assert not excluded(f"{name}/page.md") and not excluded(name)
+
+
+def test_exclude_patterns_do_not_grow_with_organizations(
+    registry_project: Callable[..., Path], rebuild
+) -> None:
+    """Thirty organizations need no more exclude patterns than three, and a
+    namespace in a new organization changes none (Sphinx reads every page again
+    when ``exclude_patterns`` changes); the same files are read as ever."""
+    srcdir = registry_project(wide_tree())
+    write_tree(srcdir, {
+        "guide/howto/deep.md": "# Deep page\n\nHand-written.\n",
+        "acme/notes.md": "# Notes\n\nBy the site's maintainers.\n",
+        "acme/busybox/evil.md": "# Evil\n",
+        "acme/busybox/manifests/latest/evil.md": "# Evil\n",
+    })
+    (srcdir / "index.md").write_text((srcdir / "index.md").read_text()
+                                     + "\n```{toctree}\n:hidden:\n\nguide/howto/deep\nacme/notes\n```\n")
+    app, read = rebuild(srcdir)
+    few = list(app.config.exclude_patterns)  # type: ignore[attr-defined]
+    out = Path(app.outdir)  # type: ignore[attr-defined]
+    assert (out / "guide/howto/deep.html").is_file() and (out / "acme/notes.html").is_file()
+    assert not list(out.rglob("evil.html"))
+    assert "acme/busybox/evil" not in read
+
+    write_tree(srcdir, {f"team{i:02d}/tool/manifests/1.0/README.md": manifest(sha256(f"t{i}"))
+                        for i in range(30)})
+    app, read = rebuild(srcdir)
+    assert app.config.exclude_patterns == few  # type: ignore[attr-defined]
+    assert "team00/tool/index" in read and "guide/howto/deep" not in read
+    assert (out / "team29/tool/manifests/1.0/index.json").is_file()
+    assert not list(out.rglob("evil.html"))

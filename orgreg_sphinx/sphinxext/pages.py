@@ -188,7 +188,8 @@ def tree_exclude_patterns(app: Sphinx, config: Config) -> None:
     Everything inside ``<org>/<repo>/`` comes from contributors: unless
     ``orgreg_tree_pages`` trusts it, no file there is read by Sphinx (a page
     there could include files of the build machine or run raw HTML), and the
-    folders are not even walked (links there could make the walk endless).
+    folders inside a namespace are not even walked (links there could make the
+    walk endless).
     """
     root = cfg.root_folder(app.srcdir, config)
     try:
@@ -198,24 +199,82 @@ def tree_exclude_patterns(app: Sphinx, config: Config) -> None:
     prefix = "" if rel in ("", ".") else rel + "/"
     patterns = ["*/*/README.md", "*/*/tags/**", "*/*/manifests/**"]
     if not config.orgreg_tree_pages:
-        # every folder of an organization holding a namespace; other folders
-        # (hand-written docs such as guide/howto/page.md) stay readable
-        patterns = [f"{_glob_escape(org)}/*/**" for org in namespace_orgs(root)]
+        patterns = organization_patterns(root)
     for pattern in patterns:
         if prefix + pattern not in config.exclude_patterns:
             config.exclude_patterns.append(prefix + pattern)
 
 
+#: top-level folder names :func:`organization_patterns` spells in character classes
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def organization_patterns(root: Path) -> list[str]:
+    """Exclude patterns for every folder of an organization holding a namespace
+    (``<org>/<folder>/**``); other folders (hand-written docs such as
+    guide/howto/page.md) and files directly in an organization's folder stay
+    readable.
+
+    Spelled as the complement of the other top-level folders (a few patterns
+    built from their names, :func:`complement_patterns`), not one pattern per
+    organization: Sphinx matches every file and folder it walks against every
+    pattern (300 organizations made 300 patterns), and a new organization does
+    not change the patterns, so Sphinx does not read every page again for it
+    (``exclude_patterns`` is a setting whose change does). Names of other
+    characters than ``[A-Za-z0-9._-]`` among the other folders: one pattern per
+    organization."""
+    orgs, others = top_level_folders(root)
+    if not orgs:
+        return []
+    if all(_PLAIN_NAME.fullmatch(name) for name in others):
+        return complement_patterns(others)
+    return [f"{_glob_escape(org)}/*/**" for org in orgs]
+
+
+def complement_patterns(others: list[str]) -> list[str]:
+    """Sphinx exclude patterns matching ``<name>/<folder>/...`` for every name
+    not in *others* (names of ``[A-Za-z0-9._-]``), and no path below a name in
+    *others*. Built on the tree of the names' prefixes: for each prefix, the
+    names going on with another character, and the prefix itself when it is
+    not a name; the pattern matching most names comes first."""
+    keep = set(others)
+    prefixes = sorted({""} | {name[:i] for name in keep for i in range(len(name) + 1)},
+                      key=lambda p: (len(p), p))
+    patterns = []
+    for prefix in prefixes:
+        nexts = sorted({name[len(prefix)] for name in keep
+                        if len(name) > len(prefix) and name.startswith(prefix)})
+        if nexts:
+            # '-' last, where a character class holds it as itself
+            chars = "".join(c for c in nexts if c != "-") + ("-" if "-" in nexts else "")
+            patterns.append(f"{prefix}[!{chars}]*/*/**")
+        else:
+            patterns.append(f"{prefix}?*/*/**")
+        if prefix and prefix not in keep:
+            patterns.append(f"{prefix}/*/**")
+    return patterns
+
+
 def namespace_orgs(root: Path) -> list[str]:
     """Names of the first-level folders of *root* that hold a namespace (or a link)."""
+    return top_level_folders(root)[0]
+
+
+def top_level_folders(root: Path) -> tuple[list[str], list[str]]:
+    """The first-level entries of *root* Sphinx could walk into: those of
+    organizations holding a namespace (and links: never followed by Sphinx
+    either), and the others (the site's own folders and folders holding no
+    namespace)."""
     root = root.resolve()
-    orgs = []
+    orgs: list[str] = []
+    others: list[str] = []
     try:
         entries = sorted(os.scandir(root), key=lambda e: e.name)
     except OSError:
-        return []
+        return [], []
     for entry in entries:
         if names.is_site_folder(entry.name):
+            others.append(entry.name)
             continue
         if entry.is_symlink():
             orgs.append(entry.name)
@@ -225,15 +284,18 @@ def namespace_orgs(root: Path) -> list[str]:
         try:
             children = list(os.scandir(entry.path))
         except OSError:
+            others.append(entry.name)
             continue
         # a link in an organization folder is never followed by Sphinx either
         if any(
             child.is_symlink()
-            or (child.is_dir(follow_symlinks=False) and is_namespace_folder(Path(child.path), root))
+            or (child.is_dir(follow_symlinks=False) and is_namespace_folder(child.path, root))
             for child in children
         ):
             orgs.append(entry.name)
-    return orgs
+        else:
+            others.append(entry.name)
+    return orgs, others
 
 
 def _glob_escape(name: str) -> str:
