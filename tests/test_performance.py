@@ -632,8 +632,8 @@ def test_exclude_patterns_do_not_grow_with_organizations(
         "acme/busybox/evil.md": "# Evil\n",
         "acme/busybox/manifests/latest/evil.md": "# Evil\n",
     })
-    (srcdir / "index.md").write_text((srcdir / "index.md").read_text()
-                                     + "\n```{toctree}\n:hidden:\n\nguide/howto/deep\nacme/notes\n```\n")
+    toctree = "\n```{toctree}\n:hidden:\n\nguide/howto/deep\nacme/notes\n```\n"
+    (srcdir / "index.md").write_text((srcdir / "index.md").read_text() + toctree)
     app, read = rebuild(srcdir)
     few = list(app.config.exclude_patterns)  # type: ignore[attr-defined]
     out = Path(app.outdir)  # type: ignore[attr-defined]
