@@ -19,9 +19,11 @@ standard domain's ``doc`` links, :func:`.directive.resolve_reference` for
 anchors) and its ``only`` nodes are kept or dropped. (The others act on nodes a
 listing never holds: images, code blocks without a language, object
 descriptions, citations.) A captioned namespace table is numbered like any
-table, so it is built when read, not deferred. What a page shows is still recorded when it is read (its
-signature in the domain), so a change to the tree re-reads, and so rewrites,
-exactly the pages it did before.
+table, so it is built when read, not deferred.
+
+What a page shows is still recorded when it is read (its signature in the
+domain), so a change to the tree re-reads, and so rewrites, exactly the pages
+it did before.
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ def resolve_links(app: Sphinx, tree: nodes.Node) -> None:
     std = env.get_domain("std")
     for ref in list(tree.findall(addnodes.pending_xref)):
         content = ref[0].deepcopy()
+        assert isinstance(content, nodes.Element)  # doc_link's content is an inline
         refdoc = ref["refdoc"]
         if ref.get("reftype") == listing.ANCHOR_REFTYPE:
             found: nodes.Element | None = resolve_reference(app, env, ref, content)

@@ -239,8 +239,9 @@ class RegistryDirective(SphinxDirective):
             )
         else:
             box += listing.scroller(listing.namespace_table(
-                namespaces, self.env.docname, pages, columns=columns, remote_base=found.url if found else "",
-                caption=caption, deprecated=spec.deprecated, sort=spec.sort,
+                namespaces, self.env.docname, pages, columns=columns,
+                remote_base=found.url if found else "", caption=caption,
+                deprecated=spec.deprecated, sort=spec.sort,
             ))
         if hidden:
             link = None
