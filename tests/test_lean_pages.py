@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import collection, good_tree, manifest, sha256, soup
+from conftest import collection, good_tree, manifest, sha256, soup, warnings_of
+from docutils import nodes
 from sphinx.highlighting import PygmentsBridge
 
-from orgreg_sphinx.sphinxext import pages
+from orgreg_sphinx.sphinxext import deferred, pages
 
 #: a conf.py hook recording, per document, the transforms queued on its doctree
 #: (run or still to run) when ``doctree-read`` fires
@@ -212,3 +213,72 @@ def test_usage_blocks_in_text_output(registry_project, build) -> None:
     text = (Path(app.outdir) / "acme/busybox/index.txt").read_text()
     assert "curl -s https://<your-registry-site>/acme/busybox/tags/" in text
     assert "sha256:" in text and "768.0 KiB" in text  # cells left out of the index
+
+
+# ------------------------------------------------ parts built when pages are written
+
+
+def test_tables_and_usage_are_built_when_pages_are_written(registry_project, build) -> None:
+    """A generated page's doctree, as read and pickled, holds its title, description
+    and README but only stand-ins for its usage blocks and tag table (and the home
+    page one for its namespace table); the written pages hold them all, links
+    resolved and html-only parts kept."""
+    files = good_tree()
+    for index in range(6):  # more tags than the home listing names: a hidden filter index
+        files[f"acme/busybox/manifests/v{index}/README.md"] = manifest(sha256(f"v{index}"))
+    app = build(registry_project(files))
+    assert warnings_of(app) == ""
+    page = app.env.get_doctree("acme/busybox/index")
+    assert [n["part"] for n in page.findall(deferred.deferred)] == ["usage", "tags"]
+    assert not list(page.findall(nodes.table))
+    assert not [b for b in page.findall(nodes.literal_block) if " pull " in b.astext()]
+    assert "Busybox example" in page.astext() and "tiny" in page.astext()  # read as before
+    home = app.env.get_doctree("index")
+    [listed] = list(home.findall(deferred.deferred))
+    assert listed["part"] == "namespaces"
+    assert listed["names"] == ["acme/busybox", "acme/centos", "lab/pancakes"]
+    assert not list(home.findall(nodes.table))
+
+    out = Path(app.outdir)
+    html = soup(out / "acme/busybox/index.html")
+    rows = html.select("table.orgreg-tags tbody tr")
+    assert {r["id"] for r in rows} == {"tag-latest", "tag-1.36", *(f"tag-v{i}" for i in range(6))}
+    assert html.select("#usage .orgreg-usage-tab pre")  # the usage blocks, highlighted
+    index = soup(out / "index.html")
+    link = index.select_one("table.orgreg-namespaces a.reference.internal")
+    assert link is not None and link["href"] == "acme/busybox/index.html"  # resolved
+    assert link.get_text() == "acme/busybox"
+    # the html-only hidden tag names are kept, nothing of the "not html" side shows
+    assert index.select_one(".orgreg-tag-index") is not None
+    assert "<only" not in (out / "index.html").read_text()
+
+
+def test_a_captioned_listing_is_read_as_before(registry_project, build) -> None:
+    """A caption makes a table numbered (an enumerable node): it is built when read."""
+    srcdir = registry_project()
+    (srcdir / "about.md").write_text(
+        "---\norphan: true\n---\n# About\n\n```{registry}\n:caption: Our images\n```\n"
+    )
+    app = build(srcdir)
+    assert warnings_of(app) == ""
+    doctree = app.env.get_doctree("about")
+    assert not list(doctree.findall(deferred.deferred))
+    [table] = list(doctree.findall(nodes.table))
+    assert table["ids"] and table[0].astext() == "Our images"
+
+
+def test_other_builders_see_the_parts_in_their_post_transforms(registry_project, build) -> None:
+    """linkcheck collects a page's links in a post-transform: it finds each tag's
+    download URL (all ignored here: no network)."""
+    files = good_tree()
+    files["acme/busybox/manifests/1.36/README.md"] = manifest(
+        sha256("busybox-1.36"), url="https://downloads.zeppelin.example/busybox-1.36.sif"
+    )
+    srcdir = registry_project(files, conf='linkcheck_ignore = [".*"]\n')
+    app = build(srcdir, "linkcheck")
+    lines = (Path(app.outdir) / "output.json").read_text().splitlines()
+    found = [json.loads(line) for line in lines]
+    # filename: the page's stub (its source for Sphinx)
+    on_page = {e["uri"] for e in found if e["filename"].startswith("acme/busybox/index")}
+    assert "https://downloads.zeppelin.example/busybox-1.36.sif" in on_page
+    assert all(e["status"] == "ignored" for e in found)

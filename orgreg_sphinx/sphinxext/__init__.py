@@ -12,7 +12,7 @@ from typing import Any
 from sphinx.application import Sphinx
 
 from .._version import __version__
-from . import config, directive, domain, internals, pages, publish, signing
+from . import config, deferred, directive, domain, gcpolicy, internals, pages, publish, signing
 
 #: bump when the data kept on the build environment changes shape
 ENV_VERSION = 2
@@ -24,8 +24,10 @@ def setup(app: Sphinx) -> dict[str, Any]:
     internals.setup(app)  # the Sphinx internals touched, each behind a check
     pages.setup(app)  # one generated page per namespace
     directive.setup(app)  # the `registry` directive
+    deferred.setup(app)  # the listings' bulk, built when pages are written
     publish.setup(app)  # JSON API and schemas in the HTML output
     signing.setup(app)  # the trusted keys: setting, keys page, api/keys/
+    gcpolicy.setup(app)  # the garbage collector's pace while pages are written
     app.setup_extension("orgreg_sphinx.theme")  # the `orgreg` HTML theme
     app.setup_extension("sphinx.ext.githubpages")
     return {

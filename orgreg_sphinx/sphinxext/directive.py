@@ -41,7 +41,7 @@ from ..core.selection import (
     split_list,
 )
 from . import config as cfg
-from . import highlight, listing, signing
+from . import deferred, highlight, listing, signing
 from .domain import OrgregDomain, domain_of
 from .shown import Kind, ShownData, read_remote
 
@@ -166,13 +166,9 @@ class RegistryDirective(SphinxDirective):
             })
         for path in ns.files:
             self.env.note_dependency(str(path))
+        # the usage blocks and the tag table are built when the page is written
         page = listing.namespace_page(
-            ns,
-            cfg.site_url(self.config),
-            shub=self.config.orgreg_shub_api,
-            oci=self.config.orgreg_oci_layout,
-            checksums=self.config.orgreg_json_api,
-            details=signing.details_context(self.env, docname),
+            ns, [deferred.usage_part(ns.name, docname)], [deferred.tags_part(ns.name, docname)]
         )
         signing.note_signers(self.env, docname, list(ns.tags))
         page["support_smartquotes"] = False
@@ -233,16 +229,20 @@ class RegistryDirective(SphinxDirective):
         if found is None and not hidden:  # the whole local registry: its figures
             box += listing.registry_summary(namespaces)
             box.extend(signing.home_link(self.env, self.env.docname))
-        box += listing.scroller(listing.namespace_table(
-            namespaces,
-            self.env.docname,
-            pages,
-            columns=columns,
-            remote_base=found.url if found else "",
-            caption=self.options.get("caption", ""),
-            deprecated=spec.deprecated,
-            sort=spec.sort,
-        ))
+        caption = self.options.get("caption", "")
+        if found is None and not caption:
+            # built when the page is written (a remote listing is read now; a
+            # captioned table is an enumerable node, numbered when read)
+            box += deferred.namespaces_part(
+                [ns.name for ns in namespaces], self.env.docname, pages=pages,
+                columns=columns, caption=caption, deprecated=spec.deprecated, sort=spec.sort,
+            )
+        else:
+            box += listing.scroller(listing.namespace_table(
+                namespaces, self.env.docname, pages, columns=columns,
+                remote_base=found.url if found else "", caption=caption,
+                deprecated=spec.deprecated, sort=spec.sort,
+            ))
         if hidden:
             link = None
             if found is not None:

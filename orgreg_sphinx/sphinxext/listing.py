@@ -751,11 +751,30 @@ def shown_tags(ns: Namespace, limit: int = MAX_TAG_ROWS) -> list[Tag]:
     return [t for t in ns.tags if id(t) in keep]
 
 
+def tag_section_content(ns: Namespace, details: DetailsContext | None) -> list[nodes.Node]:
+    """What a namespace page's Tags section holds: its tag table (said to be cut
+    short when it is), or a line saying there are no tags."""
+    if not ns.tags:
+        return [_para(nodes.Text("This namespace has no valid tags yet."))]
+    shown = shown_tags(ns)
+    content: list[nodes.Node] = [scroller(tag_table(ns, shown, TagTableOptions(details=details)))]
+    if len(shown) < len(ns.tags):
+        content.insert(0, _para(
+            nodes.Text(f"The newest {len(shown)} of {len(ns.tags)} tags; every tag is "
+                       "listed by the "),
+            site_link("tags endpoint", "tags endpoint", target=f"{ns.name}/tags/"),
+            nodes.Text("."),
+            classes=["orgreg-truncated"],
+        ))
+    return content
+
+
 def namespace_page(
-    ns: Namespace, site: str, *, shub: bool = True, oci: bool = False,
-    checksums: bool = True, details: DetailsContext | None = None,
+    ns: Namespace, usage_content: Sequence[nodes.Node], tags_content: Sequence[nodes.Node]
 ) -> nodes.section:
-    """The whole page of one namespace: title, description, README, usage, tags."""
+    """The whole page of one namespace: title, description, README, and the
+    Usage and Tags sections holding *usage_content* (:func:`usage`) and
+    *tags_content* (:func:`tag_section_content`), or stand-ins for them."""
     page = nodes.section(
         ids=[nodes.make_id(f"namespace-{ns.name}")],
         names=[nodes.fully_normalize_name(ns.name)],
@@ -766,21 +785,6 @@ def namespace_page(
         page += _para(nodes.Text(ns.description), classes=["orgreg-description"])
     page += namespace_stats(ns)
     page.extend(readme(ns))
-    page += section("Usage", "usage", usage(ns, site, shub=shub, oci=oci,
-                                               checksums=checksums))
-    if ns.tags:
-        shown = shown_tags(ns)
-        tags_children: list[nodes.Node] = [
-            scroller(tag_table(ns, shown, TagTableOptions(details=details)))]
-        if len(shown) < len(ns.tags):
-            tags_children.insert(0, _para(
-                nodes.Text(f"The newest {len(shown)} of {len(ns.tags)} tags; every tag is "
-                           "listed by the "),
-                site_link("tags endpoint", "tags endpoint", target=f"{ns.name}/tags/"),
-                nodes.Text("."),
-                classes=["orgreg-truncated"],
-            ))
-    else:
-        tags_children = [_para(nodes.Text("This namespace has no valid tags yet."))]
-    page += section("Tags", "tags", tags_children)
+    page += section("Usage", "usage", usage_content)
+    page += section("Tags", "tags", tags_content)
     return page
