@@ -14,8 +14,8 @@ from sphinx.application import Sphinx
 from .._version import __version__
 from . import config, deferred, directive, domain, gcpolicy, internals, pages, publish, signing
 
-#: bump when the data kept on the build environment changes shape
-ENV_VERSION = 2
+#: bump when the data kept on the build environment (or its doctrees) changes shape
+ENV_VERSION = 3
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
