@@ -4,6 +4,7 @@ broken assumption turns its feature off, never the build."""
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -60,6 +61,18 @@ def test_environment_has_the_caches_and_toctree_parents(
     parents = app.env.files_to_rebuild
     assert parents.get("acme/busybox/index") == {"index"}, (
         f"env.files_to_rebuild no longer maps a page to its toctree parents {WHERE}")
+
+
+def test_doctree_files_are_where_sphinx_keeps_each_read_document(
+    registry_project: Callable[..., Path], make_app: Callable[..., Any]
+) -> None:
+    app = make_app("html", srcdir=registry_project())
+    app.build()
+    for docname in ("index", "acme/busybox/index"):
+        path = internals.doctree_file(app, docname)
+        assert path.is_file(), f"no doctree file {path} {WHERE}"
+        assert app.env.get_doctree(docname).astext() == pickle.loads(path.read_bytes()).astext(), (
+            f"{path} is not the doctree Sphinx reads {WHERE}")
 
 
 def test_an_unsupported_project_leaves_out_the_pages_not_the_build(

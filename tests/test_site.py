@@ -415,3 +415,24 @@ def test_removed_namespace_disappears_from_html_and_dirhtml(registry_project, bu
     build(srcdir, "html")
     assert not (html / "lab").exists()
     assert (html / "acme/busybox/index.html").is_file()
+
+
+def test_html_and_dirhtml_both_show_an_edit_read_by_the_other(registry_project, build) -> None:
+    """`make html` and `make dirhtml` share one doctree folder: a page read again
+    for one output folder (a namespace's edited README, the home listing showing
+    it) is written again into the other one, which did not read it."""
+    srcdir = registry_project()
+    html = Path(build(srcdir, "html").outdir)
+    build(srcdir, "dirhtml")
+    readme = srcdir / "acme/busybox/README.md"
+    readme.write_text(readme.read_text().replace("Busybox example", "Pocket toolbox"))
+    dirhtml = Path(build(srcdir, "dirhtml").outdir)
+    assert "Pocket toolbox" in soup(dirhtml / "acme/busybox/index.html").get_text()
+    page_before = (html / "acme/centos/index.html").stat().st_mtime_ns
+    app = build(srcdir, "html")
+    assert "Pocket toolbox" in soup(html / "acme/busybox/index.html").get_text()
+    home = soup(html / "index.html").select_one("table.orgreg-namespaces")
+    assert home is not None and "Pocket toolbox" in home.get_text()
+    # pages no build read again are not written again
+    assert (html / "acme/centos/index.html").stat().st_mtime_ns == page_before
+    assert warnings_of(app) == ""

@@ -11,6 +11,9 @@ warning where the site would differ), never the build.
 * :func:`bound_doctree_cache`, :func:`forget_written_doctree` -- memory. Sphinx
   keeps every read doctree in ``env._write_doc_doctree_cache`` (and every loaded
   pickle in ``env._pickled_doctree_cache``) with no setting to bound them.
+* :func:`doctree_file` -- writing. Sphinx keeps a read document's doctree in
+  ``<doctreedir>/<docname>.doctree`` (what ``BuildEnvironment.get_doctree``
+  loads); its time says when the document was last read, by whichever builder.
 * :class:`TocParents` -- writing. Sphinx rewrites every toctree parent of a
   re-read page (``env.files_to_rebuild``) with no hook to say "its title and
   contents did not change".
@@ -140,6 +143,14 @@ def forget_written_doctree(app: Sphinx, doctree: nodes.document, docname: str) -
         cached = getattr(app.env, "_pickled_doctree_cache", None)
         if isinstance(cached, dict):
             cached.pop(docname, None)
+
+
+# ---------------------------------------------------------------- doctree files
+
+
+def doctree_file(app: Sphinx, docname: str) -> Path:
+    """Where Sphinx keeps the doctree of *docname* as last read."""
+    return Path(app.doctreedir) / f"{docname}.doctree"
 
 
 # ---------------------------------------------------------------- toctree parents

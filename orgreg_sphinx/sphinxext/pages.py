@@ -17,7 +17,9 @@ from docutils import nodes
 from docutils.statemachine import StringList
 from docutils.transforms import Transform
 from sphinx.application import Sphinx
+from sphinx.builders import Builder
 from sphinx.config import Config
+from sphinx.environment import BuildEnvironment
 from sphinx.parsers import RSTParser
 from sphinx.util import logging
 
@@ -353,19 +355,51 @@ def hide_stub_source(
             context["orgreg_manifests_url"] = f"{repo_url}/tree/{branch}/{folder}"
 
 
+def output_file(builder: Builder, docname: str) -> str | None:
+    """The output file of *docname*'s page, relative to the output folder (None
+    for builders without pages)."""
+    try:
+        target = builder.get_target_uri(docname)
+    except Exception:  # builders without pages
+        return None
+    if target.endswith("/") or target == "":
+        target += "index.html"
+    return target
+
+
 def generated_outputs(app: Sphinx) -> list[str]:
     """Output files of the generated pages (owned by this extension)."""
-    builder = app.builder
     outputs = []
     for docname in internals.generated_pages(app):
-        try:
-            target = builder.get_target_uri(docname)
-        except Exception:  # builders without pages
-            continue
-        if target.endswith("/") or target == "":
-            target += "index.html"
-        outputs.append(target)
+        target = output_file(app.builder, docname)
+        if target is not None:
+            outputs.append(target)
     return outputs
+
+
+def read_for_another_output(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """``env-get-updated``: pages read again since their file in this output
+    folder was written -- by a build into another folder sharing the doctrees,
+    as ``make html`` and ``make dirhtml`` do -- are written again. Sphinx
+    compares a page's file with its source only, and a page read again because
+    the registry changed has no newer source (a generated page's stub never
+    changes): the page would keep showing the former data."""
+    if app.builder.format != "html":
+        return []
+    base = os.fspath(app.outdir)
+    stale = []
+    for docname in env.all_docs:
+        target = output_file(app.builder, docname)
+        if target is None:
+            continue
+        try:
+            written = os.stat(os.path.join(base, target)).st_mtime_ns
+            read = os.stat(internals.doctree_file(app, docname)).st_mtime_ns
+        except OSError:  # not written here yet (Sphinx writes it), or no page file
+            continue
+        if read > written:
+            stale.append(docname)
+    return stale
 
 
 def mark_orphan(app: Sphinx, doctree: Any) -> None:
@@ -378,6 +412,7 @@ def mark_orphan(app: Sphinx, doctree: Any) -> None:
 
 def setup(app: Sphinx) -> None:
     app.connect("doctree-read", mark_orphan)
+    app.connect("env-get-updated", read_for_another_output)
     app.connect("config-inited", tree_exclude_patterns)
     # the stubs are read by NamespacePageParser whatever source_suffix says of .rst
     app.add_source_suffix(STUB_SUFFIX, STUB_FILETYPE)
