@@ -436,3 +436,18 @@ def test_html_and_dirhtml_both_show_an_edit_read_by_the_other(registry_project, 
     # pages no build read again are not written again
     assert (html / "acme/centos/index.html").stat().st_mtime_ns == page_before
     assert warnings_of(app) == ""
+
+
+def test_removed_namespace_page_disappears_with_pretty_links(registry_project, build) -> None:
+    """``html_link_suffix = ""`` (links without ``.html``) still writes pages to
+    ``.html`` files: a removed namespace's page file is removed, not left
+    behind to be served."""
+    srcdir = registry_project(conf='html_link_suffix = ""\n')
+    out = Path(build(srcdir).outdir)
+    assert (out / "lab/pancakes/index.html").is_file()
+    link = soup(out / "index.html").select_one("table.orgreg-namespaces a.reference.internal")
+    assert link is not None and link["href"] == "acme/busybox/index"
+    shutil.rmtree(srcdir / "lab")
+    build(srcdir)
+    assert not (out / "lab").exists()
+    assert (out / "acme/busybox/index.html").is_file()

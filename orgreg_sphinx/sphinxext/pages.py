@@ -8,6 +8,7 @@ single ``registry`` directive. Nothing is written into the source folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -358,6 +359,13 @@ def hide_stub_source(
 def output_file(builder: Builder, docname: str) -> str | None:
     """The output file of *docname*'s page, relative to the output folder (None
     for builders without pages)."""
+    # HTML builders say where they write a page (its link may differ:
+    # html_link_suffix = "" links to acme/busybox/index, written as .html)
+    output_path = getattr(builder, "get_output_path", None)
+    if callable(output_path):
+        with contextlib.suppress(Exception):
+            path = Path(output_path(docname))
+            return path.relative_to(builder.outdir).as_posix()
     try:
         target = builder.get_target_uri(docname)
     except Exception:  # builders without pages
