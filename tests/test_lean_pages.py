@@ -282,3 +282,17 @@ def test_other_builders_see_the_parts_in_their_post_transforms(registry_project,
     on_page = {e["uri"] for e in found if e["filename"].startswith("acme/busybox/index")}
     assert "https://downloads.zeppelin.example/busybox-1.36.sif" in on_page
     assert all(e["status"] == "ignored" for e in found)
+
+
+def test_the_home_listing_leaves_no_reference_names_behind(registry_project, build) -> None:
+    """The stand-in's arguments are not docutils attributes of the table put in
+    its place: the XML output names no target after the listed namespaces (as
+    when the table was built when read)."""
+    import xml.etree.ElementTree as ET
+
+    app = build(registry_project(), "xml")
+    root = ET.parse(Path(app.outdir) / "index.xml").getroot()
+    [table] = [t for t in root.iter("table") if "orgreg-namespaces" in t.get("classes", "")]
+    assert "acme/busybox" in "".join(table.itertext())
+    named = [(e.tag, e.get("names")) for e in root.iter() if e.get("names")]
+    assert not [n for n in named if "acme/busybox" in (n[1] or "")], named

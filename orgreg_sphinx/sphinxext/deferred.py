@@ -123,7 +123,9 @@ def expand(env: BuildEnvironment, doctree: nodes.Node, app: Sphinx | None = None
             for child in children:
                 resolve_links(app, child)
                 process_only_nodes(child, app.tags)
-        node.replace_self(children)
+        # not replace_self: it would give the first child the stand-in's
+        # ``names`` (the namespaces listed) as docutils reference names
+        node.parent.replace(node, children)
 
 
 def expand_for_html(app: Sphinx, doctree: nodes.document, docname: str) -> None:
