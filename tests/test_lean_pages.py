@@ -236,7 +236,7 @@ def test_tables_and_usage_are_built_when_pages_are_written(registry_project, bui
     home = app.env.get_doctree("index")
     [listed] = list(home.findall(deferred.deferred))
     assert listed["part"] == "namespaces"
-    assert listed["names"] == ["acme/busybox", "acme/centos", "lab/pancakes"]
+    assert listed["namespaces"] == ["acme/busybox", "acme/centos", "lab/pancakes"]
     assert not list(home.findall(nodes.table))
 
     out = Path(app.outdir)

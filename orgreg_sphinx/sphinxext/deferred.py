@@ -62,11 +62,12 @@ def tags_part(namespace: str, refdoc: str) -> deferred:
 
 
 def namespaces_part(
-    names: list[str], refdoc: str, *, pages: bool, columns: list[str], caption: str,
+    namespaces: list[str], refdoc: str, *, pages: bool, columns: list[str], caption: str,
     deprecated: str, sort: str,
 ) -> deferred:
-    """A table of the local registry's namespaces *names* (in that order)."""
-    return deferred(part="namespaces", names=names, refdoc=refdoc, pages=pages,
+    """A table of the local registry's *namespaces* (names, in that order)."""
+    # not ``names``: docutils reads that attribute as the node's reference names
+    return deferred(part="namespaces", namespaces=namespaces, refdoc=refdoc, pages=pages,
                     columns=columns, caption=caption, deprecated=deprecated, sort=sort)
 
 
@@ -76,7 +77,7 @@ def build_part(env: BuildEnvironment, node: deferred) -> list[nodes.Node]:
     config = env.config
     part, refdoc = node["part"], node["refdoc"]
     if part == "namespaces":
-        shown = [ns for ns in map(registry.namespace, node["names"]) if ns is not None]
+        shown = [ns for ns in map(registry.namespace, node["namespaces"]) if ns is not None]
         return [listing.scroller(listing.namespace_table(
             shown, refdoc, node["pages"], columns=node["columns"], caption=node["caption"],
             deprecated=node["deprecated"], sort=node["sort"],
@@ -92,9 +93,10 @@ def build_part(env: BuildEnvironment, node: deferred) -> list[nodes.Node]:
     return listing.tag_section_content(ns, signing.details_context(env, refdoc))
 
 
-def resolve_links(app: Sphinx, tree: nodes.Node) -> None:
+def resolve_links(app: Sphinx, tree: nodes.Node, location: nodes.Node) -> None:
     """Resolve the listing links (:func:`listing.doc_link`) in *tree* the way the
-    post-transforms would have."""
+    post-transforms would have; a warning names *location*, the stand-in
+    (the part is not in the page yet)."""
     from .directive import resolve_reference
 
     env = app.env
@@ -110,7 +112,7 @@ def resolve_links(app: Sphinx, tree: nodes.Node) -> None:
                                      ref["reftarget"], ref, content)
             if found is None:
                 logger.warning("unknown document: %r", ref["reftarget"],
-                               location=ref, type="ref", subtype="doc")
+                               location=location, type="ref", subtype="doc")
         ref.replace_self(found if found is not None else content)
 
 
@@ -121,7 +123,7 @@ def expand(env: BuildEnvironment, doctree: nodes.Node, app: Sphinx | None = None
         children = build_part(env, node)
         if app is not None:
             for child in children:
-                resolve_links(app, child)
+                resolve_links(app, child, node)
                 process_only_nodes(child, app.tags)
         # not replace_self: it would give the first child the stand-in's
         # ``names`` (the namespaces listed) as docutils reference names
