@@ -395,6 +395,28 @@ def test_generated_pages_skip_the_rest_parser_and_read_the_same(
         assert (Path(fast.outdir) / html).read_bytes() == (Path(slow.outdir) / html).read_bytes()
 
 
+def watch_doctree_cache(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many read doctrees Sphinx holds after each page is read (filled as
+    the build goes)."""
+    from orgreg_sphinx.sphinxext import internals
+
+    held: list[int] = []
+    real_bound = internals.bound_doctree_cache
+
+    def watch(app: Sphinx, docname: str, source: list[str]) -> None:
+        real_bound(app, docname, source)
+        held.append(len(app.env._write_doc_doctree_cache))
+
+    monkeypatch.setattr(internals, "bound_doctree_cache", watch)
+    return held
+
+
+def differing_files(first: Path, second: Path) -> list[str]:
+    """The files of output folder *first* whose bytes differ in *second*."""
+    names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
+    return [n for n in names if (first / n).read_bytes() != (second / n).read_bytes()]
+
+
 def test_doctrees_held_in_memory_are_bounded(
     project: Path, rebuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -403,21 +425,12 @@ def test_doctrees_held_in_memory_are_bounded(
     from orgreg_sphinx.sphinxext import internals
 
     unbounded, _ = rebuild(project, builddir=tmp_path / "unbounded")
-    held: list[int] = []
-    real_bound = internals.bound_doctree_cache
-
-    def watch(app: Sphinx, docname: str, source: list[str]) -> None:
-        real_bound(app, docname, source)
-        held.append(len(app.env._write_doc_doctree_cache))
-
     monkeypatch.setattr(internals, "DOCTREES_IN_MEMORY", 4)
-    monkeypatch.setattr(internals, "bound_doctree_cache", watch)
+    held = watch_doctree_cache(monkeypatch)
     bounded, read = rebuild(project, builddir=tmp_path / "bounded")
     assert len(read) == 18
     assert max(held) <= 5  # the bound, and the document being read
-    first, second = Path(unbounded.outdir), Path(bounded.outdir)
-    names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
-    assert [n for n in names if (first / n).read_bytes() != (second / n).read_bytes()] == []
+    assert differing_files(Path(unbounded.outdir), Path(bounded.outdir)) == []
 
 
 @pytest.mark.parametrize(("in_memory", "kept_all"), [(20, True), (14, False)])
@@ -431,16 +444,9 @@ def test_large_builds_keep_few_doctrees_in_memory(
     from orgreg_sphinx.sphinxext import internals
 
     unbounded, _ = rebuild(project, builddir=tmp_path / "unbounded")
-    held: list[int] = []
-    real_bound = internals.bound_doctree_cache
-
-    def watch(app: Sphinx, docname: str, source: list[str]) -> None:
-        real_bound(app, docname, source)
-        held.append(len(app.env._write_doc_doctree_cache))
-
     monkeypatch.setattr(internals, "DOCTREES_IN_MEMORY", in_memory)
     monkeypatch.setattr(internals, "DOCTREES_IN_MEMORY_LARGE", 4)
-    monkeypatch.setattr(internals, "bound_doctree_cache", watch)
+    held = watch_doctree_cache(monkeypatch)
     bounded, read = rebuild(project, builddir=tmp_path / "bounded")
     assert len(read) == 18
     assert len(internals.generated_pages(bounded)) == 15
@@ -448,9 +454,7 @@ def test_large_builds_keep_few_doctrees_in_memory(
         assert max(held) == 17
     else:  # the window, and the page being read
         assert max(held) <= 5
-    first, second = Path(unbounded.outdir), Path(bounded.outdir)
-    names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
-    assert [n for n in names if (first / n).read_bytes() != (second / n).read_bytes()] == []
+    assert differing_files(Path(unbounded.outdir), Path(bounded.outdir)) == []
 
 
 # ------------------------------------------------------------ endpoint batches (issue 17)
