@@ -125,8 +125,8 @@ def expand(env: BuildEnvironment, doctree: nodes.Node, app: Sphinx | None = None
             for child in children:
                 resolve_links(app, child, node)
                 process_only_nodes(child, app.tags)
-        # not replace_self: it would give the first child the stand-in's
-        # ``names`` (the namespaces listed) as docutils reference names
+        # not replace_self: it copies the stand-in's attributes that docutils
+        # knows (ids, names, classes ...) to the first child
         node.parent.replace(node, children)
 
 
