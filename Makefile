@@ -40,6 +40,7 @@ test-range: $(VENV)/.installed
 lint: $(VENV)/.installed
 	@status=0; \
 	$(BIN)/ruff check orgreg_sphinx tests bench scripts conf.py || status=1; \
+	$(BIN)/ruff format --check orgreg_sphinx tests bench scripts conf.py || status=1; \
 	$(BIN)/mypy || status=1; \
 	$(BIN)/lint-imports || status=1; \
 	exit $$status

@@ -41,8 +41,11 @@ html_theme_options = {
 # guide/directive.md shows live listings of, and links to, the example
 # namespaces. A registry that replaced them (a fork) leaves that page out, so
 # its -W builds stay green; the page is in the orgreg-sphinx documentation.
-GUIDE_EXAMPLES = ("acme/busybox/manifests/latest", "bio-core/samtools/manifests/1.19",
-                  "hpc-lab/openmpi/manifests")
+GUIDE_EXAMPLES = (
+    "acme/busybox/manifests/latest",
+    "bio-core/samtools/manifests/1.19",
+    "hpc-lab/openmpi/manifests",
+)
 
 
 def setup(app):

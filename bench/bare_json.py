@@ -61,31 +61,52 @@ def main(tree: Path, out: Path) -> int:
             data = front_matter(manifest)
             tag = manifest.parent.name
             layers = data.get("layers") or []
-            body = dumps({
-                "schemaVersion": 2, "mediaType": MANIFEST,
-                "config": {"mediaType": CONFIG, "size": data.get("size"),
-                           "digest": data.get("digest")},
-                "layers": [{"mediaType": LAYER, "size": layer.get("size"),
-                            "digest": layer.get("digest"), "urls": [layer.get("url")]}
-                           for layer in layers],
-            })
+            body = dumps(
+                {
+                    "schemaVersion": 2,
+                    "mediaType": MANIFEST,
+                    "config": {
+                        "mediaType": CONFIG,
+                        "size": data.get("size"),
+                        "digest": data.get("digest"),
+                    },
+                    "layers": [
+                        {
+                            "mediaType": LAYER,
+                            "size": layer.get("size"),
+                            "digest": layer.get("digest"),
+                            "urls": [layer.get("url")],
+                        }
+                        for layer in layers
+                    ],
+                }
+            )
             write(out, f"{name}/manifests/{tag}/index.html", body)
             write(out, f"{name}/manifests/{tag}/index.json", body)
             recipe = manifest.parent / "Singularity"
             if recipe.exists():
                 write(out, f"{name}/manifests/{tag}/Singularity", recipe.read_bytes())
-            write(out, f"api/container/{name}:{tag}", dumps({
-                "name": name, "tag": tag, "version": data.get("digest"),
-                "image": layers[0].get("url") if layers else None,
-            }))
+            write(
+                out,
+                f"api/container/{name}:{tag}",
+                dumps(
+                    {
+                        "name": name,
+                        "tag": tag,
+                        "version": data.get("digest"),
+                        "image": layers[0].get("url") if layers else None,
+                    }
+                ),
+            )
             url = layers[0].get("url") if layers else ""
             hexdigest = str(data.get("digest", "")).partition(":")[2]
             sums.append(f"{hexdigest}  {repo}_{tag}.sif\n")
             urls.append(f"{url}\n")
             curl.append(f'url = "{url}"\noutput = "{repo}_{tag}.sif"\n')
             all_sums.append(f"{hexdigest}  {org}/{repo}_{tag}.sif\n")
-            tags.append({"name": tag, "size": data.get("size"), "digest": data.get("digest"),
-                         "urls": [url]})
+            tags.append(
+                {"name": tag, "size": data.get("size"), "digest": data.get("digest"), "urls": [url]}
+            )
         body = dumps({"name": name, "tags": [t["name"] for t in tags]})
         write(out, f"{name}/tags/index.html", body)
         write(out, f"{name}/tags/index.json", body)
@@ -93,8 +114,14 @@ def main(tree: Path, out: Path) -> int:
         write(out, f"{name}/urls.txt", "".join(urls).encode())
         write(out, f"{name}/downloads.curl", "".join(curl).encode())
         all_urls += urls
-        catalog.append({"name": name, "description": collection.get("description", ""),
-                        "path": f"{name}/", "tags": tags})
+        catalog.append(
+            {
+                "name": name,
+                "description": collection.get("description", ""),
+                "path": f"{name}/",
+                "tags": tags,
+            }
+        )
     write(out, "api/catalog.json", dumps({"catalogVersion": 1, "namespaces": catalog}))
     write(out, "api/SHA256SUMS", "".join(all_sums).encode())
     write(out, "api/urls.txt", "".join(all_urls).encode())

@@ -42,15 +42,63 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 WORDS = [
-    "alpine", "busybox", "centos", "debian", "fedora", "ubuntu", "samtools", "bwa", "gatk",
-    "blast", "pytorch", "tensorflow", "openmpi", "hdf5", "netcdf", "gromacs", "lammps", "namd",
-    "quantum", "espresso", "rstudio", "jupyter", "julia", "octave", "paraview", "blender",
-    "ffmpeg", "imagemagick", "nginx", "postgres", "redis", "mongo", "spark", "hadoop", "kafka",
-    "fastqc", "trimmomatic", "bowtie", "star", "salmon", "kallisto", "cellranger", "seurat",
-    "scanpy", "deepvariant",
+    "alpine",
+    "busybox",
+    "centos",
+    "debian",
+    "fedora",
+    "ubuntu",
+    "samtools",
+    "bwa",
+    "gatk",
+    "blast",
+    "pytorch",
+    "tensorflow",
+    "openmpi",
+    "hdf5",
+    "netcdf",
+    "gromacs",
+    "lammps",
+    "namd",
+    "quantum",
+    "espresso",
+    "rstudio",
+    "jupyter",
+    "julia",
+    "octave",
+    "paraview",
+    "blender",
+    "ffmpeg",
+    "imagemagick",
+    "nginx",
+    "postgres",
+    "redis",
+    "mongo",
+    "spark",
+    "hadoop",
+    "kafka",
+    "fastqc",
+    "trimmomatic",
+    "bowtie",
+    "star",
+    "salmon",
+    "kallisto",
+    "cellranger",
+    "seurat",
+    "scanpy",
+    "deepvariant",
 ]
 ORG_WORDS = [
-    "acme", "bio-core", "hpc-lab", "astro", "geo", "chem", "neuro", "climate", "vision", "robotics",
+    "acme",
+    "bio-core",
+    "hpc-lab",
+    "astro",
+    "geo",
+    "chem",
+    "neuro",
+    "climate",
+    "vision",
+    "robotics",
 ]
 
 CONF_COMMON = """\
@@ -113,8 +161,10 @@ def make_tag(rng: random.Random, ns: str, name: str, index: int) -> TagData:
 def synthetic_registry(n: int, tags: int, seed: int) -> list[NamespaceData]:
     """N namespaces x T tags, the same for the same (n, tags, seed)."""
     rng = random.Random(seed)
-    orgs = [f"{ORG_WORDS[i % len(ORG_WORDS)]}{i // len(ORG_WORDS) or ''}"
-            for i in range(max(1, n // 10))]
+    orgs = [
+        f"{ORG_WORDS[i % len(ORG_WORDS)]}{i // len(ORG_WORDS) or ''}"
+        for i in range(max(1, n // 10))
+    ]
     out = []
     for i in range(n):
         org = orgs[i % len(orgs)]
@@ -137,8 +187,8 @@ def manifest_text(tag: TagData) -> str:
     return (
         "---\nlayout: manifests/singularity\n"
         f"size: {tag.size}\ndigest: {tag.digest}\nlayers:\n"
-        f"- size: {tag.size}\n  digest: \"{tag.digest}\"\n  url: \"{tag.url}\"\n"
-        f"created: \"{tag.created}\"\n---\n"
+        f'- size: {tag.size}\n  digest: "{tag.digest}"\n  url: "{tag.url}"\n'
+        f'created: "{tag.created}"\n---\n'
     )
 
 
@@ -174,9 +224,21 @@ def commit_tree(src: Path, registry: list[NamespaceData], commits: int) -> None:
 
     def git(*args: str, date: str = "") -> None:
         extra = {"GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date} if date else {}
-        subprocess.run(["git", "-C", str(src), "-c", "user.name=bench", "-c",
-                        "user.email=bench@example.org", *args],
-                       env={**env, **extra}, check=True, capture_output=True)
+        subprocess.run(
+            [
+                "git",
+                "-C",
+                str(src),
+                "-c",
+                "user.name=bench",
+                "-c",
+                "user.email=bench@example.org",
+                *args,
+            ],
+            env={**env, **extra},
+            check=True,
+            capture_output=True,
+        )
 
     git("init", "-q")
     (src / ".gitignore").write_text("_build/\n")
@@ -185,8 +247,13 @@ def commit_tree(src: Path, registry: list[NamespaceData], commits: int) -> None:
         paths += [f"{ns.org}/{ns.repo}" for ns in registry[index::commits]]
         if paths:
             git("add", "--", *paths)
-            git("commit", "-q", "-m", f"part {index + 1}",
-                date=f"2024-01-{index % 28 + 1:02d}T12:00:00Z")
+            git(
+                "commit",
+                "-q",
+                "-m",
+                f"part {index + 1}",
+                date=f"2024-01-{index % 28 + 1:02d}T12:00:00Z",
+            )
 
 
 def as_model(ns: NamespaceData) -> Any:
@@ -194,13 +261,23 @@ def as_model(ns: NamespaceData) -> Any:
     from orgreg_sphinx.core import model
 
     tags = tuple(
-        model.Tag(name=t.name, size=t.size, digest=t.digest,
-                  layers=(model.Layer(size=t.size, digest=t.digest, url=t.url),),
-                  extra={"created": t.created})
+        model.Tag(
+            name=t.name,
+            size=t.size,
+            digest=t.digest,
+            layers=(model.Layer(size=t.size, digest=t.digest, url=t.url),),
+            extra={"created": t.created},
+        )
         for t in sorted(ns.tags, key=lambda t: t.name)
     )
-    return model.Namespace(org=ns.org, repo=ns.repo, path=Path(ns.name),
-                           description=ns.description, body=ns.body, tags=tags)
+    return model.Namespace(
+        org=ns.org,
+        repo=ns.repo,
+        path=Path(ns.name),
+        description=ns.description,
+        body=ns.body,
+        tags=tags,
+    )
 
 
 def plain_page(ns: NamespaceData) -> str:
@@ -211,13 +288,21 @@ def plain_page(ns: NamespaceData) -> str:
     lines = [f"# {ns.name}", "", ns.description, "", ns.body, "## Usage", ""]
     for tab in listing.usage_tabs(as_model(ns), ""):
         lines += [f"### {tab.label}", "", tab.intro, "", "```console", *tab.lines, "```", ""]
-    lines += ["Set `html_baseurl` (or `orgreg_site_url`) in conf.py to show this registry's "
-              "real address here.", "", "## Tags", "",
-              "| Image | Tag | Size | Digest | Created | Download | Recipe |",
-              "|---|---|---|---|---|---|---|"]
+    lines += [
+        "Set `html_baseurl` (or `orgreg_site_url`) in conf.py to show this registry's "
+        "real address here.",
+        "",
+        "## Tags",
+        "",
+        "| Image | Tag | Size | Digest | Created | Download | Recipe |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for tag in sorted(ns.tags, key=lambda t: t.name):
-        recipe = f"[Singularity](https://github.com/{ns.name}/blob/main/Singularity)" \
-            if tag.recipe else ""
+        recipe = (
+            f"[Singularity](https://github.com/{ns.name}/blob/main/Singularity)"
+            if tag.recipe
+            else ""
+        )
         lines.append(
             f"| `{ns.name}:{tag.name}` | **{tag.name}** | {listing.human_size(tag.size)} | "
             f"`{tag.digest[:19]}` | {tag.created} | [download]({tag.url}) | {recipe} |"
@@ -251,11 +336,18 @@ html_sidebars = {"**": []}
 
 def minimal_page(ns: NamespaceData) -> str:
     """The minimal floor's page: title, description, a plain tag table."""
-    lines = [f"# {ns.name}", "", ns.description, "",
-             "| Tag | Size | Digest | Created | Download |", "|---|---|---|---|---|"]
+    lines = [
+        f"# {ns.name}",
+        "",
+        ns.description,
+        "",
+        "| Tag | Size | Digest | Created | Download |",
+        "|---|---|---|---|---|",
+    ]
     for tag in sorted(ns.tags, key=lambda t: t.name):
-        lines.append(f"| {tag.name} | {tag.size} | {tag.digest} | {tag.created} | "
-                     f"[download]({tag.url}) |")
+        lines.append(
+            f"| {tag.name} | {tag.size} | {tag.digest} | {tag.created} | [download]({tag.url}) |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -295,8 +387,15 @@ class Run:
     warnings: int
 
 
-def sphinx_build(src: Path, out: Path, doctrees: Path, log: Path, jobs: int = 1,
-                 json_tree: Path | None = None, pythonpath: str = "") -> Run:
+def sphinx_build(
+    src: Path,
+    out: Path,
+    doctrees: Path,
+    log: Path,
+    jobs: int = 1,
+    json_tree: Path | None = None,
+    pythonpath: str = "",
+) -> Run:
     """Run sphinx-build in a child process; wall time and the child's peak RSS.
     With *json_tree* (the minimal floor), then also bench/bare_json.py on that
     tree into the same output folder: the figures are the sum (peak: the larger)."""
@@ -307,10 +406,14 @@ def sphinx_build(src: Path, out: Path, doctrees: Path, log: Path, jobs: int = 1,
     run = timed(cmd, src, log, pythonpath)
     if json_tree is None:
         return run
-    script = timed([sys.executable, str(HERE / "bare_json.py"), str(json_tree), str(out)],
-                   src, log)
-    return Run(run.seconds + script.seconds, run.cpu + script.cpu,
-               max(run.max_rss_mib, script.max_rss_mib), run.returncode, run.warnings)
+    script = timed([sys.executable, str(HERE / "bare_json.py"), str(json_tree), str(out)], src, log)
+    return Run(
+        run.seconds + script.seconds,
+        run.cpu + script.cpu,
+        max(run.max_rss_mib, script.max_rss_mib),
+        run.returncode,
+        run.warnings,
+    )
 
 
 def timed(cmd: list[str], cwd: Path, log: Path, pythonpath: str = "") -> Run:
@@ -321,16 +424,14 @@ def timed(cmd: list[str], cwd: Path, log: Path, pythonpath: str = "") -> Run:
         handle.write(f"\n$ {' '.join(cmd)}\n".encode())
         handle.flush()
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.PIPE, cwd=cwd,
-                                env=env)
+        proc = subprocess.Popen(cmd, stdout=handle, stderr=subprocess.PIPE, cwd=cwd, env=env)
         stderr = proc.stderr.read() if proc.stderr else b""
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         handle.write(stderr)
     if proc.returncode != 0:
-        sys.exit(f"{cmd[2] if cmd[1] == '-m' else cmd[1]} failed ({proc.returncode}); "
-                 f"see {log}")
+        sys.exit(f"{cmd[2] if cmd[1] == '-m' else cmd[1]} failed ({proc.returncode}); see {log}")
     cpu = usage.ru_utime + usage.ru_stime
     return Run(seconds, cpu, usage.ru_maxrss / 1024, proc.returncode, stderr.count(b"WARNING"))
 
@@ -354,13 +455,18 @@ def rewritten(before: dict, after: dict) -> list[str]:
 
 def tree_hashes(folder: Path) -> dict[str, str]:
     return {
-        rel: hashlib.sha256((folder / rel).read_bytes()).hexdigest()
-        for rel in snapshot(folder)
+        rel: hashlib.sha256((folder / rel).read_bytes()).hexdigest() for rel in snapshot(folder)
     }
 
 
-SPHINX_OWN = ("genindex.html", "search.html", "searchindex.js", "objects.inv", ".buildinfo",
-              ".nojekyll")
+SPHINX_OWN = (
+    "genindex.html",
+    "search.html",
+    "searchindex.js",
+    "objects.inv",
+    ".buildinfo",
+    ".nojekyll",
+)
 
 
 def kind(rel: str) -> str:
@@ -397,8 +503,17 @@ class Variant:
     parallel_differs: list[str] = field(default_factory=list)
 
 
-def measure(name: str, work: Path, src: Path, edit, add, jobs: int,
-            json_tree: Path | None = None, best_of: int = 1, pythonpath: str = "") -> Variant:
+def measure(
+    name: str,
+    work: Path,
+    src: Path,
+    edit,
+    add,
+    jobs: int,
+    json_tree: Path | None = None,
+    best_of: int = 1,
+    pythonpath: str = "",
+) -> Variant:
     """Full build (-j 1), -j N build of the same tree, then rebuilds of the first."""
     out, doctrees = work / "html", work / "doctrees"
     out2, doctrees2 = work / "html-j", work / "doctrees-j"
@@ -418,9 +533,7 @@ def measure(name: str, work: Path, src: Path, edit, add, jobs: int,
     print(f"  {name}: full build -j {jobs}", flush=True)
     parallel = build(out2, doctrees2, jobs)
     first, second = tree_hashes(out), tree_hashes(out2)
-    differs = sorted(
-        rel for rel in set(first) | set(second) if first.get(rel) != second.get(rel)
-    )
+    differs = sorted(rel for rel in set(first) | set(second) if first.get(rel) != second.get(rel))
     shutil.rmtree(out2)
     shutil.rmtree(doctrees2)
     before = snapshot(out)
@@ -436,7 +549,11 @@ def measure(name: str, work: Path, src: Path, edit, add, jobs: int,
     added = build(out, doctrees)
     after_add = snapshot(out)
     return Variant(
-        full=full, noop=noop, edit=edited, add=added, parallel=parallel,
+        full=full,
+        noop=noop,
+        edit=edited,
+        add=added,
+        parallel=parallel,
         files=len(before),
         noop_rewritten=rewritten(before, after_noop),
         edit_rewritten=rewritten(after_noop, after_edit),
@@ -445,8 +562,17 @@ def measure(name: str, work: Path, src: Path, edit, add, jobs: int,
     )
 
 
-def bench_size(n: int, tags: int, seed: int, workdir: Path, theme: str, jobs: int,
-               commits: int = 0, best_of: int = 1, baseline: Path | None = None) -> dict:
+def bench_size(
+    n: int,
+    tags: int,
+    seed: int,
+    workdir: Path,
+    theme: str,
+    jobs: int,
+    commits: int = 0,
+    best_of: int = 1,
+    baseline: Path | None = None,
+) -> dict:
     print(f"N = {n} namespaces x {tags} tags", flush=True)
     registry = synthetic_registry(n, tags, seed)
     base = workdir / f"n{n}"
@@ -499,18 +625,37 @@ def bench_size(n: int, tags: int, seed: int, workdir: Path, theme: str, jobs: in
         target.tags.remove(new_tag)
         write_manifest(minimal_tree, target, new_tag)
 
-    ext = measure("extension", base / "ext", ext_src, ext_edit, ext_add, jobs,
-                  best_of=best_of)
-    plain = measure("plain Sphinx", base / "plain", plain_src, plain_edit, plain_add, jobs,
-                    best_of=best_of)
-    minimal = measure("minimal floor", base / "minimal", minimal_src, minimal_edit, minimal_add,
-                      jobs, json_tree=minimal_tree, best_of=best_of)
-    result = {"n": n, "tags": tags, "namespace": target.name, "ext": ext, "plain": plain,
-              "minimal": minimal}
+    ext = measure("extension", base / "ext", ext_src, ext_edit, ext_add, jobs, best_of=best_of)
+    plain = measure(
+        "plain Sphinx", base / "plain", plain_src, plain_edit, plain_add, jobs, best_of=best_of
+    )
+    minimal = measure(
+        "minimal floor",
+        base / "minimal",
+        minimal_src,
+        minimal_edit,
+        minimal_add,
+        jobs,
+        json_tree=minimal_tree,
+        best_of=best_of,
+    )
+    result = {
+        "n": n,
+        "tags": tags,
+        "namespace": target.name,
+        "ext": ext,
+        "plain": plain,
+        "minimal": minimal,
+    }
     if baseline is not None:
         result["baseline"] = measure(
-            f"extension from {baseline}", base / "baseline", base_src,
-            lambda: ext_edit(base_src), lambda: ext_add(base_src), jobs, best_of=best_of,
+            f"extension from {baseline}",
+            base / "baseline",
+            base_src,
+            lambda: ext_edit(base_src),
+            lambda: ext_add(base_src),
+            jobs,
+            best_of=best_of,
             pythonpath=str(baseline),
         )
     return result
@@ -537,30 +682,66 @@ def print_report(results: list[dict], memory: Run | None, jobs: int) -> None:
         def line(label: str, e: Run, p: Run, note: str = "", n: int = n) -> None:
             ratio = e.seconds / p.seconds if p.seconds else float("nan")
             cpu_ratio = e.cpu / p.cpu if p.cpu else float("nan")
-            rows.append((f"N={n}", label, f"{e.seconds:7.2f}", f"{p.seconds:7.2f}",
-                         f"{ratio:5.2f}x", f"{e.cpu:7.2f}", f"{p.cpu:7.2f}", f"{cpu_ratio:5.2f}x",
-                         note))
+            rows.append(
+                (
+                    f"N={n}",
+                    label,
+                    f"{e.seconds:7.2f}",
+                    f"{p.seconds:7.2f}",
+                    f"{ratio:5.2f}x",
+                    f"{e.cpu:7.2f}",
+                    f"{p.cpu:7.2f}",
+                    f"{cpu_ratio:5.2f}x",
+                    note,
+                )
+            )
 
         def written(files: list[str]) -> str:
             k = kinds(files)
-            return (f"rewrote {k['page']} pages, {k['endpoint']} endpoints "
-                    f"(+{k['sphinx']} Sphinx files)")
+            return (
+                f"rewrote {k['page']} pages, {k['endpoint']} endpoints "
+                f"(+{k['sphinx']} Sphinx files)"
+            )
 
-        line("full build", ext.full, plain.full,
-             f"{ext.files} files out; peak {ext.full.max_rss_mib:.0f} MiB "
-             f"(plain {plain.full.max_rss_mib:.0f})")
+        line(
+            "full build",
+            ext.full,
+            plain.full,
+            f"{ext.files} files out; peak {ext.full.max_rss_mib:.0f} MiB "
+            f"(plain {plain.full.max_rss_mib:.0f})",
+        )
         line("no-op rebuild", ext.noop, plain.noop, written(ext.noop_rewritten))
-        line("edit one manifest", ext.edit, plain.edit,
-             written(ext.edit_rewritten) + f"; {100 * ext.edit.seconds / ext.full.seconds:.0f}%"
-             " of full")
+        line(
+            "edit one manifest",
+            ext.edit,
+            plain.edit,
+            written(ext.edit_rewritten) + f"; {100 * ext.edit.seconds / ext.full.seconds:.0f}%"
+            " of full",
+        )
         line("add one tag", ext.add, plain.add, written(ext.add_rewritten))
-        same = "same output" if not ext.parallel_differs else \
-            f"{len(ext.parallel_differs)} files differ"
-        line(f"full build -j {jobs}", ext.parallel, plain.parallel,
-             f"{same}; {ext.full.seconds / ext.parallel.seconds:.2f}x faster than -j 1; peak "
-             f"{ext.parallel.max_rss_mib:.0f} MiB")
-    headers = ("size", "measure", "ext s", "plain s", "ratio", "ext cpu", "plain cpu",
-               "ratio", "notes")
+        same = (
+            "same output"
+            if not ext.parallel_differs
+            else f"{len(ext.parallel_differs)} files differ"
+        )
+        line(
+            f"full build -j {jobs}",
+            ext.parallel,
+            plain.parallel,
+            f"{same}; {ext.full.seconds / ext.parallel.seconds:.2f}x faster than -j 1; peak "
+            f"{ext.parallel.max_rss_mib:.0f} MiB",
+        )
+    headers = (
+        "size",
+        "measure",
+        "ext s",
+        "plain s",
+        "ratio",
+        "ext cpu",
+        "plain cpu",
+        "ratio",
+        "notes",
+    )
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     print()
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
@@ -571,55 +752,90 @@ def print_report(results: list[dict], memory: Run | None, jobs: int) -> None:
         wall = b["ext"].full.seconds / a["ext"].full.seconds
         cpu = b["ext"].full.cpu / a["ext"].full.cpu
         plain = b["plain"].full.cpu / a["plain"].full.cpu
-        print(f"\ngrowth N={a['n']} -> N={b['n']} ({b['n'] / a['n']:.1f}x the namespaces), "
-              f"full build: extension {wall:.2f}x wall, {cpu:.2f}x cpu; "
-              f"plain Sphinx {plain:.2f}x cpu")
+        print(
+            f"\ngrowth N={a['n']} -> N={b['n']} ({b['n'] / a['n']:.1f}x the namespaces), "
+            f"full build: extension {wall:.2f}x wall, {cpu:.2f}x cpu; "
+            f"plain Sphinx {plain:.2f}x cpu"
+        )
     if memory is not None:
-        print(f"\nextension at N={memory_n}: full build {memory.seconds:.1f} s "
-              f"({memory.cpu:.1f} s cpu), peak memory {memory.max_rss_mib:.0f} MiB")
+        print(
+            f"\nextension at N={memory_n}: full build {memory.seconds:.1f} s "
+            f"({memory.cpu:.1f} s cpu), peak memory {memory.max_rss_mib:.0f} MiB"
+        )
     for res in results:
         ext = res["ext"]
-        print(f"\nN={res['n']}: pages and endpoints rewritten by editing one manifest of "
-              f"{res['namespace']}:")
+        print(
+            f"\nN={res['n']}: pages and endpoints rewritten by editing one manifest of "
+            f"{res['namespace']}:"
+        )
         for rel in ext.edit_rewritten:
             if kind(rel) != "sphinx":
                 print(f"    {rel}")
         noop = [rel for rel in ext.noop_rewritten if kind(rel) != "sphinx"]
         if noop:
-            print(f"N={res['n']}: pages and endpoints rewritten by the no-op rebuild: "
-                  f"{', '.join(noop[:20])}")
+            print(
+                f"N={res['n']}: pages and endpoints rewritten by the no-op rebuild: "
+                f"{', '.join(noop[:20])}"
+            )
         if ext.parallel_differs:
-            print(f"N={res['n']}: -j 1 and -j {jobs} differ in: "
-                  f"{', '.join(ext.parallel_differs[:20])}")
+            print(
+                f"N={res['n']}: -j 1 and -j {jobs} differ in: "
+                f"{', '.join(ext.parallel_differs[:20])}"
+            )
 
 
 def print_floor(results: list[dict], jobs: int) -> None:
     """The extension against the minimal floor (issue 17), measured in the same run."""
-    headers = ("size", "measure", "ext s", "floor s", "ratio", "ext cpu", "floor cpu", "ratio",
-               "notes")
+    headers = (
+        "size",
+        "measure",
+        "ext s",
+        "floor s",
+        "ratio",
+        "ext cpu",
+        "floor cpu",
+        "ratio",
+        "notes",
+    )
     rows = []
     for res in results:
         ext, floor = res["ext"], res["minimal"]
-        for label, e, f in (("full build", ext.full, floor.full),
-                            ("no-op rebuild", ext.noop, floor.noop),
-                            ("edit one manifest", ext.edit, floor.edit),
-                            ("add one tag", ext.add, floor.add),
-                            (f"full build -j {jobs}", ext.parallel, floor.parallel)):
+        for label, e, f in (
+            ("full build", ext.full, floor.full),
+            ("no-op rebuild", ext.noop, floor.noop),
+            ("edit one manifest", ext.edit, floor.edit),
+            ("add one tag", ext.add, floor.add),
+            (f"full build -j {jobs}", ext.parallel, floor.parallel),
+        ):
             note = ""
             if label == "full build":
-                note = (f"peak {e.max_rss_mib:.0f} MiB (floor {f.max_rss_mib:.0f}); floor "
-                        f"{floor.files} files out")
+                note = (
+                    f"peak {e.max_rss_mib:.0f} MiB (floor {f.max_rss_mib:.0f}); floor "
+                    f"{floor.files} files out"
+                )
             elif label in ("edit one manifest", "add one tag"):
                 note = f"{100 * e.seconds / ext.full.seconds:.1f}% of the extension's full build"
-            rows.append((f"N={res['n']}", label, f"{e.seconds:7.2f}", f"{f.seconds:7.2f}",
-                         f"{e.seconds / f.seconds:5.2f}x", f"{e.cpu:7.2f}", f"{f.cpu:7.2f}",
-                         f"{e.cpu / f.cpu:5.2f}x", note))
+            rows.append(
+                (
+                    f"N={res['n']}",
+                    label,
+                    f"{e.seconds:7.2f}",
+                    f"{f.seconds:7.2f}",
+                    f"{e.seconds / f.seconds:5.2f}x",
+                    f"{e.cpu:7.2f}",
+                    f"{f.cpu:7.2f}",
+                    f"{e.cpu / f.cpu:5.2f}x",
+                    note,
+                )
+            )
     if not rows:
         return
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    print("\nthe extension against the minimal floor (plain Sphinx + MyST, alabaster without "
-          "sidebars, title + description + plain tag table per namespace, plus "
-          "bench/bare_json.py writing the JSON files):")
+    print(
+        "\nthe extension against the minimal floor (plain Sphinx + MyST, alabaster without "
+        "sidebars, title + description + plain tag table per namespace, plus "
+        "bench/bare_json.py writing the JSON files):"
+    )
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for row in rows:
@@ -630,18 +846,40 @@ def print_baseline(results: list[dict], baseline: Path | None, jobs: int) -> Non
     """Before (the extension from *baseline*) and after (this checkout), same run."""
     if baseline is None:
         return
-    headers = ("size", "measure", "before s", "after s", "after/before", "before cpu",
-               "after cpu", "floor s")
+    headers = (
+        "size",
+        "measure",
+        "before s",
+        "after s",
+        "after/before",
+        "before cpu",
+        "after cpu",
+        "floor s",
+    )
     rows = []
     for res in results:
         before, after, floor = res["baseline"], res["ext"], res["minimal"]
         for label in ("full", "noop", "edit", "add", "parallel"):
             b, a, f = getattr(before, label), getattr(after, label), getattr(floor, label)
-            name = {"full": "full build", "noop": "no-op rebuild", "edit": "edit one manifest",
-                    "add": "add one tag", "parallel": f"full build -j {jobs}"}[label]
-            rows.append((f"N={res['n']}", name, f"{b.seconds:7.2f}", f"{a.seconds:7.2f}",
-                         f"{a.seconds / b.seconds:5.2f}x", f"{b.cpu:7.2f}", f"{a.cpu:7.2f}",
-                         f"{f.seconds:7.2f}"))
+            name = {
+                "full": "full build",
+                "noop": "no-op rebuild",
+                "edit": "edit one manifest",
+                "add": "add one tag",
+                "parallel": f"full build -j {jobs}",
+            }[label]
+            rows.append(
+                (
+                    f"N={res['n']}",
+                    name,
+                    f"{b.seconds:7.2f}",
+                    f"{a.seconds:7.2f}",
+                    f"{a.seconds / b.seconds:5.2f}x",
+                    f"{b.cpu:7.2f}",
+                    f"{a.cpu:7.2f}",
+                    f"{f.seconds:7.2f}",
+                )
+            )
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     print(f"\nbefore (the extension from {baseline}) and after (this checkout), same run:")
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
@@ -660,24 +898,36 @@ def print_floor_targets(results: list[dict], memory: Run | None, jobs: int) -> N
     for res in results:
         ext, floor, n = res["ext"], res["minimal"], res["n"]
         wall, cpu = ext.full.seconds / floor.full.seconds, ext.full.cpu / floor.full.cpu
-        lines.append(f"{verdict(wall <= 1.0)} N={n} full build <= 1.0x the minimal floor: "
-                     f"{ext.full.seconds:.1f} s vs {floor.full.seconds:.1f} s = {wall:.2f}x "
-                     f"wall ({cpu:.2f}x cpu)")
+        lines.append(
+            f"{verdict(wall <= 1.0)} N={n} full build <= 1.0x the minimal floor: "
+            f"{ext.full.seconds:.1f} s vs {floor.full.seconds:.1f} s = {wall:.2f}x "
+            f"wall ({cpu:.2f}x cpu)"
+        )
         extra = ext.noop.seconds - floor.noop.seconds
-        lines.append(f"{verdict(extra <= 0.5)} N={n} no-op rebuild <= the floor's + 0.5 s: "
-                     f"{ext.noop.seconds:.2f} s vs {floor.noop.seconds:.2f} s "
-                     f"({extra:+.2f} s)")
+        lines.append(
+            f"{verdict(extra <= 0.5)} N={n} no-op rebuild <= the floor's + 0.5 s: "
+            f"{ext.noop.seconds:.2f} s vs {floor.noop.seconds:.2f} s "
+            f"({extra:+.2f} s)"
+        )
         share = ext.edit.seconds / ext.full.seconds
-        lines.append(f"{verdict(share <= 0.05)} N={n} one edited manifest <= 5% of the full "
-                     f"build: {ext.edit.seconds:.2f} s = {100 * share:.1f}%")
+        lines.append(
+            f"{verdict(share <= 0.05)} N={n} one edited manifest <= 5% of the full "
+            f"build: {ext.edit.seconds:.2f} s = {100 * share:.1f}%"
+        )
         share = ext.add.seconds / ext.full.seconds
-        lines.append(f"{verdict(share <= 0.08)} N={n} one added tag <= 8% of the full build: "
-                     f"{ext.add.seconds:.2f} s = {100 * share:.1f}%")
-        lines.append(f"{verdict(not ext.parallel_differs)} N={n} -j {jobs} output identical to "
-                     f"-j 1: {len(ext.parallel_differs)} files differ")
+        lines.append(
+            f"{verdict(share <= 0.08)} N={n} one added tag <= 8% of the full build: "
+            f"{ext.add.seconds:.2f} s = {100 * share:.1f}%"
+        )
+        lines.append(
+            f"{verdict(not ext.parallel_differs)} N={n} -j {jobs} output identical to "
+            f"-j 1: {len(ext.parallel_differs)} files differ"
+        )
     if memory is not None:
-        lines.append(f"{verdict(memory.max_rss_mib < 1024)} N={memory_n} peak memory < 1 GiB: "
-                     f"{memory.max_rss_mib:.0f} MiB")
+        lines.append(
+            f"{verdict(memory.max_rss_mib < 1024)} N={memory_n} peak memory < 1 GiB: "
+            f"{memory.max_rss_mib:.0f} MiB"
+        )
     if lines:
         print("\ntargets of issue 17 (against the minimal floor, same run):")
         for line in lines:
@@ -695,35 +945,50 @@ def print_targets(results: list[dict], memory: Run | None) -> None:
     if 1000 in by_n:
         ext, plain = by_n[1000]["ext"], by_n[1000]["plain"]
         wall, cpu = ext.full.seconds / plain.full.seconds, ext.full.cpu / plain.full.cpu
-        lines.append(f"{verdict(wall <= 1.1)} full build N=1000 <= 1.1x plain Sphinx: "
-                     f"{wall:.2f}x wall, {cpu:.2f}x cpu")
+        lines.append(
+            f"{verdict(wall <= 1.1)} full build N=1000 <= 1.1x plain Sphinx: "
+            f"{wall:.2f}x wall, {cpu:.2f}x cpu"
+        )
         pages_endpoints = [f for f in ext.noop_rewritten if kind(f) != "sphinx"]
-        lines.append(f"{verdict(ext.noop.seconds < 3 and not pages_endpoints)} no-op rebuild "
-                     f"N=1000 < 3 s, rewriting no page or endpoint: {ext.noop.seconds:.2f} s, "
-                     f"{len(pages_endpoints)} rewritten")
+        lines.append(
+            f"{verdict(ext.noop.seconds < 3 and not pages_endpoints)} no-op rebuild "
+            f"N=1000 < 3 s, rewriting no page or endpoint: {ext.noop.seconds:.2f} s, "
+            f"{len(pages_endpoints)} rewritten"
+        )
     if 1000 in by_n and 3000 in by_n:
         wall = by_n[3000]["ext"].full.seconds / by_n[1000]["ext"].full.seconds
         cpu = by_n[3000]["ext"].full.cpu / by_n[1000]["ext"].full.cpu
-        lines.append(f"{verdict(wall <= 3.3)} full build N=3000 <= 3.3x N=1000: "
-                     f"{wall:.2f}x wall, {cpu:.2f}x cpu")
+        lines.append(
+            f"{verdict(wall <= 3.3)} full build N=3000 <= 3.3x N=1000: "
+            f"{wall:.2f}x wall, {cpu:.2f}x cpu"
+        )
     for res in results:
         ext, n, name = res["ext"], res["n"], res["namespace"]
         changed = [f for f in ext.edit_rewritten if kind(f) != "sphinx"]
-        own = all(f == "index.html" or f.startswith((f"{name}/", "api/catalog.json",
-                                                     "api/SHA256SUMS",
-                                                     f"api/container/{name}:"))
-                  for f in changed)
+        own = all(
+            f == "index.html"
+            or f.startswith(
+                (f"{name}/", "api/catalog.json", "api/SHA256SUMS", f"api/container/{name}:")
+            )
+            for f in changed
+        )
         share = ext.edit.seconds / ext.full.seconds
-        lines.append(f"{verdict(own and share < 0.05)} N={n} one edited manifest rewrites only "
-                     f"its page, the pages listing it and its endpoints ({len(changed)} of "
-                     f"{ext.files} files), in < 5% of the full build: {100 * share:.1f}%")
+        lines.append(
+            f"{verdict(own and share < 0.05)} N={n} one edited manifest rewrites only "
+            f"its page, the pages listing it and its endpoints ({len(changed)} of "
+            f"{ext.files} files), in < 5% of the full build: {100 * share:.1f}%"
+        )
         faster = ext.parallel.seconds < ext.full.seconds
-        lines.append(f"{verdict(not ext.parallel_differs and faster)} N={n} -j 2 same output "
-                     f"as -j 1 ({len(ext.parallel_differs)} files differ) and faster: "
-                     f"{ext.parallel.seconds:.1f} s vs {ext.full.seconds:.1f} s")
+        lines.append(
+            f"{verdict(not ext.parallel_differs and faster)} N={n} -j 2 same output "
+            f"as -j 1 ({len(ext.parallel_differs)} files differ) and faster: "
+            f"{ext.parallel.seconds:.1f} s vs {ext.full.seconds:.1f} s"
+        )
     if memory is not None:
-        lines.append(f"{verdict(memory.max_rss_mib < 1024)} peak memory N={memory_n} < 1 GiB: "
-                     f"{memory.max_rss_mib:.0f} MiB")
+        lines.append(
+            f"{verdict(memory.max_rss_mib < 1024)} peak memory N={memory_n} < 1 GiB: "
+            f"{memory.max_rss_mib:.0f} MiB"
+        )
     if lines:
         print("\ntargets of issue 7:")
         for line in lines:
@@ -736,32 +1001,68 @@ memory_n = 0
 def main(argv: list[str] | None = None) -> int:
     global memory_n
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="100,1000,3000",
-                        help="comma-separated numbers of namespaces (default: 100,1000,3000)")
+    parser.add_argument(
+        "--sizes",
+        default="100,1000,3000",
+        help="comma-separated numbers of namespaces (default: 100,1000,3000)",
+    )
     parser.add_argument("--tags", type=int, default=5, help="tags per namespace (default: 5)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the tree generator")
     parser.add_argument("--jobs", type=int, default=2, help="workers of the parallel build")
     parser.add_argument("--theme", default="orgreg", help="html_theme of both projects")
-    parser.add_argument("--best-of", type=int, default=2, metavar="K",
-                        help="full builds of each project: the fastest counts (default: 2)")
-    parser.add_argument("--baseline", type=Path, metavar="DIR",
-                        help="also measure the extension imported from DIR (another checkout, "
-                             "e.g. `git archive main | tar -x -C DIR`), in the same run")
-    parser.add_argument("--memory-size", type=int, default=0,
-                        help="also build the extension once at this size for peak memory")
-    parser.add_argument("--workdir", type=Path, default=REPO / "_build" / "bench",
-                        help="where the projects are generated and built")
+    parser.add_argument(
+        "--best-of",
+        type=int,
+        default=2,
+        metavar="K",
+        help="full builds of each project: the fastest counts (default: 2)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="also measure the extension imported from DIR (another checkout, "
+        "e.g. `git archive main | tar -x -C DIR`), in the same run",
+    )
+    parser.add_argument(
+        "--memory-size",
+        type=int,
+        default=0,
+        help="also build the extension once at this size for peak memory",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=REPO / "_build" / "bench",
+        help="where the projects are generated and built",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument("--git-commits", type=int, default=0, metavar="K",
-                        help="commit the extension's tree in K commits to a git repository "
-                             "first, so builds read the tags' history (default: 0, no git)")
+    parser.add_argument(
+        "--git-commits",
+        type=int,
+        default=0,
+        metavar="K",
+        help="commit the extension's tree in K commits to a git repository "
+        "first, so builds read the tags' history (default: 0, no git)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     args.workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    results = [bench_size(n, args.tags, args.seed, args.workdir, args.theme, args.jobs,
-                          args.git_commits, args.best_of, args.baseline)
-               for n in sizes]
+    results = [
+        bench_size(
+            n,
+            args.tags,
+            args.seed,
+            args.workdir,
+            args.theme,
+            args.jobs,
+            args.git_commits,
+            args.best_of,
+            args.baseline,
+        )
+        for n in sizes
+    ]
     memory = None
     if args.memory_size:
         memory_n = args.memory_size
@@ -771,13 +1072,18 @@ def main(argv: list[str] | None = None) -> int:
     print_baseline(results, args.baseline, args.jobs)
     print_targets(results, memory)
     print_floor_targets(results, memory, args.jobs)
-    print(f"\nbenchmark took {time.perf_counter() - started:.0f} s "
-          f"(Python {sys.version.split()[0]}, {os.cpu_count()} CPUs)")
+    print(
+        f"\nbenchmark took {time.perf_counter() - started:.0f} s "
+        f"(Python {sys.version.split()[0]}, {os.cpu_count()} CPUs)"
+    )
     if args.json:
-        data = {"results": [
-            {k: asdict(v) if isinstance(v, Variant) else v for k, v in r.items()}
-            for r in results],
-            "memory": asdict(memory) if memory else None}
+        data = {
+            "results": [
+                {k: asdict(v) if isinstance(v, Variant) else v for k, v in r.items()}
+                for r in results
+            ],
+            "memory": asdict(memory) if memory else None,
+        }
         args.json.write_text(json.dumps(data, indent=1))
     return 0
 

@@ -33,9 +33,9 @@ def manifest(seed: str, size: int) -> str:
     return (
         "---\nlayout: manifests/singularity\n"
         f"size: {size}\ndigest: {digest}\nlayers:\n"
-        f"- size: {size}\n  digest: \"{digest}\"\n"
-        f"  url: \"https://storage.example.org/{digest[-12:]}.sif\"\n"
-        f"created: \"2024-0{1 + size % 9}-1{size % 10}T00:00:00Z\"\n---\n"
+        f'- size: {size}\n  digest: "{digest}"\n'
+        f'  url: "https://storage.example.org/{digest[-12:]}.sif"\n'
+        f'created: "2024-0{1 + size % 9}-1{size % 10}T00:00:00Z"\n---\n'
     )
 
 
@@ -44,14 +44,16 @@ def write_registry(root: Path, count: int, tags: int = 3) -> None:
     root.mkdir(parents=True)
     (root / "conf.py").write_text(CONF)
     (root / "index.md").write_text(INDEX)
-    names = [PROBE] + [f"org{i % (count // 10 + 1):02d}/container-{i:05d}"
-                       for i in range(count - 1)]
+    names = [PROBE] + [
+        f"org{i % (count // 10 + 1):02d}/container-{i:05d}" for i in range(count - 1)
+    ]
     for name in names:
         folder = root / name
         (folder / "tags").mkdir(parents=True)
         (folder / "README.md").write_text(
-            f"---\nlayout: collection\ndescription: \"The {name} container\"\n---\n"
-            f"# {name}\n\nBuilt by CI.\n")
+            f'---\nlayout: collection\ndescription: "The {name} container"\n---\n'
+            f"# {name}\n\nBuilt by CI.\n"
+        )
         (folder / "tags" / "README.md").write_text("---\nlayout: tags\n---\n")
         for t in range(tags):
             tag = folder / "manifests" / f"1.{t}"
@@ -67,8 +69,9 @@ def build(count: int, workdir: Path, jobs: str) -> tuple[int, float]:
     write_registry(src, count)
     out = workdir / f"out-{count}"
     started = time.perf_counter()
-    code = build_main(["-q", "-j", jobs, "-b", "html", str(src), str(out / "html"),
-                       "-d", str(out / "doctrees")])
+    code = build_main(
+        ["-q", "-j", jobs, "-b", "html", str(src), str(out / "html"), "-d", str(out / "doctrees")]
+    )
     elapsed = time.perf_counter() - started
     if code:
         raise SystemExit(f"the {count}-namespace build failed ({code})")
@@ -88,8 +91,10 @@ def main() -> int:
         for count in (args.small, args.large):
             size, elapsed = build(count, Path(tmp), args.jobs)
             sizes[count] = size
-            print(f"{count:6d} namespaces: {PROBE}/index.html is {size} bytes "
-                  f"(whole build {elapsed:.1f} s)")
+            print(
+                f"{count:6d} namespaces: {PROBE}/index.html is {size} bytes "
+                f"(whole build {elapsed:.1f} s)"
+            )
     small, large = sizes[args.small], sizes[args.large]
     change = (large - small) / small * 100
     print(f"difference: {large - small:+d} bytes ({change:+.2f}%)")

@@ -44,8 +44,20 @@ def build_site(out: Path, theme: str = "") -> Path:
 
     html = out / "html"
     extra = ["-D", f"html_theme={theme}"] if theme else []
-    code = build_main(["-q", "-b", "html", "-c", str(REPO), *extra, str(REPO / "source"),
-                       str(html), "-d", str(out / "doctrees")])
+    code = build_main(
+        [
+            "-q",
+            "-b",
+            "html",
+            "-c",
+            str(REPO),
+            *extra,
+            str(REPO / "source"),
+            str(html),
+            "-d",
+            str(out / "doctrees"),
+        ]
+    )
     if code:
         raise SystemExit(f"sphinx-build failed ({code})")
     return html
@@ -64,11 +76,16 @@ def take(site: Path, out: Path, shots: list[tuple[str, str, int, str, str, str]]
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for name, page_path, width, scheme, tab, caption in shots:
             context = browser.new_context(
-                viewport={"width": width, "height": 800}, color_scheme=scheme,
+                viewport={"width": width, "height": 800},
+                color_scheme=scheme,
                 device_scale_factor=1,
             )
-            context.route("**/*", lambda route: route.continue_()
-                          if route.request.url.startswith(base) else route.abort())
+            context.route(
+                "**/*",
+                lambda route: (
+                    route.continue_() if route.request.url.startswith(base) else route.abort()
+                ),
+            )
             page = context.new_page()
             page.goto(base + page_path)
             page.wait_for_load_state("load")

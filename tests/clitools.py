@@ -40,8 +40,13 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def orgreg(*args: str | Path, cwd: Path | None = None, module: bool = True,
-           timeout: float = 120, **env: str) -> Result:
+def orgreg(
+    *args: str | Path,
+    cwd: Path | None = None,
+    module: bool = True,
+    timeout: float = 120,
+    **env: str,
+) -> Result:
     """Run ``python -m orgreg_sphinx ARGS`` (or the ``orgreg`` script when not *module*)."""
     command = [sys.executable, "-m", "orgreg_sphinx"] if module else [str(ORGREG)]
     done = subprocess.run(
@@ -65,7 +70,10 @@ def on_terminal(*args: str | Path, columns: int = 0, timeout: float = 120) -> Re
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
     proc = subprocess.Popen(
         [sys.executable, "-m", "orgreg_sphinx", *map(str, args)],
-        stdout=subprocess.PIPE, stderr=slave, env=clean_env(), text=True,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env=clean_env(),
+        text=True,
     )
     os.close(slave)
     out, _ = proc.communicate(timeout=timeout)

@@ -53,7 +53,7 @@ def manifest(
     return (
         "---\nlayout: manifests/singularity\n"
         f"size: {size}\ndigest: {digest}\nlayers:\n"
-        f"- size: {size}\n  digest: \"{digest}\"\n  url: \"{url}\"\n"
+        f'- size: {size}\n  digest: "{digest}"\n  url: "{url}"\n'
         f"{textwrap.dedent(extra)}---\n"
     )
 

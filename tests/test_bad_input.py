@@ -32,54 +32,132 @@ class Case:
 
 
 CASES = [
-    Case("malformed-yaml", BAD_TAG, "---\nsize: [1, 2\ndigest: x\n---\n",
-         "has invalid YAML front matter", 3),
+    Case(
+        "malformed-yaml",
+        BAD_TAG,
+        "---\nsize: [1, 2\ndigest: x\n---\n",
+        "has invalid YAML front matter",
+        3,
+    ),
     Case("no-front-matter", BAD_TAG, "just some text\n", "has no YAML front matter", 1),
     Case("unclosed-front-matter", BAD_TAG, "---\nsize: 1\n", "is never closed", 1),
     Case("front-matter-not-mapping", BAD_TAG, "---\n- a\n- b\n---\n", "not a mapping", 2),
-    Case("missing-digest", BAD_TAG, GOOD.replace(f"digest: {sha256('extra')}\n", "", 1),
-         "is missing the required key 'digest'", 2),
-    Case("size-wrong-type", BAD_TAG, GOOD.replace("size: 900000", "size: big", 1),
-         "has size = 'big', which is not an integer", 3),
-    Case("negative-size", BAD_TAG, GOOD.replace("size: 900000", "size: -5", 1),
-         "has size = -5, which is below 0", 3),
-    Case("invalid-digest", BAD_TAG, GOOD.replace(sha256("extra"), "sha256:xyz", 1),
-         "has an invalid digest 'sha256:xyz'", 4),
-    Case("layer-url-not-http", BAD_TAG,
-         GOOD.replace("https://storage.example.org", "file:///etc/passwd#"),
-         "has an invalid layers[0].url", 8),
-    Case("digest-trailing-newline", BAD_TAG,
-         GOOD.replace(f"digest: {sha256('extra')}", f'digest: "{sha256("extra")}\\n"', 1),
-         "it holds control characters", 4),
-    Case("url-with-escape-sequence", BAD_TAG,
-         GOOD.replace(".sif\"", '.sif\\e[31mFAKE"', 1),
-         "it holds control characters", 8),
-    Case("layers-not-a-list", BAD_TAG,
-         "---\nsize: 1\ndigest: " + sha256("x") + "\nlayers: nope\n---\n",
-         "has layers = 'nope', which is not a list", 4),
-    Case("empty-layers", BAD_TAG, "---\nsize: 1\ndigest: " + sha256("x") + "\nlayers: []\n---\n",
-         "has an empty layers", 4),
-    Case("duplicate-key", BAD_TAG, GOOD.replace("size: 900000\n", "size: 900000\nsize: 1\n", 1),
-         "repeats the key 'size'", 4),
-    Case("yaml-alias", BAD_TAG,
-         "---\nsize: &s 1\ndigest: " + sha256("x") + "\nlayers:\n- size: *s\n"
-         "  digest: x\n  url: https://x.org/a\n---\n", "uses a YAML alias", 5),
-    Case("tab-indent", BAD_TAG, GOOD.replace("  digest: \"", "\tdigest: \"", 1),
-         "indents front matter with a tab", 7),
+    Case(
+        "missing-digest",
+        BAD_TAG,
+        GOOD.replace(f"digest: {sha256('extra')}\n", "", 1),
+        "is missing the required key 'digest'",
+        2,
+    ),
+    Case(
+        "size-wrong-type",
+        BAD_TAG,
+        GOOD.replace("size: 900000", "size: big", 1),
+        "has size = 'big', which is not an integer",
+        3,
+    ),
+    Case(
+        "negative-size",
+        BAD_TAG,
+        GOOD.replace("size: 900000", "size: -5", 1),
+        "has size = -5, which is below 0",
+        3,
+    ),
+    Case(
+        "invalid-digest",
+        BAD_TAG,
+        GOOD.replace(sha256("extra"), "sha256:xyz", 1),
+        "has an invalid digest 'sha256:xyz'",
+        4,
+    ),
+    Case(
+        "layer-url-not-http",
+        BAD_TAG,
+        GOOD.replace("https://storage.example.org", "file:///etc/passwd#"),
+        "has an invalid layers[0].url",
+        8,
+    ),
+    Case(
+        "digest-trailing-newline",
+        BAD_TAG,
+        GOOD.replace(f"digest: {sha256('extra')}", f'digest: "{sha256("extra")}\\n"', 1),
+        "it holds control characters",
+        4,
+    ),
+    Case(
+        "url-with-escape-sequence",
+        BAD_TAG,
+        GOOD.replace('.sif"', '.sif\\e[31mFAKE"', 1),
+        "it holds control characters",
+        8,
+    ),
+    Case(
+        "layers-not-a-list",
+        BAD_TAG,
+        "---\nsize: 1\ndigest: " + sha256("x") + "\nlayers: nope\n---\n",
+        "has layers = 'nope', which is not a list",
+        4,
+    ),
+    Case(
+        "empty-layers",
+        BAD_TAG,
+        "---\nsize: 1\ndigest: " + sha256("x") + "\nlayers: []\n---\n",
+        "has an empty layers",
+        4,
+    ),
+    Case(
+        "duplicate-key",
+        BAD_TAG,
+        GOOD.replace("size: 900000\n", "size: 900000\nsize: 1\n", 1),
+        "repeats the key 'size'",
+        4,
+    ),
+    Case(
+        "yaml-alias",
+        BAD_TAG,
+        "---\nsize: &s 1\ndigest: " + sha256("x") + "\nlayers:\n- size: *s\n"
+        "  digest: x\n  url: https://x.org/a\n---\n",
+        "uses a YAML alias",
+        5,
+    ),
+    Case(
+        "tab-indent",
+        BAD_TAG,
+        GOOD.replace('  digest: "', '\tdigest: "', 1),
+        "indents front matter with a tab",
+        7,
+    ),
     Case("not-utf8", BAD_TAG, b"---\nsize: 1\ndescription: caf\xe9\n---\n", "is not UTF-8", 3),
     Case("empty-file", BAD_TAG, "", "is empty", 1),
     Case("readme-is-a-folder", BAD_TAG + "/x", "", "is not a regular file"),
-    Case("tag-without-manifest", "acme/busybox/manifests/bad/notes.txt", "hi",
-         "is a tag folder without a README.md manifest"),
-    Case("invalid-tag-name", "acme/busybox/manifests/-bad/README.md", GOOD,
-         "is not a valid tag"),
-    Case("invalid-namespace-name", "bad org/x/manifests/latest/README.md", GOOD,
-         "is not a valid namespace name 'bad org/x'", lost_namespace="bad org/x"),
-    Case("repo-named-like-a-site-file", "v2/index.json/manifests/latest/README.md", GOOD,
-         "namespace 'v2/index.json' would collide with the file 'index.json'",
-         lost_namespace="v2/index.json"),
-    Case("wrong-layout", BAD_TAG, GOOD.replace("manifests/singularity", "post", 1),
-         "has layout = 'post', expected 'manifests/singularity'", 2),
+    Case(
+        "tag-without-manifest",
+        "acme/busybox/manifests/bad/notes.txt",
+        "hi",
+        "is a tag folder without a README.md manifest",
+    ),
+    Case("invalid-tag-name", "acme/busybox/manifests/-bad/README.md", GOOD, "is not a valid tag"),
+    Case(
+        "invalid-namespace-name",
+        "bad org/x/manifests/latest/README.md",
+        GOOD,
+        "is not a valid namespace name 'bad org/x'",
+        lost_namespace="bad org/x",
+    ),
+    Case(
+        "repo-named-like-a-site-file",
+        "v2/index.json/manifests/latest/README.md",
+        GOOD,
+        "namespace 'v2/index.json' would collide with the file 'index.json'",
+        lost_namespace="v2/index.json",
+    ),
+    Case(
+        "wrong-layout",
+        BAD_TAG,
+        GOOD.replace("manifests/singularity", "post", 1),
+        "has layout = 'post', expected 'manifests/singularity'",
+        2,
+    ),
 ]
 
 
@@ -117,12 +195,16 @@ def test_bad_file_is_reported_and_left_out(case: Case, registry_project, build) 
         assert case.lost_namespace not in names
     # ... and every good namespace is complete, in HTML and JSON
     assert names == ["acme/busybox", "acme/centos", "lab/pancakes"]
-    for name, tags in [("acme/busybox", ["1.36", "latest"]), ("acme/centos", ["7"]),
-                       ("lab/pancakes", ["pancakes"])]:
+    for name, tags in [
+        ("acme/busybox", ["1.36", "latest"]),
+        ("acme/centos", ["7"]),
+        ("lab/pancakes", ["pancakes"]),
+    ]:
         assert read_json(out / name / "tags" / "index.json")["tags"] == tags
         page = soup(out / name / "index.html")
         assert [r["id"] for r in page.select("table.orgreg-tags tbody tr")] == [
-            f"tag-{t}" for t in tags]
+            f"tag-{t}" for t in tags
+        ]
         for tag in tags:
             assert (out / name / "manifests" / tag / "index.json").is_file()
 
@@ -162,7 +244,9 @@ def test_warnings_fail_the_build_with_W(registry_project) -> None:
     srcdir = registry_project(files)
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "-q", str(srcdir), str(srcdir / "_build")],
-        capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
     )
     assert result.returncode != 0
     assert f"{srcdir / BAD_TAG}:2" in result.stderr
@@ -170,6 +254,7 @@ def test_warnings_fail_the_build_with_W(registry_project) -> None:
     # without -W the same tree builds
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-q", str(srcdir), str(srcdir / "_build2")],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0

@@ -29,7 +29,7 @@ ALERT = "alert(document.domain)"
 PWN = "window.__pwned=1"
 PAYLOADS = [
     f"<script>{PWN};{ALERT}</script>",
-    f"\"><img src=x onerror=\"{PWN};{ALERT}\">",
+    f'"><img src=x onerror="{PWN};{ALERT}">',
     f"'><svg onload='{PWN};{ALERT}'>",
     f"javascript:{PWN};{ALERT}",
     f"</script><script>{PWN}</script>",
@@ -38,66 +38,91 @@ PAYLOADS = [
 ]
 ONE_LINE = " ".join(PAYLOADS)
 
-README = "\n\n".join([
-    "# Welcome <script>window.__pwned=1;alert(1)</script>",
-    *PAYLOADS,
-    f"[click](javascript:{PWN};{ALERT})",
-    f"[click2](JaVaScRiPt:{PWN})",
-    f"[click3](data:text/html,<script>{PWN}</script>)",
-    f"[click4](vbscript:{PWN})",
-    f"<javascript:{PWN}>",
-    f"![img](javascript:{PWN})",
-    "![img](http://127.0.0.1:1/insecure.png)",
-    f"![x\" onerror=\"{PWN}](https://images.invalid/a.png)",
-    f"[ref][evil]\n\n[evil]: javascript:{PWN}",
-    f"<a href=\"javascript:{PWN}\">raw link</a>",
-    f"<iframe src=\"javascript:{PWN}\"></iframe>",
-    f"<style>body{{background:url(javascript:{PWN})}}</style>",
-    "```{eval-rst}\n.. raw:: html\n\n   <script>window.__pwned=1</script>\n```",
-    f"```{{raw}} html\n<script>{PWN}</script>\n```",
-    "{include}`/etc/passwd`",
-    f"<details open ontoggle=\"{PWN}\">",
-])
+README = "\n\n".join(
+    [
+        "# Welcome <script>window.__pwned=1;alert(1)</script>",
+        *PAYLOADS,
+        f"[click](javascript:{PWN};{ALERT})",
+        f"[click2](JaVaScRiPt:{PWN})",
+        f"[click3](data:text/html,<script>{PWN}</script>)",
+        f"[click4](vbscript:{PWN})",
+        f"<javascript:{PWN}>",
+        f"![img](javascript:{PWN})",
+        "![img](http://127.0.0.1:1/insecure.png)",
+        f'![x" onerror="{PWN}](https://images.invalid/a.png)',
+        f"[ref][evil]\n\n[evil]: javascript:{PWN}",
+        f'<a href="javascript:{PWN}">raw link</a>',
+        f'<iframe src="javascript:{PWN}"></iframe>',
+        f"<style>body{{background:url(javascript:{PWN})}}</style>",
+        "```{eval-rst}\n.. raw:: html\n\n   <script>window.__pwned=1</script>\n```",
+        f"```{{raw}} html\n<script>{PWN}</script>\n```",
+        "{include}`/etc/passwd`",
+        f'<details open ontoggle="{PWN}">',
+    ]
+)
 
 
 def _manifest(digest: str, url: str, extra: dict[str, object]) -> str:
     import yaml
 
-    data = {"layout": "manifests/singularity", "size": 900000, "digest": digest,
-            "layers": [{"size": 900000, "digest": digest, "url": url}], **extra}
+    data = {
+        "layout": "manifests/singularity",
+        "size": 900000,
+        "digest": digest,
+        "layers": [{"size": 900000, "digest": digest, "url": url}],
+        **extra,
+    }
     return "---\n" + yaml.safe_dump(data, sort_keys=False) + "---\n"
 
 
 def _collection(description: str, body: str = "") -> str:
     import yaml
 
-    return "---\n" + yaml.safe_dump({"layout": "collection", "description": description}) \
-        + "---\n" + body
+    return (
+        "---\n"
+        + yaml.safe_dump({"layout": "collection", "description": description})
+        + "---\n"
+        + body
+    )
 
 
 def xss_tree() -> dict[str, str]:
     files: dict[str, str] = dict(good_tree())
     files["xss/description/README.md"] = _collection(ONE_LINE, "Plain body.\n")
     files["xss/description/manifests/latest/README.md"] = _manifest(
-        sha256("d"), "https://storage.invalid/d.sif", {})
+        sha256("d"), "https://storage.invalid/d.sif", {}
+    )
     files["xss/readme/README.md"] = _collection("README payloads", README)
     files["xss/readme/manifests/latest/README.md"] = _manifest(
-        sha256("r"), "https://storage.invalid/r.sif", {})
+        sha256("r"), "https://storage.invalid/r.sif", {}
+    )
     files["xss/values/README.md"] = _collection("Values payloads")
     files["xss/values/manifests/latest/README.md"] = _manifest(
-        sha256("v"), "https://storage.invalid/v.sif",
-        {"created": PAYLOADS[1], "recipe": f"javascript:{PWN}",
-         PAYLOADS[2]: PAYLOADS[0], "tags": PAYLOADS, "labels": {PAYLOADS[0]: PAYLOADS[1]}})
+        sha256("v"),
+        "https://storage.invalid/v.sif",
+        {
+            "created": PAYLOADS[1],
+            "recipe": f"javascript:{PWN}",
+            PAYLOADS[2]: PAYLOADS[0],
+            "tags": PAYLOADS,
+            "labels": {PAYLOADS[0]: PAYLOADS[1]},
+        },
+    )
     files["xss/values/manifests/1.0/README.md"] = _manifest(
-        sha256("v1"), "https://storage.invalid/v1.sif",
-        {"created": "2024-01-01", "recipe": f"https://x.invalid/\"><script>{PWN}</script>"})
+        sha256("v1"),
+        "https://storage.invalid/v1.sif",
+        {"created": "2024-01-01", "recipe": f'https://x.invalid/"><script>{PWN}</script>'},
+    )
     files["xss/urls/README.md"] = _collection("URL payloads")
     files["xss/urls/manifests/latest/README.md"] = _manifest(
-        sha256("u"), f"https://x.invalid/\"><script>{PWN};{ALERT}</script>", {})
+        sha256("u"), f'https://x.invalid/"><script>{PWN};{ALERT}</script>', {}
+    )
     files["xss/urls/manifests/2.0/README.md"] = _manifest(
-        sha256("u2"), f"https://x.invalid/'onmouseover='{PWN}'/$(touch /tmp/pwned)", {})
+        sha256("u2"), f"https://x.invalid/'onmouseover='{PWN}'/$(touch /tmp/pwned)", {}
+    )
     files["xss/urls/manifests/3.0/README.md"] = _manifest(
-        sha256("u3"), f"https://x.invalid/a?b=1&c=<svg/onload={PWN}>", {})
+        sha256("u3"), f"https://x.invalid/a?b=1&c=<svg/onload={PWN}>", {}
+    )
     return files
 
 
@@ -162,7 +187,8 @@ def test_no_script_from_the_tree_runs_in_chromium(served: str, xss_site: Path) -
                     page.wait_for_selector("#search-results p.search-summary", state="attached")
                     if rel == "search.html?q=script":  # the payload pages are found and shown
                         found = page.eval_on_selector_all(
-                            "#search-results li a", "links => links.map(a => a.href)")
+                            "#search-results li a", "links => links.map(a => a.href)"
+                        )
                         assert any("/xss/" in href for href in found), found
                 for element in page.query_selector_all("a, img, abbr, td, code, p, h1, h3"):
                     if element.is_visible():
@@ -178,7 +204,8 @@ def test_no_script_from_the_tree_runs_in_chromium(served: str, xss_site: Path) -
                       .map(a => e.tagName + ' ' + a.name + '=' + a.value))""")
                 assert handlers == [], (rel, handlers)
                 scripts = page.evaluate(
-                    "() => [...document.scripts].map(s => s.src || s.textContent)")
+                    "() => [...document.scripts].map(s => s.src || s.textContent)"
+                )
                 for script in scripts:
                     assert "__pwned" not in script and "alert(" not in script, (rel, script)
                     if script.startswith("http"):
@@ -208,7 +235,7 @@ def test_payloads_are_shown_as_text(xss_site: Path) -> None:
         assert image["src"].startswith("https://"), image
     urls = soup(xss_site / "xss/urls/index.html")
     downloads = [a["href"] for a in urls.select("a.orgreg-download")]
-    assert f"https://x.invalid/\"><script>{PWN};{ALERT}</script>" in downloads
+    assert f'https://x.invalid/"><script>{PWN};{ALERT}</script>' in downloads
     # the command line to copy quotes the URL: pasting it runs curl and nothing else
     commands = urls.select_one(".orgreg-usage-download pre").get_text()
     assert "'https://x.invalid/" in commands

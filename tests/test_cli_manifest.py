@@ -33,9 +33,22 @@ def work(tmp_path: Path) -> Path:
 
 
 def test_writes_manifest_collection_and_tags(work: Path) -> None:
-    result = orgreg("manifest", "image.sif", "--namespace", "acme/thing", "--url", URL,
-                    "--recipe", "Singularity.pancakes", "--root", "registry",
-                    "--commit", "0123456789abcdef", cwd=work, SOURCE_DATE_EPOCH="1714645860")
+    result = orgreg(
+        "manifest",
+        "image.sif",
+        "--namespace",
+        "acme/thing",
+        "--url",
+        URL,
+        "--recipe",
+        "Singularity.pancakes",
+        "--root",
+        "registry",
+        "--commit",
+        "0123456789abcdef",
+        cwd=work,
+        SOURCE_DATE_EPOCH="1714645860",
+    )
     assert result.code == 0, result.err
     assert result.out.splitlines() == [
         "wrote registry/acme/thing/manifests/pancakes/README.md",
@@ -68,8 +81,20 @@ def test_writes_manifest_collection_and_tags(work: Path) -> None:
     ],
 )
 def test_tag_from_recipe_name_or_option(work: Path, args: list[str], tag: str) -> None:
-    result = orgreg("manifest", "image.sif", "--namespace", "acme/thing", "--url", URL,
-                    "--root", "registry", "--created", "none", *args, cwd=work)
+    result = orgreg(
+        "manifest",
+        "image.sif",
+        "--namespace",
+        "acme/thing",
+        "--url",
+        URL,
+        "--root",
+        "registry",
+        "--created",
+        "none",
+        *args,
+        cwd=work,
+    )
     assert result.code == 0, result.err
     written = work / f"registry/acme/thing/manifests/{tag}/README.md"
     assert f"wrote registry/acme/thing/manifests/{tag}/README.md" in result.out
@@ -81,8 +106,18 @@ def test_existing_collection_is_kept_and_a_new_build_replaces_the_manifest(work:
     folder = work / "registry/acme/thing"
     folder.mkdir(parents=True)
     (folder / "README.md").write_text("---\nlayout: collection\ndescription: Mine\n---\nHi\n")
-    args = ("manifest", "image.sif", "--namespace", "acme/thing", "--url", URL, "--root",
-            "registry", "--created", "2024-01-01T00:00:00Z")
+    args = (
+        "manifest",
+        "image.sif",
+        "--namespace",
+        "acme/thing",
+        "--url",
+        URL,
+        "--root",
+        "registry",
+        "--created",
+        "2024-01-01T00:00:00Z",
+    )
     assert orgreg(*args, cwd=work).code == 0
     (work / "image.sif").write_bytes(IMAGE + b"v2")
     result = orgreg(*args, cwd=work)
@@ -96,8 +131,22 @@ def test_existing_collection_is_kept_and_a_new_build_replaces_the_manifest(work:
 
 def test_output_passes_orgreg_check(work: Path) -> None:
     for recipe in ("Singularity", "Singularity.pancakes"):
-        assert orgreg("manifest", "image.sif", "--namespace", "acme/thing", "--url", URL,
-                      "--recipe", recipe, "--root", "registry", cwd=work).code == 0
+        assert (
+            orgreg(
+                "manifest",
+                "image.sif",
+                "--namespace",
+                "acme/thing",
+                "--url",
+                URL,
+                "--recipe",
+                recipe,
+                "--root",
+                "registry",
+                cwd=work,
+            ).code
+            == 0
+        )
     result = orgreg("check", "registry", "--format", "json", cwd=work)
     assert result.code == 0
     body = result.json()
@@ -106,16 +155,34 @@ def test_output_passes_orgreg_check(work: Path) -> None:
 
 def test_output_is_read_back_by_the_site_build(registry_project, build, work: Path) -> None:
     srcdir = registry_project()
-    result = orgreg("manifest", work / "image.sif", "--namespace", "acme/thing", "--url", URL,
-                    "--recipe", work / "Singularity.pancakes", "--recipe-path",
-                    "Singularity.pancakes", "--commit", "abc1234", "--created",
-                    "2024-05-02T10:31:00Z", "--description", "A thing", "--root", srcdir)
+    result = orgreg(
+        "manifest",
+        work / "image.sif",
+        "--namespace",
+        "acme/thing",
+        "--url",
+        URL,
+        "--recipe",
+        work / "Singularity.pancakes",
+        "--recipe-path",
+        "Singularity.pancakes",
+        "--commit",
+        "abc1234",
+        "--created",
+        "2024-05-02T10:31:00Z",
+        "--description",
+        "A thing",
+        "--root",
+        srcdir,
+    )
     assert result.code == 0, result.err
     app = build(srcdir)
     assert "acme/thing" not in warnings_of(app)
     out = Path(app.outdir)
     assert read_json(out / "acme/thing/tags/index.json") == {
-        "name": "acme/thing", "tags": ["pancakes"]}
+        "name": "acme/thing",
+        "tags": ["pancakes"],
+    }
     body = read_json(out / "acme/thing/manifests/pancakes/index.json")
     assert body["config"]["size"] == 700_000 and body["config"]["digest"] == DIGEST
     assert body["layers"][0]["urls"] == [URL]
@@ -123,41 +190,81 @@ def test_output_is_read_back_by_the_site_build(registry_project, build, work: Pa
     [entry] = [ns for ns in catalog["namespaces"] if ns["name"] == "acme/thing"]
     assert entry["description"] == "A thing"
     assert entry["tags"][0]["extra"] == {
-        "commit": "abc1234", "created": "2024-05-02T10:31:00Z", "recipe": "Singularity.pancakes"}
+        "commit": "abc1234",
+        "created": "2024-05-02T10:31:00Z",
+        "recipe": "Singularity.pancakes",
+    }
     page = soup(out / "acme/thing/index.html")
     assert "pancakes" in page.get_text()
 
 
 def test_small_image_warns_that_it_reads_as_kib(work: Path) -> None:
     (work / "tiny.sif").write_bytes(b"x" * 1000)
-    result = orgreg("manifest", "tiny.sif", "--namespace", "acme/thing", "--url", URL,
-                    "--root", "registry", cwd=work)
+    result = orgreg(
+        "manifest",
+        "tiny.sif",
+        "--namespace",
+        "acme/thing",
+        "--url",
+        URL,
+        "--root",
+        "registry",
+        cwd=work,
+    )
     assert result.code == 0
-    assert ("warning: the image is only 1000 bytes; readers of this format take sizes below "
-            "500000 as KiB") in result.err
+    assert (
+        "warning: the image is only 1000 bytes; readers of this format take sizes below "
+        "500000 as KiB"
+    ) in result.err
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["missing.sif", "--namespace", "acme/thing", "--url", URL],
-         "cannot read missing.sif: No such file or directory"),
+        (
+            ["missing.sif", "--namespace", "acme/thing", "--url", URL],
+            "cannot read missing.sif: No such file or directory",
+        ),
         (["image.sif", "--namespace", "acme", "--url", URL], "--namespace 'acme' is not"),
-        (["image.sif", "--namespace", "api/container", "--url", URL],
-         "would hide a published endpoint"),
-        (["image.sif", "--namespace", "acme/thing", "--url", "ftp://x.org/a.sif"],
-         "the manifest would be invalid"),
-        (["image.sif", "--namespace", "acme/thing", "--url", URL, "--recipe", "image.def"],
-         "cannot take a tag from the recipe name 'image.def'"),
-        (["image.sif", "--namespace", "acme/thing", "--url", URL, "--tag=-x"],
-         "tag '-x' is not valid"),
-        (["image.sif", "--namespace", "acme/thing", "--url", URL, "--created", "yesterday"],
-         "--created 'yesterday' is not an ISO 8601 time"),
-        (["image.sif", "--namespace", "acme/thing", "--url", URL, "--root", "nowhere"],
-         "--root 'nowhere' is not a folder"),
+        (
+            ["image.sif", "--namespace", "api/container", "--url", URL],
+            "would hide a published endpoint",
+        ),
+        (
+            ["image.sif", "--namespace", "acme/thing", "--url", "ftp://x.org/a.sif"],
+            "the manifest would be invalid",
+        ),
+        (
+            ["image.sif", "--namespace", "acme/thing", "--url", URL, "--recipe", "image.def"],
+            "cannot take a tag from the recipe name 'image.def'",
+        ),
+        (
+            ["image.sif", "--namespace", "acme/thing", "--url", URL, "--tag=-x"],
+            "tag '-x' is not valid",
+        ),
+        (
+            ["image.sif", "--namespace", "acme/thing", "--url", URL, "--created", "yesterday"],
+            "--created 'yesterday' is not an ISO 8601 time",
+        ),
+        (
+            ["image.sif", "--namespace", "acme/thing", "--url", URL, "--root", "nowhere"],
+            "--root 'nowhere' is not a folder",
+        ),
         (["image.sif", "--url", URL], "the following arguments are required: --namespace"),
-        (["image.sif", "--namespace", "acme/thing", "--url", URL, "--tag", "a",
-          "--recipe", "Singularity"], "not allowed with argument"),
+        (
+            [
+                "image.sif",
+                "--namespace",
+                "acme/thing",
+                "--url",
+                URL,
+                "--tag",
+                "a",
+                "--recipe",
+                "Singularity",
+            ],
+            "not allowed with argument",
+        ),
     ],
 )
 def test_usage_errors_exit_2(work: Path, args: list[str], message: str) -> None:

@@ -16,8 +16,9 @@ from clitools import orgreg
 from conftest import read_json, require_system_tool, warnings_of
 
 # ORGREG_SIF_SRC: another copy of the package's source tree (as in test_sif.py)
-IMAGES = Path(os.environ.get("ORGREG_SIF_SRC", "/usr/share/gocode/src/github.com/sylabs/sif"),
-              "test/images")
+IMAGES = Path(
+    os.environ.get("ORGREG_SIF_SRC", "/usr/share/gocode/src/github.com/sylabs/sif"), "test/images"
+)
 HOSTILE = Path(__file__).resolve().parent / "hostile" / "sif"
 URL = "https://storage.example.org/acme/thing/thing.sif"
 KEY = "12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84"
@@ -46,8 +47,21 @@ def front_matter(path: Path) -> dict:
 
 
 def manifest_of(work: Path, image: Path) -> tuple[dict, str]:
-    result = orgreg("manifest", image, "--namespace", "acme/thing", "--url", URL, "--tag",
-                    "1.0", "--created", "none", "--root", work, cwd=work)
+    result = orgreg(
+        "manifest",
+        image,
+        "--namespace",
+        "acme/thing",
+        "--url",
+        URL,
+        "--tag",
+        "1.0",
+        "--created",
+        "none",
+        "--root",
+        work,
+        cwd=work,
+    )
     assert result.code == 0, result.err
     return front_matter(work / "acme/thing/manifests/1.0/README.md"), result.err
 
@@ -65,10 +79,8 @@ def test_signed_image_gets_a_sif_block(reference: Path, tmp_path: Path) -> None:
         "arch": "386",
         "partitions": [
             {"fstype": "raw", "role": "system", "primary": False, "arch": "386", "size": 4},
-            {"fstype": "squashfs", "role": "system", "primary": True, "arch": "386",
-             "size": 4096},
-            {"fstype": "ext3", "role": "system", "primary": False, "arch": "amd64",
-             "size": 262144},
+            {"fstype": "squashfs", "role": "system", "primary": True, "arch": "386", "size": 4096},
+            {"fstype": "ext3", "role": "system", "primary": False, "arch": "amd64", "size": 262144},
         ],
         "signatures": [{"fingerprint": KEY, "hash": "sha256", "format": "current"}] * 2,
     }
@@ -78,8 +90,7 @@ def test_legacy_signature_and_sbom(reference: Path, tmp_path: Path) -> None:
     data, _ = manifest_of(tmp_path, reference / "one-group-signed-legacy.sif")
     assert data["sif"]["id"] == "6ecc76b7-a497-4f7f-9ebd-8da2a04c6be1"
     assert data["sif"]["created"] == "2020-05-22T19:30:59Z"
-    assert data["sif"]["signatures"] == [{"fingerprint": KEY, "hash": "sha384",
-                                          "format": "legacy"}]
+    assert data["sif"]["signatures"] == [{"fingerprint": KEY, "hash": "sha384", "format": "legacy"}]
     data, _ = manifest_of(tmp_path, reference / "one-object-sbom.sif")
     assert data["sif"] == {"sbom": [{"format": "cyclonedx-json", "size": 454}]}
 
@@ -88,17 +99,22 @@ def test_definition_and_labels(tmp_path: Path) -> None:
     cases = make_cases()
     labels = {"org.label-schema.version": "1.2", "count": 3}
     image = tmp_path / "built.sif"
-    image.write_bytes(cases.image([
-        (0x4001, b"", DEFINITION.encode()),
-        (0x4003, b"", json.dumps(labels).encode()),
-        (0x4004, struct.pack("<ii3s", 1, 2, b"04\x00"), b"hsqs" + bytes(60)),
-    ]))
+    image.write_bytes(
+        cases.image(
+            [
+                (0x4001, b"", DEFINITION.encode()),
+                (0x4003, b"", json.dumps(labels).encode()),
+                (0x4004, struct.pack("<ii3s", 1, 2, b"04\x00"), b"hsqs" + bytes(60)),
+            ]
+        )
+    )
     data, err = manifest_of(tmp_path, image)
     assert str(image) not in err  # no warning about its contents
     assert data["sif"]["definition"] == DEFINITION
     assert data["sif"]["labels"] == {"org.label-schema.version": "1.2", "count": "3"}
     assert data["sif"]["partitions"] == [
-        {"fstype": "squashfs", "role": "system", "primary": True, "arch": "arm64", "size": 64}]
+        {"fstype": "squashfs", "role": "system", "primary": True, "arch": "arm64", "size": 64}
+    ]
 
 
 def test_not_a_sif_warns_and_still_writes(tmp_path: Path) -> None:
@@ -111,11 +127,14 @@ def test_not_a_sif_warns_and_still_writes(tmp_path: Path) -> None:
     assert data["size"] == 660_000
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("billion-descriptors.sif", "claims 1000000000 descriptors"),
-    ("huge-object-size.sif", "lies outside the file"),
-    ("signature-not-openpgp.sif", "signature object 2 is not an OpenPGP clear-signed message"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("billion-descriptors.sif", "claims 1000000000 descriptors"),
+        ("huge-object-size.sif", "lies outside the file"),
+        ("signature-not-openpgp.sif", "signature object 2 is not an OpenPGP clear-signed message"),
+    ],
+)
 def test_hostile_sif_warns_once(tmp_path: Path, name: str, message: str) -> None:
     image = tmp_path / name
     shutil.copy(HOSTILE / name, image)
@@ -130,8 +149,20 @@ def test_hostile_sif_warns_once(tmp_path: Path, name: str, message: str) -> None
 
 def test_sif_block_reaches_the_catalog(reference: Path, registry_project, build) -> None:
     srcdir = registry_project()
-    result = orgreg("manifest", reference / signed("one-group"), "--namespace", "acme/thing",
-                    "--url", URL, "--tag", "1.0", "--created", "none", "--root", srcdir)
+    result = orgreg(
+        "manifest",
+        reference / signed("one-group"),
+        "--namespace",
+        "acme/thing",
+        "--url",
+        URL,
+        "--tag",
+        "1.0",
+        "--created",
+        "none",
+        "--root",
+        srcdir,
+    )
     assert result.code == 0, result.err
     app = build(srcdir)
     assert "acme/thing" not in warnings_of(app)

@@ -63,8 +63,14 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.answer(body=True)
 
-    def send(self, status: int, data: bytes, body: bool, ctype: str = "application/octet-stream",
-             extra: dict[str, str] | None = None) -> None:
+    def send(
+        self,
+        status: int,
+        data: bytes,
+        body: bool,
+        ctype: str = "application/octet-stream",
+        extra: dict[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
@@ -99,8 +105,10 @@ class Handler(BaseHTTPRequestHandler):
                 self.server.most_inflight = max(self.server.most_inflight, self.server.inflight)
                 self.server.held.notify_all()
                 self.server.held.wait_for(
-                    lambda: self.server.inflight > 2
-                    or self.server.held_arrived >= self.server.held_total,
+                    lambda: (
+                        self.server.inflight > 2
+                        or self.server.held_arrived >= self.server.held_total
+                    ),
                     timeout=HOLD_SECONDS,
                 )
             try:
@@ -123,8 +131,7 @@ class Handler(BaseHTTPRequestHandler):
             if self.command == "HEAD":
                 self.send(405, b"", body, "text/plain")
             elif self.headers.get("Range") == "bytes=0-0":
-                self.send(206, GOOD[:1], body,
-                          extra={"Content-Range": f"bytes 0-0/{len(GOOD)}"})
+                self.send(206, GOOD[:1], body, extra={"Content-Range": f"bytes 0-0/{len(GOOD)}"})
             else:
                 self.send(200, GOOD, body)
         else:
@@ -145,8 +152,20 @@ def server() -> Iterator[Objects]:
         thread.join()
 
 
-OBJECTS = ["good", "missing", "redirect", "loop", "to-file", "wrong-size", "login", "slow",
-           "flaky", "nohead", "corrupt", "md5"]
+OBJECTS = [
+    "good",
+    "missing",
+    "redirect",
+    "loop",
+    "to-file",
+    "wrong-size",
+    "login",
+    "slow",
+    "flaky",
+    "nohead",
+    "corrupt",
+    "md5",
+]
 
 
 def registry(root: Path, base: str, names: list[str] = OBJECTS) -> Path:
@@ -154,7 +173,8 @@ def registry(root: Path, base: str, names: list[str] = OBJECTS) -> Path:
     for name in names:
         digest = MD5 if name == "md5" else DIGEST
         files[f"acme/objects/manifests/{name}/README.md"] = manifest(
-            digest, SIZE, url=f"{base}/{name}.sif")
+            digest, SIZE, url=f"{base}/{name}.sif"
+        )
     write_tree(root, files)
     return root
 
@@ -179,26 +199,67 @@ def test_online_check_of_every_kind_of_object(tmp_path: Path, server: Objects) -
     base = server.base
     url = "has a layer at {0}/{1}.sif that {2}"
     assert online_problems(body) == {
-        "missing": [("error", "online-missing",
-                     url.format(base, "missing", "answers 404 Not Found"))],
-        "redirect": [("warning", "online-redirect", url.format(
-            base, "redirect", f"redirects to {base}/good.sif: clients that need an answer "
-            "without a redirect (sregistry) cannot pull it"))],
-        "loop": [("error", "online-redirect", url.format(base, "loop",
-                                                         "redirects more than 5 times"))],
-        "to-file": [("error", "online-redirect", url.format(
-            base, "to-file", "redirects to file:///etc/passwd, which is not an http(s) address"))],
-        "wrong-size": [("error", "online-size", url.format(
-            base, "wrong-size", "has Content-Length 550000 bytes, but the manifest says 600000"))],
-        "login": [("error", "online-html", url.format(
-            base, "login", "serves text/html, not an image: a login or error page?"))],
-        "slow": [("error", "online-timeout", url.format(base, "slow",
-                                                        "did not answer within 2 s"))],
+        "missing": [
+            ("error", "online-missing", url.format(base, "missing", "answers 404 Not Found"))
+        ],
+        "redirect": [
+            (
+                "warning",
+                "online-redirect",
+                url.format(
+                    base,
+                    "redirect",
+                    f"redirects to {base}/good.sif: clients that need an answer "
+                    "without a redirect (sregistry) cannot pull it",
+                ),
+            )
+        ],
+        "loop": [
+            ("error", "online-redirect", url.format(base, "loop", "redirects more than 5 times"))
+        ],
+        "to-file": [
+            (
+                "error",
+                "online-redirect",
+                url.format(
+                    base,
+                    "to-file",
+                    "redirects to file:///etc/passwd, which is not an http(s) address",
+                ),
+            )
+        ],
+        "wrong-size": [
+            (
+                "error",
+                "online-size",
+                url.format(
+                    base,
+                    "wrong-size",
+                    "has Content-Length 550000 bytes, but the manifest says 600000",
+                ),
+            )
+        ],
+        "login": [
+            (
+                "error",
+                "online-html",
+                url.format(base, "login", "serves text/html, not an image: a login or error page?"),
+            )
+        ],
+        "slow": [
+            ("error", "online-timeout", url.format(base, "slow", "did not answer within 2 s"))
+        ],
     }
     # good, flaky (after retries), nohead (ranged GET), corrupt (same size) and md5 pass
     assert body["online"] | {"seconds": 0} == {
-        "layers": 12, "urls": 12, "ok": 6, "failed": 6, "warned": 1, "downloaded_bytes": 0,
-        "seconds": 0}
+        "layers": 12,
+        "urls": 12,
+        "ok": 6,
+        "failed": 6,
+        "warned": 1,
+        "downloaded_bytes": 0,
+        "seconds": 0,
+    }
     # the errors carry the line of the layer's url in the manifest
     lines = {p["line"] for p in body["problems"] if p["code"].startswith("online")}
     assert lines == {8}
@@ -209,14 +270,15 @@ def test_online_check_of_every_kind_of_object(tmp_path: Path, server: Objects) -
     assert server.requests_for("/slow.sif") == [("HEAD", None)] * 3
 
 
-def test_human_summary_and_no_progress_bar_off_a_terminal(tmp_path: Path,
-                                                          server: Objects) -> None:
+def test_human_summary_and_no_progress_bar_off_a_terminal(tmp_path: Path, server: Objects) -> None:
     root = registry(tmp_path / "tree", server.base, ["good", "missing"])
     result = orgreg("check", "tree", "--online", *FAST, cwd=tmp_path)
     assert result.code == 1
     lines = result.out.splitlines()
-    assert (f"tree/acme/objects/manifests/missing/README.md:8: error: has a layer at "
-            f"{server.base}/missing.sif that answers 404 Not Found [online-missing]") in lines
+    assert (
+        f"tree/acme/objects/manifests/missing/README.md:8: error: has a layer at "
+        f"{server.base}/missing.sif that answers 404 Not Found [online-missing]"
+    ) in lines
     assert lines[-1].startswith("online: 2 layers at 2 URLs checked in ")
     assert lines[-1].endswith(" s: 1 ok, 1 failed")
     assert "checking layer URLs" not in result.err
@@ -232,9 +294,14 @@ def test_verify_digest_catches_a_corrupted_object(tmp_path: Path, server: Object
     body = result.json()
     bad = "sha256:" + hashlib.sha256(CORRUPT).hexdigest()
     assert online_problems(body) == {
-        "corrupt": [("error", "online-digest",
-                     f"has a layer at {server.base}/corrupt.sif that has digest {bad}, "
-                     f"but the manifest says {DIGEST}")],
+        "corrupt": [
+            (
+                "error",
+                "online-digest",
+                f"has a layer at {server.base}/corrupt.sif that has digest {bad}, "
+                f"but the manifest says {DIGEST}",
+            )
+        ],
     }
     assert body["online"]["downloaded_bytes"] == 4 * SIZE
     assert ("GET", None) in server.requests_for("/md5.sif")
@@ -242,8 +309,15 @@ def test_verify_digest_catches_a_corrupted_object(tmp_path: Path, server: Object
 
 def test_only_changed_manifests_are_checked_online(tmp_path: Path, server: Objects) -> None:
     registry(tmp_path, server.base, ["good", "missing", "login"])
-    result = orgreg("check", ".", "--online", *FAST, "--changed",
-                    "acme/objects/manifests/good/README.md", cwd=tmp_path)
+    result = orgreg(
+        "check",
+        ".",
+        "--online",
+        *FAST,
+        "--changed",
+        "acme/objects/manifests/good/README.md",
+        cwd=tmp_path,
+    )
     assert result.code == 0, result.out
     assert [p for _, p, _ in server.log] == ["/good.sif"]
     assert "online: 1 layers at 1 URLs" in result.out

@@ -19,11 +19,23 @@ ALLOWED = "may only change acme/busybox/"
 
 
 def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "CI", "GIT_AUTHOR_EMAIL": "ci@example.org",
-           "GIT_COMMITTER_NAME": "CI", "GIT_COMMITTER_EMAIL": "ci@example.org",
-           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    done = subprocess.run(["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false",
-                           *args], cwd=repo, env=env, capture_output=True, text=True, check=True)
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "CI",
+        "GIT_AUTHOR_EMAIL": "ci@example.org",
+        "GIT_COMMITTER_NAME": "CI",
+        "GIT_COMMITTER_EMAIL": "ci@example.org",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    done = subprocess.run(
+        ["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout
 
 
@@ -32,16 +44,27 @@ def repo(tmp_path: Path) -> Path:
     """A registry repository: the tree under source/, the site's files around it."""
     top = tmp_path / "registry"
     write_tree(top, {f"source/{k}": v for k, v in good_tree().items()})
-    write_tree(top, {"conf.py": "project = 'x'\n", "source/index.md": "# Registry\n",
-                     ".github/workflows/check.yml": "on: push\n"})
+    write_tree(
+        top,
+        {
+            "conf.py": "project = 'x'\n",
+            "source/index.md": "# Registry\n",
+            ".github/workflows/check.yml": "on: push\n",
+        },
+    )
     git(top, "init", "-q")
     git(top, "add", "-A")
     git(top, "commit", "-q", "-m", "registry")
     return top
 
 
-def branch(repo: Path, name: str, files: dict[str, str] | None = None,
-           delete: tuple[str, ...] = (), commit: bool = True) -> None:
+def branch(
+    repo: Path,
+    name: str,
+    files: dict[str, str] | None = None,
+    delete: tuple[str, ...] = (),
+    commit: bool = True,
+) -> None:
     git(repo, "checkout", "-q", "-b", name)
     write_tree(repo, files or {})
     for path in delete:
@@ -58,18 +81,34 @@ def check(repo: Path, *args: str) -> tuple[int, list[str]]:
 
 
 def test_change_inside_own_namespace_passes(repo: Path) -> None:
-    branch(repo, "update/acme/busybox", {
-        NEW_TAG: manifest(sha256("2.0"), 900000),
-        "source/acme/busybox/manifests/2.0/Singularity": "Bootstrap: docker\nFrom: busybox\n",
-        "source/acme/busybox/README.md": collection("Busybox, updated"),
-    }, delete=("source/acme/busybox/manifests/1.36",))
-    result = orgreg("check", "source", "--base", "main", "--branch", "update/acme/busybox",
-                    cwd=repo)
+    branch(
+        repo,
+        "update/acme/busybox",
+        {
+            NEW_TAG: manifest(sha256("2.0"), 900000),
+            "source/acme/busybox/manifests/2.0/Singularity": "Bootstrap: docker\nFrom: busybox\n",
+            "source/acme/busybox/README.md": collection("Busybox, updated"),
+        },
+        delete=("source/acme/busybox/manifests/1.36",),
+    )
+    result = orgreg(
+        "check", "source", "--base", "main", "--branch", "update/acme/busybox", cwd=repo
+    )
     assert result.code == 0, result.out
     assert result.out.splitlines()[-1] == (
-        "scope: 4 changed files from update/acme/busybox, for acme/busybox")
-    body = orgreg("check", "source", "--base", "main", "--branch", "update/acme/busybox",
-                  "--format", "json", cwd=repo).json()
+        "scope: 4 changed files from update/acme/busybox, for acme/busybox"
+    )
+    body = orgreg(
+        "check",
+        "source",
+        "--base",
+        "main",
+        "--branch",
+        "update/acme/busybox",
+        "--format",
+        "json",
+        cwd=repo,
+    ).json()
     assert body["scope"] == {
         "branch": "update/acme/busybox",
         "namespace": "acme/busybox",
@@ -83,11 +122,15 @@ def test_change_inside_own_namespace_passes(repo: Path) -> None:
 
 
 def test_change_in_another_namespace_fails(repo: Path) -> None:
-    branch(repo, "update/acme/busybox", {
-        NEW_TAG: manifest(sha256("2.0"), 900000),
-        "source/acme/centos/README.md": collection("taken over"),
-        "source/lab/new/manifests/latest/README.md": manifest(sha256("new"), 900000),
-    })
+    branch(
+        repo,
+        "update/acme/busybox",
+        {
+            NEW_TAG: manifest(sha256("2.0"), 900000),
+            "source/acme/centos/README.md": collection("taken over"),
+            "source/lab/new/manifests/latest/README.md": manifest(sha256("new"), 900000),
+        },
+    )
     code, lines = check(repo, "--branch", "update/acme/busybox")
     assert code == 1
     assert lines == [
@@ -99,8 +142,12 @@ def test_change_in_another_namespace_fails(repo: Path) -> None:
 
 
 def test_deleting_another_namespace_fails(repo: Path) -> None:
-    branch(repo, "update/acme/busybox", {NEW_TAG: manifest(sha256("2.0"), 900000)},
-           delete=("source/lab/pancakes",))
+    branch(
+        repo,
+        "update/acme/busybox",
+        {NEW_TAG: manifest(sha256("2.0"), 900000)},
+        delete=("source/lab/pancakes",),
+    )
     code, lines = check(repo, "--branch", "update/acme/busybox")
     assert code == 1
     assert lines == [
@@ -119,9 +166,15 @@ def test_wrong_branch_name_fails(repo: Path) -> None:
         "request to the registry comes from the branch of the namespace it changes "
         "[scope-branch]"
     ]
-    for crafted in ("update/acme/busybox\n", "update/acme/busybox/x", "update/acme/..",
-                    # folders the model never reads as namespaces (Sphinx would read them)
-                    "update/_x/y", "update/.x/y", "update/api/container"):
+    for crafted in (
+        "update/acme/busybox\n",
+        "update/acme/busybox/x",
+        "update/acme/..",
+        # folders the model never reads as namespaces (Sphinx would read them)
+        "update/_x/y",
+        "update/.x/y",
+        "update/api/container",
+    ):
         code, lines = check(repo, "--branch", crafted)
         assert code == 1 and len(lines) == 1 and "[scope-branch]" in lines[0], crafted
     # a well-formed branch of another namespace: every change is outside it
@@ -134,33 +187,46 @@ def test_wrong_branch_name_fails(repo: Path) -> None:
 
 
 def test_site_files_and_stray_files_fail(repo: Path) -> None:
-    os.symlink("../../../centos/manifests/7/README.md",
-               repo / "source/acme/busybox/manifests/latest/link.md")
-    branch(repo, "update/acme/busybox", {
-        "conf.py": "import os\n",
-        ".github/workflows/check.yml": "on: pull_request_target\n",
-        "source/index.md": "# Mine now\n",
-        "source/acme/busybox/page.md": "```{include} /etc/passwd\n```\n",
-    })
+    os.symlink(
+        "../../../centos/manifests/7/README.md",
+        repo / "source/acme/busybox/manifests/latest/link.md",
+    )
+    branch(
+        repo,
+        "update/acme/busybox",
+        {
+            "conf.py": "import os\n",
+            ".github/workflows/check.yml": "on: pull_request_target\n",
+            "source/index.md": "# Mine now\n",
+            "source/acme/busybox/page.md": "```{include} /etc/passwd\n```\n",
+        },
+    )
     code, lines = check(repo, "--branch", "update/acme/busybox")
     assert code == 1
     assert [ln.split(": error: ")[0] for ln in lines] == [
-        ".github/workflows/check.yml", "conf.py", "source/acme/busybox/manifests/latest/link.md",
-        "source/acme/busybox/page.md", "source/index.md",
+        ".github/workflows/check.yml",
+        "conf.py",
+        "source/acme/busybox/manifests/latest/link.md",
+        "source/acme/busybox/page.md",
+        "source/index.md",
     ]
-    assert lines[0].endswith(f"changes a file outside the manifest tree; a pull request from "
-                             f"update/acme/busybox {ALLOWED} [scope-outside]")
-    assert lines[2].endswith("is a symbolic link: a pull request may only add regular files "
-                             "[scope-link]")
-    assert lines[3].endswith("is not a file a namespace holds (README.md, tags/README.md, "
-                             "manifests/<tag>/README.md, manifests/<tag>/Singularity) "
-                             "[scope-file]")
+    assert lines[0].endswith(
+        f"changes a file outside the manifest tree; a pull request from "
+        f"update/acme/busybox {ALLOWED} [scope-outside]"
+    )
+    assert lines[2].endswith(
+        "is a symbolic link: a pull request may only add regular files [scope-link]"
+    )
+    assert lines[3].endswith(
+        "is not a file a namespace holds (README.md, tags/README.md, "
+        "manifests/<tag>/README.md, manifests/<tag>/Singularity) "
+        "[scope-file]"
+    )
     assert "changes a file outside any namespace" in lines[4]
 
 
 def test_uncommitted_and_untracked_changes_count(repo: Path) -> None:
-    branch(repo, "update/acme/busybox", {NEW_TAG: manifest(sha256("2.0"), 900000)},
-           commit=False)
+    branch(repo, "update/acme/busybox", {NEW_TAG: manifest(sha256("2.0"), 900000)}, commit=False)
     (repo / "source/acme/centos/manifests/7/README.md").unlink()
     code, lines = check(repo, "--branch", "update/acme/busybox")
     assert code == 1
@@ -172,28 +238,45 @@ def test_uncommitted_and_untracked_changes_count(repo: Path) -> None:
 
 def test_github_annotations_for_scope(repo: Path) -> None:
     branch(repo, "update/acme/busybox", delete=("source/acme/centos/README.md",))
-    result = orgreg("check", "source", "--base", "main", "--branch", "update/acme/busybox",
-                    "--format", "github", cwd=repo)
+    result = orgreg(
+        "check",
+        "source",
+        "--base",
+        "main",
+        "--branch",
+        "update/acme/busybox",
+        "--format",
+        "github",
+        cwd=repo,
+    )
     assert result.code == 1
-    assert ("::error file=source/acme/centos/README.md,title=orgreg check (scope-deletion)::"
-            "source/acme/centos/README.md deletes a file of another namespace, acme/centos; "
-            f"a pull request from update/acme/busybox {ALLOWED}") in result.out.splitlines()
+    assert (
+        "::error file=source/acme/centos/README.md,title=orgreg check (scope-deletion)::"
+        "source/acme/centos/README.md deletes a file of another namespace, acme/centos; "
+        f"a pull request from update/acme/busybox {ALLOWED}"
+    ) in result.out.splitlines()
 
 
 def test_changed_list_without_git(tmp_path: Path) -> None:
     write_tree(tmp_path, good_tree())
-    changed = ("--changed", "acme/busybox/manifests/latest/README.md",
-               "acme/busybox/manifests/9/README.md", "lab/pancakes/manifests/gone/README.md")
+    changed = (
+        "--changed",
+        "acme/busybox/manifests/latest/README.md",
+        "acme/busybox/manifests/9/README.md",
+        "lab/pancakes/manifests/gone/README.md",
+    )
     ok = orgreg("check", ".", "--branch", "update/acme/busybox", *changed[:3], cwd=tmp_path)
     assert ok.code == 0, ok.out
-    bad = orgreg("check", ".", "--branch", "update/acme/busybox", *changed, "--format", "json",
-                 cwd=tmp_path)
+    bad = orgreg(
+        "check", ".", "--branch", "update/acme/busybox", *changed, "--format", "json", cwd=tmp_path
+    )
     assert bad.code == 1
     body = bad.json()
     assert body["scope"]["namespace"] == "acme/busybox"
     assert [c["status"] for c in body["scope"]["changes"]] == ["deleted", "modified", "deleted"]
-    assert [(p["file"], p["code"]) for p in body["problems"] if p["code"].startswith("scope")] \
-        == [("lab/pancakes/manifests/gone/README.md", "scope-deletion")]
+    assert [(p["file"], p["code"]) for p in body["problems"] if p["code"].startswith("scope")] == [
+        ("lab/pancakes/manifests/gone/README.md", "scope-deletion")
+    ]
     # without a branch, nothing is enforced: the list only says what is new
     unscoped = orgreg("check", ".", *changed, cwd=tmp_path)
     assert unscoped.code == 0

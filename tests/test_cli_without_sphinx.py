@@ -22,18 +22,32 @@ from conftest import collection, manifest, sha256, write_tree
 #: what a CI job that only checks pull requests has not installed
 BLOCKED = ("sphinx", "docutils", "myst_parser", "sphinx_design")
 
-SHADOW = '''\
+SHADOW = """\
 import os
 
 with open(os.environ["ORGREG_TEST_BLOCK_LOG"], "a", encoding="utf-8") as log:
     log.write(__name__ + "\\n")
 raise ImportError("{name} is blocked by tests/test_cli_without_sphinx.py")
-'''
+"""
 
 #: a 700,000-byte SIF image with no objects (global header only: magic, version
 #: 01, amd64), so ``orgreg manifest`` reads it without a warning
-IMAGE = struct.pack("<32s10s3s3s16s8q", b"", b"SIF_MAGIC\x00", b"01\x00", b"02\x00", bytes(16),
-                    0, 0, 0, 0, 4096, 0, 4096, 0).ljust(700_000, b"\x00")
+IMAGE = struct.pack(
+    "<32s10s3s3s16s8q",
+    b"",
+    b"SIF_MAGIC\x00",
+    b"01\x00",
+    b"02\x00",
+    bytes(16),
+    0,
+    0,
+    0,
+    0,
+    4096,
+    0,
+    4096,
+    0,
+).ljust(700_000, b"\x00")
 URL = "https://storage.example.org/acme/tool/latest.sif"
 
 
@@ -71,12 +85,15 @@ def no_sphinx(tmp_path: Path) -> NoSphinx:
 def registry(tmp_path: Path) -> Path:
     """A small valid manifest tree: two namespaces, three tags, nothing to warn about."""
     root = tmp_path / "registry"
-    write_tree(root, {
-        "acme/tool/README.md": collection("A tool"),
-        "acme/tool/manifests/latest/README.md": manifest(sha256("tool-latest"), 2_000_000),
-        "acme/tool/manifests/1.0/README.md": manifest(sha256("tool-1.0"), 1_900_000),
-        "lab/pancakes/manifests/pancakes/README.md": manifest(sha256("pancakes"), 5_000_000),
-    })
+    write_tree(
+        root,
+        {
+            "acme/tool/README.md": collection("A tool"),
+            "acme/tool/manifests/latest/README.md": manifest(sha256("tool-latest"), 2_000_000),
+            "acme/tool/manifests/1.0/README.md": manifest(sha256("tool-1.0"), 1_900_000),
+            "lab/pancakes/manifests/pancakes/README.md": manifest(sha256("pancakes"), 5_000_000),
+        },
+    )
     return root
 
 
@@ -85,7 +102,10 @@ def test_the_block_works(no_sphinx: NoSphinx, tmp_path: Path) -> None:
     for name in BLOCKED:
         done = subprocess.run(
             [sys.executable, "-c", f"import {name}"],
-            cwd=tmp_path, capture_output=True, text=True, check=False,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=False,
             env={**os.environ, **no_sphinx.env()},
         )
         assert done.returncode == 1
@@ -111,9 +131,13 @@ def test_check_reports_an_error_with_exit_1(no_sphinx: NoSphinx, registry: Path)
     body = result.json()
     assert (body["ok"], body["errors"], body["warnings"]) == (False, 1, 0)
     assert body["problems"] == [
-        {"file": "registry/acme/tool/manifests/latest/README.md", "line": 3,
-         "severity": "error", "code": "schema",
-         "message": "has size = 'big', which is not an integer"},
+        {
+            "file": "registry/acme/tool/manifests/latest/README.md",
+            "line": 3,
+            "severity": "error",
+            "code": "schema",
+            "message": "has size = 'big', which is not an integer",
+        },
     ]
     assert no_sphinx.attempts() == []
 
@@ -122,8 +146,19 @@ def test_manifest_writes_a_tree_that_check_accepts(no_sphinx: NoSphinx, registry
     work = registry.parent
     (work / "image.sif").write_bytes(IMAGE)
     (work / "Singularity.2.0").write_text("Bootstrap: docker\nFrom: busybox\n")
-    result = no_sphinx.orgreg("manifest", "image.sif", "--namespace", "acme/tool", "--url", URL,
-                              "--recipe", "Singularity.2.0", "--root", "registry", cwd=work)
+    result = no_sphinx.orgreg(
+        "manifest",
+        "image.sif",
+        "--namespace",
+        "acme/tool",
+        "--url",
+        URL,
+        "--recipe",
+        "Singularity.2.0",
+        "--root",
+        "registry",
+        cwd=work,
+    )
     assert (result.code, result.err) == (0, "")
     assert result.out.splitlines() == [
         "wrote registry/acme/tool/manifests/2.0/README.md",
@@ -141,8 +176,17 @@ def test_manifest_writes_a_tree_that_check_accepts(no_sphinx: NoSphinx, registry
 
 def test_manifest_usage_error_exits_2(no_sphinx: NoSphinx, registry: Path) -> None:
     (registry.parent / "image.sif").write_bytes(IMAGE)
-    result = no_sphinx.orgreg("manifest", "image.sif", "--namespace", "Not A Namespace",
-                              "--url", URL, "--root", "registry", cwd=registry.parent)
+    result = no_sphinx.orgreg(
+        "manifest",
+        "image.sif",
+        "--namespace",
+        "Not A Namespace",
+        "--url",
+        URL,
+        "--root",
+        "registry",
+        cwd=registry.parent,
+    )
     assert result.code == 2
     assert result.err.startswith("orgreg manifest: error: --namespace 'Not A Namespace' is not")
     assert not (registry / "Not A Namespace").exists()

@@ -156,8 +156,9 @@ def test_shub_reference_rules(tmp_path: Path) -> None:
 
 def tabs_of(page) -> dict[str, str]:
     return {
-        next(c for c in tab["class"] if c.startswith("orgreg-usage-") and c != "orgreg-usage-tab")
-        .removeprefix("orgreg-usage-"): tab.select_one("pre").get_text()
+        next(
+            c for c in tab["class"] if c.startswith("orgreg-usage-") and c != "orgreg-usage-tab"
+        ).removeprefix("orgreg-usage-"): tab.select_one("pre").get_text()
         for tab in page.select(".orgreg-usage-tab")
     }
 
@@ -200,12 +201,16 @@ def test_shub_api_can_be_turned_off(registry_project, build) -> None:
 
 
 def test_oci_layout_in_build(registry_project, build) -> None:
-    app = build(registry_project(conf='html_baseurl = "https://reg.example.org/"\n'
-                                      "orgreg_oci_layout = True\n"))
+    app = build(
+        registry_project(
+            conf='html_baseurl = "https://reg.example.org/"\norgreg_oci_layout = True\n'
+        )
+    )
     out = Path(app.outdir)
     assert read_json(out / "v2" / "index.json") == {}
     assert read_json(out / "v2" / "acme" / "busybox" / "tags" / "list")["tags"] == [
-        "1.36", "latest"
+        "1.36",
+        "latest",
     ]
     assert read_json(out / "v2" / "acme" / "busybox" / "manifests" / "latest") == read_json(
         out / "acme" / "busybox" / "manifests" / "latest" / "index.json"
@@ -219,8 +224,11 @@ def test_oci_layout_in_build(registry_project, build) -> None:
 
 
 def test_oci_layout_below_the_host_root_is_reported(registry_project, build) -> None:
-    app = build(registry_project(conf='html_baseurl = "https://acme.github.io/registry/"\n'
-                                      "orgreg_oci_layout = True\n"))
+    app = build(
+        registry_project(
+            conf='html_baseurl = "https://acme.github.io/registry/"\norgreg_oci_layout = True\n'
+        )
+    )
     warnings = warnings_of(app)
     assert "orgreg_oci_layout" in warnings
     assert "https://acme.github.io/v2/" in warnings
@@ -246,8 +254,9 @@ def test_sites_shub_cannot_name_get_the_url_pull(registry_project, build) -> Non
     assert "https only" in intro
     assert "SREGISTRY_REGISTRY_BASE=http://reg.example.org:8080\n" in tabs["sregistry"]
     # an organization name Singularity refuses, on an https site
-    app = build(registry_project(tree, conf='html_baseurl = "https://reg.example.org/"\n',
-                                 name="https"))
+    app = build(
+        registry_project(tree, conf='html_baseurl = "https://reg.example.org/"\n', name="https")
+    )
     page = soup(Path(app.outdir) / "my_org" / "tool" / "index.html")
     tabs = tabs_of(page)
     assert tabs["singularity"].strip() == (
@@ -277,8 +286,7 @@ def test_endpoint_files_are_made_and_written_one_at_a_time(tmp_path: Path) -> No
     assert len(paths) == len(set(paths))  # each path once
     assert dict(pairs) == endpoints.endpoint_files(registry, oci=True)
     # the exact name wins over one that only lower-cases to it
-    assert json.loads(dict(pairs)["api/container/lab/caps:latest"])["version"] == sha256(
-        "lower")
+    assert json.loads(dict(pairs)["api/container/lab/caps:latest"])["version"] == sha256("lower")
 
     out = tmp_path / "html"
     seen: list[str] = []

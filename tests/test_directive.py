@@ -48,9 +48,7 @@ def md(options: str, argument: str = "") -> str:
 
 def own_warnings(app: object) -> list[str]:
     """Warnings of a build, less those of building several apps in one process."""
-    return [
-        line for line in warnings_of(app).splitlines() if "is already registered" not in line
-    ]
+    return [line for line in warnings_of(app).splitlines() if "is already registered" not in line]
 
 
 def tables(html: Path) -> list:
@@ -97,9 +95,10 @@ def test_rest_and_myst_give_the_same_doctree(
     page(srcdir, "rest.rst", f"Embed\n=====\n\n.. registry::\n{rst_options}")
     page(srcdir, "fence.md", md(options))
     page(srcdir, "colon.md", md(options).replace("```", ":::"))
-    yaml_options = "\n".join(line.strip().replace(":", "", 1).replace(":", ": ", 1)
-                              .replace(":  ", ": ")
-                              for line in textwrap.dedent(options).strip().splitlines())
+    yaml_options = "\n".join(
+        line.strip().replace(":", "", 1).replace(":", ": ", 1).replace(":  ", ": ")
+        for line in textwrap.dedent(options).strip().splitlines()
+    )
     page(srcdir, "yaml.md", f"# Embed\n\n```{{registry}}\n---\n{yaml_options}\n---\n```\n")
     app = build(srcdir)
     assert warnings_of(app) == ""

@@ -16,17 +16,35 @@ from orgreg_sphinx.sphinxext.directive import RegistryDirective
 def test_guide_builds_and_documents_everything(tmp_path: Path) -> None:
     out = tmp_path / "html"
     result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-c", str(REPO),
-         str(EXAMPLE_SOURCE), str(out), "-d", str(tmp_path / "doctrees")],
-        capture_output=True, text=True, cwd=tmp_path, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-c",
+            str(REPO),
+            str(EXAMPLE_SOURCE),
+            str(out),
+            "-d",
+            str(tmp_path / "doctrees"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
     page = soup(out / "guide/directive.html")
     # live examples: tables of the example registry and working role links
     assert len(page.select("div.orgreg table.orgreg-namespaces")) >= 2
     assert len(page.select("div.orgreg table.orgreg-tags")) >= 3
-    links = {a["href"] for a in page.select("a.reference") if a.code and
-             "orgreg-container" in a.code.get("class", [])}
+    links = {
+        a["href"]
+        for a in page.select("a.reference")
+        if a.code and "orgreg-container" in a.code.get("class", [])
+    }
     assert "../acme/busybox/index.html#tag-latest" in links
     assert page.select_one("p.orgreg-more a")["href"].endswith("index.html#tags")
     # the reference names every option and configuration value

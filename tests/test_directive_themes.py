@@ -55,7 +55,10 @@ def test_theme_builds_without_warnings(
     tables = page.select("div.orgreg table.orgreg-tags")
     assert len(tables) == 2
     assert [th.get_text(strip=True) for th in tables[0].select("thead th")] == [
-        "Image", "Size", "Digest", "Download"
+        "Image",
+        "Size",
+        "Digest",
+        "Download",
     ]
     assert tables[0].select_one("tbody td").get_text(strip=True) == "acme/busybox:latest"
     more = page.select_one("p.orgreg-more a")

@@ -24,8 +24,14 @@ TAGS = {"acme/busybox:latest", "acme/busybox:1.36", "acme/centos:7", "lab/pancak
 @pytest.fixture(autouse=True)
 def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     """Requests to 127.0.0.1 must not go through a proxy of the machine."""
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
-                 "ALL_PROXY"):
+    for name in (
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -62,9 +68,7 @@ def served(registry_site: Path) -> Iterator[str]:
 def test_objects_inv_lists_every_namespace_and_tag(registry_site: Path) -> None:
     found = inventory(registry_site)
     assert set(found) == {"orgreg:namespace", "orgreg:tag"}
-    assert found["orgreg:namespace"] == {
-        name: f"{name}/index.html" for name in NAMESPACES
-    }
+    assert found["orgreg:namespace"] == {name: f"{name}/index.html" for name in NAMESPACES}
     assert found["orgreg:tag"] == {
         name: f"{name.split(':')[0]}/index.html#tag-{name.split(':')[1]}" for name in TAGS
     }
@@ -112,12 +116,14 @@ def consumer_project(root: Path, base: str) -> Path:
     intersphinx_mapping."""
     srcdir = root / "consumer"
     srcdir.mkdir()
-    (srcdir / "conf.py").write_text(textwrap.dedent(f"""\
+    (srcdir / "conf.py").write_text(
+        textwrap.dedent(f"""\
         extensions = ["myst_parser", "orgreg_sphinx", "sphinx.ext.intersphinx"]
         source_suffix = {{".rst": "restructuredtext", ".md": "markdown"}}
         intersphinx_mapping = {{"reg": ({base!r}, None)}}
         project = "Consumer"
-        """))
+        """)
+    )
     (srcdir / "index.md").write_text("# Consumer\n\n```{toctree}\nrest\nmyst\n```\n")
     (srcdir / "rest.rst").write_text(REST)
     (srcdir / "myst.md").write_text(MYST)

@@ -17,9 +17,24 @@ GUIDE = REPO / "source/guide/workflow.md"
 def test_guide_is_built_and_linked_from_the_home_page(tmp_path: Path) -> None:
     out = tmp_path / "html"
     done = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-q", "-W", "--keep-going", "-b", "html", "-c",
-         str(REPO), str(REPO / "source"), str(out)],
-        capture_output=True, text=True, env=clean_env(), check=False,
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-q",
+            "-W",
+            "--keep-going",
+            "-b",
+            "html",
+            "-c",
+            str(REPO),
+            str(REPO / "source"),
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     page = soup(out / "guide/workflow.html")

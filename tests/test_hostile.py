@@ -29,8 +29,11 @@ HOSTILE = Path(__file__).resolve().parent / "hostile"
 CASES: list[dict] = yaml.safe_load((HOSTILE / "cases.yaml").read_text(encoding="utf-8"))
 #: text that lives only outside the tree: it must never reach the built site
 SECRET = "SECRET-OUTSIDE-THE-TREE-7c1e"
-GOOD_NAMESPACES = {"acme/busybox": ["1.36", "latest"], "acme/centos": ["7"],
-                   "lab/pancakes": ["pancakes"]}
+GOOD_NAMESPACES = {
+    "acme/busybox": ["1.36", "latest"],
+    "acme/centos": ["7"],
+    "lab/pancakes": ["pancakes"],
+}
 BIG = 600 * 1024  # over the default cap of 512 KiB
 
 
@@ -42,14 +45,18 @@ def _outside(root: Path) -> Path:
     """A folder next to the tree at *root* holding files a link could point at."""
     outside = root.parent / "outside"
     if not outside.exists():
-        write_tree(outside, {
-            "secret.md": f"---\nlayout: collection\ndescription: {SECRET}\n---\n{SECRET}\n",
-            "Singularity": f"Bootstrap: docker\nFrom: {SECRET}\n",
-            "manifests/latest/README.md": manifest(sha256(SECRET), 900000,
-                                                   url=f"https://x.org/{SECRET}"),
-            "ns/README.md": f"---\nlayout: collection\ndescription: {SECRET}\n---\n",
-            "ns/manifests/latest/README.md": manifest(sha256(SECRET), 900000),
-        })
+        write_tree(
+            outside,
+            {
+                "secret.md": f"---\nlayout: collection\ndescription: {SECRET}\n---\n{SECRET}\n",
+                "Singularity": f"Bootstrap: docker\nFrom: {SECRET}\n",
+                "manifests/latest/README.md": manifest(
+                    sha256(SECRET), 900000, url=f"https://x.org/{SECRET}"
+                ),
+                "ns/README.md": f"---\nlayout: collection\ndescription: {SECRET}\n---\n",
+                "ns/manifests/latest/README.md": manifest(sha256(SECRET), 900000),
+            },
+        )
     return outside
 
 
@@ -74,28 +81,35 @@ TAG = "manifests/latest/README.md"
 #: steps that make what git cannot hold; each gets the case's namespace folder
 MAKERS: dict[str, Callable[[Path, Path], None]] = {
     "many-tags": lambda ns, out: _many_tags(ns),
-    "link-readme-out": lambda ns, out: _link(ns, "README.md", out / "secret.md",
-                                             {TAG: good_manifest()}),
+    "link-readme-out": lambda ns, out: _link(
+        ns, "README.md", out / "secret.md", {TAG: good_manifest()}
+    ),
     "link-manifest-device": lambda ns, out: _link(ns, TAG, "/dev/zero"),
-    "link-manifests-out": lambda ns, out: _link(ns, "manifests", out / "manifests",
-                                                {"tags/README.md": "---\nlayout: tags\n---\n"}),
+    "link-manifests-out": lambda ns, out: _link(
+        ns, "manifests", out / "manifests", {"tags/README.md": "---\nlayout: tags\n---\n"}
+    ),
     "link-namespace-out": lambda ns, out: _link(ns.parent, ns.name, out / "ns"),
-    "link-tag-to-folder": lambda ns, out: _link(ns, "manifests/alias", "latest",
-                                                {TAG: good_manifest()}),
-    "link-readme-to-folder": lambda ns, out: _link(ns, "README.md", "manifests",
-                                                   {TAG: good_manifest()}),
+    "link-tag-to-folder": lambda ns, out: _link(
+        ns, "manifests/alias", "latest", {TAG: good_manifest()}
+    ),
+    "link-readme-to-folder": lambda ns, out: _link(
+        ns, "README.md", "manifests", {TAG: good_manifest()}
+    ),
     "link-loop": lambda ns, out: _link(ns, TAG, "README.md"),
     "link-dangling": lambda ns, out: _link(ns, TAG, "nothing-here.md"),
     "pipe-readme": lambda ns, out: _pipe(ns),
-    "recipe-link-out": lambda ns, out: _link(ns, "manifests/latest/Singularity",
-                                             out / "Singularity", {TAG: good_manifest()}),
-    "recipe-too-big": lambda ns, out: write_tree(ns, {
-        TAG: good_manifest(), "manifests/latest/Singularity": "# x\n" * (BIG // 4)}),
-    "readme-too-big": lambda ns, out: write_tree(ns, {
-        TAG: good_manifest(),
-        "README.md": "---\nlayout: collection\n---\n" + "[" * BIG}),
-    "control-characters-in-name": lambda ns, out: write_tree(ns.parent, {
-        "bad\x1b[31mname\nWARNING: forged/" + TAG: good_manifest()}),
+    "recipe-link-out": lambda ns, out: _link(
+        ns, "manifests/latest/Singularity", out / "Singularity", {TAG: good_manifest()}
+    ),
+    "recipe-too-big": lambda ns, out: write_tree(
+        ns, {TAG: good_manifest(), "manifests/latest/Singularity": "# x\n" * (BIG // 4)}
+    ),
+    "readme-too-big": lambda ns, out: write_tree(
+        ns, {TAG: good_manifest(), "README.md": "---\nlayout: collection\n---\n" + "[" * BIG}
+    ),
+    "control-characters-in-name": lambda ns, out: write_tree(
+        ns.parent, {"bad\x1b[31mname\nWARNING: forged/" + TAG: good_manifest()}
+    ),
 }
 
 
@@ -191,8 +205,9 @@ def test_all_cases_together(registry_project, build, tmp_path: Path) -> None:
     assert app.statuscode == 0  # without -W the site is built
     for case in CASES:
         location = expected_location(case, srcdir)
-        assert any(location in line and case["warning"] in line
-                   for line in warnings.splitlines()), case["id"]
+        assert any(
+            location in line and case["warning"] in line for line in warnings.splitlines()
+        ), case["id"]
     out = Path(app.outdir)
     assert_good_namespaces_complete(out, reference_files(tmp_path))
     assert_nothing_from_outside(out)
@@ -205,7 +220,9 @@ def test_sphinx_build_W_fails_naming_the_file(registry_project) -> None:
     place(case, srcdir)
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "-q", str(srcdir), str(srcdir / "_build")],
-        capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
     )
     assert result.returncode != 0
     assert expected_location(case, srcdir) in result.stderr
@@ -218,13 +235,16 @@ def test_pages_inside_the_tree_are_never_read(registry_project, build) -> None:
     raw HTML or loop Sphinx's folder walk: none of it is read."""
     srcdir = registry_project()
     outside = _outside(srcdir)
-    write_tree(srcdir, {
-        "hostile/pages/manifests/latest/README.md": good_manifest(),
-        "hostile/pages/index.md": f"# Mine\n\n```{{include}} {outside / 'secret.md'}\n```\n",
-        "hostile/pages/evil.rst": f"Evil\n====\n\n.. include:: {outside / 'secret.md'}\n\n"
-                                  ".. raw:: html\n\n   <script>window.__pwned=1</script>\n",
-        "hostile/pages/docs/more.md": "# More\n\n<script>alert(1)</script>\n",
-    })
+    write_tree(
+        srcdir,
+        {
+            "hostile/pages/manifests/latest/README.md": good_manifest(),
+            "hostile/pages/index.md": f"# Mine\n\n```{{include}} {outside / 'secret.md'}\n```\n",
+            "hostile/pages/evil.rst": f"Evil\n====\n\n.. include:: {outside / 'secret.md'}\n\n"
+            ".. raw:: html\n\n   <script>window.__pwned=1</script>\n",
+            "hostile/pages/docs/more.md": "# More\n\n<script>alert(1)</script>\n",
+        },
+    )
     for name in ("a", "b", "c"):  # a walk following these would never end
         (srcdir / "hostile/pages" / name).symlink_to(".")
     app = build(srcdir)
@@ -243,17 +263,19 @@ def test_awkward_but_valid_files_are_accepted(registry_project, build) -> None:
     """BOMs, CRLF or CR line ends, tabs inside values, front matter only: accepted."""
     files = dict(good_tree())
     crlf = good_manifest("crlf").replace("\n", "\r\n")
-    files.update({
-        "odd/bom-crlf/README.md": "\ufeff---\r\nlayout: collection\r\ndescription: BOM\r\n"
-                                  "---\r\n# Title\r\n\r\nBody\r\n",
-        "odd/bom-crlf/manifests/latest/README.md": "\ufeff" + crlf,
-        "odd/cr-only/manifests/latest/README.md": good_manifest("cr").replace("\n", "\r"),
-        "odd/tabs/README.md": "---\nlayout: collection\ndescription: \"a\\tb\"\n---\n\tcode\n",
-        "odd/tabs/manifests/latest/README.md": good_manifest("tabs"),
-        "odd/front-only/README.md": "---\nlayout: collection\ndescription: only\n---",
-        "odd/front-only/manifests/latest/README.md": good_manifest("front-only").rstrip("\n"),
-        "odd/no-readme/manifests/latest/README.md": good_manifest("no-readme"),
-    })
+    files.update(
+        {
+            "odd/bom-crlf/README.md": "\ufeff---\r\nlayout: collection\r\ndescription: BOM\r\n"
+            "---\r\n# Title\r\n\r\nBody\r\n",
+            "odd/bom-crlf/manifests/latest/README.md": "\ufeff" + crlf,
+            "odd/cr-only/manifests/latest/README.md": good_manifest("cr").replace("\n", "\r"),
+            "odd/tabs/README.md": '---\nlayout: collection\ndescription: "a\\tb"\n---\n\tcode\n',
+            "odd/tabs/manifests/latest/README.md": good_manifest("tabs"),
+            "odd/front-only/README.md": "---\nlayout: collection\ndescription: only\n---",
+            "odd/front-only/manifests/latest/README.md": good_manifest("front-only").rstrip("\n"),
+            "odd/no-readme/manifests/latest/README.md": good_manifest("no-readme"),
+        }
+    )
     srcdir = registry_project(files)
     app = build(srcdir, warningiserror=True)
     assert app.statuscode == 0, warnings_of(app)
@@ -275,7 +297,8 @@ def test_huge_namespace_page_stays_usable(registry_project, build) -> None:
     count = listing.MAX_TAG_ROWS + 30
     for i in range(count):
         files[f"big/many/manifests/v{i:04d}/README.md"] = manifest(
-            sha256(f"v{i}"), 900000, extra=f'created: "2024-01-01T00:{i // 60:02d}:{i % 60:02d}"\n')
+            sha256(f"v{i}"), 900000, extra=f'created: "2024-01-01T00:{i // 60:02d}:{i % 60:02d}"\n'
+        )
     srcdir = registry_project(files)
     app = build(srcdir)
     out = Path(app.outdir)
@@ -306,8 +329,9 @@ def test_folder_names_that_are_not_utf8(registry_project, build) -> None:
     assert f"{srcdir}/hostile/repo/manifests/bad\\udcfe/README.md:" in warnings
     assert "is not a valid tag" in warnings
     assert app.statuscode == 1
-    assert "hostile/repo" in {ns["name"] for ns in read_json(
-        Path(app.outdir) / "api" / "catalog.json")["namespaces"]}
+    assert "hostile/repo" in {
+        ns["name"] for ns in read_json(Path(app.outdir) / "api" / "catalog.json")["namespaces"]
+    }
     assert_good_namespaces_complete(Path(app.outdir), reference_files(srcdir.parent))
 
 
@@ -316,9 +340,11 @@ def test_size_caps_are_configurable(registry_project, build) -> None:
     files["caps/readme/README.md"] = "---\nlayout: collection\n---\n" + "word " * 600
     files["caps/readme/manifests/latest/README.md"] = good_manifest("readme")
     files["caps/front/manifests/latest/README.md"] = manifest(
-        sha256("front"), 900000, extra=f"notes: {'n' * 400}\n")
-    srcdir = registry_project(files, conf="orgreg_max_readme_bytes = 2000\n"
-                                          "orgreg_max_front_matter_bytes = 500\n")
+        sha256("front"), 900000, extra=f"notes: {'n' * 400}\n"
+    )
+    srcdir = registry_project(
+        files, conf="orgreg_max_readme_bytes = 2000\norgreg_max_front_matter_bytes = 500\n"
+    )
     app = build(srcdir)
     warnings = warnings_of(app)
     assert f"{srcdir / 'caps/readme/README.md'}:" in warnings

@@ -27,11 +27,17 @@ from orgreg_sphinx.core import remote
 SIZE = 600_000
 BODY = bytes(range(256)) * (SIZE // 256) + bytes(SIZE % 256)
 DIGEST = "sha256:" + hashlib.sha256(BODY).hexdigest()
-CATALOG = json.dumps({
-    "catalogVersion": 1,
-    "namespaces": [{"name": "acme/x", "tags": [
-        {"name": "1.0", "size": 10, "digest": "sha256:" + "0" * 64}]}],
-}).encode()
+CATALOG = json.dumps(
+    {
+        "catalogVersion": 1,
+        "namespaces": [
+            {
+                "name": "acme/x",
+                "tags": [{"name": "1.0", "size": 10, "digest": "sha256:" + "0" * 64}],
+            }
+        ],
+    }
+).encode()
 
 
 class Recorder(ThreadingHTTPServer):
@@ -69,8 +75,15 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.answer(body=True)
 
-    def send(self, status: int, data: bytes, body: bool, headers: dict[str, str] | None = None,
-             ctype: str = "application/octet-stream", cut: int | None = None) -> None:
+    def send(
+        self,
+        status: int,
+        data: bytes,
+        body: bool,
+        headers: dict[str, str] | None = None,
+        ctype: str = "application/octet-stream",
+        cut: int | None = None,
+    ) -> None:
         """An answer; *cut*: close the connection after that many bytes of the body."""
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -85,8 +98,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def answer(self, body: bool) -> None:
         with self.server.lock:
-            self.server.log.append((self.command, self.path, time.monotonic(),
-                                    self.headers.get("User-Agent", "")))
+            self.server.log.append(
+                (self.command, self.path, time.monotonic(), self.headers.get("User-Agent", ""))
+            )
         before = self.server.count(self.path) - 1  # earlier requests for this path
         path = self.path
         if path == "/busy.sif":  # 503 twice (no Retry-After), then the object
@@ -111,8 +125,9 @@ class Handler(BaseHTTPRequestHandler):
         elif path.endswith(".sif"):
             self.send(200, BODY, body)
         elif path == "/busy/api/catalog.json":
-            self.send(*((503, b"busy") if before < 1 else (200, CATALOG)), body,
-                      ctype="application/json")
+            self.send(
+                *((503, b"busy") if before < 1 else (200, CATALOG)), body, ctype="application/json"
+            )
         elif path == "/down/api/catalog.json":
             self.send(503, b"down", body)
         elif path == "/moved/api/catalog.json":
@@ -122,11 +137,21 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/big/api/catalog.json":
             self.send(200, CATALOG + b" " * 5000, body, ctype="application/json")
         elif path == "/gzip/api/catalog.json":
-            self.send(200, gzip.compress(CATALOG), body, {"Content-Encoding": "gzip"},
-                      ctype="application/json")
+            self.send(
+                200,
+                gzip.compress(CATALOG),
+                body,
+                {"Content-Encoding": "gzip"},
+                ctype="application/json",
+            )
         elif path == "/bomb/api/catalog.json":  # 87 kB on the wire, 10 MB unpacked
-            self.send(200, gzip.compress(CATALOG + b" " * 10_000_000), body,
-                      {"Content-Encoding": "gzip"}, ctype="application/json")
+            self.send(
+                200,
+                gzip.compress(CATALOG + b" " * 10_000_000),
+                body,
+                {"Content-Encoding": "gzip"},
+                ctype="application/json",
+            )
         else:
             self.send(404, b"not found", body, ctype="text/plain")
 
@@ -147,16 +172,27 @@ def server() -> Iterator[Recorder]:
 @pytest.fixture(autouse=True)
 def _fresh(monkeypatch: pytest.MonkeyPatch) -> None:
     """No proxy for 127.0.0.1; every remote registry read afresh."""
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
-                 "ALL_PROXY"):
+    for name in (
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ):
         monkeypatch.delenv(name, raising=False)
     remote.forget()
 
 
 def tree(root: Path, urls: dict[str, str]) -> Path:
     """A manifest tree with one tag per name, its layer at the URL given."""
-    write_tree(root, {f"acme/objects/manifests/{name}/README.md": manifest(DIGEST, SIZE, url=url)
-                      for name, url in urls.items()})
+    write_tree(
+        root,
+        {
+            f"acme/objects/manifests/{name}/README.md": manifest(DIGEST, SIZE, url=url)
+            for name, url in urls.items()
+        },
+    )
     return root
 
 
@@ -166,8 +202,11 @@ def check(root: Path, *args: str) -> dict:
 
 
 def online(body: dict) -> list[tuple[str, str, str]]:
-    return [(p["severity"], p["code"], p["message"])
-            for p in body["problems"] if p["code"].startswith("online")]
+    return [
+        (p["severity"], p["code"], p["message"])
+        for p in body["problems"]
+        if p["code"].startswith("online")
+    ]
 
 
 def gaps(times: list[tuple[str, float]]) -> list[float]:
@@ -206,9 +245,13 @@ def test_a_retry_after_that_is_no_time_is_ignored(tmp_path: Path, server: Record
 def test_retries_run_out_on_the_last_answer(tmp_path: Path, server: Recorder) -> None:
     root = tree(tmp_path, {"down": f"{server.base}/down.sif"})
     body = check(root, "--retries", "1", "--retry-delay", "0.01")
-    assert online(body) == [(
-        "error", "online-status",
-        f"has a layer at {server.base}/down.sif that answers 503 Service Unavailable")]
+    assert online(body) == [
+        (
+            "error",
+            "online-status",
+            f"has a layer at {server.base}/down.sif that answers 503 Service Unavailable",
+        )
+    ]
     # HEAD and its retry, then the ranged GET and its retry
     assert [m for m, _ in server.seen("/down.sif")] == ["HEAD", "HEAD", "GET", "GET"]
 
@@ -219,8 +262,13 @@ def test_unreachable_host(tmp_path: Path) -> None:
         port = sock.getsockname()[1]
     url = f"http://127.0.0.1:{port}/x.sif"
     body = check(tree(tmp_path, {"gone": url}), "--retries", "1", "--retry-delay", "0.01")
-    assert online(body) == [("error", "online-error",
-                             f"has a layer at {url} that cannot be reached: Connection refused")]
+    assert online(body) == [
+        (
+            "error",
+            "online-error",
+            f"has a layer at {url} that cannot be reached: Connection refused",
+        )
+    ]
 
 
 def test_user_agent_names_the_version(tmp_path: Path, server: Recorder) -> None:
@@ -241,8 +289,10 @@ def test_a_download_that_always_breaks_fails(tmp_path: Path, server: Recorder) -
     body = check(root, "--verify-digest", "--retries", "1", "--retry-delay", "0.01")
     [(severity, code, message)] = online(body)
     assert (severity, code) == ("error", "online-download")
-    assert message.startswith(f"has a layer at {server.base}/always-cut.sif that download "
-                              f"failed after {SIZE // 2} bytes: ")
+    assert message.startswith(
+        f"has a layer at {server.base}/always-cut.sif that download "
+        f"failed after {SIZE // 2} bytes: "
+    )
     assert [m for m, _ in server.seen("/always-cut.sif")] == ["HEAD", "GET", "GET"]
 
 
@@ -271,9 +321,12 @@ def read(url: str, tmp_path: Path, max_bytes: int = 1_000_000) -> remote.RemoteR
     return remote.load(url, (), tmp_path / "cache", settings)
 
 
-def test_remote_busy_registry_is_asked_again(server: Recorder, tmp_path: Path,
-                                             registry_project: Callable[..., Path],
-                                             build: Callable[..., object]) -> None:
+def test_remote_busy_registry_is_asked_again(
+    server: Recorder,
+    tmp_path: Path,
+    registry_project: Callable[..., Path],
+    build: Callable[..., object],
+) -> None:
     index = f"# Home\n\n```{{registry}} {server.base}/busy/\n```\n"
     app = build(registry_project({}, index=index))
     assert "cannot read the registry" not in warnings_of(app)
@@ -310,7 +363,8 @@ def test_remote_size_cap(server: Recorder, tmp_path: Path, prefix: str, limit: i
 def test_remote_user_agent(server: Recorder, tmp_path: Path) -> None:
     read(f"{server.base}/ok/", tmp_path)
     assert [agent for *_, agent in server.log] == [
-        f"orgreg-sphinx/{__version__} (registry directive)"]
+        f"orgreg-sphinx/{__version__} (registry directive)"
+    ]
 
 
 # ---------------------------------------------------------------- dependencies
@@ -318,8 +372,11 @@ def test_remote_user_agent(server: Recorder, tmp_path: Path) -> None:
 
 def test_requirements_repeat_the_declared_lower_bounds() -> None:
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
-    listed = {line.strip() for line in (REPO / "requirements.txt").read_text().splitlines()
-              if line.strip() and not line.startswith("#")}
+    listed = {
+        line.strip()
+        for line in (REPO / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     assert set(declared) <= listed
     imported = " ".join(p.read_text() for p in (REPO / "orgreg_sphinx").rglob("*.py"))
     for requirement in declared:

@@ -26,16 +26,31 @@ IMAGE = b"SIF" * 200_000  # 600,000 bytes: read as bytes, not KiB
 
 def sphinx_build(root: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-c", ".", "source",
-         "_build/html"],
-        cwd=root, capture_output=True, text=True, env=clean_env(), check=False, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-c",
+            ".",
+            "source",
+            "_build/html",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=False,
+        timeout=600,
     )
 
 
 def readme_block(marker: str) -> list[str]:
     """The shell lines of the README's code block that follows *marker*."""
     text = (REPO / "README.md").read_text()
-    after = text[text.index(f"<!-- {marker}"):]
+    after = text[text.index(f"<!-- {marker}") :]
     block = re.search(r"```sh\n(.*?)```", after, re.S)
     assert block is not None
     return block.group(1).strip().splitlines()
@@ -57,19 +72,31 @@ def run_lines(lines: list[str], cwd: Path, venv: Path) -> None:
     """Run the README's lines one by one, as a user types them, in one shell."""
     script = "set -e\n" + "\n".join(f"echo '>>> {n}'\n{line}" for n, line in enumerate(lines))
     done = subprocess.run(
-        ["bash", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=900,
-        env=clean_env(PATH=f"{BIN}:{os.environ['PATH']}", VENV=str(venv)), check=False,
+        ["bash", "-c", script],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=clean_env(PATH=f"{BIN}:{os.environ['PATH']}", VENV=str(venv)),
+        check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
 def test_init_writes_a_registry_that_builds_and_checks_clean(tmp_path: Path) -> None:
     root = tmp_path / "registry"
-    done = orgreg("init", root, "--title", "Acme <containers>", "--org", "acme",
-                  "--url", "https://acme.github.io/registry")
+    done = orgreg(
+        "init",
+        root,
+        "--title",
+        "Acme <containers>",
+        "--org",
+        "acme",
+        "--url",
+        "https://acme.github.io/registry",
+    )
     assert done.code == 0, done.err
-    assert sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) == \
-        sorted(FILES)
+    assert sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) == sorted(FILES)
     assert f"wrote {root / 'conf.py'}" in done.out
     requirements = (root / "requirements.txt").read_text().splitlines()
     assert f"orgreg-sphinx=={__version__}" in requirements
@@ -84,9 +111,20 @@ def test_init_writes_a_registry_that_builds_and_checks_clean(tmp_path: Path) -> 
 
     # one manifest, as a container repository's CI writes it
     (tmp_path / "busybox.sif").write_bytes(IMAGE)
-    written = orgreg("manifest", tmp_path / "busybox.sif", "--namespace", "acme/busybox",
-                     "--url", "https://storage.example.org/busybox.sif", "--tag", "1.36",
-                     "--root", root / "source", "--description", "Busybox of Acme")
+    written = orgreg(
+        "manifest",
+        tmp_path / "busybox.sif",
+        "--namespace",
+        "acme/busybox",
+        "--url",
+        "https://storage.example.org/busybox.sif",
+        "--tag",
+        "1.36",
+        "--root",
+        root / "source",
+        "--description",
+        "Busybox of Acme",
+    )
     assert written.code == 0, written.err
     built = sphinx_build(root)
     assert built.returncode == 0, built.stderr
@@ -125,12 +163,15 @@ def test_init_refuses_a_folder_with_files_and_never_overwrites(tmp_path: Path) -
     assert before == {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--url", "ftp://acme.org/"], "--url 'ftp://acme.org/' is not the http(s) address"),
-    (["--url", "acme.github.io/registry"], "is not the http(s) address of a site"),
-    (["--org", "bad org!"], "--org 'bad org!' is not a GitHub organization name"),
-    (["--title", "two\nlines"], "--title must be one line of printable text"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--url", "ftp://acme.org/"], "--url 'ftp://acme.org/' is not the http(s) address"),
+        (["--url", "acme.github.io/registry"], "is not the http(s) address of a site"),
+        (["--org", "bad org!"], "--org 'bad org!' is not a GitHub organization name"),
+        (["--title", "two\nlines"], "--title must be one line of printable text"),
+    ],
+)
 def test_init_refuses_bad_values(tmp_path: Path, args: list[str], message: str) -> None:
     done = orgreg("init", tmp_path / "registry", *args)
     assert done.code == 2
@@ -158,20 +199,29 @@ def generated_workflows(root: Path) -> list[Path]:
 def test_generated_workflows_pass_the_schema_and_zizmor(generated: Path) -> None:
     paths = generated_workflows(generated)
     assert [p.name for p in paths] == ["check.yml", "open-pull-request.yml", "pages.yml"]
-    for schema, files in (("vendor.github-workflows", paths),
-                          ("vendor.dependabot", [generated / ".github/dependabot.yml"]),
-                          ("vendor.readthedocs", [generated / ".readthedocs.yaml"])):
-        done = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", schema,
-                               *map(str, files)], capture_output=True, text=True, check=False)
+    for schema, files in (
+        ("vendor.github-workflows", paths),
+        ("vendor.dependabot", [generated / ".github/dependabot.yml"]),
+        ("vendor.readthedocs", [generated / ".readthedocs.yaml"]),
+    ):
+        done = subprocess.run(
+            [str(BIN / "check-jsonschema"), "--builtin-schema", schema, *map(str, files)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
     code, findings = zizmor(*paths, generated / ".github/dependabot.yml")
     assert findings == [] and code == 0, json.dumps(findings, indent=1)[:3000]
 
 
-def test_generated_workflows_are_hardened_and_install_from_requirements(
-        generated: Path) -> None:
-    ours = {s["uses"].split("@")[0]: s["uses"] for p in REPO.glob(".github/workflows/*.yml")
-            for s in steps(load(p)) if "uses" in s}
+def test_generated_workflows_are_hardened_and_install_from_requirements(generated: Path) -> None:
+    ours = {
+        s["uses"].split("@")[0]: s["uses"]
+        for p in REPO.glob(".github/workflows/*.yml")
+        for s in steps(load(p))
+        if "uses" in s
+    }
     for path in generated_workflows(generated):
         workflow = load(path)
         assert workflow["permissions"] == {}
@@ -224,8 +274,7 @@ def test_readme_fork_instructions_as_written(tmp_path: Path) -> None:
     assert not (site / "bio-core").exists() and not (site / "guide/directive.html").exists()
     assert (site / "guide/workflow.html").is_file()
     home = soup(site / "index.html")
-    assert [a.get_text() for a in home.select("table.orgreg-namespaces td a")] == [
-        "acme/busybox"]
+    assert [a.get_text() for a in home.select("table.orgreg-namespaces td a")] == ["acme/busybox"]
 
 
 def test_reference_names_every_command_flag_and_config_value(tmp_path: Path) -> None:
@@ -239,14 +288,29 @@ def test_reference_names_every_command_flag_and_config_value(tmp_path: Path) -> 
 
     out = tmp_path / "html"
     built = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-c", str(REPO),
-         str(REPO / "source"), str(out), "-d", str(tmp_path / "doctrees")],
-        capture_output=True, text=True, env=clean_env(), check=False, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-c",
+            str(REPO),
+            str(REPO / "source"),
+            str(out),
+            "-d",
+            str(tmp_path / "doctrees"),
+        ],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        check=False,
+        timeout=600,
     )
     assert built.returncode == 0, built.stderr
     text = soup(out / "guide/reference.html").get_text()
-    [commands] = [a for a in build_parser()._actions
-                  if isinstance(a, argparse._SubParsersAction)]
+    [commands] = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
     assert sorted(commands.choices) == sorted(COMMANDS)
     for name, parser in commands.choices.items():
         assert f"orgreg {name}" in text, name

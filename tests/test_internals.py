@@ -28,7 +28,8 @@ def test_a_project_without_the_maps_is_named(tmp_path: Path) -> None:
     project = Project(tmp_path, [".rst"])
     del project._docname_to_path
     assert internals.project_problem(project) == (
-        "sphinx.project.Project has no dict _docname_to_path any more")
+        "sphinx.project.Project has no dict _docname_to_path any more"
+    )
     assert "not a sphinx.project.Project" in internals.project_problem(object())
 
 
@@ -60,7 +61,8 @@ def test_environment_has_the_caches_and_toctree_parents(
     assert max(held) > 0, f"env._write_doc_doctree_cache no longer holds read doctrees {WHERE}"
     parents = app.env.files_to_rebuild
     assert parents.get("acme/busybox/index") == {"index"}, (
-        f"env.files_to_rebuild no longer maps a page to its toctree parents {WHERE}")
+        f"env.files_to_rebuild no longer maps a page to its toctree parents {WHERE}"
+    )
 
 
 def test_doctree_files_are_where_sphinx_keeps_each_read_document(
@@ -72,11 +74,13 @@ def test_doctree_files_are_where_sphinx_keeps_each_read_document(
         path = internals.doctree_file(app, docname)
         assert path.is_file(), f"no doctree file {path} {WHERE}"
         assert app.env.get_doctree(docname).astext() == pickle.loads(path.read_bytes()).astext(), (
-            f"{path} is not the doctree Sphinx reads {WHERE}")
+            f"{path} is not the doctree Sphinx reads {WHERE}"
+        )
 
 
 def test_an_unsupported_project_leaves_out_the_pages_not_the_build(
-    registry_project: Callable[..., Path], build: Callable[..., Any],
+    registry_project: Callable[..., Path],
+    build: Callable[..., Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(internals, "project_problem", lambda project: "Project changed")
@@ -109,9 +113,12 @@ def test_stubs_are_read_in_myst_only_projects(
     source_suffix names only Markdown still reads them."""
     srcdir = registry_project()
     conf = srcdir / "conf.py"
-    conf.write_text(conf.read_text().replace(
-        'source_suffix = {".rst": "restructuredtext", ".md": "markdown"}',
-        'source_suffix = {".md": "markdown"}'))
+    conf.write_text(
+        conf.read_text().replace(
+            'source_suffix = {".rst": "restructuredtext", ".md": "markdown"}',
+            'source_suffix = {".md": "markdown"}',
+        )
+    )
     app = build(srcdir)
     assert warnings_of(app) == ""
     page = soup(Path(app.outdir) / "acme/busybox/index.html")

@@ -23,8 +23,12 @@ pytestmark = pytest.mark.skipif(
 
 def gpg(home: Path, *args: str, data: bytes | None = None) -> bytes:
     home.mkdir(mode=0o700, exist_ok=True)
-    return subprocess.run(["gpg", "--batch", "--quiet", "--homedir", str(home), *args],
-                          input=data, capture_output=True, check=True).stdout
+    return subprocess.run(
+        ["gpg", "--batch", "--quiet", "--homedir", str(home), *args],
+        input=data,
+        capture_output=True,
+        check=True,
+    ).stdout
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +39,15 @@ def public_key(tmp_path_factory: pytest.TempPathFactory) -> bytes:
 
 
 def test_a_public_key_is_trusted_with_its_fingerprint_name_and_key_id(
-        tmp_path: Path, public_key: bytes) -> None:
+    tmp_path: Path, public_key: bytes
+) -> None:
     (tmp_path / "unit-test.asc").write_bytes(public_key)
     (tmp_path / "README.md").write_text("not a key file: ignored\n")
     found, problems = keys.load_keys(tmp_path)
     assert problems == []
     assert [(k.fingerprint, k.keyid, k.name) for k in found] == [
-        (TEST_FINGERPRINT, "A20C27EE7FF7BA84", "Unit Test <unit@test.com>")]
+        (TEST_FINGERPRINT, "A20C27EE7FF7BA84", "Unit Test <unit@test.com>")
+    ]
     assert found[0].source == tmp_path / "unit-test.asc"
     assert found[0].armored.startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----")
     assert found[0].created == 1588023536
@@ -62,8 +68,10 @@ def test_a_secret_key_is_refused_and_named(tmp_path: Path) -> None:
     assert "SECRET key" in problems[0].message
 
 
-@pytest.mark.parametrize("content", [b"", b"hello", b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxx\n",
-                                     bytes(range(256)) * 4])
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"hello", b"-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxx\n", bytes(range(256)) * 4],
+)
 def test_a_file_that_is_no_key_is_a_problem_naming_it(tmp_path: Path, content: bytes) -> None:
     (tmp_path / "broken.asc").write_bytes(content)
     found, problems = keys.load_keys(tmp_path)
@@ -83,7 +91,8 @@ def test_no_folder_means_no_keys_and_no_problem(tmp_path: Path) -> None:
 
 
 def test_with_a_cache_gnupg_runs_only_when_a_key_file_changes(
-        tmp_path: Path, public_key: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, public_key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder, cache = tmp_path / "_keys", tmp_path / "doctrees" / "keys.pickle"
     folder.mkdir()
     (folder / "unit-test.asc").write_bytes(public_key)
@@ -92,8 +101,9 @@ def test_with_a_cache_gnupg_runs_only_when_a_key_file_changes(
 
     runs: list[str] = []
     real = keys._read_key_file
-    monkeypatch.setattr(keys, "_read_key_file", lambda gpg, path: runs.append(path.name)
-                        or real(gpg, path))
+    monkeypatch.setattr(
+        keys, "_read_key_file", lambda gpg, path: runs.append(path.name) or real(gpg, path)
+    )
     assert keys.load_keys(folder, cache=cache) == first
     assert runs == []
     shutil.copy(TEST_KEY, folder / "leaked.asc")  # a file added: read again

@@ -68,8 +68,19 @@ def test_search_index_holds_names_descriptions_readmes_and_tags(registry_project
     page = soup(out / "acme/busybox/index.html")
     assert page.select_one("div.orgreg-usage") is not None  # still shown on the page
     digest_hex = sha256("waffles").split(":")[1]
-    unwanted = [digest_hex[:12], digest_hex, "zeppelin", "curl", "apptainer", "singularity",
-                "sregistry", "pull", "kib", "sif", "contain"]
+    unwanted = [
+        digest_hex[:12],
+        digest_hex,
+        "zeppelin",
+        "curl",
+        "apptainer",
+        "singularity",
+        "sregistry",
+        "pull",
+        "kib",
+        "sif",
+        "contain",
+    ]
     terms = {**index["terms"], **index["titleterms"]}
     for word in unwanted:
         assert doc not in docs_for({"t": terms}, word, "t"), word
@@ -100,11 +111,9 @@ def test_search_index_of_listings_holds_names_and_descriptions(registry_project,
     assert home not in docs_for(index, "contain")
 
 
-def test_generated_pages_skip_the_transforms_that_cannot_apply(
-    registry_project, build
-) -> None:
+def test_generated_pages_skip_the_transforms_that_cannot_apply(registry_project, build) -> None:
     srcdir = registry_project(conf=RECORD_TRANSFORMS)
-    (srcdir / "about.md").write_text("# About\n\nA \"quoted\" page.\n")
+    (srcdir / "about.md").write_text('# About\n\nA "quoted" page.\n')
     app = build(srcdir)
     seen = app.orgreg_test_transforms
     generated = seen["acme/busybox/index"]

@@ -27,12 +27,32 @@ LATEST = "acme/busybox/manifests/latest/README.md"
 
 
 def git(folder: Path, *args: str, date: str = "2024-01-01T00:00:00Z") -> str:
-    env = {**os.environ, "GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date,
-           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    env = {
+        **os.environ,
+        "GIT_COMMITTER_DATE": date,
+        "GIT_AUTHOR_DATE": date,
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
     done = subprocess.run(
-        ["git", "-C", str(folder), "-c", "user.name=Test", "-c", "user.email=t@example.org",
-         "-c", "init.defaultBranch=main", "-c", "protocol.file.allow=always", *args],
-        env=env, capture_output=True, text=True, check=True,
+        [
+            "git",
+            "-C",
+            str(folder),
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=t@example.org",
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "protocol.file.allow=always",
+            *args,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return done.stdout
 
@@ -87,10 +107,15 @@ def test_page_shows_the_former_digest_and_date(registry_project, build) -> None:
     catalog = read_json(Path(app.outdir) / "api/catalog.json")
     busybox = next(ns for ns in catalog["namespaces"] if ns["name"] == "acme/busybox")
     latest = next(t for t in busybox["tags"] if t["name"] == "latest")
-    assert latest["history"] == [{
-        "digest": OLD, "size": 900000, "date": "2024-03-01T08:30:00Z", "commit": first,
-        "until": "2024-04-15T12:00:00Z",
-    }]
+    assert latest["history"] == [
+        {
+            "digest": OLD,
+            "size": 900000,
+            "date": "2024-03-01T08:30:00Z",
+            "commit": first,
+            "until": "2024-04-15T12:00:00Z",
+        }
+    ]
     assert "history" not in next(t for t in busybox["tags"] if t["name"] == "1.36")
 
 
@@ -102,11 +127,21 @@ def test_rebuild_reads_only_new_commits_and_rewrites_nothing(registry_project, b
     again = build(srcdir)
     assert "tag history: 0 new commit(s) read from git" in status_of(again)
     assert "0 changed" in status_of(again) or "no targets are out of date" in status_of(again)
-    changed = {p.relative_to(out).as_posix() for p in out.rglob("*")
-               if p.is_file() and stamps.get(p) != p.stat().st_mtime_ns}
+    changed = {
+        p.relative_to(out).as_posix()
+        for p in out.rglob("*")
+        if p.is_file() and stamps.get(p) != p.stat().st_mtime_ns
+    }
     # Sphinx (and sphinx.ext.githubpages) rewrite their own files every build
-    sphinx_own = {"genindex.html", "search.html", "searchindex.js", "objects.inv", ".buildinfo",
-                  ".nojekyll", "CNAME"}
+    sphinx_own = {
+        "genindex.html",
+        "search.html",
+        "searchindex.js",
+        "objects.inv",
+        ".buildinfo",
+        ".nojekyll",
+        "CNAME",
+    }
     assert {p for p in changed if p not in sphinx_own and not p.startswith("_static/")} == set()
     assert "feed.xml" in {p.relative_to(out).as_posix() for p in stamps}
 
@@ -169,8 +204,11 @@ def test_one_git_log_for_the_whole_tree(tmp_path, monkeypatch) -> None:
     read = history.read_history(root)
     assert [c[3] for c in calls] == ["rev-parse", "log", "cat-file"]
     registry = history.apply(load_registry(root), read)
-    assert all(t.history and t.history.former[0].digest == sha256(f"{t.name and ns.org[3:]}-a")
-               for ns in registry.namespaces for t in ns.tags)
+    assert all(
+        t.history and t.history.former[0].digest == sha256(f"{t.name and ns.org[3:]}-a")
+        for ns in registry.namespaces
+        for t in ns.tags
+    )
     calls.clear()
     history.read_history(root, read.cache)
     assert [c[3] for c in calls] == ["rev-parse"]
@@ -180,8 +218,9 @@ def test_uncommitted_change_and_a_tag_that_came_back(tmp_path) -> None:
     root = tmp_path / "tree"
     path = root / LATEST
     path.parent.mkdir(parents=True)
-    for n, (digest, date) in enumerate([(OLD, "2024-01-01"), (NEW, "2024-02-01"),
-                                        (OLD, "2024-03-01")]):
+    for n, (digest, date) in enumerate(
+        [(OLD, "2024-01-01"), (NEW, "2024-02-01"), (OLD, "2024-03-01")]
+    ):
         path.write_text(manifest(digest) + f"edit {n}\n")
         if n == 0:
             git(root, "init", "-q")
@@ -193,7 +232,9 @@ def test_uncommitted_change_and_a_tag_that_came_back(tmp_path) -> None:
     assert tag.history is not None
     assert tag.history.since == "2024-03-01T00:00:00Z"  # a body edit is no new image
     assert [(f.digest, f.date[:10], f.until[:10]) for f in tag.history.former] == [
-        (NEW, "2024-02-01", "2024-03-01"), (OLD, "2024-01-01", "2024-02-01")]
+        (NEW, "2024-02-01", "2024-03-01"),
+        (OLD, "2024-01-01", "2024-02-01"),
+    ]
     path.write_text(manifest(sha256("uncommitted")))
     tag = history.apply(load_registry(root), read).namespaces[0].tags[0]
     assert tag.history.since is None and tag.history.former[0].until == ""
@@ -208,11 +249,12 @@ def deprecated_tree() -> dict[str, str | bytes]:
     files[LATEST] = manifest(
         sha256("busybox-latest"),
         extra='created: "2024-05-02T10:31:00Z"\n'
-              'deprecated: "End of life: use [1.37](https://example.org/1.37) '
-              '<script>x</script>"\n',
+        'deprecated: "End of life: use [1.37](https://example.org/1.37) '
+        '<script>x</script>"\n',
     )
     files["acme/busybox/manifests/1.37/README.md"] = manifest(
-        sha256("busybox-1.37"), extra='created: "2024-01-01T00:00:00Z"\n')
+        sha256("busybox-1.37"), extra='created: "2024-01-01T00:00:00Z"\n'
+    )
     return files
 
 
@@ -236,13 +278,18 @@ def test_deprecated_tag_is_marked_and_still_served(registry_project, build) -> N
     assert "latest" not in page.find(class_="orgreg-stats").get_text()
 
     catalog = read_json(out / "api/catalog.json")
-    tags = {t["name"]: t for ns in catalog["namespaces"] for t in ns["tags"]
-            if ns["name"] == "acme/busybox"}
+    tags = {
+        t["name"]: t
+        for ns in catalog["namespaces"]
+        for t in ns["tags"]
+        if ns["name"] == "acme/busybox"
+    }
     assert tags["latest"]["deprecated"].startswith("End of life: use [1.37]")
     assert "deprecated" not in tags["latest"]["extra"] and "deprecated" not in tags["1.37"]
     assert read_json(out / "api/container/acme/busybox:latest")["tag"] == "latest"
-    assert read_json(out / "acme/busybox/manifests/latest/index.json")["config"]["digest"] \
-        == sha256("busybox-latest")
+    assert read_json(out / "acme/busybox/manifests/latest/index.json")["config"][
+        "digest"
+    ] == sha256("busybox-latest")
     assert "latest" in read_json(out / "acme/busybox/tags/index.json")["tags"]
 
     home = soup(out / "index.html").find("tr", attrs={"class": "orgreg-namespace-row"})
@@ -253,7 +300,8 @@ def test_deprecated_tag_is_marked_and_still_served(registry_project, build) -> N
 def test_only_deprecated_tags_still_give_usage(registry_project, build) -> None:
     files = good_tree()
     files["lab/pancakes/manifests/pancakes/README.md"] = manifest(
-        sha256("pancakes"), 5000000, extra="deprecated: gone\n")
+        sha256("pancakes"), 5000000, extra="deprecated: gone\n"
+    )
     app = build(registry_project(files))
     usage = soup(Path(app.outdir) / "lab/pancakes/index.html").find(id="usage").get_text()
     assert "pancakes_pancakes.sif" in usage
@@ -282,8 +330,10 @@ def test_listings_hide_or_flag_deprecated_tags(registry_project, build) -> None:
     app = build(registry_project(deprecated_tree(), index=index))
     assert warnings_of(app) == ""
     home = soup(Path(app.outdir) / "index.html")
-    names = [c.get_text() for c in home.find(class_="orgreg-namespaces")
-             .find_all("code", class_="orgreg-tag-name")]
+    names = [
+        c.get_text()
+        for c in home.find(class_="orgreg-namespaces").find_all("code", class_="orgreg-tag-name")
+    ]
     assert "latest" not in names and "1.37" in names
     tables = home.find_all("table", class_="orgreg-tags")
     supported, every = (
@@ -298,9 +348,11 @@ def test_listings_hide_or_flag_deprecated_tags(registry_project, build) -> None:
 def test_bad_deprecated_values_name_the_file_and_line(registry_project, build, tmp_path) -> None:
     files = good_tree()
     files["acme/busybox/manifests/1.36/README.md"] = manifest(
-        sha256("busybox-1.36"), extra="deprecated: 5\n")
+        sha256("busybox-1.36"), extra="deprecated: 5\n"
+    )
     files["acme/busybox/manifests/1.35/README.md"] = manifest(
-        sha256("busybox-1.35"), extra='deprecated: "  "\n')
+        sha256("busybox-1.35"), extra='deprecated: "  "\n'
+    )
     app = build(registry_project(files))
     warnings = warnings_of(app)
     assert "acme/busybox/manifests/1.36/README.md:9" in warnings
@@ -317,18 +369,23 @@ def test_orgreg_check_reports_deprecations_as_information(tmp_path) -> None:
     files = deprecated_tree()
     del files["acme/centos/manifests/7/README.md"]  # its KiB size warns
     write_tree(tmp_path, files)
-    line = next(n for n, text in enumerate((tmp_path / LATEST).read_text().splitlines(), 1)
-                if text.startswith("deprecated:"))
+    line = next(
+        n
+        for n, text in enumerate((tmp_path / LATEST).read_text().splitlines(), 1)
+        if text.startswith("deprecated:")
+    )
     run = [sys.executable, "-m", "orgreg_sphinx", "check", str(tmp_path), "--strict"]
     human = subprocess.run(run, capture_output=True, text=True)
     assert human.returncode == 0, human.stdout
     assert f"{LATEST}:{line}: info: is deprecated: End of life" in human.stdout.replace(
-        str(tmp_path) + "/", "")
+        str(tmp_path) + "/", ""
+    )
     assert "0 errors, 0 warnings (1 deprecated tag)" in human.stdout
     github = subprocess.run([*run, "--format", "github"], capture_output=True, text=True)
     assert "::notice file=" in github.stdout and github.returncode == 0
-    body = json.loads(subprocess.run([*run, "--format", "json"], capture_output=True,
-                                     text=True).stdout)
+    body = json.loads(
+        subprocess.run([*run, "--format", "json"], capture_output=True, text=True).stdout
+    )
     assert body["info"] == 1 and body["warnings"] == 0 and body["ok"] is True
     assert body["problems"][0]["code"] == "deprecated"
 
@@ -339,7 +396,8 @@ def test_orgreg_check_reports_deprecations_as_information(tmp_path) -> None:
 def test_feed_is_atom_with_absolute_links_newest_first(registry_project, build) -> None:
     srcdir, _ = repointed_project(registry_project, conf=f"html_baseurl = {SITE!r}\n")
     (srcdir / "acme/busybox/manifests/1.36/README.md").write_text(
-        manifest(sha256("busybox-1.36"), 786432, extra="deprecated: use latest\n"))
+        manifest(sha256("busybox-1.36"), 786432, extra="deprecated: use latest\n")
+    )
     commit_all(srcdir, "deprecate 1.36", "2024-05-01T00:00:00Z")
     app = build(srcdir)
     assert warnings_of(app) == ""
@@ -401,8 +459,9 @@ def test_no_feed_without_the_site_url(registry_project, build) -> None:
     assert warnings.count("orgreg_feed: no feed.xml is written without the site's address") == 1
     assert not (Path(app.outdir) / "feed.xml").exists()
 
-    app = build(registry_project(conf=f"html_baseurl = {SITE!r}\norgreg_feed = False\n",
-                                 name="off"))
+    app = build(
+        registry_project(conf=f"html_baseurl = {SITE!r}\norgreg_feed = False\n", name="off")
+    )
     assert not (Path(app.outdir) / "feed.xml").exists()
 
 
@@ -420,6 +479,7 @@ def test_pages_workflow_fetches_the_whole_history() -> None:
     from conftest import REPO
 
     steps = yaml.safe_load((REPO / ".github/workflows/pages.yml").read_text())["jobs"]["build"][
-        "steps"]
+        "steps"
+    ]
     checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
     assert checkout["with"]["fetch-depth"] == 0

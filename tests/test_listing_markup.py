@@ -58,11 +58,16 @@ def test_listings_carry_their_order_columns_and_box(
         assert not [c for c in table["class"] if c.startswith("orgreg-sorted-")]
     # each header and cell names its column
     assert [th["class"] for th in recent.select("thead th")] == [
-        ["head", "orgreg-cell-namespace"], ["head", "orgreg-cell-tags"],
-        ["head", "orgreg-cell-updated"]]
+        ["head", "orgreg-cell-namespace"],
+        ["head", "orgreg-cell-tags"],
+        ["head", "orgreg-cell-updated"],
+    ]
     for row in sized.select("tbody tr"):
         assert [td["class"] for td in row.select("td")] == [
-            ["orgreg-cell-image"], ["orgreg-cell-size"], ["orgreg-cell-created"]]
+            ["orgreg-cell-image"],
+            ["orgreg-cell-size"],
+            ["orgreg-cell-created"],
+        ]
     # the namespace page's own tag table too
     namespace_page = soup(out / "acme" / "busybox" / "index.html")
     assert namespace_page.select_one("div.orgreg-scroll table.orgreg-tags") is not None

@@ -44,15 +44,28 @@ THEMES = {
     "sphinx_rtd_theme": (False, False),
 }
 WIDTHS = (360, 1280)
-PAGES = ["index.html", "guide/index.html", "guide/directive.html", "guide/clients.html",
-         "guide/workflow.html", "variants.html", "hpc-lab/openmpi/index.html"]
+PAGES = [
+    "index.html",
+    "guide/index.html",
+    "guide/directive.html",
+    "guide/clients.html",
+    "guide/workflow.html",
+    "variants.html",
+    "hpc-lab/openmpi/index.html",
+]
 NAMESPACE_SORTS = ["", "name", "-name", "tags", "-tags", "updated", "-updated"]
 NAMESPACE_COLUMNS = ["namespace", "description", "tags", "updated"]
 TAG_SORTS = ["", "name", "-name", "size", "-size", "created", "-created"]
 TAG_COLUMNS = ["image", "tag", "size", "digest", "created", "download", "recipe"]
 #: the select's values in the orgreg theme, as the ``:sort:`` each one is
-SELECT_SORTS = {"name": "name", "name-reverse": "-name", "updated": "-updated",
-                "updated-reverse": "updated", "tags": "-tags", "tags-reverse": "tags"}
+SELECT_SORTS = {
+    "name": "name",
+    "name-reverse": "-name",
+    "updated": "-updated",
+    "updated-reverse": "updated",
+    "tags": "-tags",
+    "tags-reverse": "tags",
+}
 
 
 def listing(**options: str) -> str:
@@ -141,8 +154,9 @@ def watched_page(browser: Any, base: str, width: int, scheme: str) -> tuple[Any,
     page = context.new_page()
     page.on("console", lambda m: m.type == "error" and watch.errors.append(m.text))
     page.on("pageerror", lambda e: watch.errors.append(f"page error: {e}"))
-    page.on("response",
-            lambda r: r.status >= 400 and watch.errors.append(f"HTTP {r.status} {r.url}"))
+    page.on(
+        "response", lambda r: r.status >= 400 and watch.errors.append(f"HTTP {r.status} {r.url}")
+    )
     return context, page, watch
 
 
@@ -236,23 +250,27 @@ def catalog_facts(html: Path) -> dict[str, tuple[int, str]]:
 
 def built_sort(classes: list[str]) -> str:
     """The ``:sort:`` a table was built with, from its classes ("" = default)."""
-    keys = [c[len("orgreg-sorted-"):] for c in classes
-            if c.startswith("orgreg-sorted-") and c != "orgreg-sorted-reverse"]
+    keys = [
+        c[len("orgreg-sorted-") :]
+        for c in classes
+        if c.startswith("orgreg-sorted-") and c != "orgreg-sorted-reverse"
+    ]
     if not keys:
         return ""
     return ("-" if "orgreg-sorted-reverse" in classes else "") + keys[0]
 
 
 def columns_of(classes: list[str]) -> list[str]:
-    return [c[len("orgreg-col-"):] for c in classes if c.startswith("orgreg-col-")]
+    return [c[len("orgreg-col-") :] for c in classes if c.startswith("orgreg-col-")]
 
 
 def in_order(keys: list[Any], descending: bool) -> bool:
     return all((a >= b) if descending else (a <= b) for a, b in zip(keys, keys[1:], strict=False))
 
 
-def check_namespace_list(item: dict[str, Any], facts: dict[str, tuple[int, str]],
-                         scripted: bool) -> list[str]:
+def check_namespace_list(
+    item: dict[str, Any], facts: dict[str, tuple[int, str]], scripted: bool
+) -> list[str]:
     """The sort control, the order of the rows, the headings and the count."""
     where, problems = item["where"], []
     columns = columns_of(item["classes"])
@@ -263,8 +281,10 @@ def check_namespace_list(item: dict[str, Any], facts: dict[str, tuple[int, str]]
     if scripted:
         if item["select"] is not None:
             if SELECT_SORTS.get(item["select"]) != sort:
-                problems.append(f"{where}: the sort control says {item['select']!r}, "
-                                f"the listing is sorted by {sort!r}")
+                problems.append(
+                    f"{where}: the sort control says {item['select']!r}, "
+                    f"the listing is sorted by {sort!r}"
+                )
             sort = SELECT_SORTS.get(item["select"], sort)
             # the other orders offered can be read from the columns shown
             for value in item["options"]:
@@ -279,8 +299,10 @@ def check_namespace_list(item: dict[str, Any], facts: dict[str, tuple[int, str]]
             problems.append(f"{where}: the status says {item['status']!r} for {count}")
     if names:
         key, descending = sort.lstrip("-"), sort.startswith("-")
-        keys: list[Any] = [n.lower() if key == "name" else
-                           facts[n][0] if key == "tags" else facts[n][1] for n in names]
+        keys: list[Any] = [
+            n.lower() if key == "name" else facts[n][0] if key == "tags" else facts[n][1]
+            for n in names
+        ]
         if not in_order(keys, descending):
             problems.append(f"{where}: rows {names} are not in {sort!r} order")
     headings = [r["heading"] for r in item["rows"] if "heading" in r]
@@ -307,11 +329,14 @@ def check_tag_table(item: dict[str, Any], scripted: bool) -> list[str]:
     key = sort.lstrip("-")
     column = ("tag" if "tag" in columns else "image") if key == "name" else key
     if scripted and sort and column in columns:
-        expected = {"index": columns.index(column),
-                    "dir": "descending" if sort.startswith("-") else "ascending"}
+        expected = {
+            "index": columns.index(column),
+            "dir": "descending" if sort.startswith("-") else "ascending",
+        }
         if item["ariaSort"] != expected:
-            problems.append(f"{where}: built with :sort: {sort}, the header marks "
-                            f"{item['ariaSort']}")
+            problems.append(
+                f"{where}: built with :sort: {sort}, the header marks {item['ariaSort']}"
+            )
     if sort and column in columns:
         at = columns.index(column)
         values = [r["cells"][at] for r in item["rows"] if "cells" in r]
@@ -325,8 +350,11 @@ def check_tag_table(item: dict[str, Any], scripted: bool) -> list[str]:
 
 @pytest.mark.parametrize(
     ("theme", "scheme"),
-    [(theme, scheme) for theme, (dark, _) in THEMES.items()
-     for scheme in (("light", "dark") if dark else ("light",))],
+    [
+        (theme, scheme)
+        for theme, (dark, _) in THEMES.items()
+        for scheme in (("light", "dark") if dark else ("light",))
+    ],
 )
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_listing_variant(
@@ -387,13 +415,17 @@ def test_recently_updated_controls_follow_the_directive(
         # the header and the dates are one line each: as tall as the namespace cells
         heights = table.evaluate(
             "t => [...t.querySelectorAll('thead th, tbody tr:not([hidden]) td')]"
-            ".map(c => c.querySelector('p').getClientRects().length)")
+            ".map(c => c.querySelector('p').getClientRects().length)"
+        )
         assert set(heights) == {1}
 
         sort.select_option("name")  # by name: each organization once, above its rows
         assert rows.all_inner_texts() == sorted(newest)
         assert headings.all_inner_texts() == [
-            "acme (1 container)", "bio-core (1 container)", "hpc-lab (1 container)"]
+            "acme (1 container)",
+            "bio-core (1 container)",
+            "hpc-lab (1 container)",
+        ]
         assert "sort-1=name" in page.url  # the second listing of the page keeps its own
         sort.select_option("name-reverse")
         assert rows.all_inner_texts() == sorted(newest, reverse=True)

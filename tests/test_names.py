@@ -23,8 +23,13 @@ URL = "https://storage.example.org/acme/thing/image.sif"
 IMAGE = b"SIF image " * 60_000  # 600,000 bytes: read as bytes, not KiB
 TAG_PREFIX = "is in a folder whose name "
 #: the five namespaces `orgreg manifest` used to write and the model refused
-SITE_FILE_NAMESPACES = ["acme/notes.html", "acme/index.html", "acme/tool.json",
-                        "acme/genindex.html", "acme/search.html"]
+SITE_FILE_NAMESPACES = [
+    "acme/notes.html",
+    "acme/index.html",
+    "acme/tool.json",
+    "acme/genindex.html",
+    "acme/search.html",
+]
 
 
 @pytest.fixture(scope="module")
@@ -43,26 +48,40 @@ def run(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str
     return code, out, err
 
 
-def write_manifest(capsys: pytest.CaptureFixture[str], image: Path, root: Path, org: str,
-                   repo: str, tag: str) -> tuple[int, str]:
-    code, _, err = run(capsys, "manifest", image, f"--namespace={org}/{repo}", f"--url={URL}",
-                       f"--tag={tag}", f"--root={root}", "--created=none")
+def write_manifest(
+    capsys: pytest.CaptureFixture[str], image: Path, root: Path, org: str, repo: str, tag: str
+) -> tuple[int, str]:
+    code, _, err = run(
+        capsys,
+        "manifest",
+        image,
+        f"--namespace={org}/{repo}",
+        f"--url={URL}",
+        f"--tag={tag}",
+        f"--root={root}",
+        "--created=none",
+    )
     return code, err
 
 
-def check(capsys: pytest.CaptureFixture[str], root: Path, changed: Path, org: str,
-          repo: str) -> tuple[int, str]:
-    code, out, _ = run(capsys, "check", root, "--changed", changed,
-                       f"--branch=update/{org}/{repo}")
+def check(
+    capsys: pytest.CaptureFixture[str], root: Path, changed: Path, org: str, repo: str
+) -> tuple[int, str]:
+    code, out, _ = run(capsys, "check", root, "--changed", changed, f"--branch=update/{org}/{repo}")
     return code, out
 
 
 def hand_written_tree(root: Path, org: str, repo: str, tag: str) -> Path:
     """The namespace as a contributor would write it by hand; the manifest's path."""
     folder = root / org / repo
-    write_tree(folder, {"README.md": collection("by hand"),
-                        "tags/README.md": "---\nlayout: tags\n---\n",
-                        f"manifests/{tag}/README.md": manifest(sha256(tag), 900_000)})
+    write_tree(
+        folder,
+        {
+            "README.md": collection("by hand"),
+            "tags/README.md": "---\nlayout: tags\n---\n",
+            f"manifests/{tag}/README.md": manifest(sha256(tag), 900_000),
+        },
+    )
     return folder / "manifests" / tag / "README.md"
 
 
@@ -76,14 +95,49 @@ def model_verdict(registry: Registry, org: str, repo: str, tag: str) -> tuple[bo
 # ---------------------------------------------------------------- names at the edges
 
 ALPHABET = "abzAQZ019-_." + " :@+~%é\n"
-EDGES = ["api", "v2", "_x", ".x", "_", ".", "..", "CNAME", "cname", "404.html", "index.html",
-         "search.html", "genindex.html", "objects.inv", "searchindex.js", "robots.txt",
-         "feed.xml", "container", "catalog.json", "schemas", "SHA256SUMS", "notes.html",
-         "tool.json", "-x", "x-", "x.", "latest", "Latest", "1.36"]
+EDGES = [
+    "api",
+    "v2",
+    "_x",
+    ".x",
+    "_",
+    ".",
+    "..",
+    "CNAME",
+    "cname",
+    "404.html",
+    "index.html",
+    "search.html",
+    "genindex.html",
+    "objects.inv",
+    "searchindex.js",
+    "robots.txt",
+    "feed.xml",
+    "container",
+    "catalog.json",
+    "schemas",
+    "SHA256SUMS",
+    "notes.html",
+    "tool.json",
+    "-x",
+    "x-",
+    "x.",
+    "latest",
+    "Latest",
+    "1.36",
+]
 SUFFIXES = ["", "", ".html", ".HTM", ".json", ".inv", ".txt", ".md", ".sif"]
 #: pairs that only collide together
-PAIRS = [("api", "container"), ("API", "Schemas"), ("api", "catalog.json"), ("api", "tools"),
-         ("v2", "index.json"), ("v2", "tools"), ("api", "sha256sums"), ("acme", "busybox")]
+PAIRS = [
+    ("api", "container"),
+    ("API", "Schemas"),
+    ("api", "catalog.json"),
+    ("api", "tools"),
+    ("v2", "index.json"),
+    ("v2", "tools"),
+    ("api", "sha256sums"),
+    ("acme", "busybox"),
+]
 
 _short = st.text(ALPHABET, min_size=1, max_size=12)
 #: around the length limits (100 for org and repo, 128 for tags), ASCII only so
@@ -97,8 +151,9 @@ _name = st.one_of(
 _namespace = st.one_of(st.tuples(_name, _name), st.sampled_from(PAIRS))
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(namespace=_namespace, tag=_name)
 def test_model_manifest_and_check_agree_on_every_name(
     capsys: pytest.CaptureFixture[str], image: Path, namespace: tuple[str, str], tag: str
@@ -145,8 +200,9 @@ def test_manifest_refuses_site_file_names_with_the_models_reason(
     org, repo = namespace.split("/")
     hand_written_tree(tmp_path / "by-hand", org, repo, "latest")
     [problem] = load_registry(tmp_path / "by-hand").problems
-    assert problem.message == (f"namespace '{namespace}' would collide with the file "
-                               f"'{repo}' of the built site")
+    assert problem.message == (
+        f"namespace '{namespace}' would collide with the file '{repo}' of the built site"
+    )
     (tmp_path / "registry").mkdir()
     code, err = write_manifest(capsys, image, tmp_path / "registry", org, repo, "latest")
     assert code == 2
@@ -184,30 +240,42 @@ def test_branch_of_a_refused_namespace_says_why(
     readme = hand_written_tree(tmp_path, "acme", "busybox", "latest")
     code, out = check(capsys, tmp_path, readme, "acme", "notes.html")
     assert code == 1
-    assert (f"{tmp_path}: error: branch 'update/acme/notes.html' is for a namespace the "
-            "registry never publishes: namespace 'acme/notes.html' would collide with the "
-            "file 'notes.html' of the built site [scope-branch]") in out.splitlines()
+    assert (
+        f"{tmp_path}: error: branch 'update/acme/notes.html' is for a namespace the "
+        "registry never publishes: namespace 'acme/notes.html' would collide with the "
+        "file 'notes.html' of the built site [scope-branch]"
+    ) in out.splitlines()
 
 
 def test_remote_catalog_leaves_out_names_the_model_refuses() -> None:
-    catalog = {"namespaces": [{"name": n, "tags": []} for n in
-                              ("acme/busybox", "acme/notes.html", "_static/x", "api/container")]}
+    catalog = {
+        "namespaces": [
+            {"name": n, "tags": []}
+            for n in ("acme/busybox", "acme/notes.html", "_static/x", "api/container")
+        ]
+    }
     namespaces, problems = parse_catalog(catalog, "catalog")
     assert [ns.name for ns in namespaces] == ["acme/busybox"]
-    assert problems == [f"catalog: namespaces[{i}] has no valid 'name'; left out"
-                        for i in (1, 2, 3)]
+    assert problems == [
+        f"catalog: namespaces[{i}] has no valid 'name'; left out" for i in (1, 2, 3)
+    ]
 
 
 # ---------------------------------------------------------------- line numbers
 
 
-LINES_MANIFEST = manifest(sha256("lines"), 879, url="http://storage.example.org/x.sif",
-                          extra="""\
+LINES_MANIFEST = manifest(
+    sha256("lines"),
+    879,
+    url="http://storage.example.org/x.sif",
+    extra="""\
                           labels:
                             a: 1
                             b: {c: 2}
-                          """).replace("layout: manifests/singularity\n",
-                                       "layout: manifests/singularity\ncreated: '2024-01-01'\n")
+                          """,
+).replace(
+    "layout: manifests/singularity\n", "layout: manifests/singularity\ncreated: '2024-01-01'\n"
+)
 
 
 def test_advice_lines_come_from_the_model_not_from_rereading(tmp_path: Path) -> None:

@@ -66,8 +66,9 @@ def distribution(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "delete: {enabled: true}}\n"
         f"http: {{addr: '127.0.0.1:{port}'}}\n"
     )
-    proc = subprocess.Popen([binary, "serve", str(config)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     host = f"127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -87,8 +88,12 @@ def distribution(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def push(host: str, name: str, image: Path) -> None:
     """Push *image* to ``<host>/<name>`` as ``apptainer push oras://`` does."""
     client = oras.provider.Registry(hostname=host, insecure=True)
-    client.push(target=f"{host}/{name}", files=[f"{image}:{SIF_LAYER}"],
-                manifest_config=f":{SIF_CONFIG}", disable_path_validation=True)
+    client.push(
+        target=f"{host}/{name}",
+        files=[f"{image}:{SIF_LAYER}"],
+        manifest_config=f":{SIF_CONFIG}",
+        disable_path_validation=True,
+    )
 
 
 def problems(result) -> dict[str, list[tuple[str, str, str]]]:
@@ -97,14 +102,28 @@ def problems(result) -> dict[str, list[tuple[str, str, str]]]:
     for p in result.json()["problems"]:
         if p["code"].startswith("online"):
             found.setdefault(p["file"].split("/")[-2], []).append(
-                (p["severity"], p["code"], p["message"]))
+                (p["severity"], p["code"], p["message"])
+            )
     return found
 
 
-def write_manifest(root: Path, image: Path, url: str, tag: str,
-                   namespace: str = "acme/busybox") -> None:
-    result = orgreg("manifest", image, "--namespace", namespace, "--url", url, "--tag", tag,
-                    "--root", root, "--created", "2024-05-02T10:31:00Z")
+def write_manifest(
+    root: Path, image: Path, url: str, tag: str, namespace: str = "acme/busybox"
+) -> None:
+    result = orgreg(
+        "manifest",
+        image,
+        "--namespace",
+        namespace,
+        "--url",
+        url,
+        "--tag",
+        tag,
+        "--root",
+        root,
+        "--created",
+        "2024-05-02T10:31:00Z",
+    )
     assert result.code == 0, result.err
     assert "KiB" not in result.err  # oras:// sizes are bytes, whatever they are
 
@@ -134,25 +153,37 @@ def test_push_manifest_check_delete_and_mismatch(distribution: str, tmp_path: Pa
     result = orgreg("check", root, "--online", *FAST)
     assert result.code == 1
     at = f"has a layer at oras://{distribution}/acme/busybox:other that holds a SIF layer of "
-    assert problems(result) == {"wrong": [
-        ("error", "online-digest", f"{at}digest {other}, but the manifest says "
-                                   f"{sha256_of(image)}"),
-        ("error", "online-size", f"{at}{sif('one-group.sif').stat().st_size} bytes, "
-                                 f"but the manifest says {image.stat().st_size}"),
-    ]}
+    assert problems(result) == {
+        "wrong": [
+            (
+                "error",
+                "online-digest",
+                f"{at}digest {other}, but the manifest says {sha256_of(image)}",
+            ),
+            (
+                "error",
+                "online-size",
+                f"{at}{sif('one-group.sif').stat().st_size} bytes, "
+                f"but the manifest says {image.stat().st_size}",
+            ),
+        ]
+    }
 
     # the tag deleted from the registry: the check fails naming that manifest
     client = oras.provider.Registry(hostname=distribution, insecure=True)
     client.delete_tag(f"{distribution}/acme/busybox", "1.36")
     result = orgreg("check", root, "--online", "--timeout", "2", "--retries", "0", cwd=tmp_path)
     assert result.code == 1
-    assert (f"tree/acme/busybox/manifests/1.36/README.md:8: error: has a layer at {url} that "
-            f"is not in the registry: {distribution} has no '1.36' in acme/busybox "
-            "[online-missing]") in result.out.splitlines()
+    assert (
+        f"tree/acme/busybox/manifests/1.36/README.md:8: error: has a layer at {url} that "
+        f"is not in the registry: {distribution} has no '1.36' in acme/busybox "
+        "[online-missing]"
+    ) in result.out.splitlines()
 
 
 def test_site_shows_oras_pull_commands_and_the_pulled_blob_matches(
-        distribution: str, registry_project, build, tmp_path: Path) -> None:
+    distribution: str, registry_project, build, tmp_path: Path
+) -> None:
     image = sif("two-groups.sif")
     push(distribution, "acme/tools:2.0", image)
     tree = tmp_path / "tree"
@@ -163,30 +194,37 @@ def test_site_shows_oras_pull_commands_and_the_pulled_blob_matches(
     app = build(registry_project(files, conf='html_baseurl = "https://reg.example.org/"\n'))
     out = Path(app.outdir)
     page = soup(out / "acme/tools/index.html")
-    tabs = {next(c for c in tab["class"] if c.startswith("orgreg-usage-")
-                 and c != "orgreg-usage-tab").removeprefix("orgreg-usage-"): tab
-            for tab in page.select(".orgreg-usage-tab")}
+    tabs = {
+        next(
+            c for c in tab["class"] if c.startswith("orgreg-usage-") and c != "orgreg-usage-tab"
+        ).removeprefix("orgreg-usage-"): tab
+        for tab in page.select(".orgreg-usage-tab")
+    }
     assert list(tabs) == ["apptainer", "singularity", "oras-other", "curl"]
     apptainer = tabs["apptainer"].select_one("pre").get_text().splitlines()
     assert apptainer == [
         f"apptainer pull tools_2.0.sif oras://{distribution}/acme/tools:2.0",
         "curl -sSL https://reg.example.org/acme/tools/SHA256SUMS | sha256sum -c --ignore-missing",
     ]
-    assert tabs["singularity"].select_one("pre").get_text().startswith(
-        f"singularity pull tools_2.0.sif oras://{distribution}/acme/tools:2.0")
+    assert (
+        tabs["singularity"]
+        .select_one("pre")
+        .get_text()
+        .startswith(f"singularity pull tools_2.0.sif oras://{distribution}/acme/tools:2.0")
+    )
     why = tabs["oras-other"].get_text(" ", strip=True)
     assert "shub:// cannot serve it" in why and "sregistry" in why and "curl cannot" in why
     # the tag table shows the reference to pull, not a link a browser cannot follow
     row = page.select_one("tr#tag-2-0") or page.select_one("tr[id^=tag-2]")
     assert row is not None
     assert row.select_one("code.orgreg-oras").get_text() == (
-        f"oras://{distribution}/acme/tools:2.0")
+        f"oras://{distribution}/acme/tools:2.0"
+    )
     assert not page.select("a[href^='oras:']")
     # no Singularity Hub answer names an image those clients cannot download
     assert not (out / "api/container/acme/tools:2.0").exists()
     catalog = json.loads((out / "api/catalog.json").read_text())
-    assert catalog["namespaces"][0]["tags"][0]["urls"] == [
-        f"oras://{distribution}/acme/tools:2.0"]
+    assert catalog["namespaces"][0]["tags"][0]["urls"] == [f"oras://{distribution}/acme/tools:2.0"]
     sums = (out / "acme/tools/SHA256SUMS").read_text()
     assert sums == f"{sha256_of(image).removeprefix('sha256:')}  tools_2.0.sif\n"
     assert (out / "acme/tools/urls.txt").read_text() == ""  # no plain download URL
@@ -200,8 +238,13 @@ def test_site_shows_oras_pull_commands_and_the_pulled_blob_matches(
     # and sha256sum -c accepts it under the name the pull command saves
     Path(pulled[0]).rename(tmp_path / "pulled" / "tools_2.0.sif")
     (tmp_path / "pulled" / "SHA256SUMS").write_text(sums)
-    check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=tmp_path / "pulled",
-                           capture_output=True, text=True, check=False)
+    check = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"],
+        cwd=tmp_path / "pulled",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert check.returncode == 0 and check.stdout == "tools_2.0.sif: OK\n"
 
 
@@ -248,15 +291,22 @@ class TokenHandler(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") != "Bearer anonymous-pull":
             name = self.path.split("/")[2:4]
             self.send_response(401)
-            self.send_header("WWW-Authenticate", (
-                f'Bearer realm="http://{self.server.host}/token",service="{self.server.host}",'
-                f'scope="repository:{"/".join(name)}:pull"'))
+            self.send_header(
+                "WWW-Authenticate",
+                (
+                    f'Bearer realm="http://{self.server.host}/token",service="{self.server.host}",'
+                    f'scope="repository:{"/".join(name)}:pull"'
+                ),
+            )
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        answer = requests.request(self.command, f"http://{self.server.upstream}{self.path}",
-                                  headers={"Accept": self.headers.get("Accept", "*/*")},
-                                  timeout=10)
+        answer = requests.request(
+            self.command,
+            f"http://{self.server.upstream}{self.path}",
+            headers={"Accept": self.headers.get("Accept", "*/*")},
+            timeout=10,
+        )
         self.send_response(answer.status_code)
         for key in ("Content-Type", "Content-Length", "Docker-Content-Digest"):
             if key in answer.headers:
@@ -277,21 +327,27 @@ def token_front(distribution: str) -> Iterator[TokenFront]:
 
 
 def test_anonymous_token_exchange_and_private_package(
-        distribution: str, token_front: TokenFront, tmp_path: Path) -> None:
+    distribution: str, token_front: TokenFront, tmp_path: Path
+) -> None:
     image = sif("empty-launch-script.sif")  # an image of every version of the package
     push(distribution, "acme/signed:1", image)
     push(distribution, "private/thing:1", image)
     root = tmp_path / "tree"
     root.mkdir()
     write_manifest(root, image, f"oras://{token_front.host}/acme/signed:1", "1", "acme/signed")
-    write_manifest(root, image, f"oras://{token_front.host}/private/thing:1", "1",
-                   "private/thing")
+    write_manifest(root, image, f"oras://{token_front.host}/private/thing:1", "1", "private/thing")
     result = orgreg("check", root, "--verify-digest", *FAST)
     assert result.code == 1
-    assert problems(result) == {"1": [(
-        "error", "online-private",
-        f"has a layer at oras://{token_front.host}/private/thing:1 that gives no anonymous "
-        "pull token (403): the package must be public so that anyone can pull it")]}
+    assert problems(result) == {
+        "1": [
+            (
+                "error",
+                "online-private",
+                f"has a layer at oras://{token_front.host}/private/thing:1 that gives no anonymous "
+                "pull token (403): the package must be public so that anyone can pull it",
+            )
+        ]
+    }
     assert result.json()["online"]["ok"] == 1
     assert result.json()["online"]["downloaded_bytes"] == image.stat().st_size
     # the token was asked for the scope the challenge named
@@ -356,8 +412,12 @@ class HostileHandler(BaseHTTPRequestHandler):
         elif case == "html":
             self.send(200, b"<html>login</html>", "text/html")
         elif case == "slowtoken":
-            self.send(401, b"", "application/json", WWW_Authenticate=(
-                f'Bearer realm="http://{self.server.host}/token",service="x"'))
+            self.send(
+                401,
+                b"",
+                "application/json",
+                WWW_Authenticate=(f'Bearer realm="http://{self.server.host}/token",service="x"'),
+            )
         elif case == "layers":
             body = json.dumps({"schemaVersion": 2, "layers": [{}] * 100_000}).encode()
             self.send(200, body, oci)
@@ -387,22 +447,38 @@ def test_hostile_registry_answers_end_in_clear_errors(hostile: Hostile, tmp_path
     result = orgreg("check", root, "--online", *FAST)
     elapsed = time.monotonic() - started
     assert result.code == 1
-    found = {p["file"].split("/")[-4]: (p["code"], p["message"])
-             for p in result.json()["problems"] if p["code"].startswith("online")}
+    found = {
+        p["file"].split("/")[-4]: (p["code"], p["message"])
+        for p in result.json()["problems"]
+        if p["code"].startswith("online")
+    }
     prefix = "has a layer at oras://{}/acme/{}:1 that "
     assert found == {
-        "huge": ("online-oras", prefix.format(hostile.host, "huge")
-                 + "answers with a manifest over the limit of 4194304 bytes"),
-        "loop": ("online-redirect", prefix.format(hostile.host, "loop")
-                 + "redirects more than 5 times"),
-        "html": ("online-oras", prefix.format(hostile.host, "html")
-                 + "answers with a text/html document, not an image manifest "
-                 "(application/vnd.oci.image.manifest.v1+json)"),
-        "slowtoken": ("online-timeout", prefix.format(hostile.host, "slowtoken")
-                      + "did not answer within 2 s"),
-        "layers": ("online-oras", prefix.format(hostile.host, "layers")
-                   + "has a manifest of 100000 layers (at most 64 are read; Apptainer "
-                   "pushes one)"),
+        "huge": (
+            "online-oras",
+            prefix.format(hostile.host, "huge")
+            + "answers with a manifest over the limit of 4194304 bytes",
+        ),
+        "loop": (
+            "online-redirect",
+            prefix.format(hostile.host, "loop") + "redirects more than 5 times",
+        ),
+        "html": (
+            "online-oras",
+            prefix.format(hostile.host, "html")
+            + "answers with a text/html document, not an image manifest "
+            "(application/vnd.oci.image.manifest.v1+json)",
+        ),
+        "slowtoken": (
+            "online-timeout",
+            prefix.format(hostile.host, "slowtoken") + "did not answer within 2 s",
+        ),
+        "layers": (
+            "online-oras",
+            prefix.format(hostile.host, "layers")
+            + "has a manifest of 100000 layers (at most 64 are read; Apptainer "
+            "pushes one)",
+        ),
     }
     assert elapsed < 20, elapsed
 
@@ -415,10 +491,13 @@ def test_plain_http_only_on_loopback(tmp_path: Path) -> None:
     from orgreg_sphinx.core import names
 
     checker = Checker(Settings())
-    for host, base in (("ghcr.io", "https://ghcr.io"), ("127.0.0.1:5000", "http://127.0.0.1:5000"),
-                       ("localhost:5000", "http://localhost:5000"),
-                       ("[::1]:5000", "http://[::1]:5000"),
-                       ("127.example.org", "https://127.example.org")):
+    for host, base in (
+        ("ghcr.io", "https://ghcr.io"),
+        ("127.0.0.1:5000", "http://127.0.0.1:5000"),
+        ("localhost:5000", "http://localhost:5000"),
+        ("[::1]:5000", "http://[::1]:5000"),
+        ("127.example.org", "https://127.example.org"),
+    ):
         ref = names.oras_reference(f"oras://{host}/a/b:1")
         assert ref is not None
         assert oras_check.Registry(checker, ref).base == base
@@ -433,12 +512,24 @@ def test_schema_and_names_agree_on_oras_references() -> None:
 
     pattern = schema("manifest")["$defs"]["url"]["pattern"]
     assert pattern == "^(?:https?://[^\\s/?#]+[^\\s]*|" + names.ORAS_PATTERN[1:-1] + ")$"
-    good = ["oras://ghcr.io/acme/busybox:1.36", "oras://127.0.0.1:5000/a/b/c:latest",
-            "oras://[::1]:5000/a:b", f"oras://ghcr.io/a/b@sha256:{'0' * 64}",
-            f"oras://ghcr.io/a/b:t@sha256:{'0' * 64}", "oras://registry.example.org/a__b-c.d:x"]
-    bad = ["oras://ghcr.io/Acme/busybox:1", "oras://ghcr.io/acme/busybox",
-           "oras://ghcr.io/a:-x", "oras://-ghcr.io/a:1", "oras://ghcr.io/a:1@md5:abc",
-           "oras://ghcr.io/a:1 ; rm -rf /", "oras:///a:1", "oras://ghcr.io/" + "a" * 256 + ":1"]
+    good = [
+        "oras://ghcr.io/acme/busybox:1.36",
+        "oras://127.0.0.1:5000/a/b/c:latest",
+        "oras://[::1]:5000/a:b",
+        f"oras://ghcr.io/a/b@sha256:{'0' * 64}",
+        f"oras://ghcr.io/a/b:t@sha256:{'0' * 64}",
+        "oras://registry.example.org/a__b-c.d:x",
+    ]
+    bad = [
+        "oras://ghcr.io/Acme/busybox:1",
+        "oras://ghcr.io/acme/busybox",
+        "oras://ghcr.io/a:-x",
+        "oras://-ghcr.io/a:1",
+        "oras://ghcr.io/a:1@md5:abc",
+        "oras://ghcr.io/a:1 ; rm -rf /",
+        "oras:///a:1",
+        "oras://ghcr.io/" + "a" * 256 + ":1",
+    ]
     assert [names.oras_problem(u) for u in good] == [None] * len(good)
     assert all(names.oras_problem(u) for u in bad)
 
@@ -453,7 +544,8 @@ def test_bad_oras_urls_are_left_out_naming_file_and_line(tmp_path: Path) -> None
         "acme/x/manifests/good/README.md": manifest(digest, 40960, url="oras://ghcr.io/acme/x:1"),
         "acme/x/manifests/upper/README.md": manifest(digest, 40960, url="oras://ghcr.io/Acme/x:1"),
         "acme/x/manifests/long/README.md": manifest(
-            digest, 40960, url="oras://ghcr.io/" + "a" * 256 + ":1"),
+            digest, 40960, url="oras://ghcr.io/" + "a" * 256 + ":1"
+        ),
     }
     write_tree(tmp_path, write)
     registry = load_registry(tmp_path)
@@ -464,9 +556,12 @@ def test_bad_oras_urls_are_left_out_naming_file_and_line(tmp_path: Path) -> None
     found = {p.path.parent.name: (p.line, p.message) for p in registry.problems}
     assert found["upper"][0] == 8 and "has an invalid layers[0].url" in found["upper"][1]
     long_url = "oras://ghcr.io/" + "a" * 256 + ":1"
-    assert found["long"] == (8, f"has an invalid layers[0].url: '{long_url}' is not "
-                             "an ORAS reference: expected oras://<host>[:<port>]/<name>:<tag> "
-                             "or oras://<host>/<name>@sha256:<64 hex>, the name in lower case")
+    assert found["long"] == (
+        8,
+        f"has an invalid layers[0].url: '{long_url}' is not "
+        "an ORAS reference: expected oras://<host>[:<port>]/<name>:<tag> "
+        "or oras://<host>/<name>@sha256:<64 hex>, the name in lower case",
+    )
 
 
 def test_catalogs_of_deployed_registries_keep_oras_layers() -> None:
@@ -474,10 +569,18 @@ def test_catalogs_of_deployed_registries_keep_oras_layers() -> None:
 
     digest = "sha256:" + "2" * 64
     tag = {"name": "1", "size": 40960, "digest": digest}
-    catalog = {"catalogVersion": 1, "namespaces": [{"name": "acme/x", "tags": [
-        tag | {"urls": ["oras://ghcr.io/acme/x:1"]},
-        tag | {"name": "2", "urls": ["oras://ghcr.io/Acme/x:1", "javascript:alert(1)"]},
-    ]}]}
+    catalog = {
+        "catalogVersion": 1,
+        "namespaces": [
+            {
+                "name": "acme/x",
+                "tags": [
+                    tag | {"urls": ["oras://ghcr.io/acme/x:1"]},
+                    tag | {"name": "2", "urls": ["oras://ghcr.io/Acme/x:1", "javascript:alert(1)"]},
+                ],
+            }
+        ],
+    }
     namespaces, _ = parse_catalog(catalog, "https://reg.example.org/")
     by_name = {t.name: t for t in namespaces[0].tags}
     assert by_name["1"].urls == ["oras://ghcr.io/acme/x:1"] and by_name["1"].is_oras

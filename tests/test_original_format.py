@@ -56,14 +56,19 @@ def test_original_tree_builds_unchanged(registry_project, build) -> None:
     home = soup(out / "index.html")
     rows = home.select("table.orgreg-namespaces tbody tr")
     assert [r.find("a").get_text() for r in rows] == [
-        "singularityhub/busybox", "singularityhub/centos",
-        "singularityhub/nginx", "singularityhub/ubuntu"]
+        "singularityhub/busybox",
+        "singularityhub/centos",
+        "singularityhub/nginx",
+        "singularityhub/ubuntu",
+    ]
     page = soup(out / "singularityhub/busybox/index.html")
     link = page.select_one(".orgreg-readme a")["href"]
     assert link == "https://www.github.com/singularityhub/busybox"
     size_cells = {
         name: soup(out / f"singularityhub/{name}/index.html")
-        .select_one("tr#tag-latest").find_all("td")[2].get_text(strip=True)
+        .select_one("tr#tag-latest")
+        .find_all("td")[2]
+        .get_text(strip=True)
         for name in ("busybox", "nginx")
     }
     assert size_cells == {"busybox": "756.0 KiB", "nginx": "40.8 MiB"}

@@ -23,10 +23,18 @@ from orgreg_sphinx import __version__
 RELEASE = REPO / ".github/workflows/release.yaml"
 
 
-def run(*args: str | Path, cwd: Path, timeout: float = 900,
-        **env: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([*map(str, args)], cwd=cwd, capture_output=True, text=True,
-                          env=clean_env(**env), timeout=timeout, check=False)
+def run(
+    *args: str | Path, cwd: Path, timeout: float = 900, **env: str
+) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [*map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=clean_env(**env),
+        timeout=timeout,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done
 
@@ -42,8 +50,10 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_build_and_twine_check_strict(dist: Path) -> None:
     names = sorted(p.name for p in dist.iterdir())
-    assert names == [f"orgreg_sphinx-{__version__}-py3-none-any.whl",
-                     f"orgreg_sphinx-{__version__}.tar.gz"]
+    assert names == [
+        f"orgreg_sphinx-{__version__}-py3-none-any.whl",
+        f"orgreg_sphinx-{__version__}.tar.gz",
+    ]
     done = run(BIN / "twine", "check", "--strict", *sorted(dist.iterdir()), cwd=dist)
     assert done.stdout.count("PASSED") == 2
 
@@ -53,14 +63,16 @@ def test_wheel_holds_the_theme_schemas_and_templates_only(dist: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         files = archive.namelist()
         metadata = archive.read(f"orgreg_sphinx-{__version__}.dist-info/METADATA").decode()
-    for needed in ("orgreg_sphinx/theme/orgreg/theme.toml",
-                   "orgreg_sphinx/theme/orgreg/layout.html",
-                   "orgreg_sphinx/theme/orgreg/static/orgreg.css",
-                   "orgreg_sphinx/core/schemas/manifest.schema.json",
-                   "orgreg_sphinx/core/schemas/collection.schema.json",
-                   "orgreg_sphinx/cli/templates/conf.py.tmpl",
-                   "orgreg_sphinx/cli/templates/check.yml",
-                   "orgreg_sphinx/py.typed"):
+    for needed in (
+        "orgreg_sphinx/theme/orgreg/theme.toml",
+        "orgreg_sphinx/theme/orgreg/layout.html",
+        "orgreg_sphinx/theme/orgreg/static/orgreg.css",
+        "orgreg_sphinx/core/schemas/manifest.schema.json",
+        "orgreg_sphinx/core/schemas/collection.schema.json",
+        "orgreg_sphinx/cli/templates/conf.py.tmpl",
+        "orgreg_sphinx/cli/templates/check.yml",
+        "orgreg_sphinx/py.typed",
+    ):
         assert needed in files, needed
     assert all(f.startswith(("orgreg_sphinx/", "orgreg_sphinx-")) for f in files), files
     assert not [f for f in files if re.search(r"(^|/)(tests|source|bench|acme)/", f)]
@@ -83,8 +95,12 @@ def test_changelog_names_the_version() -> None:
 
 def test_release_workflow_publishes_with_trusted_publishing() -> None:
     for schema in ("vendor.github-workflows",):
-        done = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", schema,
-                               str(RELEASE)], capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [str(BIN / "check-jsonschema"), "--builtin-schema", schema, str(RELEASE)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
     code, findings = zizmor(RELEASE)
     assert findings == [] and code == 0, json.dumps(findings, indent=1)[:3000]
@@ -102,15 +118,18 @@ def test_release_workflow_publishes_with_trusted_publishing() -> None:
     assert "python -m build" in build and "twine check --strict dist/*" in build
 
 
-def test_wheel_in_a_fresh_venv_builds_a_registry_made_by_init(
-        dist: Path, tmp_path: Path) -> None:
+def test_wheel_in_a_fresh_venv_builds_a_registry_made_by_init(dist: Path, tmp_path: Path) -> None:
     [wheel] = dist.glob("*.whl")
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", venv, cwd=tmp_path)
     run(venv / "bin/python", "-m", "pip", "install", "--quiet", wheel, cwd=tmp_path)
     # the installed package, not this checkout
-    where = run(venv / "bin/python", "-c", "import orgreg_sphinx; print(orgreg_sphinx.__file__)",
-                cwd=tmp_path).stdout
+    where = run(
+        venv / "bin/python",
+        "-c",
+        "import orgreg_sphinx; print(orgreg_sphinx.__file__)",
+        cwd=tmp_path,
+    ).stdout
     assert where.startswith(str(venv))
     run(venv / "bin/orgreg", "init", "registry", "--org", "acme", cwd=tmp_path)
     registry = tmp_path / "registry"
@@ -118,15 +137,33 @@ def test_wheel_in_a_fresh_venv_builds_a_registry_made_by_init(
     requirements = registry / "requirements.txt"
     text = requirements.read_text()
     assert f"\norgreg-sphinx=={__version__}\n" in text
-    requirements.write_text(text.replace(f"orgreg-sphinx=={__version__}",
-                                         f"orgreg-sphinx @ {wheel.as_uri()}"))
+    requirements.write_text(
+        text.replace(f"orgreg-sphinx=={__version__}", f"orgreg-sphinx @ {wheel.as_uri()}")
+    )
     (tmp_path / "busybox.sif").write_bytes(b"SIF" * 200_000)
-    run(venv / "bin/orgreg", "manifest", "../busybox.sif", "--namespace", "acme/busybox",
-        "--url", "https://storage.example.org/busybox.sif", "--tag", "1.36", "--root", "source",
-        cwd=registry)
+    run(
+        venv / "bin/orgreg",
+        "manifest",
+        "../busybox.sif",
+        "--namespace",
+        "acme/busybox",
+        "--url",
+        "https://storage.example.org/busybox.sif",
+        "--tag",
+        "1.36",
+        "--root",
+        "source",
+        cwd=registry,
+    )
     # the registry's own Makefile installs requirements.txt into the venv and builds
-    run("make", "html", f"VENV={venv}", f"PYTHON={venv / 'bin/python'}",
-        "SPHINXOPTS=-W --keep-going", cwd=registry)
+    run(
+        "make",
+        "html",
+        f"VENV={venv}",
+        f"PYTHON={venv / 'bin/python'}",
+        "SPHINXOPTS=-W --keep-going",
+        cwd=registry,
+    )
     run("make", "check", f"VENV={venv}", cwd=registry)
     page = soup(registry / "_build/html/acme/busybox/index.html")
     assert "1.36" in page.get_text()

@@ -27,9 +27,16 @@ if TYPE_CHECKING:
     from sphinx.environment import BuildEnvironment
 
 #: files Sphinx itself rewrites on every build, with or without this extension
-SPHINX_EVERY_BUILD = frozenset({
-    "genindex.html", "search.html", "searchindex.js", "objects.inv", ".buildinfo", ".nojekyll",
-})
+SPHINX_EVERY_BUILD = frozenset(
+    {
+        "genindex.html",
+        "search.html",
+        "searchindex.js",
+        "objects.inv",
+        ".buildinfo",
+        ".nojekyll",
+    }
+)
 
 EMBED = """\
 # Embedding page
@@ -130,23 +137,31 @@ def test_one_edited_manifest_rereads_its_page_and_the_pages_embedding_it(
         "api/catalog.json",
         # bulk downloads (issue 14): the checksums and URL lists of the namespace
         # and of the registry
-        "acme/busybox/SHA256SUMS", "acme/busybox/urls.txt", "acme/busybox/downloads.curl",
-        "api/SHA256SUMS", "api/urls.txt", "api/downloads.curl",
+        "acme/busybox/SHA256SUMS",
+        "acme/busybox/urls.txt",
+        "acme/busybox/downloads.curl",
+        "api/SHA256SUMS",
+        "api/urls.txt",
+        "api/downloads.curl",
     }
     assert "busybox-1.36-rebuilt" not in app.warning.getvalue()  # type: ignore[attr-defined]
 
 
-def test_a_namespace_page_edit_does_not_rewrite_its_toctree_parent(
-    project: Path, rebuild
-) -> None:
+def test_a_namespace_page_edit_does_not_rewrite_its_toctree_parent(project: Path, rebuild) -> None:
     """Sphinx rewrites the pages whose toctree holds a changed page; the home page
     holds every namespace page, whose title and contents do not change with a
     manifest: it is not rewritten (nor re-read)."""
     app, _ = rebuild(project)
     out = Path(app.outdir)
     before = snapshot(out)
-    write_tree(project, {"org0/repo-00/manifests/1.0/README.md": manifest(
-        sha256("rebuilt"), 700_000, extra='created: "2024-03-01"\n')})
+    write_tree(
+        project,
+        {
+            "org0/repo-00/manifests/1.0/README.md": manifest(
+                sha256("rebuilt"), 700_000, extra='created: "2024-03-01"\n'
+            )
+        },
+    )
 
     app, read = rebuild(project)
     assert read == ["org0/repo-00/index"]
@@ -158,8 +173,12 @@ def test_a_namespace_page_edit_does_not_rewrite_its_toctree_parent(
         "api/catalog.json",
         # bulk downloads (issue 14): the checksums and URL lists of the namespace
         # and of the registry
-        "org0/repo-00/SHA256SUMS", "org0/repo-00/urls.txt", "org0/repo-00/downloads.curl",
-        "api/SHA256SUMS", "api/urls.txt", "api/downloads.curl",
+        "org0/repo-00/SHA256SUMS",
+        "org0/repo-00/urls.txt",
+        "org0/repo-00/downloads.curl",
+        "api/SHA256SUMS",
+        "api/urls.txt",
+        "api/downloads.curl",
     }
     assert sha256("rebuilt") in (out / "org0/repo-00/index.html").read_text()
     # the toctree is intact for the next builds
@@ -188,14 +207,16 @@ def test_an_added_tag_rereads_its_page_and_the_listings(project: Path, rebuild) 
         "api/catalog.json",
         # bulk downloads (issue 14): the checksums and URL lists of the namespace
         # and of the registry
-        "lab/pancakes/SHA256SUMS", "lab/pancakes/urls.txt", "lab/pancakes/downloads.curl",
-        "api/SHA256SUMS", "api/urls.txt", "api/downloads.curl",
+        "lab/pancakes/SHA256SUMS",
+        "lab/pancakes/urls.txt",
+        "lab/pancakes/downloads.curl",
+        "api/SHA256SUMS",
+        "api/urls.txt",
+        "api/downloads.curl",
     }
 
 
-def test_no_op_build_reads_nothing_and_rewrites_no_page_or_endpoint(
-    project: Path, rebuild
-) -> None:
+def test_no_op_build_reads_nothing_and_rewrites_no_page_or_endpoint(project: Path, rebuild) -> None:
     app, _ = rebuild(project)
     out = Path(app.outdir)
     before = snapshot(out)
@@ -255,7 +276,8 @@ def test_read_cache_gives_the_same_registry(tmp_path: Path) -> None:
     for registry in (first, second):
         assert registry.namespaces == plain.namespaces
         assert [ns.signature() for ns in registry.namespaces] == [
-            ns.signature() for ns in plain.namespaces]
+            ns.signature() for ns in plain.namespaces
+        ]
         assert registry.problems == plain.problems
     assert {p.code for p in plain.problems} == {"front-matter", "schema"}
 
@@ -298,9 +320,7 @@ def test_damaged_or_foreign_cache_is_ignored(tmp_path: Path) -> None:
     assert model.ReadCache.load(cache_file).entries == {}
 
 
-def test_endpoints_changed_or_removed_by_hand_are_written_again(
-    project: Path, rebuild
-) -> None:
+def test_endpoints_changed_or_removed_by_hand_are_written_again(project: Path, rebuild) -> None:
     """A no-op build skips the endpoints only while they are as it left them."""
     app, _ = rebuild(project)
     out = Path(app.outdir)
@@ -319,12 +339,24 @@ def test_endpoints_changed_or_removed_by_hand_are_written_again(
 
 # ------------------------------------------------------------ the fast validator
 
-_digests = st.sampled_from([
-    sha256("a"), "md5:WGQgL3Ok6o6uD2ZRdClzDQ==", "sha256:abc", sha256("b") + "\n", "", "md5:x",
-])
+_digests = st.sampled_from(
+    [
+        sha256("a"),
+        "md5:WGQgL3Ok6o6uD2ZRdClzDQ==",
+        "sha256:abc",
+        sha256("b") + "\n",
+        "",
+        "md5:x",
+    ]
+)
 _values = st.one_of(
-    st.none(), st.booleans(), st.integers(-5, 10**12), st.floats(allow_nan=False),
-    st.text(max_size=5), _digests, st.sampled_from(["https://x.org/a.sif", "ftp://x", "https://x\n"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 10**12),
+    st.floats(allow_nan=False),
+    st.text(max_size=5),
+    _digests,
+    st.sampled_from(["https://x.org/a.sif", "ftp://x", "https://x\n"]),
 )
 _layers = st.lists(
     st.dictionaries(
@@ -435,8 +467,12 @@ def test_doctrees_held_in_memory_are_bounded(
 
 @pytest.mark.parametrize(("in_memory", "kept_all"), [(20, True), (14, False)])
 def test_large_builds_keep_few_doctrees_in_memory(
-    project: Path, rebuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    in_memory: int, kept_all: bool,
+    project: Path,
+    rebuild,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    in_memory: int,
+    kept_all: bool,
 ) -> None:
     """A build whose generated pages all fit under the bound keeps every doctree
     until it is written; one with more keeps only the small window
@@ -489,7 +525,8 @@ def test_an_added_tag_makes_only_its_namespaces_endpoints_again(
     # the registry-wide files still know every namespace, and the new tag
     after = json.loads((out / "api/catalog.json").read_text())
     assert [ns["name"] for ns in after["namespaces"]] == [
-        ns["name"] for ns in catalog["namespaces"]]
+        ns["name"] for ns in catalog["namespaces"]
+    ]
     pancakes = next(ns for ns in after["namespaces"] if ns["name"] == "lab/pancakes")
     assert "waffles" in [tag["name"] for tag in pancakes["tags"]]
     assert "lab/pancakes_waffles.sif" in (out / "api/SHA256SUMS").read_text()
@@ -501,13 +538,15 @@ def test_an_added_tag_makes_only_its_namespaces_endpoints_again(
     rebuild(project)
     assert sorted(made) == ["acme/busybox", "org1/repo-01"]
     assert json.loads((out / "org1/repo-01/tags/index.json").read_text())["name"] == (
-        "org1/repo-01")
+        "org1/repo-01"
+    )
     assert (out / "acme/busybox/SHA256SUMS").is_file()
 
     # a switch every file depends on: all made again
     made.clear()
     (project / "conf.py").write_text(
-        (project / "conf.py").read_text() + "orgreg_oci_layout = True\n")
+        (project / "conf.py").read_text() + "orgreg_oci_layout = True\n"
+    )
     rebuild(project)
     assert sorted(made) == everything
     assert (out / "v2/lab/pancakes/manifests/waffles").is_file()
@@ -526,14 +565,19 @@ def test_batches_are_kept_only_as_written(tmp_path: Path) -> None:
         def make() -> Iterator[tuple[str, bytes]]:
             made.append(key)
             yield from files.items()
+
         return Batch(key, stamp, make)
 
     def run(a: str = "1", b: str = "1") -> tuple[int, int]:
-        return sync_batches(out, [
-            batch("a", a, {"a/one.json": b"A" + a.encode(), "a/two.json": b"two"}),
-            batch("b", b, {"b/one.json": b"B" + b.encode()}),
-            batch("", "", {"all.json": b"all"}),
-        ], state)
+        return sync_batches(
+            out,
+            [
+                batch("a", a, {"a/one.json": b"A" + a.encode(), "a/two.json": b"two"}),
+                batch("b", b, {"b/one.json": b"B" + b.encode()}),
+                batch("", "", {"all.json": b"all"}),
+            ],
+            state,
+        )
 
     assert run() == (4, 0)
     assert made == ["a", "b", ""]
@@ -605,8 +649,10 @@ _top_names = st.text(alphabet="ab._-Z9", min_size=1, max_size=5)
 
 
 @settings(max_examples=300, deadline=None)
-@given(others=st.lists(_top_names, max_size=6, unique=True),
-       names=st.lists(_top_names, min_size=1, max_size=12))
+@given(
+    others=st.lists(_top_names, max_size=6, unique=True),
+    names=st.lists(_top_names, min_size=1, max_size=12),
+)
 def test_complement_patterns_exclude_exactly_the_other_folders(
     others: list[str], names: list[str]
 ) -> None:
@@ -630,12 +676,15 @@ def test_exclude_patterns_do_not_grow_with_organizations(
     namespace in a new organization changes none (Sphinx reads every page again
     when ``exclude_patterns`` changes); the same files are read as ever."""
     srcdir = registry_project(wide_tree())
-    write_tree(srcdir, {
-        "guide/howto/deep.md": "# Deep page\n\nHand-written.\n",
-        "acme/notes.md": "# Notes\n\nBy the site's maintainers.\n",
-        "acme/busybox/evil.md": "# Evil\n",
-        "acme/busybox/manifests/latest/evil.md": "# Evil\n",
-    })
+    write_tree(
+        srcdir,
+        {
+            "guide/howto/deep.md": "# Deep page\n\nHand-written.\n",
+            "acme/notes.md": "# Notes\n\nBy the site's maintainers.\n",
+            "acme/busybox/evil.md": "# Evil\n",
+            "acme/busybox/manifests/latest/evil.md": "# Evil\n",
+        },
+    )
     toctree = "\n```{toctree}\n:hidden:\n\nguide/howto/deep\nacme/notes\n```\n"
     (srcdir / "index.md").write_text((srcdir / "index.md").read_text() + toctree)
     app, read = rebuild(srcdir)
@@ -645,8 +694,10 @@ def test_exclude_patterns_do_not_grow_with_organizations(
     assert not list(out.rglob("evil.html"))
     assert "acme/busybox/evil" not in read
 
-    write_tree(srcdir, {f"team{i:02d}/tool/manifests/1.0/README.md": manifest(sha256(f"t{i}"))
-                        for i in range(30)})
+    write_tree(
+        srcdir,
+        {f"team{i:02d}/tool/manifests/1.0/README.md": manifest(sha256(f"t{i}")) for i in range(30)},
+    )
     app, read = rebuild(srcdir)
     assert app.config.exclude_patterns == few  # type: ignore[attr-defined]
     assert "team00/tool/index" in read and "guide/howto/deep" not in read

@@ -27,19 +27,23 @@ from orgreg_sphinx.core.frontmatter import FrontMatterError, decode, parse
 from orgreg_sphinx.core.model import MANIFEST_KEYS, load_registry
 from orgreg_sphinx.core.names import TAG_RE
 
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # ------------------------------------------------------------------ strategies
 
 #: text without YAML's own line breaks (NEL, LS, PS): PyYAML writes them raw with
 #: allow_unicode, and any YAML reader folds them to spaces
-texts = st.text(alphabet=st.characters(exclude_characters="\x85\u2028\u2029",
-                                       exclude_categories=("Cs",)), max_size=40)
+texts = st.text(
+    alphabet=st.characters(exclude_characters="\x85\u2028\u2029", exclude_categories=("Cs",)),
+    max_size=40,
+)
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**63), max_value=2**63),
-    st.floats(allow_nan=False, allow_infinity=False), texts,
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63),
+    st.floats(allow_nan=False, allow_infinity=False),
+    texts,
 )
 json_values = st.recursive(
     scalars,
@@ -54,7 +58,8 @@ digests = st.one_of(
     hex64.map(lambda h: f"sha256:{h}"),
     st.text(alphabet="0123456789abcdef", min_size=128, max_size=128).map(lambda h: f"sha512:{h}"),
     st.binary(min_size=16, max_size=16).map(
-        lambda b: "md5:" + __import__("base64").b64encode(b).decode()),
+        lambda b: "md5:" + __import__("base64").b64encode(b).decode()
+    ),
 )
 url_chars = string.ascii_letters + string.digits + "-._~:/?#[]@!$&'()*+,;=%<>\"{}|^`"
 urls = st.builds(
@@ -75,8 +80,11 @@ manifests = st.fixed_dictionaries(
         "layers": st.lists(layers, min_size=1, max_size=4),
     },
     optional={"layout": st.just("manifests/singularity")},
-).flatmap(lambda data: st.dictionaries(extra_keys, json_values, max_size=5).map(
-    lambda extra: {**extra, **data}))
+).flatmap(
+    lambda data: st.dictionaries(extra_keys, json_values, max_size=5).map(
+        lambda extra: {**extra, **data}
+    )
+)
 
 
 def front_matter(data: dict[str, Any], body: str = "") -> str:
@@ -88,11 +96,18 @@ def expected_manifest_body(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "schemaVersion": 2,
         "mediaType": "application/vnd.singularity.distribution.manifest.v2+json",
-        "config": {"mediaType": "application/vnd.singularity.container.image.v1+json",
-                   "size": data["size"], "digest": data["digest"]},
+        "config": {
+            "mediaType": "application/vnd.singularity.container.image.v1+json",
+            "size": data["size"],
+            "digest": data["digest"],
+        },
         "layers": [
-            {"mediaType": layer.get("mediaType", "application/vnd.singularity.image.squashfs"),
-             "size": layer["size"], "digest": layer["digest"], "urls": [layer["url"]]}
+            {
+                "mediaType": layer.get("mediaType", "application/vnd.singularity.image.squashfs"),
+                "size": layer["size"],
+                "digest": layer["digest"],
+                "urls": [layer["url"]],
+            }
             for layer in data["layers"]
         ],
     }
@@ -114,12 +129,42 @@ def test_any_bytes_parse_or_are_refused(raw: bytes) -> None:
 
 
 @SETTINGS
-@given(st.lists(st.sampled_from([
-    "---", "...", "a: 1", "- x", "  - y", "b: [1, {c: 2}]", "&a x", "*a", "!!binary aGk=",
-    "? [k]", ": v", "\tc: 3", "d: 2024-13-45", "e: 1e400", "key: 'unterminated",
-    "f: !!python/name:os.system", "%YAML 1.2", "g: |", "  text", "# comment", "", "01: x",
-    "1: y", "~: z", "null: w", "h: \"\\u2028\"", "<<: {m: 1}",
-]), max_size=12))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "---",
+                "...",
+                "a: 1",
+                "- x",
+                "  - y",
+                "b: [1, {c: 2}]",
+                "&a x",
+                "*a",
+                "!!binary aGk=",
+                "? [k]",
+                ": v",
+                "\tc: 3",
+                "d: 2024-13-45",
+                "e: 1e400",
+                "key: 'unterminated",
+                "f: !!python/name:os.system",
+                "%YAML 1.2",
+                "g: |",
+                "  text",
+                "# comment",
+                "",
+                "01: x",
+                "1: y",
+                "~: z",
+                "null: w",
+                'h: "\\u2028"',
+                "<<: {m: 1}",
+            ]
+        ),
+        max_size=12,
+    )
+)
 def test_yaml_shaped_lines_parse_or_are_refused(lines: list[str]) -> None:
     text = "---\n" + "\n".join(lines) + "\n---\nbody\n"
     try:
@@ -155,8 +200,13 @@ def test_accepted_manifest_round_trips_to_the_same_json(
     text = front_matter(data).replace("\n", newline)
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        write_tree(root, {"org/repo/manifests/v1/README.md":
-                          ("\ufeff" if bom else "").encode() + text.encode("utf-8")})
+        write_tree(
+            root,
+            {
+                "org/repo/manifests/v1/README.md": ("\ufeff" if bom else "").encode()
+                + text.encode("utf-8")
+            },
+        )
         registry = load_registry(root)
         assert registry.problems == [], registry.problems
         tag = registry.namespace("org/repo").tag("v1")
@@ -170,14 +220,21 @@ def test_accepted_manifest_round_trips_to_the_same_json(
 
 
 @SETTINGS
-@given(texts, st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)),
-                      max_size=300))
+@given(
+    texts,
+    st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=300),
+)
 def test_collection_description_and_body_round_trip(description: str, body: str) -> None:
     text = front_matter({"layout": "collection", "description": description}, body)
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        write_tree(root, {"org/repo/README.md": text.encode("utf-8"),
-                          "org/repo/manifests/v1/README.md": manifest(sha256("v1"))})
+        write_tree(
+            root,
+            {
+                "org/repo/README.md": text.encode("utf-8"),
+                "org/repo/manifests/v1/README.md": manifest(sha256("v1")),
+            },
+        )
         registry = load_registry(root)
         assert registry.problems == [], registry.problems
         ns = registry.namespace("org/repo")
@@ -188,18 +245,46 @@ def test_collection_description_and_body_round_trip(description: str, body: str)
 
 # ------------------------------------------------------------------ trees
 
-names = st.sampled_from(["acme", "x", "bad name", "-x", ".hidden", "_build", "Api", "api",
-                         "container", "search.html", "README.md", "manifests", "tags",
-                         "latest", "1.0", "Singularity", "a" * 130, "caf\u00e9"])
+names = st.sampled_from(
+    [
+        "acme",
+        "x",
+        "bad name",
+        "-x",
+        ".hidden",
+        "_build",
+        "Api",
+        "api",
+        "container",
+        "search.html",
+        "README.md",
+        "manifests",
+        "tags",
+        "latest",
+        "1.0",
+        "Singularity",
+        "a" * 130,
+        "caf\u00e9",
+    ]
+)
 contents = st.one_of(
-    st.sampled_from([manifest(sha256("t")), "---\nlayout: collection\ndescription: d\n---\n",
-                     "", "---\n", "---\na: &x 1\nb: *x\n---\n", "no front matter\n",
-                     "---\nlayout: tags\n---\n"]),
+    st.sampled_from(
+        [
+            manifest(sha256("t")),
+            "---\nlayout: collection\ndescription: d\n---\n",
+            "",
+            "---\n",
+            "---\na: &x 1\nb: *x\n---\n",
+            "no front matter\n",
+            "---\nlayout: tags\n---\n",
+        ]
+    ),
     st.binary(max_size=60),
 )
-entries = st.tuples(st.lists(names, min_size=1, max_size=5),
-                    st.one_of(contents, st.sampled_from(["<link:/etc>", "<link:..>",
-                                                         "<link:README.md>", "<dir>"])))
+entries = st.tuples(
+    st.lists(names, min_size=1, max_size=5),
+    st.one_of(contents, st.sampled_from(["<link:/etc>", "<link:..>", "<link:README.md>", "<dir>"])),
+)
 
 
 def _add(root: Path, parts: list[str], content: str | bytes) -> None:
@@ -224,8 +309,11 @@ def test_random_trees_never_raise_and_keep_good_namespaces(tree: list) -> None:
         write_tree(root, good_tree())
         reference = endpoints.endpoint_files(load_registry(root), catalog=False)
         for parts, content in tree:
-            if parts[0] in ("acme", "lab") and len(parts) > 1 and parts[1] in (
-                    "busybox", "centos", "pancakes"):
+            if (
+                parts[0] in ("acme", "lab")
+                and len(parts) > 1
+                and parts[1] in ("busybox", "centos", "pancakes")
+            ):
                 continue  # the good namespaces are not touched
             _add(root, parts, content)
         registry = load_registry(root)
@@ -245,21 +333,69 @@ def test_random_trees_never_raise_and_keep_good_namespaces(tree: list) -> None:
 
 # ------------------------------------------------------------------ Markdown
 
-SAFE_TAGS = {"p", "h3", "h4", "h5", "h6", "em", "strong", "code", "pre", "blockquote", "ul",
-             "ol", "li", "a", "img", "hr", "br"}
-SAFE_ATTRS = {"href", "src", "alt", "title", "loading", "referrerpolicy", "rel", "class",
-              "start"}
-markdown_bits = st.sampled_from([
-    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "[a](javascript:alert(1))",
-    "[a](JAVASCRIPT:alert(1))", "[a](java&#09;script:x)", "<javascript:alert(1)>",
-    "![i](javascript:x)", "![i](http://x.org/a.png)", "![i](https://x.org/a.png)",
-    "[r][1]", "[1]: javascript:alert(1)", "[1]: https://ok.example.org", "[a](//evil.org)",
-    "[a](/\\evil.org)", "[a](data:text/html,x)", "[a](#top)", "[a](mailto:x@y.org)",
-    "<https://x.org>", "<x@y.org>", "```{eval-rst}\n.. include:: /etc/passwd\n```",
-    "{include}`/etc/passwd`", "|sub|", "# h1", "###### h6", "> q", "- l", "1. n", "`c`",
-    "*e*", "**s**", "&lt;", "&#x3C;script&#x3E;", "\"", "'", "\n", "\n\n", "    code",
-    "[a](https://x.org/\"onmouseover=alert(1))", "![a\" onerror=\"alert(1)](https://x.org/a)",
-])
+SAFE_TAGS = {
+    "p",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "em",
+    "strong",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "img",
+    "hr",
+    "br",
+}
+SAFE_ATTRS = {"href", "src", "alt", "title", "loading", "referrerpolicy", "rel", "class", "start"}
+markdown_bits = st.sampled_from(
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "[a](javascript:alert(1))",
+        "[a](JAVASCRIPT:alert(1))",
+        "[a](java&#09;script:x)",
+        "<javascript:alert(1)>",
+        "![i](javascript:x)",
+        "![i](http://x.org/a.png)",
+        "![i](https://x.org/a.png)",
+        "[r][1]",
+        "[1]: javascript:alert(1)",
+        "[1]: https://ok.example.org",
+        "[a](//evil.org)",
+        "[a](/\\evil.org)",
+        "[a](data:text/html,x)",
+        "[a](#top)",
+        "[a](mailto:x@y.org)",
+        "<https://x.org>",
+        "<x@y.org>",
+        "```{eval-rst}\n.. include:: /etc/passwd\n```",
+        "{include}`/etc/passwd`",
+        "|sub|",
+        "# h1",
+        "###### h6",
+        "> q",
+        "- l",
+        "1. n",
+        "`c`",
+        "*e*",
+        "**s**",
+        "&lt;",
+        "&#x3C;script&#x3E;",
+        '"',
+        "'",
+        "\n",
+        "\n\n",
+        "    code",
+        '[a](https://x.org/"onmouseover=alert(1))',
+        '![a" onerror="alert(1)](https://x.org/a)',
+    ]
+)
 
 
 @SETTINGS

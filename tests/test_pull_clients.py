@@ -97,7 +97,11 @@ def test_sregistry_pulls_from_the_static_registry(
             target = work / f"{name.replace('/', '_')}.sif"
             result = subprocess.run(
                 [sregistry, "pull", "--name", str(target), f"{name}:{tag}"],
-                cwd=work, env=env, capture_output=True, text=True, timeout=CLIENT_TIMEOUT,
+                cwd=work,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=CLIENT_TIMEOUT,
             )
             assert result.returncode == 0, result.stdout + result.stderr
             assert target.is_file(), result.stdout + result.stderr

@@ -16,8 +16,9 @@ from orgreg_sphinx.core import frontmatter
 
 RANGE = REPO / ".ci/range"
 TESTS_WORKFLOW = REPO / ".github/workflows/tests.yml"
-SHIPPED = sorted([*REPO.glob(".github/workflows/*.yml"),
-                  *REPO.glob("templates/*/.github/workflows/*.yml")])
+SHIPPED = sorted(
+    [*REPO.glob(".github/workflows/*.yml"), *REPO.glob("templates/*/.github/workflows/*.yml")]
+)
 
 
 def range_setting(name: str) -> str:
@@ -67,9 +68,12 @@ def test_ci_tests_both_ends_on_the_pythons_the_project_workflow_tests() -> None:
 def test_no_workflow_or_config_installs_a_python_ci_does_not_test() -> None:
     tested = {row["python"] for row in matrix_rows()}
     found = installed_pythons()
-    assert {".readthedocs.yaml", ".github/workflows/pages.yml", ".github/workflows/check.yml",
-            "templates/container-repository/.github/workflows/publish-to-registry.yml",
-            } <= set(found)
+    assert {
+        ".readthedocs.yaml",
+        ".github/workflows/pages.yml",
+        ".github/workflows/check.yml",
+        "templates/container-repository/.github/workflows/publish-to-registry.yml",
+    } <= set(found)
     untested = {name: versions - tested for name, versions in found.items() if versions - tested}
     assert untested == {}
 
@@ -107,14 +111,16 @@ def test_requirements_and_pyproject_declare_the_same_lower_bounds() -> None:
 DEEP_BLOCK = "".join("  " * i + f"k{i}:\n" for i in range(25)) + "  " * 25 + "v: 1\n"
 
 
-@pytest.mark.parametrize(("front", "line"), [
-    ("x: " + "[" * 30 + "]" * 30 + "\n", 3),      # under every libyaml's own limit
-    ("x: " + "[" * 1100 + "]" * 1100 + "\n", 3),  # over libyaml 0.2.6's, not 0.2.5's
-    (DEEP_BLOCK, 23),
-], ids=["flow-30", "flow-1100", "block-25"])
-def test_deep_nesting_gives_one_message_whichever_limit_refuses_it(
-    front: str, line: int
-) -> None:
+@pytest.mark.parametrize(
+    ("front", "line"),
+    [
+        ("x: " + "[" * 30 + "]" * 30 + "\n", 3),  # under every libyaml's own limit
+        ("x: " + "[" * 1100 + "]" * 1100 + "\n", 3),  # over libyaml 0.2.6's, not 0.2.5's
+        (DEEP_BLOCK, 23),
+    ],
+    ids=["flow-30", "flow-1100", "block-25"],
+)
+def test_deep_nesting_gives_one_message_whichever_limit_refuses_it(front: str, line: int) -> None:
     """libyaml 0.2.5 (in PyYAML up to 6.0.2, the lower bound's) has no flow-nesting
     limit, later ones stop at 1000 levels: the author reads the same message either way,
     with the line where the nesting goes too deep."""
@@ -122,4 +128,6 @@ def test_deep_nesting_gives_one_message_whichever_limit_refuses_it(
         frontmatter.parse("---\nsize: 1\n" + front + "---\nbody\n")
     assert (caught.value.message, caught.value.line) == (
         "has front matter nested too deeply: lists and mappings nested deeper than "
-        "20 levels are refused", line)
+        "20 levels are refused",
+        line,
+    )

@@ -23,8 +23,14 @@ INDEX = "# Home\n\n```{toctree}\nembed\n```\n"
 @pytest.fixture(autouse=True)
 def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     """Requests to 127.0.0.1 must not go through a proxy of the machine."""
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
-                 "ALL_PROXY"):
+    for name in (
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -150,9 +156,7 @@ def embed(registry_project: Callable[..., Path], make_app: Callable[..., object]
 
 
 def own_warnings(app: object) -> list[str]:
-    return [
-        line for line in warnings_of(app).splitlines() if "is already registered" not in line
-    ]
+    return [line for line in warnings_of(app).splitlines() if "is already registered" not in line]
 
 
 def tag_names(out: Path) -> list[list[str]]:

@@ -52,7 +52,9 @@ def test_match_namespaces_globs_names_and_case() -> None:
     pool = [namespace("acme/b"), namespace("acme/a"), namespace("lab/x")]
     assert [n.name for n in match_namespaces(pool, ["acme/*"])] == ["acme/a", "acme/b"]
     assert [n.name for n in match_namespaces(pool, ["LAB/X", "acme/*", "acme/a"])] == [
-        "lab/x", "acme/a", "acme/b"
+        "lab/x",
+        "acme/a",
+        "acme/b",
     ]
     assert match_namespaces(pool, ["none/*"]) == []
 
@@ -64,8 +66,11 @@ def test_created_sort_puts_tags_without_time_last() -> None:
 
 
 def test_namespace_list_sort_and_limit() -> None:
-    pool = [namespace("a/one", tag("1")), namespace("a/three", tag("1"), tag("2"), tag("3")),
-            namespace("a/two", tag("1"), tag("2"))]
+    pool = [
+        namespace("a/one", tag("1")),
+        namespace("a/three", tag("1"), tag("2"), tag("3")),
+        namespace("a/two", tag("1"), tag("2")),
+    ]
     shown, hidden = select_namespaces(pool, ListingSpec(sort="-tags", limit=2))
     assert [n.name for n in shown] == ["a/three", "a/two"] and hidden == 1
 

@@ -17,20 +17,23 @@ from orgreg_sphinx.cli import serve
 
 
 def site_tree(root: Path) -> None:
-    write_tree(root, {
-        "index.html": "<!doctype html><title>home</title>",
-        "404.html": "<!doctype html><title>custom not found</title>",
-        "acme/busybox/index.html": "<p>page</p>",
-        "acme/busybox/tags/index.html": '{"name": "acme/busybox", "tags": []}',
-        "acme/busybox/tags/index.json": '{"name": "acme/busybox", "tags": []}',
-        "api/container/acme/busybox:latest": '{"image": "x"}',
-        "v2/index.html": "{}",
-        "v2/acme/busybox/tags/list": '{"tags": []}',
-        "v2/acme/busybox/manifests/1.36": "{}",
-        "_static/orgreg.css": "body {}",
-        "_static/search.js": "1",
-        "empty/.keep": "",
-    })
+    write_tree(
+        root,
+        {
+            "index.html": "<!doctype html><title>home</title>",
+            "404.html": "<!doctype html><title>custom not found</title>",
+            "acme/busybox/index.html": "<p>page</p>",
+            "acme/busybox/tags/index.html": '{"name": "acme/busybox", "tags": []}',
+            "acme/busybox/tags/index.json": '{"name": "acme/busybox", "tags": []}',
+            "api/container/acme/busybox:latest": '{"image": "x"}',
+            "v2/index.html": "{}",
+            "v2/acme/busybox/tags/list": '{"tags": []}',
+            "v2/acme/busybox/manifests/1.36": "{}",
+            "_static/orgreg.css": "body {}",
+            "_static/search.js": "1",
+            "empty/.keep": "",
+        },
+    )
 
 
 @pytest.fixture

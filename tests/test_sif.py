@@ -29,6 +29,7 @@ IMAGES = SIF_SRC / "test/images"
 GOLDEN = SIF_SRC / "internal/app/siftool/testdata"
 HOSTILE = Path(__file__).resolve().parent / "hostile" / "sif"
 
+
 @pytest.fixture
 def reference() -> Path:
     """The reference test images (in CI a missing package fails, elsewhere skips)."""
@@ -122,8 +123,11 @@ def header_listing(image: sif.SifImage) -> str:
 
 def list_listing(image: sif.SifImage) -> str:
     rule = "-" * 78 + "\n"
-    out = [rule, f"{'ID':<4} {'|GROUP':<8} {'|LINK':<8} {'|SIF POSITION (start-end)':<26} |TYPE\n",
-           rule]
+    out = [
+        rule,
+        f"{'ID':<4} {'|GROUP':<8} {'|LINK':<8} {'|SIF POSITION (start-end)':<26} |TYPE\n",
+        rule,
+    ]
     for d in image.descriptors:
         link, is_group = d.link
         group = f"|{d.group or 'NONE':<7} "
@@ -150,10 +154,14 @@ def list_listing(image: sif.SifImage) -> str:
 
 def info_listing(d: sif.Descriptor) -> str:
     link, is_group = d.link
-    rows = [["", "Data Type:", d.type_name], ["", "ID:", str(d.id)],
-            ["", "Group ID:", str(d.group or "NONE")],
-            ["", "Linked ID:", "NONE" if link == 0 else f"{link} (G)" if is_group else str(link)],
-            ["", "Offset:", str(d.offset)], ["", "Size:", str(d.size)]]
+    rows = [
+        ["", "Data Type:", d.type_name],
+        ["", "ID:", str(d.id)],
+        ["", "Group ID:", str(d.group or "NONE")],
+        ["", "Linked ID:", "NONE" if link == 0 else f"{link} (G)" if is_group else str(link)],
+        ["", "Offset:", str(d.offset)],
+        ["", "Size:", str(d.size)],
+    ]
     if d.created is not None:
         rows.append(["", "Created At:", go_time(d.created)])
     if d.modified is not None:
@@ -161,8 +169,11 @@ def info_listing(d: sif.Descriptor) -> str:
     if d.name:
         rows.append(["", "Name:", d.name])
     if (part := d.partition) is not None:
-        rows += [["", "Filesystem Type:", part[0]], ["", "Partition Type:", part[1]],
-                 ["", "Architecture:", part[2]]]
+        rows += [
+            ["", "Filesystem Type:", part[0]],
+            ["", "Partition Type:", part[1]],
+            ["", "Architecture:", part[2]],
+        ]
     elif (signature := d.signature) is not None:
         rows.append(["", "Hash Type:", signature[0]])
         if signature[1]:
@@ -212,8 +223,11 @@ def info_cases() -> list[tuple[str, str, int]]:
     """(golden, image, object id) as in siftool's TestApp_Info."""
     source = (SIF_SRC / "internal/app/siftool/info_test.go").read_text(encoding="utf-8")
     body = source.split("func TestApp_Info", 1)[1].split("\nfunc ", 1)[0]
-    cases = re.findall(r'name:\s+"(\w+)",\s+path:\s+filepath.Join\(corpus, "([\w.-]+)"\),'
-                       r"\s+id:\s+(\d+),", body)
+    cases = re.findall(
+        r'name:\s+"(\w+)",\s+path:\s+filepath.Join\(corpus, "([\w.-]+)"\),'
+        r"\s+id:\s+(\d+),",
+        body,
+    )
     # every TestApp_Info golden the package ships is one case (8 in sif 2.8, 10 in 2.21)
     assert sorted(c[0] for c in cases) == sorted(goldens("TestApp_Info").values()), cases
     return [(golden, image, int(ident)) for golden, image, ident in cases]
@@ -251,8 +265,11 @@ def test_signatures_fingerprint_and_format(reference: Path) -> None:
                 continue
             assert signature["fingerprint"] == key
             legacy = "legacy" in name
-            assert signature == {"fingerprint": key, "hash": "sha384" if legacy else "sha256",
-                                 "format": "legacy" if legacy else "current"}
+            assert signature == {
+                "fingerprint": key,
+                "hash": "sha384" if legacy else "sha256",
+                "format": "legacy" if legacy else "current",
+            }
 
 
 def test_summary_of_two_groups_signed(reference: Path) -> None:
@@ -265,16 +282,18 @@ def test_summary_of_two_groups_signed(reference: Path) -> None:
         {"fstype": "ext3", "role": "system", "primary": False, "arch": "amd64", "size": 262144},
     ]
     assert sif.summary(IMAGES / "one-object-sbom.sif")[0] == {
-        "sbom": [{"format": "cyclonedx-json", "size": 454}]}
-    assert sif.summary(IMAGES / "empty-id.sif")[0] == {
-        "id": "3fa802cc-358b-45e3-bcc0-69dc7a45f9f8"}
+        "sbom": [{"format": "cyclonedx-json", "size": 454}]
+    }
+    assert sif.summary(IMAGES / "empty-id.sif")[0] == {"id": "3fa802cc-358b-45e3-bcc0-69dc7a45f9f8"}
 
 
 def test_summary_of_oci_objects(reference: Path) -> None:
     """OCI root index and blob objects (sif >= 2.15): their digest, checked against
     siftool's info goldens, and size."""
-    kinds = {"one-object-oci-root-index.sif": ("root-index", "OCIRootIndex"),
-             "one-object-oci-blob.sif": ("blob", "OCIBlob")}
+    kinds = {
+        "one-object-oci-root-index.sif": ("root-index", "OCIRootIndex"),
+        "one-object-oci-blob.sif": ("blob", "OCIBlob"),
+    }
     present = [name for name in kinds if (IMAGES / name).is_file()]
     if not present:
         pytest.skip(f"sif in {SIF_SRC} predates OCI objects")
@@ -289,7 +308,8 @@ def test_summary_of_oci_objects(reference: Path) -> None:
 
 
 HOSTILE_CASES: list[dict[str, str]] = yaml.safe_load(
-    (HOSTILE / "cases.yaml").read_text(encoding="utf-8"))
+    (HOSTILE / "cases.yaml").read_text(encoding="utf-8")
+)
 
 
 @pytest.mark.parametrize("case", HOSTILE_CASES, ids=[c["file"] for c in HOSTILE_CASES])

@@ -28,9 +28,7 @@ SPHINX_BUILD = [sys.executable, "-m", "sphinx"]
 
 def files_under(folder: Path) -> dict[str, float]:
     return {
-        str(p.relative_to(folder)): p.stat().st_mtime_ns
-        for p in folder.rglob("*")
-        if p.is_file()
+        str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()
     }
 
 
@@ -44,9 +42,20 @@ def test_example_registry_builds_without_warnings(tmp_path: Path) -> None:
     ).stdout
     out = tmp_path / "html"
     result = subprocess.run(
-        [*SPHINX_BUILD, "-W", "-q", "-c", str(REPO), str(EXAMPLE_SOURCE), str(out),
-         "-d", str(tmp_path / "doctrees")],
-        capture_output=True, text=True, env={**os.environ, "GITHUB_REPOSITORY": ""},
+        [
+            *SPHINX_BUILD,
+            "-W",
+            "-q",
+            "-c",
+            str(REPO),
+            str(EXAMPLE_SOURCE),
+            str(out),
+            "-d",
+            str(tmp_path / "doctrees"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GITHUB_REPOSITORY": ""},
     )
     assert result.returncode == 0, result.stderr
     assert (out / "index.html").is_file()
@@ -138,7 +147,10 @@ def test_home_page_lists_every_namespace(registry_project, build) -> None:
     first = [td.get_text(" ", strip=True) for td in rows[0].find_all("td")]
     # the description cell also shows the newest tag names (test_theme.py)
     assert [first[0], first[1].split(" latest")[0], first[2]] == [
-        "acme/busybox", "Busybox example", "2"]
+        "acme/busybox",
+        "Busybox example",
+        "2",
+    ]
     for row in rows:
         href = row.find("a")["href"]
         assert not href.startswith("/")
@@ -198,7 +210,7 @@ def test_site_url_from_config_and_environment(registry_project, build, monkeypat
 def test_description_is_shown_verbatim(registry_project, build) -> None:
     files = good_tree()
     files["acme/busybox/README.md"] = (
-        "---\nlayout: collection\ndescription: \"It's a 'quoted' -- \\\"thing\\\"...\"\n---\n"
+        '---\nlayout: collection\ndescription: "It\'s a \'quoted\' -- \\"thing\\"..."\n---\n'
     )
     app = build(registry_project(files))
     out = Path(app.outdir)
@@ -308,7 +320,8 @@ def test_no_op_rebuild_reads_nothing_and_writes_nothing(registry_project, build)
     after = files_under(out)
     # Sphinx itself rewrites its own genindex.html and search.html every build
     json_and_pages = {
-        k for k in before
+        k
+        for k in before
         if k.endswith((".json", ".html")) and k not in ("genindex.html", "search.html")
     }
     assert len(json_and_pages) > 20
@@ -334,7 +347,9 @@ def test_added_tag_and_removed_namespace(registry_project, build) -> None:
     assert centos.select_one("tr#tag-8") is not None
     home = soup(out / "index.html")
     assert [r.find("a").get_text() for r in home.select("table.orgreg-namespaces tbody tr")] == [
-        "acme/busybox", "acme/centos"]
+        "acme/busybox",
+        "acme/centos",
+    ]
     assert "lab/pancakes" not in json.dumps(read_json(out / "api/catalog.json"))
 
 
@@ -359,7 +374,10 @@ def test_namespace_pages_are_in_the_navigation(registry_project, build) -> None:
     """The home page's listing holds a hidden toctree of the namespace pages."""
     app = build(registry_project())
     assert app.env.toctree_includes["index"] == [
-        "acme/busybox/index", "acme/centos/index", "lab/pancakes/index"]
+        "acme/busybox/index",
+        "acme/centos/index",
+        "lab/pancakes/index",
+    ]
     # so Sphinx knows each page's parent: no "document isn't included" warning
     assert "isn't included in any toctree" not in warnings_of(app)
     page = soup(Path(app.outdir) / "acme/centos/index.html")
@@ -394,9 +412,7 @@ def test_hand_written_docs_deep_in_the_source_folder_are_read(registry_project, 
     assert warnings_of(app) == ""
 
 
-def test_namespace_pages_without_a_toctree_listing_build_with_W(
-    registry_project, build
-) -> None:
+def test_namespace_pages_without_a_toctree_listing_build_with_W(registry_project, build) -> None:
     """A home page without `:toctree:` leaves the generated pages orphans, quietly."""
     srcdir = registry_project(index="# Registry\n\n```{registry}\n:limit: 1\n```\n")
     app = build(srcdir, warningiserror=True)

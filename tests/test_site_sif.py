@@ -10,8 +10,9 @@ TAGS = "---\nlayout: tags\n---\n"
 
 
 def sif_manifest(name: str, arch: str) -> str:
-    return manifest(sha256(name), 900000, extra=f"sif:\n  arch: {arch}\n"
-                                                 "  partitions: [{fstype: squashfs}]\n")
+    return manifest(
+        sha256(name), 900000, extra=f"sif:\n  arch: {arch}\n  partitions: [{{fstype: squashfs}}]\n"
+    )
 
 
 def tree() -> dict[str, str | bytes]:
@@ -51,7 +52,11 @@ def test_arch_column_and_label(registry_project, build) -> None:
     assert "lab/" not in warnings_of(app)
     out = Path(app.outdir)
     assert arch_by_tag(out / "lab/multi/index.html") == {
-        "1.0-amd64": "amd64", "1.0-arm64": "arm64", "odd": "", "old": ""}
+        "1.0-amd64": "amd64",
+        "1.0-arm64": "arm64",
+        "odd": "",
+        "old": "",
+    }
     page = soup(out / "lab/multi/index.html")
     table = page.select_one("table.orgreg-tags")
     assert table is not None and table.find("b") is None

@@ -36,8 +36,12 @@ if shutil.which("gpg") is None:  # .ci/run installs gnupg
 
 
 def gpg(home: Path, *args: str, data: bytes | None = None) -> bytes:
-    return subprocess.run(["gpg", "--homedir", str(home), "--batch", "--quiet", *args],
-                          input=data, capture_output=True, check=True).stdout
+    return subprocess.run(
+        ["gpg", "--homedir", str(home), "--batch", "--quiet", *args],
+        input=data,
+        capture_output=True,
+        check=True,
+    ).stdout
 
 
 @pytest.fixture(scope="module")
@@ -49,19 +53,32 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, bytes |
     home.chmod(0o700)
     gpg(home, "--import", str(PRIVATE_KEY))
     test_public = gpg(home, "--armor", "--export", TEST_FPR)
-    gpg(home, "--passphrase", "", "--quick-gen-key", "Other Signer <other@example.org>",
-        "ed25519", "sign", "never")
+    gpg(
+        home,
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "Other Signer <other@example.org>",
+        "ed25519",
+        "sign",
+        "never",
+    )
     listed = gpg(home, "--with-colons", "--list-keys", "other@example.org").decode()
     other = next(line.split(":")[9] for line in listed.splitlines() if line.startswith("fpr:"))
-    yield {"test": test_public, "other": gpg(home, "--armor", "--export", other),
-           "other_fpr": other}
+    yield {
+        "test": test_public,
+        "other": gpg(home, "--armor", "--export", other),
+        "other_fpr": other,
+    }
 
 
 def signed(fingerprint: str, extra: str = "") -> str:
-    return (f"sif:\n  arch: amd64\n  signatures:\n  - {{fingerprint: {fingerprint}, "
-            f"hash: sha256, format: current}}\n"
-            "  partitions:\n  - {fstype: squashfs, role: system, primary: true, arch: amd64, "
-            "size: 4096}\n" + extra)
+    return (
+        f"sif:\n  arch: amd64\n  signatures:\n  - {{fingerprint: {fingerprint}, "
+        f"hash: sha256, format: current}}\n"
+        "  partitions:\n  - {fstype: squashfs, role: system, primary: true, arch: amd64, "
+        "size: 4096}\n" + extra
+    )
 
 
 def tree(other_fpr: str) -> dict[str, str | bytes]:
@@ -69,19 +86,26 @@ def tree(other_fpr: str) -> dict[str, str | bytes]:
     return {
         "lab/signed/README.md": collection("Signed by the test key"),
         "lab/signed/tags/README.md": TAGS,
-        "lab/signed/manifests/latest/README.md": manifest(sha256("s"), 900000, extra=signed(
-            TEST_FPR,
-            f"  definition: {definition}\n"
-            "  labels:\n    '<img src=x onerror=alert(2)>': '<b>1.0</b>'\n"
-            "    org.label-schema.version: '1.2'\n"
-            "  sbom: [{format: cyclonedx-json, size: 454}]\n")),
+        "lab/signed/manifests/latest/README.md": manifest(
+            sha256("s"),
+            900000,
+            extra=signed(
+                TEST_FPR,
+                f"  definition: {definition}\n"
+                "  labels:\n    '<img src=x onerror=alert(2)>': '<b>1.0</b>'\n"
+                "    org.label-schema.version: '1.2'\n"
+                "  sbom: [{format: cyclonedx-json, size: 454}]\n",
+            ),
+        ),
         "lab/signed/manifests/plain/README.md": manifest(sha256("p"), 900000),
         "lab/other/README.md": collection("Signed by another key"),
         "lab/other/tags/README.md": TAGS,
-        "lab/other/manifests/latest/README.md": manifest(sha256("o"), 900000,
-                                                         extra=signed(other_fpr)),
+        "lab/other/manifests/latest/README.md": manifest(
+            sha256("o"), 900000, extra=signed(other_fpr)
+        ),
         "lab/unsigned/manifests/latest/README.md": manifest(
-            sha256("u"), 900000, extra="sif:\n  arch: arm64\n"),
+            sha256("u"), 900000, extra="sif:\n  arch: arm64\n"
+        ),
     }
 
 
@@ -92,10 +116,12 @@ def details_of(page: Path, tag: str) -> Any:
 
 
 @pytest.fixture
-def site(registry_project: Callable[..., Path], build: Callable[..., object],
-         keys: dict[str, bytes | str]) -> object:
-    src = registry_project(tree(str(keys["other_fpr"])),
-                           conf=f"orgreg_site_url = {SITE!r}\n")
+def site(
+    registry_project: Callable[..., Path],
+    build: Callable[..., object],
+    keys: dict[str, bytes | str],
+) -> object:
+    src = registry_project(tree(str(keys["other_fpr"])), conf=f"orgreg_site_url = {SITE!r}\n")
     (src / "_keys").mkdir()
     (src / "_keys" / "unit-test.asc").write_bytes(keys["test"])  # type: ignore[arg-type]
     return build(src)
@@ -107,7 +133,8 @@ def test_signed_tag_details(site: object) -> None:
     details = details_of(out / "lab/signed/index.html", "latest")
     assert details is not None and not details.has_attr("open")  # closed by default
     assert details.summary.get_text() == (
-        "Inside: signed (trusted key) · SBOM · definition · 2 labels")
+        "Inside: signed (trusted key) · SBOM · definition · 2 labels"
+    )
     text = details.get_text(" ", strip=True)
     assert TEST_FPR in [c.get_text() for c in details.select("code.orgreg-fingerprint")]
     assert "A20C27EE7FF7BA84" in text and "7FF7BA84" in text
@@ -129,8 +156,10 @@ def test_signed_tag_details(site: object) -> None:
     assert code is not None and code.get_text() == HOSTILE_DEFINITION
     assert code.select("span.k, span.gh, span.nt, span.gu")  # Pygments tokens
     # hostile labels and definition: text, never markup
-    labels = {dt.get_text(strip=True).rstrip(":"): dt.find_next_sibling("dd").get_text(strip=True)
-              for dt in details.select("dl.field-list dt")}
+    labels = {
+        dt.get_text(strip=True).rstrip(":"): dt.find_next_sibling("dd").get_text(strip=True)
+        for dt in details.select("dl.field-list dt")
+    }
     assert labels["<img src=x onerror=alert(2)>"] == "<b>1.0</b>"
     assert labels["org.label-schema.version"] == "1.2"
     page = soup(out / "lab/signed/index.html")
@@ -148,19 +177,27 @@ def test_unknown_signer_and_unsigned(site: object, keys: dict[str, bytes | str])
     assert details.select_one(".orgreg-badge-untrusted").get_text() == "key not in this registry"
     assert other in details.get_text()
     assert details.select_one(".orgreg-badge-trusted") is None
-    assert f"apptainer key pull {other} && apptainer verify other_latest.sif" in \
-        details.select_one(".orgreg-command pre").get_text()
+    assert (
+        f"apptainer key pull {other} && apptainer verify other_latest.sif"
+        in details.select_one(".orgreg-command pre").get_text()
+    )
     unsigned = details_of(out / "lab/unsigned/index.html", "latest")
     assert unsigned.summary.get_text() == "Inside: not signed"
     assert "The image is not signed." in unsigned.get_text()
 
 
-def test_keys_published_and_listed(site: object, tmp_path: Path,
-                                   keys: dict[str, bytes | str]) -> None:
+def test_keys_published_and_listed(
+    site: object, tmp_path: Path, keys: dict[str, bytes | str]
+) -> None:
     out = Path(site.outdir)  # type: ignore[attr-defined]
-    assert read_json(out / "api/keys.json") == [{
-        "fingerprint": TEST_FPR, "keyid": "A20C27EE7FF7BA84", "name": TEST_NAME,
-        "url": f"{SITE}api/keys/{TEST_FPR}.asc"}]
+    assert read_json(out / "api/keys.json") == [
+        {
+            "fingerprint": TEST_FPR,
+            "keyid": "A20C27EE7FF7BA84",
+            "name": TEST_NAME,
+            "url": f"{SITE}api/keys/{TEST_FPR}.asc",
+        }
+    ]
     # the published file is the public key: gpg imports it and finds the fingerprint
     home = tmp_path / "gnupg"
     home.mkdir(mode=0o700)
@@ -176,8 +213,9 @@ def test_keys_published_and_listed(site: object, tmp_path: Path,
     page = soup(out / "api/keys/index.html")
     key = page.select_one(f"section#key-{TEST_FPR}")
     assert key.find("h2").get_text().rstrip("¶") == TEST_NAME
-    assert key.select_one("code.orgreg-fingerprint").get_text(" ", strip=True) == \
-        sifblock.group_fingerprint(TEST_FPR).replace("  ", " ")
+    assert key.select_one("code.orgreg-fingerprint").get_text(
+        " ", strip=True
+    ) == sifblock.group_fingerprint(TEST_FPR).replace("  ", " ")
     assert "A20C27EE7FF7BA84" in key.get_text() and "2020-04-27" in key.get_text()
     download = key.find("a", string=f"{TEST_FPR}.asc")
     assert download["href"] == f"{TEST_FPR}.asc"
@@ -186,7 +224,8 @@ def test_keys_published_and_listed(site: object, tmp_path: Path,
     signed_tags = [a.get_text() for a in key.select(".orgreg-signed-tags a")]
     assert signed_tags == ["lab/signed:latest"]
     assert key.select_one(".orgreg-signed-tags a")["href"] == (
-        "../../lab/signed/index.html#tag-latest")
+        "../../lab/signed/index.html#tag-latest"
+    )
     # the other signer is listed as not in the registry
     others = page.select_one("section#other-signers")
     assert others is not None and "lab/other:latest" in others.get_text()
@@ -212,8 +251,11 @@ def test_secret_key_is_refused_and_not_published(
     assert not [p for p in out.rglob("*") if p.is_file() and b"PRIVATE KEY" in p.read_bytes()]
 
 
-def test_keys_folder_setting(registry_project: Callable[..., Path], build: Callable[..., object],
-                             keys: dict[str, bytes | str]) -> None:
+def test_keys_folder_setting(
+    registry_project: Callable[..., Path],
+    build: Callable[..., object],
+    keys: dict[str, bytes | str],
+) -> None:
     src = registry_project(tree("0" * 40), conf="orgreg_keys = 'trusted'\n")
     (src / "trusted").mkdir()
     (src / "trusted" / "ci.asc").write_bytes(keys["test"])  # type: ignore[arg-type]
@@ -230,8 +272,10 @@ def rebuild(make_app: Callable[..., object]) -> Callable[..., tuple[object, list
     def run(srcdir: Path) -> tuple[object, list[str]]:
         app = make_app("html", srcdir=srcdir)
         read: list[str] = []
-        app.connect("env-before-read-docs",  # type: ignore[attr-defined]
-                    lambda _app, _env, docnames: read.extend(docnames))
+        app.connect(
+            "env-before-read-docs",  # type: ignore[attr-defined]
+            lambda _app, _env, docnames: read.extend(docnames),
+        )
         try:
             app.build()  # type: ignore[attr-defined]
         finally:
@@ -263,25 +307,36 @@ def test_adding_a_key_rereads_exactly_the_pages_showing_its_signatures(
     details = details_of(out / "lab/other/index.html", "latest")
     assert details.summary.get_text() == "Inside: signed (trusted key)"
     assert (out / f"api/keys/{other}.asc").is_file()
-    assert soup(out / "index.html").select_one(".orgreg-keys-link a").get_text() == \
-        "2 trusted signing keys"
+    assert (
+        soup(out / "index.html").select_one(".orgreg-keys-link a").get_text()
+        == "2 trusted signing keys"
+    )
 
     # removing it: the same pages, and its file is gone
     (src / "_keys" / "other.asc").unlink()
     _, read = rebuild(src)
     assert read == ["api/keys/index", "index", "lab/other/index"]
     assert not (out / f"api/keys/{other}.asc").exists()
-    assert "key not in this registry" in details_of(out / "lab/other/index.html",
-                                                    "latest").get_text()
+    assert (
+        "key not in this registry" in details_of(out / "lab/other/index.html", "latest").get_text()
+    )
 
 
 def test_sif_block_is_read_defensively() -> None:
-    block = sifblock.parse({
-        "arch": "<b>", "signatures": [{"fingerprint": "not hex"}, "x",
-                                      {"fingerprint": TEST_FPR.lower(), "hash": 5}],
-        "partitions": {"not": "a list"}, "labels": {"a": ["list"], "b": "2"},
-        "definition": 7, "sbom": [{"format": "spdx-json", "size": -1}],
-    })
+    block = sifblock.parse(
+        {
+            "arch": "<b>",
+            "signatures": [
+                {"fingerprint": "not hex"},
+                "x",
+                {"fingerprint": TEST_FPR.lower(), "hash": 5},
+            ],
+            "partitions": {"not": "a list"},
+            "labels": {"a": ["list"], "b": "2"},
+            "definition": 7,
+            "sbom": [{"format": "spdx-json", "size": -1}],
+        }
+    )
     assert block is not None
     assert block.arch == "" and block.definition == "" and block.partitions == ()
     assert [s.fingerprint for s in block.signatures] == ["", TEST_FPR]
@@ -292,16 +347,22 @@ def test_sif_block_is_read_defensively() -> None:
     assert sifblock.parse("text") is None
 
 
-def test_small_sif_images_are_read_in_bytes(registry_project: Callable[..., Path],
-                                            build: Callable[..., object]) -> None:
+def test_small_sif_images_are_read_in_bytes(
+    registry_project: Callable[..., Path], build: Callable[..., object]
+) -> None:
     """A manifest with a sif: block is written by orgreg manifest, in bytes: a
     42,014-byte SIF is 41.0 KiB, not 41 MiB (the original CI's KiB rule)."""
-    src = registry_project({
-        "lab/small/manifests/latest/README.md": manifest(sha256("x"), 42014,
-                                                         extra="sif:\n  arch: '386'\n"),
-        "lab/small/manifests/legacy/README.md": manifest(sha256("y"), 42014),
-    })
+    src = registry_project(
+        {
+            "lab/small/manifests/latest/README.md": manifest(
+                sha256("x"), 42014, extra="sif:\n  arch: '386'\n"
+            ),
+            "lab/small/manifests/legacy/README.md": manifest(sha256("y"), 42014),
+        }
+    )
     out = Path(build(src).outdir)  # type: ignore[attr-defined]
-    sizes = {row["id"]: row.select_one("td.orgreg-cell-size abbr").get_text()
-             for row in soup(out / "lab/small/index.html").select("table.orgreg-tags tbody tr")}
+    sizes = {
+        row["id"]: row.select_one("td.orgreg-cell-size abbr").get_text()
+        for row in soup(out / "lab/small/index.html").select("table.orgreg-tags tbody tr")
+    }
     assert sizes == {"tag-latest": "41.0 KiB", "tag-legacy": "41.0 MiB"}

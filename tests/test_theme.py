@@ -52,7 +52,9 @@ def test_theme_alone_without_the_extension(tmp_path: Path, build: Callable) -> N
 
 
 def test_theme_options(tmp_path: Path, build: Callable) -> None:
-    src = theme_only_project(tmp_path, conf="""
+    src = theme_only_project(
+        tmp_path,
+        conf="""
         html_static_path = ["_static"]
         html_theme_options = {
             "logo": "brand.svg",
@@ -62,7 +64,8 @@ def test_theme_options(tmp_path: Path, build: Callable) -> None:
             "footer_links": {"Support": "https://help.example.org/", "Status": "/status/",
                              "API": "api/catalog.json"},
         }
-    """)
+    """,
+    )
     (src / "sub").mkdir()
     (src / "sub" / "deep.rst").write_text(":orphan:\n\nDeep\n====\n\nA page below.\n")
     (src / "_static").mkdir()
@@ -76,8 +79,12 @@ def test_theme_options(tmp_path: Path, build: Callable) -> None:
     assert "--orgreg-accent-dark: rgb(255, 128, 171)" in style
     assert page.select_one("a.orgreg-github")["href"] == "https://github.com/acme"
     footer = [(a.get_text(), a["href"]) for a in page.select(".orgreg-footer-links a")]
-    assert footer == [("Support", "https://help.example.org/"), ("Status", "/status/"),
-                      ("API", "api/catalog.json"), ("GitHub", "https://github.com/acme")]
+    assert footer == [
+        ("Support", "https://help.example.org/"),
+        ("Status", "/status/"),
+        ("API", "api/catalog.json"),
+        ("GitHub", "https://github.com/acme"),
+    ]
     # relative links and the logo stay relative to the site's root on deeper pages
     deep = soup(app.outdir / "sub" / "deep.html")
     assert deep.select_one("img.orgreg-logo")["src"] == "../_static/brand.svg"
@@ -85,13 +92,16 @@ def test_theme_options(tmp_path: Path, build: Callable) -> None:
 
 
 def test_bad_theme_options_warn_and_fall_back(tmp_path: Path, build: Callable) -> None:
-    src = theme_only_project(tmp_path, conf="""
+    src = theme_only_project(
+        tmp_path,
+        conf="""
         html_theme_options = {
             "accent_color": "red;} body {display:none",
             "footer_links": "Docs=https://docs.example.org/, Evil=javascript:alert(1)",
             "github_url": "javascript:alert(1)",
         }
-    """)
+    """,
+    )
     app = build(src)
     warnings = warnings_of(app)
     assert "accent_color" in warnings and "is not a CSS colour" in warnings
@@ -119,9 +129,7 @@ def test_footer_links_forms(value: object, expected: list) -> None:
     assert theme.footer_links(value) == expected
 
 
-def test_extension_and_theme_home_listing(
-    registry_project: Callable, build: Callable
-) -> None:
+def test_extension_and_theme_home_listing(registry_project: Callable, build: Callable) -> None:
     app = build(registry_project())
     assert warnings_of(app) == ""
     home = soup(app.outdir / "index.html")
@@ -140,10 +148,13 @@ def test_extension_and_theme_home_listing(
 
 
 def test_namespace_page_markup(registry_project: Callable, build: Callable) -> None:
-    app = build(registry_project(), confoverrides={
-        "html_theme_options": {"github_url": "https://github.com/acme"},
-        "orgreg_repository_url": "https://github.com/acme/registry",
-    })
+    app = build(
+        registry_project(),
+        confoverrides={
+            "html_theme_options": {"github_url": "https://github.com/acme"},
+            "orgreg_repository_url": "https://github.com/acme/registry",
+        },
+    )
     page = soup(app.outdir / "acme" / "busybox" / "index.html")
     assert page.select_one(".orgreg-nav a").get_text() == "Containers"
     crumbs = [li.get_text(strip=True) for li in page.select("nav.orgreg-breadcrumb li")]
@@ -159,11 +170,14 @@ def test_namespace_page_markup(registry_project: Callable, build: Callable) -> N
         assert tab.select_one("p.rubric").get_text()
         assert tab.select_one(".orgreg-command pre")
     assert {row["id"] for row in page.select("table.orgreg-tags tbody tr")} == {
-        "tag-latest", "tag-1.36"
+        "tag-latest",
+        "tag-1.36",
     }
     # neighbours, not a list of every namespace
     assert [a.get_text(" ", strip=True) for a in page.select("nav.orgreg-pager a")] == [
-        "Previous Test registry", "Next acme/centos"]
+        "Previous Test registry",
+        "Next acme/centos",
+    ]
     assert page.select_one(".orgreg-footer a")["href"].startswith(
         "https://github.com/acme/registry/tree/main/"
     )
@@ -198,7 +212,8 @@ def test_many_tags_show_the_newest_and_index_the_rest(
 ) -> None:
     files = {
         f"acme/many/manifests/v{i}/README.md": manifest(
-            sha256(f"many{i}"), extra=f'created: "2024-01-0{i + 1}T00:00:00Z"\n')
+            sha256(f"many{i}"), extra=f'created: "2024-01-0{i + 1}T00:00:00Z"\n'
+        )
         for i in range(7)
     }
     app = build(registry_project(files))
@@ -233,9 +248,12 @@ def test_size_cells_carry_the_size_in_bytes(registry_project: Callable, build: C
 def test_footer_links_warn_once_per_build(tmp_path: Path, make_app: Callable) -> None:
     """A bad footer link warns once per build (not once per page), and again when the
     same Sphinx application builds a second time."""
-    src = theme_only_project(tmp_path, conf="""
+    src = theme_only_project(
+        tmp_path,
+        conf="""
         html_theme_options = {"footer_links": "Docs=https://docs.example.org/, Evil=javascript:x"}
-    """)
+    """,
+    )
     app = make_app("html", srcdir=src)
     try:
         app.build()
@@ -244,8 +262,10 @@ def test_footer_links_warn_once_per_build(tmp_path: Path, make_app: Callable) ->
         assert warnings_of(app).count("footer_links") == 2
     finally:
         app.cleanup()
-    footer = [(a.get_text(), a["href"]) for a in
-              soup(app.outdir / "other.html").select(".orgreg-footer-links a")]
+    footer = [
+        (a.get_text(), a["href"])
+        for a in soup(app.outdir / "other.html").select(".orgreg-footer-links a")
+    ]
     assert footer == [("Docs", "https://docs.example.org/")]
 
 
@@ -254,13 +274,16 @@ def test_a_theme_inheriting_from_orgreg_gets_its_header_and_footer(
 ) -> None:
     """A site's own theme with ``inherit = "orgreg"``: the orgreg values (GitHub link,
     footer links, accent colour) reach its pages too."""
-    src = theme_only_project(tmp_path, conf="""
+    src = theme_only_project(
+        tmp_path,
+        conf="""
         html_theme = "house"
         html_theme_path = ["_themes"]
         html_theme_options = {"github_url": "https://github.com/acme",
                               "footer_links": "Help=https://help.example.org/",
                               "accent_color": "#c2185b"}
-    """)
+    """,
+    )
     house = src / "_themes" / "house"
     house.mkdir(parents=True)
     (house / "theme.toml").write_text('[theme]\ninherit = "orgreg"\n')

@@ -23,8 +23,13 @@ if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
 
-NAMESPACE_PAGES = ["acme/busybox/", "acme/centos/", "bio-core/samtools/",
-                   "hpc-lab/openmpi/", "hpc-lab/pytorch-cpu/"]
+NAMESPACE_PAGES = [
+    "acme/busybox/",
+    "acme/centos/",
+    "bio-core/samtools/",
+    "hpc-lab/openmpi/",
+    "hpc-lab/pytorch-cpu/",
+]
 BIG_TAGS = 500
 CI_VARIABLES = ("ORGREG_SITE_URL", "GITHUB_REPOSITORY", "READTHEDOCS_CANONICAL_URL")
 
@@ -157,8 +162,10 @@ def open_context(browser: Any) -> Iterator[Any]:
         def on_page(page: Any) -> None:
             page.on("console", lambda m: m.type == "error" and watch.errors.append(m.text))
             page.on("pageerror", lambda e: watch.errors.append(f"page error: {e}"))
-            page.on("response", lambda r: r.status >= 400
-                    and watch.errors.append(f"HTTP {r.status} for {r.url}"))
+            page.on(
+                "response",
+                lambda r: r.status >= 400 and watch.errors.append(f"HTTP {r.status} for {r.url}"),
+            )
 
         context.on("page", on_page)
         made.append((context, watch))
@@ -200,7 +207,8 @@ def clipboard_becomes(page: Any, expected: str) -> bool:
     try:
         page.wait_for_function(
             "expected => navigator.clipboard.readText().then(text => text === expected)",
-            arg=expected, timeout=10_000,
+            arg=expected,
+            timeout=10_000,
         )
     except sync_api.TimeoutError:
         actual = page.evaluate("navigator.clipboard.readText()")
@@ -226,8 +234,13 @@ def test_filter_narrows_the_namespace_list(example_site: Server, open_context: A
     context, watch = open_context(example_site.base)
     page = context.new_page()
     page.goto(example_site.base)
-    everything = ["acme/busybox", "acme/centos", "bio-core/samtools", "hpc-lab/openmpi",
-                  "hpc-lab/pytorch-cpu"]
+    everything = [
+        "acme/busybox",
+        "acme/centos",
+        "bio-core/samtools",
+        "hpc-lab/openmpi",
+        "hpc-lab/pytorch-cpu",
+    ]
     assert visible_namespaces(page) == everything
     search = page.get_by_label("Filter containers")
     status = page.locator(".orgreg-namespace-filter [role=status]")
@@ -271,8 +284,16 @@ def test_sorting_the_namespace_list(example_site: Server, open_context: Any) -> 
     sort = page.get_by_label("Sort")
     sort.select_option("updated")
     # newest first; those without a date keep their name order at the end
-    wait_for_namespaces(page, ["bio-core/samtools", "hpc-lab/openmpi", "acme/busybox",
-                               "acme/centos", "hpc-lab/pytorch-cpu"])
+    wait_for_namespaces(
+        page,
+        [
+            "bio-core/samtools",
+            "hpc-lab/openmpi",
+            "acme/busybox",
+            "acme/centos",
+            "hpc-lab/pytorch-cpu",
+        ],
+    )
     assert page.locator("tr.orgreg-org-row:not([hidden])").count() == 0  # a flat list
     assert "sort=updated" in page.url
     page.get_by_label("Filter containers").fill("acme")
@@ -280,11 +301,27 @@ def test_sorting_the_namespace_list(example_site: Server, open_context: Any) -> 
     page.get_by_label("Filter containers").fill("")
     sort.select_option("tags")
     # most tags first (busybox, samtools and openmpi have 3: by name), then by name
-    wait_for_namespaces(page, ["acme/busybox", "bio-core/samtools", "hpc-lab/openmpi",
-                               "acme/centos", "hpc-lab/pytorch-cpu"])
+    wait_for_namespaces(
+        page,
+        [
+            "acme/busybox",
+            "bio-core/samtools",
+            "hpc-lab/openmpi",
+            "acme/centos",
+            "hpc-lab/pytorch-cpu",
+        ],
+    )
     sort.select_option("name")
-    wait_for_namespaces(page, ["acme/busybox", "acme/centos", "bio-core/samtools",
-                               "hpc-lab/openmpi", "hpc-lab/pytorch-cpu"])
+    wait_for_namespaces(
+        page,
+        [
+            "acme/busybox",
+            "acme/centos",
+            "bio-core/samtools",
+            "hpc-lab/openmpi",
+            "hpc-lab/pytorch-cpu",
+        ],
+    )
     assert page.locator("tr.orgreg-org-row:not([hidden])").count() == 3
     page.reload()
     assert page.get_by_label("Sort").input_value() == "name"
@@ -338,11 +375,16 @@ def test_copy_buttons_put_command_and_digest_on_the_clipboard(
     page.locator("#tag-latest .orgreg-copy-digest").click()
     assert clipboard_becomes(page, full)
     # and says so to screen readers (the last thing announced stays until the next one)
-    page.wait_for_function("document.querySelector('.orgreg-sr-only[role=status]')"
-                           ".textContent === 'Digest copied to the clipboard'")
+    page.wait_for_function(
+        "document.querySelector('.orgreg-sr-only[role=status]')"
+        ".textContent === 'Digest copied to the clipboard'"
+    )
     # every digest has its button
-    assert page.locator(".orgreg-copy-digest").count() == page.locator(
-        "abbr.orgreg-digest").count() == 3  # latest, 1.36 and the signed example
+    assert (
+        page.locator(".orgreg-copy-digest").count()
+        == page.locator("abbr.orgreg-digest").count()
+        == 3
+    )  # latest, 1.36 and the signed example
     watch.check()
 
 
@@ -436,13 +478,15 @@ def test_500_tags_are_paged_filtered_sorted_and_linkable(
     assert len(visible_tags(page)) == BIG_TAGS
 
     page.get_by_label("Filter tags").fill("r49")
-    page.wait_for_function("document.querySelectorAll("
-                           "'table.orgreg-tags tbody tr:not([hidden])').length === 10")
+    page.wait_for_function(
+        "document.querySelectorAll('table.orgreg-tags tbody tr:not([hidden])').length === 10"
+    )
     assert visible_tags(page) == [f"r{490 + i}" for i in range(10)]
     assert status.inner_text() == "10 of 500 tags match"
     page.get_by_label("Filter tags").fill("")
-    page.wait_for_function("document.querySelectorAll("
-                           "'table.orgreg-tags tbody tr:not([hidden])').length === 50")
+    page.wait_for_function(
+        "document.querySelectorAll('table.orgreg-tags tbody tr:not([hidden])').length === 50"
+    )
 
     page.get_by_role("button", name="Sort by size").click()
     sizes = shown_sizes(page)
@@ -529,15 +573,24 @@ def test_keyboard_reaches_controls(example_site: Server, open_context: Any) -> N
     reached = []
     for _ in range(40):
         page.keyboard.press("Tab")
-        reached.append(page.evaluate(
-            "(() => { const e = document.activeElement;"
-            " return (e.id === 'orgreg-tag-filter' ? 'Filter tags' :"
-            " e.getAttribute('role') === 'tab' ? 'a usage tab' :"
-            " e.getAttribute('aria-label') || e.textContent || '').trim(); })()"))
+        reached.append(
+            page.evaluate(
+                "(() => { const e = document.activeElement;"
+                " return (e.id === 'orgreg-tag-filter' ? 'Filter tags' :"
+                " e.getAttribute('role') === 'tab' ? 'a usage tab' :"
+                " e.getAttribute('aria-label') || e.textContent || '').trim(); })()"
+            )
+        )
     joined = " | ".join(reached)
     assert reached[0] == "Skip to content"
-    for control in ("Dark mode", "a usage tab", "Copy command", "Filter tags",
-                    "Sort by size", "Copy digest sha256:"):
+    for control in (
+        "Dark mode",
+        "a usage tab",
+        "Copy command",
+        "Filter tags",
+        "Sort by size",
+        "Copy digest sha256:",
+    ):
         assert control in joined, f"{control!r} not reachable with Tab: {joined}"
     watch.check()
 
@@ -604,8 +657,9 @@ def test_theme_alone_in_the_browser(plain_site: Server, open_context: Any) -> No
     page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     results = axe_sync.Axe().run(page)
-    assert [v["id"] for v in results.response["violations"]
-            if v["impact"] in ("serious", "critical")] == []
+    assert [
+        v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+    ] == []
     watch.check()
 
 
@@ -661,8 +715,9 @@ def listing_pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
     folder = tmp_path_factory.mktemp("listing-pages")
     (folder / "orgreg.js").write_bytes((THEME_PATH / "static" / "orgreg.js").read_bytes())
-    (folder / "namespaces.html").write_text(LISTING_PAGE.format(
-        title="Namespaces", table=namespace_table_html(MANY_NAMESPACES)))
+    (folder / "namespaces.html").write_text(
+        LISTING_PAGE.format(title="Namespaces", table=namespace_table_html(MANY_NAMESPACES))
+    )
     (folder / "tags.html").write_text(LISTING_PAGE.format(title="Tags", table=tag_table_html()))
     server = Server(folder)
     yield server
@@ -690,7 +745,8 @@ def test_a_long_namespace_list_is_paged_and_filtered(
     page.get_by_label("Filter containers").fill("nothing-like-this")
     wait_for_namespaces(page, [])
     assert page.locator(".orgreg-empty").inner_text() == (
-        "No container matches \u201cnothing-like-this\u201d.")
+        "No container matches \u201cnothing-like-this\u201d."
+    )
     assert page.locator("table.orgreg-namespaces").is_hidden()
     watch.check()
 
@@ -733,7 +789,8 @@ def test_a_remembered_choice_overrides_the_system_palette(
         if remembered:
             # in a try: the script also runs in about:blank, which has no storage
             context.add_init_script(
-                f"try {{ localStorage.setItem('orgreg-theme', '{remembered}'); }} catch (e) {{}}")
+                f"try {{ localStorage.setItem('orgreg-theme', '{remembered}'); }} catch (e) {{}}"
+            )
         page = context.new_page()
         page.goto(example_site.base)
         found = page.evaluate(probe)

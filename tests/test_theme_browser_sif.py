@@ -19,17 +19,19 @@ from test_theme_browser import (  # the browser, its contexts and the server
     sphinx_build,
 )
 
-ARCHES = {"r1": "amd64", "r2": "arm64", "r3": "amd64", "r4": "ppc64le", "r5": "arm64",
-          "r6": ""}
+ARCHES = {"r1": "amd64", "r2": "arm64", "r3": "amd64", "r4": "ppc64le", "r5": "arm64", "r6": ""}
 TEST_FPR = "12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84"
 
 
 @pytest.fixture(scope="module")
 def arch_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     src = tmp_path_factory.mktemp("arch-src")
-    files = {"lab/multi/README.md": collection("Several architectures"),
-             "lab/one/manifests/latest/README.md": manifest(
-                 sha256("one"), 900000, extra="sif:\n  arch: amd64\n")}
+    files = {
+        "lab/multi/README.md": collection("Several architectures"),
+        "lab/one/manifests/latest/README.md": manifest(
+            sha256("one"), 900000, extra="sif:\n  arch: amd64\n"
+        ),
+    }
     for tag, arch in ARCHES.items():
         extra = f"sif:\n  arch: {arch}\n" if arch else ""
         files[f"lab/multi/manifests/{tag}/README.md"] = manifest(sha256(tag), 900000, extra=extra)
@@ -43,14 +45,18 @@ def arch_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def visible_tags(page: Any) -> list[str]:
     return page.eval_on_selector_all(
-        "table.orgreg-tags tbody tr:not([hidden])", "rows => rows.map(r => r.id.slice(4))")
+        "table.orgreg-tags tbody tr:not([hidden])", "rows => rows.map(r => r.id.slice(4))"
+    )
 
 
 def wait_for_tags(page: Any, tags: list[str]) -> None:
     page.wait_for_function(
         """tags => JSON.stringify([...document.querySelectorAll(
              'table.orgreg-tags tbody tr:not([hidden])')].map(r => r.id.slice(4)))
-             === JSON.stringify(tags)""", arg=tags, timeout=5000)
+             === JSON.stringify(tags)""",
+        arg=tags,
+        timeout=5000,
+    )
 
 
 def test_architecture_filter(arch_site: Server, open_context: Any) -> None:  # noqa: F811
@@ -60,7 +66,11 @@ def test_architecture_filter(arch_site: Server, open_context: Any) -> None:  # n
     assert visible_tags(page) == list(ARCHES)
     arch = page.get_by_label("Architecture")
     assert arch.locator("option").all_inner_texts() == [
-        "All architectures", "amd64", "arm64", "ppc64le"]
+        "All architectures",
+        "amd64",
+        "arm64",
+        "ppc64le",
+    ]
     status = page.locator(".orgreg-tag-filter [role=status]")
     arch.select_option("arm64")
     wait_for_tags(page, ["r2", "r5"])
@@ -90,12 +100,18 @@ def serious_violations(page: Any) -> list[tuple[str, list[Any]]]:
     """axe-core's serious and critical findings on *page* (as the theme's scan)."""
     results = axe_sync.Axe().run(page)
     assert results.response["passes"], "axe ran no rule"
-    return [(v["id"], [n["target"] for n in v["nodes"]][:3])
-            for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        (v["id"], [n["target"] for n in v["nodes"]][:3])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
 
 
-def test_signed_tag_details_and_keys_page(example_site: Server, open_context: Any,  # noqa: F811
-                                          tmp_path: Path) -> None:
+def test_signed_tag_details_and_keys_page(
+    example_site: Server,  # noqa: F811
+    open_context: Any,  # noqa: F811
+    tmp_path: Path,
+) -> None:
     """The example registry's signed tag: its details open on a click (closed
     before), lead to the keys page, and both pages pass axe in light and dark."""
     for scheme in ("light", "dark"):
@@ -147,14 +163,17 @@ LAYOUT = """details => {
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_open_details_read_well(example_site: Server, open_context: Any,  # noqa: F811
-                                width: int, tmp_path: Path) -> None:
+def test_open_details_read_well(
+    example_site: Server,  # noqa: F811
+    open_context: Any,  # noqa: F811
+    width: int,
+    tmp_path: Path,
+) -> None:
     """The signed tag's details opened at 1280px and at a phone's width: the page
     never scrolls sideways, every command is whole inside its own box (wrapped,
     nothing cut at the table's edge), labels never break inside a word, and at
     1280px the row's size and digest stay in view beside the open details."""
-    context, watch = open_context(example_site.base,
-                                  viewport={"width": width, "height": 900})
+    context, watch = open_context(example_site.base, viewport={"width": width, "height": 900})
     page = context.new_page()
     page.goto(example_site.base + "acme/busybox/")
     details = page.locator("#tag-signed-example details.orgreg-details")

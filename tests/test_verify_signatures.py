@@ -34,9 +34,14 @@ PRIVATE_KEY = SIF_SRC / "test/keys/private.asc"
 KEY = "12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84"
 HOSTILE = Path(__file__).resolve().parent / "hostile" / "sif"
 FAST = ("--retries", "0", "--timeout", "10", "--no-progress")
-LEGACY = ["one-group-signed-legacy.sif", "one-group-signed-legacy-group.sif",
-          "one-group-signed-legacy-all.sif", "two-groups-signed-legacy.sif",
-          "two-groups-signed-legacy-group.sif", "two-groups-signed-legacy-all.sif"]
+LEGACY = [
+    "one-group-signed-legacy.sif",
+    "one-group-signed-legacy-group.sif",
+    "one-group-signed-legacy-all.sif",
+    "two-groups-signed-legacy.sif",
+    "two-groups-signed-legacy-group.sif",
+    "two-groups-signed-legacy-all.sif",
+]
 
 
 def signed(group: str) -> str:
@@ -47,10 +52,14 @@ def signed(group: str) -> str:
     raise AssertionError(f"no {group}-signed(-pgp).sif in {IMAGES}")
 
 
-def gpg(home: Path, *args: str, input: bytes | None = None
-        ) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["gpg", "--batch", "--homedir", str(home), *args], input=input,
-                          capture_output=True, check=True, timeout=120)
+def gpg(home: Path, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        ["gpg", "--batch", "--homedir", str(home), *args],
+        input=input,
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -72,23 +81,44 @@ def other_keys(tmp_path_factory: pytest.TempPathFactory) -> Path:
     require_system_tool("gpg", "apt-get install gnupg")
     home = tmp_path_factory.mktemp("gnupg-other")
     home.chmod(0o700)
-    gpg(home, "--passphrase", "", "--quick-gen-key", "Other Signer <other@example.org>",
-        "ed25519", "sign", "never")
+    gpg(
+        home,
+        "--passphrase",
+        "",
+        "--quick-gen-key",
+        "Other Signer <other@example.org>",
+        "ed25519",
+        "sign",
+        "never",
+    )
     folder = tmp_path_factory.mktemp("other-keys")
     (folder / "other.asc").write_bytes(gpg(home, "--armor", "--export").stdout)
     return folder
 
 
-def publish(root: Path, served: tuple[Path, str], image: Path, tag: str,
-            namespace: str = "acme/images") -> Path:
+def publish(
+    root: Path, served: tuple[Path, str], image: Path, tag: str, namespace: str = "acme/images"
+) -> Path:
     """Serve *image* and write its manifest with ``orgreg manifest``; the manifest."""
     folder, base = served
     root.mkdir(exist_ok=True)
     name = f"{tag}.sif"
     shutil.copy(image, folder / name)
-    result = orgreg("manifest", folder / name, "--namespace", namespace, "--url",
-                    f"{base}/{name}", "--tag", tag, "--created", "none", "--root", root,
-                    cwd=root)
+    result = orgreg(
+        "manifest",
+        folder / name,
+        "--namespace",
+        namespace,
+        "--url",
+        f"{base}/{name}",
+        "--tag",
+        tag,
+        "--created",
+        "none",
+        "--root",
+        root,
+        cwd=root,
+    )
     assert result.code == 0, result.err
     return root / namespace / "manifests" / tag / "README.md"
 
@@ -100,8 +130,7 @@ def check(root: Path, *args: str | Path) -> Result:
 def found(result: Result) -> list[dict]:
     """The problems of a JSON report about signatures and keys (not the advice on
     http URLs and small sizes the test images get)."""
-    return [p for p in result.json()["problems"]
-            if p["code"].startswith(("signature-", "key-"))]
+    return [p for p in result.json()["problems"] if p["code"].startswith(("signature-", "key-"))]
 
 
 def codes(result: Result) -> list[tuple[str, str, str]]:
@@ -127,30 +156,36 @@ def test_signed_images_pass(tmp_path: Path, served: tuple[Path, str], keys: Path
     body = result.json()
     assert found(result) == []
     assert body["online"]["signatures"] == {
-        "images": 2, "verified": 2, "unsigned": 0, "failed": 0, "good_signatures": 3,
-        "keys": [{"fingerprint": KEY, "name": "Unit Test <unit@test.com>"}]}
+        "images": 2,
+        "verified": 2,
+        "unsigned": 0,
+        "failed": 0,
+        "good_signatures": 3,
+        "keys": [{"fingerprint": KEY, "name": "Unit Test <unit@test.com>"}],
+    }
     human = orgreg("check", root, "--verify-signatures", "--keys", keys, *FAST)
     assert human.code == 0
-    assert ("signatures: 2 images checked with 1 trusted key: 2 verified, 0 unsigned, "
-            "0 failed") in human.out
+    assert (
+        "signatures: 2 images checked with 1 trusted key: 2 verified, 0 unsigned, 0 failed"
+    ) in human.out
 
 
-def test_default_keys_folder_is_root_keys(tmp_path: Path, served: tuple[Path, str],
-                                          keys: Path) -> None:
+def test_default_keys_folder_is_root_keys(
+    tmp_path: Path, served: tuple[Path, str], keys: Path
+) -> None:
     root = tmp_path / "tree"
     publish(root, served, IMAGES / signed("one-group"), "1.0")
     without = check(root)
     assert without.code == 1
-    assert ("acme/images/manifests/1.0/README.md", "error", "signature-unknown-signer") \
-        in [(f.split("tree/")[-1], s, c) for f, s, c in codes(without)]
-    assert "the keys folder " + str(root / "_keys") + " holds none" in \
-        found(without)[0]["message"]
+    assert ("acme/images/manifests/1.0/README.md", "error", "signature-unknown-signer") in [
+        (f.split("tree/")[-1], s, c) for f, s, c in codes(without)
+    ]
+    assert "the keys folder " + str(root / "_keys") + " holds none" in found(without)[0]["message"]
     shutil.copytree(keys, root / "_keys")
     assert check(root).code == 0
 
 
-def test_flipped_partition_byte_fails(tmp_path: Path, served: tuple[Path, str],
-                                      keys: Path) -> None:
+def test_flipped_partition_byte_fails(tmp_path: Path, served: tuple[Path, str], keys: Path) -> None:
     """One byte of a signed partition flipped, the manifest's digest and size made
     for the altered file: only the signature can tell."""
     root = tmp_path / "tree"
@@ -164,22 +199,27 @@ def test_flipped_partition_byte_fails(tmp_path: Path, served: tuple[Path, str],
     assert result.code == 1
     problems = found(result)
     assert [(p["file"], p["severity"], p["code"]) for p in problems] == [
-        (str(bad), "error", "signature-changed")]
+        (str(bad), "error", "signature-changed")
+    ]
     assert problems[0]["line"] is not None
-    assert "signature object 5 is signed by Unit Test <unit@test.com> (" + KEY + "), " \
-           "but object 3 (FS, 262144 bytes) changed after signing" in problems[0]["message"]
+    assert (
+        "signature object 5 is signed by Unit Test <unit@test.com> (" + KEY + "), "
+        "but object 3 (FS, 262144 bytes) changed after signing" in problems[0]["message"]
+    )
     assert str(good) not in str(found(result))
     # the digest check alone passes: the manifest was made for the altered file
     assert orgreg("check", root, "--verify-digest", *FAST).code == 0
-    github = orgreg("check", root, "--verify-signatures", "--keys", keys, *FAST,
-                    "--format", "github")
+    github = orgreg(
+        "check", root, "--verify-signatures", "--keys", keys, *FAST, "--format", "github"
+    )
     assert github.code == 1
     [line] = [x for x in github.out.splitlines() if x.startswith("::error")]
     assert "file=" in line and "altered/README.md" in line and "signature-changed" in line
 
 
-def test_key_of_someone_else_fails(tmp_path: Path, served: tuple[Path, str],
-                                   other_keys: Path) -> None:
+def test_key_of_someone_else_fails(
+    tmp_path: Path, served: tuple[Path, str], other_keys: Path
+) -> None:
     root = tmp_path / "tree"
     manifest = publish(root, served, IMAGES / signed("one-group"), "1.0")
     result = check(root, "--keys", other_keys)
@@ -202,8 +242,7 @@ def test_require_signatures(tmp_path: Path, served: tuple[Path, str], keys: Path
     assert "is not signed" in found(strict)[0]["message"]
 
 
-def test_secret_key_in_keys_folder(tmp_path: Path, served: tuple[Path, str],
-                                   keys: Path) -> None:
+def test_secret_key_in_keys_folder(tmp_path: Path, served: tuple[Path, str], keys: Path) -> None:
     root = tmp_path / "tree"
     publish(root, served, IMAGES / signed("one-group"), "1.0")
     folder = tmp_path / "keys"
@@ -220,8 +259,9 @@ def test_legacy_images(tmp_path: Path, served: tuple[Path, str], keys: Path) -> 
     """Legacy (SIFHASH) signatures are verified: a warning each (they protect the
     data, not the header or descriptors), and one for what they leave unsigned."""
     root = tmp_path / "tree"
-    manifests = {name: publish(root, served, IMAGES / name, name.removesuffix(".sif"))
-                 for name in LEGACY}
+    manifests = {
+        name: publish(root, served, IMAGES / name, name.removesuffix(".sif")) for name in LEGACY
+    }
     result = check(root, "--keys", keys)
     assert result.code == 0, result.out
     found = codes(result)
@@ -235,12 +275,11 @@ def test_legacy_images(tmp_path: Path, served: tuple[Path, str], keys: Path) -> 
     # object 2 of group 1 signed, object 1 not
     assert of("one-group-signed-legacy.sif") == ["signature-legacy", "signature-partial"]
     # group 2 (object 3) signed by none
-    assert of("two-groups-signed-legacy-group.sif") == ["signature-legacy",
-                                                        "signature-partial"]
+    assert of("two-groups-signed-legacy-group.sif") == ["signature-legacy", "signature-partial"]
     assert of("two-groups-signed-legacy-all.sif") == ["signature-legacy"] * 2 + [
-        "signature-partial"]
-    assert of("two-groups-signed-legacy.sif") == ["signature-legacy"] + [
-        "signature-partial"] * 2
+        "signature-partial"
+    ]
+    assert of("two-groups-signed-legacy.sif") == ["signature-legacy"] + ["signature-partial"] * 2
     assert check(root, "--keys", keys, "--require-signatures").code == 1
     # an altered object fails a legacy signature too
     altered = tmp_path / "altered.sif"
@@ -257,14 +296,15 @@ HOSTILE_RESULTS = {
     "not-a-sif.sif": ("warning", "signature-not-sif", "not a SIF image"),
     "truncated-header.sif": ("error", "signature-unreadable", "truncated SIF header"),
     "truncated-table.sif": ("error", "signature-unreadable", "lies outside the file"),
-    "descriptor-offset-past-end.sif": ("error", "signature-unreadable",
-                                       "lies outside the file"),
+    "descriptor-offset-past-end.sif": ("error", "signature-unreadable", "lies outside the file"),
     "negative-offset.sif": ("error", "signature-unreadable", "lies outside the file"),
-    "billion-descriptors.sif": ("error", "signature-unreadable",
-                                "claims 1000000000 descriptors"),
+    "billion-descriptors.sif": ("error", "signature-unreadable", "claims 1000000000 descriptors"),
     "huge-object-size.sif": ("error", "signature-unreadable", "lies outside the file"),
-    "signature-not-openpgp.sif": ("error", "signature-bad",
-                                  "signature object 2 is not an OpenPGP clear-signed message"),
+    "signature-not-openpgp.sif": (
+        "error",
+        "signature-bad",
+        "signature object 2 is not an OpenPGP clear-signed message",
+    ),
     "labels-not-json.sif": ("warning", "signature-none", "is not signed"),
 }
 
@@ -275,13 +315,32 @@ def test_hostile_images(tmp_path: Path, served: tuple[Path, str], keys: Path) ->
     cases = yaml.safe_load((HOSTILE / "cases.yaml").read_text(encoding="utf-8"))
     assert {c["file"] for c in cases} == set(HOSTILE_RESULTS)
     root = tmp_path / "tree"
-    manifests = {name: publish(root, served, HOSTILE / name, name.removesuffix(".sif"))
-                 for name in HOSTILE_RESULTS}
+    manifests = {
+        name: publish(root, served, HOSTILE / name, name.removesuffix(".sif"))
+        for name in HOSTILE_RESULTS
+    }
     started = time.monotonic()
     done = subprocess.run(
-        ["prlimit", f"--as={1 << 30}", "--", *orgreg_command(), "check", str(root),
-         "--verify-signatures", "--keys", str(keys), *FAST, "--format", "json"],
-        capture_output=True, text=True, env=clean_env(), timeout=120, check=False)
+        [
+            "prlimit",
+            f"--as={1 << 30}",
+            "--",
+            *orgreg_command(),
+            "check",
+            str(root),
+            "--verify-signatures",
+            "--keys",
+            str(keys),
+            *FAST,
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=120,
+        check=False,
+    )
     elapsed = time.monotonic() - started
     assert done.returncode == 1, done.stderr
     result = Result(done.returncode, done.stdout, done.stderr)
@@ -296,6 +355,7 @@ def test_hostile_images(tmp_path: Path, served: tuple[Path, str], keys: Path) ->
 
 def orgreg_command() -> list[str]:
     import sys
+
     return [sys.executable, "-m", "orgreg_sphinx"]
 
 
@@ -304,18 +364,16 @@ def test_usage_errors(tmp_path: Path) -> None:
     result = orgreg("check", tmp_path / "tree", "--require-signatures")
     assert result.code == 2 and "--require-signatures needs --verify-signatures" in result.err
     (tmp_path / "file").write_text("not a folder")
-    result = orgreg("check", tmp_path / "tree", "--verify-signatures", "--keys",
-                    tmp_path / "file")
+    result = orgreg("check", tmp_path / "tree", "--verify-signatures", "--keys", tmp_path / "file")
     assert result.code == 2 and "is not a folder" in result.err
     # a keys folder that does not exist holds no key (a registry without keys yet)
-    result = orgreg("check", tmp_path / "tree", "--verify-signatures", "--keys",
-                    tmp_path / "nowhere")
+    result = orgreg(
+        "check", tmp_path / "tree", "--verify-signatures", "--keys", tmp_path / "nowhere"
+    )
     assert result.code == 0, result.err
 
 
 # ---------------------------------------------------------------- core.integrity
-
-
 
 
 @pytest.fixture(scope="module")
@@ -328,15 +386,14 @@ def trusted(keys: Path) -> list[TrustedKey]:
 def altered(tmp_path: Path, name: str, offset: int, value: bytes) -> Path:
     path = tmp_path / name
     data = bytearray((IMAGES / name).read_bytes())
-    data[offset:offset + len(value)] = value
+    data[offset : offset + len(value)] = value
     path.write_bytes(bytes(data))
     return path
 
 
 def statuses(trusted: list[TrustedKey], path: Path) -> list[tuple[int, str, str]]:
     with Verifier(trusted) as verifier:
-        return [(s.object_id, s.status, s.message)
-                for s in verifier.verify_file(path).signatures]
+        return [(s.object_id, s.status, s.message) for s in verifier.verify_file(path).signatures]
 
 
 def test_every_signed_reference_image(trusted: list[TrustedKey]) -> None:
@@ -344,8 +401,10 @@ def test_every_signed_reference_image(trusted: list[TrustedKey]) -> None:
         for group in ("one-group", "two-groups"):
             verdict = verifier.verify_file(IMAGES / signed(group))
             assert verdict.verified, verdict
-            assert all(s.key is not None and s.key.fingerprint == KEY and s.format == "current"
-                       for s in verdict.signatures)
+            assert all(
+                s.key is not None and s.key.fingerprint == KEY and s.format == "current"
+                for s in verdict.signatures
+            )
         for name in LEGACY:
             verdict = verifier.verify_file(IMAGES / name)
             assert [s.status for s in verdict.signatures] == ["good"] * len(verdict.signatures)
@@ -370,10 +429,11 @@ def test_descriptor_change(tmp_path: Path, trusted: list[TrustedKey]) -> None:
 def test_tampered_signature(tmp_path: Path, trusted: list[TrustedKey]) -> None:
     image = read_sif_file(IMAGES / signed("one-group"))
     [sig] = [d for d in image.descriptors if d.signature]
-    data = (IMAGES / signed("one-group")).read_bytes()[sig.offset:sig.offset + sig.size]
+    data = (IMAGES / signed("one-group")).read_bytes()[sig.offset : sig.offset + sig.size]
     at = data.index(b'"digest":"sha256:') + len(b'"digest":"sha256:')
-    path = altered(tmp_path, signed("one-group"), sig.offset + at,
-                   b"0" if data[at:at + 1] != b"0" else b"1")
+    path = altered(
+        tmp_path, signed("one-group"), sig.offset + at, b"0" if data[at : at + 1] != b"0" else b"1"
+    )
     [(_, status, message)] = statuses(trusted, path)
     assert status == "bad" and "does not verify" in message
 
@@ -385,8 +445,7 @@ def test_bounded_signature_objects(tmp_path: Path, trusted: list[TrustedKey]) ->
     huge = b"-----BEGIN PGP SIGNED MESSAGE-----\n" + b"A" * (MAX_SIGNATURE + 1)
     dsse = b'{"payloadType":"application/vnd.sylabs.sif-metadata+json","signatures":[]}'
     path = tmp_path / "odd.sif"
-    path.write_bytes(cases.image([cases.SQUASHFS, (0x4005, extra, huge),
-                                  (0x4005, extra, dsse)]))
+    path.write_bytes(cases.image([cases.SQUASHFS, (0x4005, extra, huge), (0x4005, extra, dsse)]))
     tracemalloc.start()
     try:
         found = statuses(trusted, path)
@@ -405,8 +464,7 @@ from test_cli_scope import git  # noqa: E402
 from test_workflows import run_step, step_named  # noqa: E402
 
 TEMPLATE = REPO / "templates/container-repository/.github/workflows/publish-to-registry.yml"
-CHECKS = [REPO / ".github/workflows/check.yml",
-          REPO / "orgreg_sphinx/cli/templates/check.yml"]
+CHECKS = [REPO / ".github/workflows/check.yml", REPO / "orgreg_sphinx/cli/templates/check.yml"]
 
 
 def fake_apptainer(folder: Path) -> Path:
@@ -418,8 +476,9 @@ def fake_apptainer(folder: Path) -> Path:
     script.write_text(
         "#!/bin/sh\n"
         "read -r line\n"
-        f"{{ echo \"$*\"; echo \"stdin=$line\"; echo \"keysdir=$APPTAINER_KEYSDIR\";\n"
-        f"  [ \"$2\" = import ] && stat -c 'mode=%a' \"$3\"; echo ---; }} >> {log}\n")
+        f'{{ echo "$*"; echo "stdin=$line"; echo "keysdir=$APPTAINER_KEYSDIR";\n'
+        f'  [ "$2" = import ] && stat -c \'mode=%a\' "$3"; echo ---; }} >> {log}\n'
+    )
     script.chmod(0o755)
     return log
 
@@ -435,14 +494,21 @@ def test_template_signs_images_only_with_a_key(tmp_path: Path) -> None:
     script = step_named(TEMPLATE, "Sign the images")["run"]
 
     def run(**extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, text=True,
-                              capture_output=True, env=clean_env(**env, **extra), check=False)
+        return subprocess.run(
+            ["bash", "-e", "-c", script],
+            cwd=tmp_path,
+            text=True,
+            capture_output=True,
+            env=clean_env(**env, **extra),
+            check=False,
+        )
 
     unsigned = run(SIGNING_KEY="")
     assert unsigned.returncode == 0 and "the images are not signed" in unsigned.stdout
     assert not log.exists()
-    signed_run = run(SIGNING_KEY="-----BEGIN PGP PRIVATE KEY BLOCK-----\nx\n",
-                     SIGNING_KEY_PASSPHRASE="s3cret")
+    signed_run = run(
+        SIGNING_KEY="-----BEGIN PGP PRIVATE KEY BLOCK-----\nx\n", SIGNING_KEY_PASSPHRASE="s3cret"
+    )
     assert signed_run.returncode == 0, signed_run.stderr
     keysdir = runner / "apptainer-keys"
     assert log.read_text().split("---\n")[:-1] == [
@@ -455,8 +521,8 @@ def test_template_signs_images_only_with_a_key(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("workflow", CHECKS, ids=["registry", "orgreg-init"])
 def test_check_workflow_verifies_with_the_base_branch_keys(
-        tmp_path: Path, served: tuple[Path, str], keys: Path, other_keys: Path,
-        workflow: Path) -> None:
+    tmp_path: Path, served: tuple[Path, str], keys: Path, other_keys: Path, workflow: Path
+) -> None:
     """The pull-request check verifies a changed image's signatures with the keys
     of the base branch's checkout (trusted/), never with keys the change adds."""
     change = tmp_path / "change"
@@ -464,8 +530,17 @@ def test_check_workflow_verifies_with_the_base_branch_keys(
     (change / "source/index.md").write_text("# registry\n")
     git(change, "init", "-q", "-b", "main")
     git(change, "add", "-A")
-    git(change, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q",
-        "-m", "registry")
+    git(
+        change,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.org",
+        "commit",
+        "-q",
+        "-m",
+        "registry",
+    )
     git(change, "branch", "-q", "-f", "origin/main", "main")
     git(change, "checkout", "-q", "-b", "update/acme/images")
     publish(change / "source", served, IMAGES / signed("one-group"), "1.0")
@@ -473,12 +548,19 @@ def test_check_workflow_verifies_with_the_base_branch_keys(
     shutil.copytree(keys, change / "source/_keys")
     trusted = tmp_path / "trusted/source/_keys"
     shutil.copytree(other_keys, trusted)
-    env = {"REGISTRY_ROOT": "source", "HEAD_BRANCH": "update/acme/images", "EVENT": "push",
-           "DEFAULT_BRANCH": "main"}
+    env = {
+        "REGISTRY_ROOT": "source",
+        "HEAD_BRANCH": "update/acme/images",
+        "EVENT": "push",
+        "DEFAULT_BRANCH": "main",
+    }
     done = run_step(workflow, "Run orgreg check", change, env)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert any(line.startswith("::error file=source/acme/images/manifests/1.0/README.md")
-               and "signature-unknown-signer" in line for line in done.stdout.splitlines())
+    assert any(
+        line.startswith("::error file=source/acme/images/manifests/1.0/README.md")
+        and "signature-unknown-signer" in line
+        for line in done.stdout.splitlines()
+    )
     shutil.copy(keys / "unit-test.asc", trusted)
     done = run_step(workflow, "Run orgreg check", change, env)
     assert "signature-" not in done.stdout, done.stdout
@@ -493,8 +575,11 @@ def test_check_workflow_verifies_with_the_base_branch_keys(
 from test_oras import distribution, push, write_manifest  # noqa: E402, F401
 
 
-def test_oras_images_are_verified(distribution: str, tmp_path: Path,  # noqa: F811
-                                  keys: Path) -> None:
+def test_oras_images_are_verified(
+    distribution: str,  # noqa: F811
+    tmp_path: Path,
+    keys: Path,
+) -> None:
     """An ``oras://`` image: its SIF blob is downloaded (as --verify-digest does)
     and verified; a flipped byte in it is caught by the signature alone."""
     image = IMAGES / signed("two-groups")
@@ -507,12 +592,14 @@ def test_oras_images_are_verified(distribution: str, tmp_path: Path,  # noqa: F8
     root = tmp_path / "tree"
     root.mkdir()
     write_manifest(root, image, f"oras://{distribution}/acme/signed:good", "good", "acme/signed")
-    write_manifest(root, altered, f"oras://{distribution}/acme/signed:altered", "altered",
-                   "acme/signed")
+    write_manifest(
+        root, altered, f"oras://{distribution}/acme/signed:altered", "altered", "acme/signed"
+    )
     result = check(root, "--keys", keys)
     assert result.code == 1, result.out
-    assert codes(result) == [(str(root / "acme/signed/manifests/altered/README.md"), "error",
-                              "signature-changed")]
+    assert codes(result) == [
+        (str(root / "acme/signed/manifests/altered/README.md"), "error", "signature-changed")
+    ]
     assert result.json()["online"]["signatures"]["verified"] == 1
 
 
@@ -540,8 +627,7 @@ def test_dsse_images_are_reported_not_verified(trusted: list[TrustedKey]) -> Non
         for path in dsse:
             verdict = verifier.verify_file(path)
             assert verdict.signatures and not verdict.verified, path
-            assert {(s.status, s.format) for s in verdict.signatures} == {
-                ("not-verified", "dsse")}
+            assert {(s.status, s.format) for s in verdict.signatures} == {("not-verified", "dsse")}
 
 
 # ---------------------------------------------------------------- gpg traps (review)
@@ -551,7 +637,7 @@ def _signature_bytes(name: str) -> tuple[bytes, int]:
     """The signature object of a reference image and its descriptor's index."""
     image = read_sif_file(IMAGES / name)
     [(index, sig)] = [(i, d) for i, d in enumerate(image.descriptors) if d.signature]
-    return (IMAGES / name).read_bytes()[sig.offset:sig.offset + sig.size], index
+    return (IMAGES / name).read_bytes()[sig.offset : sig.offset + sig.size], index
 
 
 def _with_signature(tmp_path: Path, name: str, message: bytes) -> Path:
@@ -561,14 +647,13 @@ def _with_signature(tmp_path: Path, name: str, message: bytes) -> Path:
     image = read_sif_file(IMAGES / name)
     data = bytearray((IMAGES / name).read_bytes())
     at = image.descriptors_offset + 585 * index
-    data[at + 17:at + 41] = struct.pack("<qqq", len(data), len(message), len(message))
+    data[at + 17 : at + 41] = struct.pack("<qqq", len(data), len(message), len(message))
     path = tmp_path / f"re-signed-{name}"
     path.write_bytes(bytes(data) + message)
     return path
 
 
-def test_encrypted_packet_in_signature_block(tmp_path: Path, trusted: list[TrustedKey]
-                                            ) -> None:
+def test_encrypted_packet_in_signature_block(tmp_path: Path, trusted: list[TrustedKey]) -> None:
     """A signature block that also holds a passphrase-encrypted packet: no prompt,
     no wait, and the object is refused as no Apptainer signature."""
     home = tmp_path / "gnupg"
@@ -576,11 +661,17 @@ def test_encrypted_packet_in_signature_block(tmp_path: Path, trusted: list[Trust
     message, _ = _signature_bytes(signed("one-group"))
     clear, armored = message.split(b"-----BEGIN PGP SIGNATURE-----")
     packets = gpg(home, "--dearmor", input=b"-----BEGIN PGP SIGNATURE-----" + armored).stdout
-    encrypted = gpg(home, "--symmetric", "--pinentry-mode", "loopback", "--passphrase", "x",
-                    input=b'{"version":1}').stdout
+    encrypted = gpg(
+        home,
+        "--symmetric",
+        "--pinentry-mode",
+        "loopback",
+        "--passphrase",
+        "x",
+        input=b'{"version":1}',
+    ).stdout
     body = base64.encodebytes(packets + encrypted)
-    hostile = (clear + b"-----BEGIN PGP SIGNATURE-----\n\n" + body
-               + b"-----END PGP SIGNATURE-----\n")
+    hostile = clear + b"-----BEGIN PGP SIGNATURE-----\n\n" + body + b"-----END PGP SIGNATURE-----\n"
     # the hostile block is a readable clear-signed message with a good signature
     assert b"-----END PGP SIGNATURE-----" in hostile
     path = _with_signature(tmp_path, signed("one-group"), hostile)
@@ -619,13 +710,26 @@ def test_expired_trusted_key(tmp_path: Path) -> None:
     home = tmp_path / "gnupg-changed"
     home.mkdir(mode=0o700)
     gpg(home, "--import", str(PRIVATE_KEY))
-    gpg(home, "--pinentry-mode", "loopback", "--passphrase", "", "--faked-system-time",
-        "20230101T000000", "--quick-set-expire", KEY, "1d")
+    gpg(
+        home,
+        "--pinentry-mode",
+        "loopback",
+        "--passphrase",
+        "",
+        "--faked-system-time",
+        "20230101T000000",
+        "--quick-set-expire",
+        KEY,
+        "1d",
+    )
     folder = _changed_key_folder(tmp_path, home)
     _left_out(folder, "has expired")
     # GnuPG itself refuses the signature should such a key be trusted anyway
-    expired = [TrustedKey(KEY, "Unit Test", (folder / "unit-test.asc").read_text(),
-                          folder / "unit-test.asc")]
+    expired = [
+        TrustedKey(
+            KEY, "Unit Test", (folder / "unit-test.asc").read_text(), folder / "unit-test.asc"
+        )
+    ]
     [(_, status, message)] = statuses(expired, IMAGES / signed("one-group"))
     assert status == "bad"
     assert "does not verify (the key that made it has expired" in message
@@ -636,15 +740,35 @@ def test_revoked_trusted_key(tmp_path: Path) -> None:
     home.mkdir(mode=0o700)
     gpg(home, "--import", str(PRIVATE_KEY))
     certificate = subprocess.run(
-        ["gpg", "--homedir", str(home), "--no-tty", "--pinentry-mode", "loopback",
-         "--passphrase", "", "--command-fd", "0", "--armor", "--gen-revoke", KEY],
-        input=b"y\n0\n\ny\n", capture_output=True, check=True, timeout=120).stdout
+        [
+            "gpg",
+            "--homedir",
+            str(home),
+            "--no-tty",
+            "--pinentry-mode",
+            "loopback",
+            "--passphrase",
+            "",
+            "--command-fd",
+            "0",
+            "--armor",
+            "--gen-revoke",
+            KEY,
+        ],
+        input=b"y\n0\n\ny\n",
+        capture_output=True,
+        check=True,
+        timeout=120,
+    ).stdout
     assert b"PGP PUBLIC KEY BLOCK" in certificate
     gpg(home, "--import", input=certificate)
     folder = _changed_key_folder(tmp_path, home)
     _left_out(folder, "has been revoked")
-    revoked = [TrustedKey(KEY, "Unit Test", (folder / "unit-test.asc").read_text(),
-                          folder / "unit-test.asc")]
+    revoked = [
+        TrustedKey(
+            KEY, "Unit Test", (folder / "unit-test.asc").read_text(), folder / "unit-test.asc"
+        )
+    ]
     [(_, status, message)] = statuses(revoked, IMAGES / signed("one-group"))
     assert status == "bad"
     assert "does not verify (the key that made it has been revoked" in message

@@ -18,8 +18,9 @@ from conftest import REPO, collection, good_tree, write_tree
 from test_cli_scope import git
 
 BIN = Path(sys.executable).parent
-WORKFLOWS = sorted([*REPO.glob(".github/workflows/*.yml"),
-                    *REPO.glob("templates/*/.github/workflows/*.yml")])
+WORKFLOWS = sorted(
+    [*REPO.glob(".github/workflows/*.yml"), *REPO.glob("templates/*/.github/workflows/*.yml")]
+)
 NAMES = [str(p.relative_to(REPO)) for p in WORKFLOWS]
 SHA_PIN = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 
@@ -43,9 +44,22 @@ def step_named(path: Path, name: str) -> dict[str, Any]:
 
 def zizmor(*paths: Path) -> tuple[int, list[dict[str, Any]]]:
     done = subprocess.run(
-        [str(BIN / "zizmor"), "--offline", "--no-progress", "--format", "json",
-         "--persona", "auditor", "--min-severity", "medium", *map(str, paths)],
-        capture_output=True, text=True, check=False, env=clean_env(),
+        [
+            str(BIN / "zizmor"),
+            "--offline",
+            "--no-progress",
+            "--format",
+            "json",
+            "--persona",
+            "auditor",
+            "--min-severity",
+            "medium",
+            *map(str, paths),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=clean_env(),
     )
     return done.returncode, json.loads(done.stdout or "[]")
 
@@ -64,16 +78,24 @@ def test_the_expected_workflows_are_shipped() -> None:
 def test_workflow_matches_the_github_schema(path: Path) -> None:
     done = subprocess.run(
         [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_readthedocs_config_matches_its_schema() -> None:
     done = subprocess.run(
-        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.readthedocs",
-         str(REPO / ".readthedocs.yaml")],
-        capture_output=True, text=True, check=False,
+        [
+            str(BIN / "check-jsonschema"),
+            "--builtin-schema",
+            "vendor.readthedocs",
+            str(REPO / ".readthedocs.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     commands = load(REPO / ".readthedocs.yaml")["build"]["commands"]
@@ -84,7 +106,9 @@ def test_dependabot_keeps_the_pins_fresh() -> None:
     config = REPO / ".github/dependabot.yml"
     done = subprocess.run(
         [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.dependabot", str(config)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     [update] = load(config)["updates"]
@@ -105,12 +129,13 @@ def test_zizmor_would_catch_the_original_mistakes(tmp_path: Path) -> None:
     bad.write_text(
         "on: pull_request\njobs:\n  check:\n    runs-on: ubuntu-24.04\n    steps:\n"
         "      - uses: actions/checkout@main\n"
-        "      - run: echo \"${{ github.head_ref }}\"\n"
+        '      - run: echo "${{ github.head_ref }}"\n'
     )
     code, findings = zizmor(bad)
     assert code != 0
     assert {"unpinned-uses", "excessive-permissions", "template-injection"} <= {
-        f["ident"] for f in findings}
+        f["ident"] for f in findings
+    }
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=NAMES)
@@ -150,8 +175,14 @@ def test_pages_workflow_builds_uploads_and_deploys() -> None:
 
 def run_step(path: Path, name: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     script = step_named(path, name)["run"]
-    return subprocess.run(["bash", "-e", "-c", script], cwd=cwd, capture_output=True, text=True,
-                          env=clean_env(PATH=f"{BIN}:{os.environ['PATH']}", **env), check=False)
+    return subprocess.run(
+        ["bash", "-e", "-c", script],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=clean_env(PATH=f"{BIN}:{os.environ['PATH']}", **env),
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -162,24 +193,35 @@ def pushed_branch(tmp_path: Path) -> Path:
     git(tmp_path, "add", "-A")
     git(tmp_path, "commit", "-q", "-m", "registry")
     git(tmp_path, "checkout", "-q", "-b", "update/acme/busybox")
-    write_tree(tmp_path, {"source/acme/busybox/README.md": collection("new text"),
-                          "source/acme/centos/README.md": collection("taken over")})
+    write_tree(
+        tmp_path,
+        {
+            "source/acme/busybox/README.md": collection("new text"),
+            "source/acme/centos/README.md": collection("taken over"),
+        },
+    )
     git(tmp_path, "commit", "-q", "-am", "update")
     return tmp_path
 
 
 def test_check_script_fails_a_change_outside_the_branch_namespace(pushed_branch: Path) -> None:
     path = REPO / ".github/workflows/check.yml"
-    env = {"REGISTRY_ROOT": "source", "HEAD_BRANCH": "update/acme/busybox", "EVENT": "push",
-           "DEFAULT_BRANCH": "main"}
+    env = {
+        "REGISTRY_ROOT": "source",
+        "HEAD_BRANCH": "update/acme/busybox",
+        "EVENT": "push",
+        "DEFAULT_BRANCH": "main",
+    }
     git(pushed_branch, "branch", "-q", "-f", "origin/main", "main")  # as a fetched remote
     done = run_step(path, "Run orgreg check", pushed_branch, env)
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stdout.startswith(
-        "::error file=source/acme/centos/README.md,title=orgreg check (scope-outside)::")
+        "::error file=source/acme/centos/README.md,title=orgreg check (scope-outside)::"
+    )
     # the same change from the branch of acme/centos: busybox is now outside
-    done = run_step(path, "Run orgreg check", pushed_branch,
-                    {**env, "HEAD_BRANCH": "update/acme/centos"})
+    done = run_step(
+        path, "Run orgreg check", pushed_branch, {**env, "HEAD_BRANCH": "update/acme/centos"}
+    )
     assert "acme/busybox/README.md" in done.stdout and done.returncode == 1
     # not an update branch: a notice, and the tree alone is checked
     done = run_step(path, "Run orgreg check", pushed_branch, {**env, "HEAD_BRANCH": "fix-typo"})
@@ -196,8 +238,12 @@ def test_check_script_on_the_merge_commit_of_a_pull_request(pushed_branch: Path)
     git(pushed_branch, "commit", "-q", "-m", "another update")
     git(pushed_branch, "checkout", "-q", "--detach", "main")
     git(pushed_branch, "merge", "-q", "--no-ff", "-m", "merge", "update/acme/busybox")
-    env = {"REGISTRY_ROOT": "source", "HEAD_BRANCH": "update/acme/busybox",
-           "EVENT": "pull_request", "DEFAULT_BRANCH": "main"}
+    env = {
+        "REGISTRY_ROOT": "source",
+        "HEAD_BRANCH": "update/acme/busybox",
+        "EVENT": "pull_request",
+        "DEFAULT_BRANCH": "main",
+    }
     done = run_step(path, "Run orgreg check", pushed_branch, env)
     assert done.returncode == 1
     scoped = [ln for ln in done.stdout.splitlines() if "(scope-" in ln]
@@ -212,7 +258,7 @@ def fake_gh(folder: Path, open_prs: str = "") -> Path:
     script.parent.mkdir()
     script.write_text(
         "#!/bin/sh\n"
-        f"for a in \"$@\"; do printf '%s\\n' \"$a\"; done >> {log}\n"
+        f'for a in "$@"; do printf \'%s\\n\' "$a"; done >> {log}\n'
         f"echo --- >> {log}\n"
         f"[ \"$1 $2\" = 'pr list' ] && printf '%s' '{open_prs}'\n"
         "exit 0\n"
@@ -224,10 +270,21 @@ def fake_gh(folder: Path, open_prs: str = "") -> Path:
 def open_pr(tmp_path: Path, branch: str) -> subprocess.CompletedProcess:
     path = REPO / ".github/workflows/open-pull-request.yml"
     script = step_named(path, "Open the pull request unless one is open")["run"]
-    env = clean_env(PATH=f"{tmp_path / 'bin'}:{os.environ['PATH']}", BRANCH=branch,
-                    BASE="main", GH_REPO="acme/registry", GH_TOKEN="x")
-    return subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, capture_output=True,
-                          text=True, env=env, check=False)
+    env = clean_env(
+        PATH=f"{tmp_path / 'bin'}:{os.environ['PATH']}",
+        BRANCH=branch,
+        BASE="main",
+        GH_REPO="acme/registry",
+        GH_TOKEN="x",
+    )
+    return subprocess.run(
+        ["bash", "-e", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
 
 
 def test_open_pull_request_script(tmp_path: Path) -> None:
@@ -274,27 +331,41 @@ def test_container_template_writes_and_pushes_the_update_branch(tmp_path: Path) 
     git(tmp_path, "clone", "-q", "--bare", str(seed), str(remote))
     git(tmp_path, "clone", "-q", str(remote), "registry")
     image = b"SIF" * 200_000
-    write_tree(tmp_path, {"container/Singularity": "Bootstrap: docker\nFrom: busybox\n",
-                          "container/Singularity.pancakes": "Bootstrap: docker\nFrom: alpine\n",
-                          "images/latest.sif": image, "images/pancakes.sif": image + b"!"})
+    write_tree(
+        tmp_path,
+        {
+            "container/Singularity": "Bootstrap: docker\nFrom: busybox\n",
+            "container/Singularity.pancakes": "Bootstrap: docker\nFrom: alpine\n",
+            "images/latest.sif": image,
+            "images/pancakes.sif": image + b"!",
+        },
+    )
     env = {
-        "GITHUB_REPOSITORY": "Acme/Thing", "GITHUB_SHA": SHA, "REGISTRY_ROOT": "source",
-        "REGISTRY_TOKEN": "not-a-token", "REGISTRY_REPOSITORY": "acme/registry",
-        "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_COUNT": "1",
+        "GITHUB_REPOSITORY": "Acme/Thing",
+        "GITHUB_SHA": SHA,
+        "REGISTRY_ROOT": "source",
+        "REGISTRY_TOKEN": "not-a-token",
+        "REGISTRY_REPOSITORY": "acme/registry",
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_CONFIG_COUNT": "1",
         "GIT_CONFIG_KEY_0": f"url.file://{tmp_path}/remotes/.insteadOf",
         "GIT_CONFIG_VALUE_0": "https://github.com/",
     }
     done = run_step(TEMPLATE, "Write the manifests", tmp_path, env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "scope: 6 changed files from update/acme/thing, for acme/thing" in done.stdout
-    done = run_step(TEMPLATE, "Push update/<org>/<repo> to the registry", tmp_path / "registry",
-                    env)
+    done = run_step(
+        TEMPLATE, "Push update/<org>/<repo> to the registry", tmp_path / "registry", env
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "not-a-token" not in done.stdout + done.stderr
 
     branch = "update/acme/thing"
-    assert git(remote, "log", "-1", "--format=%s", branch).strip() == \
-        "Update acme/thing from 0123456789ab"
+    assert (
+        git(remote, "log", "-1", "--format=%s", branch).strip()
+        == "Update acme/thing from 0123456789ab"
+    )
     changed = git(remote, "diff", "--name-only", "main", branch).split()
     assert changed == [
         "source/acme/thing/README.md",
@@ -304,37 +375,75 @@ def test_container_template_writes_and_pushes_the_update_branch(tmp_path: Path) 
         "source/acme/thing/manifests/pancakes/Singularity",
         "source/acme/thing/tags/README.md",
     ]
-    data = yaml.safe_load(git(remote, "show", f"{branch}:source/acme/thing/manifests/pancakes/"
-                                              "README.md").split("---\n")[1])
-    assert data["layers"][0]["url"] == ("https://github.com/Acme/Thing/releases/download/"
-                                        "images-0123456789ab/pancakes.sif")
-    assert (data["size"], data["commit"], data["recipe"]) == (600_001, SHA,
-                                                              "Singularity.pancakes")
+    data = yaml.safe_load(
+        git(remote, "show", f"{branch}:source/acme/thing/manifests/pancakes/README.md").split(
+            "---\n"
+        )[1]
+    )
+    assert data["layers"][0]["url"] == (
+        "https://github.com/Acme/Thing/releases/download/images-0123456789ab/pancakes.sif"
+    )
+    assert (data["size"], data["commit"], data["recipe"]) == (600_001, SHA, "Singularity.pancakes")
 
 
-@pytest.mark.parametrize(("storage", "settings", "url"), [
-    ("oras", {}, "oras://ghcr.io/acme/thing:pancakes-0123456789ab"),
-    ("oras", {"ORAS_REGISTRY": "harbor.example.org", "ORAS_REPOSITORY": "hpc/thing"},
-     "oras://harbor.example.org/hpc/thing:pancakes-0123456789ab"),
-    ("s3", {"S3_BUCKET": "acme-images"},
-     "https://acme-images.s3.amazonaws.com/acme/thing/0123456789ab/pancakes.sif"),
-    ("s3", {"S3_BUCKET": "images", "S3_PUBLIC_URL": "https://minio.example.org/images/"},
-     "https://minio.example.org/images/acme/thing/0123456789ab/pancakes.sif"),
-    ("gcs", {"GCS_BUCKET": "acme-images"},
-     "https://storage.googleapis.com/acme-images/acme/thing/0123456789ab/pancakes.sif"),
-])
-def test_container_template_storage_choices(tmp_path: Path, storage: str,
-                                            settings: dict[str, str], url: str) -> None:
+@pytest.mark.parametrize(
+    ("storage", "settings", "url"),
+    [
+        ("oras", {}, "oras://ghcr.io/acme/thing:pancakes-0123456789ab"),
+        (
+            "oras",
+            {"ORAS_REGISTRY": "harbor.example.org", "ORAS_REPOSITORY": "hpc/thing"},
+            "oras://harbor.example.org/hpc/thing:pancakes-0123456789ab",
+        ),
+        (
+            "s3",
+            {"S3_BUCKET": "acme-images"},
+            "https://acme-images.s3.amazonaws.com/acme/thing/0123456789ab/pancakes.sif",
+        ),
+        (
+            "s3",
+            {"S3_BUCKET": "images", "S3_PUBLIC_URL": "https://minio.example.org/images/"},
+            "https://minio.example.org/images/acme/thing/0123456789ab/pancakes.sif",
+        ),
+        (
+            "gcs",
+            {"GCS_BUCKET": "acme-images"},
+            "https://storage.googleapis.com/acme-images/acme/thing/0123456789ab/pancakes.sif",
+        ),
+    ],
+)
+def test_container_template_storage_choices(
+    tmp_path: Path, storage: str, settings: dict[str, str], url: str
+) -> None:
     """One setting, REGISTRY_STORAGE, decides the URL every manifest names."""
-    write_tree(tmp_path, {"registry/source/.keep": "",
-                          "container/Singularity.pancakes": "Bootstrap: docker\nFrom: alpine\n",
-                          "images/pancakes.sif": b"SIF" * 200_000})
+    write_tree(
+        tmp_path,
+        {
+            "registry/source/.keep": "",
+            "container/Singularity.pancakes": "Bootstrap: docker\nFrom: alpine\n",
+            "images/pancakes.sif": b"SIF" * 200_000,
+        },
+    )
     git(tmp_path / "registry", "init", "-q")
     git(tmp_path / "registry", "add", "-A")
-    git(tmp_path / "registry", "-c", "user.name=t", "-c", "user.email=t@example.org",
-        "commit", "-q", "-m", "registry")
-    env = {"GITHUB_REPOSITORY": "Acme/Thing", "GITHUB_SHA": SHA, "REGISTRY_ROOT": "source",
-           "STORAGE": storage, **settings}
+    git(
+        tmp_path / "registry",
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.org",
+        "commit",
+        "-q",
+        "-m",
+        "registry",
+    )
+    env = {
+        "GITHUB_REPOSITORY": "Acme/Thing",
+        "GITHUB_SHA": SHA,
+        "REGISTRY_ROOT": "source",
+        "STORAGE": storage,
+        **settings,
+    }
     done = run_step(TEMPLATE, "Write the manifests", tmp_path, env)
     assert done.returncode == 0, done.stdout + done.stderr
     text = (tmp_path / "registry/source/acme/thing/manifests/pancakes/README.md").read_text()
@@ -345,8 +454,12 @@ def test_container_template_storage_choices(tmp_path: Path, storage: str,
 
 def test_container_template_refuses_an_unknown_storage(tmp_path: Path) -> None:
     write_tree(tmp_path, {"container/Singularity": "Bootstrap: docker\nFrom: alpine\n"})
-    done = run_step(TEMPLATE, "Write the manifests", tmp_path,
-                    {"GITHUB_REPOSITORY": "acme/thing", "GITHUB_SHA": SHA, "STORAGE": "ftp"})
+    done = run_step(
+        TEMPLATE,
+        "Write the manifests",
+        tmp_path,
+        {"GITHUB_REPOSITORY": "acme/thing", "GITHUB_SHA": SHA, "STORAGE": "ftp"},
+    )
     assert done.returncode == 1
     assert "::error::REGISTRY_STORAGE must be github-release, oras, s3 or gcs" in done.stdout
 
@@ -360,9 +473,12 @@ def test_container_template_storage_steps_run_only_for_their_choice() -> None:
     assert conditions["Upload the images to Google Cloud Storage"] == "env.STORAGE == 'gcs'"
     # credentials come from secrets or OIDC only
     assert workflow["jobs"]["publish"]["permissions"]["id-token"] == "write"
-    secret_env = {key: value for step in steps(workflow)
-                  for key, value in (step.get("env") or {}).items()
-                  if any(word in key for word in ("PASSWORD", "KEY", "TOKEN"))}
+    secret_env = {
+        key: value
+        for step in steps(workflow)
+        for key, value in (step.get("env") or {}).items()
+        if any(word in key for word in ("PASSWORD", "KEY", "TOKEN"))
+    }
     assert secret_env == {
         "GH_TOKEN": "${{ github.token }}",
         "ORAS_PASSWORD": "${{ secrets.ORAS_PASSWORD || github.token }}",

@@ -35,8 +35,11 @@ def _warn(path: Path, message: str, code: str, line: int | None = None) -> Probl
 def _hidden_namespaces(root: Path) -> Iterator[Problem]:
     """Namespaces in folders the model skips (``_static/x``): never published."""
     try:
-        orgs = [p for p in root.iterdir()
-                if p.is_dir() and names.is_site_folder(p.name) and not names.is_hidden(p.name)]
+        orgs = [
+            p
+            for p in root.iterdir()
+            if p.is_dir() and names.is_site_folder(p.name) and not names.is_hidden(p.name)
+        ]
     except OSError:
         return
     for org in sorted(orgs):
@@ -118,4 +121,3 @@ def _tag_advice(tag: Tag) -> Iterator[Problem]:
                 "insecure-url",
                 tag.line("layers", index, "url"),
             )
-

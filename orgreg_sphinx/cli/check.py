@@ -29,45 +29,88 @@ from .scope import Scope, ScopeUsageError, changes_from_git, changes_from_list, 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("root", nargs="?", default=".", help="the manifest tree (default: .)")
-    parser.add_argument("--format", choices=report.FORMATS, default="human",
-                        help="human (default), json, or github (workflow annotations)")
+    parser.add_argument(
+        "--format",
+        choices=report.FORMATS,
+        default="human",
+        help="human (default), json, or github (workflow annotations)",
+    )
     parser.add_argument("--strict", action="store_true", help="fail on warnings too")
     scope = parser.add_argument_group("pull-request scope")
     changed = scope.add_mutually_exclusive_group()
-    changed.add_argument("--base", metavar="REV",
-                         help="the change is everything that differs from the merge base "
-                              "of REV and HEAD (git)")
-    changed.add_argument("--changed", nargs="+", metavar="FILE",
-                         help="the changed files (a file that does not exist was deleted); "
-                              "give ROOT before this option")
-    scope.add_argument("--branch", metavar="NAME",
-                       help="the pull request's branch, update/<org>/<repo>: the change "
-                            "may only touch <org>/<repo>/")
+    changed.add_argument(
+        "--base",
+        metavar="REV",
+        help="the change is everything that differs from the merge base of REV and HEAD (git)",
+    )
+    changed.add_argument(
+        "--changed",
+        nargs="+",
+        metavar="FILE",
+        help="the changed files (a file that does not exist was deleted); "
+        "give ROOT before this option",
+    )
+    scope.add_argument(
+        "--branch",
+        metavar="NAME",
+        help="the pull request's branch, update/<org>/<repo>: the change "
+        "may only touch <org>/<repo>/",
+    )
     net = parser.add_argument_group("online checks")
-    net.add_argument("--online", action="store_true",
-                     help="check every layer URL (only those of changed manifests with "
-                          "--base/--changed)")
-    net.add_argument("--verify-digest", action="store_true",
-                     help="download each layer and compare its digest (implies --online)")
-    net.add_argument("--verify-signatures", action="store_true",
-                     help="verify the OpenPGP signatures of each downloaded SIF image "
-                          "against the trusted keys (implies --verify-digest)")
-    net.add_argument("--keys", metavar="DIR",
-                     help="the folder of trusted public keys (*.asc) for "
-                          f"--verify-signatures (default: ROOT/{keyring.DEFAULT_FOLDER})")
-    net.add_argument("--require-signatures", action="store_true",
-                     help="with --verify-signatures: an image without a verified "
-                          "signature is an error")
-    net.add_argument("--jobs", type=int, default=8, metavar="N",
-                     help="requests at a time (default: 8)")
-    net.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
-                     help="timeout of each connection and read (default: 30)")
-    net.add_argument("--retries", type=int, default=3, metavar="N",
-                     help="retries of a failed request, with exponential backoff (default: 3)")
-    net.add_argument("--retry-delay", type=float, default=1.0, metavar="SECONDS",
-                     help="first backoff delay, doubled at each retry (default: 1)")
-    net.add_argument("--no-progress", action="store_true",
-                     help="no progress bar, even on a terminal")
+    net.add_argument(
+        "--online",
+        action="store_true",
+        help="check every layer URL (only those of changed manifests with --base/--changed)",
+    )
+    net.add_argument(
+        "--verify-digest",
+        action="store_true",
+        help="download each layer and compare its digest (implies --online)",
+    )
+    net.add_argument(
+        "--verify-signatures",
+        action="store_true",
+        help="verify the OpenPGP signatures of each downloaded SIF image "
+        "against the trusted keys (implies --verify-digest)",
+    )
+    net.add_argument(
+        "--keys",
+        metavar="DIR",
+        help="the folder of trusted public keys (*.asc) for "
+        f"--verify-signatures (default: ROOT/{keyring.DEFAULT_FOLDER})",
+    )
+    net.add_argument(
+        "--require-signatures",
+        action="store_true",
+        help="with --verify-signatures: an image without a verified signature is an error",
+    )
+    net.add_argument(
+        "--jobs", type=int, default=8, metavar="N", help="requests at a time (default: 8)"
+    )
+    net.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="timeout of each connection and read (default: 30)",
+    )
+    net.add_argument(
+        "--retries",
+        type=int,
+        default=3,
+        metavar="N",
+        help="retries of a failed request, with exponential backoff (default: 3)",
+    )
+    net.add_argument(
+        "--retry-delay",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="first backoff delay, doubled at each retry (default: 1)",
+    )
+    net.add_argument(
+        "--no-progress", action="store_true", help="no progress bar, even on a terminal"
+    )
 
 
 def usage_error(message: str) -> int:
@@ -80,18 +123,20 @@ def run(args: argparse.Namespace) -> int:
     if not root.is_dir():
         return usage_error(f"{args.root!r} is not a folder: give the manifest tree to check")
     if args.jobs < 1 or args.timeout <= 0 or args.retries < 0 or args.retry_delay < 0:
-        return usage_error("--jobs must be 1 or more, --timeout above 0, "
-                           "--retries and --retry-delay 0 or more")
+        return usage_error(
+            "--jobs must be 1 or more, --timeout above 0, --retries and --retry-delay 0 or more"
+        )
     if args.require_signatures and not args.verify_signatures:
         return usage_error("--require-signatures needs --verify-signatures")
     if args.keys is not None and not args.verify_signatures:
         return usage_error("--keys needs --verify-signatures")
     if args.verify_signatures:
         if not keyring.gpg_available():
-            return usage_error("--verify-signatures needs the 'gpg' program (GnuPG): "
-                               "install it (Debian: apt-get install gnupg)")
-        keys_folder = Path(args.keys) if args.keys is not None \
-            else root / keyring.DEFAULT_FOLDER
+            return usage_error(
+                "--verify-signatures needs the 'gpg' program (GnuPG): "
+                "install it (Debian: apt-get install gnupg)"
+            )
+        keys_folder = Path(args.keys) if args.keys is not None else root / keyring.DEFAULT_FOLDER
         if keys_folder.exists() and not keys_folder.is_dir():
             return usage_error(f"--keys {args.keys!r} is not a folder")
         args.verify_digest = True
@@ -124,15 +169,19 @@ def run(args: argparse.Namespace) -> int:
             only = scope.changed_manifests(root)
         targets = online.expectations(registry.namespaces, only)
         settings = online.Settings(
-            jobs=args.jobs, timeout=args.timeout, retries=args.retries,
-            retry_delay=args.retry_delay, verify_digest=args.verify_digest,
+            jobs=args.jobs,
+            timeout=args.timeout,
+            retries=args.retries,
+            retry_delay=args.retry_delay,
+            verify_digest=args.verify_digest,
         )
         progress_to = None if args.no_progress or args.format == "json" else sys.stderr
         with ExitStack() as stack:
             verify = None
             if args.verify_signatures:
                 verify = stack.enter_context(
-                    signatures.SignatureCheck(keys_folder, args.require_signatures))
+                    signatures.SignatureCheck(keys_folder, args.require_signatures)
+                )
                 problems.extend(verify.problems)
             checker = online.Checker(settings, verify.inspect if verify else None)
             results, summary = checker.check_all(targets, progress_to)
@@ -148,11 +197,14 @@ def run(args: argparse.Namespace) -> int:
     notes = sum(p.severity == "info" for p in problems)
     tags = sum(len(ns.tags) for ns in registry.namespaces)
     failed = errors > 0 or (args.strict and warnings > 0)
-    summary_lines.insert(0, (
-        f"{_count(len(registry.namespaces), 'namespace')}, {_count(tags, 'tag')}: "
-        f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
-        + (f" ({_count(notes, 'deprecated tag')})" if notes else "")
-    ))
+    summary_lines.insert(
+        0,
+        (
+            f"{_count(len(registry.namespaces), 'namespace')}, {_count(tags, 'tag')}: "
+            f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
+            + (f" ({_count(notes, 'deprecated tag')})" if notes else "")
+        ),
+    )
     if scope is not None:
         summary_lines.append(_scope_text(scope))
     body: dict[str, Any] = {
@@ -180,9 +232,15 @@ def run(args: argparse.Namespace) -> int:
 def deprecations(registry: Registry) -> list[Problem]:
     """Each deprecated tag, as information (never a failure, even with --strict)."""
     return [
-        Problem(tag.path, f"is deprecated: {tag.deprecated}", tag.line("deprecated"),
-                severity="info", code="deprecated")
-        for ns in registry.namespaces for tag in ns.tags
+        Problem(
+            tag.path,
+            f"is deprecated: {tag.deprecated}",
+            tag.line("deprecated"),
+            severity="info",
+            code="deprecated",
+        )
+        for ns in registry.namespaces
+        for tag in ns.tags
         if tag.deprecated and tag.path is not None
     ]
 

@@ -63,36 +63,55 @@ class Settings:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("dir", metavar="DIR", help="the folder of the new registry repository")
-    parser.add_argument("--title", default="",
-                        help="the site's title (default: '<ORG> containers', else "
-                             "'Container registry')")
-    parser.add_argument("--org", default="",
-                        help="the GitHub organization the registry belongs to (for links "
-                             "and the README)")
-    parser.add_argument("--url", default="", metavar="SITE_URL",
-                        help="the address the site is published at, e.g. "
-                             "https://acme.github.io/registry/ (default: from the "
-                             "GitHub Pages workflow or Read the Docs)")
-    parser.add_argument("--force", action="store_true",
-                        help="write into a folder that is not empty (files that exist are "
-                             "kept, never replaced)")
+    parser.add_argument(
+        "--title",
+        default="",
+        help="the site's title (default: '<ORG> containers', else 'Container registry')",
+    )
+    parser.add_argument(
+        "--org",
+        default="",
+        help="the GitHub organization the registry belongs to (for links and the README)",
+    )
+    parser.add_argument(
+        "--url",
+        default="",
+        metavar="SITE_URL",
+        help="the address the site is published at, e.g. "
+        "https://acme.github.io/registry/ (default: from the "
+        "GitHub Pages workflow or Read the Docs)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a folder that is not empty (files that exist are kept, never replaced)",
+    )
 
 
 def checked(settings: Settings) -> Settings:
     """*settings* with the site address normalized; InitError for invalid values."""
     if any(ch in settings.title for ch in "\r\n") or not settings.title.isprintable():
         raise InitError("--title must be one line of printable text")
-    if settings.org and not (names.NAME_RE.fullmatch(settings.org)
-                             and not names.is_hidden(settings.org)):
-        raise InitError(f"--org {settings.org!r} is not a GitHub organization name: use "
-                        "letters, digits and '-'")
+    if settings.org and not (
+        names.NAME_RE.fullmatch(settings.org) and not names.is_hidden(settings.org)
+    ):
+        raise InitError(
+            f"--org {settings.org!r} is not a GitHub organization name: use letters, digits and '-'"
+        )
     url = settings.url
     if url:
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
-                or parts.fragment or any(ch.isspace() for ch in url):
-            raise InitError(f"--url {url!r} is not the http(s) address of a site, e.g. "
-                            "https://acme.github.io/registry/")
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.query
+            or parts.fragment
+            or any(ch.isspace() for ch in url)
+        ):
+            raise InitError(
+                f"--url {url!r} is not the http(s) address of a site, e.g. "
+                "https://acme.github.io/registry/"
+            )
         if not url.endswith("/"):
             url += "/"
     return Settings(settings.title, settings.org, url)
@@ -145,8 +164,10 @@ def write(root: Path, files: dict[str, str], force: bool) -> tuple[list[str], li
     if root.exists() and not root.is_dir():
         raise InitError(f"{root}: exists and is not a folder")
     if root.is_dir() and any(root.iterdir()) and not force:
-        raise InitError(f"{root}: the folder is not empty; give --force to add the registry's "
-                        "files to it (files that exist are kept)")
+        raise InitError(
+            f"{root}: the folder is not empty; give --force to add the registry's "
+            "files to it (files that exist are kept)"
+        )
     written: list[str] = []
     kept: list[str] = []
     for rel, text in files.items():
@@ -176,12 +197,17 @@ def run(args: argparse.Namespace) -> int:
     for rel in written:
         print(f"wrote {root / rel}")
     for rel in kept:
-        print(f"kept {root / rel}: it exists and differs from the template; remove it and "
-              "run again to get the template's", file=sys.stderr)
-    print(f"\nA registry is in {root}. Next:\n"
-          f"  cd {root}\n"
-          "  make html        # build the site into _build/html\n"
-          "  orgreg manifest IMAGE.sif --namespace ORG/REPO --url URL --tag TAG --root source\n"
-          "  git init && git add -A && git commit -m 'A new registry'\n"
-          "README.md says how to publish it and how container repositories submit.")
+        print(
+            f"kept {root / rel}: it exists and differs from the template; remove it and "
+            "run again to get the template's",
+            file=sys.stderr,
+        )
+    print(
+        f"\nA registry is in {root}. Next:\n"
+        f"  cd {root}\n"
+        "  make html        # build the site into _build/html\n"
+        "  orgreg manifest IMAGE.sif --namespace ORG/REPO --url URL --tag TAG --root source\n"
+        "  git init && git add -A && git commit -m 'A new registry'\n"
+        "README.md says how to publish it and how container repositories submit."
+    )
     return 0

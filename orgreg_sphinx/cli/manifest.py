@@ -46,28 +46,44 @@ class ManifestError(Exception):
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("image", help="the image file (a SIF)")
-    parser.add_argument("--namespace", required=True, metavar="ORG/REPO",
-                        help="the namespace, usually the container's GitHub repository")
-    parser.add_argument("--url", required=True,
-                        help="where the image was uploaded: an http(s) URL, or "
-                             "oras://<host>/<name>:<tag> for an image pushed to an OCI "
-                             "registry with 'apptainer push'")
+    parser.add_argument(
+        "--namespace",
+        required=True,
+        metavar="ORG/REPO",
+        help="the namespace, usually the container's GitHub repository",
+    )
+    parser.add_argument(
+        "--url",
+        required=True,
+        help="where the image was uploaded: an http(s) URL, or "
+        "oras://<host>/<name>:<tag> for an image pushed to an OCI "
+        "registry with 'apptainer push'",
+    )
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--recipe", metavar="FILE",
-                       help="the recipe it was built from: the tag is its name's suffix "
-                            "(Singularity -> latest, Singularity.pancakes -> pancakes)")
+    which.add_argument(
+        "--recipe",
+        metavar="FILE",
+        help="the recipe it was built from: the tag is its name's suffix "
+        "(Singularity -> latest, Singularity.pancakes -> pancakes)",
+    )
     which.add_argument("--tag", help="the tag (default: from --recipe, else latest)")
-    parser.add_argument("--root", default=".", metavar="DIR",
-                        help="the manifest tree of the registry (default: .)")
-    parser.add_argument("--created", metavar="TIME",
-                        help="creation time, ISO 8601 (default: now, or SOURCE_DATE_EPOCH); "
-                             "'none' leaves it out")
+    parser.add_argument(
+        "--root", default=".", metavar="DIR", help="the manifest tree of the registry (default: .)"
+    )
+    parser.add_argument(
+        "--created",
+        metavar="TIME",
+        help="creation time, ISO 8601 (default: now, or SOURCE_DATE_EPOCH); 'none' leaves it out",
+    )
     parser.add_argument("--commit", metavar="SHA", help="the source commit (extra key 'commit')")
-    parser.add_argument("--recipe-path", metavar="PATH",
-                        help="the recipe's path in its repository (extra key 'recipe'; "
-                             "default: --recipe as given)")
-    parser.add_argument("--description", default="",
-                        help="description for a new collection README.md")
+    parser.add_argument(
+        "--recipe-path",
+        metavar="PATH",
+        help="the recipe's path in its repository (extra key 'recipe'; default: --recipe as given)",
+    )
+    parser.add_argument(
+        "--description", default="", help="description for a new collection README.md"
+    )
 
 
 def tag_from_recipe(recipe: str) -> str:
@@ -132,8 +148,9 @@ def sif_block(image: Path) -> dict[str, Any] | None:
     try:
         block, warnings = sif.summary(image)
     except sif.SifError as err:
-        print(f"orgreg manifest: warning: {image}: {err}; no 'sif:' block recorded",
-              file=sys.stderr)
+        print(
+            f"orgreg manifest: warning: {image}: {err}; no 'sif:' block recorded", file=sys.stderr
+        )
         return None
     except OSError as err:
         raise ManifestError(f"cannot read {image}: {err.strerror}") from None
@@ -143,10 +160,13 @@ def sif_block(image: Path) -> dict[str, Any] | None:
 
 
 def collection_text(namespace: str, description: str) -> str:
-    front = yaml.safe_dump({"layout": "collection", "description": description},
-                           sort_keys=False, allow_unicode=True)
-    return (f"---\n{front}---\n\nContainers built by the CI of "
-            f"[{namespace}](https://github.com/{namespace}).\n")
+    front = yaml.safe_dump(
+        {"layout": "collection", "description": description}, sort_keys=False, allow_unicode=True
+    )
+    return (
+        f"---\n{front}---\n\nContainers built by the CI of "
+        f"[{namespace}](https://github.com/{namespace}).\n"
+    )
 
 
 TAGS_TEXT = "---\nlayout: tags\n---\n"
@@ -169,8 +189,10 @@ def write_manifest(args: argparse.Namespace) -> list[Path]:
     if refused is not None:  # the reason the site build and 'orgreg check' would give
         raise ManifestError(f"--namespace {args.namespace!r} {printable(refused.message)}")
     org, _, repo = args.namespace.partition("/")
-    tag = args.tag if args.tag is not None else (
-        tag_from_recipe(args.recipe) if args.recipe else "latest"
+    tag = (
+        args.tag
+        if args.tag is not None
+        else (tag_from_recipe(args.recipe) if args.recipe else "latest")
     )
     refused = names.tag_problem(tag)
     if refused is not None:
@@ -196,8 +218,11 @@ def write_manifest(args: argparse.Namespace) -> list[Path]:
     }
     # a manifest with a sif: block is read in bytes whatever its size
     if size < KIB_THRESHOLD and not names.is_oras(args.url) and not extra["sif"]:
-        print(f"orgreg manifest: warning: the image is only {size} bytes; readers of this "
-              f"format take sizes below {KIB_THRESHOLD} as KiB", file=sys.stderr)
+        print(
+            f"orgreg manifest: warning: the image is only {size} bytes; readers of this "
+            f"format take sizes below {KIB_THRESHOLD} as KiB",
+            file=sys.stderr,
+        )
     folder = root / org / repo
     tag_dir = folder / "manifests" / tag
     written = []

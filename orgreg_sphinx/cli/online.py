@@ -98,8 +98,9 @@ class UrlResult:
     def failed(self) -> bool:
         return any(f.severity == "error" for f in self.findings)
 
-    def add(self, severity: Severity, code: str, message: str,
-            expectation: Expectation | None = None) -> None:
+    def add(
+        self, severity: Severity, code: str, message: str, expectation: Expectation | None = None
+    ) -> None:
         self.findings.append(Finding(severity, code, message, expectation))
 
 
@@ -171,8 +172,9 @@ class Answer:
 # ---------------------------------------------------------------- targets
 
 
-def expectations(namespaces: Iterable[Namespace], only: set[Path] | None = None
-                 ) -> dict[str, list[Expectation]]:
+def expectations(
+    namespaces: Iterable[Namespace], only: set[Path] | None = None
+) -> dict[str, list[Expectation]]:
     """Layer URL -> what the manifests say about it (only manifests in *only*)."""
     targets: dict[str, list[Expectation]] = {}
     for ns in namespaces:
@@ -220,8 +222,12 @@ class Checker:
         for _ in range(self.settings.max_redirects + 1):
             try:
                 response = self.session.request(
-                    method, current, headers=headers, timeout=self.settings.timeout,
-                    allow_redirects=False, stream=True,
+                    method,
+                    current,
+                    headers=headers,
+                    timeout=self.settings.timeout,
+                    allow_redirects=False,
+                    stream=True,
                 )
             except requests.RequestException as err:
                 raise self.failure(err) from None
@@ -231,12 +237,12 @@ class Checker:
             response.close()
             target = urljoin(current, location)
             if urlsplit(target).scheme not in ("http", "https"):
-                raise Failure("online-redirect",
-                              f"redirects to {target}, which is not an http(s) address")
+                raise Failure(
+                    "online-redirect", f"redirects to {target}, which is not an http(s) address"
+                )
             redirects.append(target)
             current = target
-        raise Failure("online-redirect",
-                      f"redirects more than {self.settings.max_redirects} times")
+        raise Failure("online-redirect", f"redirects more than {self.settings.max_redirects} times")
 
     def failure(self, err: BaseException) -> Failure:
         """The :class:`Failure` a requests or urllib3 error *err* means."""
@@ -283,15 +289,15 @@ class Checker:
         result.saved = Path(name)
         return stack.enter_context(os.fdopen(handle, "w+b"))
 
-    def keep(self, sink: IO[bytes] | None, chunk: bytes, count: int, limit: int | None,
-             result: UrlResult) -> None:
+    def keep(
+        self, sink: IO[bytes] | None, chunk: bytes, count: int, limit: int | None, result: UrlResult
+    ) -> None:
         """Write *chunk* to *sink*; a :class:`Failure` past *limit* bytes (the size the
         manifests give), so that a kept download stays bounded."""
         if sink is None:
             return
         if limit is not None and count > limit:
-            raise Failure("online-size", f"downloads more than the {limit} bytes "
-                                         "its manifest says")
+            raise Failure("online-size", f"downloads more than the {limit} bytes its manifest says")
         sink.write(chunk)
 
     def _probe(self, result: UrlResult) -> None:
@@ -311,13 +317,15 @@ class Checker:
             return
         if answer.redirects:
             result.add(
-                "warning", "online-redirect",
+                "warning",
+                "online-redirect",
                 f"redirects to {answer.redirects[-1]}: clients that need an answer "
                 "without a redirect (sregistry) cannot pull it",
             )
         if result.content_type in HTML_TYPES:
             result.add(
-                "error", "online-html",
+                "error",
+                "online-html",
                 f"serves {result.content_type}, not an image: a login or error page?",
             )
 
@@ -332,8 +340,14 @@ class Checker:
             sink = self.sink(stack, result)
             self._download_into(result, algorithms, retry, sink, limit)
 
-    def _download_into(self, result: UrlResult, algorithms: set[str], retry: Any,
-                       sink: IO[bytes] | None, limit: int | None) -> None:
+    def _download_into(
+        self,
+        result: UrlResult,
+        algorithms: set[str],
+        retry: Any,
+        sink: IO[bytes] | None,
+        limit: int | None,
+    ) -> None:
         while True:
             hashes = {name: hashlib.new(name) for name in algorithms}
             count = 0
@@ -343,8 +357,9 @@ class Checker:
             answer = self.open(result.url, "GET")
             try:
                 if answer.status != 200:
-                    raise Failure("online-status",
-                                  f"answers {answer.status} {answer.reason} to a download")
+                    raise Failure(
+                        "online-status", f"answers {answer.status} {answer.reason} to a download"
+                    )
                 for chunk in answer.response.raw.stream(CHUNK, decode_content=False):
                     count += len(chunk)
                     self.keep(sink, chunk, count, limit, result)
@@ -355,8 +370,9 @@ class Checker:
                     retry = retry.increment("GET", result.url, error=_as_urllib3(err))
                 except urllib3.exceptions.MaxRetryError:
                     message = "timed out" if http.is_timeout(err) else http.reason(err)
-                    raise Failure("online-download",
-                                  f"download failed after {count} bytes: {message}") from None
+                    raise Failure(
+                        "online-download", f"download failed after {count} bytes: {message}"
+                    ) from None
                 retry.sleep()
                 continue
             finally:
@@ -371,13 +387,21 @@ class Checker:
             measured = result.downloaded if result.hashes else result.length
             if exp.size is not None and measured is not None and measured != exp.size:
                 what = "downloads as" if result.hashes else "has Content-Length"
-                result.add("error", "online-size",
-                           f"{what} {measured} bytes, but the manifest says {exp.size}", exp)
+                result.add(
+                    "error",
+                    "online-size",
+                    f"{what} {measured} bytes, but the manifest says {exp.size}",
+                    exp,
+                )
             if result.hashes and not digest_matches(exp.digest, result.hashes):
                 name = exp.digest.split(":", 1)[0]
                 got = f"{name}:{result.hashes[name].hexdigest()}"
-                result.add("error", "online-digest",
-                           f"has digest {got}, but the manifest says {exp.digest}", exp)
+                result.add(
+                    "error",
+                    "online-digest",
+                    f"has digest {got}, but the manifest says {exp.digest}",
+                    exp,
+                )
 
     # ------------------------------------------------------------ all URLs
 
@@ -424,9 +448,13 @@ def problems_of(results: Iterable[UrlResult]) -> list[Problem]:
             concerned = [finding.expectation] if finding.expectation else result.expectations
             for exp in concerned:
                 problems.append(
-                    Problem(exp.path, f"has a layer at {result.url} that {finding.message}",
-                            exp.line, severity=finding.severity,
-                            code=finding.code)
+                    Problem(
+                        exp.path,
+                        f"has a layer at {result.url} that {finding.message}",
+                        exp.line,
+                        severity=finding.severity,
+                        code=finding.code,
+                    )
                 )
     return problems
 

@@ -72,8 +72,14 @@ class Registry:
             return True
         return parts.scheme == "http" and is_loopback(parts.hostname or "")
 
-    def open(self, url: str, method: str = "GET", headers: dict[str, str] | None = None,
-             *, auth: bool = True) -> online.Answer:
+    def open(
+        self,
+        url: str,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        *,
+        auth: bool = True,
+    ) -> online.Answer:
         """One request, its body unread, redirects followed by hand (counted, https
         only off loopback); the bearer token is sent to the registry's host only."""
         redirects: list[str] = []
@@ -84,8 +90,12 @@ class Registry:
                 sent["Authorization"] = f"Bearer {self.token}"
             try:
                 response = self.checker.session.request(
-                    method, current, headers=sent, timeout=self.settings.timeout,
-                    allow_redirects=False, stream=True,
+                    method,
+                    current,
+                    headers=sent,
+                    timeout=self.settings.timeout,
+                    allow_redirects=False,
+                    stream=True,
                 )
             except requests.RequestException as err:
                 raise self.checker.failure(err) from None
@@ -98,32 +108,37 @@ class Registry:
                 raise online.Failure(
                     "online-redirect",
                     f"redirects to {target}: only https (or http on a loopback address) "
-                    "is followed")
+                    "is followed",
+                )
             redirects.append(target)
             current = target
-        raise online.Failure("online-redirect",
-                             f"redirects more than {self.settings.max_redirects} times")
+        raise online.Failure(
+            "online-redirect", f"redirects more than {self.settings.max_redirects} times"
+        )
 
     def read(self, answer: online.Answer, limit: int, what: str) -> bytes:
         """The body of *answer*, at most *limit* bytes, within the deadline."""
         length = (answer.headers.get("Content-Length") or "").strip()
         if length.isdigit() and int(length) > limit:
             answer.close()
-            raise online.Failure("online-oras",
-                                 f"answers with {what} of {int(length)} bytes, over the "
-                                 f"limit of {limit}")
+            raise online.Failure(
+                "online-oras",
+                f"answers with {what} of {int(length)} bytes, over the limit of {limit}",
+            )
         deadline = time.monotonic() + 2 * self.settings.timeout
         data = bytearray()
         try:
             for chunk in answer.response.raw.stream(CHUNK, decode_content=True):
                 data += chunk
                 if len(data) > limit:
-                    raise online.Failure("online-oras",
-                                         f"answers with {what} over the limit of {limit} bytes")
+                    raise online.Failure(
+                        "online-oras", f"answers with {what} over the limit of {limit} bytes"
+                    )
                 if time.monotonic() > deadline:
-                    raise online.Failure("online-timeout",
-                                         f"did not send {what} within "
-                                         f"{2 * self.settings.timeout:g} s")
+                    raise online.Failure(
+                        "online-timeout",
+                        f"did not send {what} within {2 * self.settings.timeout:g} s",
+                    )
         except online.BODY_ERRORS as err:
             raise self.checker.failure(err) from None
         finally:
@@ -142,12 +157,14 @@ class Registry:
             raise online.Failure(
                 "online-private",
                 "asks for credentials (401 without a Bearer challenge): the package must "
-                "be public so that anyone can pull it")
+                "be public so that anyone can pull it",
+            )
         try:
             fields = parse_keqv_list(parse_http_list(params))
         except ValueError:
-            raise online.Failure("online-oras", f"sends a malformed challenge {challenge!r}") \
-                from None
+            raise online.Failure(
+                "online-oras", f"sends a malformed challenge {challenge!r}"
+            ) from None
         self.token = self.fetch_token(fields)
         return self.open(url, method, headers)
 
@@ -158,9 +175,9 @@ class Registry:
             raise online.Failure(
                 "online-oras",
                 f"names the token service {realm!r}: expected an https address "
-                "(or http on a loopback address)")
-        query = {key: value for key in ("service", "scope")
-                 if (value := challenge.get(key))}
+                "(or http on a loopback address)",
+            )
+        query = {key: value for key in ("service", "scope") if (value := challenge.get(key))}
         query.setdefault("scope", f"repository:{self.ref.name}:pull")
         url = f"{realm}{'&' if '?' in realm else '?'}{urlencode(query)}"
         answer = self.open(url, "GET", {"Accept": "application/json"}, auth=False)
@@ -169,11 +186,13 @@ class Registry:
             raise online.Failure(
                 "online-private",
                 f"gives no anonymous pull token ({answer.status}): the package must be "
-                "public so that anyone can pull it")
+                "public so that anyone can pull it",
+            )
         if answer.status != 200:
             answer.close()
-            raise online.Failure("online-oras",
-                                 f"token service answers {answer.status} {answer.reason}")
+            raise online.Failure(
+                "online-oras", f"token service answers {answer.status} {answer.reason}"
+            )
         body = self.read(answer, MAX_TOKEN_BYTES, "a token")
         try:
             data = json.loads(body)
@@ -196,30 +215,35 @@ class Registry:
             raise online.Failure(
                 "online-private",
                 f"is not readable without credentials ({answer.status}): the package "
-                "must be public so that anyone can pull it")
+                "must be public so that anyone can pull it",
+            )
         if answer.status == 404:
             answer.close()
             raise online.Failure(
                 "online-missing",
                 f"is not in the registry: {self.ref.host} has no {self.ref.reference!r} "
-                f"in {where.partition(':')[0]}")
+                f"in {where.partition(':')[0]}",
+            )
         if answer.status != 200:
             answer.close()
-            raise online.Failure("online-status",
-                                 f"answers {answer.status} {answer.reason}".rstrip())
+            raise online.Failure(
+                "online-status", f"answers {answer.status} {answer.reason}".rstrip()
+            )
         kind = online.media_type(answer.headers)
         if kind not in MANIFEST_TYPES:
             answer.close()
             raise online.Failure(
                 "online-oras",
                 f"answers with a {kind or 'untyped'} document, not an image manifest "
-                f"({MANIFEST_TYPES[0]})")
+                f"({MANIFEST_TYPES[0]})",
+            )
         body = self.read(answer, MAX_MANIFEST_BYTES, "a manifest")
         try:
             data = json.loads(body)
         except ValueError:
-            raise online.Failure("online-oras", "answers with a manifest that is not JSON") \
-                from None
+            raise online.Failure(
+                "online-oras", "answers with a manifest that is not JSON"
+            ) from None
         if not isinstance(data, dict) or not isinstance(data.get("layers"), list):
             raise online.Failure("online-oras", "answers with a manifest without a layer list")
         return data
@@ -228,17 +252,21 @@ class Registry:
         """The SIF layer of *manifest*, and warnings about the rest of it."""
         layers = manifest["layers"]
         if len(layers) > MAX_LAYERS:
-            raise online.Failure("online-oras",
-                                 f"has a manifest of {len(layers)} layers (at most "
-                                 f"{MAX_LAYERS} are read; Apptainer pushes one)")
-        sif = [la for la in layers
-               if isinstance(la, dict) and la.get("mediaType") == SIF_LAYER_TYPE]
+            raise online.Failure(
+                "online-oras",
+                f"has a manifest of {len(layers)} layers (at most "
+                f"{MAX_LAYERS} are read; Apptainer pushes one)",
+            )
+        sif = [
+            la for la in layers if isinstance(la, dict) and la.get("mediaType") == SIF_LAYER_TYPE
+        ]
         if not sif:
             kinds = sorted({str(la.get("mediaType")) for la in layers if isinstance(la, dict)})
             raise online.Failure(
                 "online-media-type",
                 f"has no SIF layer: its layers are of type {', '.join(kinds) or 'none'}, "
-                f"expected {SIF_LAYER_TYPE} (as 'apptainer push' writes)")
+                f"expected {SIF_LAYER_TYPE} (as 'apptainer push' writes)",
+            )
         layer = sif[0]
         if not isinstance(layer.get("digest"), str) or not isinstance(layer.get("size"), int):
             raise online.Failure("online-oras", "has a SIF layer without digest or size")
@@ -246,8 +274,10 @@ class Registry:
         config = manifest.get("config")
         config_type = config.get("mediaType") if isinstance(config, dict) else None
         if config_type != SIF_CONFIG_TYPE:
-            warnings.append(f"has a config of type {config_type!r}, not {SIF_CONFIG_TYPE}: "
-                            "Apptainer may refuse to pull it")
+            warnings.append(
+                f"has a config of type {config_type!r}, not {SIF_CONFIG_TYPE}: "
+                "Apptainer may refuse to pull it"
+            )
         return layer, warnings
 
     def blob(self, digest: str, expected_size: int, result: online.UrlResult) -> None:
@@ -258,16 +288,20 @@ class Registry:
             answer = self.authorized(url, "HEAD", {})
             answer.close()
             if answer.status != 200:
-                raise online.Failure("online-missing",
-                                     f"lists the SIF blob {digest}, which the registry "
-                                     f"answers with {answer.status} {answer.reason}".rstrip())
+                raise online.Failure(
+                    "online-missing",
+                    f"lists the SIF blob {digest}, which the registry "
+                    f"answers with {answer.status} {answer.reason}".rstrip(),
+                )
             return
         answer = self.authorized(url, "GET", {})
         if answer.status != 200:
             answer.close()
-            raise online.Failure("online-missing",
-                                 f"lists the SIF blob {digest}, which the registry answers "
-                                 f"with {answer.status} {answer.reason}".rstrip())
+            raise online.Failure(
+                "online-missing",
+                f"lists the SIF blob {digest}, which the registry answers "
+                f"with {answer.status} {answer.reason}".rstrip(),
+            )
         hasher = hashlib.sha256()
         count = 0
         try:
@@ -278,14 +312,16 @@ class Registry:
                     count += len(chunk)
                     if count > expected_size:
                         raise online.Failure(
-                            "online-size", f"has a SIF blob longer than its {expected_size} bytes")
+                            "online-size", f"has a SIF blob longer than its {expected_size} bytes"
+                        )
                     hasher.update(chunk)
                     if sink is not None:
                         sink.write(chunk)
         except online.BODY_ERRORS as err:
-            raise online.Failure("online-download",
-                                 f"download failed after {count} bytes: "
-                                 f"{self.checker.failure(err).message}") from None
+            raise online.Failure(
+                "online-download",
+                f"download failed after {count} bytes: {self.checker.failure(err).message}",
+            ) from None
         finally:
             answer.close()
         result.downloaded = count
@@ -310,17 +346,27 @@ def check(checker: online.Checker, result: online.UrlResult) -> None:
     for exp in result.expectations:
         if exp.digest != layer["digest"]:
             differs = True
-            result.add("error", "online-digest",
-                       f"holds a SIF layer of digest {layer['digest']}, but the manifest "
-                       f"says {exp.digest}", exp)
+            result.add(
+                "error",
+                "online-digest",
+                f"holds a SIF layer of digest {layer['digest']}, but the manifest "
+                f"says {exp.digest}",
+                exp,
+            )
         if exp.size is not None and exp.size != layer["size"]:
-            result.add("error", "online-size",
-                       f"holds a SIF layer of {layer['size']} bytes, but the manifest says "
-                       f"{exp.size}", exp)
+            result.add(
+                "error",
+                "online-size",
+                f"holds a SIF layer of {layer['size']} bytes, but the manifest says {exp.size}",
+                exp,
+            )
     if differs and not checker.settings.verify_digest:
         return
     registry.blob(layer["digest"], layer["size"], result)
     if result.hashes and not online.digest_matches(layer["digest"], result.hashes):
-        result.add("error", "online-digest",
-                   f"serves a blob whose sha256 is {result.hashes['sha256'].hexdigest()}, "
-                   f"not the {layer['digest']} its registry manifest names")
+        result.add(
+            "error",
+            "online-digest",
+            f"serves a blob whose sha256 is {result.hashes['sha256'].hexdigest()}, "
+            f"not the {layer['digest']} its registry manifest names",
+        )

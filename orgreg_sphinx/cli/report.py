@@ -81,8 +81,7 @@ def markdown_cell(text: str) -> str:
     return "".join("\\" + c if c in "\\`*_{}[]<>()#+-.!|~" else c for c in text)
 
 
-def step_summary(problems: list[Problem], summary_lines: list[str],
-                 cwd: Path | None = None) -> str:
+def step_summary(problems: list[Problem], summary_lines: list[str], cwd: Path | None = None) -> str:
     """A Markdown report for ``$GITHUB_STEP_SUMMARY`` (annotations are capped per step)."""
     lines = ["### orgreg check", ""]
     lines += [f"- {markdown_cell(text)}" for text in summary_lines]
@@ -91,8 +90,10 @@ def step_summary(problems: list[Problem], summary_lines: list[str],
         lines += ["", "| | file | problem |", "| --- | --- | --- |"]
         for p in problems:
             where = shown_path(p.path, cwd) + (f":{p.line}" if p.line else "")
-            lines.append(f"| {p.severity} | {markdown_cell(where)} | "
-                         f"{markdown_cell(p.message)} ({markdown_cell(p.code)}) |")
+            lines.append(
+                f"| {p.severity} | {markdown_cell(where)} | "
+                f"{markdown_cell(p.message)} ({markdown_cell(p.code)}) |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -82,17 +82,16 @@ def changes_from_git(root: Path, base: str) -> list[Change]:
     letters: dict[str, Status] = {"A": "added", "D": "deleted"}
     for letter, name in zip(fields[0::2], fields[1::2], strict=False):
         changes.append(Change(top / name, letters.get(letter[0], "modified")))
-    untracked = _git(top, "ls-files", "--others", "--exclude-standard", "-z", "--",
-                     os.path.abspath(root))
+    untracked = _git(
+        top, "ls-files", "--others", "--exclude-standard", "-z", "--", os.path.abspath(root)
+    )
     changes.extend(Change(top / n, "added") for n in untracked.split("\0") if n)
     return changes
 
 
 def _git(cwd: Path, *args: str) -> str:
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
-        )
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
     except FileNotFoundError:
         raise ScopeUsageError("--base needs git, which is not installed") from None
     except NotADirectoryError:
@@ -154,11 +153,15 @@ def check_scope(
         parts = names.branch_namespace(branch)
         refused = names.namespace_problem(*parts) if parts is not None else None
         if refused is not None:
-            message = (f"branch {branch!r} is for a namespace the registry never "
-                       f"publishes: {printable(refused.message)}")
+            message = (
+                f"branch {branch!r} is for a namespace the registry never "
+                f"publishes: {printable(refused.message)}"
+            )
         else:
-            message = (f"branch {branch!r} is not named update/<org>/<repo>: a pull request "
-                       "to the registry comes from the branch of the namespace it changes")
+            message = (
+                f"branch {branch!r} is not named update/<org>/<repo>: a pull request "
+                "to the registry comes from the branch of the namespace it changes"
+            )
         problem = Problem(root, message, severity="error", code="scope-branch")
         return Scope(tuple(changes), None, branch), [problem]
     problems: list[Problem] = []
@@ -178,23 +181,26 @@ def _check_change(root: Path, change: Change, namespace: str, branch: str) -> Pr
 
     parts = _parts_in(root, change.path)
     if parts is None:
-        return error(f"{_verb(change)} a file outside the manifest tree; {allowed}",
-                     "scope-outside")
+        return error(
+            f"{_verb(change)} a file outside the manifest tree; {allowed}", "scope-outside"
+        )
     owner = f"{parts[0]}/{parts[1]}" if len(parts) >= 3 else None
     if owner != namespace:
         if owner is None:
-            return error(f"{_verb(change)} a file outside any namespace; {allowed}",
-                         "scope-outside")
+            return error(
+                f"{_verb(change)} a file outside any namespace; {allowed}", "scope-outside"
+            )
         if change.status == "deleted":
-            return error(f"deletes a file of another namespace, {owner}; {allowed}",
-                         "scope-deletion")
-        return error(f"{_verb(change)} a file of another namespace, {owner}; {allowed}",
-                     "scope-outside")
+            return error(
+                f"deletes a file of another namespace, {owner}; {allowed}", "scope-deletion"
+            )
+        return error(
+            f"{_verb(change)} a file of another namespace, {owner}; {allowed}", "scope-outside"
+        )
     if change.status == "deleted":
         return None
     if change.path.is_symlink():
-        return error("is a symbolic link: a pull request may only add regular files",
-                     "scope-link")
+        return error("is a symbolic link: a pull request may only add regular files", "scope-link")
     if not is_namespace_file(parts[2:]):
         return error(
             "is not a file a namespace holds (README.md, tags/README.md, "

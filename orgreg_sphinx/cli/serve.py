@@ -94,7 +94,7 @@ class StaticHostHandler(SimpleHTTPRequestHandler):
         if path == self.prefix:
             return "/"
         if path.startswith(self.prefix + "/"):
-            return path[len(self.prefix):]
+            return path[len(self.prefix) :]
         return None
 
     def translate_path(self, path: str) -> str:
@@ -143,9 +143,7 @@ def make_server(
 ) -> ThreadingHTTPServer:
     """A server for *folder* (not started); ``server.server_address`` has the port."""
     prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
-    handler = type(
-        "Handler", (StaticHostHandler,), {"prefix": prefix, "quiet": quiet}
-    )
+    handler = type("Handler", (StaticHostHandler,), {"prefix": prefix, "quiet": quiet})
     server = ThreadingHTTPServer((host, port), partial(handler, directory=os.fspath(folder)))
     server.daemon_threads = True
     return server
@@ -172,19 +170,28 @@ def serving(folder: str | os.PathLike[str], **options: Any) -> Iterator[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "folder", nargs="?", default=DEFAULT_FOLDER, metavar="DIR",
+        "folder",
+        nargs="?",
+        default=DEFAULT_FOLDER,
+        metavar="DIR",
         help=f"the built site (default: {DEFAULT_FOLDER})",
     )
     parser.add_argument(
-        "-p", "--port", type=int, default=DEFAULT_PORT,
+        "-p",
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
         help=f"port to listen on; 0 picks a free one (default: {DEFAULT_PORT})",
     )
     parser.add_argument(
-        "--bind", default=DEFAULT_HOST, metavar="ADDRESS",
+        "--bind",
+        default=DEFAULT_HOST,
+        metavar="ADDRESS",
         help=f"address to listen on (default: {DEFAULT_HOST}, this machine only)",
     )
     parser.add_argument(
-        "--prefix", default="",
+        "--prefix",
+        default="",
         help="serve the site below this path, as a GitHub project site (e.g. /registry)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="do not log requests")
@@ -193,8 +200,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     if not (folder / "index.html").is_file():
-        print(f"orgreg serve: {folder} is not a built site (no index.html); "
-              "build it first (make html)", file=sys.stderr)
+        print(
+            f"orgreg serve: {folder} is not a built site (no index.html); "
+            "build it first (make html)",
+            file=sys.stderr,
+        )
         return 2
     if not 0 <= args.port <= 65535:
         print(f"orgreg serve: port {args.port} is out of range", file=sys.stderr)
@@ -202,8 +212,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         server = make_server(folder, args.bind, args.port, prefix=args.prefix, quiet=args.quiet)
     except OSError as err:
-        print(f"orgreg serve: cannot listen on {args.bind}:{args.port}: {err.strerror or err}",
-              file=sys.stderr)
+        print(
+            f"orgreg serve: cannot listen on {args.bind}:{args.port}: {err.strerror or err}",
+            file=sys.stderr,
+        )
         return 2
     address = server.server_address
     host = address[0] if isinstance(address[0], str) else bytes(address[0]).decode()

@@ -45,9 +45,13 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"images": self.images, "verified": self.verified,
-                "unsigned": self.unsigned, "failed": self.failed,
-                "good_signatures": self.good_signatures}
+        return {
+            "images": self.images,
+            "verified": self.verified,
+            "unsigned": self.unsigned,
+            "failed": self.failed,
+            "good_signatures": self.good_signatures,
+        }
 
 
 class SignatureCheck:
@@ -57,8 +61,9 @@ class SignatureCheck:
         self.folder = folder
         self.require = require
         self.keys, key_problems = keyring.load_keys(folder)
-        self.problems = [Problem(p.path, p.message, severity="error", code="key-file")
-                         for p in key_problems]
+        self.problems = [
+            Problem(p.path, p.message, severity="error", code="key-file") for p in key_problems
+        ]
         self.verifier = Verifier(self.keys)
         self.tally = Tally()
 
@@ -89,46 +94,69 @@ class SignatureCheck:
         strict: Severity = "error" if self.require else "warning"
         if verdict.error is not None:
             if verdict.not_sif:
-                return [(strict, "signature-not-sif",
-                         f"is not a SIF image ({verdict.error}): no signature to verify")]
-            return [("error", "signature-unreadable",
-                     f"cannot be verified: {verdict.error}")]
+                return [
+                    (
+                        strict,
+                        "signature-not-sif",
+                        f"is not a SIF image ({verdict.error}): no signature to verify",
+                    )
+                ]
+            return [("error", "signature-unreadable", f"cannot be verified: {verdict.error}")]
         if not verdict.signed:
             return [(strict, "signature-none", "is not signed (no signature object)")]
         found: list[tuple[Severity, str, str]] = []
         for sig in verdict.signatures:
             if sig.good:
                 if sig.format == "legacy":
-                    found.append(("warning", "signature-legacy",
-                                  f"has a legacy signature: {sig.message}; sign it again "
-                                  "with a current 'apptainer sign'"))
+                    found.append(
+                        (
+                            "warning",
+                            "signature-legacy",
+                            f"has a legacy signature: {sig.message}; sign it again "
+                            "with a current 'apptainer sign'",
+                        )
+                    )
                 continue
             severity: Severity = strict if sig.status == "not-verified" else "error"
             message = f"fails verification: {sig.message}"
             if sig.status == "unknown-signer" and not self.keys:
-                message += (f" (the keys folder {self.folder} holds none: add the "
-                            "organization's public keys there)")
+                message += (
+                    f" (the keys folder {self.folder} holds none: add the "
+                    "organization's public keys there)"
+                )
             found.append((severity, CODES[sig.status], message))
-        if not any(s.good for s in verdict.signatures) and \
-                all(s.status == "not-verified" for s in verdict.signatures):
+        if not any(s.good for s in verdict.signatures) and all(
+            s.status == "not-verified" for s in verdict.signatures
+        ):
             found.append((strict, "signature-none", "has no OpenPGP signature verified"))
         if any(severity == "error" for severity, _, _ in found):
             return found  # the image fails already: what is left unsigned is no news
         for group in verdict.unsigned_groups:
-            found.append((strict, "signature-partial",
-                          f"has object group {group}, which no good signature covers "
-                          "entirely"))
+            found.append(
+                (
+                    strict,
+                    "signature-partial",
+                    f"has object group {group}, which no good signature covers entirely",
+                )
+            )
         if verdict.ungrouped:
-            found.append((strict, "signature-partial",
-                          f"has {objects_text(verdict.ungrouped)} in no object group, "
-                          "which no signature covers"))
+            found.append(
+                (
+                    strict,
+                    "signature-partial",
+                    f"has {objects_text(verdict.ungrouped)} in no object group, "
+                    "which no signature covers",
+                )
+            )
         return found
 
     def summary_text(self) -> str:
         t = self.tally
-        return (f"signatures: {t.images} image{'s' if t.images != 1 else ''} checked with "
-                f"{len(self.keys)} trusted key{'s' if len(self.keys) != 1 else ''}: "
-                f"{t.verified} verified, {t.unsigned} unsigned, {t.failed} failed")
+        return (
+            f"signatures: {t.images} image{'s' if t.images != 1 else ''} checked with "
+            f"{len(self.keys)} trusted key{'s' if len(self.keys) != 1 else ''}: "
+            f"{t.verified} verified, {t.unsigned} unsigned, {t.failed} failed"
+        )
 
     def summary_dict(self) -> dict[str, Any]:
         body = self.tally.as_dict()

@@ -78,12 +78,15 @@ def oci_reference(site: str, ns: Namespace) -> Reference:
 
 
 #: why the static registry's own clients cannot fetch an image kept in an OCI registry
-ORAS_NOT_SHUB = ("shub:// cannot serve it: its answer must name a plain download URL, "
-                 "and an OCI registry hands out the blob only after its token exchange")
-ORAS_NOT_SREGISTRY = ("sregistry reads the same answer as shub:// and needs a plain "
-                      "download URL")
-ORAS_NOT_CURL = ("curl cannot fetch it: an OCI registry serves the image as a blob after "
-                 "a token exchange, not at a download URL")
+ORAS_NOT_SHUB = (
+    "shub:// cannot serve it: its answer must name a plain download URL, "
+    "and an OCI registry hands out the blob only after its token exchange"
+)
+ORAS_NOT_SREGISTRY = "sregistry reads the same answer as shub:// and needs a plain download URL"
+ORAS_NOT_CURL = (
+    "curl cannot fetch it: an OCI registry serves the image as a blob after "
+    "a token exchange, not at a download URL"
+)
 
 
 def saved_name(ns: Namespace, tag: Tag) -> str:
@@ -120,8 +123,7 @@ def verify_commands(site: str, fingerprint: str, image: str) -> dict[str, tuple[
     verify the downloaded *image* file, per client (``apptainer``, ``singularity``)."""
     fetch = f"curl -fsSLO {key_url(site, fingerprint)}"
     return {
-        client: (f"{fetch} && {client} key import {fingerprint}.asc && "
-                 f"{client} verify {image}",)
+        client: (f"{fetch} && {client} key import {fingerprint}.asc && {client} verify {image}",)
         for client in ("apptainer", "singularity")
     }
 

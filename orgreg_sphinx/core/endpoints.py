@@ -218,8 +218,9 @@ def iter_oci_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
     for ns in sorted(registry.namespaces, key=lambda n: (n.name != n.name.lower(), n.name)):
         owners.setdefault(oci_repository(ns), ns)
     for repository, ns in sorted(owners.items()):
-        yield f"v2/{repository}/tags/list", dumps(
-            {"name": repository, "tags": [tag.name for tag in ns.tags]}
+        yield (
+            f"v2/{repository}/tags/list",
+            dumps({"name": repository, "tags": [tag.name for tag in ns.tags]}),
         )
         for tag in ns.tags:
             yield f"v2/{repository}/manifests/{tag.name}", dumps(manifest_body(tag))
@@ -244,8 +245,9 @@ def checksum_lines(ns: Namespace, folder: str = "") -> tuple[list[str], list[str
         name = f"{folder}{ns.repo}_{tag.name}.sif"
         sums.append(f"{hexdigest}  {name}")
         if not tag.is_oras:
-            curl.append(f'url = "{_curl_quote(tag.layers[0].url)}"\n'
-                        f'output = "{_curl_quote(name)}"\n')
+            curl.append(
+                f'url = "{_curl_quote(tag.layers[0].url)}"\noutput = "{_curl_quote(name)}"\n'
+            )
     return sums, curl
 
 
@@ -328,8 +330,9 @@ def iter_endpoint_files(
     (``SHA256SUMS``, ``urls.txt``, ``downloads.curl``); *shub*: ``api/container/...``;
     *oci*: the ``v2/`` layout.
     """
-    for batch in endpoint_batches(registry, "", catalog=catalog, original=original,
-                                  shub=shub, oci=oci):
+    for batch in endpoint_batches(
+        registry, "", catalog=catalog, original=original, shub=shub, oci=oci
+    ):
         yield from batch.make()
 
 
@@ -353,13 +356,21 @@ def endpoint_batches(
         Batch(
             f"namespace:{ns.name}",
             _namespace_stamp(ns, stamp),
-            functools.partial(namespace_endpoint_files, ns, original=original,
-                              catalog=catalog, shub=shub),
+            functools.partial(
+                namespace_endpoint_files, ns, original=original, catalog=catalog, shub=shub
+            ),
         )
         for ns in registry.namespaces
     ]
-    batches.append(Batch("", stamp, functools.partial(
-        registry_endpoint_files, registry, catalog=catalog, shub=shub, oci=oci)))
+    batches.append(
+        Batch(
+            "",
+            stamp,
+            functools.partial(
+                registry_endpoint_files, registry, catalog=catalog, shub=shub, oci=oci
+            ),
+        )
+    )
     return batches
 
 

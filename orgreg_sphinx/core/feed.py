@@ -117,10 +117,10 @@ def feed_xml(registry: Registry, site: str, title: str, limit: int = MAX_ENTRIES
     _text(feed, "id", site + FEED_PATH)
     _text(feed, "title", title)
     _text(feed, "updated", chosen[0].updated if chosen else EPOCH)
-    ET.SubElement(feed, "link", {"rel": "self", "href": site + FEED_PATH,
-                                                "type": "application/atom+xml"})
-    ET.SubElement(feed, "link", {"rel": "alternate", "href": site,
-                                                "type": "text/html"})
+    ET.SubElement(
+        feed, "link", {"rel": "self", "href": site + FEED_PATH, "type": "application/atom+xml"}
+    )
+    ET.SubElement(feed, "link", {"rel": "alternate", "href": site, "type": "text/html"})
     author = ET.SubElement(feed, "author")
     _text(author, "name", title)
     _text(feed, "generator", "orgreg-sphinx", version=__version__)
@@ -129,10 +129,15 @@ def feed_xml(registry: Registry, site: str, title: str, limit: int = MAX_ENTRIES
         _text(entry, "id", uuid.uuid5(uuid.NAMESPACE_URL, site + event.key()).urn)
         _text(entry, "title", event.title)
         _text(entry, "updated", event.updated)
-        ET.SubElement(entry, "link", {
-            "rel": "alternate", "type": "text/html",
-            "href": tag_url(site, event.namespace, event.tag),
-        })
+        ET.SubElement(
+            entry,
+            "link",
+            {
+                "rel": "alternate",
+                "type": "text/html",
+                "href": tag_url(site, event.namespace, event.tag),
+            },
+        )
         ET.SubElement(entry, "category", {"term": event.kind})
         _text(entry, "summary", event.summary())
     ET.indent(feed)

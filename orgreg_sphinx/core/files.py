@@ -104,9 +104,14 @@ class OutputState:
 
     def save(self, path: Path) -> None:
         text = json.dumps(
-            {"fingerprint": self.fingerprint, "files": self.files, "owned": self.owned,
-             "batches": self.batches},
-            sort_keys=True, separators=(",", ":"),
+            {
+                "fingerprint": self.fingerprint,
+                "files": self.files,
+                "owned": self.owned,
+                "batches": self.batches,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
         )
         write_if_changed(path, text.encode())
 
@@ -122,9 +127,7 @@ def _untouched(path: str, recorded: list[int | str]) -> bool:
     return info.st_size == recorded[0] and info.st_mtime_ns == recorded[1]
 
 
-def up_to_date(
-    outdir: Path, state_file: Path, fingerprint: str, owned: Iterable[str] = ()
-) -> bool:
+def up_to_date(outdir: Path, state_file: Path, fingerprint: str, owned: Iterable[str] = ()) -> bool:
     """True when the last sync was made from *fingerprint*, with the same pages,
     and none of its files was changed or removed since: nothing to do."""
     state = OutputState.load(state_file)
@@ -147,7 +150,7 @@ def _write_file(path: str, data: bytes, *, replace: bool) -> os.stat_result:
     try:
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         info = os.fstat(fd)
     except BaseException:
         os.close(fd)
@@ -176,8 +179,9 @@ def sync(
     wrote (or owned) that are neither in *files* nor in *owned* (pages kept by
     Sphinx). Returns (written, removed)."""
     pairs = files.items() if isinstance(files, Mapping) else files
-    return sync_batches(outdir, [Batch("", "", lambda: pairs)], state_file,
-                        owned=owned, fingerprint=fingerprint)
+    return sync_batches(
+        outdir, [Batch("", "", lambda: pairs)], state_file, owned=owned, fingerprint=fingerprint
+    )
 
 
 def sync_batches(
@@ -229,8 +233,13 @@ def sync_batches(
 
 
 def _put(
-    base: str, rel: str, data: bytes, recorded: list[int | str], state: OutputState,
-    key: str, folders: set[str],
+    base: str,
+    rel: str,
+    data: bytes,
+    recorded: list[int | str],
+    state: OutputState,
+    key: str,
+    folders: set[str],
 ) -> bool:
     """Make ``base/rel`` hold *data* and record it in *state*; True if written."""
     path = os.path.join(base, rel)

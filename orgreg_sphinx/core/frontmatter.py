@@ -23,8 +23,10 @@ MAX_DEPTH = 20
 MAX_NODES = 10_000
 #: one message for every depth limit: ours, libyaml's flow-nesting limit (libyaml
 #: 0.2.5, bundled with PyYAML up to 6.0.2, has none) and Python's recursion limit
-_TOO_DEEP = (f"has front matter nested too deeply: lists and mappings nested deeper "
-             f"than {MAX_DEPTH} levels are refused")
+_TOO_DEEP = (
+    f"has front matter nested too deeply: lists and mappings nested deeper "
+    f"than {MAX_DEPTH} levels are refused"
+)
 
 
 class FrontMatterError(ValueError):
@@ -116,8 +118,9 @@ def parse(text: str, *, max_front_matter: int = 65536) -> Document:
         raise FrontMatterError(_TOO_DEEP, first_line) from None
     except (ValueError, TypeError, OverflowError) as err:
         # values the YAML grammar accepts but Python cannot build (2024-13-45)
-        raise FrontMatterError(f"has an impossible value in its front matter: {err}",
-                               first_line) from None
+        raise FrontMatterError(
+            f"has an impossible value in its front matter: {err}", first_line
+        ) from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):

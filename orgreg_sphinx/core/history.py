@@ -89,7 +89,10 @@ class History:
 def _git(root: Path, args: list[str], stdin: bytes | None = None) -> bytes:
     try:
         done = subprocess.run(
-            ["git", "-C", str(root), *args], input=stdin, capture_output=True, check=False,
+            ["git", "-C", str(root), *args],
+            input=stdin,
+            capture_output=True,
+            check=False,
             env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
         )
     except OSError as err:
@@ -169,8 +172,10 @@ def read_history(
         history.processes += 1
         shallow, head = out.decode().split()[:2]
         if shallow == "true":
-            history.reason = ("the git repository is a shallow clone (fetch its whole history: "
-                              "`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)")
+            history.reason = (
+                "the git repository is a shallow clone (fetch its whole history: "
+                "`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)"
+            )
             return history
         old = cache if cache is not None and cache.root == str(root_path.resolve()) else None
         fresh = HistoryCache(root=str(root_path.resolve()), head=head)
@@ -186,11 +191,23 @@ def read_history(
             except GitError:  # history rewritten (or the old head is gone): read it all
                 pass
             history.processes += 1
-        log = _git(root_path, [
-            "log", "-z", "--raw", "--no-abbrev", "--no-renames", "--relative",
-            "--first-parent", "--diff-merges=first-parent", "--format=%x1e%H %cI",
-            f"{since}..{head}" if since else head, "--", MANIFEST_PATHSPEC,
-        ])
+        log = _git(
+            root_path,
+            [
+                "log",
+                "-z",
+                "--raw",
+                "--no-abbrev",
+                "--no-renames",
+                "--relative",
+                "--first-parent",
+                "--diff-merges=first-parent",
+                "--format=%x1e%H %cI",
+                f"{since}..{head}" if since else head,
+                "--",
+                MANIFEST_PATHSPEC,
+            ],
+        )
         history.processes += 1
         commits = parse_log(log)
         history.commits_read = len(commits)
@@ -201,8 +218,9 @@ def read_history(
         fresh.versions = {k: list(v) for k, v in old.versions.items()} if since and old else {}
         for path, versions in new.items():
             fresh.versions[path] = versions + fresh.versions.get(path, [])
-        wanted = sorted({v.blob for vs in new.values() for v in vs} - {NULL_BLOB}
-                        - fresh.blobs.keys())
+        wanted = sorted(
+            {v.blob for vs in new.values() for v in vs} - {NULL_BLOB} - fresh.blobs.keys()
+        )
         if wanted:
             raw = _git(root_path, ["cat-file", "--batch"], ("\n".join(wanted) + "\n").encode())
             history.processes += 1
@@ -270,8 +288,9 @@ def tag_history(tag: Tag, versions: list[Version], blobs: dict[str, Facts]) -> T
     return TagHistory(
         since=current.date if current is not None else None,
         commit=current.commit if current is not None else None,
-        deprecated_since=(current.deprecated_since
-                          if current is not None and tag.deprecated else None),
+        deprecated_since=(
+            current.deprecated_since if current is not None and tag.deprecated else None
+        ),
         former=tuple(former),
     )
 
@@ -291,7 +310,7 @@ def apply(registry: Registry, history: History) -> Registry:
             path = str(tag.path) if tag.path is not None else ""
             found = None
             if path.startswith(prefix):
-                known = versions.get(path[len(prefix):].replace(os.sep, "/"))
+                known = versions.get(path[len(prefix) :].replace(os.sep, "/"))
                 if known:
                     found = tag_history(tag, known, blobs)
             if found is not None:

@@ -61,8 +61,12 @@ MAX_SIGNATURES = 64
 #: start a pinentry prompt on the user's terminal)
 GPG_OPTIONS = ["--pinentry-mode", "error"]
 #: GnuPG status words that say the signature block holds more than a signature
-FOREIGN_PACKETS = ("[GNUPG:] BEGIN_DECRYPTION", "[GNUPG:] NEED_PASSPHRASE",
-                   "[GNUPG:] ENC_TO", "[GNUPG:] ERROR ")
+FOREIGN_PACKETS = (
+    "[GNUPG:] BEGIN_DECRYPTION",
+    "[GNUPG:] NEED_PASSPHRASE",
+    "[GNUPG:] ENC_TO",
+    "[GNUPG:] ERROR ",
+)
 #: bytes read at a time when object data is hashed
 CHUNK = 1 << 20
 
@@ -131,9 +135,13 @@ class ImageVerification:
     def verified(self) -> bool:
         """True when a signature is good, none fails, and no part is left unsigned
         (a signature that cannot be verified, DSSE, is no failure)."""
-        return (self.error is None and any(s.good for s in self.signatures)
-                and all(s.status in ("good", "not-verified") for s in self.signatures)
-                and not self.unsigned_groups and not self.ungrouped)
+        return (
+            self.error is None
+            and any(s.good for s in self.signatures)
+            and all(s.status in ("good", "not-verified") for s in self.signatures)
+            and not self.unsigned_groups
+            and not self.ungrouped
+        )
 
 
 class _Changed(Exception):
@@ -172,8 +180,12 @@ class Verifier:
         self._gpg = gpg
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         self._gpg = None
         self._stack.close()
 
@@ -186,8 +198,9 @@ class Verifier:
                 try:
                     image = read_sif(stream, path.stat().st_size)
                 except SifError as err:
-                    return ImageVerification(error=str(err),
-                                             not_sif=str(err).startswith("not a SIF image"))
+                    return ImageVerification(
+                        error=str(err), not_sif=str(err).startswith("not a SIF image")
+                    )
                 return _ImageCheck(self, image, stream).run()
         except OSError as err:
             return ImageVerification(error=f"cannot be read: {err.strerror or err}")
@@ -222,10 +235,15 @@ class _ImageCheck:
         for descriptor in signatures[:MAX_SIGNATURES]:
             result.signatures.append(self.signature(descriptor))
         if len(signatures) > MAX_SIGNATURES:
-            result.signatures.append(SignatureResult(
-                signatures[MAX_SIGNATURES].id, "bad",
-                f"the image holds {len(signatures)} signature objects; only the first "
-                f"{MAX_SIGNATURES} are checked", "unknown"))
+            result.signatures.append(
+                SignatureResult(
+                    signatures[MAX_SIGNATURES].id,
+                    "bad",
+                    f"the image holds {len(signatures)} signature objects; only the first "
+                    f"{MAX_SIGNATURES} are checked",
+                    "unknown",
+                )
+            )
         if not signatures:
             return result
         covered: set[int] = set()
@@ -239,8 +257,9 @@ class _ImageCheck:
             members = [d.id for d in self.group(gid) if d.data_type != SIGNATURE]
             if not set(members) <= covered:
                 result.unsigned_groups.append(gid)
-        result.ungrouped = [d.id for d in self.image.descriptors
-                            if not d.group and d.data_type != SIGNATURE]
+        result.ungrouped = [
+            d.id for d in self.image.descriptors if not d.group and d.data_type != SIGNATURE
+        ]
         return result
 
     # ------------------------------------------------------------ one signature
@@ -249,49 +268,82 @@ class _ImageCheck:
         what = f"signature object {d.id}"
         hash_name, fingerprint = d.signature or ("unknown", None)
         if d.size > MAX_SIGNATURE:
-            return SignatureResult(d.id, "bad", f"{what} is {d.size} bytes, more than "
-                                   f"{MAX_SIGNATURE // 1024} KiB: not a signature",
-                                   "unknown", fingerprint)
+            return SignatureResult(
+                d.id,
+                "bad",
+                f"{what} is {d.size} bytes, more than {MAX_SIGNATURE // 1024} KiB: not a signature",
+                "unknown",
+                fingerprint,
+            )
         self.stream.seek(d.offset)
         data = self.stream.read(d.size)
         if data.lstrip().startswith(b"{"):
             return SignatureResult(
-                d.id, "not-verified", f"{what} is a DSSE envelope, not an OpenPGP "
-                "signature: not verified", "dsse", fingerprint)
+                d.id,
+                "not-verified",
+                f"{what} is a DSSE envelope, not an OpenPGP signature: not verified",
+                "dsse",
+                fingerprint,
+            )
         if not data.startswith(PGP_SIGNED):
-            return SignatureResult(d.id, "bad", f"{what} is not an OpenPGP clear-signed "
-                                   "message", "unknown", fingerprint)
+            return SignatureResult(
+                d.id,
+                "bad",
+                f"{what} is not an OpenPGP clear-signed message",
+                "unknown",
+                fingerprint,
+            )
         if hash_name not in HASH_TYPES.values():
-            return SignatureResult(d.id, "bad", f"{what} has an unknown hash type",
-                                   "unknown", fingerprint)
+            return SignatureResult(
+                d.id, "bad", f"{what} has an unknown hash type", "unknown", fingerprint
+            )
         verdict = self.verifier.clear_verify(data)
         signer = (verdict.pubkey_fingerprint or "").upper() or None
         if verdict.stderr.count("[GNUPG:] NEWSIG") > 1:
-            return SignatureResult(d.id, "bad", f"{what} holds more than one signature",
-                                   "unknown", fingerprint)
+            return SignatureResult(
+                d.id, "bad", f"{what} holds more than one signature", "unknown", fingerprint
+            )
         if any(word in verdict.stderr for word in FOREIGN_PACKETS):
             return SignatureResult(
-                d.id, "bad", f"{what} holds OpenPGP data other than one signature "
+                d.id,
+                "bad",
+                f"{what} holds OpenPGP data other than one signature "
                 "(encrypted or malformed packets): not an Apptainer signature",
-                "unknown", fingerprint)
+                "unknown",
+                fingerprint,
+            )
         if verdict.status == "no public key":
             maker = fingerprint or (verdict.fingerprint or verdict.key_id or "?").upper()
             return SignatureResult(
-                d.id, "unknown-signer", f"{what} was made by key {maker}, which is not "
-                "among the trusted keys", "unknown", fingerprint)
+                d.id,
+                "unknown-signer",
+                f"{what} was made by key {maker}, which is not among the trusted keys",
+                "unknown",
+                fingerprint,
+            )
         if not verdict.valid or signer is None:
             reason = _why_not_valid(verdict)
-            return SignatureResult(d.id, "bad", f"{what} does not verify ({reason})",
-                                   "unknown", fingerprint)
+            return SignatureResult(
+                d.id, "bad", f"{what} does not verify ({reason})", "unknown", fingerprint
+            )
         key = self.verifier.keys.get(signer)
         if key is None:  # a key GnuPG holds is a trusted key; never trust another
-            return SignatureResult(d.id, "unknown-signer", f"{what} was made by key "
-                                   f"{signer}, which is not among the trusted keys",
-                                   "unknown", fingerprint)
+            return SignatureResult(
+                d.id,
+                "unknown-signer",
+                f"{what} was made by key {signer}, which is not among the trusted keys",
+                "unknown",
+                fingerprint,
+            )
         if fingerprint is not None and fingerprint != signer:
             return SignatureResult(
-                d.id, "bad", f"{what} was made by key {signer}, but its descriptor names "
-                f"{fingerprint}", "unknown", fingerprint, key)
+                d.id,
+                "bad",
+                f"{what} was made by key {signer}, but its descriptor names {fingerprint}",
+                "unknown",
+                fingerprint,
+                key,
+            )
         plaintext = verdict.data
         legacy = plaintext.startswith(b"SIFHASH:\n")
         fmt = "legacy" if legacy else "current"
@@ -301,22 +353,38 @@ class _ImageCheck:
                 hashlib_name = LEGACY_HASHES.get(hash_name)
                 if hashlib_name is None:
                     return SignatureResult(
-                        d.id, "not-verified", f"{what} is a legacy signature with hash "
-                        f"{hash_name}: legacy, not verified", fmt, fingerprint, key)
+                        d.id,
+                        "not-verified",
+                        f"{what} is a legacy signature with hash {hash_name}: legacy, not verified",
+                        fmt,
+                        fingerprint,
+                        key,
+                    )
                 covered = self.legacy(d, plaintext, hashlib_name)
             else:
                 covered = self.current(d, plaintext)
         except _Bad as err:
-            return SignatureResult(d.id, "bad", f"{what} ({signed_by}) {err}", fmt,
-                                   fingerprint, key)
+            return SignatureResult(
+                d.id, "bad", f"{what} ({signed_by}) {err}", fmt, fingerprint, key
+            )
         except _Changed as err:
-            return SignatureResult(d.id, "changed", f"{what} is {signed_by}, but {err}",
-                                   fmt, fingerprint, key)
-        note = (" (a legacy signature: it protects the objects' data, not the header "
-                "or descriptors)" if legacy else "")
+            return SignatureResult(
+                d.id, "changed", f"{what} is {signed_by}, but {err}", fmt, fingerprint, key
+            )
+        note = (
+            " (a legacy signature: it protects the objects' data, not the header or descriptors)"
+            if legacy
+            else ""
+        )
         return SignatureResult(
-            d.id, "good", f"{what} is good: {signed_by}, {objects_text(covered)}{note}",
-            fmt, fingerprint, key, tuple(sorted(covered)))
+            d.id,
+            "good",
+            f"{what} is good: {signed_by}, {objects_text(covered)}{note}",
+            fmt,
+            fingerprint,
+            key,
+            tuple(sorted(covered)),
+        )
 
     def targets(self, d: Descriptor) -> tuple[int, list[Descriptor], bool]:
         """(group id, the objects *d* signs, True when linked to a group)."""
@@ -357,8 +425,11 @@ class _ImageCheck:
             metadata = json.loads(plaintext)
         except ValueError:
             raise _Bad("signs something that is not the JSON image metadata") from None
-        if not isinstance(metadata, dict) or not isinstance(metadata.get("objects"), list) \
-                or not isinstance(metadata.get("header"), dict):
+        if (
+            not isinstance(metadata, dict)
+            or not isinstance(metadata.get("objects"), list)
+            or not isinstance(metadata.get("header"), dict)
+        ):
             raise _Bad("signs JSON that is not SIF image metadata")
         members = self.group(group_id)
         if not members:
@@ -366,30 +437,38 @@ class _ImageCheck:
         min_id = min(od.id for od in members)
         listed: dict[int, dict[str, Any]] = {}
         for entry in metadata["objects"]:
-            if not isinstance(entry, dict) or not isinstance(entry.get("relativeId"), int) \
-                    or entry["relativeId"] < 0:
+            if (
+                not isinstance(entry, dict)
+                or not isinstance(entry.get("relativeId"), int)
+                or entry["relativeId"] < 0
+            ):
                 raise _Bad("signs image metadata with a malformed object entry")
             listed[min_id + entry["relativeId"]] = entry
         if exact and set(listed) != {od.id for od in objects}:
-            raise _Changed(f"it signed {objects_text(listed)} and object group {group_id} "
-                           f"now holds {objects_text(od.id for od in objects)}")
+            raise _Changed(
+                f"it signed {objects_text(listed)} and object group {group_id} "
+                f"now holds {objects_text(od.id for od in objects)}"
+            )
         name, value = _digest(metadata["header"].get("digest"))
-        if hashlib.new(name, self.image.header_raw[:45]
-                       + self.image.header_raw[48:64]).digest() != value:
-            raise _Changed("the image header (launch script, version or id) changed "
-                           "after signing")
+        if (
+            hashlib.new(name, self.image.header_raw[:45] + self.image.header_raw[48:64]).digest()
+            != value
+        ):
+            raise _Changed("the image header (launch script, version or id) changed after signing")
         for od in objects:
             entry = listed.get(od.id)
             if entry is None:
                 raise _Changed(f"object {od.id} is not among the objects it signed")
             name, value = _digest(entry.get("descriptorDigest"))
             if hashlib.new(name, self.protected(od)).digest() != value:
-                raise _Changed(f"the descriptor of object {od.id} ({od.type_name}) "
-                               "changed after signing")
+                raise _Changed(
+                    f"the descriptor of object {od.id} ({od.type_name}) changed after signing"
+                )
             name, value = _digest(entry.get("objectDigest"))
             if self.data_digest(od, name) != value:
-                raise _Changed(f"object {od.id} ({od.type_name}, {od.size} bytes) changed "
-                               "after signing")
+                raise _Changed(
+                    f"object {od.id} ({od.type_name}, {od.size} bytes) changed after signing"
+                )
         return {od.id for od in objects}
 
     # ------------------------------------------------------------ bytes
@@ -399,8 +478,14 @@ class _ImageCheck:
         the id relative to its group's smallest, never offsets or modification time."""
         raw = od.raw
         relative = od.id - self.min_raw.get(od.group_raw, od.id)
-        return (struct.pack("<i?I", od.data_type, True, relative) + raw[13:17]
-                + raw[25:33] + raw[41:49] + raw[57:73] + raw[73:585])
+        return (
+            struct.pack("<i?I", od.data_type, True, relative)
+            + raw[13:17]
+            + raw[25:33]
+            + raw[41:49]
+            + raw[57:73]
+            + raw[73:585]
+        )
 
     def feed(self, hasher: Any, od: Descriptor) -> None:
         """Hash the data of *od*, streaming from the file."""
@@ -427,11 +512,15 @@ def _why_not_valid(verdict: gnupg.Crypt) -> str:
     says "signature valid" for a revoked key's signature)."""
     status = verdict.stderr
     if "[GNUPG:] REVKEYSIG" in status:
-        return ("the key that made it has been revoked: remove it from the trusted keys "
-                "and sign the image again with a current key")
+        return (
+            "the key that made it has been revoked: remove it from the trusted keys "
+            "and sign the image again with a current key"
+        )
     if "[GNUPG:] EXPKEYSIG" in status:
-        return ("the key that made it has expired: extend its expiry and export it "
-                "into the keys folder again, or sign the image with a current key")
+        return (
+            "the key that made it has expired: extend its expiry and export it "
+            "into the keys folder again, or sign the image with a current key"
+        )
     if "[GNUPG:] EXPSIG" in status:
         return "the signature has expired"
     if "[GNUPG:] BADSIG" in status:

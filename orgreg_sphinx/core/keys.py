@@ -86,20 +86,22 @@ def stop_agent(home: Path) -> None:
         return
     gpgconf = shutil.which("gpgconf")
     if gpgconf:
-        subprocess.run([gpgconf, "--homedir", str(home), "--kill", "all"],
-                       capture_output=True, check=False, timeout=30)
+        subprocess.run(
+            [gpgconf, "--homedir", str(home), "--kill", "all"],
+            capture_output=True,
+            check=False,
+            timeout=30,
+        )
 
 
 def key_files(folder: Path) -> list[Path]:
     """The key files of *folder*, sorted; none when it does not exist."""
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and p.suffix.lower() in KEY_SUFFIXES)
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in KEY_SUFFIXES)
 
 
-def load_keys(folder: Path, cache: Path | None = None
-              ) -> tuple[list[TrustedKey], list[KeyProblem]]:
+def load_keys(folder: Path, cache: Path | None = None) -> tuple[list[TrustedKey], list[KeyProblem]]:
     """Read every key file of *folder*: the trusted keys (sorted by fingerprint,
     each once) and a problem for each file left out.
 
@@ -112,9 +114,10 @@ def load_keys(folder: Path, cache: Path | None = None
         return _load_keys(folder, files)
     try:
         # the day is part of the stamp: a key may expire while no file changes
-        stamp = (time.strftime("%Y-%m-%d", time.gmtime()),
-                 tuple((str(p), st.st_size, st.st_mtime_ns) for p in files
-                       for st in (p.stat(),)))
+        stamp = (
+            time.strftime("%Y-%m-%d", time.gmtime()),
+            tuple((str(p), st.st_size, st.st_mtime_ns) for p in files for st in (p.stat(),)),
+        )
     except OSError:
         return _load_keys(folder, files)
     kept = load_stamped(cache, stamp)
@@ -128,8 +131,11 @@ def load_keys(folder: Path, cache: Path | None = None
 
 def _load_keys(folder: Path, files: list[Path]) -> tuple[list[TrustedKey], list[KeyProblem]]:
     if not gpg_available():
-        return [], [KeyProblem(folder, "cannot read trusted keys: the 'gpg' program "
-                                       "(GnuPG) is not installed")]
+        return [], [
+            KeyProblem(
+                folder, "cannot read trusted keys: the 'gpg' program (GnuPG) is not installed"
+            )
+        ]
     keys: dict[str, TrustedKey] = {}
     problems: list[KeyProblem] = []
     with gnupg_home() as gpg:
@@ -151,18 +157,25 @@ def _read_key_file(gpg: gnupg.GPG, path: Path) -> tuple[list[TrustedKey], str | 
         return [], f"cannot be read: {error.strerror or error}"
     scanned = gpg.scan_keys_mem(data)
     if any(entry.get("type") == "sec" for entry in scanned):
-        return [], ("holds a SECRET key: only public keys belong in the registry "
-                    "(export it with 'gpg --armor --export <fingerprint>'), and the "
-                    "secret key should be replaced")
+        return [], (
+            "holds a SECRET key: only public keys belong in the registry "
+            "(export it with 'gpg --armor --export <fingerprint>'), and the "
+            "secret key should be replaced"
+        )
     public = [entry for entry in scanned if entry.get("type") == "pub"]
     if not public:
         return [], "holds no OpenPGP public key (expected an ASCII-armored public key)"
-    unusable = [(str(entry.get("fingerprint", "")).upper(), UNUSABLE[str(entry.get("trust"))])
-                for entry in public if str(entry.get("trust")) in UNUSABLE]
+    unusable = [
+        (str(entry.get("fingerprint", "")).upper(), UNUSABLE[str(entry.get("trust"))])
+        for entry in public
+        if str(entry.get("trust")) in UNUSABLE
+    ]
     if unusable:
         fingerprint, why = unusable[0]
-        return [], (f"holds key {fingerprint}, which {why}: left out of the trusted keys "
-                    "(remove the file, or export the key again after renewing it)")
+        return [], (
+            f"holds key {fingerprint}, which {why}: left out of the trusted keys "
+            "(remove the file, or export the key again after renewing it)"
+        )
     imported = gpg.import_keys(data)
     found = []
     for entry in public:
@@ -202,8 +215,14 @@ def published_files(keys: list[TrustedKey], site: str = "") -> dict[str, bytes]:
     for key in sorted(keys, key=lambda k: k.fingerprint):
         path = published_path(key.fingerprint)
         files[path] = key.armored.encode("utf-8")
-        listed.append({"fingerprint": key.fingerprint, "keyid": key.keyid, "name": key.name,
-                       "url": site + path if site else path})
+        listed.append(
+            {
+                "fingerprint": key.fingerprint,
+                "keyid": key.keyid,
+                "name": key.name,
+                "url": site + path if site else path,
+            }
+        )
     text = json.dumps(listed, indent=2, ensure_ascii=False, sort_keys=True)
     # safe to serve as HTML too, as every JSON file of the site
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -55,9 +55,7 @@ class SafeRenderer(RendererHTML):
             token.attrSet("rel", "nofollow ugc noopener noreferrer")
         return self.renderToken(tokens, idx, options, env)
 
-    def image(
-        self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-    ) -> str:
+    def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
         """An https image, loaded lazily without a referrer; any other: its alt text."""
         token = tokens[idx]
         src = str(token.attrGet("src") or "")

@@ -103,8 +103,13 @@ class Former:
     until: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"digest": self.digest, "size": self.size, "date": self.date,
-                "commit": self.commit, "until": self.until}
+        return {
+            "digest": self.digest,
+            "size": self.size,
+            "date": self.date,
+            "commit": self.commit,
+            "until": self.until,
+        }
 
 
 @dataclass(frozen=True)
@@ -221,8 +226,13 @@ class Tag:
             self.extra,
             str(self.recipe_file) if self.recipe_file else None,
             self.deprecated,
-            [self.history.since, self.history.deprecated_since,
-             [f.as_dict() for f in self.history.former]] if self.history else None,
+            [
+                self.history.since,
+                self.history.deprecated_since,
+                [f.as_dict() for f in self.history.former],
+            ]
+            if self.history
+            else None,
         ]
 
 
@@ -344,14 +354,16 @@ def inspect_entry(path: PathLike, real_root: Path) -> Entry:
     except (FileNotFoundError, NotADirectoryError):
         return Entry("missing", exists=False)
     except OSError as err:
-        return Entry("refused", f"cannot be read: {err.strerror or err}", "unreadable",
-                     exists=False)
+        return Entry(
+            "refused", f"cannot be read: {err.strerror or err}", "unreadable", exists=False
+        )
     if stat.S_ISLNK(info.st_mode):
         try:
             target = Path(path).resolve(strict=True)
         except (OSError, RuntimeError):
-            return Entry("refused", "is a symbolic link that leads nowhere (broken or a loop)",
-                         "link")
+            return Entry(
+                "refused", "is a symbolic link that leads nowhere (broken or a loop)", "link"
+            )
         if not target.is_relative_to(real_root):
             return Entry("refused", "is a symbolic link that leaves the registry tree", "link")
         try:
@@ -359,11 +371,11 @@ def inspect_entry(path: PathLike, real_root: Path) -> Entry:
         except OSError as err:
             return Entry("refused", f"cannot be read: {err.strerror or err}", "unreadable")
         if stat.S_ISDIR(info.st_mode):
-            return Entry("refused", "is a symbolic link to a folder; such links are not "
-                         "followed", "link")
+            return Entry(
+                "refused", "is a symbolic link to a folder; such links are not followed", "link"
+            )
         if not stat.S_ISREG(info.st_mode):
-            return Entry("refused", "is a symbolic link to a device or other special file",
-                         "link")
+            return Entry("refused", "is a symbolic link to a device or other special file", "link")
         return Entry("file", size=info.st_size, info=info)
     if stat.S_ISDIR(info.st_mode):
         return Entry("folder")
@@ -422,8 +434,16 @@ class ReadCache:
 
     @staticmethod
     def key(info: os.stat_result, kind: str, limits: Limits) -> tuple[Any, ...]:
-        return (kind, info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino,
-                info.st_dev, limits.max_front_matter, limits.max_readme)
+        return (
+            kind,
+            info.st_mtime_ns,
+            info.st_ctime_ns,
+            info.st_size,
+            info.st_ino,
+            info.st_dev,
+            limits.max_front_matter,
+            limits.max_readme,
+        )
 
     def get(self, path: PathLike, key: tuple[Any, ...]) -> Any:
         found = self.entries.get(str(path))
@@ -548,8 +568,9 @@ class _Reader:
         if judged.kind == "refused":
             self.problem(manifests, judged.message, code=judged.code)
         elif judged.kind == "file":
-            self.problem(manifests, "is a file; expected a folder with one folder per tag",
-                         code="unreadable")
+            self.problem(
+                manifests, "is a file; expected a folder with one folder per tag", code="unreadable"
+            )
         for tag_dir in _subfolders(manifests, self) if judged.kind == "folder" else ():
             if len(tags) >= self.limits.max_tags:
                 self.problem(
@@ -604,8 +625,12 @@ class _Reader:
         for index, item in enumerate(data["layers"]):
             problem = names.oras_problem(item["url"]) if names.is_oras(item["url"]) else None
             if problem is not None:  # the schema's pattern cannot count the name's length
-                self.problem(readme, f"has an invalid layers[{index}].url: {problem}",
-                             doc.lines.get(("layers", index, "url")), code="schema")
+                self.problem(
+                    readme,
+                    f"has an invalid layers[{index}].url: {problem}",
+                    doc.lines.get(("layers", index, "url")),
+                    code="schema",
+                )
                 return None
         layers = tuple(
             Layer(
@@ -650,7 +675,8 @@ def _kept_lines(lines: dict[LineKey, int]) -> dict[LineKey, int]:
     """The lines problems point at (top-level keys, each layer's keys); the rest
     is not kept, so the read cache stays small."""
     return {
-        key: line for key, line in lines.items()
+        key: line
+        for key, line in lines.items()
         if len(key) == 1 or (len(key) == 3 and key[0] == "layers")
     }
 
@@ -814,8 +840,14 @@ def _kinds(value: object) -> list[str]:
 
 
 def _article(kinds: str | list[str]) -> str:
-    kind_names = {"integer": "an integer", "string": "a string", "array": "a list",
-                  "object": "a mapping", "null": "empty", "number": "a number"}
+    kind_names = {
+        "integer": "an integer",
+        "string": "a string",
+        "array": "a list",
+        "object": "a mapping",
+        "null": "empty",
+        "number": "a number",
+    }
     if isinstance(kinds, str):
         kinds = [kinds]
     return " or ".join(kind_names.get(k, k) for k in kinds)

@@ -21,8 +21,16 @@ TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 TAG_RULE = "letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-'"
 #: namespaces whose site path would hide one of the published endpoints (lower case)
 RESERVED_NAMESPACES = frozenset(
-    {"api/container", "api/catalog.json", "api/schemas", "api/sha256sums", "api/urls.txt",
-     "api/downloads.curl", "api/keys", "api/keys.json"}
+    {
+        "api/container",
+        "api/catalog.json",
+        "api/schemas",
+        "api/sha256sums",
+        "api/urls.txt",
+        "api/downloads.curl",
+        "api/keys",
+        "api/keys.json",
+    }
 )
 #: org (or repo) folder names that would collide with files Sphinx, GitHub Pages or
 #: the endpoints write: ``search.html/x`` or ``v2/index.json`` would stop the build
@@ -32,7 +40,7 @@ SITE_FILE_RE = re.compile(
 #: top-level folders of the site that other parts of the registry publish into
 SITE_FOLDERS = {
     "api": "the JSON API (api/catalog.json, api/container/, api/schemas/, api/SHA256SUMS, "
-           "api/keys/)",
+    "api/keys/)",
     "v2": "the OCI-style layout (v2/<org>/<repo>/...)",
 }
 #: the branch a pull request for a namespace comes from
@@ -158,15 +166,19 @@ def shub_host_problem(registry: str) -> str | None:
     """Why ``shub://`` cannot name the registry ``<host>[/<prefix>]``."""
     if SHUB_REGISTRY_RE.fullmatch(registry):
         return None
-    return (f"shub:// cannot name the host {registry!r} "
-            "(no port, letters, digits, '-', '.' and '/', at most 64)")
+    return (
+        f"shub:// cannot name the host {registry!r} "
+        "(no port, letters, digits, '-', '.' and '/', at most 64)"
+    )
 
 
 def shub_name_problem(org: str, repo: str, tag: str) -> str | None:
     """Why Singularity/Apptainer cannot name ``shub://.../<org>/<repo>:<tag>``."""
     if not SHUB_USER_RE.fullmatch(org):
-        return (f"shub:// cannot name the organization {org!r} "
-                "(letters, digits and '-' only, at most 39)")
+        return (
+            f"shub:// cannot name the organization {org!r} "
+            "(letters, digits and '-' only, at most 39)"
+        )
     if not SHUB_CONTAINER_RE.fullmatch(repo):
         return f"shub:// cannot name the repository {repo!r}"
     if not SHUB_TAG_RE.fullmatch(tag):
@@ -224,7 +236,7 @@ class OrasReference:
         """The host without port (and without the brackets of an IPv6 address)."""
         host = self.host
         if host.startswith("["):
-            return host[1:host.index("]")]
+            return host[1 : host.index("]")]
         return host.rsplit(":", 1)[0] if ":" in host else host
 
     @property
@@ -260,5 +272,7 @@ def oras_problem(url: str) -> str | None:
     """Why *url* is not a usable ``oras://`` reference; None when it is."""
     if oras_reference(url) is not None:
         return None
-    return (f"{url!r} is not an ORAS reference: expected oras://<host>[:<port>]/<name>:<tag> "
-            "or oras://<host>/<name>@sha256:<64 hex>, the name in lower case")
+    return (
+        f"{url!r} is not an ORAS reference: expected oras://<host>[:<port>]/<name>:<tag> "
+        "or oras://<host>/<name>@sha256:<64 hex>, the name in lower case"
+    )

@@ -95,8 +95,9 @@ def fetch_bytes(url: str, settings: FetchSettings) -> bytes:
             session.get(url, headers=headers, timeout=settings.timeout, stream=True) as response,
         ):
             if not response.ok:
-                raise RemoteError(f"HTTP {response.status_code} {response.reason}",
-                                  status=response.status_code)
+                raise RemoteError(
+                    f"HTTP {response.status_code} {response.reason}", status=response.status_code
+                )
             chunks: list[bytes] = []
             total = 0
             while True:
@@ -331,8 +332,9 @@ def load(
             reason = f"{catalog_url} {err}"
             if err.status == 404:
                 if literal:
-                    return _from_endpoints(result, base, literal, names, endpoints_cache,
-                                           settings, catalog_cache)
+                    return _from_endpoints(
+                        result, base, literal, names, endpoints_cache, settings, catalog_cache
+                    )
                 reason += (
                     "; a registry without a catalog can only be read for namespaces "
                     "named in :namespace: (without wildcards)"

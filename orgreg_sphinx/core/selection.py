@@ -111,9 +111,7 @@ def _tag_order(sort: str) -> tuple[Any, bool]:
 
 def select_tags(ns: Namespace, spec: ListingSpec) -> Shown:
     """The tags of *ns* that the listing shows, filtered, sorted and limited."""
-    tags = [
-        t for t in ns.tags if not spec.tags or any(fnmatchcase(t.name, g) for g in spec.tags)
-    ]
+    tags = [t for t in ns.tags if not spec.tags or any(fnmatchcase(t.name, g) for g in spec.tags)]
     if spec.deprecated == "hide":
         tags = [t for t in tags if not t.deprecated]
     key, descending = _tag_order(spec.sort)
@@ -130,9 +128,9 @@ def updated(ns: Namespace) -> str:
     return max((t.created or "" for t in ns.tags), default="")
 
 
-def select_namespaces(namespaces: Iterable[Namespace], spec: ListingSpec) -> tuple[
-    list[Namespace], int
-]:
+def select_namespaces(
+    namespaces: Iterable[Namespace], spec: ListingSpec
+) -> tuple[list[Namespace], int]:
     """The namespace list: sorted and limited; returns the list and how many are left out."""
     pool = list(namespaces)
     if spec.namespaces:

@@ -46,27 +46,60 @@ _GO_ZERO_TIME = -62135596800
 _GROUP_MASK = 0xF0000000
 
 ARCHES = {
-    b"01": "386", b"02": "amd64", b"03": "arm", b"04": "arm64", b"05": "ppc64",
-    b"06": "ppc64le", b"07": "mips", b"08": "mipsle", b"09": "mips64",
-    b"10": "mips64le", b"11": "s390x", b"12": "riscv64",
+    b"01": "386",
+    b"02": "amd64",
+    b"03": "arm",
+    b"04": "arm64",
+    b"05": "ppc64",
+    b"06": "ppc64le",
+    b"07": "mips",
+    b"08": "mipsle",
+    b"09": "mips64",
+    b"10": "mips64le",
+    b"11": "s390x",
+    b"12": "riscv64",
 }
 DATA_TYPES = {
-    0x4001: "Def.FILE", 0x4002: "Env.Vars", 0x4003: "JSON.Labels", 0x4004: "FS",
-    0x4005: "Signature", 0x4006: "JSON.Generic", 0x4007: "Generic/Raw",
-    0x4008: "Cryptographic Message", 0x4009: "SBOM",
+    0x4001: "Def.FILE",
+    0x4002: "Env.Vars",
+    0x4003: "JSON.Labels",
+    0x4004: "FS",
+    0x4005: "Signature",
+    0x4006: "JSON.Generic",
+    0x4007: "Generic/Raw",
+    0x4008: "Cryptographic Message",
+    0x4009: "SBOM",
     # sif >= 2.15 (the OCI objects of an OCI-SIF image)
-    0x400A: "OCI.RootIndex", 0x400B: "OCI.Blob",
+    0x400A: "OCI.RootIndex",
+    0x400B: "OCI.Blob",
 }
-(DEFFILE, ENVVARS, LABELS, PARTITION, SIGNATURE, GENERIC_JSON, GENERIC, CRYPTO_MESSAGE, SBOM,
- OCI_ROOT_INDEX, OCI_BLOB) = range(0x4001, 0x400C)
+(
+    DEFFILE,
+    ENVVARS,
+    LABELS,
+    PARTITION,
+    SIGNATURE,
+    GENERIC_JSON,
+    GENERIC,
+    CRYPTO_MESSAGE,
+    SBOM,
+    OCI_ROOT_INDEX,
+    OCI_BLOB,
+) = range(0x4001, 0x400C)
 FS_TYPES = {1: "Squashfs", 2: "Ext3", 3: "Archive", 4: "Raw", 5: "Encrypted squashfs"}
 PART_TYPES = {1: "System", 2: "*System", 3: "Data", 4: "Overlay"}
 HASH_TYPES = {1: "SHA-256", 2: "SHA-384", 3: "SHA-512", 4: "BLAKE2s-256", 5: "BLAKE2b-256"}
 MESSAGE_FORMATS = {1: "OpenPGP", 2: "PEM"}
 MESSAGE_TYPES = {0x100: "Clear Signature", 0x200: "RSA-OAEP"}
 SBOM_FORMATS = {
-    1: "cyclonedx-json", 2: "cyclonedx-xml", 3: "github-json", 4: "spdx-json",
-    5: "spdx-rdf", 6: "spdx-tag-value", 7: "spdx-yaml", 8: "syft-json",
+    1: "cyclonedx-json",
+    2: "cyclonedx-xml",
+    3: "github-json",
+    4: "spdx-json",
+    5: "spdx-rdf",
+    6: "spdx-tag-value",
+    7: "spdx-yaml",
+    8: "syft-json",
 }
 
 _PGP_SIGNED = b"-----BEGIN PGP SIGNED MESSAGE-----"
@@ -228,51 +261,105 @@ def read_sif(stream: BinaryIO, file_size: int) -> SifImage:
         raise SifError("not a SIF image (no SIF_MAGIC at byte 32)")
     if len(head) < HEADER_SIZE:
         raise SifError(f"truncated SIF header: {file_size} bytes, the header needs {HEADER_SIZE}")
-    (launch, _magic, version, arch, ident, created, modified, free, total,
-     descr_offset, descr_size, data_offset, data_size) = _HEADER.unpack(head)
+    (
+        launch,
+        _magic,
+        version,
+        arch,
+        ident,
+        created,
+        modified,
+        free,
+        total,
+        descr_offset,
+        descr_size,
+        data_offset,
+        data_size,
+    ) = _HEADER.unpack(head)
     if version != VERSION:
         raise SifError(f"unsupported SIF version {_text(version)!r} (only 01 exists)")
     if not 0 <= total <= MAX_DESCRIPTORS:
-        raise SifError(f"the header claims {total} descriptors; at most {MAX_DESCRIPTORS} "
-                       "are accepted")
+        raise SifError(
+            f"the header claims {total} descriptors; at most {MAX_DESCRIPTORS} are accepted"
+        )
     if not 0 <= free <= total:
         raise SifError(f"the header claims {free} free descriptors of {total}")
     table = total * DESCRIPTOR_SIZE
     if descr_size < table:
-        raise SifError(f"the descriptor table is {descr_size} bytes, {total} descriptors "
-                       f"need {table}")
+        raise SifError(
+            f"the descriptor table is {descr_size} bytes, {total} descriptors need {table}"
+        )
     if not HEADER_SIZE <= descr_offset <= file_size - table:
-        raise SifError(f"the descriptor table ({table} bytes at offset {descr_offset}) "
-                       f"lies outside the file ({file_size} bytes)")
+        raise SifError(
+            f"the descriptor table ({table} bytes at offset {descr_offset}) "
+            f"lies outside the file ({file_size} bytes)"
+        )
     if not 0 <= data_offset <= file_size or not 0 <= data_size <= file_size - data_offset:
-        raise SifError(f"the data section ({data_size} bytes at offset {data_offset}) "
-                       f"lies outside the file ({file_size} bytes)")
+        raise SifError(
+            f"the data section ({data_size} bytes at offset {data_offset}) "
+            f"lies outside the file ({file_size} bytes)"
+        )
     raw = _read_at(stream, descr_offset, table)
     if len(raw) < table:
-        raise SifError(f"truncated SIF: the descriptor table ends past the end of the file "
-                       f"({file_size} bytes)")
+        raise SifError(
+            f"truncated SIF: the descriptor table ends past the end of the file ({file_size} bytes)"
+        )
     descriptors = []
     for index in range(total):
-        (data_type, used, ident_, group, link, offset, size, _padded, d_created, d_modified,
-         _uid, _gid, name, extra) = _DESCRIPTOR.unpack_from(raw, index * DESCRIPTOR_SIZE)
+        (
+            data_type,
+            used,
+            ident_,
+            group,
+            link,
+            offset,
+            size,
+            _padded,
+            d_created,
+            d_modified,
+            _uid,
+            _gid,
+            name,
+            extra,
+        ) = _DESCRIPTOR.unpack_from(raw, index * DESCRIPTOR_SIZE)
         if not used:
             continue
         if not 0 <= offset <= file_size or not 0 <= size <= file_size - offset:
-            raise SifError(f"object {ident_} ({size} bytes at offset {offset}) lies outside "
-                           f"the file ({file_size} bytes)")
-        descriptors.append(Descriptor(
-            data_type=data_type, id=ident_, group_raw=group, link_raw=link, offset=offset,
-            size=size, created_raw=d_created, modified_raw=d_modified, name=_text(name),
-            extra=extra,
-            raw=raw[index * DESCRIPTOR_SIZE:(index + 1) * DESCRIPTOR_SIZE],
-        ))
+            raise SifError(
+                f"object {ident_} ({size} bytes at offset {offset}) lies outside "
+                f"the file ({file_size} bytes)"
+            )
+        descriptors.append(
+            Descriptor(
+                data_type=data_type,
+                id=ident_,
+                group_raw=group,
+                link_raw=link,
+                offset=offset,
+                size=size,
+                created_raw=d_created,
+                modified_raw=d_modified,
+                name=_text(name),
+                extra=extra,
+                raw=raw[index * DESCRIPTOR_SIZE : (index + 1) * DESCRIPTOR_SIZE],
+            )
+        )
     return SifImage(
-        launch_script=_text(launch), version=_text(version),
-        arch=ARCHES.get(arch.rstrip(b"\x00"), "unknown"), id=uuid.UUID(bytes=ident),
-        created_raw=created, modified_raw=modified, descriptors_free=free,
-        descriptors_total=total, descriptors_offset=descr_offset, descriptors_size=descr_size,
-        data_offset=data_offset, data_size=data_size, file_size=file_size,
-        descriptors=tuple(descriptors), header_raw=head,
+        launch_script=_text(launch),
+        version=_text(version),
+        arch=ARCHES.get(arch.rstrip(b"\x00"), "unknown"),
+        id=uuid.UUID(bytes=ident),
+        created_raw=created,
+        modified_raw=modified,
+        descriptors_free=free,
+        descriptors_total=total,
+        descriptors_offset=descr_offset,
+        descriptors_size=descr_size,
+        data_offset=data_offset,
+        data_size=data_size,
+        file_size=file_size,
+        descriptors=tuple(descriptors),
+        header_raw=head,
     )
 
 
@@ -306,10 +393,15 @@ def summary(path: Path) -> tuple[dict[str, Any], list[str]]:
         partitions, signatures, sboms, oci = [], [], [], []
         for descriptor in image.descriptors:
             if (part := descriptor.partition) is not None:
-                partitions.append({"fstype": part[0].lower().replace(" ", "-"),
-                                   "role": part[1].lstrip("*").lower(),
-                                   "primary": part[1].startswith("*"),
-                                   "arch": part[2], "size": descriptor.size})
+                partitions.append(
+                    {
+                        "fstype": part[0].lower().replace(" ", "-"),
+                        "role": part[1].lstrip("*").lower(),
+                        "primary": part[1].startswith("*"),
+                        "arch": part[2],
+                        "size": descriptor.size,
+                    }
+                )
             elif (sig := descriptor.signature) is not None:
                 peek = _read_at(stream, descriptor.offset, min(descriptor.size, SIGNATURE_PEEK))
                 if peek.lstrip().startswith(b"{"):
@@ -317,18 +409,28 @@ def summary(path: Path) -> tuple[dict[str, Any], list[str]]:
                     if dsse is None:
                         warnings.append(f"signature object {descriptor.id} {problem}; left out")
                         continue
-                    signatures.append({"fingerprint": sig[1],
-                                       "hash": sig[0].lower().replace("-", ""),
-                                       "format": "dsse", "keyids": dsse})
+                    signatures.append(
+                        {
+                            "fingerprint": sig[1],
+                            "hash": sig[0].lower().replace("-", ""),
+                            "format": "dsse",
+                            "keyids": dsse,
+                        }
+                    )
                     continue
                 if not peek.startswith(_PGP_SIGNED):
-                    warnings.append(f"signature object {descriptor.id} is not an OpenPGP "
-                                    "clear-signed message nor a DSSE envelope; left out")
+                    warnings.append(
+                        f"signature object {descriptor.id} is not an OpenPGP "
+                        "clear-signed message nor a DSSE envelope; left out"
+                    )
                     continue
-                signatures.append({
-                    "fingerprint": sig[1], "hash": sig[0].lower().replace("-", ""),
-                    "format": "legacy" if _is_legacy(stream, descriptor) else "current",
-                })
+                signatures.append(
+                    {
+                        "fingerprint": sig[1],
+                        "hash": sig[0].lower().replace("-", ""),
+                        "format": "legacy" if _is_legacy(stream, descriptor) else "current",
+                    }
+                )
             elif (fmt := descriptor.sbom_format) is not None:
                 sboms.append({"format": fmt, "size": descriptor.size})
             elif descriptor.data_type in (OCI_ROOT_INDEX, OCI_BLOB):
@@ -336,13 +438,20 @@ def summary(path: Path) -> tuple[dict[str, Any], list[str]]:
                 if digest is None:
                     warnings.append(f"OCI object {descriptor.id} has no valid digest; left out")
                     continue
-                oci.append({"type": "root-index" if descriptor.data_type == OCI_ROOT_INDEX
-                            else "blob", "digest": digest, "size": descriptor.size})
+                oci.append(
+                    {
+                        "type": "root-index" if descriptor.data_type == OCI_ROOT_INDEX else "blob",
+                        "digest": digest,
+                        "size": descriptor.size,
+                    }
+                )
             elif descriptor.data_type in (DEFFILE, LABELS):
                 what = "definition file" if descriptor.data_type == DEFFILE else "labels"
                 if descriptor.size > MAX_SMALL_OBJECT:
-                    warnings.append(f"the {what} object is {descriptor.size} bytes, more than "
-                                    f"{MAX_SMALL_OBJECT}; left out")
+                    warnings.append(
+                        f"the {what} object is {descriptor.size} bytes, more than "
+                        f"{MAX_SMALL_OBJECT}; left out"
+                    )
                     continue
                 data = _read_at(stream, descriptor.offset, descriptor.size)
                 if descriptor.data_type == DEFFILE:
@@ -356,8 +465,9 @@ def summary(path: Path) -> tuple[dict[str, Any], list[str]]:
                 if not isinstance(labels, dict):
                     warnings.append("the labels object is not a JSON object; left out")
                     continue
-                block["labels"] = {str(k): v if isinstance(v, str) else json.dumps(v)
-                                   for k, v in labels.items()}
+                block["labels"] = {
+                    str(k): v if isinstance(v, str) else json.dumps(v) for k, v in labels.items()
+                }
     if partitions:
         block["partitions"] = partitions
     if signatures:

@@ -82,7 +82,7 @@ class SifBlock:
 
 def group_fingerprint(fingerprint: str) -> str:
     """A fingerprint in groups of four (a double space in the middle), as GnuPG prints it."""
-    groups = [fingerprint[i:i + 4] for i in range(0, len(fingerprint), 4)]
+    groups = [fingerprint[i : i + 4] for i in range(0, len(fingerprint), 4)]
     half = len(groups) // 2
     return " ".join(groups[:half]) + "  " + " ".join(groups[half:])
 
@@ -113,20 +113,29 @@ def parse(value: Any) -> SifBlock | None:
     if not isinstance(value, dict):
         return None
     partitions = tuple(
-        Partition(_word(p.get("fstype")), _word(p.get("role")), _word(p.get("arch")),
-                  _size(p.get("size")), p.get("primary") is True)
+        Partition(
+            _word(p.get("fstype")),
+            _word(p.get("role")),
+            _word(p.get("arch")),
+            _size(p.get("size")),
+            p.get("primary") is True,
+        )
         for p in _mappings(value.get("partitions"))
     )
     signatures = []
     for item in _mappings(value.get("signatures")):
         fingerprint = item.get("fingerprint")
         fingerprint = fingerprint.upper() if isinstance(fingerprint, str) else ""
-        signatures.append(Signature(
-            fingerprint if FINGERPRINT_RE.fullmatch(fingerprint) else "",
-            _word(item.get("hash")), _word(item.get("format")),
-        ))
-    sboms = tuple(Sbom(_word(s.get("format")), _size(s.get("size")))
-                  for s in _mappings(value.get("sbom")))
+        signatures.append(
+            Signature(
+                fingerprint if FINGERPRINT_RE.fullmatch(fingerprint) else "",
+                _word(item.get("hash")),
+                _word(item.get("format")),
+            )
+        )
+    sboms = tuple(
+        Sbom(_word(s.get("format")), _size(s.get("size"))) for s in _mappings(value.get("sbom"))
+    )
     labels: list[tuple[str, str]] = []
     raw_labels = value.get("labels")
     if isinstance(raw_labels, dict):

@@ -33,53 +33,144 @@ class Option:
 
 
 OPTIONS = (
-    Option("orgreg_root", "", (str, os.PathLike), "env",
-           "Folder of the manifest tree, relative to the source folder (or absolute)."),
-    Option("orgreg_site_url", "", (str,), "env",
-           "Absolute URL of the published site; defaults to html_baseurl, then the "
-           "Read the Docs or GitHub Actions environment."),
-    Option("orgreg_namespace_pages", True, (bool,), "env",
-           "Generate one page per namespace at <org>/<repo>/."),
-    Option("orgreg_json_api", True, (bool,), "html",
-           "Write the tags/ and manifests/<tag>/ endpoints and api/catalog.json."),
-    Option("orgreg_repository_url", "", (str,), "env",
-           "URL of the registry repository on GitHub, for 'view the manifests' links."),
-    Option("orgreg_repository_branch", "main", (str,), "env",
-           "Branch of the registry repository used in those links."),
-    Option("orgreg_max_readme_bytes", Limits.max_readme, (int,), "env",
-           "Largest README.md read from the tree; larger ones are refused."),
-    Option("orgreg_max_front_matter_bytes", Limits.max_front_matter, (int,), "env",
-           "Largest front matter read from a README.md."),
-    Option("orgreg_max_tags", Limits.max_tags, (int,), "env",
-           "Most tags read for one namespace; the rest are left out with a warning."),
-    Option("orgreg_shub_api", True, (bool,), "env",
-           "Write api/container/<org>/<repo>:<tag> for Singularity/Apptainer shub:// "
-           "and sregistry pulls, and show their pull commands."),
-    Option("orgreg_oci_layout", False, (bool,), "env",
-           "Write a read-only OCI-style v2/ layout (tags/list, manifests/<tag>) for a "
-           "site at a domain root."),
-    Option("orgreg_remote_fetch", True, (bool,), "env",
-           "Read deployed registries named in registry directives over the network; "
-           "False shows only their cached copies."),
-    Option("orgreg_remote_timeout", 10.0, (int, float), "env",
-           "Seconds to wait for a deployed registry's answer before using its cached copy."),
-    Option("orgreg_remote_max_bytes", 64 * 1024 * 1024, (int,), "env",
-           "Largest answer read from a deployed registry."),
-    Option("orgreg_history", True, (bool,), "env",
-           "Read each tag's former images (digest, size, date, commit) from the git history "
-           "of its manifest: one git log for the whole tree, cached in the doctree folder."),
-    Option("orgreg_feed", None, (bool, type(None)), "html",
-           "Write feed.xml, an Atom feed of new, changed and deprecated tags. None (the "
-           "default): when the site URL is known; True: warn when it is not; False: never."),
-    Option("orgreg_feed_entries", MAX_ENTRIES, (int,), "html",
-           "Most entries in feed.xml (the newest)."),
-    Option("orgreg_keys", "", (str, os.PathLike), "env",
-           "Folder of the organization's trusted OpenPGP public keys (ASCII-armored .asc "
-           "files), relative to the source folder; '' (the default): _keys/ in the "
-           "manifest tree. Published at api/keys/ and shown on signed tags."),
-    Option("orgreg_tree_pages", False, (bool,), "env",
-           "Also read .md/.rst pages inside <org>/<repo>/ folders as pages of the site (a "
-           "hand-written namespace page). Only for trees whose every file is trusted."),
+    Option(
+        "orgreg_root",
+        "",
+        (str, os.PathLike),
+        "env",
+        "Folder of the manifest tree, relative to the source folder (or absolute).",
+    ),
+    Option(
+        "orgreg_site_url",
+        "",
+        (str,),
+        "env",
+        "Absolute URL of the published site; defaults to html_baseurl, then the "
+        "Read the Docs or GitHub Actions environment.",
+    ),
+    Option(
+        "orgreg_namespace_pages",
+        True,
+        (bool,),
+        "env",
+        "Generate one page per namespace at <org>/<repo>/.",
+    ),
+    Option(
+        "orgreg_json_api",
+        True,
+        (bool,),
+        "html",
+        "Write the tags/ and manifests/<tag>/ endpoints and api/catalog.json.",
+    ),
+    Option(
+        "orgreg_repository_url",
+        "",
+        (str,),
+        "env",
+        "URL of the registry repository on GitHub, for 'view the manifests' links.",
+    ),
+    Option(
+        "orgreg_repository_branch",
+        "main",
+        (str,),
+        "env",
+        "Branch of the registry repository used in those links.",
+    ),
+    Option(
+        "orgreg_max_readme_bytes",
+        Limits.max_readme,
+        (int,),
+        "env",
+        "Largest README.md read from the tree; larger ones are refused.",
+    ),
+    Option(
+        "orgreg_max_front_matter_bytes",
+        Limits.max_front_matter,
+        (int,),
+        "env",
+        "Largest front matter read from a README.md.",
+    ),
+    Option(
+        "orgreg_max_tags",
+        Limits.max_tags,
+        (int,),
+        "env",
+        "Most tags read for one namespace; the rest are left out with a warning.",
+    ),
+    Option(
+        "orgreg_shub_api",
+        True,
+        (bool,),
+        "env",
+        "Write api/container/<org>/<repo>:<tag> for Singularity/Apptainer shub:// "
+        "and sregistry pulls, and show their pull commands.",
+    ),
+    Option(
+        "orgreg_oci_layout",
+        False,
+        (bool,),
+        "env",
+        "Write a read-only OCI-style v2/ layout (tags/list, manifests/<tag>) for a "
+        "site at a domain root.",
+    ),
+    Option(
+        "orgreg_remote_fetch",
+        True,
+        (bool,),
+        "env",
+        "Read deployed registries named in registry directives over the network; "
+        "False shows only their cached copies.",
+    ),
+    Option(
+        "orgreg_remote_timeout",
+        10.0,
+        (int, float),
+        "env",
+        "Seconds to wait for a deployed registry's answer before using its cached copy.",
+    ),
+    Option(
+        "orgreg_remote_max_bytes",
+        64 * 1024 * 1024,
+        (int,),
+        "env",
+        "Largest answer read from a deployed registry.",
+    ),
+    Option(
+        "orgreg_history",
+        True,
+        (bool,),
+        "env",
+        "Read each tag's former images (digest, size, date, commit) from the git history "
+        "of its manifest: one git log for the whole tree, cached in the doctree folder.",
+    ),
+    Option(
+        "orgreg_feed",
+        None,
+        (bool, type(None)),
+        "html",
+        "Write feed.xml, an Atom feed of new, changed and deprecated tags. None (the "
+        "default): when the site URL is known; True: warn when it is not; False: never.",
+    ),
+    Option(
+        "orgreg_feed_entries", MAX_ENTRIES, (int,), "html", "Most entries in feed.xml (the newest)."
+    ),
+    Option(
+        "orgreg_keys",
+        "",
+        (str, os.PathLike),
+        "env",
+        "Folder of the organization's trusted OpenPGP public keys (ASCII-armored .asc "
+        "files), relative to the source folder; '' (the default): _keys/ in the "
+        "manifest tree. Published at api/keys/ and shown on signed tags.",
+    ),
+    Option(
+        "orgreg_tree_pages",
+        False,
+        (bool,),
+        "env",
+        "Also read .md/.rst pages inside <org>/<repo>/ folders as pages of the site (a "
+        "hand-written namespace page). Only for trees whose every file is trusted.",
+    ),
 )
 
 
@@ -103,8 +194,14 @@ def validate(app: Sphinx, config: Config) -> None:
             raise ConfigError(
                 f"{option.name} must be {expected}, not {type(value).__name__} ({value!r})"
             )
-    for name in ("orgreg_max_readme_bytes", "orgreg_max_front_matter_bytes", "orgreg_max_tags",
-                 "orgreg_feed_entries", "orgreg_remote_timeout", "orgreg_remote_max_bytes"):
+    for name in (
+        "orgreg_max_readme_bytes",
+        "orgreg_max_front_matter_bytes",
+        "orgreg_max_tags",
+        "orgreg_feed_entries",
+        "orgreg_remote_timeout",
+        "orgreg_remote_max_bytes",
+    ):
         if config[name] <= 0:
             raise ConfigError(f"{name} must be a positive number, not {config[name]!r}")
     url = config.orgreg_site_url

@@ -62,13 +62,27 @@ def tags_part(namespace: str, refdoc: str) -> deferred:
 
 
 def namespaces_part(
-    namespaces: list[str], refdoc: str, *, pages: bool, columns: list[str], caption: str,
-    deprecated: str, sort: str,
+    namespaces: list[str],
+    refdoc: str,
+    *,
+    pages: bool,
+    columns: list[str],
+    caption: str,
+    deprecated: str,
+    sort: str,
 ) -> deferred:
     """A table of the local registry's *namespaces* (names, in that order)."""
     # not ``names``: docutils reads that attribute as the node's reference names
-    return deferred(part="namespaces", namespaces=namespaces, refdoc=refdoc, pages=pages,
-                    columns=columns, caption=caption, deprecated=deprecated, sort=sort)
+    return deferred(
+        part="namespaces",
+        namespaces=namespaces,
+        refdoc=refdoc,
+        pages=pages,
+        columns=columns,
+        caption=caption,
+        deprecated=deprecated,
+        sort=sort,
+    )
 
 
 def build_part(env: BuildEnvironment, node: deferred) -> list[nodes.Node]:
@@ -78,17 +92,29 @@ def build_part(env: BuildEnvironment, node: deferred) -> list[nodes.Node]:
     part, refdoc = node["part"], node["refdoc"]
     if part == "namespaces":
         shown = [ns for ns in map(registry.namespace, node["namespaces"]) if ns is not None]
-        return [listing.scroller(listing.namespace_table(
-            shown, refdoc, node["pages"], columns=node["columns"], caption=node["caption"],
-            deprecated=node["deprecated"], sort=node["sort"],
-        ))]
+        return [
+            listing.scroller(
+                listing.namespace_table(
+                    shown,
+                    refdoc,
+                    node["pages"],
+                    columns=node["columns"],
+                    caption=node["caption"],
+                    deprecated=node["deprecated"],
+                    sort=node["sort"],
+                )
+            )
+        ]
     ns = registry.namespace(node["namespace"])
     if ns is None:  # gone since the page was read: it is read again in the next build
         return []
     if part == "usage":
         return listing.usage(
-            ns, cfg.site_url(config), shub=config.orgreg_shub_api,
-            oci=config.orgreg_oci_layout, checksums=config.orgreg_json_api,
+            ns,
+            cfg.site_url(config),
+            shub=config.orgreg_shub_api,
+            oci=config.orgreg_oci_layout,
+            checksums=config.orgreg_json_api,
         )
     return listing.tag_section_content(ns, signing.details_context(env, refdoc))
 
@@ -108,11 +134,17 @@ def resolve_links(app: Sphinx, tree: nodes.Node, location: nodes.Node) -> None:
         if ref.get("reftype") == listing.ANCHOR_REFTYPE:
             found: nodes.Element | None = resolve_reference(app, env, ref, content)
         else:
-            found = std.resolve_xref(env, refdoc, app.builder, ref["reftype"],
-                                     ref["reftarget"], ref, content)
+            found = std.resolve_xref(
+                env, refdoc, app.builder, ref["reftype"], ref["reftarget"], ref, content
+            )
             if found is None:
-                logger.warning("unknown document: %r", ref["reftarget"],
-                               location=location, type="ref", subtype="doc")
+                logger.warning(
+                    "unknown document: %r",
+                    ref["reftarget"],
+                    location=location,
+                    type="ref",
+                    subtype="doc",
+                )
         ref.replace_self(found if found is not None else content)
 
 

@@ -41,8 +41,13 @@ def has_details(tag: Tag) -> bool:
     """True when the tag's manifest records anything of what is inside the image."""
     block = tag.sif
     return block is not None and bool(
-        block.partitions or block.signatures or block.sbom or block.definition
-        or block.labels or block.arch or block.id
+        block.partitions
+        or block.signatures
+        or block.sbom
+        or block.definition
+        or block.labels
+        or block.arch
+        or block.id
     )
 
 
@@ -105,8 +110,9 @@ def _key_link(ctx: DetailsContext, fingerprint: str, text: str) -> nodes.Node:
     return doc_link(ctx.keys_page, text, ctx.refdoc, anchor=f"key-{fingerprint}")
 
 
-def signer(ns: Namespace, tag: Tag, fingerprint: str, found: list[Signature],
-           ctx: DetailsContext) -> list[nodes.Node]:
+def signer(
+    ns: Namespace, tag: Tag, fingerprint: str, found: list[Signature], ctx: DetailsContext
+) -> list[nodes.Node]:
     """One signer of the image: fingerprint, key ids, trust, and how to verify."""
     out: list[nodes.Node] = []
     key = ctx.keys.get(fingerprint)
@@ -123,13 +129,27 @@ def signer(ns: Namespace, tag: Tag, fingerprint: str, found: list[Signature],
     hashes = ", ".join(sorted({f"{s.hash or '?'} ({s.format or '?'})" for s in found}))
     fields: list[tuple[str, nodes.Node]] = [
         ("Fingerprint", nodes.literal(fingerprint, fingerprint, classes=["orgreg-fingerprint"])),
-        ("Key id", _para(nodes.literal(text=found[0].keyid), _text(" (short "),
-                         nodes.literal(text=found[0].short_keyid), _text(")"))),
+        (
+            "Key id",
+            _para(
+                nodes.literal(text=found[0].keyid),
+                _text(" (short "),
+                nodes.literal(text=found[0].short_keyid),
+                _text(")"),
+            ),
+        ),
         ("Signatures", _text(f"{_plural(len(found), 'signature object')}: {hashes}")),
     ]
     if key is not None:
-        fields.append(("Key", _para(_key_link(ctx, fingerprint, "this registry's copy"),
-                                    _text(f" ({group_fingerprint(fingerprint)})"))))
+        fields.append(
+            (
+                "Key",
+                _para(
+                    _key_link(ctx, fingerprint, "this registry's copy"),
+                    _text(f" ({group_fingerprint(fingerprint)})"),
+                ),
+            )
+        )
     out.append(field_list(fields))
     image = clients.saved_name(ns, tag)
     if key is not None:
@@ -137,13 +157,19 @@ def signer(ns: Namespace, tag: Tag, fingerprint: str, found: list[Signature],
         intro = "Check the signature of the downloaded image with the registry's key:"
         lines = [*commands["apptainer"], *commands["singularity"]]
     else:
-        intro = ("This registry does not publish this key: get it from its owner, or from "
-                 "a keyserver, then check the signature:")
-        lines = [f"{c} key pull {fingerprint} && {c} verify {image}"
-                 for c in ("apptainer", "singularity")]
+        intro = (
+            "This registry does not publish this key: get it from its owner, or from "
+            "a keyserver, then check the signature:"
+        )
+        lines = [
+            f"{c} key pull {fingerprint} && {c} verify {image}"
+            for c in ("apptainer", "singularity")
+        ]
     if any(s.format == "legacy" for s in found):
-        intro += (" (a legacy signature, made before SingularityCE 3.6: add "
-                  "--legacy-insecure to the verify command)")
+        intro += (
+            " (a legacy signature, made before SingularityCE 3.6: add "
+            "--legacy-insecure to the verify command)"
+        )
     out.append(_para(_text(intro)))
     out.append(command_block(lines))
     return out
@@ -183,12 +209,21 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
             by_signer.setdefault(sig.fingerprint, []).append(sig)
         for fingerprint, found in by_signer.items():
             if not fingerprint:
-                box += _para(_text(f"{_plural(len(found), 'signature')} whose signer's "
-                                   "fingerprint the manifest does not give correctly."))
+                box += _para(
+                    _text(
+                        f"{_plural(len(found), 'signature')} whose signer's "
+                        "fingerprint the manifest does not give correctly."
+                    )
+                )
                 continue
             box.extend(signer(ns, tag, fingerprint, found, ctx))
-        box += _para(_text("This page shows what the manifest records; only a verification "
-                           "of the image file proves who signed it."), classes=("orgreg-hint",))
+        box += _para(
+            _text(
+                "This page shows what the manifest records; only a verification "
+                "of the image file proves who signed it."
+            ),
+            classes=("orgreg-hint",),
+        )
     else:
         box += _para(_text("The image is not signed."), classes=("orgreg-unsigned",))
     if block.partitions:

@@ -160,10 +160,15 @@ class RegistryDirective(SphinxDirective):
             return []
         if docname == ns.docname:  # its page (another page showing it is not its home)
             rows = {id(t) for t in listing.shown_tags(ns)}
-            self.domain.note_namespace_page(docname, ns, {
-                # a tag left out of a long table is found in the table's section
-                t.name: listing.tag_anchor(t) if id(t) in rows else "tags" for t in ns.tags
-            })
+            self.domain.note_namespace_page(
+                docname,
+                ns,
+                {
+                    # a tag left out of a long table is found in the table's section
+                    t.name: listing.tag_anchor(t) if id(t) in rows else "tags"
+                    for t in ns.tags
+                },
+            )
         for path in ns.files:
             self.env.note_dependency(str(path))
         # the usage blocks and the tag table are built when the page is written
@@ -191,8 +196,12 @@ class RegistryDirective(SphinxDirective):
                 box += nodes.paragraph(text + ".", text + ".", classes=["orgreg-empty"])
                 continue
             options = listing.TagTableOptions(
-                columns=columns, anchors=False, caption=title, drop_empty=not chosen,
-                sort=sort, details=signing.details_context(self.env, self.env.docname),
+                columns=columns,
+                anchors=False,
+                caption=title,
+                drop_empty=not chosen,
+                sort=sort,
+                details=signing.details_context(self.env, self.env.docname),
             )
             if "details" in columns:
                 signing.note_signers(self.env, self.env.docname, list(item.tags))
@@ -234,15 +243,27 @@ class RegistryDirective(SphinxDirective):
             # built when the page is written (a remote listing is read now; a
             # captioned table is an enumerable node, numbered when read)
             box += deferred.namespaces_part(
-                [ns.name for ns in namespaces], self.env.docname, pages=pages,
-                columns=columns, caption=caption, deprecated=spec.deprecated, sort=spec.sort,
+                [ns.name for ns in namespaces],
+                self.env.docname,
+                pages=pages,
+                columns=columns,
+                caption=caption,
+                deprecated=spec.deprecated,
+                sort=spec.sort,
             )
         else:
-            box += listing.scroller(listing.namespace_table(
-                namespaces, self.env.docname, pages, columns=columns,
-                remote_base=found.url if found else "", caption=caption,
-                deprecated=spec.deprecated, sort=spec.sort,
-            ))
+            box += listing.scroller(
+                listing.namespace_table(
+                    namespaces,
+                    self.env.docname,
+                    pages,
+                    columns=columns,
+                    remote_base=found.url if found else "",
+                    caption=caption,
+                    deprecated=spec.deprecated,
+                    sort=spec.sort,
+                )
+            )
         if hidden:
             link = None
             if found is not None:
@@ -355,8 +376,14 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(listing.collapsed, html=listing.COLLAPSED_HTML_VISITORS)
     app.add_node(highlight.command_block, html=highlight.COMMAND_HTML_VISITORS)
     visitors = listing.UNSEARCHED_VISITORS
-    app.add_node(listing.unsearched, html=visitors, latex=visitors, text=visitors,
-                 man=visitors, texinfo=visitors)
+    app.add_node(
+        listing.unsearched,
+        html=visitors,
+        latex=visitors,
+        text=visitors,
+        man=visitors,
+        texinfo=visitors,
+    )
     app.add_directive("registry", RegistryDirective)
     app.connect("builder-inited", remote.forget)
     app.connect("missing-reference", resolve_reference)

@@ -218,11 +218,8 @@ class OrgregDomain(Domain):
         node: addnodes.pending_xref,
         contnode: nodes.Element,
     ) -> list[tuple[str, nodes.reference]]:
-        found = self.resolve_xref(
-            env, fromdocname, builder, CONTAINER_ROLE, target, node, contnode
-        )
+        found = self.resolve_xref(env, fromdocname, builder, CONTAINER_ROLE, target, node, contnode)
         return [(f"{NAME}:{CONTAINER_ROLE}", found)] if found is not None else []
-
 
 
 def domain_of(env: BuildEnvironment) -> OrgregDomain:
@@ -241,9 +238,7 @@ def load(app: Sphinx) -> Registry:
     """Read the manifest tree of this build (at builder-inited) and keep it on
     the domain."""
     root = cfg.root_folder(app.srcdir, app.config)
-    skip = frozenset(
-        p.name for p in (app.outdir, app.doctreedir) if p.parent.resolve() == root
-    )
+    skip = frozenset(p.name for p in (app.outdir, app.doctreedir) if p.parent.resolve() == root)
     cache_file = Path(app.doctreedir) / READ_CACHE_FILE
     cache = ReadCache.load(cache_file)
     found = load_registry(root, limits=cfg.limits(app.config), skip=skip, cache=cache)
@@ -261,8 +256,7 @@ def with_history(app: Sphinx, root: Path, found: Registry) -> Registry:
     """*found* with each tag's former images from the tree's git history (one
     informational line, and no history, when there is none to read)."""
     cache_file = Path(app.doctreedir) / HISTORY_CACHE_FILE
-    read = history.read_history(root, history.HistoryCache.load(cache_file),
-                                cfg.limits(app.config))
+    read = history.read_history(root, history.HistoryCache.load(cache_file), cfg.limits(app.config))
     if not read.available:
         logger.info("[orgreg] tag history is off: %s", read.reason)
         return found

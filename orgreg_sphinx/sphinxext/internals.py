@@ -83,7 +83,9 @@ def install_project(app: Sphinx, generated: dict[str, Path]) -> bool:
             logger.warning(
                 "[orgreg] namespace pages are not generated: %s (this Sphinx version is "
                 "not supported by orgreg-sphinx's generated pages)",
-                problem, type="orgreg", subtype="sphinx",
+                problem,
+                type="orgreg",
+                subtype="sphinx",
             )
         return False
     if not isinstance(project, RegistryProject):
@@ -159,8 +161,11 @@ def doctree_file(app: Sphinx, docname: str) -> Path:
 def _toc_of(env: BuildEnvironment, docname: str) -> str:
     """What a toctree parent shows of *docname*: its title and table of contents."""
     title, toc = env.titles.get(docname), env.tocs.get(docname)
-    return (title.astext() if title is not None else "") + "\n" + (
-        toc.pformat() if toc is not None else "")
+    return (
+        (title.astext() if title is not None else "")
+        + "\n"
+        + (toc.pformat() if toc is not None else "")
+    )
 
 
 class TocParents:

@@ -27,7 +27,15 @@ if TYPE_CHECKING:
 
 #: tag table columns, in their default order
 TAG_COLUMNS = (
-    "image", "tag", "details", "size", "arch", "digest", "created", "download", "recipe",
+    "image",
+    "tag",
+    "details",
+    "size",
+    "arch",
+    "digest",
+    "created",
+    "download",
+    "recipe",
     "history",
 )
 COLUMN_TITLES = {
@@ -244,8 +252,11 @@ def _table(
         row = nodes.row(**attrs)
         for cell, extra, indexed in zip(cells, cell_classes, searched, strict=True):
             entry = nodes.entry(classes=list(extra))
-            content = cell if isinstance(cell, (nodes.paragraph, nodes.container)) else (
-                _para(cell) if not isinstance(cell, nodes.Text) or cell else _para())
+            content = (
+                cell
+                if isinstance(cell, (nodes.paragraph, nodes.container))
+                else (_para(cell) if not isinstance(cell, nodes.Text) or cell else _para())
+            )
             entry += content if indexed else leave_out_of_search(content)
             row += entry
         body += row
@@ -270,8 +281,9 @@ def tag_anchor(tag: Tag) -> str:
 
 
 def deprecated_badge() -> nodes.inline:
-    return nodes.inline("deprecated", "deprecated",
-                        classes=["orgreg-badge", "orgreg-badge-deprecated"])
+    return nodes.inline(
+        "deprecated", "deprecated", classes=["orgreg-badge", "orgreg-badge-deprecated"]
+    )
 
 
 def deprecation_reason(reason: str) -> nodes.inline:
@@ -291,8 +303,13 @@ def tag_name_cell(tag: Tag) -> nodes.Node:
     """The tag's name; a deprecated tag's also its badge and reason."""
     if not tag.deprecated:
         return nodes.strong(text=tag.name)
-    return _para(nodes.strong(text=tag.name), nodes.Text(" "), deprecated_badge(),
-                 nodes.Text(" "), deprecation_reason(tag.deprecated))
+    return _para(
+        nodes.strong(text=tag.name),
+        nodes.Text(" "),
+        deprecated_badge(),
+        nodes.Text(" "),
+        deprecation_reason(tag.deprecated),
+    )
 
 
 def history_cell(tag: Tag) -> nodes.Node:
@@ -300,8 +317,9 @@ def history_cell(tag: Tag) -> nodes.Node:
     if tag.history is None or not tag.history.former:
         return nodes.Text("")
     former = tag.history.former
-    box = collapsed(summary=f"previously: {_plural(len(former), 'image')}",
-                    classes=["orgreg-history"])
+    box = collapsed(
+        summary=f"previously: {_plural(len(former), 'image')}", classes=["orgreg-history"]
+    )
     items = nodes.bullet_list()
     for image in former:
         short = short_digest(image.digest)
@@ -333,7 +351,9 @@ def tag_cell(
     if column == "size":
         text = human_size(tag.size_bytes)
         return size_abbreviation(
-            text, text, explanation=f"{tag.size} {'KiB' if tag.size_is_kib else 'bytes'}",
+            text,
+            text,
+            explanation=f"{tag.size} {'KiB' if tag.size_is_kib else 'bytes'}",
             bytes=tag.size_bytes,
         )
     if column == "digest":
@@ -381,8 +401,9 @@ def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> n
             c for c in columns if c != "recipe" or any(t.recipe or t.recipe_file for t in tags)
         ]
         columns = [
-            c for c in columns if c != "history" or any(t.history and t.history.former
-                                                          for t in tags)
+            c
+            for c in columns
+            if c != "history" or any(t.history and t.history.former for t in tags)
         ]
         if "details" in columns:
             from .details import has_details
@@ -428,8 +449,11 @@ def registry_summary(namespaces: Sequence[Namespace]) -> nodes.paragraph:
     """One line above the home listing: containers, organizations, tags, last update."""
     orgs = {ns.org for ns in namespaces}
     tags = sum(len(ns.tags) for ns in namespaces)
-    parts = [_plural(len(namespaces), "container"), _plural(len(orgs), "organization"),
-             _plural(tags, "tag")]
+    parts = [
+        _plural(len(namespaces), "container"),
+        _plural(len(orgs), "organization"),
+        _plural(tags, "tag"),
+    ]
     updated = max((last_update(ns) for ns in namespaces), default="")
     if updated:
         parts.append(f"last update {updated[:10]}")
@@ -514,9 +538,7 @@ def namespace_table(
     return table
 
 
-def more_link(
-    hidden: int, noun: str, link: Callable[[str], nodes.Node] | None
-) -> nodes.paragraph:
+def more_link(hidden: int, noun: str, link: Callable[[str], nodes.Node] | None) -> nodes.paragraph:
     """``… and 3 more tags.`` under a shortened table, the count linked (by
     *link*, given the text) to where all are shown."""
     text = f"{hidden} more {noun}{'' if hidden == 1 else 's'}"
@@ -583,7 +605,11 @@ class UsageTab:
 
 
 def usage_tabs(
-    ns: Namespace, site: str, *, shub: bool = True, oci: bool = False,
+    ns: Namespace,
+    site: str,
+    *,
+    shub: bool = True,
+    oci: bool = False,
     checksums: bool = True,
 ) -> list[UsageTab]:
     """The usage examples of a namespace page, one per client. *shub*: the
@@ -604,8 +630,10 @@ def usage_tabs(
                 "Download the image file"
                 + (" and check it against the namespace's SHA256SUMS:" if check else ":"),
                 # the URL comes from the tree: quoted, so pasting the line runs only curl
-                (f"curl -L -o {clients.saved_name(ns, tag)} {shlex.quote(tag.layers[0].url)}",
-                 *check),
+                (
+                    f"curl -L -o {clients.saved_name(ns, tag)} {shlex.quote(tag.layers[0].url)}",
+                    *check,
+                ),
             )
         )
         if shub:
@@ -617,8 +645,7 @@ def usage_tabs(
                 UsageTab(
                     "skopeo",
                     "skopeo",
-                    "List the tags and read a manifest with an OCI client "
-                    "(skopeo, or crane):",
+                    "List the tags and read a manifest with an OCI client (skopeo, or crane):",
                     (
                         f"skopeo list-tags docker://{ref.value}",
                         f"skopeo inspect --raw docker://{ref.value}:{tag.name}",
@@ -629,8 +656,9 @@ def usage_tabs(
     if tag is not None:
         api_lines.append(f"curl -s {base}{ns.name}/manifests/{tag.name}/")
     tabs.append(
-        UsageTab("curl", "curl", "List the tags and read a manifest with the JSON API:",
-                 tuple(api_lines))
+        UsageTab(
+            "curl", "curl", "List the tags and read a manifest with the JSON API:", tuple(api_lines)
+        )
     )
     return tabs
 
@@ -642,19 +670,25 @@ def oras_tabs(ns: Namespace, tag: Tag, check: tuple[str, ...]) -> list[UsageTab]
     if not ref.value:
         return [UsageTab("oras", "ORAS", f"No pull command: {ref.problem}.", ())]
     tabs = [
-        UsageTab(key, label,
-                 f"Pull the image from its OCI registry with {label}"
-                 + (" and check it against the namespace's SHA256SUMS:" if check else ":"),
-                 (f"{key} pull {clients.saved_name(ns, tag)} {shlex.quote(ref.value)}", *check))
+        UsageTab(
+            key,
+            label,
+            f"Pull the image from its OCI registry with {label}"
+            + (" and check it against the namespace's SHA256SUMS:" if check else ":"),
+            (f"{key} pull {clients.saved_name(ns, tag)} {shlex.quote(ref.value)}", *check),
+        )
         for key, label in (("apptainer", "Apptainer"), ("singularity", "Singularity"))
     ]
-    tabs.append(UsageTab(
-        "oras-other", "Other clients",
-        "This image is kept in an OCI registry (oras://): "
-        f"{clients.ORAS_NOT_SHUB}; {clients.ORAS_NOT_SREGISTRY}; {clients.ORAS_NOT_CURL}. "
-        "An ORAS client (oras pull) fetches the same blob:",
-        (f"oras pull {shlex.quote(ref.value.removeprefix('oras://'))}",),
-    ))
+    tabs.append(
+        UsageTab(
+            "oras-other",
+            "Other clients",
+            "This image is kept in an OCI registry (oras://): "
+            f"{clients.ORAS_NOT_SHUB}; {clients.ORAS_NOT_SREGISTRY}; {clients.ORAS_NOT_CURL}. "
+            "An ORAS client (oras pull) fetches the same blob:",
+            (f"oras pull {shlex.quote(ref.value.removeprefix('oras://'))}",),
+        )
+    )
     return tabs
 
 
@@ -688,7 +722,11 @@ def pull_tabs(ns: Namespace, tag: Tag, site: str) -> list[UsageTab]:
 
 
 def usage(
-    ns: Namespace, site: str, *, shub: bool = True, oci: bool = False,
+    ns: Namespace,
+    site: str,
+    *,
+    shub: bool = True,
+    oci: bool = False,
     checksums: bool = True,
 ) -> list[nodes.Node]:
     """The usage section's content: a tab per client (plain blocks without the theme)."""
@@ -759,13 +797,17 @@ def tag_section_content(ns: Namespace, details: DetailsContext | None) -> list[n
     shown = shown_tags(ns)
     content: list[nodes.Node] = [scroller(tag_table(ns, shown, TagTableOptions(details=details)))]
     if len(shown) < len(ns.tags):
-        content.insert(0, _para(
-            nodes.Text(f"The newest {len(shown)} of {len(ns.tags)} tags; every tag is "
-                       "listed by the "),
-            site_link("tags endpoint", "tags endpoint", target=f"{ns.name}/tags/"),
-            nodes.Text("."),
-            classes=["orgreg-truncated"],
-        ))
+        content.insert(
+            0,
+            _para(
+                nodes.Text(
+                    f"The newest {len(shown)} of {len(ns.tags)} tags; every tag is listed by the "
+                ),
+                site_link("tags endpoint", "tags endpoint", target=f"{ns.name}/tags/"),
+                nodes.Text("."),
+                classes=["orgreg-truncated"],
+            ),
+        )
     return content
 
 

@@ -67,19 +67,27 @@ def other_files(app: Sphinx) -> Iterator[tuple[str, bytes]]:
         for kind in SCHEMAS:
             yield f"api/schemas/{kind}.schema.json", endpoints.dumps(schema(kind))
     # the trusted keys, at api/keys/<FINGERPRINT>.asc, and api/keys.json
-    yield from keys.published_files(list(domain.domain_of(app.env).trusted_keys.values()),
-                                    cfg.site_url(config)).items()
+    yield from keys.published_files(
+        list(domain.domain_of(app.env).trusted_keys.values()), cfg.site_url(config)
+    ).items()
     if config.orgreg_feed is not False:
-        yield from feed.feed_files(registry, cfg.site_url(config), config.project,
-                                   config.orgreg_feed_entries).items()
+        yield from feed.feed_files(
+            registry, cfg.site_url(config), config.project, config.orgreg_feed_entries
+        ).items()
 
 
 def switches(app: Sphinx) -> list[Any]:
     """The settings the published files depend on."""
     config = app.config
-    return [config.orgreg_json_api, config.orgreg_shub_api, config.orgreg_oci_layout,
-            config.orgreg_feed, config.orgreg_feed_entries, config.project,
-            cfg.site_url(config)]
+    return [
+        config.orgreg_json_api,
+        config.orgreg_shub_api,
+        config.orgreg_oci_layout,
+        config.orgreg_feed,
+        config.orgreg_feed_entries,
+        config.project,
+        cfg.site_url(config),
+    ]
 
 
 def feed_url(app: Sphinx) -> str:
@@ -94,7 +102,8 @@ def warn_no_feed(app: Sphinx) -> None:
         logger.warning(
             "[orgreg] orgreg_feed: no feed.xml is written without the site's address "
             "(an Atom feed's links are absolute): set html_baseurl or orgreg_site_url",
-            type="orgreg", subtype="feed",
+            type="orgreg",
+            subtype="feed",
         )
 
 
@@ -133,8 +142,9 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
     if up_to_date(outdir, state_file, fingerprint, owned):
         logger.info("[orgreg] endpoint files up to date")
         return
-    written, removed = sync_batches(outdir, batches, state_file, owned=owned,
-                                    fingerprint=fingerprint)
+    written, removed = sync_batches(
+        outdir, batches, state_file, owned=owned, fingerprint=fingerprint
+    )
     logger.info("[orgreg] %d endpoint file(s) written, %d removed", written, removed)
 
 
@@ -153,10 +163,12 @@ def site_fingerprint(app: Sphinx, batches: list[Batch] | None = None) -> str:
     of the recipe files copied (the stamps of :func:`site_batches`), the keys."""
     if batches is None:
         batches = site_batches(app)
-    return digest([
-        [batch.stamp for batch in batches],
-        [(k.fingerprint, k.armored) for k in domain.domain_of(app.env).trusted_keys.values()],
-    ])
+    return digest(
+        [
+            [batch.stamp for batch in batches],
+            [(k.fingerprint, k.armored) for k in domain.domain_of(app.env).trusted_keys.values()],
+        ]
+    )
 
 
 def warn_oci_site(app: Sphinx) -> None:
@@ -168,8 +180,10 @@ def warn_oci_site(app: Sphinx) -> None:
         logger.warning(
             "[orgreg] orgreg_oci_layout: the site is published at %s, not at the root of "
             "its host; OCI clients look for %s and will not find the v2/ layout",
-            site, site[: len(site) - len(path)] + "/v2/",
-            type="orgreg", subtype="oci",
+            site,
+            site[: len(site) - len(path)] + "/v2/",
+            type="orgreg",
+            subtype="oci",
         )
 
 

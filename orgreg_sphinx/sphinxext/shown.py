@@ -74,16 +74,25 @@ def digest(value: Any) -> str:
 
 
 def sign_tags(shown: list[ShownTags]) -> str:
-    return digest(
-        [(s.namespace.name, [t.fingerprint() for t in s.tags], s.hidden) for s in shown]
-    )
+    return digest([(s.namespace.name, [t.fingerprint() for t in s.tags], s.hidden) for s in shown])
 
 
 def sign_namespaces(namespaces: list[Namespace], hidden: int) -> str:
     # tag names and dates too: the listing shows each namespace's newest tag names
     return digest(
-        [[(ns.name, ns.description, len(ns.tags), updated(ns),
-           [(t.name, t.created, t.deprecated) for t in ns.tags]) for ns in namespaces], hidden]
+        [
+            [
+                (
+                    ns.name,
+                    ns.description,
+                    len(ns.tags),
+                    updated(ns),
+                    [(t.name, t.created, t.deprecated) for t in ns.tags],
+                )
+                for ns in namespaces
+            ],
+            hidden,
+        ]
     )
 
 
@@ -165,13 +174,15 @@ def _sign_key(domain: OrgregDomain, fingerprint: str) -> str:
 
 
 def _sign_keys(domain: OrgregDomain, what: str) -> str:
-    keys = [(k.fingerprint, k.name, k.created, k.armored)
-            for k in domain.trusted_keys.values()]
+    keys = [(k.fingerprint, k.name, k.created, k.armored) for k in domain.trusted_keys.values()]
     if what != "signed":
         return digest([keys, domain.keys_page])
-    signed = [(ns.name, tag.name, tag.sif.signers if tag.sif else [])
-              for ns in domain.registry.namespaces for tag in ns.tags
-              if tag.sif and tag.sif.signers]
+    signed = [
+        (ns.name, tag.name, tag.sif.signers if tag.sif else [])
+        for ns in domain.registry.namespaces
+        for tag in ns.tags
+        if tag.sif and tag.sif.signers
+    ]
     return digest([keys, signed])
 
 

@@ -53,8 +53,12 @@ STUB = f"{KEYS_TITLE}\n{'=' * len(KEYS_TITLE)}\n\n.. {DIRECTIVE}::\n"
 
 def signed_tags(found: Registry) -> list[tuple[Namespace, Tag]]:
     """The tags whose manifests record a signature with a valid fingerprint."""
-    return [(ns, tag) for ns in found.namespaces for tag in ns.tags
-            if tag.sif is not None and tag.sif.signers]
+    return [
+        (ns, tag)
+        for ns in found.namespaces
+        for tag in ns.tags
+        if tag.sif is not None and tag.sif.signers
+    ]
 
 
 def load(app: Sphinx) -> None:
@@ -65,8 +69,9 @@ def load(app: Sphinx) -> None:
     keys, problems = load_keys(folder, cache=Path(app.doctreedir) / KEYS_CACHE)
     for problem in problems:
         where = printable(display_path(problem.path))
-        logger.warning("%s %s [keys]", where, problem.message, type="orgreg", subtype="keys",
-                       location=where)
+        logger.warning(
+            "%s %s [keys]", where, problem.message, type="orgreg", subtype="keys", location=where
+        )
     domain.trusted_keys = {key.fingerprint: key for key in keys}
     domain.keys_page = ""
     if not app.config.orgreg_namespace_pages:
@@ -86,8 +91,12 @@ def load(app: Sphinx) -> None:
 def details_context(app_env: Any, refdoc: str) -> DetailsContext:
     """What the details column needs on page *refdoc*."""
     domain = domain_of(app_env)
-    return DetailsContext(keys=domain.trusted_keys, site=cfg.site_url(app_env.config),
-                          refdoc=refdoc, keys_page=domain.keys_page)
+    return DetailsContext(
+        keys=domain.trusted_keys,
+        site=cfg.site_url(app_env.config),
+        refdoc=refdoc,
+        keys_page=domain.keys_page,
+    )
 
 
 def note_signers(app_env: Any, docname: str, tags: list[Tag]) -> None:
@@ -124,41 +133,66 @@ def _tag_links(signed: list[tuple[Namespace, Tag]], docname: str) -> nodes.bulle
     for ns, tag in signed:
         item = nodes.list_item()
         name = f"{ns.name}:{tag.name}"
-        item += nodes.paragraph("", "", doc_link(ns.docname, name, docname,
-                                                 anchor=f"tag-{tag.name}",
-                                                 content=nodes.literal(name, name)))
+        item += nodes.paragraph(
+            "",
+            "",
+            doc_link(
+                ns.docname,
+                name,
+                docname,
+                anchor=f"tag-{tag.name}",
+                content=nodes.literal(name, name),
+            ),
+        )
         items += item
     return items
 
 
-def key_section(key: TrustedKey, signed: list[tuple[Namespace, Tag]], site: str,
-                docname: str) -> nodes.section:
+def key_section(
+    key: TrustedKey, signed: list[tuple[Namespace, Tag]], site: str, docname: str
+) -> nodes.section:
     """One trusted key: who, fingerprint, key id, created, file, commands, tags."""
     title = key.name or key.fingerprint
-    section = nodes.section(ids=[f"key-{key.fingerprint}"],
-                            names=[nodes.fully_normalize_name(f"key {key.fingerprint}")],
-                            classes=["orgreg-key"])
+    section = nodes.section(
+        ids=[f"key-{key.fingerprint}"],
+        names=[nodes.fully_normalize_name(f"key {key.fingerprint}")],
+        classes=["orgreg-key"],
+    )
     section += nodes.title(title, title)
     file_name = f"{key.fingerprint}.asc"
-    section += field_list([
-        ("Fingerprint", nodes.literal(text=group_fingerprint(key.fingerprint),
-                                      classes=["orgreg-fingerprint"])),
-        ("Key id", nodes.paragraph("", "", nodes.literal(text=key.keyid), nodes.Text(" (short "),
-                                   nodes.literal(text=key.keyid[-8:]), nodes.Text(")"))),
-        ("Created", nodes.Text(_date(key.created))),
-        ("Public key", site_link(file_name, file_name, target=published_path(key.fingerprint))),
-    ])
-    section += nodes.paragraph(text="Import it into Apptainer's, Singularity's or GnuPG's "
-                                    "keyring:")
+    section += field_list(
+        [
+            (
+                "Fingerprint",
+                nodes.literal(
+                    text=group_fingerprint(key.fingerprint), classes=["orgreg-fingerprint"]
+                ),
+            ),
+            (
+                "Key id",
+                nodes.paragraph(
+                    "",
+                    "",
+                    nodes.literal(text=key.keyid),
+                    nodes.Text(" (short "),
+                    nodes.literal(text=key.keyid[-8:]),
+                    nodes.Text(")"),
+                ),
+            ),
+            ("Created", nodes.Text(_date(key.created))),
+            ("Public key", site_link(file_name, file_name, target=published_path(key.fingerprint))),
+        ]
+    )
+    section += nodes.paragraph(text="Import it into Apptainer's, Singularity's or GnuPG's keyring:")
     section += command_block(clients.import_commands(site, key.fingerprint))
-    mine = [(ns, tag) for ns, tag in signed if key.fingerprint in (tag.sif.signers
-                                                                  if tag.sif else [])]
+    mine = [
+        (ns, tag) for ns, tag in signed if key.fingerprint in (tag.sif.signers if tag.sif else [])
+    ]
     if mine:
         section += nodes.paragraph(text=f"Signed tags ({len(mine)}):")
         section += _tag_links(mine, docname)
     else:
-        section += nodes.paragraph(text="No tag of this registry records a signature by "
-                                        "this key.")
+        section += nodes.paragraph(text="No tag of this registry records a signature by this key.")
     return section
 
 
@@ -175,14 +209,20 @@ class KeysDirective(SphinxDirective):
         site = cfg.site_url(self.config)
         signed = signed_tags(domain.registry)
         keys = list(domain.trusted_keys.values())
-        out: list[nodes.Node] = [nodes.paragraph(text=(
-            "The OpenPGP public keys this organization signs its images with. The registry "
-            "repository keeps them (one ASCII-armored file per key) and this site publishes "
-            "each one beside this page, so nobody needs a keyserver. A tag's details show "
-            "who signed its image as the manifest records it: that is a claim, not a proof. "
-            "Pull requests are checked with 'orgreg check --verify-signatures'; check an "
-            "image you downloaded yourself with 'apptainer verify' (or 'singularity "
-            "verify') after importing the key."))]
+        out: list[nodes.Node] = [
+            nodes.paragraph(
+                text=(
+                    "The OpenPGP public keys this organization signs its images with. "
+                    "The registry repository keeps them (one ASCII-armored file per key) "
+                    "and this site publishes each one beside this page, so nobody needs a "
+                    "keyserver. A tag's details show who signed its image as the manifest "
+                    "records it: that is a claim, not a proof. Pull requests are checked "
+                    "with 'orgreg check --verify-signatures'; check an image you downloaded "
+                    "yourself with 'apptainer verify' (or 'singularity verify') after "
+                    "importing the key."
+                )
+            )
+        ]
         if not keys:
             out.append(nodes.paragraph(text="This registry has no trusted keys yet."))
         for key in keys:
@@ -195,12 +235,20 @@ class KeysDirective(SphinxDirective):
         if unknown:
             section = nodes.section(ids=["other-signers"], names=["other signers"])
             section += nodes.title("Signers not in this registry", "Signers not in this registry")
-            section += nodes.paragraph(text=(
-                "Tags signed by keys this registry does not publish. If a key is the "
-                "organization's, add its public half to the keys folder."))
+            section += nodes.paragraph(
+                text=(
+                    "Tags signed by keys this registry does not publish. If a key is the "
+                    "organization's, add its public half to the keys folder."
+                )
+            )
             for fingerprint, tags in sorted(unknown.items()):
-                section += nodes.paragraph("", "", nodes.literal(
-                    text=group_fingerprint(fingerprint), classes=["orgreg-fingerprint"]))
+                section += nodes.paragraph(
+                    "",
+                    "",
+                    nodes.literal(
+                        text=group_fingerprint(fingerprint), classes=["orgreg-fingerprint"]
+                    ),
+                )
                 section += _tag_links(tags, docname)
             out.append(section)
         box = nodes.container(classes=["orgreg", "orgreg-keys-page"], support_smartquotes=False)

@@ -50,8 +50,12 @@ def color_option(value: Any, option: str, default: str) -> str:
     if COLOR_RE.match(text):
         return text
     logger.warning(
-        "html_theme_options[%r] = %r is not a CSS colour (#rrggbb, a name, rgb(...)); "
-        "using %s", option, value, default, type="orgreg", subtype="theme",
+        "html_theme_options[%r] = %r is not a CSS colour (#rrggbb, a name, rgb(...)); using %s",
+        option,
+        value,
+        default,
+        type="orgreg",
+        subtype="theme",
     )
     return default
 
@@ -88,8 +92,11 @@ def footer_links(value: Any) -> list[tuple[str, str]]:
         if not label or not url or not is_safe_url(url):
             logger.warning(
                 "html_theme_options['footer_links']: ignoring %r -> %r (need a label and "
-                "an http(s), mailto or relative URL)", label, url,
-                type="orgreg", subtype="theme",
+                "an http(s), mailto or relative URL)",
+                label,
+                url,
+                type="orgreg",
+                subtype="theme",
             )
             continue
         good.append((label, url))

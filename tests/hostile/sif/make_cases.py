@@ -18,20 +18,38 @@ DESCR_OFFSET = 4096
 DATA_OFFSET = DESCR_OFFSET + TOTAL * DESCRIPTOR.size
 
 
-def image(objects: list[tuple[int, bytes, bytes]], *, total: int = TOTAL,
-          sizes: dict[int, int] | None = None, offsets: dict[int, int] | None = None) -> bytes:
+def image(
+    objects: list[tuple[int, bytes, bytes]],
+    *,
+    total: int = TOTAL,
+    sizes: dict[int, int] | None = None,
+    offsets: dict[int, int] | None = None,
+) -> bytes:
     """A SIF with ``objects`` (data type, extra, data); sizes/offsets override by index."""
     table, data = b"", b""
     for index, (kind, extra, payload) in enumerate(objects):
         offset = (offsets or {}).get(index, DATA_OFFSET + len(data))
         size = (sizes or {}).get(index, len(payload))
-        table += DESCRIPTOR.pack(kind, True, index + 1, 0xF0000001, 0, offset, size, size,
-                                 0, 0, 0, 0, b"", extra)
+        table += DESCRIPTOR.pack(
+            kind, True, index + 1, 0xF0000001, 0, offset, size, size, 0, 0, 0, 0, b"", extra
+        )
         data += payload
     table += bytes(DESCRIPTOR.size * (TOTAL - len(objects)))
-    header = HEADER.pack(b"#!/usr/bin/env run-singularity\n", b"SIF_MAGIC\x00", b"01\x00",
-                         b"02\x00", bytes(16), 0, 0, TOTAL - len(objects), total,
-                         DESCR_OFFSET, TOTAL * DESCRIPTOR.size, DATA_OFFSET, len(data))
+    header = HEADER.pack(
+        b"#!/usr/bin/env run-singularity\n",
+        b"SIF_MAGIC\x00",
+        b"01\x00",
+        b"02\x00",
+        bytes(16),
+        0,
+        0,
+        TOTAL - len(objects),
+        total,
+        DESCR_OFFSET,
+        TOTAL * DESCRIPTOR.size,
+        DATA_OFFSET,
+        len(data),
+    )
     return header + bytes(DESCR_OFFSET - len(header)) + table + data
 
 
@@ -44,7 +62,7 @@ GOOD = image([SQUASHFS])
 CASES = {
     "not-a-sif.sif": b"#!/bin/sh\necho this is a shell script, not an image\n",
     "truncated-header.sif": GOOD[:100],
-    "truncated-table.sif": GOOD[:DESCR_OFFSET + 700],
+    "truncated-table.sif": GOOD[: DESCR_OFFSET + 700],
     "descriptor-offset-past-end.sif": image([SQUASHFS], offsets={0: 1 << 40}),
     "negative-offset.sif": image([SQUASHFS], offsets={0: -4096}),
     "billion-descriptors.sif": image([SQUASHFS], total=1_000_000_000),
