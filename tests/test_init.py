@@ -16,10 +16,11 @@ import pytest
 import yaml
 from clitools import clean_env, orgreg
 from conftest import REPO, soup
-from test_workflows import BIN, SHA_PIN, load, steps, zizmor
+from test_cli_scope import git
+from test_workflows import BIN, SHA_PIN, load, run_step, step_named, steps, zizmor
 
-from orgreg_sphinx import __version__
-from orgreg_sphinx.cli.init import FILES
+from orgreg_sphinx.cli.init import CONTAINER_FILES, FILES
+from orgreg_sphinx.cli.origin import from_direct_url
 
 IMAGE = b"SIF" * 200_000  # 600,000 bytes: read as bytes, not KiB
 
@@ -99,7 +100,11 @@ def test_init_writes_a_registry_that_builds_and_checks_clean(tmp_path: Path) -> 
     assert sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) == sorted(FILES)
     assert f"wrote {root / 'conf.py'}" in done.out
     requirements = (root / "requirements.txt").read_text().splitlines()
-    assert f"orgreg-sphinx=={__version__}" in requirements
+    # the test venv holds this checkout, installed editable: the registry names it
+    assert f"orgreg-sphinx @ {REPO.as_uri()}" in requirements
+    assert f"requirements.txt installs orgreg-sphinx from the folder {REPO}" in done.err
+    conf = (root / "conf.py").read_text()
+    assert 'orgreg_repository_url = "https://github.com/acme/registry"' in conf
 
     built = sphinx_build(root)
     assert built.returncode == 0, built.stderr
@@ -323,3 +328,199 @@ def test_reference_names_every_command_flag_and_config_value(tmp_path: Path) -> 
     for option in OPTIONS:
         assert f"`{option.name}`" in readme, option.name
         assert option.name in directive_page, option.name
+
+
+# PEP 610's own examples of direct_url.json, and what `orgreg init` writes for each
+WHEEL = "orgreg_sphinx-0.1.0-py3-none-any.whl"
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "requirement", "kind", "note"),
+    [
+        (None, "orgreg-sphinx==0.1.0", "index", ""),
+        (
+            {"url": "file:///home/me/orgreg-sphinx", "dir_info": {"editable": True}},
+            "orgreg-sphinx @ file:///home/me/orgreg-sphinx",
+            "folder",
+            "from the folder /home/me/orgreg-sphinx, which only this machine has",
+        ),
+        (
+            {"url": "file:///home/me/orgreg-sphinx", "dir_info": {}},
+            "orgreg-sphinx @ file:///home/me/orgreg-sphinx",
+            "folder",
+            "before you push the registry, replace that line",
+        ),
+        (
+            {"url": f"file:///tmp/dist/{WHEEL}", "archive_info": {"hashes": {"sha256": "ab"}}},
+            f"orgreg-sphinx @ file:///tmp/dist/{WHEEL}",
+            "archive",
+            f"from the file /tmp/dist/{WHEEL}, which only this machine has",
+        ),
+        (
+            {"url": f"https://example.org/{WHEEL}", "archive_info": {}},
+            f"orgreg-sphinx @ https://example.org/{WHEEL}",
+            "archive",
+            "",
+        ),
+        (
+            {
+                "url": "https://github.com/acme/orgreg-sphinx.git",
+                "vcs_info": {
+                    "vcs": "git",
+                    "requested_revision": "v0.1.0",
+                    "commit_id": "7921be1537eac1e97bc40179a57f0349c2aee67d",
+                },
+            },
+            "orgreg-sphinx @ git+https://github.com/acme/orgreg-sphinx.git"
+            "@7921be1537eac1e97bc40179a57f0349c2aee67d",
+            "vcs",
+            "installed from v0.1.0 of https://github.com/acme/orgreg-sphinx.git",
+        ),
+        (
+            {"url": "https://example.org/x"},
+            "orgreg-sphinx==0.1.0",
+            "unknown",
+            "cannot tell where this orgreg-sphinx was installed from",
+        ),
+        (
+            ["not", "an", "object"],
+            "orgreg-sphinx==0.1.0",
+            "unknown",
+            "its direct_url.json is not as PEP 610 describes it",
+        ),
+    ],
+)
+def test_the_requirement_follows_how_orgreg_sphinx_was_installed(
+    direct_url: object, requirement: str, kind: str, note: str
+) -> None:
+    origin = from_direct_url(direct_url, "0.1.0")
+    assert (origin.requirement, origin.kind) == (requirement, kind)
+    assert note in origin.note
+    assert bool(note) == bool(origin.note)
+
+
+@pytest.mark.parametrize(
+    ("args", "repository_url", "note"),
+    [
+        (
+            ["--url", "https://hpcc.github.io/registry/"],
+            "https://github.com/hpcc/registry",
+            "the registry repository is hpcc/registry (from --url)",
+        ),
+        (
+            ["--url", "https://hpcc.github.io/"],
+            "https://github.com/hpcc/hpcc.github.io",
+            "the registry repository is hpcc/hpcc.github.io (from --url)",
+        ),
+        (
+            ["--url", "https://hpcc.github.io/registry/", "--repository", "hpcc/containers"],
+            "https://github.com/hpcc/containers",
+            "",
+        ),
+        (
+            ["--repository", "https://github.com/hpcc/containers.git"],
+            "https://github.com/hpcc/containers",
+            "",
+        ),
+        (
+            ["--url", "https://registry.hpcc.example.org/", "--org", "hpcc"],
+            "",
+            "cannot tell the registry's GitHub repository from --url "
+            "https://registry.hpcc.example.org/ (not a https://ORG.github.io/ address): "
+            "give --repository ORG/REPO",
+        ),
+        (
+            ["--org", "hpcc"],
+            "",
+            "the registry's GitHub repository is not known: give --repository ORG/REPO",
+        ),
+    ],
+)
+def test_the_repository_comes_from_the_url_or_is_said_unknown(
+    tmp_path: Path, args: list[str], repository_url: str, note: str
+) -> None:
+    """Never the folder's name (issue 25: myreg became github.com/hpcc/myreg)."""
+    done = orgreg("init", tmp_path / "myreg", *args)
+    assert done.code == 0, done.err
+    conf = (tmp_path / "myreg/conf.py").read_text()
+    assert f"orgreg_repository_url = {json.dumps(repository_url)}" in conf
+    assert "myreg" not in conf
+    notes = [line for line in done.err.splitlines() if "repository" in line and "note" in line]
+    if note:
+        assert [n for n in notes if note in n], done.err
+    else:
+        assert notes == [], done.err
+
+
+@pytest.mark.parametrize("value", ["a b", "acme", "https://gitlab.com/acme/registry", "acme/.."])
+def test_init_refuses_a_repository_that_is_not_one(tmp_path: Path, value: str) -> None:
+    done = orgreg("init", tmp_path / "registry", "--repository", value)
+    assert done.code == 2
+    assert f"--repository {value!r} is not a GitHub repository: give ORG/REPO" in done.err
+
+
+def test_help_lists_init_first_and_the_container_option() -> None:
+    done = orgreg("--help")
+    listed = re.findall(r"^    (\w+) ", done.out, re.M)
+    assert listed[0] == "init" and sorted(listed) == ["check", "init", "manifest", "serve"]
+    init_help = orgreg("init", "--help").out
+    assert "--container" in init_help and "publish-to-registry.yml" in init_help
+
+
+def test_init_container_writes_a_repository_whose_workflow_submits(tmp_path: Path) -> None:
+    """`orgreg init --container`: its files, and its workflow's manifest step run
+    against a registry made by `orgreg init` (the images as Apptainer built them)."""
+    registry = tmp_path / "registry"
+    assert orgreg("init", registry, "--url", "https://acme.github.io/registry/").code == 0
+    git(registry, "init", "-q")
+    git(registry, "add", "-A")
+    git(registry, "commit", "-q", "-m", "registry")
+
+    done = orgreg("init", "--container", tmp_path / "container", "--repository", "acme/registry")
+    assert done.code == 0, done.err
+    container = tmp_path / "container"
+    written = sorted(str(p.relative_to(container)) for p in container.rglob("*") if p.is_file())
+    assert written == sorted(CONTAINER_FILES)
+    readme = (container / "README.md").read_text()
+    assert "variable `REGISTRY_REPOSITORY`: the registry repository (`acme/registry`)" in readme
+    assert (container / "Singularity").read_text().startswith("# ")
+    assert "Bootstrap: docker\nFrom: busybox:1.36\n" in (container / "Singularity").read_text()
+    workflow = container / ".github/workflows/publish-to-registry.yml"
+    assert (
+        workflow.read_bytes()
+        == (REPO / "orgreg_sphinx/cli/templates/publish-to-registry.yml").read_bytes()
+    )
+
+    # the install step takes orgreg-sphinx as the registry's requirements.txt names it
+    fake = tmp_path / "fake-bin"
+    fake.mkdir()
+    (fake / "python").write_text('#!/bin/sh\necho "$@" > "$(dirname "$0")/log"\n')
+    (fake / "python").chmod(0o755)
+    step = step_named(workflow, "Install orgreg as the registry names it")["run"]
+    subprocess.run(
+        ["bash", "-e", "-c", step],
+        cwd=tmp_path,
+        env=clean_env(PATH=f"{fake}:{os.environ['PATH']}"),
+        check=True,
+    )
+    assert (fake / "log").read_text() == "-m pip install --quiet -r registry/requirements.txt\n"
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images/latest.sif").write_bytes(IMAGE)
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    env = {"GITHUB_REPOSITORY": "acme/tools", "GITHUB_SHA": sha, "REGISTRY_ROOT": "source"}
+    done = run_step(workflow, "Write the manifests", tmp_path, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    manifest = registry / "source/acme/tools/manifests/latest/README.md"
+    data = yaml.safe_load(manifest.read_text().split("---\n")[1])
+    assert data["layers"][0]["url"] == (
+        "https://github.com/acme/tools/releases/download/images-0123456789ab/latest.sif"
+    )
+    assert (data["size"], data["recipe"]) == (len(IMAGE), "Singularity")
+    assert (registry / "source/acme/tools/manifests/latest/Singularity").read_text() == (
+        container / "Singularity"
+    ).read_text()
+    # the registry's own check and build accept what it wrote
+    assert orgreg("check", registry / "source").code == 0
+    built = sphinx_build(registry)
+    assert built.returncode == 0, built.stderr

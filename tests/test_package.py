@@ -6,6 +6,7 @@ virtual environment (issue 15)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -118,55 +119,71 @@ def test_release_workflow_publishes_with_trusted_publishing() -> None:
     assert "python -m build" in build and "twine check --strict dist/*" in build
 
 
-def test_wheel_in_a_fresh_venv_builds_a_registry_made_by_init(dist: Path, tmp_path: Path) -> None:
+def generated_readme_block(readme: Path, marker: str) -> list[str]:
+    """The shell lines of the generated README's code block after *marker*."""
+    text = readme.read_text()
+    after = text[text.index(f"<!-- {marker}") :]
+    block = re.search(r"```sh\n(.*?)```", after, re.S)
+    assert block is not None
+    return block.group(1).strip().splitlines()
+
+
+@pytest.mark.parametrize("installed_from", ["wheel", "clone"])
+def test_init_registry_builds_in_a_fresh_venv_as_its_readme_says(
+    dist: Path, tmp_path: Path, installed_from: str
+) -> None:
+    """An admin installs orgreg-sphinx (a built wheel, or a clone's folder), runs
+    ``orgreg init`` and then the generated README's commands, line by line: its
+    Makefile sets up the registry's own venv from requirements.txt, which must
+    install that same orgreg-sphinx (issue 25: it named an index release that
+    does not exist)."""
     [wheel] = dist.glob("*.whl")
-    venv = tmp_path / "venv"
+    source = wheel if installed_from == "wheel" else dist.parent / "clone"
+    venv = tmp_path / "admin-venv"
     run(sys.executable, "-m", "venv", venv, cwd=tmp_path)
-    run(venv / "bin/python", "-m", "pip", "install", "--quiet", wheel, cwd=tmp_path)
-    # the installed package, not this checkout
+    run(venv / "bin/python", "-m", "pip", "install", "--quiet", source, cwd=tmp_path)
     where = run(
         venv / "bin/python",
         "-c",
         "import orgreg_sphinx; print(orgreg_sphinx.__file__)",
         cwd=tmp_path,
     ).stdout
-    assert where.startswith(str(venv))
-    run(venv / "bin/orgreg", "init", "registry", "--org", "acme", cwd=tmp_path)
-    registry = tmp_path / "registry"
-    # the one line saying where orgreg-sphinx comes from: here, the built wheel
-    requirements = registry / "requirements.txt"
-    text = requirements.read_text()
-    assert f"\norgreg-sphinx=={__version__}\n" in text
-    requirements.write_text(
-        text.replace(f"orgreg-sphinx=={__version__}", f"orgreg-sphinx @ {wheel.as_uri()}")
-    )
-    (tmp_path / "busybox.sif").write_bytes(b"SIF" * 200_000)
-    run(
+    assert where.startswith(str(venv))  # the installed package, not this checkout
+    done = run(
         venv / "bin/orgreg",
-        "manifest",
-        "../busybox.sif",
-        "--namespace",
-        "acme/busybox",
+        "init",
+        "registry",
+        "--org",
+        "acme",
         "--url",
-        "https://storage.example.org/busybox.sif",
-        "--tag",
-        "1.36",
-        "--root",
-        "source",
-        cwd=registry,
+        "https://acme.github.io/registry/",
+        cwd=tmp_path,
     )
-    # the registry's own Makefile installs requirements.txt into the venv and builds
-    run(
-        "make",
-        "html",
-        f"VENV={venv}",
-        f"PYTHON={venv / 'bin/python'}",
-        "SPHINXOPTS=-W --keep-going",
-        cwd=registry,
-    )
-    run("make", "check", f"VENV={venv}", cwd=registry)
+    registry = tmp_path / "registry"
+    requirement = f"orgreg-sphinx @ {source.resolve().as_uri()}"
+    assert requirement in (registry / "requirements.txt").read_text().splitlines()
+    assert "which only this machine has" in done.stderr  # and the admin is told
+
+    (registry / "image.sif").write_bytes(b"SIF" * 200_000)
+    lines = generated_readme_block(registry / "README.md", "build-instructions")
+    lines += generated_readme_block(registry / "README.md", "add-instructions")
+    assert [line.split()[:2] for line in lines] == [
+        ["make", "html"],
+        ["make", "check"],
+        [".venv/bin/orgreg", "manifest"],
+        ["make", "html"],
+        ["make", "check"],
+    ]
+    script = "set -e\n" + "\n".join(lines)
+    # a shell with neither the test's venv nor the admin's on PATH
+    path = ":".join(p for p in os.environ["PATH"].split(":") if not p.startswith(str(REPO)))
+    run("bash", "-c", script, cwd=registry, PATH=path)
+    assert (registry / ".venv/bin/orgreg").is_file()  # the registry's own venv
+    origin = registry / ".venv/lib"
+    [record] = origin.glob("python3*/site-packages/orgreg_sphinx-*.dist-info/direct_url.json")
+    assert json.loads(record.read_text())["url"] == source.resolve().as_uri()
     page = soup(registry / "_build/html/acme/busybox/index.html")
-    assert "1.36" in page.get_text()
+    assert "latest" in page.get_text()
     tags = json.loads((registry / "_build/html/acme/busybox/tags/index.json").read_text())
-    assert tags == {"name": "acme/busybox", "tags": ["1.36"]}
-    assert (registry / "_build/html/_static/orgreg.css").is_file()  # the theme, from the wheel
+    assert tags == {"name": "acme/busybox", "tags": ["latest"]}
+    assert (registry / "_build/html/_static/orgreg.css").is_file()  # the theme, installed

@@ -16,10 +16,13 @@ from .._version import __version__
 
 #: sub-command name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "init": (
+        "orgreg_sphinx.cli.init",
+        "write a new registry repository (or, with --container, a container repository)",
+    ),
     "check": ("orgreg_sphinx.cli.check", "validate a manifest tree (as the site build does)"),
     "serve": ("orgreg_sphinx.cli.serve", "serve a built site on 127.0.0.1 as a static host would"),
     "manifest": ("orgreg_sphinx.cli.manifest", "write the manifest of a built image into a tree"),
-    "init": ("orgreg_sphinx.cli.init", "write a new registry repository into a folder"),
 }
 
 
