@@ -225,14 +225,27 @@ def test_small_image_warns_that_it_reads_as_kib(work: Path) -> None:
             ["missing.sif", "--namespace", "acme/thing", "--url", URL],
             "cannot read missing.sif: No such file or directory",
         ),
-        (["image.sif", "--namespace", "acme", "--url", URL], "--namespace 'acme' is not"),
+        (
+            ["image.sif", "--namespace", "tools", "--url", URL],
+            "--namespace 'tools' has no organization (ORG/ is missing): a namespace is "
+            "<org>/<repo>, e.g. 'acme/tools'",
+        ),
         (
             ["image.sif", "--namespace", "api/container", "--url", URL],
             "would hide a published endpoint",
         ),
         (
             ["image.sif", "--namespace", "acme/thing", "--url", "ftp://x.org/a.sif"],
-            "the manifest would be invalid",
+            "--url 'ftp://x.org/a.sif' needs http://, https:// or oras:// in front",
+        ),
+        (  # issue 25: no scheme printed the schema's 600-character pattern
+            ["image.sif", "--namespace", "acme/thing", "--url", "127.0.0.1:8801/x.sif"],
+            "--url '127.0.0.1:8801/x.sif' needs http://, https:// or oras:// in front: the "
+            "address users download the image from, e.g. https://127.0.0.1:8801/x.sif",
+        ),
+        (
+            ["image.sif", "--namespace", "acme/thing", "--url", "https://x.org/a b.sif"],
+            "--url 'https://x.org/a b.sif' holds spaces: write them as %20",
         ),
         (
             ["image.sif", "--namespace", "acme/thing", "--url", URL, "--recipe", "image.def"],
@@ -275,4 +288,5 @@ def test_usage_errors_exit_2(work: Path, args: list[str], message: str) -> None:
     assert result.code == 2, result.out
     assert message in result.err
     assert "Traceback" not in result.err
+    assert "(?:" not in result.err  # never a regular expression
     assert not any((work / "registry").iterdir())

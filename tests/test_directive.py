@@ -299,7 +299,7 @@ def test_container_role_warns_for_unknown_names(site) -> None:
     app, out = site("# Embed\n\n{container}`nobody/x:1` and {container}`acme/centos:8`\n")
     warnings = warnings_of(app)
     assert "embed.md:3: WARNING: container: unknown namespace 'nobody/x'" in warnings
-    assert "container: namespace 'acme/centos' has no tag '8'" in warnings
+    assert "container: unknown tag '8': the namespace 'acme/centos' has no such tag" in warnings
     para = soup(out / "embed.html").select_one("section p")
     assert para.select("a") == []
     assert [c.get_text() for c in para.select("code")] == ["nobody/x:1", "acme/centos:8"]
@@ -361,7 +361,7 @@ def test_incremental_rebuild_picks_up_a_new_tag(
 
     app, read = build()
     assert "embed" in read and "other" in read
-    assert "no tag 'v3.0'" in warnings_of(app)
+    assert "unknown tag 'v3.0'" in warnings_of(app)
     out = Path(app.outdir)
     assert column(tables(out / "embed.html")[0], 1)[0] == "v2.0"
 

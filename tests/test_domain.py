@@ -151,7 +151,12 @@ def test_another_project_links_to_a_deployed_registry(
     # unknown here and there: a warning where the role is (MyST: its paragraph), plain text
     warnings = warnings_of(app)
     assert "rest.rst:4: WARNING: container: unknown namespace 'nobody/x'" in warnings
-    assert "myst.md:3: WARNING: container: unknown namespace 'acme/centos'" in warnings
+    # the namespace is in the other registry's inventory: the tag is what is unknown
+    assert (
+        "myst.md:3: WARNING: container: unknown tag '8': the namespace 'acme/centos' has no such tag"
+        in warnings
+    )
+    assert "unknown namespace 'acme/centos'" not in warnings
     assert warnings.count("WARNING") == 2, warnings
     rest = soup(out / "rest.html").select_one("section p")
     assert rest.select("code")[-1].get_text() == "nobody/x"

@@ -197,7 +197,7 @@ def write_manifest(args: argparse.Namespace) -> list[Path]:
     refused = names.tag_problem(tag)
     if refused is not None:
         raise ManifestError(f"tag {tag!r} is not valid: {printable(refused.message)}")
-    if names.is_oras(args.url) and (problem := names.oras_problem(args.url)):
+    if problem := names.layer_url_problem(args.url):
         raise ManifestError(f"--url {printable(problem)}")
     root = Path(args.root)
     if not root.is_dir():

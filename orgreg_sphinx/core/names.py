@@ -120,6 +120,12 @@ def _namespace_problem(org: str, repo: str, name: str) -> NameProblem | None:
             "with '.' are not read",
             "site",
         )
+    if org and not repo and "/" not in name and NAME_RE.fullmatch(org):
+        return NameProblem(
+            f"has no organization (ORG/ is missing): a namespace is <org>/<repo>, "
+            f"e.g. 'acme/{name}'",
+            "name",
+        )
     if not (NAME_RE.fullmatch(org) and NAME_RE.fullmatch(repo)):
         return NameProblem(
             f"is not a valid namespace name '{name}': use letters, digits, '-', '_' and '.'",
@@ -266,6 +272,26 @@ def oras_reference(url: str) -> OrasReference | None:
         return None
     host, name, tag, pinned, digest_only = match.groups()
     return OrasReference(host, name, tag, pinned or digest_only)
+
+
+#: the schemes a layer URL may have
+LAYER_URL_SCHEMES = ("http://", "https://", "oras://")
+
+
+def layer_url_problem(url: str) -> str | None:
+    """Why *url* cannot be a layer's URL, in the words of its fix; None when it can
+    (or when only the manifest schema can tell)."""
+    if not url.lower().startswith(LAYER_URL_SCHEMES):
+        example = url.split("://", 1)[-1].lstrip("/") or "storage.example.org/image.sif"
+        return (
+            f"{url!r} needs http://, https:// or oras:// in front: the address users "
+            f"download the image from, e.g. https://{example}"
+        )
+    if is_oras(url):
+        return oras_problem(url)
+    if any(ch.isspace() for ch in url):
+        return f"{url!r} holds spaces: write them as %20"
+    return None
 
 
 def oras_problem(url: str) -> str | None:

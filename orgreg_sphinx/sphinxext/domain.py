@@ -323,13 +323,27 @@ def warn_unknown_container(
     name, _, tag = node["reftarget"].strip().partition(":")
     ns = registry(app.env).namespace(name)
     problem = ""
-    if ns is None:
+    if ns is None and tag and linked_elsewhere(app, node, name):
+        problem = f"container: unknown tag {tag!r}: the namespace {name!r} has no such tag"
+    elif ns is None:
         problem = f"container: unknown namespace {name!r}"
     elif tag and ns.tag(tag) is None:
-        problem = f"container: namespace {ns.name!r} has no tag {tag!r}"
+        problem = f"container: unknown tag {tag!r}: the namespace {ns.name!r} has no such tag"
     if problem:
         logger.warning(problem, location=node, type="orgreg", subtype="unknown")
     return True
+
+
+def linked_elsewhere(app: Sphinx, node: addnodes.pending_xref, name: str) -> bool:
+    """True when an intersphinx inventory holds the namespace *name* (so a
+    reference to one of its tags failed for the tag, not the namespace)."""
+    if "sphinx.ext.intersphinx" not in app.extensions:
+        return False
+    from sphinx.ext import intersphinx
+
+    probe = node.deepcopy()
+    probe["reftarget"] = name
+    return intersphinx.missing_reference(app, app.env, probe, nodes.literal(name, name)) is not None
 
 
 def setup(app: Sphinx) -> None:
