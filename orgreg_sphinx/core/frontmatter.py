@@ -76,6 +76,26 @@ def split(text: str) -> tuple[str, str, int]:
     raise FrontMatterError("has front matter that is never closed: no second '---' line", 1)
 
 
+def _error_line(err: yaml.MarkedYAMLError, front: str) -> int:
+    """The 0-based line of *front* a YAML error is on: where the YAML parser
+    noticed it, except when that is the end of the front matter (an unclosed
+    quote, bracket or key is noticed only there): then the line where the
+    unfinished construct began, else the last line that holds anything."""
+    lines = front.split("\n")
+    written = [n for n, text in enumerate(lines) if text.strip()]
+    last = written[-1] if written else 0
+
+    def at_end(mark: Any) -> bool:
+        return bool(
+            mark.line > last or (mark.line == last and mark.column >= len(lines[last].rstrip()))
+        )
+
+    for mark in (err.problem_mark, err.context_mark):
+        if mark is not None and not at_end(mark):
+            return int(mark.line)
+    return last
+
+
 def parse(text: str, *, max_front_matter: int = 65536) -> Document:
     """Parse README text into a :class:`Document`, or raise FrontMatterError."""
     front, body, first_line = split(text)
@@ -103,8 +123,7 @@ def parse(text: str, *, max_front_matter: int = 65536) -> Document:
     except FrontMatterError:
         raise
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = first_line + mark.line if mark is not None else first_line
+        line = first_line + _error_line(err, front)
         problem = err.problem or str(err)
         if "nesting depth" in problem:  # libyaml's own limit on flow nesting
             raise FrontMatterError(_TOO_DEEP, line) from None

@@ -338,7 +338,9 @@ def generate(app: Sphinx) -> None:
             problem.code,
             type="orgreg",
             subtype=problem.code,
-            location=f"{where}:{problem.line or ''}",
+            # a file or folder without a line: no location (Sphinx takes a location
+            # without ':' for a docname; 'path:' printed an empty line number)
+            location=f"{where}:{problem.line}" if problem.line else None,
         )
     generated: dict[str, Path] = {}
     if app.config.orgreg_namespace_pages:

@@ -70,8 +70,9 @@ def load(app: Sphinx) -> None:
     for problem in problems:
         where = printable(display_path(problem.path))
         logger.warning(
-            "%s %s [keys]", where, problem.message, type="orgreg", subtype="keys", location=where
-        )
+            "%s %s [keys]", where, problem.message, type="orgreg", subtype="keys"
+        )  # no location: Sphinx would take the path for a docname and add '.rst'
+
     domain.trusted_keys = {key.fingerprint: key for key in keys}
     domain.keys_page = ""
     if not app.config.orgreg_namespace_pages:
