@@ -181,7 +181,7 @@ def test_built_site_has_shub_endpoints_and_pull_commands(registry_project, build
     assert tabs["sregistry"].splitlines() == [
         "export SREGISTRY_CLIENT=registry",
         "export SREGISTRY_REGISTRY_BASE=https://reg.example.org/sub",
-        "sregistry pull acme/busybox:latest",
+        "sregistry pull --name busybox_latest.sif acme/busybox:latest",
     ]
     assert "storage.example.org" in tabs["download"]
 
@@ -263,7 +263,7 @@ def test_sites_shub_cannot_name_get_the_url_pull(registry_project, build) -> Non
         "singularity pull tool_latest.sif https://storage.example.org/tool.sif"
     )
     assert "'my_org'" in page.select_one(".orgreg-usage-singularity p:not(.rubric)").get_text()
-    assert "sregistry pull my_org/tool:latest" in tabs["sregistry"]
+    assert "sregistry pull --name tool_latest.sif my_org/tool:latest" in tabs["sregistry"]
     dotted = tabs_of(soup(Path(app.outdir) / "my.org" / "tool" / "index.html"))
     assert "sregistry" not in dotted  # sregistry would read my.org as a host
     assert "singularity" in dotted and "download" in dotted

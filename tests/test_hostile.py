@@ -129,7 +129,9 @@ def place(case: dict, root: Path) -> None:
 
 def expected_location(case: dict, srcdir: Path) -> str:
     where = printable(str(srcdir / case["file"])).rstrip("/")
-    return f"{where}:{case.get('line', '')}"
+    # without a line the path starts the message, never 'path::' (issue 25); Sphinx
+    # leaves out its 'WARNING: ' prefix when the message holds that text (a forged name)
+    return f"{where}:{case['line']}: " if case.get("line") else f"{where} "
 
 
 def reference_files(tmp_path: Path) -> dict[str, bytes]:
@@ -324,9 +326,9 @@ def test_folder_names_that_are_not_utf8(registry_project, build) -> None:
             handle.write(good_manifest())
     app = build(srcdir, warningiserror=True)
     warnings = warnings_of(app)
-    assert f"{srcdir}/h\\udcffx/repo:" in warnings
+    assert f"{srcdir}/h\\udcffx/repo " in warnings
     assert "is not a valid namespace name" in warnings
-    assert f"{srcdir}/hostile/repo/manifests/bad\\udcfe/README.md:" in warnings
+    assert f"{srcdir}/hostile/repo/manifests/bad\\udcfe/README.md " in warnings
     assert "is not a valid tag" in warnings
     assert app.statuscode == 1
     assert "hostile/repo" in {
@@ -347,7 +349,7 @@ def test_size_caps_are_configurable(registry_project, build) -> None:
     )
     app = build(srcdir)
     warnings = warnings_of(app)
-    assert f"{srcdir / 'caps/readme/README.md'}:" in warnings
+    assert f"WARNING: {srcdir / 'caps/readme/README.md'} is 3027 bytes" in warnings
     assert "over the limit of 2000" in warnings
     assert f"{srcdir / 'caps/front/manifests/latest/README.md'}:2" in warnings
     assert "over the limit of 500" in warnings

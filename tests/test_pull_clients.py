@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import collection, manifest, require_system_tool
+from conftest import collection, manifest, require_system_tool, soup
 from test_serve import start_cli
 
 from orgreg_sphinx.cli import serve
@@ -148,3 +148,51 @@ def test_skopeo_reads_the_oci_layout(registry_project, build, image_server, tmp_
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_pages_sregistry_lines_then_its_checksum_line(
+    registry_project, build, image_server, tmp_path: Path
+) -> None:
+    """Issue 25: sregistry saved ``acme-busybox:latest.sif``, and the page's
+    ``sha256sum -c`` line then found no file. The page's own lines, as a user
+    pastes them (the site's address swapped for the served one), in one shell."""
+    sregistry = executable("sregistry", 'pip install "sregistry[registry-basic]"')
+    files: dict[str, str] = {}
+    add_image(files, image_server, "acme/busybox", "latest")
+    site_url = "https://acme.github.io/registry/"
+    app = build(registry_project(files, conf=f"html_baseurl = {site_url!r}\n"))
+    out = Path(app.outdir)
+    page = soup(out / "acme/busybox/index.html")
+    tab = page.select_one(".orgreg-usage-sregistry pre")
+    assert tab is not None
+    lines = tab.get_text().strip().splitlines()
+    assert lines[-2:] == [
+        "sregistry pull --name busybox_latest.sif acme/busybox:latest",
+        f"curl -sSL {site_url}acme/busybox/SHA256SUMS | sha256sum -c --ignore-missing",
+    ]
+    process, served = start_cli(out, "--quiet")
+    work = tmp_path / "client"
+    work.mkdir()
+    script = "set -e\n" + "\n".join(lines).replace(site_url.rstrip("/"), served.rstrip("/"))
+    env = {
+        **os.environ,
+        **NO_PROXY,
+        "HOME": str(work),
+        "SREGISTRY_CLIENT_SECRETS": str(work / "sregistry-secrets.json"),
+        "PATH": f"{Path(sregistry).parent}:{os.environ['PATH']}",
+    }
+    try:
+        done = subprocess.run(
+            ["bash", "-c", script],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=CLIENT_TIMEOUT,
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "busybox_latest.sif: OK" in done.stdout
+    assert (work / "busybox_latest.sif").is_file()

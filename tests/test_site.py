@@ -183,7 +183,8 @@ def test_namespace_page(registry_project, build) -> None:
     digest = cells[3].find("abbr")
     assert digest.get_text() == sha256("busybox-latest")[:19]
     assert digest["title"] == sha256("busybox-latest")
-    assert cells[4].get_text(strip=True) == "2024-05-02T10:31:00Z"
+    assert cells[4].get_text(strip=True) == "2 May 2024"  # as people read it (issue 25)
+    assert cells[4].find("time")["datetime"] == "2024-05-02T10:31:00Z"
     assert cells[5].find("a")["href"].startswith("https://storage.example.org/")
     recipe = cells[6].find("a")["href"]
     assert recipe == "manifests/latest/Singularity"

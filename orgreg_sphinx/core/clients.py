@@ -95,6 +95,13 @@ def saved_name(ns: Namespace, tag: Tag) -> str:
     return f"{ns.repo}_{tag.name}.sif"
 
 
+def sregistry_pull(ns: Namespace, tag: Tag, name: str) -> str:
+    """``sregistry pull`` of *name* saved as :func:`saved_name`: without ``--name``
+    sregistry saves ``<org>-<repo>:<tag>.sif``, which the page's checksum line
+    (``SHA256SUMS``) does not name."""
+    return f"sregistry pull --name {saved_name(ns, tag)} {name}"
+
+
 def oras_reference(tag: Tag) -> Reference:
     """The ``oras://`` reference Apptainer and Singularity pull *tag* from, as the
     manifest writes it (pinned when it names a digest), or why there is none."""

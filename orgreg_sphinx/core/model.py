@@ -185,8 +185,14 @@ class Tag:
 
     @cached_property
     def created(self) -> str | None:
-        """The first time stamp the manifest carries, as text (found once: listings,
-        their signatures and the feed ask for it again and again)."""
+        """When the image was made, as text: the SIF's own creation time when the
+        manifest records one (``sif: {created: ...}``), else the first time stamp
+        the manifest carries (often when ``orgreg manifest`` ran). Found once:
+        listings, their signatures and the feed ask for it again and again."""
+        block = self.extra.get("sif")
+        image_time = block.get("created") if isinstance(block, dict) else None
+        if isinstance(image_time, str) and image_time.strip():
+            return image_time.strip()
         for key in TIME_KEYS:
             value = self.extra.get(key)
             if isinstance(value, (str, int, float)) and str(value).strip():

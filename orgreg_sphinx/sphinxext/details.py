@@ -19,7 +19,7 @@ from ..core import clients
 from ..core.keys import TrustedKey
 from ..core.model import Namespace, Tag
 from ..core.sifblock import SifBlock, Signature, group_fingerprint
-from .listing import collapsed, doc_link, human_size
+from .listing import collapsed, doc_link, human_size, shown_time
 
 #: the Pygments lexer of definition files
 DEFINITION_LANGUAGE = "singularity"
@@ -199,7 +199,7 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
     if block.id:
         facts.append(("Image id", nodes.literal(text=block.id)))
     if block.created:
-        facts.append(("Image created", _text(block.created)))
+        facts.append(("Image created", shown_time(block.created, full=True)))
     if facts:
         box += field_list(facts)
     if block.signatures:

@@ -374,6 +374,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(listing.site_link)
     app.add_node(listing.size_abbreviation, html=listing.SIZE_HTML_VISITORS)
     app.add_node(listing.collapsed, html=listing.COLLAPSED_HTML_VISITORS)
+    app.add_node(listing.time_stamp, html=listing.TIME_HTML_VISITORS)
     app.add_node(highlight.command_block, html=highlight.COMMAND_HTML_VISITORS)
     visitors = listing.UNSEARCHED_VISITORS
     app.add_node(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from docutils import nodes
 from sphinx import addnodes
 
-from ..core import clients, markdown
+from ..core import clients, markdown, times
 from ..core.model import KIB_THRESHOLD, Namespace, Tag
 from ..core.selection import updated as last_update
 from .highlight import command_block
@@ -128,6 +128,39 @@ def depart_size_abbreviation(self: HTML5Translator, node: size_abbreviation) -> 
 
 #: ``app.add_node(size_abbreviation, html=SIZE_HTML_VISITORS)``
 SIZE_HTML_VISITORS = (visit_size_abbreviation, depart_size_abbreviation)
+
+
+class time_stamp(nodes.inline):
+    """A date as people read it whose ``datetime`` attribute holds the exact ISO
+    value (and ``title`` the time of day): ``<time>`` in HTML, its text elsewhere."""
+
+
+def visit_time_stamp(self: HTML5Translator, node: time_stamp) -> None:
+    attrs = {"datetime": node["datetime"]}
+    if node.get("title"):
+        attrs["title"] = node["title"]
+    self.body.append(self.starttag(node, "time", "", **attrs))
+
+
+def depart_time_stamp(self: HTML5Translator, node: time_stamp) -> None:
+    self.body.append("</time>")
+
+
+#: ``app.add_node(time_stamp, html=TIME_HTML_VISITORS)``
+TIME_HTML_VISITORS = (visit_time_stamp, depart_time_stamp)
+
+
+def shown_time(value: str | None, *, full: bool = False) -> nodes.Node:
+    """*value* (ISO 8601) as people read it, in a :class:`time_stamp`; a value
+    that is not ISO 8601 as written (the rule: :func:`core.times.shown`)."""
+    when = times.shown(value)
+    if when is None:
+        return nodes.Text(value or "")
+    text = when.full if full else when.date
+    node = time_stamp(text, text, datetime=when.iso)
+    if when.full != text:
+        node["title"] = when.full
+    return node
 
 
 class collapsed(nodes.container):
@@ -363,7 +396,7 @@ def tag_cell(
         node["orgreg_copy"] = tag.digest
         return node
     if column == "created":
-        return nodes.Text(tag.created or "")
+        return shown_time(tag.created)
     if column == "arch":
         return nodes.literal(text=tag.arch) if tag.arch else nodes.Text("")
     if column == "download":
@@ -637,7 +670,7 @@ def usage_tabs(
             )
         )
         if shub:
-            tabs.extend(pull_tabs(ns, tag, site))
+            tabs.extend(pull_tabs(ns, tag, site, check))
     if oci and tag is not None:
         ref = clients.oci_reference(site, ns)
         if ref.value:
@@ -692,8 +725,9 @@ def oras_tabs(ns: Namespace, tag: Tag, check: tuple[str, ...]) -> list[UsageTab]
     return tabs
 
 
-def pull_tabs(ns: Namespace, tag: Tag, site: str) -> list[UsageTab]:
-    """Singularity, Apptainer and sregistry pull commands for *tag*."""
+def pull_tabs(ns: Namespace, tag: Tag, site: str, check: tuple[str, ...] = ()) -> list[UsageTab]:
+    """Singularity, Apptainer and sregistry pull commands for *tag* (sregistry's
+    followed by the checksum line *check*, which names the file it saves)."""
     tabs = []
     ref = clients.shub_reference(site, ns, tag)
     for key, label in (("singularity", "Singularity"), ("apptainer", "Apptainer")):
@@ -710,11 +744,13 @@ def pull_tabs(ns: Namespace, tag: Tag, site: str) -> list[UsageTab]:
             UsageTab(
                 "sregistry",
                 "sregistry",
-                'Pull with sregistry (pip install "sregistry[registry-basic]"):',
+                'Pull with sregistry (pip install "sregistry[registry-basic]")'
+                + (" and check it against the namespace's SHA256SUMS:" if check else ":"),
                 (
                     "export SREGISTRY_CLIENT=registry",
                     f"export SREGISTRY_REGISTRY_BASE={clients.sregistry_base(site)}",
-                    f"sregistry pull {name.value}",
+                    clients.sregistry_pull(ns, tag, name.value),
+                    *check,
                 ),
             )
         )

@@ -544,7 +544,9 @@
       columns.forEach(function (column, i) {
         var cell = cells[i];
         if (!cell) { return; }
-        entry.keys[column] = column === "size" ? sizeBytes(cell) : cell.textContent.trim();
+        var time = cell.querySelector("time[datetime]");  /* dates sort by their ISO value */
+        entry.keys[column] = column === "size" ? sizeBytes(cell)
+          : time ? time.getAttribute("datetime") : cell.textContent.trim();
       });
       /* the tag name links to its own row */
       var strong = columns.indexOf("tag") >= 0 ? cells[columns.indexOf("tag")].querySelector("strong") : null;

@@ -1,0 +1,91 @@
+"""One "created" per tag (issue 25): the SIF's own creation time when the image
+records one, else the manifest's; shown as people read dates, the exact ISO
+value in a ``<time datetime>``; tags sort by that same time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import collection, manifest, sha256, soup
+
+from orgreg_sphinx.core import times
+
+TAGS = "---\nlayout: tags\n---\n"
+
+
+def tree() -> dict[str, str | bytes]:
+    return {
+        "lab/tools/README.md": collection("Tools"),
+        "lab/tools/tags/README.md": TAGS,
+        # orgreg manifest ran in 2025; the image was built in 2023
+        "lab/tools/manifests/built/README.md": manifest(
+            sha256("built"),
+            900000,
+            extra='created: "2025-01-20T08:00:00Z"\n'
+            'sif:\n  arch: amd64\n  created: "2023-11-05T17:45:12Z"\n',
+        ),
+        "lab/tools/manifests/plain/README.md": manifest(
+            sha256("plain"), 900000, extra='created: "2024-05-02T10:31:00Z"\n'
+        ),
+        "lab/tools/manifests/dated/README.md": manifest(
+            sha256("dated"), 900000, extra="created: 2024-03-11\n"
+        ),
+        "lab/tools/manifests/free/README.md": manifest(
+            sha256("free"), 900000, extra='created: "last Tuesday"\n'
+        ),
+    }
+
+
+def test_the_table_shows_one_created_the_images_own(
+    registry_project: Callable[..., Path], build: Callable[..., Any]
+) -> None:
+    out = Path(build(registry_project(tree())).outdir)
+    page = soup(out / "lab/tools/index.html")
+    table = page.select_one("table.orgreg-tags")
+    heads = [th.get_text(strip=True) for th in table.select("thead th")]
+    assert heads.count("Created") == 1
+    column = heads.index("Created")
+    cells = {
+        row["id"].removeprefix("tag-"): row.find_all("td")[column]
+        for row in table.select("tbody tr")
+    }
+    built = cells["built"].find("time")
+    assert built is not None
+    assert built["datetime"] == "2023-11-05T17:45:12Z"  # the SIF's, not orgreg manifest's
+    assert built.get_text() == "5 November 2023"
+    assert built["title"] == "5 November 2023, 17:45 UTC"
+    plain = cells["plain"].find("time")
+    assert (plain["datetime"], plain.get_text()) == ("2024-05-02T10:31:00Z", "2 May 2024")
+    dated = cells["dated"].find("time")
+    assert (dated["datetime"], dated.get_text()) == ("2024-03-11", "11 March 2024")
+    assert not dated.has_attr("title")
+    assert cells["free"].find("time") is None
+    assert cells["free"].get_text(strip=True) == "last Tuesday"  # shown as written
+    # the details say the same time, with the time of day
+    details = cells["built"].find_parent("tr").select_one("details")
+    assert details is not None
+    [image_time] = details.select("time")
+    assert image_time["datetime"] == "2023-11-05T17:45:12Z"
+    assert image_time.get_text() == "5 November 2023, 17:45 UTC"
+    assert "2023-11-05T17:45:12Z" not in details.get_text()  # no raw ISO string shown
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("2024-05-02T10:31:00Z", ("2 May 2024", "2 May 2024, 10:31 UTC", "2024-05-02T10:31:00Z")),
+        (
+            "2024-05-02T12:31:00+02:00",
+            ("2 May 2024", "2 May 2024, 10:31 UTC", "2024-05-02T10:31:00Z"),
+        ),
+        ("2024-05-02", ("2 May 2024", "2 May 2024", "2024-05-02")),
+        ("yesterday", None),
+        ("", None),
+    ],
+)
+def test_the_rule_for_showing_a_time(value: str, shown: tuple[str, str, str] | None) -> None:
+    got = times.shown(value)
+    assert (None if got is None else (got.date, got.full, got.iso)) == shown
