@@ -89,3 +89,27 @@ def test_the_table_shows_one_created_the_images_own(
 def test_the_rule_for_showing_a_time(value: str, shown: tuple[str, str, str] | None) -> None:
     got = times.shown(value)
     assert (None if got is None else (got.date, got.full, got.iso)) == shown
+
+
+def test_home_tag_names_start_with_the_tag_usage_shows(
+    registry_project: Callable[..., Path], build: Callable[..., Any]
+) -> None:
+    """Issue 25: the home page listed tags in manifest order while Usage picked
+    the newest. Same time (orgreg manifest ran once for all): highest version first."""
+    same = 'created: "2025-01-20T08:00:00Z"\n'
+    files: dict[str, str | bytes] = {
+        "lab/tools/README.md": collection("Tools"),
+        "lab/tools/tags/README.md": TAGS,
+        "lab/tools/manifests/1.9/README.md": manifest(sha256("a"), 900000, extra=same),
+        "lab/tools/manifests/1.10/README.md": manifest(sha256("b"), 900000, extra=same),
+        "lab/tools/manifests/2.0/README.md": manifest(sha256("c"), 900000, extra=same),
+        "lab/tools/manifests/0.1/README.md": manifest(
+            sha256("d"), 900000, extra='created: "2025-03-01T08:00:00Z"\n'
+        ),
+    }
+    out = Path(build(registry_project(files)).outdir)
+    chips = [c.get_text() for c in soup(out / "index.html").select(".orgreg-tag-name")]
+    assert chips == ["0.1", "2.0", "1.10", "1.9"]  # newest, then highest version
+    page = soup(out / "lab/tools/index.html")
+    usage = page.select_one(".orgreg-usage-download pre")
+    assert usage is not None and "tools_0.1.sif" in usage.get_text()

@@ -109,6 +109,22 @@ def _tag_order(sort: str) -> tuple[Any, bool]:
     return (lambda t: natural_key(t.name)), descending
 
 
+def newest_first(tags: Iterable[Tag]) -> list[Tag]:
+    """*tags* newest first (by ``created``), ties by name, highest version first;
+    tags without a time last: the one order of the home page's tag names and of
+    the usage examples' choice."""
+    key, descending = _tag_order("-created")
+    return sorted(tags, key=key, reverse=descending)
+
+
+def usage_tag(ns: Namespace) -> Tag | None:
+    """The tag examples show: ``latest`` if there is one, else the newest; never
+    a deprecated tag while another exists."""
+    usable = [t for t in ns.tags if not t.deprecated] or list(ns.tags)
+    named = [t for t in usable if t.name == "latest"]
+    return named[0] if named else next(iter(newest_first(usable)), None)
+
+
 def select_tags(ns: Namespace, spec: ListingSpec) -> Shown:
     """The tags of *ns* that the listing shows, filtered, sorted and limited."""
     tags = [t for t in ns.tags if not spec.tags or any(fnmatchcase(t.name, g) for g in spec.tags)]

@@ -17,6 +17,7 @@ from sphinx import addnodes
 
 from ..core import clients, markdown, times
 from ..core.model import KIB_THRESHOLD, Namespace, Tag
+from ..core.selection import newest_first, usage_tag
 from ..core.selection import updated as last_update
 from .highlight import command_block
 
@@ -469,9 +470,12 @@ LISTED_TAG_NAMES = 4
 
 
 def newest_tags(ns: Namespace) -> list[Tag]:
-    """The tags of *ns*, newest first (then by name)."""
-    by_name = sorted(ns.tags, key=lambda t: t.name)
-    return sorted(by_name, key=lambda t: t.created or "", reverse=True)
+    """The tags of *ns* as people meet them: the one the usage examples show
+    first, then newest first (:func:`core.selection.newest_first`)."""
+    first = default_tag(ns)
+    return [t for t in [first] if t is not None] + [
+        t for t in newest_first(ns.tags) if t is not first
+    ]
 
 
 def _plural(count: int, word: str) -> str:
@@ -618,13 +622,7 @@ def readme(ns: Namespace) -> list[nodes.Node]:
 def default_tag(ns: Namespace) -> Tag | None:
     """The tag shown in examples: ``latest`` if there is one, else the newest;
     never a deprecated tag while another exists."""
-    if not ns.tags:
-        return None
-    usable = [t for t in ns.tags if not t.deprecated] or list(ns.tags)
-    for tag in usable:
-        if tag.name == "latest":
-            return tag
-    return max(usable, key=lambda t: (t.created or "", t.name))
+    return usage_tag(ns)
 
 
 @dataclass(frozen=True)
