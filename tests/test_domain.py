@@ -153,8 +153,8 @@ def test_another_project_links_to_a_deployed_registry(
     assert "rest.rst:4: WARNING: container: unknown namespace 'nobody/x'" in warnings
     # the namespace is in the other registry's inventory: the tag is what is unknown
     assert (
-        "myst.md:3: WARNING: container: unknown tag '8': the namespace 'acme/centos' has no such tag"
-        in warnings
+        "myst.md:3: WARNING: container: unknown tag '8': "
+        "the namespace 'acme/centos' has no such tag" in warnings
     )
     assert "unknown namespace 'acme/centos'" not in warnings
     assert warnings.count("WARNING") == 2, warnings

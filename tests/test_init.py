@@ -48,9 +48,9 @@ def sphinx_build(root: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def readme_block(marker: str) -> list[str]:
-    """The shell lines of the README's code block that follows *marker*."""
-    text = (REPO / "README.md").read_text()
+def readme_block(marker: str, page: str = "README.md") -> list[str]:
+    """The shell lines of the code block that follows *marker* in *page*."""
+    text = (REPO / page).read_text()
     after = text[text.index(f"<!-- {marker}") :]
     block = re.search(r"```sh\n(.*?)```", after, re.S)
     assert block is not None
@@ -253,7 +253,7 @@ def test_generated_workflows_are_hardened_and_install_from_requirements(generate
 
 
 def test_readme_init_instructions_as_written(tmp_path: Path) -> None:
-    lines = readme_block("init-instructions")
+    lines = readme_block("init-instructions", "source/guide/tutorial.md")
     assert lines[0].startswith("orgreg init registry ")
     (tmp_path / "registry").mkdir()  # busybox.sif is in the folder the admin works in
     (tmp_path / "registry/busybox.sif").write_bytes(IMAGE)

@@ -110,8 +110,10 @@ def warn_no_feed(app: Sphinx) -> None:
 def link_feed(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
-    """``<link rel="alternate" type="application/atom+xml">`` on the home page."""
+    """``<link rel="alternate" type="application/atom+xml">`` on the home page, and
+    ``orgreg_feed_url`` for every page (the orgreg theme links it in the footer)."""
     url = feed_url(app) if app.builder.format == "html" else ""
+    context["orgreg_feed_url"] = url
     if url and pagename == app.config.root_doc:
         title = html.escape(f"{app.config.project}: new containers", quote=True)
         context["metatags"] = context.get("metatags", "") + (

@@ -15,6 +15,14 @@ here, at ``html-page-context``, from the theme options:
     ``{"Label": "url"}``, a list of ``("Label", "url")`` pairs or
     ``{"label": ..., "url": ...}`` dicts, or a string ``"Label=url, Label=url"``;
     relative URLs are relative to the site's root
+``docs``
+    the document that opens the site's documentation (default ``guide/index``):
+    linked in the header as ``docs_label`` (default ``Guide``); the pages of its
+    toctrees get a sidebar of them and a list of their own sections
+
+The theme also writes ``404.html`` (a "page not found" page in the site's look,
+its links made absolute with ``<base>`` when the site's address is known) unless
+the project has a ``404`` document of its own.
 """
 
 from __future__ import annotations
@@ -147,6 +155,75 @@ def page_context(
     context["orgreg_home_label"] = "Containers" if "orgreg_sphinx" in app.extensions else "Home"
     context.setdefault("orgreg_namespace", "")
     context.setdefault("orgreg_manifests_url", "")
+    context.setdefault("orgreg_feed_url", "")
+    docs = str(context.get("theme_docs") or "").strip()
+    sections = _docs_sections_once(app, docs)
+    context["orgreg_docs_url"] = context["pathto"](docs) if sections else ""
+    context["orgreg_docs_label"] = str(context.get("theme_docs_label") or "Guide")
+    pages = {doc for _, entries in sections for doc, _ in entries}
+    in_docs = pagename == docs or pagename in pages
+    context["orgreg_docs_nav"] = (
+        [
+            (caption, [(title, context["pathto"](doc), doc == pagename) for doc, title in entries])
+            for caption, entries in sections
+        ]
+        if in_docs
+        else []
+    )
+    # the page's own sections: only in the docs, only when there are several
+    context["orgreg_page_toc"] = bool(in_docs and context.get("display_toc"))
+
+
+#: per app, the docs' sidebar: [(caption, [(docname, title)])], read once per build
+_docs_sections: weakref.WeakKeyDictionary[Sphinx, dict[str, list[DocsSection]]] = (
+    weakref.WeakKeyDictionary()
+)
+DocsSection = tuple[str, list[tuple[str, str]]]
+
+
+def docs_sections(app: Sphinx, docs: str) -> list[DocsSection]:
+    """The toctrees of the document *docs*: (caption, [(docname, title)]) each."""
+    env = app.env
+    if not docs or docs not in env.all_docs:
+        return []
+    from sphinx import addnodes
+
+    sections: list[DocsSection] = []
+    for toctree in env.get_doctree(docs).findall(addnodes.toctree):
+        entries = [
+            (doc, title or (env.titles[doc].astext() if doc in env.titles else doc))
+            for title, doc in toctree["entries"]
+            if doc in env.all_docs
+        ]
+        if entries:
+            sections.append((str(toctree.get("caption") or ""), entries))
+    return sections
+
+
+def _docs_sections_once(app: Sphinx, docs: str) -> list[DocsSection]:
+    found = _docs_sections.setdefault(app, {})
+    if docs not in found:
+        found[docs] = docs_sections(app, docs)
+    return found[docs]
+
+
+def not_found_page(app: Sphinx) -> Any:
+    """At html-collect-pages: ``404.html`` in the site's look (GitHub Pages, Read
+    the Docs and most static hosts serve it for a missing page), unless the
+    project has a ``404`` document. Its links resolve from the site's root
+    through ``<base>`` when the site's address is known (``html_baseurl``, or
+    the registry's address)."""
+    theme = getattr(app.builder, "theme", None)
+    if theme is None or THEME_NAME not in _theme_names(theme) or "404" in app.env.all_docs:
+        return
+    site = str(getattr(app.config, "orgreg_site_url", "") or app.config.html_baseurl or "")
+    if site and not site.endswith("/"):
+        site += "/"
+    yield (
+        "404",
+        {"title": "Page not found", "orgreg_not_found": True, "orgreg_base_url": site},
+        "orgreg-404.html",
+    )
 
 
 #: per app, the footer links parsed during the current build (keyed by the option's repr)
@@ -165,8 +242,10 @@ def _footer_links_once(app: Sphinx, value: Any) -> list[tuple[str, str]]:
 
 
 def _forget_footer_links(app: Sphinx, exception: BaseException | None) -> None:
-    """At the end of a build: the next build of *app* parses (and warns) again."""
+    """At the end of a build: the next build of *app* parses (and warns) again,
+    and reads the docs' toctrees again."""
     _parsed_footer_links.pop(app, None)
+    _docs_sections.pop(app, None)
 
 
 def _theme_names(theme: Any) -> list[str]:
@@ -177,5 +256,6 @@ def _theme_names(theme: Any) -> list[str]:
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_html_theme(THEME_NAME, str(THEME_PATH))
     app.connect("html-page-context", page_context)
+    app.connect("html-collect-pages", not_found_page)
     app.connect("build-finished", _forget_footer_links)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

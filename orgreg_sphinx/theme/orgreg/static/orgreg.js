@@ -677,8 +677,15 @@
     });
   }
 
+  /* on a narrow screen the docs' menu starts closed: the page comes first */
+  function closeDocsMenuWhenNarrow() {
+    var menu = document.querySelector("details.orgreg-docs-menu");
+    if (menu && window.matchMedia("(max-width: 900px)").matches) { menu.open = false; }
+  }
+
   function init() {
     fixHeadingLevels();
+    closeDocsMenuWhenNarrow();
     setupThemeToggle();
     setupTabs();
     setupCopyButtons(document);
