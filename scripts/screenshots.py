@@ -27,6 +27,12 @@ SHOTS = [
     ("namespace.png", "acme/busybox/index.html", 1200, "light", "Singularity", ""),
     ("namespace-dark.png", "hpc-lab/openmpi/index.html", 1200, "dark", "Apptainer", ""),
     ("home-phone.png", "index.html", 360, "light", "", ""),
+    # the guide (sidebar, on-page contents), the keys page on a phone, the 404 page
+    ("guide-tutorial.png", "guide/tutorial.html", 1280, "light", "", ""),
+    ("guide-tutorial-dark-phone.png", "guide/tutorial.html", 390, "dark", "", ""),
+    ("keys-phone.png", "api/keys/index.html", 390, "light", "", ""),
+    ("namespace-phone.png", "acme/busybox/index.html", 390, "light", "", ""),
+    ("not-found.png", "404.html", 1280, "light", "", ""),
     # the guide's listing variants (source/guide/directive.md)
     ("listing-recent.png", "guide/directive.html", 1280, "light", "", "Recently updated"),
     ("listing-recent-dark.png", "guide/directive.html", 1280, "dark", "", "Recently updated"),
