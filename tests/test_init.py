@@ -488,7 +488,9 @@ def test_init_container_writes_a_repository_whose_workflow_submits(tmp_path: Pat
     workflow = container / ".github/workflows/publish-to-registry.yml"
     assert (
         workflow.read_bytes()
-        == (REPO / "orgreg_sphinx/cli/templates/publish-to-registry.yml").read_bytes()
+        == (
+            REPO / "orgreg_sphinx/cli/templates/container/.github/workflows/publish-to-registry.yml"
+        ).read_bytes()
     )
 
     # the install step takes orgreg-sphinx as the registry's requirements.txt names it

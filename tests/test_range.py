@@ -72,7 +72,7 @@ def test_no_workflow_or_config_installs_a_python_ci_does_not_test() -> None:
         ".readthedocs.yaml",
         ".github/workflows/pages.yml",
         ".github/workflows/check.yml",
-        "orgreg_sphinx/cli/templates/publish-to-registry.yml",
+        "orgreg_sphinx/cli/templates/container/.github/workflows/publish-to-registry.yml",
     } <= set(found)
     untested = {name: versions - tested for name, versions in found.items() if versions - tested}
     assert untested == {}

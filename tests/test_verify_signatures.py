@@ -463,7 +463,7 @@ from conftest import REPO  # noqa: E402
 from test_cli_scope import git  # noqa: E402
 from test_workflows import run_step, step_named  # noqa: E402
 
-TEMPLATE = REPO / "orgreg_sphinx/cli/templates/publish-to-registry.yml"
+TEMPLATE = REPO / "orgreg_sphinx/cli/templates/container/.github/workflows/publish-to-registry.yml"
 CHECKS = [REPO / ".github/workflows/check.yml", REPO / "orgreg_sphinx/cli/templates/check.yml"]
 
 

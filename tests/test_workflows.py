@@ -21,7 +21,7 @@ BIN = Path(sys.executable).parent
 WORKFLOWS = sorted(
     [
         *REPO.glob(".github/workflows/*.yml"),
-        REPO / "orgreg_sphinx/cli/templates/publish-to-registry.yml",
+        REPO / "orgreg_sphinx/cli/templates/container/.github/workflows/publish-to-registry.yml",
     ]
 )
 NAMES = [str(p.relative_to(REPO)) for p in WORKFLOWS]
@@ -73,7 +73,7 @@ def test_the_expected_workflows_are_shipped() -> None:
         ".github/workflows/open-pull-request.yml",
         ".github/workflows/pages.yml",
         ".github/workflows/tests.yml",  # the project's own tests (issue 12)
-        "orgreg_sphinx/cli/templates/publish-to-registry.yml",
+        "orgreg_sphinx/cli/templates/container/.github/workflows/publish-to-registry.yml",
     ]
 
 
@@ -319,7 +319,7 @@ def test_open_pull_request_reuses_an_open_one(tmp_path: Path) -> None:
     assert "create" not in log.read_text()
 
 
-TEMPLATE = REPO / "orgreg_sphinx/cli/templates/publish-to-registry.yml"
+TEMPLATE = REPO / "orgreg_sphinx/cli/templates/container/.github/workflows/publish-to-registry.yml"
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
