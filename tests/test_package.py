@@ -74,6 +74,10 @@ def test_wheel_holds_the_theme_schemas_and_templates_only(dist: Path) -> None:
         "orgreg_sphinx/core/schemas/collection.schema.json",
         "orgreg_sphinx/cli/templates/conf.py.tmpl",
         "orgreg_sphinx/cli/templates/check.yml",
+        # the container repository of `orgreg init --container` (issue 25)
+        "orgreg_sphinx/cli/templates/container/Singularity",
+        "orgreg_sphinx/cli/templates/container/README.md.tmpl",
+        "orgreg_sphinx/cli/templates/container/.github/workflows/publish-to-registry.yml",
         "orgreg_sphinx/py.typed",
     ):
         assert needed in files, needed

@@ -58,10 +58,14 @@ FILES: dict[str, str] = {
 }
 
 #: the files of a container repository (``orgreg init --container``)
+#: (in templates/container/, laid out as the repository: Dependabot keeps the
+#: workflow's pinned actions current there)
 CONTAINER_FILES: dict[str, str] = {
-    "Singularity": "Singularity",
-    "README.md": "container-README.md.tmpl",
-    ".github/workflows/publish-to-registry.yml": "publish-to-registry.yml",
+    "Singularity": "container/Singularity",
+    "README.md": "container/README.md.tmpl",
+    ".github/workflows/publish-to-registry.yml": (
+        "container/.github/workflows/publish-to-registry.yml"
+    ),
 }
 
 #: a GitHub Pages address: https://ORG.github.io/ or https://ORG.github.io/REPO/...
