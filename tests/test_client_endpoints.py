@@ -182,6 +182,9 @@ def test_built_site_has_shub_endpoints_and_pull_commands(registry_project, build
         "export SREGISTRY_CLIENT=registry",
         "export SREGISTRY_REGISTRY_BASE=https://reg.example.org/sub",
         "sregistry pull --name busybox_latest.sif acme/busybox:latest",
+        # the file it saved is the one SHA256SUMS names (issue 25)
+        "curl -sSL https://reg.example.org/sub/acme/busybox/SHA256SUMS"
+        " | sha256sum -c --ignore-missing",
     ]
     assert "storage.example.org" in tabs["download"]
 
