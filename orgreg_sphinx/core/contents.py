@@ -28,6 +28,7 @@ manifest (``contents.json``, :data:`RECORD_FILE`); :func:`executables` and
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import lzma
@@ -44,6 +45,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import fastjsonschema
 import jsonschema
 
 from . import sif
@@ -217,9 +219,9 @@ class _Decompressor:
 def _zstd() -> Any:
     """The standard library's zstd (Python 3.14), else its backport."""
     try:
-        import compression.zstd as zstd  # type: ignore[import-not-found]
+        import compression.zstd as zstd  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
-        import backports.zstd as zstd  # type: ignore[import-untyped,no-redef,import-not-found]
+        import backports.zstd as zstd
     return zstd
 
 
@@ -241,7 +243,9 @@ class _Found:
 def primary_partition(image: sif.SifImage) -> sif.Descriptor:
     """The primary system partition's descriptor (a squashfs); else ContentsError."""
     systems = [d for d in image.descriptors if d.partition and d.partition[1] == "*System"]
-    systems = systems or [d for d in image.descriptors if d.partition and d.partition[1] == "System"]
+    systems = systems or [
+        d for d in image.descriptors if d.partition and d.partition[1] == "System"
+    ]
     if not systems:
         raise ContentsError("has no system partition")
     part = systems[0]
@@ -282,7 +286,7 @@ def read_partition(
         (compression,) = struct.unpack_from("<H", head, 20)
         decompressor = _Decompressor(compression, budget)
         view.seek(0)
-        fs = SquashFS(view)  # type: ignore[arg-type]
+        fs = SquashFS(view)
         # every block goes through the bounded decompressor (dissect's decompresses
         # without a limit); dissect.squashfs keeps it in this attribute
         fs._compression = decompressor
@@ -290,7 +294,9 @@ def read_partition(
     except ContentsError:
         raise
     except Exception as err:  # a hostile file system breaks the parser in many ways
-        raise ContentsError(f"has a system partition that cannot be read ({_reason(err)})") from None
+        raise ContentsError(
+            f"has a system partition that cannot be read ({_reason(err)})"
+        ) from None
     return _record(found, COMPRESSIONS[compression])
 
 
@@ -305,7 +311,8 @@ def _record(found: _Found, compression: str) -> dict[str, Any]:
         for p, target in sorted(found.executables.items())
     ]
     packages = sorted(
-        found.packages, key=lambda p: (p["type"], p["name"].lower(), p["version"], p.get("path", ""))
+        found.packages,
+        key=lambda p: (p["type"], p["name"].lower(), p["version"], p.get("path", "")),
     )
     record: dict[str, Any] = {
         "contentsVersion": CONTENTS_VERSION,
@@ -564,7 +571,7 @@ def _cyclonedx(document: Any) -> list[dict[str, str]]:
 def _spdx(document: Any) -> list[dict[str, str]]:
     from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDictParser
 
-    parsed = JsonLikeDictParser().parse(document)
+    parsed = JsonLikeDictParser().parse(document)  # type: ignore[no-untyped-call]
     packages = []
     for package in parsed.packages:
         purl = next(
@@ -580,7 +587,11 @@ def _syft(document: Any) -> list[dict[str, str]]:
     if not isinstance(document, dict) or not isinstance(document.get("artifacts"), list):
         raise ContentsError("no 'artifacts' list")
     return [
-        {"name": a.get("name"), "version": a.get("version") or "", "type": a.get("type") or ""}
+        {
+            "name": a["name"],
+            "version": str(a.get("version") or ""),
+            "type": str(a.get("type") or ""),
+        }
         for a in document["artifacts"]
         if isinstance(a, dict) and isinstance(a.get("name"), str)
     ]
@@ -600,8 +611,19 @@ def record_schema() -> dict[str, Any]:
     return schema
 
 
+@cache
+def _fast_validator() -> Any:
+    return fastjsonschema.compile(copy.deepcopy(record_schema()))  # it changes its argument
+
+
 def record_problem(record: Any) -> str | None:
-    """Why *record* is not a valid contents record, or None."""
+    """Why *record* is not a valid contents record, or None (the schema compiled
+    to Python says yes quickly; on a no, jsonschema explains)."""
+    try:
+        _fast_validator()(record)
+        return None
+    except fastjsonschema.JsonSchemaException:
+        pass
     validator = jsonschema.Draft202012Validator(record_schema())
     error = jsonschema.exceptions.best_match(validator.iter_errors(record))
     if error is None:
@@ -631,8 +653,21 @@ def load_record(path: Path, most: int) -> dict[str, Any]:
 
 
 def dumps_record(record: dict[str, Any]) -> bytes:
-    """The record as ``orgreg manifest`` writes it: sorted keys, one line per item."""
-    return (json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    """The record as ``orgreg manifest`` writes it: sorted keys, one line per
+    executable or package (readable diffs in pull requests)."""
+    lines = []
+    for key in sorted(record):
+        value = record[key]
+        if isinstance(value, list) and value:
+            items = ",\n".join(f"  {_compact(item)}" for item in value)
+            lines.append(f" {json.dumps(key)}: [\n{items}\n ]")
+        else:
+            lines.append(f" {json.dumps(key)}: {_compact(value)}")
+    return ("{\n" + ",\n".join(lines) + "\n}\n").encode()
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
 
 
 def executables(record: dict[str, Any]) -> dict[str, str]:
@@ -656,3 +691,52 @@ def packages(record: dict[str, Any]) -> list[dict[str, str]]:
         for package in sbom.get("packages", []):
             found.append({"type": package.get("type") or f"sbom:{sbom['format']}", **package})
     return found
+
+
+#: largest contents record read back (``orgreg manifest`` writes far less: a record
+#: of 100,000 executables is about 6 MiB)
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+
+
+def _keyed(record: dict[str, Any]) -> dict[str, set[str]]:
+    """The comparable parts of a record, each as a set of short texts."""
+    return {
+        "executables": {
+            item["path"] + (f" -> {item['target']}" if "target" in item else "")
+            for item in record.get("executables", [])
+        },
+        "packages": {
+            f"{p.get('type', '')} {p['name']} {p.get('version', '')}".strip()
+            for p in packages(record)
+        },
+    }
+
+
+def differences(recorded: dict[str, Any], actual: dict[str, Any], most: int = 3) -> list[str]:
+    """How *actual* (read from the image) differs from *recorded*, as short
+    sentences naming at most *most* items of each kind; empty when they agree."""
+    said: list[str] = []
+    old, new = _keyed(recorded), _keyed(actual)
+    for kind in ("packages", "executables"):
+        missing = sorted(old[kind] - new[kind])
+        extra = sorted(new[kind] - old[kind])
+        for items, what in ((missing, "recorded but not in the image"), (extra, "not recorded")):
+            if items:
+                shown = ", ".join(items[:most]) + (
+                    f" and {len(items) - most} more" if len(items) > most else ""
+                )
+                said.append(f"{len(items)} {kind} {what} ({shown})")
+    if bool(recorded.get("truncated")) != bool(actual.get("truncated")):
+        said.append("the record and the image differ in being truncated")
+    return said
+
+
+def file_stamp(path: Path | None) -> list[Any] | None:
+    """What tells a record file changed (path, times, size), for build signatures."""
+    if path is None:
+        return None
+    try:
+        info = path.stat()
+    except OSError:
+        return [str(path)]
+    return [str(path), info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino]
