@@ -38,6 +38,7 @@ import sqlite3
 import stat
 import struct
 import time
+import warnings
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -361,6 +362,8 @@ def _walk(fs: Any, limits: Limits, budget: _Budget) -> _Found:
                     _python_package(child, full, found, limits)
             else:
                 files[name] = child
+                if name.endswith(".egg-info") and child.is_file():  # PKG-INFO as a file
+                    _python_metadata(child, folder, found, limits)
         if folder in PATH_FOLDERS:
             _executables(folder, files, found, limits)
         if folder.endswith("/conda-meta"):
@@ -503,17 +506,18 @@ def _python_package(folder_node: Any, folder: str, found: _Found, limits: Limits
     wanted = "METADATA" if folder.endswith(".dist-info") else "PKG-INFO"
     for child in folder_node.iterdir():
         if child.name == wanted and child.is_file():
-            head = child.open().read(limits.metadata).decode("utf-8", "replace")
-            fields = next(_paragraphs(head.split("\n\n", 1)[0] + "\n", ":"), {})
-            if fields.get("Name") and fields.get("Version"):
-                found.add_package(
-                    limits,
-                    type="python",
-                    name=fields["Name"],
-                    version=fields["Version"],
-                    path=posixpath.dirname(folder),
-                )
+            _python_metadata(child, posixpath.dirname(folder), found, limits)
             return
+
+
+def _python_metadata(node: Any, site: str, found: _Found, limits: Limits) -> None:
+    """The distribution a core metadata file (METADATA, PKG-INFO) names."""
+    head = node.open().read(limits.metadata).decode("utf-8", "replace")
+    fields = next(_paragraphs(head.split("\n\n", 1)[0] + "\n", ":"), {})
+    if fields.get("Name") and fields.get("Version"):
+        found.add_package(
+            limits, type="python", name=fields["Name"], version=fields["Version"], path=site
+        )
 
 
 # --- SBOM objects -------------------------------------------------------------
@@ -552,7 +556,9 @@ def _sbom(stream: BinaryIO, descriptor: sif.Descriptor, limits: Limits) -> dict[
 def _cyclonedx(document: Any) -> list[dict[str, str]]:
     from cyclonedx.model.bom import Bom
 
-    bom = Bom.from_json(document)  # type: ignore[attr-defined]
+    with warnings.catch_warnings():  # deprecated fields of older specifications
+        warnings.simplefilter("ignore")
+        bom = Bom.from_json(document)  # type: ignore[attr-defined]
     packages = []
     todo = list(bom.components)
     while todo:

@@ -1,0 +1,430 @@
+"""What an image holds (issue 26): read from real SIF images, compared with Syft.
+
+The images are built by :mod:`contentsimages` from real Debian packages, real
+Python dist-info folders and a conda prefix, squashed with each compression and
+assembled with Debian's ``siftool``. The oracles: the packages' own control
+files (``dpkg-deb -f``), ``importlib.metadata``, the file system the image was
+made from, and Syft run on the same SIF.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import random
+import re
+import struct
+import time
+from pathlib import Path
+from typing import Any
+
+import contentsimages as ci
+import pytest
+
+from orgreg_sphinx.core import contents, sif
+
+
+@pytest.fixture(scope="session")
+def debs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    return ci.download_debs(tmp_path_factory.mktemp("debs"))
+
+
+@pytest.fixture(scope="session")
+def rootfs(tmp_path_factory: pytest.TempPathFactory, debs: list[Path]) -> Path:
+    return ci.make_root(tmp_path_factory.mktemp("rootfs") / "root", debs)
+
+
+@pytest.fixture(scope="session")
+def images(tmp_path_factory: pytest.TempPathFactory, rootfs: Path) -> dict[str, Path]:
+    """One SIF image per compression, all of the same root."""
+    folder = tmp_path_factory.mktemp("images")
+    return {
+        comp: ci.make_sif(
+            folder / f"{comp}.sif", ci.squash(rootfs, folder / f"{comp}.squashfs", comp)
+        )
+        for comp in ci.COMPRESSIONS
+    }
+
+
+def expected_record(root: Path, debs: list[Path]) -> tuple[set[tuple[str, ...]], dict[str, Any]]:
+    """(type, name, version[, path]) of each package and the executables, from the
+    sources the image was made of, never from the image."""
+    packages: set[tuple[str, ...]] = set()
+    for deb in debs:
+        fields = dict(
+            line.split(": ", 1) for line in ci.control(deb).splitlines() if ": " in line
+        )
+        packages.add(("deb", fields["Package"], fields["Version"]))
+    site = "/opt/venv/lib/python3.11/site-packages"
+    for name in ci.PYTHON_DISTRIBUTIONS:
+        meta = importlib.metadata.metadata(name)
+        packages.add(("python", meta["Name"], meta["Version"], site))
+    dist_packages = root / "usr/lib/python3/dist-packages"
+    for info in [*dist_packages.glob("*.dist-info"), *dist_packages.glob("*.egg-info")]:
+        meta = info / ("METADATA" if info.suffix == ".dist-info" else "PKG-INFO")
+        fields = dict(
+            line.split(": ", 1)
+            for line in (meta if meta.exists() else info).read_text().split("\n\n")[0].splitlines()
+            if ": " in line
+        )
+        packages.add(("python", fields["Name"], fields["Version"], "/usr/lib/python3/dist-packages"))
+    packages.add(("conda", "zlib", "1.2.13", "/opt/conda"))
+    executables: dict[str, str | None] = {}
+    for folder in contents.PATH_FOLDERS:
+        where = root / folder.lstrip("/")
+        if where.is_symlink() or not where.is_dir():
+            continue
+        for entry in where.iterdir():
+            path = f"{folder}/{entry.name}"
+            if entry.is_symlink():
+                executables[path] = os.readlink(entry)
+            elif entry.is_file() and entry.stat().st_mode & 0o111:
+                executables[path] = None
+    return packages, executables
+
+
+def as_tuples(record: dict[str, Any]) -> set[tuple[str, ...]]:
+    return {
+        (p["type"], p["name"], p["version"], *([p["path"]] if "path" in p else []))
+        for p in record["packages"]
+    }
+
+
+@pytest.mark.parametrize("compression", ci.COMPRESSIONS)
+def test_each_compression_gives_what_the_image_was_made_of(
+    images: dict[str, Path], rootfs: Path, debs: list[Path], compression: str
+) -> None:
+    record = contents.read_contents(images[compression])
+    assert record["partition"] == {"fstype": "squashfs", "compression": compression}
+    packages, executables = expected_record(rootfs, debs)
+    assert as_tuples(record) == packages
+    got = {e["path"]: e.get("target") for e in record["executables"]}
+    assert got == executables
+    # the link targets as written, the non-executable README left out, /bin (a link
+    # to usr/bin) not listed twice
+    assert got["/usr/local/bin/jq-latest"] == "/usr/bin/jq"
+    assert got["/opt/conda/bin/zcat-conda"] == "zpipe"
+    assert "/usr/local/bin/README" not in got
+    assert not any(p.startswith("/bin/") for p in got)
+    assert "truncated" not in record
+    assert contents.record_problem(record) is None
+    # the commands of a tag, for shpc's module aliases
+    assert contents.executables(record)["jq"] == "/usr/bin/jq"
+    assert contents.executables(record)["jq-latest"] == "/usr/local/bin/jq-latest"
+
+
+def test_every_compression_gives_the_same_record(images: dict[str, Path]) -> None:
+    records = {c: contents.read_contents(p) for c, p in images.items()}
+    for record in records.values():
+        del record["partition"]
+    assert len({json.dumps(r, sort_keys=True) for r in records.values()}) == 1
+
+
+# --- Syft, the reference --------------------------------------------------------
+
+#: package types both read (Syft's others: binaries it classifies by their bytes)
+SHARED_TYPES = {"deb", "python", "conda", "apk", "rpm"}
+
+
+def pep503(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def comparable(kind: str, name: str, version: str) -> tuple[str, str, str]:
+    """Syft writes Python names PEP 503-normalized (``pyyaml``); we keep METADATA's
+    (``PyYAML``), as pip shows them: the same package."""
+    return (kind, pep503(name) if kind == "python" else name, version)
+
+
+def syft_packages(report: bytes) -> set[tuple[str, str, str]]:
+    return {
+        comparable(a["type"], a["name"], a["version"])
+        for a in json.loads(report)["artifacts"]
+        if a["type"] in SHARED_TYPES
+    }
+
+
+def test_packages_equal_syfts_on_the_same_sif(images: dict[str, Path]) -> None:
+    image = images["xz"]
+    ours = {comparable(t[0], t[1], t[2]) for t in as_tuples(contents.read_contents(image))}
+    theirs = syft_packages(ci.syft(f"singularity:{image}"))
+    # conda: Syft's conda cataloger reads conda-meta only in directory scans of
+    # some releases; where it does not, that is the one difference (said here)
+    only_ours = ours - theirs
+    only_theirs = theirs - ours
+    assert not only_theirs, f"Syft finds what we do not: {sorted(only_theirs)}"
+    assert only_ours <= {("conda", "zlib", "1.2.13")}, sorted(only_ours)
+    assert {p for p in ours if p[0] == "deb"} == {p for p in theirs if p[0] == "deb"}
+
+
+# --- SBOM objects ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sbom_image(tmp_path_factory: pytest.TempPathFactory, rootfs: Path) -> tuple[Path, dict]:
+    """An image with three SBOM objects Syft wrote of its root (CycloneDX, SPDX,
+    Syft JSON), and Syft's own report."""
+    folder = tmp_path_factory.mktemp("sbom")
+    files = {}
+    for fmt in ("cyclonedx-json", "spdx-json", "syft-json"):
+        files[fmt] = folder / f"sbom.{fmt}.json"
+        files[fmt].write_bytes(ci.syft(f"dir:{rootfs}", fmt))
+    squashfs = ci.squash(rootfs, folder / "root.squashfs", "gzip")
+    image = ci.make_sif(folder / "sbom.sif", squashfs, files)
+    return image, json.loads(files["syft-json"].read_bytes())
+
+
+def test_sbom_objects_are_read_with_their_formats_libraries(sbom_image) -> None:
+    image, report = sbom_image
+    record = contents.read_contents(image)
+    sboms = {s["format"]: s for s in record["sboms"]}
+    assert set(sboms) == {"cyclonedx-json", "spdx-json", "syft-json"}
+    syft_said = {(a["name"], a["version"]) for a in report["artifacts"]}
+    for fmt, sbom in sboms.items():
+        assert "error" not in sbom, sbom
+        found = {(p["name"], p.get("version", "")) for p in sbom["packages"]}
+        # every package Syft wrote is read back from each format
+        assert syft_said <= found, (fmt, sorted(syft_said - found))
+    # CycloneDX and SPDX name the package type through the purl
+    assert any(p.get("type") == "deb" for p in sboms["cyclonedx-json"]["packages"])
+    assert any(p.get("type") == "deb" for p in sboms["spdx-json"]["packages"])
+    assert contents.record_problem(record) is None
+    # all packages of a tag: the file system's and each SBOM's
+    names = {p["name"] for p in contents.packages(record)}
+    assert {"jq", "hello", "zlib"} <= names
+
+
+def test_a_broken_sbom_object_is_said_and_the_rest_read(tmp_path: Path, rootfs: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"bomFormat": "CycloneDX", "specVersion": "1.5", "components": [{}]}')
+    xml = tmp_path / "bom.xml"
+    xml.write_text("<bom/>")
+    squashfs = ci.squash(rootfs, tmp_path / "root.squashfs", "lz4")
+    image = ci.make_sif(
+        tmp_path / "x.sif", squashfs, {"cyclonedx-json": bad, "cyclonedx-xml": xml}
+    )
+    record = contents.read_contents(image)
+    sboms = {s["format"]: s for s in record["sboms"]}
+    assert sboms["cyclonedx-json"]["error"].startswith("not a valid cyclonedx-json document")
+    assert sboms["cyclonedx-xml"]["error"] == "the cyclonedx-xml format is not read"
+    assert any(p["name"] == "jq" for p in record["packages"])
+
+
+# --- other package databases ----------------------------------------------------
+
+
+def test_apk_and_rpm_databases(tmp_path: Path) -> None:
+    """Alpine's database (``apk`` writes one paragraph per package, ``P:`` name,
+    ``V:`` version) and an rpm database made by SQLite as rpm >= 4.16 does."""
+    import sqlite3
+
+    root = tmp_path / "root"
+    (root / "lib/apk/db").mkdir(parents=True)
+    (root / "lib/apk/db/installed").write_text(
+        "C:Q1abc=\nP:musl\nV:1.2.4-r2\nA:x86_64\nS:383152\nT:the musl c library\n\n"
+        "C:Q1def=\nP:busybox\nV:1.36.1-r5\nA:x86_64\nF:bin\nR:busybox\n\n"
+    )
+    db = root / "var/lib/rpm/rpmdb.sqlite"
+    db.parent.mkdir(parents=True)
+
+    def header(tags: dict[int, tuple[int, bytes]]) -> bytes:
+        index, data = b"", b""
+        for tag, (kind, value) in tags.items():
+            index += struct.pack(">IIII", tag, kind, len(data), 1)
+            data += value
+        return struct.pack(">II", len(tags), len(data)) + index + data
+
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE Packages (hnum INTEGER PRIMARY KEY, blob BLOB NOT NULL)")
+    conn.execute(
+        "INSERT INTO Packages (blob) VALUES (?)",
+        (header({1000: (6, b"bash\0"), 1001: (6, b"5.2.15\0"), 1002: (6, b"3.fc39\0")}),),
+    )
+    conn.execute(
+        "INSERT INTO Packages (blob) VALUES (?)",
+        (
+            header(
+                {
+                    1000: (6, b"openssl\0"),
+                    1001: (6, b"3.0.7\0"),
+                    1002: (6, b"1.el9\0"),
+                    1003: (4, struct.pack(">I", 1)),
+                }
+            ),
+        ),
+    )
+    conn.commit()
+    conn.close()
+    image = ci.make_sif(tmp_path / "x.sif", ci.squash(root, tmp_path / "r.sq", "xz"))
+    assert as_tuples(contents.read_contents(image)) == {
+        ("apk", "musl", "1.2.4-r2"),
+        ("apk", "busybox", "1.36.1-r5"),
+        ("rpm", "bash", "5.2.15-3.fc39"),
+        ("rpm", "openssl", "1:3.0.7-1.el9"),
+    }
+
+
+# --- hostile images: one clear error, in bounded time ---------------------------
+
+
+def tiny_root(tmp_path: Path) -> Path:
+    root = tmp_path / "tiny"
+    (root / "aaaaaaaa/bbbbbbbb").mkdir(parents=True)
+    (root / "usr/bin").mkdir(parents=True)
+    (root / "usr/bin/tool").write_text("#!/bin/sh\n")
+    (root / "usr/bin/tool").chmod(0o755)
+    return root
+
+
+def patched(image: Path, out: Path, change: callable) -> Path:
+    data = bytearray(image.read_bytes())
+    part = contents.primary_partition(sif.read_sif_file(image))
+    change(data, part.offset)
+    out.write_bytes(bytes(data))
+    return out
+
+
+def bounded_error(image: Path, **limits: Any) -> str:
+    started = time.monotonic()
+    with pytest.raises(contents.ContentsError) as caught:
+        contents.read_contents(image, contents.Limits(**limits))
+    assert time.monotonic() - started < 10
+    return str(caught.value)
+
+
+def test_a_folder_loop_is_one_error(tmp_path: Path) -> None:
+    """The entry of folder ``bbbbbbbb`` made to point at its parent's inode."""
+    squashfs = ci.squash(tiny_root(tmp_path), tmp_path / "t.sq", "gzip", "-noI", "-noD", "-noF")
+    image = ci.make_sif(tmp_path / "t.sif", squashfs)
+    from dissect.squashfs import SquashFS
+
+    with squashfs.open("rb") as handle:
+        fs = SquashFS(handle)
+        parent = fs.get("aaaaaaaa")
+
+    def loop(data: bytearray, offset: int) -> None:
+        name = struct.pack("<H", len("bbbbbbbb") - 1) + b"bbbbbbbb"
+        at = data.index(name, offset)
+        # squashfs_dir_entry: offset u16, inode_number s16, type u16, size u16, name
+        struct.pack_into("<H", data, at - 6, parent.offset)
+
+    message = bounded_error(patched(image, tmp_path / "loop.sif", loop))
+    assert message == "has a folder loop at /aaaaaaaa/bbbbbbbb"
+
+
+def test_a_superblock_lying_about_its_block_size_is_one_error(tmp_path: Path) -> None:
+    """The superblock says blocks are 4 KiB; they are 128 KiB: the file's block
+    list is read wrong, and the first bad block stops the read."""
+    root = tiny_root(tmp_path)
+    status = root / "var/lib/dpkg/status"
+    status.parent.mkdir(parents=True)
+    status.write_text("Package: a\nVersion: 1\n\n" * 20000)
+    image = ci.make_sif(tmp_path / "t.sif", ci.squash(root, tmp_path / "t.sq", "gzip"))
+
+    def lie(data: bytearray, offset: int) -> None:
+        struct.pack_into("<I", data, offset + 12, 4096)  # block_size
+        struct.pack_into("<H", data, offset + 22, 12)  # block_log
+
+    message = bounded_error(patched(image, tmp_path / "bomb.sif", lie))
+    assert message.startswith("has a block that ")
+
+
+@pytest.mark.parametrize("compression", ci.COMPRESSIONS)
+def test_each_decompressor_stops_a_bomb(compression: str) -> None:
+    """64 MiB of zeros compressed by each codec, read as one 128 KiB block."""
+    import lzma
+    import zlib
+
+    import lz4.block
+
+    bomb = bytes(64 << 20)
+    packed = {
+        "gzip": lambda: zlib.compress(bomb, 9),
+        "xz": lambda: lzma.compress(bomb),
+        "zstd": lambda: contents._zstd().compress(bomb),
+        "lz4": lambda: lz4.block.compress(bomb, store_size=False),
+    }[compression]()
+    assert len(packed) < 1 << 20
+    budget = contents._Budget(contents.Limits())
+    number = {"gzip": 1, "xz": 4, "lz4": 5, "zstd": 6}[compression]
+    with pytest.raises(contents.ContentsError) as caught:
+        contents._Decompressor(number, budget).decompress(packed, 128 * 1024)
+    assert str(caught.value).startswith(
+        "has a block that decompresses to more than its 131072 bytes"
+        if compression != "lz4"
+        else "has a block that does not decompress"  # lz4 refuses to write past the size
+    )
+
+
+def test_the_decompressed_budget_holds(tmp_path: Path) -> None:
+    root = tiny_root(tmp_path)
+    status = root / "var/lib/dpkg/status"
+    status.parent.mkdir(parents=True)
+    status.write_text("Package: a\nVersion: 1\n\n" * 200000)  # 4.6 MB, compresses well
+    image = ci.make_sif(tmp_path / "t.sif", ci.squash(root, tmp_path / "t.sq", "zstd"))
+    message = bounded_error(image, decompressed=1024 * 1024)
+    assert message.startswith("decompresses to more than 1048576 bytes")
+    message = bounded_error(image, database=1000)
+    assert message == "has a dpkg status of 4600000 bytes, over the limit of 1000"
+
+
+def test_a_partition_offset_into_nothing_is_one_error(tmp_path: Path) -> None:
+    image = ci.make_sif(tmp_path / "t.sif", ci.squash(tiny_root(tmp_path), tmp_path / "t.sq", "gzip"))
+
+    def garbage(data: bytearray, offset: int) -> None:
+        data[offset : offset + 4] = b"XXXX"
+
+    message = bounded_error(patched(image, tmp_path / "g.sif", garbage))
+    assert message == "has a system partition that is not a squashfs 4 file system"
+
+    def tables_beyond_the_end(data: bytearray, offset: int) -> None:
+        struct.pack_into("<q", data, offset + 72, 1 << 40)  # directory_table_start
+
+    message = bounded_error(patched(image, tmp_path / "b.sif", tables_beyond_the_end))
+    assert message.startswith("has a system partition that cannot be read (")
+
+
+def test_a_huge_folder_is_cut_at_the_entry_limit(tmp_path: Path) -> None:
+    root = tiny_root(tmp_path)
+    many = root / "usr/local/bin"
+    many.mkdir(parents=True)
+    for index in range(3000):
+        (many / f"t{index}").touch(mode=0o755)
+    image = ci.make_sif(tmp_path / "t.sif", ci.squash(root, tmp_path / "t.sq", "lz4"))
+    record = contents.read_contents(image, contents.Limits(entries=1000))
+    assert record["truncated"] is True
+    assert len(record["executables"]) < 1000
+    assert len(contents.read_contents(image)["executables"]) == 3001
+
+
+def test_the_time_limit_holds(images: dict[str, Path]) -> None:
+    message = bounded_error(images["xz"], seconds=0.0)
+    assert message == "took longer than 0 s to read"
+
+
+def test_random_damage_is_a_record_or_one_error(tmp_path: Path, rootfs: Path) -> None:
+    """Bytes of the file system flipped at random (seeded): never another exception,
+    never long."""
+    squashfs = ci.squash(rootfs, tmp_path / "t.sq", "gzip", "-b", "4096")
+    image = ci.make_sif(tmp_path / "t.sif", squashfs)
+    data = image.read_bytes()
+    part = contents.primary_partition(sif.read_sif_file(image))
+    rng = random.Random(26)
+    damaged = tmp_path / "d.sif"
+    outcomes = {"record": 0, "error": 0}
+    for _ in range(150):
+        copy = bytearray(data)
+        for _ in range(rng.randint(1, 8)):
+            at = part.offset + rng.randrange(min(part.size, 200_000))
+            copy[at] = rng.randrange(256)
+        damaged.write_bytes(bytes(copy))
+        started = time.monotonic()
+        try:
+            contents.read_contents(damaged, contents.Limits(seconds=5))
+            outcomes["record"] += 1
+        except contents.ContentsError as err:
+            assert str(err).startswith(("has ", "decompresses ", "took ", "uses ")), str(err)
+            outcomes["error"] += 1
+        assert time.monotonic() - started < 8
+    assert outcomes["error"] > 0
