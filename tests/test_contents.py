@@ -52,9 +52,7 @@ def expected_record(root: Path, debs: list[Path]) -> tuple[set[tuple[str, ...]],
     sources the image was made of, never from the image."""
     packages: set[tuple[str, ...]] = set()
     for deb in debs:
-        fields = dict(
-            line.split(": ", 1) for line in ci.control(deb).splitlines() if ": " in line
-        )
+        fields = dict(line.split(": ", 1) for line in ci.control(deb).splitlines() if ": " in line)
         packages.add(("deb", fields["Package"], fields["Version"]))
     site = "/opt/venv/lib/python3.11/site-packages"
     for name in ci.PYTHON_DISTRIBUTIONS:
@@ -68,7 +66,9 @@ def expected_record(root: Path, debs: list[Path]) -> tuple[set[tuple[str, ...]],
             for line in (meta if meta.exists() else info).read_text().split("\n\n")[0].splitlines()
             if ": " in line
         )
-        packages.add(("python", fields["Name"], fields["Version"], "/usr/lib/python3/dist-packages"))
+        packages.add(
+            ("python", fields["Name"], fields["Version"], "/usr/lib/python3/dist-packages")
+        )
     packages.add(("conda", "zlib", "1.2.13", "/opt/conda"))
     executables: dict[str, str | None] = {}
     for folder in contents.PATH_FOLDERS:
@@ -201,9 +201,7 @@ def test_a_broken_sbom_object_is_said_and_the_rest_read(tmp_path: Path, rootfs: 
     xml = tmp_path / "bom.xml"
     xml.write_text("<bom/>")
     squashfs = ci.squash(rootfs, tmp_path / "root.squashfs", "lz4")
-    image = ci.make_sif(
-        tmp_path / "x.sif", squashfs, {"cyclonedx-json": bad, "cyclonedx-xml": xml}
-    )
+    image = ci.make_sif(tmp_path / "x.sif", squashfs, {"cyclonedx-json": bad, "cyclonedx-xml": xml})
     record = contents.read_contents(image)
     sboms = {s["format"]: s for s in record["sboms"]}
     assert sboms["cyclonedx-json"]["error"].startswith("not a valid cyclonedx-json document")
@@ -370,7 +368,9 @@ def test_the_decompressed_budget_holds(tmp_path: Path) -> None:
 
 
 def test_a_partition_offset_into_nothing_is_one_error(tmp_path: Path) -> None:
-    image = ci.make_sif(tmp_path / "t.sif", ci.squash(tiny_root(tmp_path), tmp_path / "t.sq", "gzip"))
+    image = ci.make_sif(
+        tmp_path / "t.sif", ci.squash(tiny_root(tmp_path), tmp_path / "t.sq", "gzip")
+    )
 
     def garbage(data: bytearray, offset: int) -> None:
         data[offset : offset + 4] = b"XXXX"
@@ -428,3 +428,278 @@ def test_random_damage_is_a_record_or_one_error(tmp_path: Path, rootfs: Path) ->
             outcomes["error"] += 1
         assert time.monotonic() - started < 8
     assert outcomes["error"] > 0
+
+
+# --- recorded by orgreg manifest, checked by orgreg check --------------------------
+
+FAST = ("--timeout", "10", "--retries", "0", "--no-progress", "--format", "json")
+
+
+def problems(result: Any) -> list[tuple[str, str, str]]:
+    """(file, code, message) of each problem (but the warning that the test
+    server's http:// URLs are not https://)."""
+    return [
+        (p["file"], p["code"], p["message"])
+        for p in result.json().get("problems", [])
+        if p["code"] != "insecure-url"
+    ]
+
+
+def test_manifest_records_and_check_verifies_the_contents(
+    tmp_path: Path, images: dict[str, Path], served: tuple[Path, str]
+) -> None:
+    from clitools import orgreg
+
+    folder, base = served
+    image = folder / "tools.sif"
+    image.write_bytes(images["zstd"].read_bytes())
+    root = tmp_path / "tree"
+    root.mkdir()
+    made = orgreg(
+        "manifest",
+        image,
+        "--namespace",
+        "acme/tools",
+        "--url",
+        f"{base}/tools.sif",
+        "--tag",
+        "1.0",
+        "--root",
+        root,
+    )
+    assert made.code == 0, made.err
+    record_file = root / "acme/tools/manifests/1.0/contents.json"
+    assert f"wrote {record_file}" in made.out.splitlines()
+    record = json.loads(record_file.read_text())
+    assert record == contents.read_contents(images["zstd"])
+    # the manifest itself stays small: the record is beside it
+    assert "packages" not in (root / "acme/tools/manifests/1.0/README.md").read_text()
+
+    checked = orgreg("check", root, "--verify-digest", *FAST)
+    assert checked.code == 0, checked.out
+    assert problems(checked) == []
+
+    # a record that claims more than the image holds fails the check
+    record["packages"].append({"name": "openssl", "type": "deb", "version": "3.0.7"})
+    record["executables"] = [e for e in record["executables"] if e["path"] != "/usr/bin/jq"]
+    record_file.write_bytes(contents.dumps_record(record))
+    failed = orgreg("check", root, "--verify-digest", *FAST)
+    assert failed.code == 1
+    manifest = str(root / "acme/tools/manifests/1.0/README.md")
+    assert problems(failed) == [
+        (
+            manifest,
+            "contents-differ",
+            f"has a layer at {base}/tools.sif that does not hold what contents.json records: "
+            "1 packages recorded but not in the image (deb openssl 3.0.7); "
+            "1 executables not recorded (/usr/bin/jq) "
+            "(write it again with 'orgreg manifest')",
+        )
+    ]
+    # without --verify-digest nothing is downloaded, nothing compared
+    assert orgreg("check", root, "--format", "json").code == 0
+
+    # orgreg manifest writes it right again; --no-contents removes it
+    assert (
+        orgreg(
+            "manifest",
+            image,
+            "--namespace",
+            "acme/tools",
+            "--url",
+            f"{base}/tools.sif",
+            "--tag",
+            "1.0",
+            "--root",
+            root,
+        ).code
+        == 0
+    )
+    assert json.loads(record_file.read_text()) == contents.read_contents(images["zstd"])
+    assert (
+        orgreg(
+            "manifest",
+            image,
+            "--namespace",
+            "acme/tools",
+            "--url",
+            f"{base}/tools.sif",
+            "--tag",
+            "1.0",
+            "--root",
+            root,
+            "--no-contents",
+        ).code
+        == 0
+    )
+    assert not record_file.exists()
+
+
+def test_a_bad_record_is_a_problem_naming_it_and_the_tag_stays(tmp_path: Path) -> None:
+    from clitools import orgreg
+    from conftest import collection, manifest, write_tree
+
+    root = tmp_path / "tree"
+    write_tree(
+        root,
+        {
+            "acme/a/README.md": collection("A"),
+            "acme/a/manifests/1/README.md": manifest(),
+            "acme/a/manifests/1/contents.json": '{"contentsVersion": 1, "packages": []}',
+            "acme/a/manifests/2/README.md": manifest(),
+            "acme/a/manifests/2/contents.json": "{not json",
+            "acme/a/manifests/3/README.md": manifest(),
+            "acme/a/manifests/3/contents.json": json.dumps(
+                {"contentsVersion": 1, "executables": [], "packages": [{"name": ""}]}
+            ),
+        },
+    )
+    result = orgreg("check", root, "--format", "json")
+    assert result.code == 1
+    body = result.json()
+    assert body["tags"] == 3
+    found = {p[0].split("/manifests/")[1]: p[1:] for p in problems(result)}
+    assert found == {
+        "1/contents.json": (
+            "contents",
+            "is not a contents record: 'executables' is a required property; "
+            "what the image holds is not shown",
+        ),
+        "2/contents.json": (
+            "contents",
+            "is not JSON (Expecting property name enclosed in double quotes: line 1 column 2 "
+            "(char 1)); what the image holds is not shown",
+        ),
+        "3/contents.json": (
+            "contents",
+            "is not a contents record: '' should be non-empty (at packages/0/name); "
+            "what the image holds is not shown",
+        ),
+    }
+
+
+def test_a_pull_request_may_add_a_record(tmp_path: Path) -> None:
+    from clitools import orgreg
+    from conftest import collection, manifest, write_tree
+
+    root = tmp_path / "tree"
+    record = {"contentsVersion": 1, "executables": [], "packages": []}
+    write_tree(
+        root,
+        {
+            "acme/a/README.md": collection("A"),
+            "acme/a/manifests/1/README.md": manifest(),
+            "acme/a/manifests/1/contents.json": json.dumps(record),
+            "acme/a/manifests/1/other.json": "{}",
+        },
+    )
+    result = orgreg(
+        "check",
+        ".",
+        "--branch",
+        "update/acme/a",
+        "--format",
+        "json",
+        "--changed",
+        "acme/a/manifests/1/README.md",
+        "acme/a/manifests/1/contents.json",
+        "acme/a/manifests/1/other.json",
+        cwd=root,
+    )
+    codes = {(p[0].rsplit("/", 1)[1], p[1]) for p in problems(result)}
+    assert codes == {("other.json", "scope-file")}
+
+
+# --- shown and published -----------------------------------------------------------
+
+
+def test_the_site_lists_packages_and_commands_and_publishes_them(
+    tmp_path: Path, images: dict[str, Path], registry_project, build
+) -> None:
+    from clitools import orgreg
+    from conftest import read_json, soup, warnings_of
+
+    root = tmp_path / "tree"
+    root.mkdir()
+    for tag, comp in (("1.0", "gzip"), ("2.0", "lz4")):
+        assert (
+            orgreg(
+                "manifest",
+                images[comp],
+                "--namespace",
+                "acme/tools",
+                "--url",
+                f"https://storage.example.org/{tag}.sif",
+                "--tag",
+                tag,
+                "--root",
+                root,
+                "--created",
+                "2024-01-01T00:00:00Z",
+            ).code
+            == 0
+        )
+    # a bad record: a warning naming it; the tag is still listed, without software
+    (root / "acme/bad/manifests/1").mkdir(parents=True)
+    (root / "acme/bad/manifests/1/README.md").write_text(
+        (root / "acme/tools/manifests/1.0/README.md").read_text()
+    )
+    (root / "acme/bad/manifests/1/contents.json").write_text("[]")
+    files = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    app = build(registry_project(files))
+    warned = warnings_of(app)
+    assert (
+        "acme/bad/manifests/1/contents.json is not a contents record: "
+        "[] is not of type 'object'; what the image holds is not shown [contents]"
+    ) in warned
+    assert warned.count("WARNING") == 1, warned
+    out = Path(app.outdir)
+    record = contents.read_contents(images["gzip"])
+
+    # the tag's endpoint: the record, named
+    body = read_json(out / "acme/tools/manifests/1.0/contents.json")
+    assert body.pop("name") == "acme/tools" and body.pop("tag") == "1.0"
+    assert body.pop("digest").startswith("sha256:")
+    assert body == record
+    catalog = read_json(out / "api/catalog.json")
+    tags = {t["name"]: t for ns in catalog["namespaces"] for t in ns["tags"]}
+    assert tags["1.0"]["contents"] == "manifests/1.0/contents.json"
+    assert "contents" not in tags["1"]
+
+    # the registry-wide index, and the one shard a query for "jq" reads
+    index = read_json(out / "api/contents/index.json")
+    assert index["tags"] == [["acme/tools", "1.0", "amd64"], ["acme/tools", "2.0", "amd64"]]
+    assert index["shardPath"] == "api/contents/{shard}.json"
+    shard = read_json(out / index["shardPath"].format(shard="jq"))
+    jq_version = next(p["version"] for p in record["packages"] if p["name"] == "jq")
+    assert shard["names"]["jq"] == [
+        [0, "command", "", "jq"],
+        [0, "deb", jq_version, "jq"],
+        [1, "command", "", "jq"],
+        [1, "deb", jq_version, "jq"],
+    ]
+    assert shard["names"]["jq-latest"] == [
+        [0, "command", "", "jq-latest"],
+        [1, "command", "", "jq-latest"],
+    ]
+    pyyaml = read_json(out / "api/contents/py.json")["names"]["pyyaml"]
+    assert {(p[1], p[3]) for p in pyyaml} == {("python", "PyYAML")}
+    assert set(index["shards"]) == {p.name[:-5] for p in (out / "api/contents").glob("??.json")}
+
+    # the tag's details: packages (collapsed: more than a dozen) and commands
+    page = soup(out / "acme/tools/index.html")
+    row = page.select_one("tr#tag-1\\.0") or page.find("tr", id="tag-1.0")
+    details = row.select_one("details.orgreg-details")
+    summary = details.find("summary").get_text()
+    packages_count = len(contents.packages(record))
+    commands = contents.executables(record)
+    assert f"{packages_count} packages, {len(commands)} commands" in summary
+    lists = details.select("details.orgreg-software-list")
+    assert [d.find("summary").get_text() for d in lists] == [f"{packages_count} packages"]
+    listed = [li.get_text(" ", strip=True) for li in details.select("ul.orgreg-packages li")]
+    assert f"jq {jq_version} deb" in listed
+    assert len(listed) == packages_count
+    shown = [c.get_text() for c in details.select(".orgreg-commands code")]
+    assert shown == sorted(commands)
+    bad_row = soup(out / "acme/bad/index.html").find("tr", id="tag-1")
+    assert "Software" not in bad_row.get_text()
