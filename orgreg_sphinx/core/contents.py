@@ -70,6 +70,8 @@ PATH_FOLDERS = (
 DPKG_STATUS = "/var/lib/dpkg/status"
 APK_INSTALLED = "/lib/apk/db/installed"
 RPM_DATABASES = ("/var/lib/rpm/rpmdb.sqlite", "/usr/lib/sysimage/rpm/rpmdb.sqlite")
+_DATABASES = {DPKG_STATUS, APK_INSTALLED, *RPM_DATABASES}
+_DATABASE_FOLDERS = {posixpath.dirname(p) for p in _DATABASES}
 
 #: squashfs compression ids (``squashfs_fs.h``)
 COMPRESSIONS = {1: "gzip", 2: "lzma", 3: "lzo", 4: "xz", 5: "lz4", 6: "zstd"}
@@ -331,11 +333,64 @@ def _text(raw: str) -> str:
     return "".join(c for c in raw if c.isprintable())[:200]
 
 
+#: a directory listing's header (entries - 1, inode block, first inode number) and
+#: entry (inode offset, inode number delta, type, name length - 1), ``squashfs_fs.h``
+_DIR_HEADER = struct.Struct("<IIi")
+_DIR_ENTRY = struct.Struct("<HhHH")
+_DIR, _FILE, _SYMLINK = 1, 2, 3
+#: most entries one listing header may announce (``SQUASHFS_DIR_COUNT``)
+_DIR_COUNT = 256
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One directory entry: where its inode is, without reading the inode."""
+
+    name: str
+    kind: int
+    block: int
+    offset: int
+
+
+def _listing(fs: Any, node: Any, folder: str) -> Iterator[_Entry]:
+    """The entries of a folder, parsed from its directory table bytes at once (a
+    dissect INode per entry would cost ten times as much; only the entries
+    that matter become inodes)."""
+    header = node.header
+    size = header.file_size - 3  # the listing's size, plus 3 for "." and ".."
+    if size <= 0:
+        return
+    start = fs.sb.directory_table_start + header.start_block
+    _, _, data = fs._read_metadata(start, header.offset, size)
+    pos, end = 0, len(data)
+    while pos < end:
+        if pos + _DIR_HEADER.size > end:
+            raise ContentsError(f"has a folder listing cut short at {folder}")
+        count, block, _ = _DIR_HEADER.unpack_from(data, pos)
+        pos += _DIR_HEADER.size
+        if count >= _DIR_COUNT:
+            raise ContentsError(f"has a folder listing with a bad header at {folder}")
+        for _ in range(count + 1):
+            if pos + _DIR_ENTRY.size > end:
+                raise ContentsError(f"has a folder listing cut short at {folder}")
+            offset, _, kind, length = _DIR_ENTRY.unpack_from(data, pos)
+            pos += _DIR_ENTRY.size
+            name = data[pos : pos + length + 1].decode("utf-8", "surrogateescape")
+            pos += length + 1
+            if not name or "/" in name or name in (".", "..") or "\x00" in name:
+                raise ContentsError(f"has an invalid file name in {folder}")
+            yield _Entry(name, kind, block, offset)
+
+
+def _node(fs: Any, entry: _Entry, parent: Any) -> Any:
+    return fs.inode(entry.block, entry.offset, name=entry.name, type=entry.kind, parent=parent)
+
+
 def _walk(fs: Any, limits: Limits, budget: _Budget) -> _Found:
     """Walk the directory tables once, collecting what names software."""
     found = _Found(executables={}, packages=[])
     seen: set[tuple[int, int]] = set()
-    stack: list[tuple[str, Any, int]] = [("/", fs.root, 0)]
+    stack: list[tuple[str, Any, int]] = [("", fs.root, 0)]
     entries = 0
     while stack:
         folder, node, depth = stack.pop()
@@ -343,51 +398,54 @@ def _walk(fs: Any, limits: Limits, budget: _Budget) -> _Found:
         if key in seen:  # a folder entered twice: a loop in a hostile image
             raise ContentsError(f"has a folder loop at {folder}")
         seen.add(key)
-        files: dict[str, Any] = {}
-        for child in node.iterdir():
+        files: dict[str, _Entry] = {}
+        for entry in _listing(fs, node, folder or "/"):
             entries += 1
             if entries > limits.entries:
                 found.truncated = True
                 return found
             if entries % 4096 == 0:
                 budget.tick()
-            name = child.name
-            if not name or "/" in name or name in (".", ".."):
-                raise ContentsError(f"has an invalid file name in {folder}")
-            full = posixpath.join(folder, name)
-            if child.is_dir():
+            name = entry.name
+            if entry.kind == _DIR:
+                full = f"{folder}/{name}"
+                child = _node(fs, entry, node)
                 if depth + 1 <= limits.depth:
                     stack.append((full, child, depth + 1))
                 if name.endswith((".dist-info", ".egg-info")):
-                    _python_package(child, full, found, limits)
+                    _python_package(fs, child, full, found, limits)
             else:
-                files[name] = child
-                if name.endswith(".egg-info") and child.is_file():  # PKG-INFO as a file
-                    _python_metadata(child, folder, found, limits)
-        if folder in PATH_FOLDERS:
-            _executables(folder, files, found, limits)
-        if folder.endswith("/conda-meta"):
-            _conda_packages(folder, files, found, limits)
-        _databases(folder, files, found, limits)
+                files[name] = entry
+                if name.endswith(".egg-info") and entry.kind == _FILE:  # PKG-INFO as a file
+                    _python_metadata(_node(fs, entry, node), folder or "/", found, limits)
+        path = folder or "/"
+        if path in PATH_FOLDERS:
+            _executables(fs, node, path, files, found, limits)
+        if path.endswith("/conda-meta"):
+            _conda_packages(path, files, found, limits)
+        if path in _DATABASE_FOLDERS:
+            _databases(fs, node, path, files, found, limits)
     return found
 
 
-def _executables(folder: str, files: dict[str, Any], found: _Found, limits: Limits) -> None:
-    for name, node in files.items():
+def _executables(
+    fs: Any, parent: Any, folder: str, files: dict[str, _Entry], found: _Found, limits: Limits
+) -> None:
+    for name, entry in files.items():
         if len(found.executables) >= limits.items:
             found.truncated = True
             return
-        full = posixpath.join(folder, name)
-        if node.is_symlink():
-            found.executables[full] = _text(node.link)
-        elif node.is_file() and node.header.mode & 0o111:
+        full = f"{folder}/{name}"
+        if entry.kind == _SYMLINK:
+            found.executables[full] = _text(_node(fs, entry, parent).link)
+        elif entry.kind == _FILE and _node(fs, entry, parent).header.mode & 0o111:
             found.executables[full] = None
 
 
 _CONDA_FILE = re.compile(r"(?P<name>.+)-(?P<version>[^-]+)-(?P<build>[^-]+)\.json")
 
 
-def _conda_packages(folder: str, files: dict[str, Any], found: _Found, limits: Limits) -> None:
+def _conda_packages(folder: str, files: dict[str, _Entry], found: _Found, limits: Limits) -> None:
     """conda names each record ``<name>-<version>-<build>.json`` (version and build
     never hold a dash): the name and version without reading the file."""
     prefix = posixpath.dirname(folder)
@@ -408,13 +466,40 @@ def _read_file(node: Any, most: int, what: str) -> bytes:
         raise ContentsError(f"has a {what} that is not a file")
     if node.size > most:
         raise ContentsError(f"has a {what} of {node.size} bytes, over the limit of {most}")
-    data: bytes = node.open().read(most)
-    return data
+    return _file_bytes(node, node.size)
 
 
-def _databases(folder: str, files: dict[str, Any], found: _Found, limits: Limits) -> None:
-    for name, node in files.items():
-        full = posixpath.join(folder, name)
+def _file_bytes(node: Any, most: int) -> bytes:
+    """The first *most* bytes of a file, block by block (dissect's file stream reads
+    in block-sized steps and, for a small file's fragment, reads the fragment again
+    for each byte asked beyond it: thousands of times for a METADATA file)."""
+    fs = node.fs
+    header = node.header
+    block = header.start_block
+    out: list[bytes] = []
+    left = min(most, node.size)
+    for run, count in node.block_list:
+        if left <= 0:
+            break
+        if run is None:  # the tail of the file, in a fragment block
+            data = fs._read_fragment(header.fragment, header.offset, count)
+        elif run == 0:  # a sparse block
+            data = bytes(min(left, fs.block_size))
+        else:
+            block, data = fs._read_block(block, run)
+        out.append(data[:left])
+        left -= len(out[-1])
+    return b"".join(out)
+
+
+def _databases(
+    fs: Any, parent: Any, folder: str, files: dict[str, _Entry], found: _Found, limits: Limits
+) -> None:
+    for name, entry in files.items():
+        full = f"{folder}/{name}"
+        if full not in _DATABASES:
+            continue
+        node = _node(fs, entry, parent)
         if full == DPKG_STATUS:
             text = _read_file(node, limits.database, "dpkg status").decode("utf-8", "replace")
             for fields in _paragraphs(text, ":"):
@@ -501,18 +586,18 @@ def _rpm_header(blob: bytes) -> dict[int, str | int]:
     return tags
 
 
-def _python_package(folder_node: Any, folder: str, found: _Found, limits: Limits) -> None:
+def _python_package(fs: Any, node: Any, folder: str, found: _Found, limits: Limits) -> None:
     """Name and version from ``METADATA`` (dist-info) or ``PKG-INFO`` (egg-info)."""
     wanted = "METADATA" if folder.endswith(".dist-info") else "PKG-INFO"
-    for child in folder_node.iterdir():
-        if child.name == wanted and child.is_file():
-            _python_metadata(child, posixpath.dirname(folder), found, limits)
+    for entry in _listing(fs, node, folder):
+        if entry.name == wanted and entry.kind == _FILE:
+            _python_metadata(_node(fs, entry, node), posixpath.dirname(folder), found, limits)
             return
 
 
 def _python_metadata(node: Any, site: str, found: _Found, limits: Limits) -> None:
     """The distribution a core metadata file (METADATA, PKG-INFO) names."""
-    head = node.open().read(limits.metadata).decode("utf-8", "replace")
+    head = _file_bytes(node, limits.metadata).decode("utf-8", "replace")
     fields = next(_paragraphs(head.split("\n\n", 1)[0] + "\n", ":"), {})
     if fields.get("Name") and fields.get("Version"):
         found.add_package(
