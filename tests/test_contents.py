@@ -691,7 +691,7 @@ def test_the_site_lists_packages_and_commands_and_publishes_them(
     row = page.select_one("tr#tag-1\\.0") or page.find("tr", id="tag-1.0")
     details = row.select_one("details.orgreg-details")
     summary = details.find("summary").get_text()
-    packages_count = len(contents.packages(record))
+    packages_count = len(contents.unique_packages(record))
     commands = contents.executables(record)
     assert f"{packages_count} packages, {len(commands)} commands" in summary
     lists = details.select("details.orgreg-software-list")

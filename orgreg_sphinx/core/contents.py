@@ -665,6 +665,8 @@ def _spdx(document: Any) -> list[dict[str, str]]:
     parsed = JsonLikeDictParser().parse(document)  # type: ignore[no-untyped-call]
     packages = []
     for package in parsed.packages:
+        if package.spdx_id.startswith("SPDXRef-DocumentRoot"):  # what was scanned
+            continue
         purl = next(
             (r.locator for r in package.external_references if r.reference_type == "purl"), ""
         )
@@ -772,6 +774,19 @@ def executables(record: dict[str, Any]) -> dict[str, str]:
         if name not in found or rank < found[name][0]:
             found[name] = (rank, item["path"])
     return {name: path for name, (_, path) in sorted(found.items())}
+
+
+def unique_packages(record: dict[str, Any]) -> list[dict[str, str]]:
+    """:func:`packages` without the repeats: an SBOM's package that the file system
+    shows too (same name and version, any case) is left out, the file system's kept."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for package in packages(record):
+        key = (package["name"].lower(), package.get("version", ""))
+        if key not in seen:
+            seen.add(key)
+            out.append(package)
+    return out
 
 
 def packages(record: dict[str, Any]) -> list[dict[str, str]]:

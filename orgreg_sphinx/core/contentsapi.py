@@ -63,7 +63,7 @@ def postings(record: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
     ``python``, or what an SBOM says)."""
     for name in contents.executables(record):
         yield "command", name, ""
-    for package in contents.packages(record):
+    for package in contents.unique_packages(record):
         yield package.get("type", ""), package["name"], package.get("version", "")
 
 

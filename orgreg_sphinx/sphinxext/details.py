@@ -192,22 +192,23 @@ SHOWN_ITEMS = 12
 
 def software_summary(record: dict[str, Any]) -> str:
     """``12 packages, 40 commands`` (what the summary line adds)."""
-    found = len(contents.packages(record)), len(contents.executables(record))
+    found = len(contents.unique_packages(record)), len(contents.executables(record))
     return f"{_plural(found[0], 'package')}, {_plural(found[1], 'command')}"
 
 
-def _maybe_collapsed(nodes_: list[nodes.Node], count: int, what: str) -> list[nodes.Node]:
+def _listed(intro: str, body: nodes.Node, count: int) -> list[nodes.Node]:
+    """*body* under the line *intro*; collapsed under it when long."""
     if count <= SHOWN_ITEMS:
-        return nodes_
-    box = collapsed(summary=f"{count} {what}", classes=["orgreg-software-list"])
-    box.extend(nodes_)
+        return [_para(_text(f"{intro}:")), body]
+    box = collapsed(summary=intro, classes=["orgreg-software-list"])
+    box += body
     return [box]
 
 
 def software(record: dict[str, Any]) -> list[nodes.Node]:
     """What the image holds (its contents record): packages and commands."""
     out: list[nodes.Node] = [nodes.rubric("Software", "Software")]
-    found = contents.packages(record)
+    found = contents.unique_packages(record)
     if found:
         table = nodes.bullet_list(classes=["orgreg-packages"])
         for package in found:
@@ -221,8 +222,7 @@ def software(record: dict[str, Any]) -> list[nodes.Node]:
                 para += _badge(package["type"], "package")
             item += para
             table += item
-        out.append(_para(_text(f"{_plural(len(found), 'package')}:")))
-        out.extend(_maybe_collapsed([table], len(found), "packages"))
+        out.extend(_listed(_plural(len(found), "package"), table, len(found)))
     commands = contents.executables(record)
     if commands:
         line = _para(classes=("orgreg-commands",))
@@ -230,8 +230,8 @@ def software(record: dict[str, Any]) -> list[nodes.Node]:
             if index:
                 line += _text(" ")
             line += nodes.literal(name, name, classes=["orgreg-command-name"])
-        out.append(_para(_text(f"{_plural(len(commands), 'command')} on the PATH:")))
-        out.extend(_maybe_collapsed([line], len(commands), "commands"))
+        intro = f"{_plural(len(commands), 'command')} on the PATH"
+        out.extend(_listed(intro, line, len(commands)))
     if not found and not commands:
         out.append(_para(_text("No packages or commands found in the image.")))
     if record.get("truncated"):
@@ -258,9 +258,8 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
     if record is not None:
         summary += f" · {software_summary(record)}"
     box = collapsed(summary=summary, classes=["orgreg-details"])
-    if record is not None:
-        box.extend(software(record))
     if block is None:
+        box.extend(software(record or {}))
         return box
     facts: list[tuple[str, nodes.Node]] = []
     if block.arch:
@@ -271,6 +270,8 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
         facts.append(("Image created", _text(block.created)))
     if facts:
         box += field_list(facts)
+    if record is not None:
+        box.extend(software(record))
     if block.signatures:
         box += nodes.rubric("Signatures", "Signatures")
         by_signer: dict[str, list[Signature]] = {}
