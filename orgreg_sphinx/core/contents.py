@@ -545,6 +545,10 @@ def _paragraphs(text: str, sep: str, *, single: bool = False) -> Iterator[dict[s
 
 def _rpm_packages(data: bytes) -> Iterator[tuple[str, str]]:
     """(name, [epoch:]version-release) of each header blob in an ``rpmdb.sqlite``."""
+    if data[18:20] == b"\x02\x02":
+        # rpm keeps its database in WAL mode, which a database in memory cannot
+        # open: read it in the rollback-journal mode (the same pages)
+        data = data[:18] + b"\x01\x01" + data[20:]
     conn = sqlite3.connect(":memory:")
     try:
         conn.deserialize(data)
