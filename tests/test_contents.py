@@ -486,6 +486,13 @@ def test_manifest_records_and_check_verifies_the_contents(
     # the manifest itself stays small: the record is beside it
     assert "packages" not in (root / "acme/tools/manifests/1.0/README.md").read_text()
 
+    # the commands of the tag, for module aliases (shpc)
+    from orgreg_sphinx.core import contentsapi, model
+
+    (tag,) = model.load_registry(root).namespaces[0].tags
+    assert contentsapi.tag_executables(tag) == contents.executables(record)
+    assert contentsapi.tag_executables(tag)["zcat-conda"] == "/opt/conda/bin/zcat-conda"
+
     checked = orgreg("check", root, "--verify-digest", *FAST)
     assert checked.code == 0, checked.out
     assert problems(checked) == []

@@ -98,3 +98,10 @@ def index_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
     for key, names in sorted(shards.items()):
         body = {"names": {n: sorted(list(p) for p in found) for n, found in names.items()}}
         yield SHARD_PATH.format(shard=key), dumps(body)
+
+
+def tag_executables(tag: Tag) -> dict[str, str]:
+    """Command name -> path in the image, of a tag's recorded contents (empty
+    without a record): what a module's aliases can call (shpc's ``aliases``)."""
+    record = tag.contents()
+    return contents.executables(record) if record is not None else {}
