@@ -318,8 +318,32 @@ def test_a_folder_loop_is_one_error(tmp_path: Path) -> None:
         # squashfs_dir_entry: offset u16, inode_number s16, type u16, size u16, name
         struct.pack_into("<H", data, at - 6, parent.offset)
 
-    message = bounded_error(patched(image, tmp_path / "loop.sif", loop))
+    looped = patched(image, tmp_path / "loop.sif", loop)
+    message = bounded_error(looped)
     assert message == "has a folder loop at /aaaaaaaa/bbbbbbbb"
+
+    # orgreg manifest: one warning, the manifest written, no record
+    from clitools import orgreg
+
+    root = tmp_path / "tree"
+    root.mkdir()
+    made = orgreg(
+        "manifest",
+        looped,
+        "--namespace",
+        "acme/loop",
+        "--url",
+        "https://s.example.org/l.sif",
+        "--root",
+        root,
+    )
+    assert made.code == 0
+    assert made.err.splitlines() == [
+        f"orgreg manifest: warning: {looped}: has a folder loop at /aaaaaaaa/bbbbbbbb; "
+        "no contents.json recorded"
+    ]
+    assert (root / "acme/loop/manifests/latest/README.md").is_file()
+    assert not (root / "acme/loop/manifests/latest/contents.json").exists()
 
 
 def test_a_superblock_lying_about_its_block_size_is_one_error(tmp_path: Path) -> None:
