@@ -710,23 +710,36 @@ def test_the_site_lists_packages_and_commands_and_publishes_them(
 
     # the registry-wide index, and the one shard a query for "jq" reads
     index = read_json(out / "api/contents/index.json")
-    assert index["tags"] == [["acme/tools", "1.0", "amd64"], ["acme/tools", "2.0", "amd64"]]
     assert index["shardPath"] == "api/contents/{shard}.json"
+    assert index["tagsPath"] == "api/contents/tags.json"
+    assert index["tagCount"] == 2
     shard = read_json(out / index["shardPath"].format(shard="jq"))
     jq_version = next(p["version"] for p in record["packages"] if p["name"] == "jq")
     assert shard["names"]["jq"] == [
-        [0, "command", "", "jq"],
-        [0, "deb", jq_version, "jq"],
-        [1, "command", "", "jq"],
-        [1, "deb", jq_version, "jq"],
+        ["acme/tools:1.0", "command", "", "jq"],
+        ["acme/tools:1.0", "deb", jq_version, "jq"],
+        ["acme/tools:2.0", "command", "", "jq"],
+        ["acme/tools:2.0", "deb", jq_version, "jq"],
     ]
     assert shard["names"]["jq-latest"] == [
-        [0, "command", "", "jq-latest"],
-        [1, "command", "", "jq-latest"],
+        ["acme/tools:1.0", "command", "", "jq-latest"],
+        ["acme/tools:2.0", "command", "", "jq-latest"],
     ]
     pyyaml = read_json(out / "api/contents/py.json")["names"]["pyyaml"]
     assert {(p[1], p[3]) for p in pyyaml} == {("python", "PyYAML")}
-    assert set(index["shards"]) == {p.name[:-5] for p in (out / "api/contents").glob("??.json")}
+    shards = {p.name[:-5] for p in (out / "api/contents").glob("??.json")}
+    assert set(index["shards"]) == shards
+    assert all(
+        len(read_json(out / f"api/contents/{key}.json")["names"]) == count
+        for key, count in index["shards"].items()
+    )
+    # the facets of each tag with a record (the bad record's tag has none)
+    assert read_json(out / "api/contents/tags.json") == {
+        "tags": {
+            "acme/tools:1.0": {"arch": "amd64", "deprecated": False, "signed": False},
+            "acme/tools:2.0": {"arch": "amd64", "deprecated": False, "signed": False},
+        }
+    }
 
     # the tag's details: packages (collapsed: more than a dozen) and commands
     page = soup(out / "acme/tools/index.html")

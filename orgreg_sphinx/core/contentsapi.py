@@ -2,14 +2,19 @@
 
 - ``<org>/<repo>/manifests/<tag>/contents.json``: the tag's record (what
   ``orgreg manifest`` found in the image) with the namespace, tag and digest;
-- ``api/contents/index.json``: every tag with a record (``tags``, a list whose
-  positions the shards use), and the shards there are;
+- ``api/contents/index.json``: the shards there are (and how many names each
+  holds), where they are, and how many tags have a record: a few bytes per shard,
+  whatever the registry's size;
 - ``api/contents/<shard>.json``: an inverted index, each lower-cased package or
-  command name -> ``[tag position, kind, version, name as written]`` for each tag
-  that holds it, in the shard named by the name's first two characters
-  (:func:`shard_of`). A search reads the index and the one shard of what is typed:
-  what a query downloads grows with the names sharing its first two characters,
-  not with the registry.
+  command name -> ``["<org>/<repo>:<tag>", kind, version, name as written]`` for
+  each tag that holds it, in the shard named by the name's first two characters
+  (:func:`shard_of`);
+- ``api/contents/tags.json``: ``{"<org>/<repo>:<tag>": {"arch", "signed",
+  "deprecated"}}``, read only to narrow results by those facets.
+
+A search reads the index and the one shard of what is typed: what a query
+downloads grows with the names sharing its first two characters, not with the
+registry.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from .model import Namespace, Registry, Tag
 
 INDEX_PATH = "api/contents/index.json"
 SHARD_PATH = "api/contents/{shard}.json"
+TAGS_PATH = "api/contents/tags.json"
 _SHARD_CHARS = re.compile(r"[a-z0-9]")
 
 
@@ -67,21 +73,35 @@ def postings(record: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
         yield package.get("type", ""), package["name"], package.get("version", "")
 
 
+def tag_facts(tag: Tag) -> dict[str, Any]:
+    """What a search can narrow by, besides names: architecture, signed (the
+    manifest records a signature), deprecated."""
+    block = tag.sif
+    return {
+        "arch": tag.arch or "",
+        "signed": bool(block is not None and block.signatures),
+        "deprecated": tag.deprecated is not None,
+    }
+
+
 def index_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
-    """``api/contents/index.json`` and its shards (none when no tag has a record)."""
-    tags: list[list[str]] = []
-    shards: dict[str, dict[str, set[tuple[int, str, str, str]]]] = {}
+    """``api/contents/index.json`` (the shards: a few bytes per shard whatever the
+    registry's size), the shards, and ``api/contents/tags.json`` (the facts of
+    each tag with a record, read only to narrow results); none when no tag has a
+    record."""
+    tags: dict[str, dict[str, Any]] = {}
+    shards: dict[str, dict[str, set[tuple[str, str, str, str]]]] = {}
     for ns in registry.namespaces:
         for tag in ns.tags:
             record = tag.contents()
             if record is None:
                 continue
-            position = len(tags)
-            tags.append([ns.name, tag.name, tag.arch or ""])
+            ref = f"{ns.name}:{tag.name}"
+            tags[ref] = tag_facts(tag)
             for kind, name, version in postings(record):
                 key = name.lower()
                 shard = shards.setdefault(shard_of(key), {})
-                shard.setdefault(key, set()).add((position, kind, version, name))
+                shard.setdefault(key, set()).add((ref, kind, version, name))
     if not tags:
         return
     yield (
@@ -89,12 +109,14 @@ def index_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
         dumps(
             {
                 "contentsVersion": contents.CONTENTS_VERSION,
-                "tags": tags,
                 "shards": {key: len(names) for key, names in sorted(shards.items())},
                 "shardPath": SHARD_PATH,
+                "tagsPath": TAGS_PATH,
+                "tagCount": len(tags),
             }
         ),
     )
+    yield TAGS_PATH, dumps({"tags": tags})
     for key, names in sorted(shards.items()):
         body = {"names": {n: sorted(list(p) for p in found) for n, found in names.items()}}
         yield SHARD_PATH.format(shard=key), dumps(body)
