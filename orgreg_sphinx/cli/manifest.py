@@ -17,7 +17,8 @@ definition file, labels) is read from its header and recorded as the extra key
 partition holds (executables, OS, conda and Python packages, its SBOMs' packages)
 is recorded beside the manifest in ``manifests/<tag>/contents.json`` (a file of its
 own, so that the manifest stays small whatever the image holds); an image whose
-partition cannot be read gets a warning and no such file (``--no-contents``: none).
+partition cannot be read gets a warning and no such file, an image without a system
+partition (an OCI-SIF image) none (nor does ``--no-contents``).
 
 Exit status: 0 written, 2 usage error (bad name, URL or tag; unreadable image).
 """
@@ -172,6 +173,8 @@ def contents_record(image: Path) -> bytes | None:
     """The contents record of the image (what it holds), or None with a warning."""
     try:
         record = contents.read_contents(image)
+    except contents.NoSystemPartition:
+        return None  # nothing to read, nothing to say
     except (sif.SifError, contents.ContentsError) as err:
         print(
             f"orgreg manifest: warning: {image}: {err}; no {contents.RECORD_FILE} recorded",

@@ -82,6 +82,11 @@ class ContentsError(ValueError):
     """An image whose system partition cannot be read, with the reason."""
 
 
+class NoSystemPartition(ContentsError):
+    """An image without a system partition (data only, or an OCI-SIF image, whose
+    file systems are OCI blobs): nothing to read."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """What reading one image may cost."""
@@ -250,7 +255,7 @@ def primary_partition(image: sif.SifImage) -> sif.Descriptor:
         d for d in image.descriptors if d.partition and d.partition[1] == "System"
     ]
     if not systems:
-        raise ContentsError("has no system partition")
+        raise NoSystemPartition("has no system partition")
     part = systems[0]
     assert part.partition is not None
     if part.partition[0] != "Squashfs":
