@@ -26,11 +26,13 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
-#: files Sphinx itself rewrites on every build, with or without this extension
+#: files Sphinx itself rewrites on every build, with or without this extension (and
+#: the orgreg theme's 404.html: an extra page, written every build as Sphinx's are)
 SPHINX_EVERY_BUILD = frozenset(
     {
         "genindex.html",
         "search.html",
+        "404.html",
         "searchindex.js",
         "objects.inv",
         ".buildinfo",
