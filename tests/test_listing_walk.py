@@ -229,7 +229,10 @@ MEASURE = """wholePage => {
         ? { heading: r.textContent.trim() }
         : { cells: [...r.cells].map(c => {
               const abbr = c.querySelector('abbr[data-bytes]');
-              return abbr ? Number(abbr.getAttribute('data-bytes')) : c.textContent.trim();
+              // a date is shown as people read it; its <time> holds the ISO value
+              const time = c.querySelector('time[datetime]');
+              return abbr ? Number(abbr.getAttribute('data-bytes'))
+                : time ? time.getAttribute('datetime') : c.textContent.trim();
             }) }),
       ariaSort: sorted < 0 ? null : { index: sorted, dir: head[sorted].getAttribute('aria-sort') },
     };
