@@ -194,3 +194,25 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     yield folder, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+def _reference_or_fail(built: tuple[Path | None, str], what: str) -> Path:
+    """A built oracle; in CI (CI=true) a test fails when it cannot be built, else skips."""
+    import os
+
+    binary, why = built
+    if binary is None:
+        message = f"the reference verifier ({what}) cannot be built: {why}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def reference_verifier() -> Path:
+    """sylabs/sif's own verifier (tests/oracle/sifverify), built once per session
+    into a cache folder from Debian's packaged Go sources."""
+    from siforacle import build
+
+    return _reference_or_fail(build(), "tests/oracle/sifverify")

@@ -772,3 +772,25 @@ def test_revoked_trusted_key(tmp_path: Path) -> None:
     [(_, status, message)] = statuses(revoked, IMAGES / signed("one-group"))
     assert status == "bad"
     assert "does not verify (the key that made it has been revoked" in message
+
+
+def test_duplicate_descriptor_attack_fails(
+    tmp_path: Path, served: tuple[Path, str], keys: Path
+) -> None:
+    """Issue 23, 1: a signed object's descriptor copied into a free slot (same id,
+    group, size, name, times) pointing at new bytes appended to the file. The data
+    digest was cached by object id: the copy was never hashed and the check said
+    "1 verified"; sylabs/sif says "data object integrity compromised"."""
+    from sifcraft import duplicate_descriptor_attack
+
+    image = tmp_path / "attack.sif"
+    image.write_bytes(duplicate_descriptor_attack((IMAGES / signed("one-group")).read_bytes()))
+    root = tmp_path / "tree"
+    path = publish(root, served, image, "attack")
+    result = check(root, "--keys", keys)
+    assert result.code == 1, result.out
+    [problem] = [p for p in found(result) if p["severity"] == "error"]
+    assert problem["file"] == str(path)
+    assert problem["code"] == "signature-duplicate-id"
+    assert "object 2" in problem["message"]
+    assert result.json()["online"]["signatures"]["verified"] == 0

@@ -101,6 +101,8 @@ class SignatureCheck:
                         f"is not a SIF image ({verdict.error}): no signature to verify",
                     )
                 ]
+            if verdict.shared_ids:
+                return [("error", "signature-duplicate-id", f"is refused: {verdict.error}")]
             return [("error", "signature-unreadable", f"cannot be verified: {verdict.error}")]
         if not verdict.signed:
             return [(strict, "signature-none", "is not signed (no signature object)")]
@@ -131,14 +133,8 @@ class SignatureCheck:
             found.append((strict, "signature-none", "has no OpenPGP signature verified"))
         if any(severity == "error" for severity, _, _ in found):
             return found  # the image fails already: what is left unsigned is no news
-        for group in verdict.unsigned_groups:
-            found.append(
-                (
-                    strict,
-                    "signature-partial",
-                    f"has object group {group}, which no good signature covers entirely",
-                )
-            )
+        for gap in verdict.uncovered:
+            found.append((strict, "signature-partial", f"is signed in part: {gap}"))
         if verdict.ungrouped:
             found.append(
                 (

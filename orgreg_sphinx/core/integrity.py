@@ -22,7 +22,8 @@ is then checked against the file:
 Everything is bounded: the header and descriptors come from the bounds-checked
 reader of :mod:`.sif`, a signature object is read only up to
 :data:`MAX_SIGNATURE` bytes, at most :data:`MAX_SIGNATURES` are checked, and
-object data is hashed streaming from the file (each object once per algorithm).
+object data is hashed streaming from the file (each stretch of bytes once per
+algorithm, whatever descriptors point at it).
 """
 
 from __future__ import annotations
@@ -110,21 +111,44 @@ class SignatureResult:
         return self.status == "good"
 
 
+Mode = Literal["current", "legacy", "legacy-all"]
+"""How ``apptainer verify`` verifies an image (the reference's verification tasks):
+
+- ``current``: every object group has a current signature linked to it
+  (``apptainer verify``);
+- ``legacy``: every object group has a legacy signature linked to it
+  (``apptainer verify --legacy-insecure``);
+- ``legacy-all``: every object in a group has a legacy signature linked to it
+  (``apptainer verify --legacy-insecure --all``).
+"""
+
+#: the words of each mode's tasks, for messages
+MODE_TASK = {
+    "current": "object group {} has no good current signature linked to it",
+    "legacy": "object group {} has no good legacy signature linked to it",
+    "legacy-all": "object {} has no good legacy signature linked to it",
+}
+
+
 @dataclass
 class ImageVerification:
     """The verdict on one SIF image."""
 
     signatures: list[SignatureResult] = field(default_factory=list)
-    unsigned_groups: list[int] = field(default_factory=list)
-    """Object groups with objects no signature is linked to (when the image has
-    signatures; a group a failing signature is linked to is that signature's
-    failure, not listed here)."""
+    mode: Mode | None = None
+    """How every part of the image verifies (``None``: no way does)."""
+    uncovered: list[str] = field(default_factory=list)
+    """When no mode covers the image: what the closest one leaves unsigned, in
+    words (``object group 2 has no good current signature linked to it``)."""
     ungrouped: list[int] = field(default_factory=list)
-    """Objects (not signatures) outside any group: no current signature covers them."""
+    """Objects (not signatures) outside any group: no signature covers them (the
+    reference refuses such an image)."""
     error: str | None = None
     """Why the file could not be read as a SIF image."""
     not_sif: bool = False
     """True when the file is no SIF image at all."""
+    shared_ids: list[int] = field(default_factory=list)
+    """Object ids more than one descriptor names (the image is refused)."""
 
     @property
     def signed(self) -> bool:
@@ -133,13 +157,12 @@ class ImageVerification:
 
     @property
     def verified(self) -> bool:
-        """True when a signature is good, none fails, and no part is left unsigned
-        (a signature that cannot be verified, DSSE, is no failure)."""
+        """True when every signature is good and they cover every part of the image
+        the way one ``apptainer verify`` command checks (:attr:`mode`)."""
         return (
             self.error is None
-            and any(s.good for s in self.signatures)
-            and all(s.status in ("good", "not-verified") for s in self.signatures)
-            and not self.unsigned_groups
+            and self.mode is not None
+            and all(s.good for s in self.signatures)
             and not self.ungrouped
         )
 
@@ -201,6 +224,14 @@ class Verifier:
                     return ImageVerification(
                         error=str(err), not_sif=str(err).startswith("not a SIF image")
                     )
+                shared = _shared_ids(image)
+                if shared:
+                    return ImageVerification(
+                        error=f"more than one descriptor names {objects_text(set(shared))}: "
+                        "a SIF image gives each object its own id (a copied descriptor "
+                        "can point at other bytes; Apptainer cannot verify it)",
+                        shared_ids=sorted(set(shared)),
+                    )
                 return _ImageCheck(self, image, stream).run()
         except OSError as err:
             return ImageVerification(error=f"cannot be read: {err.strerror or err}")
@@ -220,7 +251,7 @@ class _ImageCheck:
         self.verifier = verifier
         self.image = image
         self.stream = stream
-        self.digests: dict[tuple[int, str], bytes] = {}
+        self.digests: dict[tuple[int, int, str], bytes] = {}
         # Go's minIDs: the smallest id per raw group id (relative ids of descriptors)
         self.min_raw: dict[int, int] = {}
         for d in image.descriptors:
@@ -246,21 +277,57 @@ class _ImageCheck:
             )
         if not signatures:
             return result
-        covered: set[int] = set()
-        for descriptor in signatures:
-            try:
-                covered.update(od.id for od in self.targets(descriptor)[1])
-            except _Bad:
-                continue
-        groups = sorted({d.group for d in self.image.descriptors if d.group})
-        for gid in groups:
-            members = [d.id for d in self.group(gid) if d.data_type != SIGNATURE]
-            if not set(members) <= covered:
-                result.unsigned_groups.append(gid)
         result.ungrouped = [
             d.id for d in self.image.descriptors if not d.group and d.data_type != SIGNATURE
         ]
+        result.mode, result.uncovered = self.coverage(result.signatures)
         return result
+
+    def coverage(self, results: list[SignatureResult]) -> tuple[Mode | None, list[str]]:
+        """The mode in which the good signatures cover every task, as the reference
+        verifier sets them (one per object group, or per grouped object), or
+        ``None`` and what the closest mode leaves uncovered."""
+        descriptors = {d.id: d for d in self.image.descriptors}
+        groups = sorted({d.group for d in self.image.descriptors if d.group})
+        grouped = sorted(
+            {d.id for d in self.image.descriptors if d.group and d.data_type != SIGNATURE}
+        )
+
+        def linked(target: int, to_group: bool) -> list[SignatureResult]:
+            return [
+                r
+                for r in results
+                if r.object_id in descriptors
+                and descriptors[r.object_id].link == (target, to_group)
+            ]
+
+        def missing(mode: Mode) -> list[str]:
+            """The tasks of *mode* not done: each needs a signature of its format
+            linked to it, and every signature it takes into account good (the
+            reference takes a group's signatures of the mode's format, and every
+            signature linked to an object)."""
+            want = "current" if mode == "current" else "legacy"
+            left = []
+            for target in grouped if mode == "legacy-all" else groups:
+                found = linked(target, mode != "legacy-all")
+                if mode != "legacy-all":
+                    other = "legacy" if want == "current" else "current"
+                    found = [r for r in found if r.format != other]
+                if not found or not all(r.good and r.format == want for r in found):
+                    left.append(MODE_TASK[mode].format(target))
+            return left
+
+        modes: tuple[Mode, ...] = ("current", "legacy", "legacy-all")
+        gaps = {mode: missing(mode) for mode in modes}
+        for mode in modes:
+            if groups and not gaps[mode]:
+                return mode, []
+        good = [r for r in results if r.good]
+        if any(r.format == "current" for r in good) or not good:
+            return None, gaps["current"]
+        if any(descriptors[r.object_id].link[1] for r in good if r.object_id in descriptors):
+            return None, gaps["legacy"]
+        return None, gaps["legacy-all"]
 
     # ------------------------------------------------------------ one signature
 
@@ -290,6 +357,15 @@ class _ImageCheck:
                 d.id,
                 "bad",
                 f"{what} is not an OpenPGP clear-signed message",
+                "unknown",
+                fingerprint,
+            )
+        if not well_framed(data):
+            return SignatureResult(
+                d.id,
+                "bad",
+                f"{what} is not a well-formed clear-signed message (its armor lines or "
+                "headers are damaged: Apptainer cannot read it)",
                 "unknown",
                 fingerprint,
             )
@@ -335,11 +411,12 @@ class _ImageCheck:
                 "unknown",
                 fingerprint,
             )
-        if fingerprint is not None and fingerprint != signer:
+        if fingerprint != signer:  # Apptainer refuses a signature naming no signer too
             return SignatureResult(
                 d.id,
                 "bad",
-                f"{what} was made by key {signer}, but its descriptor names {fingerprint}",
+                f"{what} was made by key {signer}, but its descriptor names "
+                f"{fingerprint or 'no signer'}",
                 "unknown",
                 fingerprint,
                 key,
@@ -499,12 +576,66 @@ class _ImageCheck:
             left -= len(chunk)
 
     def data_digest(self, od: Descriptor, name: str) -> bytes:
-        key = (od.id, name)
+        """The digest of *od*'s data, hashed once per place in the file: keyed by
+        offset and size, never by object id (two descriptors may share an id and
+        point at different bytes; each is checked, as the reference does)."""
+        key = (od.offset, od.size, name)
         if key not in self.digests:
             hasher = hashlib.new(name)
             self.feed(hasher, od)
             self.digests[key] = hasher.digest()
         return self.digests[key]
+
+
+def _line(data: bytes) -> tuple[bytes, bytes]:
+    """Go's ``clearsign.getLine``: one line (no CR LF, trailing blanks cut), the rest."""
+    end = data.find(b"\n")
+    if end < 0:
+        return data.rstrip(b" \t"), b""
+    line = data[:end]
+    return line.removesuffix(b"\r").rstrip(b" \t"), data[end + 1 :]
+
+
+def well_framed(data: bytes) -> bool:
+    """True when *data* is framed as the reference's clear-sign decoder requires
+    (``clearsign.Decode``): the armor line alone on its line, ``Hash:`` headers of
+    printable ASCII only, then the text up to a line that is exactly
+    ``-----BEGIN PGP SIGNATURE-----`` and the armor's end. GnuPG is more lenient; a
+    message only GnuPG reads is not one Apptainer verifies."""
+    if not data.startswith(PGP_SIGNED):
+        return False
+    rest = data[len(PGP_SIGNED) :]
+    suffix, rest = _line(rest)
+    if suffix:
+        return False
+    while True:
+        if not rest:
+            return False
+        line, rest = _line(rest)
+        if not line:
+            break
+        if any(byte < 0x20 or byte > 0x7E for byte in line) or b":" not in line:
+            return False
+        if line.split(b":", 1)[0].strip() != b"Hash":
+            return False
+    while True:
+        line, rest = _line(rest)
+        if not line and not rest:
+            return False
+        if line == b"-----BEGIN PGP SIGNATURE-----":
+            return b"-----END PGP SIGNATURE-----" in rest
+    return False
+
+
+def _shared_ids(image: SifImage) -> list[int]:
+    """The ids that more than one descriptor of *image* names (each time it repeats)."""
+    seen: set[int] = set()
+    shared = []
+    for d in image.descriptors:
+        if d.id in seen:
+            shared.append(d.id)
+        seen.add(d.id)
+    return shared
 
 
 def _why_not_valid(verdict: gnupg.Crypt) -> str:
