@@ -72,12 +72,14 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, bytes |
     }
 
 
-def signed(fingerprint: str, extra: str = "") -> str:
+def signed(
+    fingerprint: str, extra: str = "", coverage: str | None = "current", fmt: str = "current"
+) -> str:
     return (
         f"sif:\n  arch: amd64\n  signatures:\n  - {{fingerprint: {fingerprint}, "
-        f"hash: sha256, format: current}}\n"
+        f"hash: sha256, format: {fmt}}}\n"
         "  partitions:\n  - {fstype: squashfs, role: system, primary: true, arch: amd64, "
-        "size: 4096}\n" + extra
+        "size: 4096}\n" + (f"  coverage: {coverage}\n" if coverage else "") + extra
     )
 
 
@@ -102,6 +104,18 @@ def tree(other_fpr: str) -> dict[str, str | bytes]:
         "lab/other/tags/README.md": TAGS,
         "lab/other/manifests/latest/README.md": manifest(
             sha256("o"), 900000, extra=signed(other_fpr)
+        ),
+        "lab/states/manifests/legacy/README.md": manifest(
+            sha256("l"), 900000, extra=signed(TEST_FPR, coverage="legacy", fmt="legacy")
+        ),
+        "lab/states/manifests/legacy-all/README.md": manifest(
+            sha256("a"), 900000, extra=signed(TEST_FPR, coverage="legacy-all", fmt="legacy")
+        ),
+        "lab/states/manifests/partial/README.md": manifest(
+            sha256("t"), 900000, extra=signed(TEST_FPR, coverage="partial")
+        ),
+        "lab/states/manifests/unrecorded/README.md": manifest(
+            sha256("r"), 900000, extra=signed(TEST_FPR, coverage=None)
         ),
         "lab/unsigned/manifests/latest/README.md": manifest(
             sha256("u"), 900000, extra="sif:\n  arch: arm64\n"
@@ -169,6 +183,46 @@ def test_signed_tag_details(site: object) -> None:
     assert details_of(out / "lab/signed/index.html", "plain") is None
 
 
+def test_the_badge_says_what_the_signatures_prove(site: object) -> None:
+    """Issue 23, 3: "trusted" only for current signatures by trusted keys covering
+    the whole image; legacy ones say so and give the verify command that works
+    (--legacy-insecure, with --all when each object is signed on its own); partly
+    covered and unrecorded coverage are never called trusted."""
+    out = Path(site.outdir)  # type: ignore[attr-defined]
+    page = out / "lab/states/index.html"
+    expected = {
+        "legacy": ("Inside: signed (legacy signature)", "state-legacy", "--legacy-insecure"),
+        "legacy-all": (
+            "Inside: signed (legacy signature)",
+            "state-legacy",
+            "--legacy-insecure --all",
+        ),
+        "partial": ("Inside: signed in part", "state-partial", None),
+        "unrecorded": ("Inside: signed (coverage not recorded)", "state-unrecorded", None),
+    }
+    for tag, (summary, kind, options) in expected.items():
+        details = details_of(page, tag)
+        assert details.summary.get_text() == summary, tag
+        assert details.select_one(f".orgreg-badge-{kind}") is not None, tag
+        assert details.select_one(".orgreg-badge-trusted") is None, tag
+        assert "trusted" not in details.summary.get_text()
+        commands = details.select_one(".orgreg-command pre").get_text().splitlines()
+        image = f"states_{tag}.sif"
+        verify = f"apptainer verify {options} {image}" if options else f"apptainer verify {image}"
+        assert commands[0].endswith(verify), (tag, commands)
+    full = details_of(out / "lab/signed/index.html", "latest")
+    assert full.select_one(".orgreg-badge-state-trusted") is not None
+    # the keys page lists each signed tag with what its signatures prove
+    keys_page = soup(out / "api/keys/index.html")
+    listed = {
+        li.code.get_text(): li.get_text(" ", strip=True)
+        for li in keys_page.select(".orgreg-signed-tags li")
+    }
+    assert listed["lab/states:partial"].endswith("(signed in part)")
+    assert listed["lab/states:legacy"].endswith("(signed (legacy signature))")
+    assert listed["lab/signed:latest"].endswith("(signed (trusted key))")
+
+
 def test_unknown_signer_and_unsigned(site: object, keys: dict[str, bytes | str]) -> None:
     out = Path(site.outdir)  # type: ignore[attr-defined]
     other = str(keys["other_fpr"])
@@ -222,7 +276,13 @@ def test_keys_published_and_listed(
     assert (out / "api/keys" / download["href"]).is_file()
     assert f"apptainer key import {TEST_FPR}.asc" in key.select_one("pre").get_text()
     signed_tags = [a.get_text() for a in key.select(".orgreg-signed-tags a")]
-    assert signed_tags == ["lab/signed:latest"]
+    assert signed_tags == [
+        "lab/signed:latest",
+        "lab/states:legacy",
+        "lab/states:legacy-all",
+        "lab/states:partial",
+        "lab/states:unrecorded",
+    ]
     assert key.select_one(".orgreg-signed-tags a")["href"] == (
         "../../lab/signed/index.html#tag-latest"
     )

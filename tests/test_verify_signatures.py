@@ -794,3 +794,46 @@ def test_duplicate_descriptor_attack_fails(
     assert problem["code"] == "signature-duplicate-id"
     assert "object 2" in problem["message"]
     assert result.json()["online"]["signatures"]["verified"] == 0
+
+
+def test_claims_are_checked_against_the_image(
+    tmp_path: Path, served: tuple[Path, str], keys: Path
+) -> None:
+    """Issue 23, 3: a sif: block claiming a signature by the trusted key on an
+    unsigned image fails --verify-signatures (exit 1, as check.yml runs it, without
+    --require-signatures); so does any other field that is not what the image
+    holds (a legacy signature's coverage claimed as current, a partition)."""
+    root = tmp_path / "tree"
+    signed_manifest = publish(root, served, IMAGES / signed("one-group"), "signed")
+    unsigned = publish(root, served, IMAGES / "one-group.sif", "unsigned")
+    legacy = publish(root, served, IMAGES / "one-group-signed-legacy-group.sif", "legacy")
+    assert check(root, "--keys", keys).code == 0  # what orgreg manifest wrote holds
+
+    def front(path: Path) -> dict:
+        return yaml.safe_load(path.read_text().split("---\n")[1])
+
+    def rewrite(path: Path, sif: dict) -> None:
+        data = front(path)
+        data["sif"] = sif
+        path.write_text("---\n" + yaml.safe_dump(data, sort_keys=False) + "---\n")
+
+    claimed = front(signed_manifest)["sif"]
+    assert claimed["signatures"][0]["fingerprint"] == KEY and claimed["coverage"] == "current"
+    rewrite(
+        unsigned,
+        {**front(unsigned)["sif"], "signatures": claimed["signatures"], "coverage": "current"},
+    )
+    rewrite(legacy, {**front(legacy)["sif"], "coverage": "current"})
+    result = check(root, "--keys", keys)
+    assert result.code == 1, result.out
+    claims = {
+        p["file"]: p["message"] for p in result.json()["problems"] if p["code"] == "sif-claim"
+    }
+    assert set(claims) == {str(unsigned), str(legacy)}
+    assert (
+        f"the manifest records current by {KEY}, the image holds no signature"
+        in claims[str(unsigned)]
+    )
+    assert "coverage: the manifest records 'current', the image 'legacy'" in claims[str(legacy)]
+    # the unsigned image is still only a warning of its own (no --require-signatures)
+    assert (str(unsigned), "warning", "signature-none") in codes(result)

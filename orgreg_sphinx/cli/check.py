@@ -180,7 +180,9 @@ def run(args: argparse.Namespace) -> int:
             verify = None
             if args.verify_signatures:
                 verify = stack.enter_context(
-                    signatures.SignatureCheck(keys_folder, args.require_signatures)
+                    signatures.SignatureCheck(
+                        keys_folder, args.require_signatures, signatures.claims_of(registry)
+                    )
                 )
                 problems.extend(verify.problems)
             checker = online.Checker(settings, verify.inspect if verify else None)

@@ -118,12 +118,16 @@ def key_url(site: str, fingerprint: str) -> str:
     return (site or f"https://{PLACEHOLDER_HOST}/") + published_path(fingerprint)
 
 
-def verify_commands(site: str, fingerprint: str, image: str) -> dict[str, tuple[str, ...]]:
+def verify_commands(
+    site: str, fingerprint: str, image: str, options: tuple[str, ...] = ()
+) -> dict[str, tuple[str, ...]]:
     """The commands that fetch the key *fingerprint* from the site, import it and
-    verify the downloaded *image* file, per client (``apptainer``, ``singularity``)."""
+    verify the downloaded *image* file (with the verify *options*, such as
+    ``--legacy-insecure``), per client (``apptainer``, ``singularity``)."""
     fetch = f"curl -fsSLO {key_url(site, fingerprint)}"
+    verify = " ".join(("verify", *options, image))
     return {
-        client: (f"{fetch} && {client} key import {fingerprint}.asc && {client} verify {image}",)
+        client: (f"{fetch} && {client} key import {fingerprint}.asc && {client} {verify}",)
         for client in ("apptainer", "singularity")
     }
 

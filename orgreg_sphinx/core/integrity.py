@@ -46,9 +46,11 @@ from .sif import (
     HASH_TYPES,
     SIGNATURE,
     Descriptor,
+    Mode,
     SifError,
     SifImage,
     read_sif,
+    signature_coverage,
 )
 
 #: how an OpenPGP clear-signed message starts
@@ -109,25 +111,6 @@ class SignatureResult:
     @property
     def good(self) -> bool:
         return self.status == "good"
-
-
-Mode = Literal["current", "legacy", "legacy-all"]
-"""How ``apptainer verify`` verifies an image (the reference's verification tasks):
-
-- ``current``: every object group has a current signature linked to it
-  (``apptainer verify``);
-- ``legacy``: every object group has a legacy signature linked to it
-  (``apptainer verify --legacy-insecure``);
-- ``legacy-all``: every object in a group has a legacy signature linked to it
-  (``apptainer verify --legacy-insecure --all``).
-"""
-
-#: the words of each mode's tasks, for messages
-MODE_TASK = {
-    "current": "object group {} has no good current signature linked to it",
-    "legacy": "object group {} has no good legacy signature linked to it",
-    "legacy-all": "object {} has no good legacy signature linked to it",
-}
 
 
 @dataclass
@@ -284,50 +267,14 @@ class _ImageCheck:
         return result
 
     def coverage(self, results: list[SignatureResult]) -> tuple[Mode | None, list[str]]:
-        """The mode in which the good signatures cover every task, as the reference
-        verifier sets them (one per object group, or per grouped object), or
-        ``None`` and what the closest mode leaves uncovered."""
-        descriptors = {d.id: d for d in self.image.descriptors}
-        groups = sorted({d.group for d in self.image.descriptors if d.group})
-        grouped = sorted(
-            {d.id for d in self.image.descriptors if d.group and d.data_type != SIGNATURE}
-        )
-
-        def linked(target: int, to_group: bool) -> list[SignatureResult]:
-            return [
-                r
+        """How the good signatures cover the image (:func:`.sif.signature_coverage`)."""
+        return signature_coverage(
+            self.image.descriptors,
+            [
+                (r.object_id, "legacy" if r.format == "legacy" else r.format, r.good)
                 for r in results
-                if r.object_id in descriptors
-                and descriptors[r.object_id].link == (target, to_group)
-            ]
-
-        def missing(mode: Mode) -> list[str]:
-            """The tasks of *mode* not done: each needs a signature of its format
-            linked to it, and every signature it takes into account good (the
-            reference takes a group's signatures of the mode's format, and every
-            signature linked to an object)."""
-            want = "current" if mode == "current" else "legacy"
-            left = []
-            for target in grouped if mode == "legacy-all" else groups:
-                found = linked(target, mode != "legacy-all")
-                if mode != "legacy-all":
-                    other = "legacy" if want == "current" else "current"
-                    found = [r for r in found if r.format != other]
-                if not found or not all(r.good and r.format == want for r in found):
-                    left.append(MODE_TASK[mode].format(target))
-            return left
-
-        modes: tuple[Mode, ...] = ("current", "legacy", "legacy-all")
-        gaps = {mode: missing(mode) for mode in modes}
-        for mode in modes:
-            if groups and not gaps[mode]:
-                return mode, []
-        good = [r for r in results if r.good]
-        if any(r.format == "current" for r in good) or not good:
-            return None, gaps["current"]
-        if any(descriptors[r.object_id].link[1] for r in good if r.object_id in descriptors):
-            return None, gaps["legacy"]
-        return None, gaps["legacy-all"]
+            ],
+        )
 
     # ------------------------------------------------------------ one signature
 

@@ -9,8 +9,9 @@ rest, so pages show only well-formed facts (and escape them anyway). No Sphinx h
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Container
+from dataclasses import dataclass, fields
+from typing import Any, Literal
 
 #: an OpenPGP v4 (40 hex digits) or v5/v6 (64) fingerprint
 FINGERPRINT_RE = re.compile(r"[0-9A-F]{40}|[0-9A-F]{64}")
@@ -22,6 +23,9 @@ MAX_ITEMS = 64
 MAX_LABEL = 1024
 #: longest definition file shown (the reader keeps at most 256 KiB)
 MAX_DEFINITION = 256 * 1024
+#: how the signatures cover the image (``orgreg manifest`` writes it from the
+#: image's signature links: :func:`.sif.signature_coverage`)
+COVERAGES = ("current", "legacy", "legacy-all", "partial")
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class SifBlock:
     sbom: tuple[Sbom, ...] = ()
     definition: str = ""
     labels: tuple[tuple[str, str], ...] = ()
+    coverage: str = ""
+    """One of :data:`COVERAGES`, ``""`` when the manifest does not record it."""
 
     @property
     def signers(self) -> list[str]:
@@ -142,6 +148,7 @@ def parse(value: Any) -> SifBlock | None:
         for key, text in list(raw_labels.items())[:MAX_ITEMS]:
             labels.append((_text(key, MAX_LABEL), _text(text, MAX_LABEL)))
     definition = value.get("definition")
+    coverage = value.get("coverage")
     return SifBlock(
         arch=_word(value.get("arch")),
         id=_word(value.get("id")),
@@ -151,4 +158,118 @@ def parse(value: Any) -> SifBlock | None:
         sbom=sboms,
         definition=definition[:MAX_DEFINITION] if isinstance(definition, str) else "",
         labels=tuple(sorted(labels)),
+        coverage=coverage if coverage in COVERAGES else "",
+    )
+
+
+def differences(claimed: SifBlock, found: SifBlock) -> list[str]:
+    """What a manifest's ``sif:`` block says that the image does not (each field
+    that differs, in words); empty when the claim is what the image holds."""
+    out = []
+    for item in fields(SifBlock):
+        mine, theirs = getattr(claimed, item.name), getattr(found, item.name)
+        if mine == theirs:
+            continue
+        if item.name == "signatures":
+            out.append(
+                f"signatures: the manifest records {_signatures_text(mine)}, "
+                f"the image holds {_signatures_text(theirs)}"
+            )
+        elif isinstance(mine, tuple):
+            out.append(
+                f"{item.name}: the manifest records {len(mine)}, the image holds "
+                f"{len(theirs)}" + (" (they differ)" if len(mine) == len(theirs) else "")
+            )
+        elif item.name == "definition":
+            out.append("definition: the manifest's differs from the image's")
+        else:
+            out.append(f"{item.name}: the manifest records {mine!r}, the image {theirs!r}")
+    return out
+
+
+def _signatures_text(signatures: tuple[Signature, ...]) -> str:
+    if not signatures:
+        return "no signature"
+    return ", ".join(
+        f"{s.format or '?'} by {s.fingerprint or 'an unnamed signer'}" for s in signatures
+    )
+
+
+StateKind = Literal["trusted", "legacy", "partial", "unknown-signer", "unsigned", "unrecorded"]
+
+
+@dataclass(frozen=True)
+class SignatureState:
+    """What a tag's page says about its image's signatures, from its checked
+    ``sif:`` block and the registry's trusted keys (one rule for every page)."""
+
+    kind: StateKind
+    """``trusted``: current signatures by trusted keys cover the whole image;
+    ``legacy``: legacy signatures by trusted keys cover it (verified with
+    ``--legacy-insecure``); ``partial``: a part of the image no signature covers;
+    ``unknown-signer``: a signer is not among the trusted keys; ``unsigned``;
+    ``unrecorded``: signed, but the manifest does not say what the signatures
+    cover (written by an older ``orgreg manifest``)."""
+    summary: str
+    """The few words of the closed details line (``signed (trusted key)``)."""
+    explanation: str = ""
+    """One sentence on what the signatures prove, for the details."""
+    verify_options: tuple[str, ...] = ()
+    """What ``apptainer verify`` needs besides the image (``--legacy-insecure``,
+    ``--all``)."""
+
+    @property
+    def trusted(self) -> bool:
+        return self.kind == "trusted"
+
+
+def signature_state(block: SifBlock | None, trusted: Container[str]) -> SignatureState:
+    """What the page says about the signatures *block* records; "trusted" only
+    for current signatures by trusted keys that cover every part of the image."""
+    if block is None or not block.signatures:
+        return SignatureState("unsigned", "not signed", "The image is not signed.")
+    options: tuple[str, ...] = ()
+    if block.coverage == "legacy":
+        options = ("--legacy-insecure",)
+    elif block.coverage == "legacy-all":
+        options = ("--legacy-insecure", "--all")
+    signers = block.signers
+    named = {s.fingerprint for s in block.signatures}
+    if not signers or "" in named or not all(f in trusted for f in signers):
+        some = any(f in trusted for f in signers)
+        return SignatureState(
+            "unknown-signer",
+            "signed (some keys not in this registry)"
+            if some
+            else "signed (key not in this registry)",
+            "A key that signed the image is not among this registry's trusted keys.",
+            options,
+        )
+    if block.coverage == "partial":
+        return SignatureState(
+            "partial",
+            "signed in part",
+            "Part of the image is covered by no signature: 'apptainer verify' refuses it.",
+        )
+    if block.coverage == "current":
+        return SignatureState(
+            "trusted",
+            "signed (trusted key)",
+            "Current signatures by this registry's trusted keys cover every part of the image.",
+        )
+    if block.coverage in ("legacy", "legacy-all"):
+        return SignatureState(
+            "legacy",
+            "signed (legacy signature)",
+            "Legacy signatures (made before SingularityCE 3.6) by trusted keys cover the "
+            "image: they protect its data, not its header or descriptors; verify with "
+            + " ".join(options)
+            + ".",
+            options,
+        )
+    return SignatureState(
+        "unrecorded",
+        "signed (coverage not recorded)",
+        "The manifest does not record what the signatures cover (an older 'orgreg "
+        "manifest' wrote it): write it again to show whether they cover the whole image.",
     )

@@ -18,7 +18,13 @@ from docutils import nodes
 from ..core import clients
 from ..core.keys import TrustedKey
 from ..core.model import Namespace, Tag
-from ..core.sifblock import SifBlock, Signature, group_fingerprint
+from ..core.sifblock import (
+    SifBlock,
+    Signature,
+    SignatureState,
+    group_fingerprint,
+    signature_state,
+)
 from .listing import collapsed, doc_link, human_size
 
 #: the Pygments lexer of definition files
@@ -71,17 +77,7 @@ def _plural(count: int, word: str) -> str:
 
 def summary_text(block: SifBlock, keys: Mapping[str, TrustedKey]) -> str:
     """The one line shown while the details are closed."""
-    parts = []
-    if block.signatures:
-        signers = block.signers
-        if signers and all(f in keys for f in signers):
-            parts.append("signed (trusted key)")
-        elif any(f in keys for f in signers):
-            parts.append("signed (some keys trusted)")
-        else:
-            parts.append("signed (key not in this registry)")
-    else:
-        parts.append("not signed")
+    parts = [signature_state(block, keys).summary]
     if block.sbom:
         parts.append("SBOM")
     if block.definition:
@@ -111,7 +107,12 @@ def _key_link(ctx: DetailsContext, fingerprint: str, text: str) -> nodes.Node:
 
 
 def signer(
-    ns: Namespace, tag: Tag, fingerprint: str, found: list[Signature], ctx: DetailsContext
+    ns: Namespace,
+    tag: Tag,
+    fingerprint: str,
+    found: list[Signature],
+    ctx: DetailsContext,
+    state: SignatureState,
 ) -> list[nodes.Node]:
     """One signer of the image: fingerprint, key ids, trust, and how to verify."""
     out: list[nodes.Node] = []
@@ -121,7 +122,10 @@ def signer(
         head += _text("Signed by ")
         head += nodes.strong(key.name or fingerprint, key.name or fingerprint)
         head += _text(" ")
-        head += _badge("trusted key", "trusted")
+        # "trusted" only where the signatures prove all of the image (state.trusted)
+        head += _badge(
+            *(("trusted key", "trusted") if state.trusted else ("key in this registry", "known"))
+        )
     else:
         head += _text("Signed by a key ")
         head += _badge("key not in this registry", "untrusted")
@@ -153,7 +157,7 @@ def signer(
     out.append(field_list(fields))
     image = clients.saved_name(ns, tag)
     if key is not None:
-        commands = clients.verify_commands(ctx.site, fingerprint, image)
+        commands = clients.verify_commands(ctx.site, fingerprint, image, state.verify_options)
         intro = "Check the signature of the downloaded image with the registry's key:"
         lines = [*commands["apptainer"], *commands["singularity"]]
     else:
@@ -161,15 +165,10 @@ def signer(
             "This registry does not publish this key: get it from its owner, or from "
             "a keyserver, then check the signature:"
         )
+        verify = " ".join(("verify", *state.verify_options, image))
         lines = [
-            f"{c} key pull {fingerprint} && {c} verify {image}"
-            for c in ("apptainer", "singularity")
+            f"{c} key pull {fingerprint} && {c} {verify}" for c in ("apptainer", "singularity")
         ]
-    if any(s.format == "legacy" for s in found):
-        intro += (
-            " (a legacy signature, made before SingularityCE 3.6: add "
-            "--legacy-insecure to the verify command)"
-        )
     out.append(_para(_text(intro)))
     out.append(command_block(lines))
     return out
@@ -202,8 +201,14 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
         facts.append(("Image created", _text(block.created)))
     if facts:
         box += field_list(facts)
+    state = signature_state(block, ctx.keys)
     if block.signatures:
         box += nodes.rubric("Signatures", "Signatures")
+        box += _para(
+            _badge(state.summary, f"state-{state.kind}"),
+            _text(" " + state.explanation),
+            classes=("orgreg-signature-state",),
+        )
         by_signer: dict[str, list[Signature]] = {}
         for sig in block.signatures:
             by_signer.setdefault(sig.fingerprint, []).append(sig)
@@ -216,7 +221,7 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
                     )
                 )
                 continue
-            box.extend(signer(ns, tag, fingerprint, found, ctx))
+            box.extend(signer(ns, tag, fingerprint, found, ctx, state))
         box += _para(
             _text(
                 "This page shows what the manifest records; only a verification "

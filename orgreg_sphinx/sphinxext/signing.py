@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from ..core import clients
 from ..core.files import write_if_changed
 from ..core.keys import TrustedKey, load_keys, published_path
 from ..core.model import Namespace, Registry, Tag, printable
-from ..core.sifblock import group_fingerprint
+from ..core.sifblock import group_fingerprint, signature_state
 from . import config as cfg
 from . import internals
 from .details import DetailsContext, command_block, field_list
@@ -128,11 +129,14 @@ def _date(seconds: int) -> str:
     return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%d")
 
 
-def _tag_links(signed: list[tuple[Namespace, Tag]], docname: str) -> nodes.bullet_list:
+def _tag_links(
+    signed: list[tuple[Namespace, Tag]], docname: str, trusted: Mapping[str, TrustedKey]
+) -> nodes.bullet_list:
     items = nodes.bullet_list(classes=["orgreg-signed-tags"])
     for ns, tag in signed:
         item = nodes.list_item()
         name = f"{ns.name}:{tag.name}"
+        state = signature_state(tag.sif, trusted)
         item += nodes.paragraph(
             "",
             "",
@@ -143,13 +147,18 @@ def _tag_links(signed: list[tuple[Namespace, Tag]], docname: str) -> nodes.bulle
                 anchor=f"tag-{tag.name}",
                 content=nodes.literal(name, name),
             ),
+            nodes.Text(f" ({state.summary})"),
         )
         items += item
     return items
 
 
 def key_section(
-    key: TrustedKey, signed: list[tuple[Namespace, Tag]], site: str, docname: str
+    key: TrustedKey,
+    signed: list[tuple[Namespace, Tag]],
+    site: str,
+    docname: str,
+    trusted: Mapping[str, TrustedKey],
 ) -> nodes.section:
     """One trusted key: who, fingerprint, key id, created, file, commands, tags."""
     title = key.name or key.fingerprint
@@ -190,7 +199,7 @@ def key_section(
     ]
     if mine:
         section += nodes.paragraph(text=f"Signed tags ({len(mine)}):")
-        section += _tag_links(mine, docname)
+        section += _tag_links(mine, docname, trusted)
     else:
         section += nodes.paragraph(text="No tag of this registry records a signature by this key.")
     return section
@@ -226,7 +235,7 @@ class KeysDirective(SphinxDirective):
         if not keys:
             out.append(nodes.paragraph(text="This registry has no trusted keys yet."))
         for key in keys:
-            out.append(key_section(key, signed, site, docname))
+            out.append(key_section(key, signed, site, docname, domain.trusted_keys))
         unknown: dict[str, list[tuple[Namespace, Tag]]] = {}
         for ns, tag in signed:
             for fingerprint in tag.sif.signers if tag.sif else []:
@@ -249,7 +258,7 @@ class KeysDirective(SphinxDirective):
                         text=group_fingerprint(fingerprint), classes=["orgreg-fingerprint"]
                     ),
                 )
-                section += _tag_links(tags, docname)
+                section += _tag_links(tags, docname, domain.trusted_keys)
             out.append(section)
         box = nodes.container(classes=["orgreg", "orgreg-keys-page"], support_smartquotes=False)
         box.extend(out)
