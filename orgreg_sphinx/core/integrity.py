@@ -28,6 +28,8 @@ algorithm, whatever descriptors point at it).
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import hashlib
 import json
 import struct
@@ -43,6 +45,7 @@ import gnupg
 
 from .keys import TrustedKey, gnupg_home
 from .sif import (
+    DSSE_PAYLOAD_TYPE,
     HASH_TYPES,
     SIGNATURE,
     Descriptor,
@@ -52,6 +55,7 @@ from .sif import (
     read_sif,
     signature_coverage,
 )
+from .x509keys import CA, CERTIFICATE, PEM_KEY, certificate_problem, verify_signature
 
 #: how an OpenPGP clear-signed message starts
 PGP_SIGNED = b"-----BEGIN PGP SIGNED MESSAGE-----"
@@ -182,7 +186,8 @@ class Verifier:
     def __enter__(self) -> Self:
         gpg = self._stack.enter_context(gnupg_home())
         for key in self.keys.values():
-            gpg.import_keys(key.armored)
+            if key.is_openpgp:
+                gpg.import_keys(key.armored)
         self._gpg = gpg
         return self
 
@@ -292,13 +297,7 @@ class _ImageCheck:
         self.stream.seek(d.offset)
         data = self.stream.read(d.size)
         if data.lstrip().startswith(b"{"):
-            return SignatureResult(
-                d.id,
-                "not-verified",
-                f"{what} is a DSSE envelope, not an OpenPGP signature: not verified",
-                "dsse",
-                fingerprint,
-            )
+            return self.dsse(d, data, hash_name)
         if not data.startswith(PGP_SIGNED):
             return SignatureResult(
                 d.id,
@@ -407,6 +406,76 @@ class _ImageCheck:
             fmt,
             fingerprint,
             key,
+            tuple(sorted(covered)),
+        )
+
+    def dsse(self, d: Descriptor, data: bytes, hash_name: str) -> SignatureResult:
+        """A DSSE envelope (sif >= 2.10, ``pkg/integrity/dsse.go``): its PAE signed
+        by a trusted PEM key or signing certificate (one is enough, as the
+        reference's threshold of 1; signatures by other keys are skipped), then the
+        same image metadata as an OpenPGP signature's."""
+        what = f"signature object {d.id}"
+        try:
+            keyids, payload, pae, signatures = _envelope(data)
+        except _Bad as err:
+            return SignatureResult(d.id, "bad", f"{what} {err}", "dsse")
+        candidates = [k for k in self.verifier.keys.values() if k.kind in (PEM_KEY, CERTIFICATE)]
+        refused: list[str] = []
+        accepted: TrustedKey | None = None
+        when = _signing_time(d, self.image)
+        for keyid, signature in zip(keyids, signatures, strict=True):
+            for key in candidates:
+                if keyid and keyid != key.fingerprint:
+                    continue
+                if not verify_signature(key, signature, pae, hash_name):
+                    if keyid:
+                        refused.append(f"the signature by {keyid} does not verify")
+                    continue
+                if key.kind == CERTIFICATE:
+                    authorities = [k for k in self.verifier.keys.values() if k.kind == CA]
+                    why, _ = certificate_problem(key, authorities, when)
+                    if why is not None:
+                        refused.append(f"certificate {key.subject!r} cannot sign: {why}")
+                        continue
+                accepted = key
+                break
+            if accepted is not None:
+                break
+        if accepted is None:
+            if refused:
+                return SignatureResult(
+                    d.id, "bad", f"{what} (DSSE) does not verify: {'; '.join(refused)}", "dsse"
+                )
+            named = ", ".join(k or "an unnamed key" for k in keyids)
+            return SignatureResult(
+                d.id,
+                "unknown-signer",
+                f"{what} (DSSE) was made by {named}, which is not among the trusted keys",
+                "dsse",
+            )
+        signed_by = f"signed by {accepted.name or 'a trusted key'} ({accepted.fingerprint})"
+        try:
+            covered = self.current(d, payload)
+        except _Bad as err:
+            return SignatureResult(
+                d.id, "bad", f"{what} ({signed_by}) {err}", "dsse", accepted.fingerprint, accepted
+            )
+        except _Changed as err:
+            return SignatureResult(
+                d.id,
+                "changed",
+                f"{what} is {signed_by}, but {err}",
+                "dsse",
+                accepted.fingerprint,
+                accepted,
+            )
+        return SignatureResult(
+            d.id,
+            "good",
+            f"{what} is good: {signed_by} (DSSE), {objects_text(covered)}",
+            "dsse",
+            accepted.fingerprint,
+            accepted,
             tuple(sorted(covered)),
         )
 
@@ -572,6 +641,51 @@ def well_framed(data: bytes) -> bool:
         if line == b"-----BEGIN PGP SIGNATURE-----":
             return b"-----END PGP SIGNATURE-----" in rest
     return False
+
+
+def _b64(text: Any) -> bytes:
+    """Base64, standard or URL-safe alphabet (securesystemslib's ``b64Decode``)."""
+    if not isinstance(text, str):
+        raise _Bad("is a DSSE envelope with a value that is not base64 text")
+    for decode in (base64.standard_b64decode, base64.urlsafe_b64decode):
+        try:
+            return decode(text.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            continue
+    raise _Bad("is a DSSE envelope with a value that is not base64")
+
+
+def _envelope(data: bytes) -> tuple[list[str], bytes, bytes, list[bytes]]:
+    """(key ids, payload, PAE, signatures) of a DSSE envelope of SIF metadata."""
+    try:
+        envelope = json.loads(data)
+    except ValueError:
+        raise _Bad("is neither an OpenPGP clear-signed message nor a JSON DSSE envelope") from None
+    if not isinstance(envelope, dict) or envelope.get("payloadType") != DSSE_PAYLOAD_TYPE:
+        raise _Bad(f"is not a DSSE envelope of {DSSE_PAYLOAD_TYPE}")
+    entries = envelope.get("signatures")
+    if not isinstance(entries, list) or not entries:
+        raise _Bad("is a DSSE envelope without signatures")
+    payload = _b64(envelope.get("payload"))
+    keyids, signatures = [], []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise _Bad("is a DSSE envelope with a malformed signature entry")
+        keyid = entry.get("keyid", "")
+        keyids.append(keyid if isinstance(keyid, str) else "")
+        signatures.append(_b64(entry.get("sig")))
+    kind = DSSE_PAYLOAD_TYPE.encode()
+    pae = b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(payload), payload)
+    return keyids, payload, pae, signatures
+
+
+def _signing_time(d: Descriptor, image: SifImage) -> dt.datetime:
+    """When the signature was made, as the image records it: the signature
+    object's creation time (else the image's modification time, else now)."""
+    for moment in (d.created, image.modified):
+        if moment is not None:
+            return moment
+    return dt.datetime.now(dt.UTC)
 
 
 def _shared_ids(image: SifImage) -> list[int]:

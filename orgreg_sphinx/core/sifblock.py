@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 #: an OpenPGP v4 (40 hex digits) or v5/v6 (64) fingerprint
 FINGERPRINT_RE = re.compile(r"[0-9A-F]{40}|[0-9A-F]{64}")
+#: the key id of a DSSE signature: the signing key's OpenSSH SHA-256 fingerprint
+KEYID_RE = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")
 #: short words the block uses (fs types, roles, architectures, hash names, formats)
 WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,39}")
 #: most partitions, signatures, SBOMs and labels shown of one image
@@ -44,6 +46,13 @@ class Signature:
     hash: str
     #: current, legacy (pre-3.6, SHA-384) or dsse
     format: str
+    #: a DSSE signature's key ids (OpenSSH ``SHA256:`` fingerprints of its keys)
+    keyids: tuple[str, ...] = ()
+
+    @property
+    def signer_ids(self) -> tuple[str, ...]:
+        """Who may have made it: the OpenPGP fingerprint, else the DSSE key ids."""
+        return (self.fingerprint,) if self.fingerprint else self.keyids
 
     @property
     def keyid(self) -> str:
@@ -82,8 +91,8 @@ class SifBlock:
 
     @property
     def signers(self) -> list[str]:
-        """The distinct fingerprints of its signatures, sorted."""
-        return sorted({s.fingerprint for s in self.signatures if s.fingerprint})
+        """The distinct fingerprints (and DSSE key ids) of its signatures, sorted."""
+        return sorted({i for s in self.signatures for i in s.signer_ids})
 
 
 def group_fingerprint(fingerprint: str) -> str:
@@ -132,11 +141,17 @@ def parse(value: Any) -> SifBlock | None:
     for item in _mappings(value.get("signatures")):
         fingerprint = item.get("fingerprint")
         fingerprint = fingerprint.upper() if isinstance(fingerprint, str) else ""
+        keyids = item.get("keyids")
         signatures.append(
             Signature(
                 fingerprint if FINGERPRINT_RE.fullmatch(fingerprint) else "",
                 _word(item.get("hash")),
                 _word(item.get("format")),
+                tuple(
+                    k
+                    for k in (keyids if isinstance(keyids, list) else [])[:MAX_ITEMS]
+                    if isinstance(k, str) and KEYID_RE.fullmatch(k)
+                ),
             )
         )
     sboms = tuple(
@@ -191,7 +206,8 @@ def _signatures_text(signatures: tuple[Signature, ...]) -> str:
     if not signatures:
         return "no signature"
     return ", ".join(
-        f"{s.format or '?'} by {s.fingerprint or 'an unnamed signer'}" for s in signatures
+        f"{s.format or '?'} by {' and '.join(s.signer_ids) or 'an unnamed signer'}"
+        for s in signatures
     )
 
 
@@ -234,8 +250,7 @@ def signature_state(block: SifBlock | None, trusted: Container[str]) -> Signatur
     elif block.coverage == "legacy-all":
         options = ("--legacy-insecure", "--all")
     signers = block.signers
-    named = {s.fingerprint for s in block.signatures}
-    if not signers or "" in named or not all(f in trusted for f in signers):
+    if not all(any(i in trusted for i in s.signer_ids) for s in block.signatures):
         some = any(f in trusted for f in signers)
         return SignatureState(
             "unknown-signer",

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from docutils import nodes
 
 from ..core import clients
-from ..core.keys import TrustedKey
+from ..core.keys import TrustedKey, slug
 from ..core.model import Namespace, Tag
 from ..core.sifblock import (
     SifBlock,
@@ -103,7 +103,7 @@ def field_list(fields: list[tuple[str, nodes.Node]]) -> nodes.field_list:
 def _key_link(ctx: DetailsContext, fingerprint: str, text: str) -> nodes.Node:
     if not ctx.keys_page:
         return _text(text)
-    return doc_link(ctx.keys_page, text, ctx.refdoc, anchor=f"key-{fingerprint}")
+    return doc_link(ctx.keys_page, text, ctx.refdoc, anchor=f"key-{slug(fingerprint)}")
 
 
 def signer(
@@ -131,20 +131,31 @@ def signer(
         head += _badge("key not in this registry", "untrusted")
     out.append(head)
     hashes = ", ".join(sorted({f"{s.hash or '?'} ({s.format or '?'})" for s in found}))
+    openpgp = not fingerprint.startswith("SHA256:")
     fields: list[tuple[str, nodes.Node]] = [
         ("Fingerprint", nodes.literal(fingerprint, fingerprint, classes=["orgreg-fingerprint"])),
-        (
-            "Key id",
-            _para(
-                nodes.literal(text=found[0].keyid),
-                _text(" (short "),
-                nodes.literal(text=found[0].short_keyid),
-                _text(")"),
-            ),
-        ),
-        ("Signatures", _text(f"{_plural(len(found), 'signature object')}: {hashes}")),
     ]
-    if key is not None:
+    if openpgp:
+        fields.append(
+            (
+                "Key id",
+                _para(
+                    nodes.literal(text=found[0].keyid),
+                    _text(" (short "),
+                    nodes.literal(text=found[0].short_keyid),
+                    _text(")"),
+                ),
+            )
+        )
+    if key is not None and not key.is_openpgp:
+        fields.append(("Kind", _text(key.kind_text)))
+        if key.subject:
+            fields.append(("Subject", _text(key.subject)))
+            fields.append(("Issuer", _text(key.issuer)))
+    fields.append(("Signatures", _text(f"{_plural(len(found), 'signature object')}: {hashes}")))
+    if key is not None and not openpgp:
+        fields.append(("Key", _key_link(ctx, fingerprint, "this registry's copy")))
+    elif key is not None:
         fields.append(
             (
                 "Key",
@@ -157,9 +168,18 @@ def signer(
     out.append(field_list(fields))
     image = clients.saved_name(ns, tag)
     if key is not None:
-        commands = clients.verify_commands(ctx.site, fingerprint, image, state.verify_options)
+        if openpgp:
+            commands = clients.verify_commands(ctx.site, fingerprint, image, state.verify_options)
+        else:
+            commands = clients.x509_verify_commands(ctx.site, key, image, ctx.keys)
         intro = "Check the signature of the downloaded image with the registry's key:"
         lines = [*commands["apptainer"], *commands["singularity"]]
+    elif not openpgp:
+        intro = (
+            "This registry does not publish this key: get its public key (PEM) from its "
+            "owner, then check the signature:"
+        )
+        lines = [f"{c} verify --key KEY.pem {image}" for c in ("apptainer", "singularity")]
     else:
         intro = (
             "This registry does not publish this key: get it from its owner, or from "
@@ -211,7 +231,8 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
         )
         by_signer: dict[str, list[Signature]] = {}
         for sig in block.signatures:
-            by_signer.setdefault(sig.fingerprint, []).append(sig)
+            for signer_id in sig.signer_ids or ("",):
+                by_signer.setdefault(signer_id, []).append(sig)
         for fingerprint, found in by_signer.items():
             if not fingerprint:
                 box += _para(
