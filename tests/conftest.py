@@ -216,3 +216,17 @@ def reference_verifier() -> Path:
     from siforacle import build
 
     return _reference_or_fail(build(), "tests/oracle/sifverify")
+
+
+@pytest.fixture(scope="session")
+def dsse_reference_verifier() -> Path:
+    """sif >= 2.10's verifier (tests/oracle/sifverify-dsse: DSSE with PEM keys),
+    built once per session; skipped where the installed sif predates DSSE (Debian
+    bookworm: the trixie root of .ci/range builds it), a failure in CI otherwise."""
+    from siforacle import DSSE_ORACLE_SOURCE, GOCODE, build, has_dsse
+
+    if not has_dsse():
+        pytest.skip(f"sif in {GOCODE} predates DSSE signatures (sif >= 2.10 builds the oracle)")
+    return _reference_or_fail(
+        build(DSSE_ORACLE_SOURCE, name="sifverify-dsse"), "tests/oracle/sifverify-dsse"
+    )

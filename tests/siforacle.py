@@ -20,8 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ORACLE_SOURCE = Path(__file__).resolve().parent / "oracle" / "sifverify"
-#: the Go module tree the oracle is built from (Debian's golang-github-sylabs-sif-dev)
-GOCODE = Path("/usr/share/gocode/src")
+#: the DSSE-aware oracle (sif >= 2.10: Debian trixie's package)
+DSSE_ORACLE_SOURCE = ORACLE_SOURCE.parent / "sifverify-dsse"
+#: the Go module tree the oracle is built from (Debian's golang-github-sylabs-sif-dev);
+#: ORGREG_GOCODE names another (a trixie package's tree, extracted)
+GOCODE = Path(os.environ.get("ORGREG_GOCODE", "/usr/share/gocode/src"))
 #: the address space a reference process may use (a lying descriptor count makes
 #: the Go loader ask for terabytes: it then fails at once instead of swapping)
 MEMORY_LIMIT = 2 << 30
@@ -35,8 +38,9 @@ def cache_folder() -> Path:
 
 def _fingerprint(source: Path, gocode: Path) -> str:
     digest = hashlib.sha256()
-    for name in ("main.go", "build.sh"):
-        digest.update((source / name).read_bytes())
+    digest.update((source / "main.go").read_bytes())
+    digest.update((ORACLE_SOURCE / "build.sh").read_bytes())
+    digest.update(str(gocode).encode())
     for folder in ("github.com/sylabs/sif", "github.com/ProtonMail/go-crypto"):
         path = gocode / folder
         if path.exists():
@@ -45,11 +49,18 @@ def _fingerprint(source: Path, gocode: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def has_dsse(gocode: Path = GOCODE) -> bool:
+    """True when the sif sources know DSSE signatures (sif >= 2.10)."""
+    return (gocode / "github.com/sylabs/sif/pkg/integrity/dsse.go").is_file()
+
+
 def build(
     source: Path = ORACLE_SOURCE, gocode: Path = GOCODE, name: str = "sifverify"
 ) -> tuple[Path | None, str]:
-    """The built oracle (cached), or ``None`` and why it cannot be built."""
-    if shutil.which("go") is None:
+    """The built oracle (cached), or ``None`` and why it cannot be built (Go from
+    the PATH; ORGREG_GO names another ``go`` program)."""
+    go = os.environ.get("ORGREG_GO") or shutil.which("go")
+    if go is None:
         return None, "no Go compiler (apt-get install golang-go)"
     if not (gocode / "github.com/sylabs/sif/pkg/integrity").is_dir():
         return None, f"no sif sources in {gocode} (apt-get install golang-github-sylabs-sif-dev)"
@@ -58,9 +69,14 @@ def build(
     if binary.is_file():
         return binary, ""
     out.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "GOCODE": str(gocode)}
+    env = {
+        **os.environ,
+        "GOCODE": str(gocode),
+        "MAIN_DIR": str(source),
+        "PATH": f"{Path(go).parent}:{os.environ.get('PATH', '')}",
+    }
     done = subprocess.run(
-        ["bash", str(source / "build.sh"), str(out)],
+        ["bash", str(ORACLE_SOURCE / "build.sh"), str(out)],
         capture_output=True,
         text=True,
         env=env,
@@ -100,7 +116,7 @@ class Verdict:
 class Reference:
     """The oracle in batch mode with one keyring (an armored public key file)."""
 
-    def __init__(self, binary: Path, keyring: Path, extra: tuple[str, ...] = ()) -> None:
+    def __init__(self, binary: Path, keyring: Path | str, extra: tuple[str, ...] = ()) -> None:
         self.binary = binary
         self.keyring = keyring
         self.extra = extra

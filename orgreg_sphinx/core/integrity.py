@@ -415,6 +415,8 @@ class _ImageCheck:
         reference's threshold of 1; signatures by other keys are skipped), then the
         same image metadata as an OpenPGP signature's."""
         what = f"signature object {d.id}"
+        if hash_name not in HASH_TYPES.values():
+            return SignatureResult(d.id, "bad", f"{what} has an unknown hash type", "dsse")
         try:
             keyids, payload, pae, signatures = _envelope(data)
         except _Bad as err:
