@@ -426,3 +426,85 @@ def test_small_sif_images_are_read_in_bytes(
         for row in soup(out / "lab/small/index.html").select("table.orgreg-tags tbody tr")
     }
     assert sizes == {"tag-latest": "41.0 KiB", "tag-legacy": "41.0 MiB"}
+
+
+def test_pem_keys_and_certificates_on_the_site(
+    registry_project: Callable[..., Path], build: Callable[..., object]
+) -> None:
+    """Issue 29: the keys page shows each key's kind, its OpenSSH SHA256 fingerprint,
+    a certificate's subject and issuer; a DSSE-signed tag gives the exact
+    ``apptainer verify --key`` / ``--certificate … --certificate-roots`` commands."""
+    from test_dsse import DATA, ED25519, Authority
+
+    from orgreg_sphinx.core.keys import slug
+    from orgreg_sphinx.core.x509keys import ssh_fingerprint
+
+    root = Authority()
+    leaf_key, leaf = root.leaf()
+    leaf_id = ssh_fingerprint(leaf_key.public_key())
+
+    def dsse(keyid: str) -> str:
+        return (
+            "sif:\n  arch: amd64\n  signatures:\n"
+            f"  - {{hash: sha256, format: dsse, keyids: ['{keyid}']}}\n"
+            "  coverage: current\n"
+        )
+
+    src = registry_project(
+        {
+            "lab/dsse/manifests/key/README.md": manifest(sha256("k"), 900000, extra=dsse(ED25519)),
+            "lab/dsse/manifests/cert/README.md": manifest(sha256("c"), 900000, extra=dsse(leaf_id)),
+        },
+        conf=f"orgreg_site_url = {SITE!r}\n",
+    )
+    (src / "_keys").mkdir()
+    shutil.copy(DATA / "ed25519-public.pem", src / "_keys" / "ci.pem")
+    (src / "_keys" / "root.pem").write_bytes(root.pem())
+    (src / "_keys" / "signer.pem").write_bytes(leaf)
+    app = build(src)
+    assert "WARNING" not in warnings_of(app)
+    out = Path(app.outdir)  # type: ignore[attr-defined]
+    key_file, leaf_file = f"{slug(ED25519)}.pem", f"{slug(leaf_id)}.pem"
+    root_file = next(
+        f"{k['url'].rsplit('/', 1)[1]}"
+        for k in read_json(out / "api/keys.json")
+        if k.get("kind") == "ca"
+    )
+    listed = {k["fingerprint"]: k for k in read_json(out / "api/keys.json")}
+    assert listed[ED25519]["kind"] == "pem" and listed[ED25519]["name"] == "ci"
+    assert listed[leaf_id]["subject"] == "CN=Acme CI signer"
+    assert listed[leaf_id]["issuer"] == "CN=Acme Root CA"
+    assert (out / "api/keys" / key_file).read_bytes() == (DATA / "ed25519-public.pem").read_bytes()
+    page = soup(out / "api/keys/index.html")
+
+    def facts(section: Any) -> dict[str, str]:
+        return {
+            dt.get_text(strip=True).rstrip(":"): dt.find_next_sibling("dd").get_text(
+                " ", strip=True
+            )
+            for dt in section.select("dl.field-list dt")
+        }
+
+    pem = facts(page.select_one(f"section#key-{slug(ED25519)}"))
+    assert pem["Kind"] == "PEM public key" and pem["Fingerprint"] == ED25519
+    cert = facts(page.select_one(f"section#key-{slug(leaf_id)}"))
+    assert cert["Kind"] == "X.509 signing certificate"
+    assert cert["Subject"] == "CN=Acme CI signer" and cert["Issuer"] == "CN=Acme Root CA"
+    assert cert["Fingerprint"] == leaf_id
+    # each tag: who signed it and the exact verify commands
+    key_tag = details_of(out / "lab/dsse/index.html", "key")
+    assert key_tag.summary.get_text() == "Inside: signed (trusted key)"
+    assert key_tag.select_one(".orgreg-signer strong").get_text() == "ci"
+    commands = key_tag.select_one(".orgreg-command pre").get_text().splitlines()
+    assert commands[0] == (
+        f"curl -fsSL -O {SITE}api/keys/{key_file} && apptainer verify --key {key_file} dsse_key.sif"
+    )
+    cert_tag = details_of(out / "lab/dsse/index.html", "cert")
+    text = cert_tag.get_text(" ", strip=True)
+    assert "CN=Acme CI signer" in text and "CN=Acme Root CA" in text
+    commands = cert_tag.select_one(".orgreg-command pre").get_text().splitlines()
+    assert commands[0] == (
+        f"curl -fsSL -O {SITE}api/keys/{leaf_file} -O {SITE}api/keys/{root_file} && "
+        f"apptainer verify --certificate {leaf_file} --certificate-roots {root_file} "
+        "dsse_cert.sif"
+    )
