@@ -39,6 +39,14 @@ SEED = 23
 REPORT = os.environ.get("ORGREG_ORACLE_REPORT")
 
 
+def signed(group: str) -> str:
+    """The OpenPGP-signed image: ``*-signed.sif`` (sif < 2.10) or ``*-signed-pgp.sif``."""
+    for name in (f"{group}-signed.sif", f"{group}-signed-pgp.sif"):
+        if (IMAGES / name).is_file():
+            return name
+    raise AssertionError(f"no {group}-signed(-pgp).sif in {IMAGES}")
+
+
 def signed_images() -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(IMAGES.glob("*signed*.sif"))}
 
@@ -90,7 +98,7 @@ def test_the_duplicate_descriptor_attack(
     """Issue 23, 1: a signed object's descriptor copied to a free slot, pointing at
     new bytes; the reference refuses it, and so does orgreg."""
     path = tmp_path / "attack.sif"
-    path.write_bytes(duplicate_descriptor_attack((IMAGES / "one-group-signed.sif").read_bytes()))
+    path.write_bytes(duplicate_descriptor_attack((IMAGES / signed("one-group")).read_bytes()))
     [answer] = Reference(reference_verifier, keyring).verify([path])
     assert not answer.any
     assert "integrity compromised" in (answer.default or "")
