@@ -6,10 +6,11 @@ file left out (a secret key, no key) is an error naming that file. Each image th
 online check downloads (its size and digest right) is handed to
 :class:`orgreg_sphinx.core.integrity.Verifier`; what it finds becomes findings of
 the manifests that name the image: a bad signature, a signer not among the
-trusted keys, an object changed after signing, an unreadable SIF are errors; a
-signature that cannot be verified (DSSE), a legacy signature, a part of the image
-no signature covers and an unsigned image are warnings, errors with
-``--require-signatures`` (except the legacy note).
+trusted keys, an object changed after signing, descriptors sharing an id, an
+unreadable SIF and a ``sif:`` block saying what the image does not hold are errors;
+a signature that cannot be verified (a legacy hash it does not know), a legacy
+signature, a part of the image no signature covers and an unsigned image are
+warnings, errors with ``--require-signatures`` (except the legacy note).
 """
 
 from __future__ import annotations
@@ -173,7 +174,7 @@ class SignatureCheck:
         if not any(s.good for s in verdict.signatures) and all(
             s.status == "not-verified" for s in verdict.signatures
         ):
-            found.append((strict, "signature-none", "has no OpenPGP signature verified"))
+            found.append((strict, "signature-none", "has no signature verified"))
         if any(severity == "error" for severity, _, _ in found):
             return found  # the image fails already: what is left unsigned is no news
         for gap in verdict.uncovered:

@@ -1,4 +1,4 @@
-"""Verify the OpenPGP signatures of a SIF image against the organization's keys.
+"""Verify the signatures of a SIF image against the organization's keys.
 
 This mirrors ``pkg/integrity`` of the reference implementation (the Go module
 ``github.com/sylabs/sif/v2``, what ``apptainer verify`` runs). A signature object
@@ -17,7 +17,9 @@ is then checked against the file:
   descriptor's hash type, SHA-384 as written) of the data of the linked object,
   or of the linked group's objects one after the other. They protect neither
   header nor descriptors, which the result says.
-- DSSE envelopes (sif >= 2.10) are not OpenPGP: reported, not verified.
+- **DSSE** envelopes (sif >= 2.10, Apptainer >= 1.2's ``sign --key`` and
+  ``--certificate``): the envelope's PAE signed by a trusted PEM key or signing
+  certificate (:mod:`.x509keys`), and the same JSON metadata as a current signature.
 
 Everything is bounded: the header and descriptors come from the bounds-checked
 reader of :mod:`.sif`, a signature object is read only up to
@@ -90,8 +92,8 @@ Status = Literal["good", "bad", "unknown-signer", "changed", "not-verified"]
 - ``unknown-signer``: made by a key that is not among the trusted keys;
 - ``changed``: a good signature, but the header, a descriptor or an object's data
   changed after signing (or the signed set of objects differs);
-- ``not-verified``: a signature this checker cannot verify (DSSE, a legacy hash
-  it does not know): a warning, never a pass.
+- ``not-verified``: a signature this checker cannot verify (a legacy hash it does
+  not know): a warning, never a pass.
 """
 
 
