@@ -122,7 +122,7 @@ def test_the_keys_page_at_390px(example_site: Server, open_context: Any) -> None
         "dts => dts.map(d => [d.textContent.trim(), d.getClientRects().length,"
         " d.getBoundingClientRect().height, parseFloat(getComputedStyle(d).lineHeight)])",
     )
-    assert [n[0] for n in names][:2] == ["Fingerprint:", "Key id:"]
+    assert "Fingerprint:" in [n[0] for n in names]
     for text, _, height, line in names:
         assert height < 1.5 * line, f"{text!r} breaks over lines"
     fingerprint = page.eval_on_selector(
