@@ -15,7 +15,7 @@ the part is built from the registry of the build when the page is written:
 
 At ``doctree-resolved`` the two post-transforms that apply to a part are done
 here: its links to other documents are resolved as they would have been (the
-standard domain's ``doc`` links, :func:`.directive.resolve_reference` for
+standard domain's ``doc`` links, :func:`.shared.resolve_reference` for
 anchors) and its ``only`` nodes are kept or dropped. (The others act on nodes a
 listing never holds: images, code blocks without a language, object
 descriptions, citations.) A captioned namespace table is numbered like any
@@ -39,7 +39,7 @@ from sphinx.util import logging
 from sphinx.util.nodes import process_only_nodes
 
 from . import config as cfg
-from . import listing, signing
+from . import listing, shared, signing
 from .domain import domain_of
 
 logger = logging.getLogger(__name__)
@@ -120,19 +120,17 @@ def build_part(env: BuildEnvironment, node: deferred) -> list[nodes.Node]:
 
 
 def resolve_links(app: Sphinx, tree: nodes.Node, location: nodes.Node) -> None:
-    """Resolve the listing links (:func:`listing.doc_link`) in *tree* the way the
+    """Resolve the listing links (:func:`.shared.doc_link`) in *tree* the way the
     post-transforms would have; a warning names *location*, the stand-in
     (the part is not in the page yet)."""
-    from .directive import resolve_reference
-
     env = app.env
     std = env.get_domain("std")
     for ref in list(tree.findall(addnodes.pending_xref)):
         content = ref[0].deepcopy()
         assert isinstance(content, nodes.Element)  # doc_link's content is an inline
         refdoc = ref["refdoc"]
-        if ref.get("reftype") == listing.ANCHOR_REFTYPE:
-            found: nodes.Element | None = resolve_reference(app, env, ref, content)
+        if ref.get("reftype") == shared.ANCHOR_REFTYPE:
+            found: nodes.Element | None = shared.resolve_reference(app, env, ref, content)
         else:
             found = std.resolve_xref(
                 env, refdoc, app.builder, ref["reftype"], ref["reftarget"], ref, content

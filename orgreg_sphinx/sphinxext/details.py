@@ -19,7 +19,8 @@ from ..core import clients
 from ..core.keys import TrustedKey
 from ..core.model import Namespace, Tag
 from ..core.sifblock import SifBlock, Signature, group_fingerprint
-from .listing import collapsed, doc_link, human_size
+from .highlight import command_lines
+from .shared import collapsed, doc_link, human_size, para, plural
 
 #: the Pygments lexer of definition files
 DEFINITION_LANGUAGE = "singularity"
@@ -51,22 +52,12 @@ def has_details(tag: Tag) -> bool:
     )
 
 
-def _para(*children: nodes.Node, classes: tuple[str, ...] = ()) -> nodes.paragraph:
-    para = nodes.paragraph(classes=list(classes))
-    para.extend(children)
-    return para
-
-
 def _text(text: str) -> nodes.Text:
     return nodes.Text(text)
 
 
 def _badge(text: str, kind: str) -> nodes.inline:
     return nodes.inline(text, text, classes=["orgreg-badge", f"orgreg-badge-{kind}"])
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def summary_text(block: SifBlock, keys: Mapping[str, TrustedKey]) -> str:
@@ -87,7 +78,7 @@ def summary_text(block: SifBlock, keys: Mapping[str, TrustedKey]) -> str:
     if block.definition:
         parts.append("definition")
     if block.labels:
-        parts.append(_plural(len(block.labels), "label"))
+        parts.append(plural(len(block.labels), "label"))
     return "Inside: " + " · ".join(parts)
 
 
@@ -98,7 +89,7 @@ def field_list(fields: list[tuple[str, nodes.Node]]) -> nodes.field_list:
         item = nodes.field()
         item += nodes.field_name(name, name)
         value = nodes.field_body()
-        value += body if isinstance(body, nodes.paragraph) else _para(body)
+        value += body if isinstance(body, nodes.paragraph) else para(body)
         item += value
         out += item
     return out
@@ -116,7 +107,7 @@ def signer(
     """One signer of the image: fingerprint, key ids, trust, and how to verify."""
     out: list[nodes.Node] = []
     key = ctx.keys.get(fingerprint)
-    head = _para(classes=("orgreg-signer",))
+    head = para(classes=("orgreg-signer",))
     if key is not None:
         head += _text("Signed by ")
         head += nodes.strong(key.name or fingerprint, key.name or fingerprint)
@@ -131,20 +122,20 @@ def signer(
         ("Fingerprint", nodes.literal(fingerprint, fingerprint, classes=["orgreg-fingerprint"])),
         (
             "Key id",
-            _para(
+            para(
                 nodes.literal(text=found[0].keyid),
                 _text(" (short "),
                 nodes.literal(text=found[0].short_keyid),
                 _text(")"),
             ),
         ),
-        ("Signatures", _text(f"{_plural(len(found), 'signature object')}: {hashes}")),
+        ("Signatures", _text(f"{plural(len(found), 'signature object')}: {hashes}")),
     ]
     if key is not None:
         fields.append(
             (
                 "Key",
-                _para(
+                para(
                     _key_link(ctx, fingerprint, "this registry's copy"),
                     _text(f" ({group_fingerprint(fingerprint)})"),
                 ),
@@ -170,17 +161,9 @@ def signer(
             " (a legacy signature, made before SingularityCE 3.6: add "
             "--legacy-insecure to the verify command)"
         )
-    out.append(_para(_text(intro)))
-    out.append(command_block(lines))
+    out.append(para(_text(intro)))
+    out.append(command_lines(lines))
     return out
-
-
-def command_block(lines: tuple[str, ...] | list[str]) -> nodes.literal_block:
-    """Shell commands, one per line, in a console block (copy button, highlighting)."""
-    text = "\n".join(lines)
-    block = nodes.literal_block(text, text, language="console")
-    block["classes"].append("orgreg-command")
-    return block
 
 
 def _size(size: int | None) -> str:
@@ -209,15 +192,15 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
             by_signer.setdefault(sig.fingerprint, []).append(sig)
         for fingerprint, found in by_signer.items():
             if not fingerprint:
-                box += _para(
+                box += para(
                     _text(
-                        f"{_plural(len(found), 'signature')} whose signer's "
+                        f"{plural(len(found), 'signature')} whose signer's "
                         "fingerprint the manifest does not give correctly."
                     )
                 )
                 continue
             box.extend(signer(ns, tag, fingerprint, found, ctx))
-        box += _para(
+        box += para(
             _text(
                 "This page shows what the manifest records; only a verification "
                 "of the image file proves who signed it."
@@ -225,7 +208,7 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
             classes=("orgreg-hint",),
         )
     else:
-        box += _para(_text("The image is not signed."), classes=("orgreg-unsigned",))
+        box += para(_text("The image is not signed."), classes=("orgreg-unsigned",))
     if block.partitions:
         box += nodes.rubric("Partitions", "Partitions")
         items = nodes.bullet_list(classes=["orgreg-partitions"])
@@ -235,7 +218,7 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
                 words.append("primary")
             words.extend([part.arch or "?", _size(part.size)])
             item = nodes.list_item()
-            item += _para(_text(" · ".join(words)))
+            item += para(_text(" · ".join(words)))
             items += item
         box += items
     if block.sbom:
@@ -243,7 +226,7 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
         items = nodes.bullet_list(classes=["orgreg-sbom"])
         for sbom in block.sbom:
             item = nodes.list_item()
-            item += _para(_text(f"{sbom.format or 'unknown format'} · {_size(sbom.size)}"))
+            item += para(_text(f"{sbom.format or 'unknown format'} · {_size(sbom.size)}"))
             items += item
         box += items
     if block.labels:

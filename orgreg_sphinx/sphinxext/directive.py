@@ -19,13 +19,9 @@ from typing import Any
 
 from docutils import nodes
 from docutils.parsers.rst import directives
-from sphinx import addnodes
 from sphinx.application import Sphinx
-from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
-from sphinx.util.nodes import make_refnode
-from sphinx.util.osutil import relative_uri
 
 from ..core import remote
 from ..core.model import Namespace
@@ -40,8 +36,7 @@ from ..core.selection import (
     select_tags,
     split_list,
 )
-from . import config as cfg
-from . import deferred, highlight, listing, signing
+from . import deferred, highlight, listing, shared, signing
 from .domain import OrgregDomain, domain_of
 from .shown import Kind, ShownData, read_remote
 
@@ -145,7 +140,7 @@ class RegistryDirective(SphinxDirective):
         def more(ns: Namespace) -> Any:
             if not pages:
                 return None
-            return lambda text: listing.doc_link(ns.docname, text, self.env.docname, "tags")
+            return lambda text: shared.doc_link(ns.docname, text, self.env.docname, "tags")
 
         return [self.tag_tables([select_tags(ns, spec) for ns in found], more, spec.sort)]
 
@@ -165,7 +160,7 @@ class RegistryDirective(SphinxDirective):
                 ns,
                 {
                     # a tag left out of a long table is found in the table's section
-                    t.name: listing.tag_anchor(t) if id(t) in rows else "tags"
+                    t.name: shared.tag_anchor(t) if id(t) in rows else "tags"
                     for t in ns.tags
                 },
             )
@@ -267,7 +262,7 @@ class RegistryDirective(SphinxDirective):
         if hidden:
             link = None
             if found is not None:
-                link = lambda text: listing.external_link(found.url, text)  # noqa: E731
+                link = lambda text: shared.external_link(found.url, text)  # noqa: E731
             box += listing.more_link(hidden, "namespace", link)
         if found is None and pages and "toctree" in self.options:
             box += listing.toctree(self.env.docname, namespaces)
@@ -310,50 +305,9 @@ class RegistryDirective(SphinxDirective):
             return []
 
         def more(ns: Namespace) -> Any:
-            return lambda text: listing.external_link(f"{base}{ns.name}/#tags", text)
+            return lambda text: shared.external_link(f"{base}{ns.name}/#tags", text)
 
         return [self.tag_tables([select_tags(ns, spec) for ns in namespaces], more, spec.sort)]
-
-
-def resolve_reference(
-    app: Sphinx, env: BuildEnvironment, node: addnodes.pending_xref, contnode: nodes.Element
-) -> nodes.reference | None:
-    """Resolve the listings' links to an anchor of a page (``std:doc`` cannot)."""
-    if node.get("reftype") != listing.ANCHOR_REFTYPE or node.get("refdomain"):
-        return None
-    docname, anchor = node["reftarget"], node["orgreg_anchor"]
-    if docname not in env.all_docs:
-        return None
-    return make_refnode(app.builder, node["refdoc"], docname, anchor, contnode)
-
-
-def plain_cells(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """Outside HTML, show sizes and digests in listings as plain text: text and
-    LaTeX writers would print each abbreviation's explanation next to it."""
-    if app.builder.format == "html":
-        return
-    for table in list(doctree.findall(nodes.table)):
-        if not {"orgreg-tags", "orgreg-namespaces"} & set(table["classes"]):
-            continue
-        for node in list(table.findall(nodes.abbreviation)):
-            node.parent.replace(node, nodes.Text(node.astext()))
-
-
-def resolve_site_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """Turn :class:`~listing.site_link` nodes into links relative to the page."""
-    builder = app.builder
-    site = cfg.site_url(app.config)
-    for node in list(doctree.findall(listing.site_link)):
-        target = node["target"]
-        if builder.format == "html":
-            uri = relative_uri(builder.get_target_uri(docname), target)
-        elif site:
-            uri = site + target
-        else:
-            node.parent.replace(node, nodes.Text(node.astext()))
-            continue
-        ref = nodes.reference(node.astext(), node.astext(), refuri=uri, internal=False)
-        node.replace_self(ref)
 
 
 #: the listings' stylesheet for every HTML theme (``orgreg-listings.css``)
@@ -371,13 +325,13 @@ def add_static_path(app: Sphinx) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_css_file(LISTING_CSS)
     app.connect("builder-inited", add_static_path)
-    app.add_node(listing.site_link)
-    app.add_node(listing.size_abbreviation, html=listing.SIZE_HTML_VISITORS)
-    app.add_node(listing.collapsed, html=listing.COLLAPSED_HTML_VISITORS)
+    app.add_node(shared.site_link)
+    app.add_node(shared.size_abbreviation, html=shared.SIZE_HTML_VISITORS)
+    app.add_node(shared.collapsed, html=shared.COLLAPSED_HTML_VISITORS)
     app.add_node(highlight.command_block, html=highlight.COMMAND_HTML_VISITORS)
-    visitors = listing.UNSEARCHED_VISITORS
+    visitors = shared.UNSEARCHED_VISITORS
     app.add_node(
-        listing.unsearched,
+        shared.unsearched,
         html=visitors,
         latex=visitors,
         text=visitors,
@@ -386,7 +340,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     )
     app.add_directive("registry", RegistryDirective)
     app.connect("builder-inited", remote.forget)
-    app.connect("missing-reference", resolve_reference)
-    app.connect("doctree-resolved", resolve_site_links)
-    app.connect("doctree-resolved", plain_cells)
+    app.connect("missing-reference", shared.resolve_reference)
+    app.connect("doctree-resolved", listing.resolve_site_links)
+    app.connect("doctree-resolved", listing.plain_cells)
     return {}

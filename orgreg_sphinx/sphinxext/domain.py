@@ -35,7 +35,7 @@ from ..core import history
 from ..core.keys import TrustedKey
 from ..core.model import Namespace, ReadCache, Registry, load_registry
 from . import config as cfg
-from .listing import tag_anchor
+from .shared import tag_anchor
 from .shown import Kind, ShownData, signature
 
 logger = logging.getLogger(__name__)

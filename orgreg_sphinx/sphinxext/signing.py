@@ -33,10 +33,11 @@ from ..core.model import Namespace, Registry, Tag, printable
 from ..core.sifblock import group_fingerprint
 from . import config as cfg
 from . import internals
-from .details import DetailsContext, command_block, field_list
+from .details import DetailsContext, field_list
 from .domain import domain_of, registry
-from .listing import doc_link, site_link
+from .highlight import command_lines
 from .pages import STUB_FOLDER, STUB_SUFFIX, display_path
+from .shared import doc_link, site_link
 from .shown import Kind, ShownData
 
 logger = logging.getLogger(__name__)
@@ -184,7 +185,7 @@ def key_section(
         ]
     )
     section += nodes.paragraph(text="Import it into Apptainer's, Singularity's or GnuPG's keyring:")
-    section += command_block(clients.import_commands(site, key.fingerprint))
+    section += command_lines(clients.import_commands(site, key.fingerprint))
     mine = [
         (ns, tag) for ns, tag in signed if key.fingerprint in (tag.sif.signers if tag.sif else [])
     ]
