@@ -175,10 +175,9 @@ OPTIONS = (
 
 
 def add_config_values(app: Sphinx) -> None:
-    """Register every option with Sphinx and check their values once read."""
+    """Register every option with Sphinx (checked by :func:`validate`)."""
     for option in OPTIONS:
         app.add_config_value(option.name, option.default, option.rebuild, types=option.types)
-    app.connect("config-inited", validate, priority=400)
 
 
 def validate(app: Sphinx, config: Config) -> None:

@@ -181,10 +181,3 @@ def add_expander(app: Sphinx) -> None:
     """``builder-inited``: builders other than HTML expand in a post-transform."""
     if app.builder.format != "html":
         app.add_post_transform(ExpandDeferred)
-
-
-def setup(app: Sphinx) -> None:
-    app.add_node(deferred)
-    app.connect("builder-inited", add_expander)
-    # before the listings' other doctree-resolved handlers (priority 500)
-    app.connect("doctree-resolved", expand_for_html, priority=100)

@@ -14,12 +14,10 @@ shows (:mod:`.shown`), so a page is read again when that data changes, and only 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from docutils import nodes
 from docutils.parsers.rst import directives
-from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
@@ -36,7 +34,7 @@ from ..core.selection import (
     select_tags,
     split_list,
 )
-from . import deferred, highlight, listing, shared, signing
+from . import deferred, listing, shared, signing
 from .domain import OrgregDomain, domain_of
 from .shown import Kind, ShownData, read_remote
 
@@ -308,39 +306,3 @@ class RegistryDirective(SphinxDirective):
             return lambda text: shared.external_link(f"{base}{ns.name}/#tags", text)
 
         return [self.tag_tables([select_tags(ns, spec) for ns in namespaces], more, spec.sort)]
-
-
-#: the listings' stylesheet for every HTML theme (``orgreg-listings.css``)
-STATIC = Path(__file__).parent / "static"
-LISTING_CSS = "orgreg-listings.css"
-
-
-def add_static_path(app: Sphinx) -> None:
-    """Ship the listings' stylesheet with HTML builds (a new list: the config's
-    default is never changed in place)."""
-    if app.builder.format == "html":
-        app.config.html_static_path = [*app.config.html_static_path, str(STATIC)]
-
-
-def setup(app: Sphinx) -> dict[str, Any]:
-    app.add_css_file(LISTING_CSS)
-    app.connect("builder-inited", add_static_path)
-    app.add_node(shared.site_link)
-    app.add_node(shared.size_abbreviation, html=shared.SIZE_HTML_VISITORS)
-    app.add_node(shared.collapsed, html=shared.COLLAPSED_HTML_VISITORS)
-    app.add_node(highlight.command_block, html=highlight.COMMAND_HTML_VISITORS)
-    visitors = shared.UNSEARCHED_VISITORS
-    app.add_node(
-        shared.unsearched,
-        html=visitors,
-        latex=visitors,
-        text=visitors,
-        man=visitors,
-        texinfo=visitors,
-    )
-    app.add_directive("registry", RegistryDirective)
-    app.connect("builder-inited", remote.forget)
-    app.connect("missing-reference", shared.resolve_reference)
-    app.connect("doctree-resolved", listing.resolve_site_links)
-    app.connect("doctree-resolved", listing.plain_cells)
-    return {}

@@ -16,9 +16,7 @@ so parallel reading is safe.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Set
-from pathlib import Path
 from typing import Any, cast
 
 from docutils import nodes
@@ -31,9 +29,8 @@ from sphinx.roles import XRefRole
 from sphinx.util import logging
 from sphinx.util.nodes import make_refnode
 
-from ..core import history
 from ..core.keys import TrustedKey
-from ..core.model import Namespace, ReadCache, Registry, load_registry
+from ..core.model import Namespace, Registry
 from . import config as cfg
 from .shared import tag_anchor
 from .shown import Kind, ShownData, signature
@@ -43,10 +40,6 @@ logger = logging.getLogger(__name__)
 NAME = "orgreg"
 #: the role's name, in the domain and as a global role
 CONTAINER_ROLE = "container"
-#: file in the doctree folder keeping what the last build read from the tree
-READ_CACHE_FILE = "orgreg-read-cache.pickle"
-#: file in the doctree folder keeping what was read from the tree's git history
-HISTORY_CACHE_FILE = "orgreg-history.pickle"
 
 
 def tag_object(namespace: str, tag: str) -> str:
@@ -104,8 +97,6 @@ class OrgregDomain(Domain):
     #: the registry of this build, read at builder-inited (not pickled with the
     #: environment: domains are made again for each build)
     registry: Registry
-    #: whether this build froze the garbage collector's view (:func:`freeze_loaded`)
-    frozen = False
     #: the organization's trusted keys by fingerprint, read at builder-inited
     #: (:mod:`.signing`); none until then
     trusted_keys: dict[str, TrustedKey] = {}  # replaced per build, never changed in place
@@ -234,64 +225,6 @@ def registry(env: BuildEnvironment) -> Registry:
     return domain.registry
 
 
-def load(app: Sphinx) -> Registry:
-    """Read the manifest tree of this build (at builder-inited) and keep it on
-    the domain."""
-    root = cfg.root_folder(app.srcdir, app.config)
-    skip = frozenset(p.name for p in (app.outdir, app.doctreedir) if p.parent.resolve() == root)
-    cache_file = Path(app.doctreedir) / READ_CACHE_FILE
-    cache = ReadCache.load(cache_file)
-    found = load_registry(root, limits=cfg.limits(app.config), skip=skip, cache=cache)
-    try:
-        cache.save(cache_file)
-    except OSError as err:  # a read-only doctree folder only makes rebuilds slower
-        logger.debug("[orgreg] cannot save %s: %s", cache_file, err)
-    if app.config.orgreg_history:
-        found = with_history(app, root, found)
-    domain_of(app.env).registry = found
-    return found
-
-
-def with_history(app: Sphinx, root: Path, found: Registry) -> Registry:
-    """*found* with each tag's former images from the tree's git history (one
-    informational line, and no history, when there is none to read)."""
-    cache_file = Path(app.doctreedir) / HISTORY_CACHE_FILE
-    read = history.read_history(root, history.HistoryCache.load(cache_file), cfg.limits(app.config))
-    if not read.available:
-        logger.info("[orgreg] tag history is off: %s", read.reason)
-        return found
-    if read.changed:
-        try:
-            read.cache.save(cache_file)
-        except OSError as err:  # a read-only doctree folder only makes rebuilds slower
-            logger.debug("[orgreg] cannot save %s: %s", cache_file, err)
-    logger.info("[orgreg] tag history: %d new commit(s) read from git", read.commits_read)
-    return history.apply(found, read)
-
-
-def freeze_loaded(
-    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
-) -> list[str]:
-    """When a build starts reading (env-get-outdated, always followed by
-    build-finished), the environment and the registry are loaded and live until
-    the build ends: keep them out of the garbage collector's full passes
-    (:func:`gc.freeze`; workers forked by ``-j`` inherit them untouched). Measured
-    at 1,000 namespaces: a no-op rebuild spends 0.15 s less in the collector (1.3 s
-    instead of 1.5 s in-process). Only when nothing else froze objects."""
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-        domain_of(env).frozen = True
-    return []
-
-
-def unfreeze(app: Sphinx, exception: BaseException | None) -> None:
-    """At build-finished: what this build froze can be collected again."""
-    domain = domain_of(app.env)
-    if domain.frozen:
-        gc.unfreeze()
-        domain.frozen = False
-
-
 def outdated(
     app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
 ) -> list[str]:
@@ -330,12 +263,3 @@ def warn_unknown_container(
     if problem:
         logger.warning(problem, location=node, type="orgreg", subtype="unknown")
     return True
-
-
-def setup(app: Sphinx) -> None:
-    app.add_domain(OrgregDomain)
-    app.add_role(CONTAINER_ROLE, ContainerRole(warn_dangling=True))
-    app.connect("env-get-outdated", freeze_loaded, priority=900)
-    app.connect("build-finished", unfreeze, priority=900)
-    app.connect("env-get-outdated", outdated)
-    app.connect("warn-missing-reference", warn_unknown_container)

@@ -219,12 +219,3 @@ def environment_problems(env: BuildEnvironment) -> list[str]:
     if isinstance(parents, dict) and not all(isinstance(v, set) for v in parents.values()):
         problems.append("BuildEnvironment.files_to_rebuild values are not sets any more")
     return problems
-
-
-def setup(app: Sphinx) -> None:
-    app.connect("source-read", bound_doctree_cache)
-    app.connect("doctree-resolved", forget_written_doctree)
-    parents = TocParents()
-    app.connect("env-before-read-docs", parents.remember)
-    app.connect("write-started", parents.set_aside)
-    app.connect("build-finished", parents.restore)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -719,3 +720,17 @@ def resolve_site_links(app: Sphinx, doctree: nodes.document, docname: str) -> No
             continue
         ref = nodes.reference(node.astext(), node.astext(), refuri=uri, internal=False)
         node.replace_self(ref)
+
+
+#: the listings' stylesheet for every HTML theme (``orgreg-listings.css``)
+STATIC = Path(__file__).parent / "static"
+
+
+LISTING_CSS = "orgreg-listings.css"
+
+
+def add_static_path(app: Sphinx) -> None:
+    """Ship the listings' stylesheet with HTML builds (a new list: the config's
+    default is never changed in place)."""
+    if app.builder.format == "html":
+        app.config.html_static_path = [*app.config.html_static_path, str(STATIC)]

@@ -185,8 +185,3 @@ def warn_oci_site(app: Sphinx) -> None:
             type="orgreg",
             subtype="oci",
         )
-
-
-def setup(app: Sphinx) -> None:
-    app.connect("build-finished", write_site_files)
-    app.connect("html-page-context", link_feed)

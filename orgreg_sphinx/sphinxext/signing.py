@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -27,29 +26,19 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from ..core import clients
-from ..core.files import write_if_changed
-from ..core.keys import TrustedKey, load_keys, published_path
-from ..core.model import Namespace, Registry, Tag, printable
+from ..core.keys import TrustedKey, published_path
+from ..core.model import Namespace, Registry, Tag
 from ..core.sifblock import group_fingerprint
 from . import config as cfg
 from . import internals
 from .details import DetailsContext, field_list
-from .domain import domain_of, registry
+from .domain import domain_of
 from .highlight import command_lines
-from .pages import STUB_FOLDER, STUB_SUFFIX, display_path
 from .shared import doc_link, site_link
 from .shown import Kind, ShownData
+from .stubs import KEYS_DOCNAME
 
 logger = logging.getLogger(__name__)
-
-#: the generated page of the trusted keys, beside the published key files
-KEYS_DOCNAME = "api/keys/index"
-#: the trusted keys as last read (a file in the doctree folder): GnuPG runs only
-#: when a key file was added, removed or changed
-KEYS_CACHE = "orgreg-keys.pickle"
-KEYS_TITLE = "Signing keys"
-DIRECTIVE = "orgreg-keys"
-STUB = f"{KEYS_TITLE}\n{'=' * len(KEYS_TITLE)}\n\n.. {DIRECTIVE}::\n"
 
 
 def signed_tags(found: Registry) -> list[tuple[Namespace, Tag]]:
@@ -60,33 +49,6 @@ def signed_tags(found: Registry) -> list[tuple[Namespace, Tag]]:
         for tag in ns.tags
         if tag.sif is not None and tag.sif.signers
     ]
-
-
-def load(app: Sphinx) -> None:
-    """builder-inited (after the namespace pages): read the trusted keys, warn
-    about each file left out, and add the keys page when there is something to show."""
-    domain = domain_of(app.env)
-    folder = cfg.keys_folder(app.srcdir, app.config)
-    keys, problems = load_keys(folder, cache=Path(app.doctreedir) / KEYS_CACHE)
-    for problem in problems:
-        where = printable(display_path(problem.path))
-        logger.warning(
-            "%s %s [keys]", where, problem.message, type="orgreg", subtype="keys", location=where
-        )
-    domain.trusted_keys = {key.fingerprint: key for key in keys}
-    domain.keys_page = ""
-    if not app.config.orgreg_namespace_pages:
-        return
-    if not keys and not signed_tags(registry(app.env)):
-        return
-    stub = Path(app.doctreedir) / STUB_FOLDER / "api" / "keys" / f"index{STUB_SUFFIX}"
-    write_if_changed(stub, STUB.encode())
-    generated = dict(internals.generated_pages(app))
-    if KEYS_DOCNAME in generated:  # a namespace api/keys is refused by the model
-        return
-    generated[KEYS_DOCNAME] = stub
-    if internals.install_project(app, generated):
-        domain.keys_page = KEYS_DOCNAME
 
 
 def details_context(app_env: Any, refdoc: str) -> DetailsContext:
@@ -264,9 +226,3 @@ def keys_page_context(
     if pagename == KEYS_DOCNAME and pagename in internals.generated_pages(app):
         context.pop("orgreg_namespace", None)
         context.pop("orgreg_manifests_url", None)
-
-
-def setup(app: Sphinx) -> None:
-    app.connect("builder-inited", load, priority=600)
-    app.add_directive(DIRECTIVE, KeysDirective)
-    app.connect("html-page-context", keys_page_context, priority=600)
