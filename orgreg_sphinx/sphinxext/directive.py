@@ -36,7 +36,7 @@ from ..core.selection import (
 )
 from . import deferred, listing, shared, signing
 from .domain import OrgregDomain, domain_of
-from .shown import Kind, ShownData, read_remote
+from .stamps import Kind, ShownData, read_remote
 
 logger = logging.getLogger(__name__)
 

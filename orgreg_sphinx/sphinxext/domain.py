@@ -33,7 +33,7 @@ from ..core.keys import TrustedKey
 from ..core.model import Namespace, Registry
 from . import config as cfg
 from .shared import tag_anchor
-from .shown import Kind, ShownData, signature
+from .stamps import Kind, ShownData, signature
 
 logger = logging.getLogger(__name__)
 

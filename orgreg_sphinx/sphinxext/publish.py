@@ -22,7 +22,7 @@ from ..core.files import Batch, sync_batches, up_to_date
 from ..core.model import rules_stamp, schema
 from . import config as cfg
 from . import domain, pages
-from .shown import digest
+from .stamps import digest
 
 logger = logging.getLogger(__name__)
 

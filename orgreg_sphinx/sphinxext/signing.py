@@ -35,7 +35,7 @@ from .details import DetailsContext, field_list
 from .domain import domain_of
 from .highlight import command_lines
 from .shared import doc_link, site_link
-from .shown import Kind, ShownData
+from .stamps import Kind, ShownData
 from .stubs import KEYS_DOCNAME
 
 logger = logging.getLogger(__name__)
