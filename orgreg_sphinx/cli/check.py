@@ -21,7 +21,7 @@ from typing import Any
 
 from ..core import keys as keyring
 from ..core.model import Problem, Registry, load_registry
-from . import online, report, signatures
+from . import answers, online, report, signatures
 from .advice import advise
 from .scope import Scope, ScopeUsageError, changes_from_git, changes_from_list, check_scope
 
@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         if scope is not None and (args.base is not None or args.changed is not None):
             only = scope.changed_manifests(root)
         targets = online.expectations(registry.namespaces, only)
-        settings = online.Settings(
+        settings = answers.Settings(
             jobs=args.jobs,
             timeout=args.timeout,
             retries=args.retries,

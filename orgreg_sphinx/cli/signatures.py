@@ -22,7 +22,7 @@ from typing import Any
 from ..core import keys as keyring
 from ..core.integrity import ImageVerification, Verifier, objects_text
 from ..core.model import Problem, Severity
-from .online import UrlResult
+from .answers import UrlResult
 
 #: the finding code of each signature status
 CODES = {

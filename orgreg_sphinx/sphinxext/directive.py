@@ -7,8 +7,8 @@ of a deployed registry, the listing is read from its JSON API (:mod:`orgreg_sphi
 ``:columns:``, ``:tags:``, ``:sort:``, ``:limit:`` and ``:caption:`` shape the
 tables. (The ``container`` role is the domain's: :mod:`.domain`.)
 
-Every listing records in the ``orgreg`` domain a signature of exactly what it
-shows (:mod:`.shown`), so a page is read again when that data changes, and only then.
+Every listing records in the ``orgreg`` domain a change stamp of exactly what it
+shows (:mod:`.stamps`), so a page is read again when that data changes, and only then.
 """
 
 from __future__ import annotations
@@ -35,8 +35,10 @@ from ..core.selection import (
     split_list,
 )
 from . import deferred, listing, shared, signing
+from .deployed import read_remote
 from .domain import OrgregDomain, domain_of
-from .stamps import Kind, ShownData, read_remote
+from .stamps import Kind, ShownData
+from .stubs import namespace_docname
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +129,7 @@ class RegistryDirective(SphinxDirective):
             return self.namespace_list()
         spec = self.spec(TAG_SORTS)
         self.domain.note_shown(self.env.docname, ShownData(Kind.TAGS, json.dumps(spec.as_key())))
-        # no note_dependency on the manifests: the signature covers what is shown,
+        # no note_dependency on the manifests: the stamp covers what is shown,
         # so an edit to a tag that is filtered out or cut off rebuilds nothing
         found = match_namespaces(self.domain.registry.namespaces, spec.namespaces)
         if not found:
@@ -138,7 +140,9 @@ class RegistryDirective(SphinxDirective):
         def more(ns: Namespace) -> Any:
             if not pages:
                 return None
-            return lambda text: shared.doc_link(ns.docname, text, self.env.docname, "tags")
+            return lambda text: shared.doc_link(
+                namespace_docname(ns.name), text, self.env.docname, "tags"
+            )
 
         return [self.tag_tables([select_tags(ns, spec) for ns in found], more, spec.sort)]
 
@@ -151,7 +155,9 @@ class RegistryDirective(SphinxDirective):
         if ns is None:
             _warn(f"registry: no namespace {pattern!r}", self.get_location(), "unknown")
             return []
-        if docname == ns.docname:  # its page (another page showing it is not its home)
+        if docname == namespace_docname(
+            ns.name
+        ):  # its page (another page showing it is not its home)
             rows = {id(t) for t in listing.shown_tags(ns)}
             self.domain.note_namespace_page(
                 docname,

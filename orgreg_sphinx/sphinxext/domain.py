@@ -2,7 +2,7 @@
 
 * The registry of a build is read once, at ``builder-inited`` (before ``-j``
   forks its workers, which inherit it), and kept on the domain instance.
-* Each page records what it shows (:class:`.shown.ShownData`) with its signature;
+* Each page records what it shows (:class:`.shown.ShownData`) with its change stamp;
   at ``env-get-outdated`` pages whose data changed are read again, and no others.
 * Each generated namespace page records its namespace and tags as objects:
   Sphinx lists them in ``objects.inv``, so another project links to a deployed
@@ -33,7 +33,8 @@ from ..core.keys import TrustedKey
 from ..core.model import Namespace, Registry
 from . import config as cfg
 from .shared import tag_anchor
-from .stamps import Kind, ShownData, signature
+from .stamps import Kind, ShownData, current_stamp
+from .stubs import namespace_docname
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class OrgregDomain(Domain):
     }
     roles = {CONTAINER_ROLE: ContainerRole(warn_dangling=True)}
     initial_data = {
-        #: docname -> {ShownData: signature when read}
+        #: docname -> {ShownData: stamp when read}
         "shown": {},
         #: namespace name -> docname of its page
         "namespaces": {},
@@ -118,8 +119,8 @@ class OrgregDomain(Domain):
     # -- per-document data
 
     def note_shown(self, docname: str, shown: ShownData) -> None:
-        """Record that *docname* shows *shown* (with its current signature)."""
-        self.shown.setdefault(docname, {})[shown] = signature(self, shown)
+        """Record that *docname* shows *shown* (with its current stamp)."""
+        self.shown.setdefault(docname, {})[shown] = current_stamp(self, shown)
 
     def note_namespace_page(self, docname: str, ns: Namespace, anchors: dict[str, str]) -> None:
         """Record *ns* as an object at *docname* (its own page), and its tags at
@@ -172,16 +173,16 @@ class OrgregDomain(Domain):
             return None
         name, _, tag = target.strip().partition(":")
         ns = registry.namespace(name)
-        if ns is None or ns.docname not in self.env.all_docs:
+        if ns is None or namespace_docname(ns.name) not in self.env.all_docs:
             return None
         if not tag:
-            return "namespace", ns.docname, ""
+            return "namespace", namespace_docname(ns.name), ""
         found = ns.tag(tag)
         if found is None:
             return None
         # where its page put it (a tag beyond a long table's rows: the table)
         anchor = self.tags.get(ns.name, {}).get(found.name) or tag_anchor(found)
-        return "tag", ns.docname, anchor
+        return "tag", namespace_docname(ns.name), anchor
 
     def resolve_xref(
         self,
@@ -237,7 +238,7 @@ def outdated(
             continue
         for key, old in shown.items():
             if key not in current:
-                current[key] = signature(domain, key)
+                current[key] = current_stamp(domain, key)
             if current[key] != old:
                 stale.append(docname)
                 break

@@ -38,6 +38,7 @@ from .shared import (
     size_abbreviation,
     tag_anchor,
 )
+from .stubs import namespace_docname
 
 #: tag table columns, in their default order
 TAG_COLUMNS = (
@@ -373,7 +374,7 @@ def namespace_table(
         if remote_base:
             name = external_link(f"{remote_base}{ns.name}/", ns.name)
         elif pages:
-            name = doc_link(ns.docname, ns.name, refdoc)
+            name = doc_link(namespace_docname(ns.name), ns.name, refdoc)
         else:
             name = nodes.literal(text=ns.name)
         description = para(nodes.Text(ns.description))
@@ -420,8 +421,8 @@ def toctree(docname: str, namespaces: Sequence[Namespace]) -> nodes.Node:
     """A hidden toctree of the namespace pages, so they are in the navigation."""
     node = addnodes.toctree()
     node["parent"] = docname
-    node["entries"] = [(None, ns.docname) for ns in namespaces]
-    node["includefiles"] = [ns.docname for ns in namespaces]
+    node["entries"] = [(None, namespace_docname(ns.name)) for ns in namespaces]
+    node["includefiles"] = [namespace_docname(ns.name) for ns in namespaces]
     node["maxdepth"] = 1
     node["caption"] = None
     node["glob"] = False

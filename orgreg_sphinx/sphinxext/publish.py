@@ -18,11 +18,10 @@ from sphinx.util import logging
 
 from .._version import __version__
 from ..core import endpoints, feed, keys
-from ..core.files import Batch, sync_batches, up_to_date
+from ..core.files import Batch, stamp, sync_batches, up_to_date
 from ..core.model import rules_stamp, schema
 from . import config as cfg
 from . import domain, pages
-from .stamps import digest
 
 logger = logging.getLogger(__name__)
 
@@ -39,24 +38,17 @@ def site_batches(app: Sphinx) -> list[Batch]:
     at once)."""
     registry = domain.registry(app.env)
     config = app.config
-    stamp = digest([__version__, code_stamp(), rules_stamp(), switches(app)])
+    base = stamp([__version__, code_stamp(), rules_stamp(), switches(app)])
     batches = endpoints.endpoint_batches(
         registry,
-        stamp,
+        base,
         original=config.orgreg_json_api,
         catalog=config.orgreg_json_api,
         shub=config.orgreg_shub_api,
         oci=config.orgreg_oci_layout,
     )
-    batches.append(Batch("", stamp, functools.partial(other_files, app)))
+    batches.append(Batch("", base, functools.partial(other_files, app)))
     return batches
-
-
-def site_files(app: Sphinx) -> Iterator[tuple[str, bytes]]:
-    """Every file the extension publishes, as (output path, bytes), made one at a
-    time (:func:`site_batches`, all made)."""
-    for batch in site_batches(app):
-        yield from batch.make()
 
 
 def other_files(app: Sphinx) -> Iterator[tuple[str, bytes]]:
@@ -138,13 +130,11 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
     state_file = state_path(app)
     owned = pages.generated_outputs(app)
     batches = site_batches(app)
-    fingerprint = site_fingerprint(app, batches)
-    if up_to_date(outdir, state_file, fingerprint, owned):
+    site = site_stamp(app, batches)
+    if up_to_date(outdir, state_file, site, owned):
         logger.info("[orgreg] endpoint files up to date")
         return
-    written, removed = sync_batches(
-        outdir, batches, state_file, owned=owned, fingerprint=fingerprint
-    )
+    written, removed = sync_batches(outdir, batches, state_file, owned=owned, stamp=site)
     logger.info("[orgreg] %d endpoint file(s) written, %d removed", written, removed)
 
 
@@ -157,13 +147,13 @@ def code_stamp() -> str:
     return digest.hexdigest()[:16]
 
 
-def site_fingerprint(app: Sphinx, batches: list[Batch] | None = None) -> str:
-    """A digest of everything :func:`site_files` depends on: the extension's
+def site_stamp(app: Sphinx, batches: list[Batch] | None = None) -> str:
+    """The change stamp of every published file (:func:`site_batches`): the extension's
     code and reading rules, the switches, each namespace's data and the status
-    of the recipe files copied (the stamps of :func:`site_batches`), the keys."""
+    of the recipe files copied (the batches' stamps), the keys."""
     if batches is None:
         batches = site_batches(app)
-    return digest(
+    return stamp(
         [
             [batch.stamp for batch in batches],
             [(k.fingerprint, k.armored) for k in domain.domain_of(app.env).trusted_keys.values()],

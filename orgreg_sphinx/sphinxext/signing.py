@@ -36,7 +36,7 @@ from .domain import domain_of
 from .highlight import command_lines
 from .shared import doc_link, site_link
 from .stamps import Kind, ShownData
-from .stubs import KEYS_DOCNAME
+from .stubs import KEYS_DOCNAME, namespace_docname
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def _tag_links(signed: list[tuple[Namespace, Tag]], docname: str) -> nodes.bulle
             "",
             "",
             doc_link(
-                ns.docname,
+                namespace_docname(ns.name),
                 name,
                 docname,
                 anchor=f"tag-{tag.name}",

@@ -1,25 +1,25 @@
-"""What a page shows of the registry, named so its current signature can be computed.
+"""What a page shows of the registry, named so its current change stamp can be computed.
 
 A page records a :class:`ShownData` (a kind and a key) for each thing it shows, with
-its signature at reading time (:meth:`.domain.OrgregDomain.note_shown`); a later
-build reads the page again when a signature differs (a tag added, removed or
-edited, a namespace gone), and only then.
+its stamp at reading time (:meth:`.domain.OrgregDomain.note_shown`); a later
+build reads the page again when a stamp differs (a tag added, removed or
+edited, a namespace gone), and only then. A stamp is a digest of data
+(:func:`orgreg_sphinx.core.files.stamp`), never an OpenPGP signature.
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
 from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
-from ..core import remote
-from ..core.model import Namespace
+from ..core.files import stamp
+from ..core.keys import TrustedKey
+from ..core.model import Namespace, Registry
 from ..core.selection import (
     ListingSpec,
     match_namespaces,
@@ -31,9 +31,7 @@ from ..core.selection import (
     Shown as ShownTags,
 )
 from . import config as cfg
-
-if TYPE_CHECKING:
-    from .domain import OrgregDomain
+from . import deployed
 
 logger = logging.getLogger(__name__)
 
@@ -67,19 +65,25 @@ class ShownData(NamedTuple):
     key: str = ""
 
 
-def digest(value: Any) -> str:
-    """A short stable digest of JSON-able data."""
-    text = json.dumps(value, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+class BuildData(Protocol):
+    """What stamps are computed from: what the build read (the ``orgreg`` domain
+    holds it, :class:`.domain.OrgregDomain`)."""
+
+    env: BuildEnvironment
+    registry: Registry
+    trusted_keys: dict[str, TrustedKey]
+    keys_page: str
+
+    def showing(self, shown: ShownData) -> tuple[str, None] | None: ...
 
 
-def sign_tags(shown: list[ShownTags]) -> str:
-    return digest([(s.namespace.name, [t.fingerprint() for t in s.tags], s.hidden) for s in shown])
+def stamp_tags(shown: list[ShownTags]) -> str:
+    return stamp([(s.namespace.name, [t.stamp_data() for t in s.tags], s.hidden) for s in shown])
 
 
-def sign_namespaces(namespaces: list[Namespace], hidden: int) -> str:
+def stamp_namespaces(namespaces: list[Namespace], hidden: int) -> str:
     # tag names and dates too: the listing shows each namespace's newest tag names
-    return digest(
+    return stamp(
         [
             [
                 (
@@ -101,48 +105,27 @@ def spec_from_key(data: list[Any]) -> ListingSpec:
     return ListingSpec(tuple(names), tuple(tags), sort, limit, *rest)
 
 
-def read_remote(
-    env: BuildEnvironment, url: str, names: tuple[str, ...], location: Any = None
-) -> remote.RemoteRegistry:
-    """The deployed registry at *url*, read once per build (warnings reported)."""
-    config = env.config
-    settings = remote.FetchSettings(
-        timeout=float(config.orgreg_remote_timeout),
-        max_bytes=int(config.orgreg_remote_max_bytes),
-        fetch=bool(config.orgreg_remote_fetch),
-    )
-    return remote.registry_for(
-        url,
-        names,
-        Path(env.doctreedir) / remote.CACHE_FOLDER,
-        settings,
-        report=lambda message: logger.warning(
-            message, location=location, type="orgreg", subtype="remote"
-        ),
-    )
+# ---------------------------------------------------------------- stampers
 
 
-# ---------------------------------------------------------------- signers
-
-
-def _sign_local_tags(domain: OrgregDomain, key: str) -> str:
+def _stamp_local_tags(domain: BuildData, key: str) -> str:
     spec = spec_from_key(json.loads(key))
     found = match_namespaces(domain.registry.namespaces, spec.namespaces)
-    return sign_tags([select_tags(ns, spec) for ns in found])
+    return stamp_tags([select_tags(ns, spec) for ns in found])
 
 
-def _sign_local_list(domain: OrgregDomain, key: str) -> str:
+def _stamp_local_list(domain: BuildData, key: str) -> str:
     spec = spec_from_key(json.loads(key))
-    return sign_namespaces(*select_namespaces(domain.registry.namespaces, spec))
+    return stamp_namespaces(*select_namespaces(domain.registry.namespaces, spec))
 
 
-def _sign_page(domain: OrgregDomain, name: str) -> str:
-    """The signature of one namespace's page ("missing" once it is gone)."""
+def _stamp_page(domain: BuildData, name: str) -> str:
+    """The stamp of one namespace's page ("missing" once it is gone)."""
     ns = domain.registry.namespace(name)
-    return ns.signature() if ns is not None else "missing"
+    return ns.stamp() if ns is not None else "missing"
 
 
-def _sign_container(domain: OrgregDomain, target: str) -> str:
+def _stamp_container(domain: BuildData, target: str) -> str:
     name, _, tag = target.partition(":")
     ns = domain.registry.namespace(name)
     if ns is None:
@@ -150,55 +133,55 @@ def _sign_container(domain: OrgregDomain, target: str) -> str:
     return ns.name + (":" + tag if tag and ns.tag(tag) else "")
 
 
-def _sign_remote(domain: OrgregDomain, key: str) -> str:
+def _stamp_remote(domain: BuildData, key: str) -> str:
     url, mode, data = json.loads(key)
     spec = spec_from_key(data)
     where = domain.showing(ShownData(Kind.REMOTE, key))
-    found = read_remote(domain.env, url, spec.namespaces, where)
+    found = deployed.read_remote(domain.env, url, spec.namespaces, where)
     if mode == "list":
-        signature = sign_namespaces(*select_namespaces(found.namespaces, spec))
+        found_stamp = stamp_namespaces(*select_namespaces(found.namespaces, spec))
     else:
         shown = match_namespaces(found.namespaces, spec.namespaces)
-        signature = sign_tags([select_tags(ns, spec) for ns in shown])
-    return digest([bool(found.source), signature])
+        found_stamp = stamp_tags([select_tags(ns, spec) for ns in shown])
+    return stamp([bool(found.source), found_stamp])
 
 
-def _sign_site(domain: OrgregDomain, _: str) -> str:
+def _stamp_site(domain: BuildData, _: str) -> str:
     config = domain.env.config
-    return digest([cfg.site_url(config), config.orgreg_json_api])
+    return stamp([cfg.site_url(config), config.orgreg_json_api])
 
 
-def _sign_key(domain: OrgregDomain, fingerprint: str) -> str:
+def _stamp_key(domain: BuildData, fingerprint: str) -> str:
     key = domain.trusted_keys.get(fingerprint)
-    return digest([key.fingerprint, key.name, key.created]) if key else "untrusted"
+    return stamp([key.fingerprint, key.name, key.created]) if key else "untrusted"
 
 
-def _sign_keys(domain: OrgregDomain, what: str) -> str:
+def _stamp_keys(domain: BuildData, what: str) -> str:
     keys = [(k.fingerprint, k.name, k.created, k.armored) for k in domain.trusted_keys.values()]
     if what != "signed":
-        return digest([keys, domain.keys_page])
+        return stamp([keys, domain.keys_page])
     signed = [
         (ns.name, tag.name, tag.sif.signers if tag.sif else [])
         for ns in domain.registry.namespaces
         for tag in ns.tags
         if tag.sif and tag.sif.signers
     ]
-    return digest([keys, signed])
+    return stamp([keys, signed])
 
 
-#: how the current signature of each kind of shown data is computed
-SIGNERS: dict[Kind, Callable[[OrgregDomain, str], str]] = {
-    Kind.TAGS: _sign_local_tags,
-    Kind.NAMESPACES: _sign_local_list,
-    Kind.PAGE: _sign_page,
-    Kind.CONTAINER: _sign_container,
-    Kind.REMOTE: _sign_remote,
-    Kind.SITE: _sign_site,
-    Kind.KEY: _sign_key,
-    Kind.KEYS: _sign_keys,
+#: how the current stamp of each kind of shown data is computed
+STAMPERS: dict[Kind, Callable[[BuildData, str], str]] = {
+    Kind.TAGS: _stamp_local_tags,
+    Kind.NAMESPACES: _stamp_local_list,
+    Kind.PAGE: _stamp_page,
+    Kind.CONTAINER: _stamp_container,
+    Kind.REMOTE: _stamp_remote,
+    Kind.SITE: _stamp_site,
+    Kind.KEY: _stamp_key,
+    Kind.KEYS: _stamp_keys,
 }
 
 
-def signature(domain: OrgregDomain, shown: ShownData) -> str:
-    """The signature of *shown* in the registry of this build."""
-    return SIGNERS[shown.kind](domain, shown.key)
+def current_stamp(domain: BuildData, shown: ShownData) -> str:
+    """The stamp of *shown* in the registry of this build."""
+    return STAMPERS[shown.kind](domain, shown.key)

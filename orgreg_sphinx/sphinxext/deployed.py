@@ -1,0 +1,37 @@
+"""Deployed registries named by ``registry`` directives (a URL argument), read
+over their JSON API once per build (:mod:`orgreg_sphinx.core.remote`, which
+keeps a cached copy in the doctree folder and forgets what it read at
+``builder-inited``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sphinx.environment import BuildEnvironment
+from sphinx.util import logging
+
+from ..core import remote
+
+logger = logging.getLogger(__name__)
+
+
+def read_remote(
+    env: BuildEnvironment, url: str, names: tuple[str, ...], location: Any = None
+) -> remote.RemoteRegistry:
+    """The deployed registry at *url*, read once per build (warnings reported)."""
+    config = env.config
+    settings = remote.FetchSettings(
+        timeout=float(config.orgreg_remote_timeout),
+        max_bytes=int(config.orgreg_remote_max_bytes),
+        fetch=bool(config.orgreg_remote_fetch),
+    )
+    return remote.registry_for(
+        url,
+        names,
+        Path(env.doctreedir) / remote.CACHE_FOLDER,
+        settings,
+        report=lambda message: logger.warning(
+            message, location=location, type="orgreg", subtype="remote"
+        ),
+    )
