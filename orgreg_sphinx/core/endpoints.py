@@ -256,11 +256,6 @@ def _curl_quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def checksum_files(registry: Registry) -> dict[str, bytes]:
-    """Bulk downloads (:func:`iter_checksum_files`)."""
-    return dict(iter_checksum_files(registry))
-
-
 def iter_checksum_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
     """Bulk downloads: ``<org>/<repo>/SHA256SUMS`` and ``api/SHA256SUMS`` (what
     ``sha256sum -c`` reads: every tag whose image has a sha256 digest, named as
