@@ -7,7 +7,6 @@ value from the tree lands as text, escaped by the writer.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,7 +74,6 @@ NAMESPACE_COLUMN_TITLES = {
     "tags": "Tags",
     "updated": "Updated",
 }
-PLACEHOLDER_SITE = "https://<your-registry-site>/"
 #: most rows of a namespace page's tag table; the JSON endpoints list every tag
 MAX_TAG_ROWS = 1000
 #: the columns whose cells the search index holds: what people search for (the
@@ -447,145 +445,6 @@ def readme(ns: Namespace) -> list[nodes.Node]:
     return [box]
 
 
-def default_tag(ns: Namespace) -> Tag | None:
-    """The tag shown in examples: ``latest`` if there is one, else the newest;
-    never a deprecated tag while another exists."""
-    if not ns.tags:
-        return None
-    usable = [t for t in ns.tags if not t.deprecated] or list(ns.tags)
-    for tag in usable:
-        if tag.name == "latest":
-            return tag
-    return max(usable, key=lambda t: (t.created or "", t.name))
-
-
-@dataclass(frozen=True)
-class UsageTab:
-    """One client's way to use a namespace: a label, a sentence, command lines."""
-
-    key: str
-    label: str
-    intro: str
-    lines: tuple[str, ...]
-
-
-def usage_tabs(
-    ns: Namespace,
-    site: str,
-    *,
-    shub: bool = True,
-    oci: bool = False,
-    checksums: bool = True,
-) -> list[UsageTab]:
-    """The usage examples of a namespace page, one per client. *shub*: the
-    ``api/container`` endpoints are published (Singularity, Apptainer,
-    sregistry); *oci*: the ``v2/`` layout is (skopeo); *checksums*: the
-    ``SHA256SUMS`` files are (the check beside the download command)."""
-    base = site or PLACEHOLDER_SITE
-    tag = default_tag(ns)
-    tabs = []
-    check = (clients.checksum_check(site, ns),) if checksums else ()
-    if tag is not None and tag.is_oras:
-        tabs.extend(oras_tabs(ns, tag, check))
-    elif tag is not None and tag.layers:
-        tabs.append(
-            UsageTab(
-                "download",
-                "Download",
-                "Download the image file"
-                + (" and check it against the namespace's SHA256SUMS:" if check else ":"),
-                # the URL comes from the tree: quoted, so pasting the line runs only curl
-                (
-                    f"curl -L -o {clients.saved_name(ns, tag)} {shlex.quote(tag.layers[0].url)}",
-                    *check,
-                ),
-            )
-        )
-        if shub:
-            tabs.extend(pull_tabs(ns, tag, site))
-    if oci and tag is not None:
-        ref = clients.oci_reference(site, ns)
-        if ref.value:
-            tabs.append(
-                UsageTab(
-                    "skopeo",
-                    "skopeo",
-                    "List the tags and read a manifest with an OCI client (skopeo, or crane):",
-                    (
-                        f"skopeo list-tags docker://{ref.value}",
-                        f"skopeo inspect --raw docker://{ref.value}:{tag.name}",
-                    ),
-                )
-            )
-    api_lines = [f"curl -s {base}{ns.name}/tags/"]
-    if tag is not None:
-        api_lines.append(f"curl -s {base}{ns.name}/manifests/{tag.name}/")
-    tabs.append(
-        UsageTab(
-            "curl", "curl", "List the tags and read a manifest with the JSON API:", tuple(api_lines)
-        )
-    )
-    return tabs
-
-
-def oras_tabs(ns: Namespace, tag: Tag, check: tuple[str, ...]) -> list[UsageTab]:
-    """Apptainer and Singularity pull commands for a *tag* kept in an OCI
-    registry (``oras://``), and why the static registry's clients do not apply."""
-    ref = clients.oras_reference(tag)
-    if not ref.value:
-        return [UsageTab("oras", "ORAS", f"No pull command: {ref.problem}.", ())]
-    tabs = [
-        UsageTab(
-            key,
-            label,
-            f"Pull the image from its OCI registry with {label}"
-            + (" and check it against the namespace's SHA256SUMS:" if check else ":"),
-            (f"{key} pull {clients.saved_name(ns, tag)} {shlex.quote(ref.value)}", *check),
-        )
-        for key, label in (("apptainer", "Apptainer"), ("singularity", "Singularity"))
-    ]
-    tabs.append(
-        UsageTab(
-            "oras-other",
-            "Other clients",
-            "This image is kept in an OCI registry (oras://): "
-            f"{clients.ORAS_NOT_SHUB}; {clients.ORAS_NOT_SREGISTRY}; {clients.ORAS_NOT_CURL}. "
-            "An ORAS client (oras pull) fetches the same blob:",
-            (f"oras pull {shlex.quote(ref.value.removeprefix('oras://'))}",),
-        )
-    )
-    return tabs
-
-
-def pull_tabs(ns: Namespace, tag: Tag, site: str) -> list[UsageTab]:
-    """Singularity, Apptainer and sregistry pull commands for *tag*."""
-    tabs = []
-    ref = clients.shub_reference(site, ns, tag)
-    for key, label in (("singularity", "Singularity"), ("apptainer", "Apptainer")):
-        if ref.value:
-            intro = f"Pull the image with {label}:"
-            lines = (f"{key} pull {ref.value}",)
-        else:
-            intro = f"Not with shub:// here ({ref.problem}); pull the file by its URL:"
-            lines = (f"{key} pull {ns.repo}_{tag.name}.sif {shlex.quote(tag.layers[0].url)}",)
-        tabs.append(UsageTab(key, label, intro, lines))
-    name = clients.sregistry_reference(ns, tag)
-    if name.value:
-        tabs.append(
-            UsageTab(
-                "sregistry",
-                "sregistry",
-                'Pull with sregistry (pip install "sregistry[registry-basic]"):',
-                (
-                    "export SREGISTRY_CLIENT=registry",
-                    f"export SREGISTRY_REGISTRY_BASE={clients.sregistry_base(site)}",
-                    f"sregistry pull {name.value}",
-                ),
-            )
-        )
-    return tabs
-
-
 def usage(
     ns: Namespace,
     site: str,
@@ -597,7 +456,7 @@ def usage(
     """The usage section's content: a tab per client (plain blocks without the theme)."""
     # commands and URLs are not what people search for: left out of the index
     tabs = nodes.container(classes=["orgreg-usage", NO_SEARCH])
-    for tab in usage_tabs(ns, site, shub=shub, oci=oci, checksums=checksums):
+    for tab in clients.usage_tabs(ns, site, shub=shub, oci=oci, checksums=checksums):
         box = nodes.container(classes=["orgreg-usage-tab", f"orgreg-usage-{tab.key}"])
         box += nodes.rubric(tab.label, tab.label)
         box += para(nodes.Text(tab.intro))
@@ -631,7 +490,7 @@ def namespace_stats(ns: Namespace) -> nodes.paragraph:
     updated = last_update(ns)
     if updated:
         parts.append(f"updated {updated[:10]}")
-    tag = default_tag(ns)
+    tag = clients.default_tag(ns)
     if tag is not None:
         parts.append(f"{tag.name}: {human_size(tag.size_bytes)}")
     arches = sorted({t.arch for t in ns.tags if t.arch})
@@ -645,7 +504,7 @@ def shown_tags(ns: Namespace, limit: int = MAX_TAG_ROWS) -> list[Tag]:
     (in the table's usual order), so a namespace with thousands stays usable."""
     if len(ns.tags) <= limit:
         return list(ns.tags)
-    first = default_tag(ns)
+    first = clients.default_tag(ns)
     newest = sorted(ns.tags, key=lambda t: (t is first, t.created or "", t.name), reverse=True)
     keep = {id(t) for t in newest[:limit]}
     return [t for t in ns.tags if id(t) in keep]
