@@ -65,7 +65,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     # -- the build's timeline: every handler, in the order of the events
     toc_parents = internals.TocParents()
     # settings
-    app.connect("config-inited", config.validate, priority=400)
+    app.connect("config-inited", config.read_settings, priority=400)
     app.connect("config-inited", pages.tree_exclude_patterns)
     # before reading: the tree, the keys and the generated pages, read once
     app.connect("builder-inited", loader.load)

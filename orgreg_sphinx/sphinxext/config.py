@@ -1,4 +1,11 @@
-"""Configuration values of the extension, their defaults and validation."""
+"""Configuration values of the extension: the options table, and the settings of a build.
+
+:data:`OPTIONS` lists every ``orgreg_*`` value (name, default, types, what a
+change rebuilds, its documentation: the guide's reference is generated from it,
+:mod:`.docs`). At ``config-inited`` :func:`read_settings` checks the values and
+reads them once into a frozen :class:`Settings` (as MyST's ``MdParserConfig``);
+the rest of the extension reads :func:`settings_of` and never ``config.orgreg_*``.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ from sphinx.errors import ConfigError
 from ..core.feed import MAX_ENTRIES
 from ..core.keys import DEFAULT_FOLDER
 from ..core.model import Limits
+from ..core.remote import FetchSettings
 
 #: what Sphinx rebuilds when a value changes (a subset of what Sphinx accepts)
 Rebuild = Literal["", "env", "html"]
@@ -180,6 +188,84 @@ def add_config_values(app: Sphinx) -> None:
         app.add_config_value(option.name, option.default, option.rebuild, types=option.types)
 
 
+@dataclass(frozen=True)
+class Settings:
+    """The ``orgreg_*`` values of one build, checked, with what follows from them
+    (the folders resolved, the site's address, the reading limits)."""
+
+    #: the manifest tree folder (``orgreg_root`` resolved against the source folder)
+    root: Path
+    #: the site's absolute address, ending in '/', or '' when unknown (:func:`site_url`)
+    site_url: str
+    namespace_pages: bool
+    json_api: bool
+    repository_url: str
+    repository_branch: str
+    #: what is read of the tree (sizes of files, tags per namespace)
+    limits: Limits
+    shub_api: bool
+    oci_layout: bool
+    #: how deployed registries are read
+    remote: FetchSettings
+    history: bool
+    feed: bool | None
+    feed_entries: int
+    #: the trusted keys' folder (:func:`keys_folder`)
+    keys_folder: Path
+    tree_pages: bool
+
+
+#: where :func:`read_settings` keeps the settings on the config object (an
+#: underscore name: Sphinx neither pickles nor compares it)
+SETTINGS_ATTRIBUTE = "_orgreg_settings"
+
+
+def read_settings(app: Sphinx, config: Config) -> None:
+    """``config-inited``: check the values (:func:`validate`) and read them into
+    the build's :class:`Settings`."""
+    validate(app, config)
+    setattr(config, SETTINGS_ATTRIBUTE, settings_from(app.srcdir, config))
+
+
+def settings_of(config: Config) -> Settings:
+    """The settings of the build whose configuration is *config*."""
+    found = config.__dict__.get(SETTINGS_ATTRIBUTE)
+    if not isinstance(found, Settings):
+        raise ConfigError("orgreg_sphinx: the settings are read at config-inited, not before")
+    return found
+
+
+def settings_from(
+    srcdir: str | os.PathLike[str], config: Config, environ: Mapping[str, str] = os.environ
+) -> Settings:
+    """The :class:`Settings` of *config* (values already checked)."""
+    return Settings(
+        root=root_folder(srcdir, config),
+        site_url=site_url(config, environ),
+        namespace_pages=config.orgreg_namespace_pages,
+        json_api=config.orgreg_json_api,
+        repository_url=config.orgreg_repository_url,
+        repository_branch=config.orgreg_repository_branch,
+        limits=Limits(
+            max_front_matter=config.orgreg_max_front_matter_bytes,
+            max_readme=config.orgreg_max_readme_bytes,
+            max_tags=config.orgreg_max_tags,
+        ),
+        shub_api=config.orgreg_shub_api,
+        oci_layout=config.orgreg_oci_layout,
+        remote=FetchSettings(
+            timeout=float(config.orgreg_remote_timeout),
+            max_bytes=int(config.orgreg_remote_max_bytes),
+            fetch=bool(config.orgreg_remote_fetch),
+        ),
+        history=config.orgreg_history,
+        feed=config.orgreg_feed,
+        feed_entries=config.orgreg_feed_entries,
+        keys_folder=keys_folder(srcdir, config),
+        tree_pages=config.orgreg_tree_pages,
+    )
+
+
 def validate(app: Sphinx, config: Config) -> None:
     """Refuse wrong-typed or out-of-range values with a clear message."""
     for option in OPTIONS:
@@ -217,14 +303,6 @@ def validate(app: Sphinx, config: Config) -> None:
 def root_folder(srcdir: str | os.PathLike[str], config: Config) -> Path:
     """The manifest tree folder (orgreg_root resolved against the source folder)."""
     return (Path(srcdir) / os.fspath(config.orgreg_root or ".")).resolve()
-
-
-def limits(config: Config) -> Limits:
-    return Limits(
-        max_front_matter=config.orgreg_max_front_matter_bytes,
-        max_readme=config.orgreg_max_readme_bytes,
-        max_tags=config.orgreg_max_tags,
-    )
 
 
 def site_url(config: Config, environ: Mapping[str, str] = os.environ) -> str:

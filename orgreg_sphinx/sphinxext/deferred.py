@@ -38,8 +38,8 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.nodes import process_only_nodes
 
-from . import config as cfg
 from . import listing, shared, signing
+from .config import settings_of
 from .domain import domain_of
 
 logger = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def namespaces_part(
 def build_part(env: BuildEnvironment, node: deferred) -> list[nodes.Node]:
     """The nodes of the part *node* stands for, from this build's registry."""
     registry = domain_of(env).registry
-    config = env.config
+    settings = settings_of(env.config)
     part, refdoc = node["part"], node["refdoc"]
     if part == "namespaces":
         shown = [ns for ns in map(registry.namespace, node["namespaces"]) if ns is not None]
@@ -111,10 +111,10 @@ def build_part(env: BuildEnvironment, node: deferred) -> list[nodes.Node]:
     if part == "usage":
         return listing.usage(
             ns,
-            cfg.site_url(config),
-            shub=config.orgreg_shub_api,
-            oci=config.orgreg_oci_layout,
-            checksums=config.orgreg_json_api,
+            settings.site_url,
+            shub=settings.shub_api,
+            oci=settings.oci_layout,
+            checksums=settings.json_api,
         )
     return listing.tag_section_content(ns, signing.details_context(env, refdoc))
 

@@ -12,6 +12,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
 from ..core import remote
+from .config import settings_of
 
 logger = logging.getLogger(__name__)
 
@@ -20,17 +21,11 @@ def read_remote(
     env: BuildEnvironment, url: str, names: tuple[str, ...], location: Any = None
 ) -> remote.RemoteRegistry:
     """The deployed registry at *url*, read once per build (warnings reported)."""
-    config = env.config
-    settings = remote.FetchSettings(
-        timeout=float(config.orgreg_remote_timeout),
-        max_bytes=int(config.orgreg_remote_max_bytes),
-        fetch=bool(config.orgreg_remote_fetch),
-    )
     return remote.registry_for(
         url,
         names,
         Path(env.doctreedir) / remote.CACHE_FOLDER,
-        settings,
+        settings_of(env.config).remote,
         report=lambda message: logger.warning(
             message, location=location, type="orgreg", subtype="remote"
         ),

@@ -35,6 +35,7 @@ from ..core.selection import (
     split_list,
 )
 from . import deferred, listing, shared, signing
+from .config import settings_of
 from .deployed import read_remote
 from .domain import OrgregDomain, domain_of
 from .stamps import Kind, ShownData
@@ -135,7 +136,7 @@ class RegistryDirective(SphinxDirective):
         if not found:
             _warn(f"registry: no namespace matches {pattern!r}", self.get_location(), "unknown")
             return []
-        pages = self.config.orgreg_namespace_pages
+        pages = settings_of(self.config).namespace_pages
 
         def more(ns: Namespace) -> Any:
             if not pages:
@@ -229,7 +230,7 @@ class RegistryDirective(SphinxDirective):
         else:
             pool = found.namespaces
         namespaces, hidden = select_namespaces(pool, spec)
-        pages = self.config.orgreg_namespace_pages
+        pages = settings_of(self.config).namespace_pages
         box = self.box()
         if not namespaces:
             box += nodes.paragraph(text="This registry has no containers yet.")

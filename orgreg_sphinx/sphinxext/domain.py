@@ -31,7 +31,7 @@ from sphinx.util.nodes import make_refnode
 
 from ..core.keys import TrustedKey
 from ..core.model import Namespace, Registry
-from . import config as cfg
+from .config import settings_of
 from .shared import tag_anchor
 from .stamps import Kind, ShownData, current_stamp
 from .stubs import namespace_docname
@@ -169,7 +169,7 @@ class OrgregDomain(Domain):
         """(object type, docname, anchor) of a container of this build's registry
         that has a page, or None."""
         registry = getattr(self, "registry", None)
-        if registry is None or not self.env.config.orgreg_namespace_pages:
+        if registry is None or not settings_of(self.env.config).namespace_pages:
             return None
         name, _, tag = target.strip().partition(":")
         ns = registry.namespace(name)
@@ -222,7 +222,7 @@ def registry(env: BuildEnvironment) -> Registry:
     """The registry of this build (empty when none was read)."""
     domain = domain_of(env)
     if not hasattr(domain, "registry"):
-        domain.registry = Registry(cfg.root_folder(env.srcdir, env.config))
+        domain.registry = Registry(settings_of(env.config).root)
     return domain.registry
 
 

@@ -20,7 +20,7 @@ from sphinx.util.osutil import relative_uri
 from ..core import clients, markdown
 from ..core.model import KIB_THRESHOLD, Namespace, Tag
 from ..core.selection import updated as last_update
-from . import config as cfg
+from .config import settings_of
 from .details import DetailsContext, details_cell, has_details
 from .highlight import command_lines
 from .shared import (
@@ -568,7 +568,7 @@ def plain_cells(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 def resolve_site_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Turn :class:`~site_link` nodes into links relative to the page."""
     builder = app.builder
-    site = cfg.site_url(app.config)
+    site = settings_of(app.config).site_url
     for node in list(doctree.findall(site_link)):
         target = node["target"]
         if builder.format == "html":

@@ -27,8 +27,8 @@ from sphinx.util import logging
 from ..core import history
 from ..core.keys import load_keys
 from ..core.model import ReadCache, Registry, load_registry, printable
-from . import config as cfg
 from . import internals
+from .config import Settings, settings_of
 from .domain import domain_of
 from .signing import signed_tags
 from .stubs import KEYS_DOCNAME, write_stubs
@@ -53,7 +53,8 @@ def display_path(path: Path) -> str:
 def load(app: Sphinx) -> None:
     """Read the tree and the trusted keys, and install the generated pages."""
     domain = domain_of(app.env)
-    registry = read_registry(app)
+    settings = settings_of(app.config)
+    registry = read_registry(app, settings)
     domain.registry = registry
     for problem in registry.problems:
         where = printable(display_path(problem.path))
@@ -66,9 +67,7 @@ def load(app: Sphinx) -> None:
             subtype=problem.code,
             location=f"{where}:{problem.line or ''}",
         )
-    keys, problems = load_keys(
-        cfg.keys_folder(app.srcdir, app.config), cache=Path(app.doctreedir) / KEYS_CACHE
-    )
+    keys, problems = load_keys(settings.keys_folder, cache=Path(app.doctreedir) / KEYS_CACHE)
     for key_problem in problems:
         where = printable(display_path(key_problem.path))
         logger.warning(
@@ -81,7 +80,7 @@ def load(app: Sphinx) -> None:
         )
     domain.trusted_keys = {key.fingerprint: key for key in keys}
     generated = {}
-    if app.config.orgreg_namespace_pages:
+    if settings.namespace_pages:
         generated = write_stubs(
             app.doctreedir,
             (ns.name for ns in registry.namespaces),
@@ -91,27 +90,29 @@ def load(app: Sphinx) -> None:
     domain.keys_page = KEYS_DOCNAME if installed and KEYS_DOCNAME in generated else ""
 
 
-def read_registry(app: Sphinx) -> Registry:
+def read_registry(app: Sphinx, settings: Settings) -> Registry:
     """The manifest tree of this build, with its history when asked for."""
-    root = cfg.root_folder(app.srcdir, app.config)
+    root = settings.root
     skip = frozenset(p.name for p in (app.outdir, app.doctreedir) if p.parent.resolve() == root)
     cache_file = Path(app.doctreedir) / READ_CACHE_FILE
     cache = ReadCache.load(cache_file)
-    found = load_registry(root, limits=cfg.limits(app.config), skip=skip, cache=cache)
+    found = load_registry(root, limits=settings.limits, skip=skip, cache=cache)
     try:
         cache.save(cache_file)
     except OSError as err:  # a read-only doctree folder only makes rebuilds slower
         logger.debug("[orgreg] cannot save %s: %s", cache_file, err)
-    if app.config.orgreg_history:
-        found = with_history(app, root, found)
+    if settings.history:
+        found = with_history(app, settings, found)
     return found
 
 
-def with_history(app: Sphinx, root: Path, found: Registry) -> Registry:
+def with_history(app: Sphinx, settings: Settings, found: Registry) -> Registry:
     """*found* with each tag's former images from the tree's git history (one
     informational line, and no history, when there is none to read)."""
     cache_file = Path(app.doctreedir) / HISTORY_CACHE_FILE
-    read = history.read_history(root, history.HistoryCache.load(cache_file), cfg.limits(app.config))
+    read = history.read_history(
+        settings.root, history.HistoryCache.load(cache_file), settings.limits
+    )
     if not read.available:
         logger.info("[orgreg] tag history is off: %s", read.reason)
         return found

@@ -26,8 +26,8 @@ from sphinx.util import logging
 
 from ..core import names
 from ..core.model import is_namespace_folder
-from . import config as cfg
 from . import internals
+from .config import settings_of
 from .directive import RegistryDirective
 from .stubs import STUB_FILETYPE, STUB_RE, stub_text
 
@@ -190,14 +190,15 @@ def tree_exclude_patterns(app: Sphinx, config: Config) -> None:
     folders inside a namespace are not even walked (links there could make the
     walk endless).
     """
-    root = cfg.root_folder(app.srcdir, config)
+    settings = settings_of(config)
+    root = settings.root
     try:
         rel = root.relative_to(Path(app.srcdir).resolve()).as_posix()
     except ValueError:
         return  # the tree is outside the source folder: nothing to exclude
     prefix = "" if rel in ("", ".") else rel + "/"
     patterns = ["*/*/README.md", "*/*/tags/**", "*/*/manifests/**"]
-    if not config.orgreg_tree_pages:
+    if not settings.tree_pages:
         patterns = organization_patterns(root)
     for pattern in patterns:
         if prefix + pattern not in config.exclude_patterns:
@@ -311,15 +312,16 @@ def hide_stub_source(
     if pagename in generated:
         context["sourcename"] = ""
         context["orgreg_namespace"] = pagename.rsplit("/", 1)[0]
-        repo_url = app.config.orgreg_repository_url.rstrip("/")
+        settings = settings_of(app.config)
+        repo_url = settings.repository_url.rstrip("/")
         if repo_url:
-            root = cfg.root_folder(app.srcdir, app.config)
+            root = settings.root
             try:
                 rel = root.relative_to(Path(app.confdir).resolve()).as_posix()
             except ValueError:
                 rel = os.path.basename(root)
             folder = f"{rel}/{context['orgreg_namespace']}".lstrip("./")
-            branch = app.config.orgreg_repository_branch
+            branch = settings.repository_branch
             context["orgreg_manifests_url"] = f"{repo_url}/tree/{branch}/{folder}"
 
 

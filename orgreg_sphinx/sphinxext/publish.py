@@ -20,8 +20,8 @@ from .._version import __version__
 from ..core import endpoints, feed, keys
 from ..core.files import Batch, stamp, sync_batches, up_to_date
 from ..core.model import rules_stamp, schema
-from . import config as cfg
 from . import domain, pages
+from .config import settings_of
 
 logger = logging.getLogger(__name__)
 
@@ -37,15 +37,15 @@ def site_batches(app: Sphinx) -> list[Batch]:
     one at a time as :func:`.files.sync_batches` writes them (never all in memory
     at once)."""
     registry = domain.registry(app.env)
-    config = app.config
+    settings = settings_of(app.config)
     base = stamp([__version__, code_stamp(), rules_stamp(), switches(app)])
     batches = endpoints.endpoint_batches(
         registry,
         base,
-        original=config.orgreg_json_api,
-        catalog=config.orgreg_json_api,
-        shub=config.orgreg_shub_api,
-        oci=config.orgreg_oci_layout,
+        original=settings.json_api,
+        catalog=settings.json_api,
+        shub=settings.shub_api,
+        oci=settings.oci_layout,
     )
     batches.append(Batch("", base, functools.partial(other_files, app)))
     return batches
@@ -54,43 +54,45 @@ def site_batches(app: Sphinx) -> list[Batch]:
 def other_files(app: Sphinx) -> Iterator[tuple[str, bytes]]:
     """The published files that are not endpoints: schemas, keys, the feed."""
     registry = domain.registry(app.env)
-    config = app.config
-    if config.orgreg_json_api:
+    settings = settings_of(app.config)
+    if settings.json_api:
         for kind in SCHEMAS:
             yield f"api/schemas/{kind}.schema.json", endpoints.dumps(schema(kind))
     # the trusted keys, at api/keys/<FINGERPRINT>.asc, and api/keys.json
     yield from keys.published_files(
-        list(domain.domain_of(app.env).trusted_keys.values()), cfg.site_url(config)
+        list(domain.domain_of(app.env).trusted_keys.values()), settings.site_url
     ).items()
-    if config.orgreg_feed is not False:
+    if settings.feed is not False:
         yield from feed.feed_files(
-            registry, cfg.site_url(config), config.project, config.orgreg_feed_entries
+            registry, settings.site_url, app.config.project, settings.feed_entries
         ).items()
 
 
 def switches(app: Sphinx) -> list[Any]:
     """The settings the published files depend on."""
-    config = app.config
+    settings = settings_of(app.config)
     return [
-        config.orgreg_json_api,
-        config.orgreg_shub_api,
-        config.orgreg_oci_layout,
-        config.orgreg_feed,
-        config.orgreg_feed_entries,
-        config.project,
-        cfg.site_url(config),
+        settings.json_api,
+        settings.shub_api,
+        settings.oci_layout,
+        settings.feed,
+        settings.feed_entries,
+        app.config.project,
+        settings.site_url,
     ]
 
 
 def feed_url(app: Sphinx) -> str:
     """The absolute address of ``feed.xml``, or '' when none is written."""
-    site = cfg.site_url(app.config)
-    return site + feed.FEED_PATH if site and app.config.orgreg_feed is not False else ""
+    settings = settings_of(app.config)
+    site = settings.site_url
+    return site + feed.FEED_PATH if site and settings.feed is not False else ""
 
 
 def warn_no_feed(app: Sphinx) -> None:
     """``orgreg_feed = True`` without the site's address: say why there is no feed."""
-    if app.config.orgreg_feed is True and not cfg.site_url(app.config):
+    settings = settings_of(app.config)
+    if settings.feed is True and not settings.site_url:
         logger.warning(
             "[orgreg] orgreg_feed: no feed.xml is written without the site's address "
             "(an Atom feed's links are absolute): set html_baseurl or orgreg_site_url",
@@ -124,7 +126,7 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
-    if app.config.orgreg_oci_layout:
+    if settings_of(app.config).oci_layout:
         warn_oci_site(app)
     warn_no_feed(app)
     state_file = state_path(app)
@@ -164,7 +166,7 @@ def site_stamp(app: Sphinx, batches: list[Batch] | None = None) -> str:
 def warn_oci_site(app: Sphinx) -> None:
     """OCI clients look for ``/v2/`` at the root of the host: say so when the
     site is known to live below it."""
-    site = cfg.site_url(app.config)
+    site = settings_of(app.config).site_url
     path = urlsplit(site).path if site else "/"
     if path not in ("", "/"):
         logger.warning(

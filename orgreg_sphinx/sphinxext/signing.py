@@ -29,8 +29,8 @@ from ..core import clients
 from ..core.keys import TrustedKey, published_path
 from ..core.model import Namespace, Registry, Tag
 from ..core.sifblock import group_fingerprint
-from . import config as cfg
 from . import internals
+from .config import settings_of
 from .details import DetailsContext, field_list
 from .domain import domain_of
 from .highlight import command_lines
@@ -56,7 +56,7 @@ def details_context(app_env: Any, refdoc: str) -> DetailsContext:
     domain = domain_of(app_env)
     return DetailsContext(
         keys=domain.trusted_keys,
-        site=cfg.site_url(app_env.config),
+        site=settings_of(app_env.config).site_url,
         refdoc=refdoc,
         keys_page=domain.keys_page,
     )
@@ -169,7 +169,7 @@ class KeysDirective(SphinxDirective):
         domain = domain_of(self.env)
         domain.note_shown(docname, ShownData(Kind.KEYS, "signed"))
         domain.note_shown(docname, ShownData(Kind.SITE))
-        site = cfg.site_url(self.config)
+        site = settings_of(self.config).site_url
         signed = signed_tags(domain.registry)
         keys = list(domain.trusted_keys.values())
         out: list[nodes.Node] = [

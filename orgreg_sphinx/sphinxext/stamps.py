@@ -30,8 +30,8 @@ from ..core.selection import (
 from ..core.selection import (
     Shown as ShownTags,
 )
-from . import config as cfg
 from . import deployed
+from .config import settings_of
 
 logger = logging.getLogger(__name__)
 
@@ -147,8 +147,8 @@ def _stamp_remote(domain: BuildData, key: str) -> str:
 
 
 def _stamp_site(domain: BuildData, _: str) -> str:
-    config = domain.env.config
-    return stamp([cfg.site_url(config), config.orgreg_json_api])
+    settings = settings_of(domain.env.config)
+    return stamp([settings.site_url, settings.json_api])
 
 
 def _stamp_key(domain: BuildData, fingerprint: str) -> str:
