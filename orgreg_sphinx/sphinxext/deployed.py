@@ -13,6 +13,7 @@ from sphinx.util import logging
 
 from ..core import remote
 from .config import settings_of
+from .warnings_ import Subtype, warn
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,5 @@ def read_remote(
         names,
         Path(env.doctreedir) / remote.CACHE_FOLDER,
         settings_of(env.config).remote,
-        report=lambda message: logger.warning(
-            message, location=location, type="orgreg", subtype="remote"
-        ),
+        report=lambda message: warn(message, subtype=Subtype.REMOTE, location=location),
     )

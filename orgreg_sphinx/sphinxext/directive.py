@@ -40,12 +40,13 @@ from .deployed import read_remote
 from .domain import OrgregDomain, domain_of
 from .stamps import Kind, ShownData
 from .stubs import namespace_docname
+from .warnings_ import Subtype, warn
 
 logger = logging.getLogger(__name__)
 
 
-def _warn(message: str, location: Any, subtype: str) -> None:
-    logger.warning(message, location=location, type="orgreg", subtype=subtype)
+def _warn(message: str, location: Any, subtype: Subtype) -> None:
+    warn(message, subtype=subtype, location=location)
 
 
 # ---------------------------------------------------------------- directive
@@ -84,7 +85,7 @@ class RegistryDirective(SphinxDirective):
             try:
                 parse_sort(sort, sorts)
             except ValueError as err:
-                _warn(f"registry: {err}", self.get_location(), "option")
+                _warn(f"registry: {err}", self.get_location(), Subtype.OPTION)
                 sort = ""
         return ListingSpec(
             namespaces=tuple(split_list(self.options.get("namespace", ""))),
@@ -105,7 +106,7 @@ class RegistryDirective(SphinxDirective):
                 f"registry: unknown column(s) {', '.join(map(repr, unknown))}; "
                 f"choose from {', '.join(allowed)}",
                 self.get_location(),
-                "option",
+                Subtype.OPTION,
             )
         columns = list(dict.fromkeys(c for c in chosen if c in allowed))
         return (columns or list(allowed)), bool(columns)
@@ -134,7 +135,9 @@ class RegistryDirective(SphinxDirective):
         # so an edit to a tag that is filtered out or cut off rebuilds nothing
         found = match_namespaces(self.domain.registry.namespaces, spec.namespaces)
         if not found:
-            _warn(f"registry: no namespace matches {pattern!r}", self.get_location(), "unknown")
+            _warn(
+                f"registry: no namespace matches {pattern!r}", self.get_location(), Subtype.UNKNOWN
+            )
             return []
         pages = settings_of(self.config).namespace_pages
 
@@ -154,7 +157,7 @@ class RegistryDirective(SphinxDirective):
         self.domain.note_shown(docname, ShownData(Kind.SITE))
         ns = self.domain.registry.namespace(pattern)
         if ns is None:
-            _warn(f"registry: no namespace {pattern!r}", self.get_location(), "unknown")
+            _warn(f"registry: no namespace {pattern!r}", self.get_location(), Subtype.UNKNOWN)
             return []
         if docname == namespace_docname(
             ns.name
@@ -218,7 +221,7 @@ class RegistryDirective(SphinxDirective):
             _warn(
                 "registry: :tags: filters tag tables; add :namespace: to show them",
                 self.get_location(),
-                "option",
+                Subtype.OPTION,
             )
             spec = ListingSpec(sort=spec.sort, limit=spec.limit, deprecated=spec.deprecated)
         columns, _ = self.columns(listing.NAMESPACE_COLUMNS)
@@ -278,14 +281,14 @@ class RegistryDirective(SphinxDirective):
         try:
             base = remote.base_url(url)
         except ValueError as err:
-            _warn(f"registry: {err}", self.get_location(), "remote")
+            _warn(f"registry: {err}", self.get_location(), Subtype.REMOTE)
             return []
         for flag in ("page", "toctree"):
             if flag in self.options:
                 _warn(
                     f"registry: :{flag}: is for the local registry; ignored with a URL",
                     self.get_location(),
-                    "option",
+                    Subtype.OPTION,
                 )
         pattern = self.options.get("namespace", "").strip()
         mode = "tags" if pattern else "list"
@@ -305,7 +308,7 @@ class RegistryDirective(SphinxDirective):
             _warn(
                 f"registry: no namespace of {base} matches {pattern!r}",
                 self.get_location(),
-                "unknown",
+                Subtype.UNKNOWN,
             )
             return []
 

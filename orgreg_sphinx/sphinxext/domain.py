@@ -35,6 +35,7 @@ from .config import settings_of
 from .shared import tag_anchor
 from .stamps import Kind, ShownData, current_stamp
 from .stubs import namespace_docname
+from .warnings_ import Subtype, warn
 
 logger = logging.getLogger(__name__)
 
@@ -262,5 +263,5 @@ def warn_unknown_container(
     elif tag and ns.tag(tag) is None:
         problem = f"container: namespace {ns.name!r} has no tag {tag!r}"
     if problem:
-        logger.warning(problem, location=node, type="orgreg", subtype="unknown")
+        warn(problem, subtype=Subtype.UNKNOWN, location=node)
     return True

@@ -31,6 +31,8 @@ from sphinx.environment import BuildEnvironment
 from sphinx.project import Project
 from sphinx.util import logging
 
+from .warnings_ import Subtype, warn
+
 logger = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- generated documents
@@ -80,12 +82,11 @@ def install_project(app: Sphinx, generated: dict[str, Path]) -> bool:
     problem = project_problem(project)
     if problem:
         if generated:
-            logger.warning(
+            warn(
                 "[orgreg] namespace pages are not generated: %s (this Sphinx version is "
                 "not supported by orgreg-sphinx's generated pages)",
                 problem,
-                type="orgreg",
-                subtype="sphinx",
+                subtype=Subtype.SPHINX,
             )
         return False
     if not isinstance(project, RegistryProject):

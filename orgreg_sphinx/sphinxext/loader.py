@@ -32,6 +32,7 @@ from .config import Settings, settings_of
 from .domain import domain_of
 from .signing import signed_tags
 from .stubs import KEYS_DOCNAME, write_stubs
+from .warnings_ import Subtype, warn
 
 logger = logging.getLogger(__name__)
 
@@ -58,26 +59,18 @@ def load(app: Sphinx) -> None:
     domain.registry = registry
     for problem in registry.problems:
         where = printable(display_path(problem.path))
-        logger.warning(
+        warn(
             "%s %s [%s]",
             where,
             problem.message,
             problem.code,
-            type="orgreg",
             subtype=problem.code,
             location=f"{where}:{problem.line or ''}",
         )
     keys, problems = load_keys(settings.keys_folder, cache=Path(app.doctreedir) / KEYS_CACHE)
     for key_problem in problems:
         where = printable(display_path(key_problem.path))
-        logger.warning(
-            "%s %s [keys]",
-            where,
-            key_problem.message,
-            type="orgreg",
-            subtype="keys",
-            location=where,
-        )
+        warn("%s %s [keys]", where, key_problem.message, subtype=Subtype.KEYS, location=where)
     domain.trusted_keys = {key.fingerprint: key for key in keys}
     generated = {}
     if settings.namespace_pages:

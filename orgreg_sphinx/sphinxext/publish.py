@@ -22,6 +22,7 @@ from ..core.files import Batch, stamp, sync_batches, up_to_date
 from ..core.model import rules_stamp, schema
 from . import domain, pages
 from .config import settings_of
+from .warnings_ import Subtype, warn
 
 logger = logging.getLogger(__name__)
 
@@ -93,11 +94,10 @@ def warn_no_feed(app: Sphinx) -> None:
     """``orgreg_feed = True`` without the site's address: say why there is no feed."""
     settings = settings_of(app.config)
     if settings.feed is True and not settings.site_url:
-        logger.warning(
+        warn(
             "[orgreg] orgreg_feed: no feed.xml is written without the site's address "
             "(an Atom feed's links are absolute): set html_baseurl or orgreg_site_url",
-            type="orgreg",
-            subtype="feed",
+            subtype=Subtype.FEED,
         )
 
 
@@ -169,11 +169,10 @@ def warn_oci_site(app: Sphinx) -> None:
     site = settings_of(app.config).site_url
     path = urlsplit(site).path if site else "/"
     if path not in ("", "/"):
-        logger.warning(
+        warn(
             "[orgreg] orgreg_oci_layout: the site is published at %s, not at the root of "
             "its host; OCI clients look for %s and will not find the v2/ layout",
             site,
             site[: len(site) - len(path)] + "/v2/",
-            type="orgreg",
-            subtype="oci",
+            subtype=Subtype.OCI,
         )
