@@ -31,13 +31,16 @@ Rebuild = Literal["", "env", "html"]
 @dataclass(frozen=True)
 class Option:
     """One configuration value: its name, default, accepted types, what a change
-    rebuilds, and its documentation."""
+    rebuilds, and its documentation (text with `code` spans; the guide's
+    reference is made from it, :mod:`.docs`)."""
 
     name: str
     default: Any
     types: tuple[type, ...]
     rebuild: Rebuild
     doc: str
+    #: the default as the documentation shows it ('' : the value, as code)
+    shown: str = ""
 
 
 OPTIONS = (
@@ -53,7 +56,7 @@ OPTIONS = (
         "",
         (str,),
         "env",
-        "Absolute URL of the published site; defaults to html_baseurl, then the "
+        "Absolute URL of the published site; defaults to `html_baseurl`, then the "
         "Read the Docs or GitHub Actions environment.",
     ),
     Option(
@@ -61,21 +64,22 @@ OPTIONS = (
         True,
         (bool,),
         "env",
-        "Generate one page per namespace at <org>/<repo>/.",
+        "Generate one page per namespace at `<org>/<repo>/` (the targets of `:limit:` "
+        "links and of the `container` role).",
     ),
     Option(
         "orgreg_json_api",
         True,
         (bool,),
         "html",
-        "Write the tags/ and manifests/<tag>/ endpoints and api/catalog.json.",
+        "Write the `tags/` and `manifests/<tag>/` endpoints and `api/catalog.json`.",
     ),
     Option(
         "orgreg_repository_url",
         "",
         (str,),
         "env",
-        "URL of the registry repository on GitHub, for 'view the manifests' links.",
+        'URL of the registry repository on GitHub, for "view the manifests" links.',
     ),
     Option(
         "orgreg_repository_branch",
@@ -90,6 +94,7 @@ OPTIONS = (
         (int,),
         "env",
         "Largest README.md read from the tree; larger ones are refused.",
+        shown="512 KiB",
     ),
     Option(
         "orgreg_max_front_matter_bytes",
@@ -97,6 +102,7 @@ OPTIONS = (
         (int,),
         "env",
         "Largest front matter read from a README.md.",
+        shown="64 KiB",
     ),
     Option(
         "orgreg_max_tags",
@@ -110,31 +116,32 @@ OPTIONS = (
         True,
         (bool,),
         "env",
-        "Write api/container/<org>/<repo>:<tag> for Singularity/Apptainer shub:// "
-        "and sregistry pulls, and show their pull commands.",
+        "Write `api/container/<org>/<repo>:<tag>` for Singularity/Apptainer `shub://` "
+        "and sregistry pulls, and show their pull commands on namespace pages.",
     ),
     Option(
         "orgreg_oci_layout",
         False,
         (bool,),
         "env",
-        "Write a read-only OCI-style v2/ layout (tags/list, manifests/<tag>) for a "
-        "site at a domain root.",
+        "Write a read-only OCI-style `v2/` layout (`tags/list`, `manifests/<tag>`), "
+        "for a site at the root of its host.",
     ),
     Option(
         "orgreg_remote_fetch",
         True,
         (bool,),
         "env",
-        "Read deployed registries named in registry directives over the network; "
-        "False shows only their cached copies.",
+        "Read deployed registries named in `registry` directives over the network. "
+        "`False` shows only the copies cached by earlier builds (with a warning when "
+        "there is none), for offline or reproducible builds.",
     ),
     Option(
         "orgreg_remote_timeout",
         10.0,
         (int, float),
         "env",
-        "Seconds to wait for a deployed registry's answer before using its cached copy.",
+        "Seconds to wait for a deployed registry before using its cached copy.",
     ),
     Option(
         "orgreg_remote_max_bytes",
@@ -142,42 +149,54 @@ OPTIONS = (
         (int,),
         "env",
         "Largest answer read from a deployed registry.",
+        shown="64 MiB",
     ),
     Option(
         "orgreg_history",
         True,
         (bool,),
         "env",
-        "Read each tag's former images (digest, size, date, commit) from the git history "
-        "of its manifest: one git log for the whole tree, cached in the doctree folder.",
+        "When the tree is in a git repository, read each tag's former images (digest, "
+        "size, dates, commit) from the history of its manifest: one `git log` for the "
+        "whole tree, cached in the doctree folder so a rebuild reads only new commits. "
+        'Shown as "previously" on namespace pages, as `history` in `api/catalog.json`. '
+        "A shallow clone or no git: no history, and one line in the build's output.",
     ),
     Option(
         "orgreg_feed",
         None,
         (bool, type(None)),
         "html",
-        "Write feed.xml, an Atom feed of new, changed and deprecated tags. None (the "
-        "default): when the site URL is known; True: warn when it is not; False: never.",
+        "Write `feed.xml`, an Atom feed of new, changed and deprecated tags, linked "
+        "from the home page. `None`: when the site's URL is known (its links must be "
+        "absolute); `True`: also warn when it is not; `False`: never.",
     ),
     Option(
-        "orgreg_feed_entries", MAX_ENTRIES, (int,), "html", "Most entries in feed.xml (the newest)."
+        "orgreg_feed_entries",
+        MAX_ENTRIES,
+        (int,),
+        "html",
+        "Most entries in `feed.xml` (the newest).",
     ),
     Option(
         "orgreg_keys",
         "",
         (str, os.PathLike),
         "env",
-        "Folder of the organization's trusted OpenPGP public keys (ASCII-armored .asc "
-        "files), relative to the source folder; '' (the default): _keys/ in the "
-        "manifest tree. Published at api/keys/ and shown on signed tags.",
+        "Folder of the organization's trusted OpenPGP public keys (ASCII-armored "
+        "`.asc` files), relative to the source folder. Empty: `_keys/` in the "
+        "manifest tree. The keys are published at `api/keys/<FINGERPRINT>.asc` and "
+        "`api/keys.json`, listed on a generated page at `api/keys/`, and marked as "
+        "trusted on the tags they signed.",
     ),
     Option(
         "orgreg_tree_pages",
         False,
         (bool,),
         "env",
-        "Also read .md/.rst pages inside <org>/<repo>/ folders as pages of the site (a "
-        "hand-written namespace page). Only for trees whose every file is trusted.",
+        "Also read `.md`/`.rst` pages inside `<org>/<repo>/` folders as pages of the "
+        "site (a hand-written namespace page). Only for trees whose every file is "
+        "trusted: a contributed page could include files of the build machine.",
     ),
 )
 
