@@ -21,6 +21,7 @@ from typing import Any
 
 from ..core import keys as keyring
 from ..core.model import Problem, Registry, load_registry
+from ..core.project import project_limits
 from . import answers, online, report, signatures
 from .advice import advise
 from .scope import Scope, ScopeUsageError, changes_from_git, changes_from_list, check_scope
@@ -156,7 +157,9 @@ def run(args: argparse.Namespace) -> int:
         scope, found = check_scope(root, changes, args.branch)
         problems.extend(found)
 
-    registry = load_registry(root)
+    # the limits of the site's build when the tree is a registry project's (its conf.py)
+    limits, _ = project_limits(root)
+    registry = load_registry(root, limits=limits)
     problems.extend(registry.problems)
     problems.extend(advise(registry))
     problems.extend(deprecations(registry))
