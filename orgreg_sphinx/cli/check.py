@@ -22,6 +22,7 @@ from typing import Any
 from ..core import keys as keyring
 from ..core.model import Problem, Registry, load_registry
 from ..core.project import project_limits
+from ..core.text import plural
 from . import answers, online, report, signatures
 from .advice import advise
 from .scope import Scope, ScopeUsageError, changes_from_git, changes_from_list, check_scope
@@ -203,9 +204,9 @@ def run(args: argparse.Namespace) -> int:
     summary_lines.insert(
         0,
         (
-            f"{_count(len(registry.namespaces), 'namespace')}, {_count(tags, 'tag')}: "
-            f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
-            + (f" ({_count(notes, 'deprecated tag')})" if notes else "")
+            f"{plural(len(registry.namespaces), 'namespace')}, {plural(tags, 'tag')}: "
+            f"{plural(errors, 'error')}, {plural(warnings, 'warning')}"
+            + (f" ({plural(notes, 'deprecated tag')})" if notes else "")
         ),
     )
     if scope is not None:
@@ -248,16 +249,12 @@ def deprecations(registry: Registry) -> list[Problem]:
     ]
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
 def _scope_text(scope: Scope) -> str:
     if scope.branch is None:
-        return f"scope: {_count(len(scope.changes), 'changed file')} (not checked: no --branch)"
+        return f"scope: {plural(len(scope.changes), 'changed file')} (not checked: no --branch)"
     target = scope.namespace or "no namespace"
     branch = f" from {scope.branch}" if scope.branch else ""
-    return f"scope: {_count(len(scope.changes), 'changed file')}{branch}, for {target}"
+    return f"scope: {plural(len(scope.changes), 'changed file')}{branch}, for {target}"
 
 
 def _scope_dict(scope: Scope | None, root: Path) -> dict[str, Any] | None:

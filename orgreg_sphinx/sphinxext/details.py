@@ -19,8 +19,9 @@ from ..core import clients
 from ..core.keys import TrustedKey
 from ..core.model import Namespace, Tag
 from ..core.sifblock import SifBlock, Signature, group_fingerprint
+from ..core.text import plural
 from .highlight import command_lines
-from .shared import collapsed, doc_link, human_size, para, plural
+from .shared import collapsed, doc_link, human_size, para
 
 #: the Pygments lexer of definition files
 DEFINITION_LANGUAGE = "singularity"

@@ -20,6 +20,7 @@ from sphinx.util.osutil import relative_uri
 from ..core import clients, markdown
 from ..core.model import KIB_THRESHOLD, Namespace, Tag
 from ..core.selection import updated as last_update
+from ..core.text import plural
 from .config import settings_of
 from .details import DetailsContext, details_cell, has_details
 from .highlight import command_lines
@@ -31,7 +32,6 @@ from .shared import (
     human_size,
     leave_out_of_search,
     para,
-    plural,
     short_digest,
     site_link,
     size_abbreviation,
@@ -404,7 +404,7 @@ def namespace_table(
 def more_link(hidden: int, noun: str, link: Callable[[str], nodes.Node] | None) -> nodes.paragraph:
     """``… and 3 more tags.`` under a shortened table, the count linked (by
     *link*, given the text) to where all are shown."""
-    text = f"{hidden} more {noun}{'' if hidden == 1 else 's'}"
+    text = plural(hidden, f"more {noun}")
     line = para(classes=["orgreg-more"])
     if link is None:
         line += nodes.Text(f"… and {text}.")

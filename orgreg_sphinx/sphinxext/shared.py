@@ -165,11 +165,6 @@ def para(*children: nodes.Node, classes: Sequence[str] = ()) -> nodes.paragraph:
     return para
 
 
-def plural(count: int, word: str) -> str:
-    """``1 tag``, ``2 tags``."""
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def tag_anchor(tag: Tag) -> str:
     """The anchor of a tag's row on its namespace page."""
     return f"tag-{tag.name}"

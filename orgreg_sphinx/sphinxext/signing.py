@@ -29,6 +29,7 @@ from ..core import clients
 from ..core.keys import TrustedKey, published_path
 from ..core.model import Namespace, Registry, Tag
 from ..core.sifblock import group_fingerprint
+from ..core.text import plural
 from . import internals
 from .config import settings_of
 from .details import DetailsContext, field_list
@@ -79,7 +80,7 @@ def home_link(app_env: Any, refdoc: str) -> list[nodes.Node]:
         return []
     para = nodes.paragraph(classes=["orgreg-keys-link"])
     para += nodes.Text("Images are signed with ")
-    label = f"{count} trusted signing key" + ("" if count == 1 else "s")
+    label = plural(count, "trusted signing key")
     para += doc_link(domain.keys_page, label, refdoc)
     para += nodes.Text(" of this organization.")
     return [para]
