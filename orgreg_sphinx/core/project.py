@@ -51,16 +51,16 @@ class NotLiteral(ValueError):
 NOT_LITERAL: Any = NotLiteral("not a literal")
 
 
-def literal(node: ast.expr) -> Any:
+def literal_value(node: ast.expr) -> Any:
     """The value of *node* if it is a literal (or arithmetic on literal numbers)."""
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float, bool)):
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        value = literal(node.operand)
+        value = literal_value(node.operand)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return -value
     if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
-        left, right = literal(node.left), literal(node.right)
+        left, right = literal_value(node.left), literal_value(node.right)
         numbers = all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in (left, right)
         )
@@ -90,7 +90,7 @@ def literal_settings(conf: Path) -> dict[str, Any]:
         for target in targets:
             if isinstance(target, ast.Name):
                 try:
-                    found[target.id] = literal(value)
+                    found[target.id] = literal_value(value)
                 except NotLiteral:
                     found[target.id] = NOT_LITERAL
     return found

@@ -3,7 +3,7 @@
 :data:`OPTIONS` lists every ``orgreg_*`` value (name, default, types, what a
 change rebuilds, its documentation: the guide's reference is generated from it,
 :mod:`.docs`). At ``config-inited`` :func:`read_settings` checks the values and
-reads them once into a frozen :class:`Settings` (as MyST's ``MdParserConfig``);
+reads them once into a frozen :class:`BuildSettings` (as MyST's ``MdParserConfig``);
 the rest of the extension reads :func:`settings_of` and never ``config.orgreg_*``.
 """
 
@@ -208,7 +208,7 @@ def add_config_values(app: Sphinx) -> None:
 
 
 @dataclass(frozen=True)
-class Settings:
+class BuildSettings:
     """The ``orgreg_*`` values of one build, checked, with what follows from them
     (the folders resolved, the site's address, the reading limits)."""
 
@@ -241,24 +241,24 @@ SETTINGS_ATTRIBUTE = "_orgreg_settings"
 
 def read_settings(app: Sphinx, config: Config) -> None:
     """``config-inited``: check the values (:func:`validate`) and read them into
-    the build's :class:`Settings`."""
+    the build's :class:`BuildSettings`."""
     validate(app, config)
     setattr(config, SETTINGS_ATTRIBUTE, settings_from(app.srcdir, config))
 
 
-def settings_of(config: Config) -> Settings:
+def settings_of(config: Config) -> BuildSettings:
     """The settings of the build whose configuration is *config*."""
     found = config.__dict__.get(SETTINGS_ATTRIBUTE)
-    if not isinstance(found, Settings):
+    if not isinstance(found, BuildSettings):
         raise ConfigError("orgreg_sphinx: the settings are read at config-inited, not before")
     return found
 
 
 def settings_from(
     srcdir: str | os.PathLike[str], config: Config, environ: Mapping[str, str] = os.environ
-) -> Settings:
-    """The :class:`Settings` of *config* (values already checked)."""
-    return Settings(
+) -> BuildSettings:
+    """The :class:`BuildSettings` of *config* (values already checked)."""
+    return BuildSettings(
         root=root_folder(srcdir, config),
         site_url=site_url(config, environ),
         namespace_pages=config.orgreg_namespace_pages,

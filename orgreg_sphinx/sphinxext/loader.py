@@ -28,7 +28,7 @@ from ..core import history
 from ..core.keys import load_keys
 from ..core.model import ReadCache, Registry, load_registry, printable
 from . import internals
-from .config import Settings, settings_of
+from .config import BuildSettings, settings_of
 from .domain import domain_of
 from .signing import signed_tags
 from .stubs import KEYS_DOCNAME, write_stubs
@@ -83,7 +83,7 @@ def load(app: Sphinx) -> None:
     domain.keys_page = KEYS_DOCNAME if installed and KEYS_DOCNAME in generated else ""
 
 
-def read_registry(app: Sphinx, settings: Settings) -> Registry:
+def read_registry(app: Sphinx, settings: BuildSettings) -> Registry:
     """The manifest tree of this build, with its history when asked for."""
     root = settings.root
     skip = frozenset(p.name for p in (app.outdir, app.doctreedir) if p.parent.resolve() == root)
@@ -99,7 +99,7 @@ def read_registry(app: Sphinx, settings: Settings) -> Registry:
     return found
 
 
-def with_history(app: Sphinx, settings: Settings, found: Registry) -> Registry:
+def with_history(app: Sphinx, settings: BuildSettings, found: Registry) -> Registry:
     """*found* with each tag's former images from the tree's git history (one
     informational line, and no history, when there is none to read)."""
     cache_file = Path(app.doctreedir) / HISTORY_CACHE_FILE
