@@ -38,7 +38,7 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.nodes import process_only_nodes
 
-from . import listing, shared, signing
+from . import listing, namespace_page, shared, signing
 from .config import settings_of
 from .domain import domain_of
 
@@ -109,14 +109,14 @@ def build_part(env: BuildEnvironment, node: deferred) -> list[nodes.Node]:
     if ns is None:  # gone since the page was read: it is read again in the next build
         return []
     if part == "usage":
-        return listing.usage(
+        return namespace_page.usage(
             ns,
             settings.site_url,
             shub=settings.shub_api,
             oci=settings.oci_layout,
             checksums=settings.json_api,
         )
-    return listing.tag_section_content(ns, signing.details_context(env, refdoc))
+    return namespace_page.tag_section_content(ns, signing.details_context(env, refdoc))
 
 
 def resolve_links(app: Sphinx, tree: nodes.Node, location: nodes.Node) -> None:

@@ -34,7 +34,7 @@ from ..core.selection import (
     select_tags,
     split_list,
 )
-from . import deferred, listing, shared, signing
+from . import deferred, listing, namespace_page, shared, signing
 from .config import settings_of
 from .deployed import read_remote
 from .domain import OrgregDomain, domain_of
@@ -162,7 +162,7 @@ class RegistryDirective(SphinxDirective):
         if docname == namespace_docname(
             ns.name
         ):  # its page (another page showing it is not its home)
-            rows = {id(t) for t in listing.shown_tags(ns)}
+            rows = {id(t) for t in namespace_page.shown_tags(ns)}
             self.domain.note_namespace_page(
                 docname,
                 ns,
@@ -175,7 +175,7 @@ class RegistryDirective(SphinxDirective):
         for path in ns.files:
             self.env.note_dependency(str(path))
         # the usage blocks and the tag table are built when the page is written
-        page = listing.namespace_page(
+        page = namespace_page.namespace_page(
             ns, [deferred.usage_part(ns.name, docname)], [deferred.tags_part(ns.name, docname)]
         )
         signing.note_signers(self.env, docname, list(ns.tags))
