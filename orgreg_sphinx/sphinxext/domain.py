@@ -1,8 +1,9 @@
 """The ``orgreg`` domain: containers as Sphinx objects, and what each page shows.
 
-* The registry of a build is read once, at ``builder-inited`` (before ``-j``
-  forks its workers, which inherit it), and kept on the domain instance.
-* Each page records what it shows (:class:`.shown.ShownData`) with its change stamp;
+* The registry and the trusted keys of a build are read once, at
+  ``builder-inited`` (:mod:`.loader`, before ``-j`` forks its workers, which
+  inherit them), and kept on the domain instance.
+* Each page records what it shows (:class:`.stamps.ShownData`) with its change stamp;
   at ``env-get-outdated`` pages whose data changed are read again, and no others.
 * Each generated namespace page records its namespace and tags as objects:
   Sphinx lists them in ``objects.inv``, so another project links to a deployed
@@ -100,7 +101,7 @@ class OrgregDomain(Domain):
     #: environment: domains are made again for each build)
     registry: Registry
     #: the organization's trusted keys by fingerprint, read at builder-inited
-    #: (:mod:`.signing`); none until then
+    #: (:mod:`.loader`); none until then
     trusted_keys: dict[str, TrustedKey] = {}  # replaced per build, never changed in place
     #: the docname of the generated keys page of this build ('' when there is none)
     keys_page = ""

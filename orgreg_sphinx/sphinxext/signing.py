@@ -2,16 +2,15 @@
 
 * ``orgreg_keys`` names the folder of ASCII-armored OpenPGP public keys (default:
   ``_keys/`` in the manifest tree). They are read once per build, at
-  builder-inited, through :func:`orgreg_sphinx.core.keys.load_keys`; each file
-  left out is a warning naming it.
+  builder-inited, by :mod:`.loader`; each file left out is a warning naming it.
 * Each key is published at ``api/keys/<FINGERPRINT>.asc`` with the list
   ``api/keys.json`` (:func:`orgreg_sphinx.core.keys.published_files`, written by
   :mod:`.publish`).
-* A generated page, ``api/keys/`` (docname :data:`KEYS_DOCNAME`), shows each
+* A generated page, ``api/keys/`` (docname :data:`.stubs.KEYS_DOCNAME`), shows each
   key (name, fingerprint, key id, creation date, download link, import commands,
   the tags it signed); it exists when there are keys or signed tags.
 * Pages showing a signature record the signer's fingerprint
-  (:class:`.shown.Kind` ``KEY``): adding or removing that key re-reads exactly
+  (:class:`.stamps.Kind` ``KEY``): adding or removing that key re-reads exactly
   those pages.
 """
 
