@@ -177,6 +177,14 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
     if block is None or not has_details(tag):
         return nodes.Text("")
     box = collapsed(summary=summary_text(block, ctx.keys), classes=["orgreg-details"])
+    box.extend(image_facts(block))
+    box.extend(signatures_part(ns, tag, block, ctx))
+    box.extend(contents_part(block))
+    return box
+
+
+def image_facts(block: SifBlock) -> list[nodes.Node]:
+    """The image's architecture, id and creation time (none recorded: nothing)."""
     facts: list[tuple[str, nodes.Node]] = []
     if block.arch:
         facts.append(("Architecture", nodes.literal(text=block.arch)))
@@ -184,34 +192,48 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
         facts.append(("Image id", nodes.literal(text=block.id)))
     if block.created:
         facts.append(("Image created", _text(block.created)))
-    if facts:
-        box += field_list(facts)
-    if block.signatures:
-        box += nodes.rubric("Signatures", "Signatures")
-        by_signer: dict[str, list[Signature]] = {}
-        for sig in block.signatures:
-            by_signer.setdefault(sig.fingerprint, []).append(sig)
-        for fingerprint, found in by_signer.items():
-            if not fingerprint:
-                box += para(
+    return [field_list(facts)] if facts else []
+
+
+def signatures_part(
+    ns: Namespace, tag: Tag, block: SifBlock, ctx: DetailsContext
+) -> list[nodes.Node]:
+    """Each signer of the image with how to verify it, or that it is not signed."""
+    if not block.signatures:
+        return [para(_text("The image is not signed."), classes=("orgreg-unsigned",))]
+    out: list[nodes.Node] = [nodes.rubric("Signatures", "Signatures")]
+    by_signer: dict[str, list[Signature]] = {}
+    for sig in block.signatures:
+        by_signer.setdefault(sig.fingerprint, []).append(sig)
+    for fingerprint, found in by_signer.items():
+        if not fingerprint:
+            out.append(
+                para(
                     _text(
                         f"{plural(len(found), 'signature')} whose signer's "
                         "fingerprint the manifest does not give correctly."
                     )
                 )
-                continue
-            box.extend(signer(ns, tag, fingerprint, found, ctx))
-        box += para(
+            )
+            continue
+        out.extend(signer(ns, tag, fingerprint, found, ctx))
+    out.append(
+        para(
             _text(
                 "This page shows what the manifest records; only a verification "
                 "of the image file proves who signed it."
             ),
             classes=("orgreg-hint",),
         )
-    else:
-        box += para(_text("The image is not signed."), classes=("orgreg-unsigned",))
+    )
+    return out
+
+
+def contents_part(block: SifBlock) -> list[nodes.Node]:
+    """The image's partitions, SBOMs, labels and definition file."""
+    out: list[nodes.Node] = []
     if block.partitions:
-        box += nodes.rubric("Partitions", "Partitions")
+        out.append(nodes.rubric("Partitions", "Partitions"))
         items = nodes.bullet_list(classes=["orgreg-partitions"])
         for part in block.partitions:
             words = [part.fstype or "?", part.role or "?"]
@@ -221,25 +243,25 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
             item = nodes.list_item()
             item += para(_text(" · ".join(words)))
             items += item
-        box += items
+        out.append(items)
     if block.sbom:
-        box += nodes.rubric("SBOM", "SBOM")
+        out.append(nodes.rubric("SBOM", "SBOM"))
         items = nodes.bullet_list(classes=["orgreg-sbom"])
         for sbom in block.sbom:
             item = nodes.list_item()
             item += para(_text(f"{sbom.format or 'unknown format'} · {_size(sbom.size)}"))
             items += item
-        box += items
+        out.append(items)
     if block.labels:
-        box += nodes.rubric("Labels", "Labels")
-        box += field_list([(key, _text(value)) for key, value in block.labels])
+        out.append(nodes.rubric("Labels", "Labels"))
+        out.append(field_list([(key, _text(value)) for key, value in block.labels]))
     if block.definition:
-        box += nodes.rubric("Definition file", "Definition file")
+        out.append(nodes.rubric("Definition file", "Definition file"))
         source = block.definition
         code = nodes.literal_block(source, source, language=DEFINITION_LANGUAGE)
         # highlighted without Sphinx's strict mode: a definition file the lexer
         # does not expect is shown as it is, never a build warning
         code["force"] = True
         code["classes"].append("orgreg-definition")
-        box += code
-    return box
+        out.append(code)
+    return out
