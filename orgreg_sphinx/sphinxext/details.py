@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from docutils import nodes
 
-from ..core import clients
+from ..core import clients, contents
 from ..core.keys import TrustedKey
 from ..core.model import Namespace, Tag
 from ..core.sifblock import SifBlock, Signature, group_fingerprint
@@ -42,6 +43,8 @@ class DetailsContext:
 def has_details(tag: Tag) -> bool:
     """True when the tag's manifest records anything of what is inside the image."""
     block = tag.sif
+    if tag.contents_file is not None:
+        return True
     return block is not None and bool(
         block.partitions
         or block.signatures
@@ -167,6 +170,64 @@ def signer(
     return out
 
 
+#: items shown open; a longer list of packages or commands is collapsed
+SHOWN_ITEMS = 12
+
+
+def software_summary(record: dict[str, Any]) -> str:
+    """``12 packages, 40 commands`` (what the summary line adds)."""
+    found = len(contents.unique_packages(record)), len(contents.executables(record))
+    return f"{plural(found[0], 'package')}, {plural(found[1], 'command')}"
+
+
+def _listed(intro: str, body: nodes.Node, count: int) -> list[nodes.Node]:
+    """*body* under the line *intro*; collapsed under it when long."""
+    if count <= SHOWN_ITEMS:
+        return [para(_text(f"{intro}:")), body]
+    box = collapsed(summary=intro, classes=["orgreg-software-list"])
+    box += body
+    return [box]
+
+
+def software(record: dict[str, Any]) -> list[nodes.Node]:
+    """What the image holds (its contents record): packages and commands."""
+    out: list[nodes.Node] = [nodes.rubric("Software", "Software")]
+    found = contents.unique_packages(record)
+    if found:
+        table = nodes.bullet_list(classes=["orgreg-packages"])
+        for package in found:
+            item = nodes.list_item()
+            words = [nodes.literal(text=package["name"])]
+            line = para(*words)
+            if package.get("version"):
+                line += _text(f" {package['version']}")
+            if package.get("type"):
+                line += _text(" ")
+                line += _badge(package["type"], "package")
+            item += line
+            table += item
+        out.extend(_listed(plural(len(found), "package"), table, len(found)))
+    commands = contents.executables(record)
+    if commands:
+        line = para(classes=("orgreg-commands",))
+        for index, name in enumerate(commands):
+            if index:
+                line += _text(" ")
+            line += nodes.literal(name, name, classes=["orgreg-command-name"])
+        intro = f"{plural(len(commands), 'command')} on the PATH"
+        out.extend(_listed(intro, line, len(commands)))
+    if not found and not commands:
+        out.append(para(_text("No packages or commands found in the image.")))
+    if record.get("truncated"):
+        out.append(
+            para(
+                _text("The image holds more than was recorded (reading stopped at its limits)."),
+                classes=("orgreg-hint",),
+            )
+        )
+    return out
+
+
 def _size(size: int | None) -> str:
     return human_size(size) if size is not None else "size unknown"
 
@@ -174,12 +235,21 @@ def _size(size: int | None) -> str:
 def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
     """The collapsed details of *tag* (empty text when the manifest records none)."""
     block = tag.sif
-    if block is None or not has_details(tag):
+    record = tag.contents()
+    if not has_details(tag) or (block is None and record is None):
         return nodes.Text("")
-    box = collapsed(summary=summary_text(block, ctx.keys), classes=["orgreg-details"])
+    summary = summary_text(block, ctx.keys) if block is not None else "Inside:"
+    if record is not None:
+        summary += f" · {software_summary(record)}"
+    box = collapsed(summary=summary, classes=["orgreg-details"])
+    if block is None:
+        box.extend(software(record or {}))
+        return box
     box.extend(image_facts(block))
+    if record is not None:
+        box.extend(software(record))
     box.extend(signatures_part(ns, tag, block, ctx))
-    box.extend(contents_part(block))
+    box.extend(objects_part(block))
     return box
 
 
@@ -229,8 +299,8 @@ def signatures_part(
     return out
 
 
-def contents_part(block: SifBlock) -> list[nodes.Node]:
-    """The image's partitions, SBOMs, labels and definition file."""
+def objects_part(block: SifBlock) -> list[nodes.Node]:
+    """The image's SIF objects: partitions, SBOMs, labels, definition file."""
     out: list[nodes.Node] = []
     if block.partitions:
         out.append(nodes.rubric("Partitions", "Partitions"))
