@@ -183,10 +183,10 @@ OPTIONS = (
         "",
         (str, os.PathLike),
         "env",
-        "Folder of the organization's trusted OpenPGP public keys (ASCII-armored "
-        "`.asc` files), relative to the source folder. Empty: `_keys/` in the "
-        "manifest tree. The keys are published at `api/keys/<FINGERPRINT>.asc` and "
-        "`api/keys.json`, listed on a generated page at `api/keys/`, and marked as "
+        "Folder of the organization's trusted public keys (OpenPGP `.asc`, PEM keys "
+        "and X.509 certificates `.pem`), relative to the source folder. Empty: "
+        "`_keys/` in the manifest tree. The keys are published under `api/keys/` and "
+        "in `api/keys.json`, listed on a generated page at `api/keys/`, and marked as "
         "trusted on the tags they signed.",
     ),
     Option(
