@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from . import names
-from .keys import TrustedKey, published_path
+from .keys import published_path
 from .model import Namespace, Tag
+from .trusted import TrustedKey
 
 PLACEHOLDER_HOST = "<your-registry-site>"
 

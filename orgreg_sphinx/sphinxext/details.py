@@ -17,7 +17,6 @@ from typing import Any
 from docutils import nodes
 
 from ..core import clients, contents
-from ..core.keys import TrustedKey, slug
 from ..core.model import Namespace, Tag
 from ..core.sifblock import (
     SifBlock,
@@ -27,6 +26,7 @@ from ..core.sifblock import (
     signature_state,
 )
 from ..core.text import plural
+from ..core.trusted import TrustedKey, slug
 from .highlight import command_lines
 from .shared import collapsed, doc_link, human_size, para
 

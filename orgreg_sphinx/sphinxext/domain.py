@@ -30,8 +30,8 @@ from sphinx.roles import XRefRole
 from sphinx.util import logging
 from sphinx.util.nodes import make_refnode
 
-from ..core.keys import TrustedKey
 from ..core.model import Namespace, Registry
+from ..core.trusted import TrustedKey
 from .config import settings_of
 from .shared import tag_anchor
 from .stamps import Kind, ShownData, current_stamp

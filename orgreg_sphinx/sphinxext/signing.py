@@ -26,10 +26,11 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from ..core import clients
-from ..core.keys import TrustedKey, published_path
+from ..core.keys import published_path
 from ..core.model import Namespace, Registry, Tag
 from ..core.sifblock import group_fingerprint, signature_state
 from ..core.text import plural
+from ..core.trusted import TrustedKey
 from . import internals
 from .config import settings_of
 from .details import DetailsContext, field_list

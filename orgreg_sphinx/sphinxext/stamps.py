@@ -18,7 +18,6 @@ from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 
 from ..core.files import stamp
-from ..core.keys import TrustedKey
 from ..core.model import Namespace, Registry
 from ..core.selection import (
     ListingSpec,
@@ -30,6 +29,7 @@ from ..core.selection import (
 from ..core.selection import (
     Shown as ShownTags,
 )
+from ..core.trusted import TrustedKey
 from . import deployed
 from .config import settings_of
 
