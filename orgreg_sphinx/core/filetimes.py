@@ -87,9 +87,7 @@ def load_record(state_file: Path) -> dict[str, tuple[str, int]]:
     return record
 
 
-def keep_times(
-    root: Path, state_file: Path, skipped: Iterable[str] = SKIPPED_FOLDERS
-) -> KeptTimes:
+def keep_times(root: Path, state_file: Path, skipped: Iterable[str] = SKIPPED_FOLDERS) -> KeptTimes:
     """Give every file below *root* whose bytes are the recorded ones its recorded
     modification time; then record every file's digest and time in *state_file*."""
     record = load_record(state_file)
