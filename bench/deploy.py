@@ -430,8 +430,8 @@ def main(argv: list[str] | None = None) -> int:
     verdict = "MET   " if share <= 0.10 else "MISSED"
     print(
         f"\n{verdict} one added tag deploys in <= 10% of a full build: "
-        f"{cached.seconds(BUILD_KINDS):.1f} s with the cache vs {uncached.seconds(BUILD_KINDS):.1f} s "
-        f"without = {100 * share:.1f}%"
+        f"{cached.seconds(BUILD_KINDS):.1f} s with the cache vs "
+        f"{uncached.seconds(BUILD_KINDS):.1f} s without = {100 * share:.1f}%"
     )
     print(f"(command: python bench/deploy.py {shlex.join(argv or sys.argv[1:])})")
     return 0
