@@ -163,3 +163,33 @@ def test_keep_times_restores_unchanged_files_only(tmp_path: Path) -> None:
     assert edited.stat().st_mtime_ns > recorded[edited]
     again = keep_times(root, state)
     assert (again.restored, again.changed, again.unchanged) == (0, 0, 2)
+
+
+def test_endpoint_batches_survive_a_fresh_checkout_with_the_former_times(tmp_path: Path) -> None:
+    """A namespace's endpoint files are not made again after a restored build when
+    its files (recipes included) got their former times back; an edited recipe is."""
+    from conftest import good_tree, write_tree
+
+    from orgreg_sphinx.core.endpoints import endpoint_batches
+    from orgreg_sphinx.core.model import load_registry
+
+    write_tree(tmp_path, good_tree())
+    recipe = tmp_path / "acme/busybox/manifests/latest/Singularity"
+    assert recipe.is_file()
+
+    def stamps() -> dict[str, str]:
+        return {b.key: b.stamp for b in endpoint_batches(load_registry(tmp_path), "s")}
+
+    before = stamps()
+    for path in sorted(p for p in tmp_path.rglob("*") if p.is_file()):
+        info = path.stat()
+        copy = path.with_name(path.name + ".checkout")
+        copy.write_bytes(path.read_bytes())
+        os.replace(copy, path)  # a new file: new inode and change time
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert stamps() == before
+    info = recipe.stat()
+    recipe.write_text("Bootstrap: docker\nFrom: alpine\n")
+    os.utime(recipe, ns=(info.st_atime_ns, info.st_mtime_ns + 1))
+    after = stamps()
+    assert {k for k in before if after[k] != before[k]} == {"namespace:acme/busybox"}

@@ -387,7 +387,9 @@ def _namespace_stamp(ns: Namespace, stamp: str) -> str:
             except OSError:
                 recipes.append(None)
                 continue
-            recipes.append((info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino))
+            # not the change time or inode: a fresh checkout whose unchanged files got
+            # their times back (orgreg keep-times) has new ones
+            recipes.append((info.st_mtime_ns, info.st_size))
     text = json.dumps([stamp, ns.name, ns.signature(), recipes])
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
