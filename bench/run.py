@@ -1222,7 +1222,9 @@ def print_scale_targets(results: list[dict], memory: Run | None, deploys: dict) 
                 f"{verdict(share <= 0.10)} {at} one added tag deploys in <= 10% of a full "
                 f"build (the Pages workflow's build steps, bench/deploy.py): "
                 f"{cached.build_seconds():.1f} s with the restored build vs "
-                f"{uncached.build_seconds():.1f} s without = {100 * share:.1f}%"
+                f"{uncached.build_seconds():.1f} s without = {100 * share:.1f}% (cpu "
+                f"{cached.cpu():.1f} s vs {uncached.cpu():.1f} s = "
+                f"{100 * cached.cpu() / uncached.cpu():.1f}%)"
             )
         else:
             lines.append(f"(not run) {at} deploy with the cache: run with --deploy")
