@@ -1192,6 +1192,11 @@ def print_scale_targets(results: list[dict], memory: Run | None, deploys: dict) 
                 f"per tag), {site.files} files"
             )
             lines.append(
+                f"{verdict(site.bytes / site.tags <= TAG_BUDGET)} {at} site <= 4 KB per tag, "
+                f"counting the files' bytes only (no tar headers or folders): "
+                f"{site.bytes / site.tags:.0f} B per tag ({site.bytes / 1e6:.1f} MB)"
+            )
+            lines.append(
                 f"{verdict(site.tar_bytes <= PAGES_LIMIT)} {at} site within GitHub Pages' "
                 f"1 GB: {site.tar_bytes / 1e6:.1f} MB"
             )
