@@ -1307,6 +1307,14 @@ def main(argv: list[str] | None = None) -> int:
         help="also run the Pages workflow's build job at each size (bench/deploy.py): "
         "cold, one tag added with the restored build, the same without",
     )
+    parser.add_argument(
+        "--contents-gib",
+        type=float,
+        default=1.0,
+        metavar="G",
+        help="also report the contents reading time per GiB on a G GiB SIF image "
+        "(bench/contents.py; needs mksquashfs and siftool; 0: skip; default: 1)",
+    )
     args = parser.parse_args(argv)
     if args.git and not args.git_commits:
         args.git_commits = 10
@@ -1348,6 +1356,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nN={n}: the Pages workflow's build job (bench/deploy.py), seconds per step:")
         deploy.print_runs(runs)
     print_scale_targets(results, memory, deploys)
+    contents_figures = None
+    if args.contents_gib > 0:
+        from contents import bench_contents  # bench/contents.py
+
+        contents_figures = bench_contents(args.workdir, args.contents_gib)
     print(
         f"\nbenchmark took {time.perf_counter() - started:.0f} s "
         f"(Python {sys.version.split()[0]}, {os.cpu_count()} CPUs)"
@@ -1359,6 +1372,7 @@ def main(argv: list[str] | None = None) -> int:
                 for r in results
             ],
             "memory": asdict(memory) if memory else None,
+            "contents": contents_figures,
         }
         args.json.write_text(json.dumps(data, indent=1))
     return 0
