@@ -193,3 +193,21 @@ def test_endpoint_batches_survive_a_fresh_checkout_with_the_former_times(tmp_pat
     os.utime(recipe, ns=(info.st_atime_ns, info.st_mtime_ns + 1))
     after = stamps()
     assert {k for k in before if after[k] != before[k]} == {"namespace:acme/busybox"}
+
+
+def test_a_contents_record_stamp_survives_a_fresh_checkout(tmp_path: Path) -> None:
+    """A tag's change stamp holds its contents record's status: the same bytes and
+    modification time in a new file (a checkout restored by keep-times) keep it."""
+    from orgreg_sphinx.core.contents import file_stamp
+
+    record = tmp_path / "contents.json"
+    record.write_text('{"executables": []}')
+    before = file_stamp(record)
+    info = record.stat()
+    copy = tmp_path / "checkout.tmp"
+    copy.write_bytes(record.read_bytes())
+    os.replace(copy, record)
+    os.utime(record, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert file_stamp(record) == before
+    os.utime(record, ns=(info.st_atime_ns, info.st_mtime_ns + 1))
+    assert file_stamp(record) != before
