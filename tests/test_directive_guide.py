@@ -1,5 +1,6 @@
 """The guide page of the example site documents the directive and role with live
-examples, every option and every configuration value, and builds with -W."""
+examples and every option, links to the guide's configuration reference (which
+names every configuration value), and builds with -W."""
 
 from __future__ import annotations
 
@@ -47,11 +48,17 @@ def test_guide_builds_and_documents_everything(tmp_path: Path) -> None:
     }
     assert "../acme/busybox/index.html#tag-latest" in links
     assert page.select_one("p.orgreg-more a")["href"].endswith("index.html#tags")
-    # the reference names every option and configuration value
+    # the page names every directive option and links to the configuration
+    # reference, on the guide's reference page (which a fork keeps)
     text = page.get_text()
     for option in RegistryDirective.option_spec:
         assert f":{option}:" in text, option
+    config_link = page.select_one('a[href="reference.html#config-values"]')
+    assert config_link is not None and config_link.get_text() == "configuration reference"
+    reference = soup(out / "guide/reference.html")
+    table = reference.select_one("#config-values table.orgreg-config-values")
+    assert table is not None
     for option in OPTIONS:
-        assert option.name in text, option.name
+        assert option.name in table.get_text(), option.name
     # in the toctree (else -W fails with "document isn't included in any toctree")
     assert (out / "guide/index.html").is_file()

@@ -23,6 +23,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("orgreg_sphinx.cli.check", "validate a manifest tree (as the site build does)"),
     "serve": ("orgreg_sphinx.cli.serve", "serve a built site on 127.0.0.1 as a static host would"),
     "manifest": ("orgreg_sphinx.cli.manifest", "write the manifest of a built image into a tree"),
+    "keep-times": (
+        "orgreg_sphinx.cli.keep_times",
+        "give unchanged files of a fresh checkout their former times (cached CI builds)",
+    ),
 }
 
 
