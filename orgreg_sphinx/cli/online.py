@@ -66,6 +66,8 @@ class Expectation:
     line: int | None
     size: int | None  # in bytes; None when the manifest holds KiB
     digest: str
+    #: the OCI manifest digest recorded for an ``oras://`` layer (what shpc pulls by)
+    oci_manifest_digest: str | None = None
 
 
 @dataclass
@@ -190,6 +192,7 @@ def expectations(
                         line=tag.line("layers", index, "url"),
                         size=None if tag.layer_size_is_kib(layer) else layer.size,
                         digest=layer.digest,
+                        oci_manifest_digest=layer.oci_manifest_digest,
                     )
                 )
     return targets

@@ -137,3 +137,66 @@ def import_commands(site: str, fingerprint: str) -> tuple[str, ...]:
         f"singularity key import {fingerprint}.asc",
         f"gpg --import {fingerprint}.asc",
     )
+
+
+# ---------------------------------------------------------------- shpc and Lmod
+
+#: the hosts of GitHub and GitLab Pages, from whose project sites shpc reads
+#: ``library.json``, and the forge shpc is then given
+PAGES_FORGES = {"github.io": "github.com", "gitlab.io": "gitlab.com"}
+
+
+def shpc_registry_source(site: str) -> Reference:
+    """What ``shpc config add registry`` takes to read this site as a remote
+    registry: shpc reads ``https://ORG.github.io/REPO/library.json`` for
+    ``https://github.com/ORG/REPO`` (``gitlab.io`` for GitLab), and nothing else."""
+    scheme, host, prefix = site_parts(site)
+    owner, _, pages = host.partition(".")
+    forge = PAGES_FORGES.get(pages.lower())
+    if scheme != "https" or forge is None or not prefix or "/" in prefix or not owner:
+        return Reference(
+            problem="shpc reads a remote registry only from a GitHub or GitLab Pages project "
+            "site (https://ORG.github.io/REPO/); use the filesystem registry archive"
+        )
+    return Reference(f"https://{forge}/{owner}/{prefix}")
+
+
+def shpc_module(module: str, tag: str) -> str:
+    """The name ``module load`` takes for *tag* of the shpc *module* (shpc installs
+    it in the folder ``<module>/<tag>``)."""
+    return f"{module}/{tag}"
+
+
+def shpc_archive_commands(site: str, archive: str, folder: str) -> tuple[str, ...]:
+    """Fetch the filesystem registry *archive* (a path of the site), check it
+    against its ``.sha256`` line, unpack it into *folder* and add it to shpc."""
+    scheme, host, prefix = site_parts(site)
+    base = f"{scheme}://{host}/{prefix}/" if prefix else f"{scheme}://{host}/"
+    name = archive.rsplit("/", 1)[-1]
+    return (
+        f"curl -fsSLO {base}{archive} -O {base}{archive}.sha256",
+        f"sha256sum -c {name}.sha256",
+        f"tar -xzf {name}",
+        f'shpc config add registry "$PWD/{folder}"',
+    )
+
+
+def shpc_commands(
+    site: str, module: str, tag: str, archive: str, folder: str
+) -> tuple[tuple[str, ...], str]:
+    """The lines that install *tag* of *module* with shpc and load it with Lmod,
+    after adding the registry (remote when shpc can read this site, else the
+    archive), and what they do first."""
+    source = shpc_registry_source(site)
+    if source.value:
+        first: tuple[str, ...] = (f"shpc config add registry {source.value}",)
+        how = "Add this registry to shpc once"
+    else:
+        first = shpc_archive_commands(site, archive, folder)
+        how = "Add this registry to shpc as a folder (shpc reads remote ones only from Pages sites)"
+    return (
+        *first,
+        f"shpc install {module}:{tag}",
+        "module use $(shpc config get module_base)",
+        f"module load {shpc_module(module, tag)}",
+    ), how

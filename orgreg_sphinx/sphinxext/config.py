@@ -114,6 +114,15 @@ OPTIONS = (
         "site at a domain root.",
     ),
     Option(
+        "orgreg_shpc",
+        True,
+        (bool,),
+        "env",
+        "Write what shpc (Singularity Registry HPC) reads: library.json, <org>/<repo>/"
+        "container.yaml and the filesystem registry api/shpc-registry.tar.gz, and show "
+        "each namespace's shpc install and module load lines.",
+    ),
+    Option(
         "orgreg_remote_fetch",
         True,
         (bool,),

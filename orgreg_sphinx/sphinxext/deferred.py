@@ -38,6 +38,7 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.nodes import process_only_nodes
 
+from ..core import shpc
 from . import config as cfg
 from . import listing, signing
 from .domain import domain_of
@@ -109,12 +110,16 @@ def build_part(env: BuildEnvironment, node: deferred) -> list[nodes.Node]:
     if ns is None:  # gone since the page was read: it is read again in the next build
         return []
     if part == "usage":
+        site = cfg.site_url(config)
         return listing.usage(
             ns,
-            cfg.site_url(config),
+            site,
             shub=config.orgreg_shub_api,
             oci=config.orgreg_oci_layout,
             checksums=config.orgreg_json_api,
+            cluster=shpc.usage(shpc.module_of(registry, ns, site), site)
+            if config.orgreg_shpc
+            else None,
         )
     return listing.tag_section_content(ns, signing.details_context(env, refdoc))
 

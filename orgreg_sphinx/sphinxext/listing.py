@@ -17,6 +17,7 @@ from sphinx import addnodes
 
 from ..core import clients, markdown
 from ..core.model import KIB_THRESHOLD, Namespace, Tag
+from ..core.selection import default_tag
 from ..core.selection import updated as last_update
 from .highlight import command_block
 
@@ -582,18 +583,6 @@ def readme(ns: Namespace) -> list[nodes.Node]:
     return [box]
 
 
-def default_tag(ns: Namespace) -> Tag | None:
-    """The tag shown in examples: ``latest`` if there is one, else the newest;
-    never a deprecated tag while another exists."""
-    if not ns.tags:
-        return None
-    usable = [t for t in ns.tags if not t.deprecated] or list(ns.tags)
-    for tag in usable:
-        if tag.name == "latest":
-            return tag
-    return max(usable, key=lambda t: (t.created or "", t.name))
-
-
 @dataclass(frozen=True)
 class UsageTab:
     """One client's way to use a namespace: a label, a sentence, command lines."""
@@ -602,6 +591,8 @@ class UsageTab:
     label: str
     intro: str
     lines: tuple[str, ...]
+    #: shown under the commands (what they leave out)
+    note: str = ""
 
 
 def usage_tabs(
@@ -611,11 +602,13 @@ def usage_tabs(
     shub: bool = True,
     oci: bool = False,
     checksums: bool = True,
+    cluster: tuple[str, tuple[str, ...], str] | None = None,
 ) -> list[UsageTab]:
     """The usage examples of a namespace page, one per client. *shub*: the
     ``api/container`` endpoints are published (Singularity, Apptainer,
     sregistry); *oci*: the ``v2/`` layout is (skopeo); *checksums*: the
-    ``SHA256SUMS`` files are (the check beside the download command)."""
+    ``SHA256SUMS`` files are (the check beside the download command); *cluster*:
+    the shpc module's intro, commands and note (:func:`..core.shpc.usage`)."""
     base = site or PLACEHOLDER_SITE
     tag = default_tag(ns)
     tabs = []
@@ -652,6 +645,8 @@ def usage_tabs(
                     ),
                 )
             )
+    if cluster is not None:
+        tabs.append(UsageTab("cluster", "Cluster module", *cluster))
     api_lines = [f"curl -s {base}{ns.name}/tags/"]
     if tag is not None:
         api_lines.append(f"curl -s {base}{ns.name}/manifests/{tag.name}/")
@@ -728,18 +723,22 @@ def usage(
     shub: bool = True,
     oci: bool = False,
     checksums: bool = True,
+    cluster: tuple[str, tuple[str, ...], str] | None = None,
 ) -> list[nodes.Node]:
     """The usage section's content: a tab per client (plain blocks without the theme)."""
     # commands and URLs are not what people search for: left out of the index
     tabs = nodes.container(classes=["orgreg-usage", NO_SEARCH])
-    for tab in usage_tabs(ns, site, shub=shub, oci=oci, checksums=checksums):
+    for tab in usage_tabs(ns, site, shub=shub, oci=oci, checksums=checksums, cluster=cluster):
         box = nodes.container(classes=["orgreg-usage-tab", f"orgreg-usage-{tab.key}"])
         box += nodes.rubric(tab.label, tab.label)
         box += _para(nodes.Text(tab.intro))
-        text = "\n".join(tab.lines)
-        block = command_block(text, text, language="console")
-        block["classes"].append("orgreg-command")
-        box += block
+        if tab.lines:
+            text = "\n".join(tab.lines)
+            block = command_block(text, text, language="console")
+            block["classes"].append("orgreg-command")
+            box += block
+        if tab.note:
+            box += _para(nodes.Text(tab.note), classes=["orgreg-usage-note"])
         tabs += box
     out: list[nodes.Node] = [tabs]
     if not site:

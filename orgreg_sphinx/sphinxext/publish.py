@@ -17,7 +17,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 from .._version import __version__
-from ..core import endpoints, feed, keys
+from ..core import endpoints, feed, keys, shpc
 from ..core.files import Batch, sync_batches, up_to_date
 from ..core.model import rules_stamp, schema
 from . import config as cfg
@@ -48,6 +48,10 @@ def site_batches(app: Sphinx) -> list[Batch]:
         shub=config.orgreg_shub_api,
         oci=config.orgreg_oci_layout,
     )
+    if config.orgreg_shpc:
+        batches.append(
+            Batch("", stamp, functools.partial(shpc.files, registry, cfg.site_url(config)))
+        )
     batches.append(Batch("", stamp, functools.partial(other_files, app)))
     return batches
 
@@ -83,6 +87,7 @@ def switches(app: Sphinx) -> list[Any]:
         config.orgreg_json_api,
         config.orgreg_shub_api,
         config.orgreg_oci_layout,
+        config.orgreg_shpc,
         config.orgreg_feed,
         config.orgreg_feed_entries,
         config.project,
@@ -120,6 +125,14 @@ def link_feed(
         )
 
 
+def tell_shpc_left_out(app: Sphinx) -> None:
+    """Tell the admin which tags shpc's files leave out, and why (an
+    information line each, never a warning: plain download URLs are normal)."""
+    registry = domain.registry(app.env)
+    for message in shpc.build_messages(shpc.modules(registry, cfg.site_url(app.config))):
+        logger.info("[orgreg] shpc: %s", message)
+
+
 def state_path(app: Sphinx) -> Path:
     """Where the list of files written into this output folder is kept: one per
     output folder, since `sphinx-build -M html` and `-M dirhtml` share doctrees."""
@@ -135,6 +148,8 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
     if app.config.orgreg_oci_layout:
         warn_oci_site(app)
     warn_no_feed(app)
+    if app.config.orgreg_shpc:
+        tell_shpc_left_out(app)
     state_file = state_path(app)
     owned = pages.generated_outputs(app)
     batches = site_batches(app)
