@@ -17,19 +17,18 @@ digest shpc asks for and checks both digests.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import http.server
 import io
 import json
-import os
 import select
 import shlex
 import socket
+import socketserver
 import ssl
 import subprocess
 import sys
 import tarfile
-import textwrap
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -39,7 +38,16 @@ import jsonschema
 import pytest
 import requests
 import yaml
-from conftest import collection, manifest, require_system_tool, sha256, soup, write_tree
+from conftest import (
+    _FileServer,
+    _QuietFiles,
+    collection,
+    manifest,
+    require_system_tool,
+    sha256,
+    soup,
+    write_tree,
+)
 
 from orgreg_sphinx.core import shpc
 from orgreg_sphinx.core.model import load_registry
@@ -232,3 +240,322 @@ def test_bad_shpc_front_matter_and_digest_are_errors_naming_the_file(tmp_path: P
         ("acme/tools/manifests/2.0/README.md", 8): "has an invalid layers[0].oci_manifest_digest: "
         f"{sha256('other')} differs from the digest the url is pinned to ({sha256('oci b')})",
     }
+
+
+# ---------------------------------------------------------------- the site, built
+
+
+def usage_tab(page, key: str):
+    tab = page.select_one(f".orgreg-usage-{key}")
+    assert tab is not None, f"no {key} tab"
+    return tab
+
+
+def test_site_publishes_shpc_files_and_a_cluster_module_tab(registry_project, build) -> None:
+    conf = 'html_baseurl = "https://acme.github.io/registry/"\n'
+    app = build(registry_project(mixed_tree(), conf=conf))
+    out = Path(app.outdir)
+    library = json.loads((out / "library.json").read_text())
+    assert list(library) == ["ghcr.io/acme/tools"]
+    published = (out / "acme/tools/container.yaml").read_bytes()
+    assert library["ghcr.io/acme/tools"]["config"] == yaml.safe_load(published)
+    assert not (out / "hpc/plain/container.yaml").exists()
+    sums = (out / "api/shpc-registry.tar.gz.sha256").read_text()
+    digest = hashlib.sha256((out / "api/shpc-registry.tar.gz").read_bytes()).hexdigest()
+    assert sums == f"{digest}  shpc-registry.tar.gz\n"
+
+    page = soup(out / "acme/tools/index.html")
+    tab = usage_tab(page, "cluster")
+    assert tab.select_one(".rubric, p.rubric").get_text() == "Cluster module"
+    assert tab.select_one("pre").get_text().splitlines() == [
+        "shpc config add registry https://github.com/acme/registry",
+        "shpc install ghcr.io/acme/tools:pinned",
+        "module use $(shpc config get module_base)",
+        "module load ghcr.io/acme/tools/pinned",
+    ]
+    note = tab.select_one(".orgreg-usage-note").get_text(" ", strip=True)
+    assert note.startswith("Not in the module: download has a plain download URL")
+    assert "nodigest has no OCI manifest digest" in note and "elsewhere is kept in quay.io" in note
+
+    plain = usage_tab(soup(out / "hpc/plain/index.html"), "cluster")
+    assert plain.get_text(" ", strip=True) == (
+        "Cluster module No module for shpc (Singularity Registry HPC): no tag shpc can pull. "
+        f"1.0 {shpc.NOT_ORAS}"
+    )
+    assert not plain.select("pre")
+    # the admin is told at build time, without a warning (plain URLs are normal)
+    status = app._status.getvalue()
+    assert "[orgreg] shpc: acme/tools: left out of module ghcr.io/acme/tools: download" in status
+    assert "shpc cannot pull, and no shpc module: hpc/plain" in status
+    assert "shpc" not in app._warning.getvalue()
+
+
+def test_a_site_elsewhere_gets_the_archive_lines_and_no_shpc_files_when_off(
+    registry_project, build
+) -> None:
+    conf = 'html_baseurl = "https://containers.example.org/"\n'
+    app = build(registry_project(mixed_tree(), conf=conf))
+    lines = usage_tab(soup(Path(app.outdir) / "acme/tools/index.html"), "cluster")
+    assert lines.select_one("pre").get_text().splitlines() == [
+        "curl -fsSLO https://containers.example.org/api/shpc-registry.tar.gz "
+        "-O https://containers.example.org/api/shpc-registry.tar.gz.sha256",
+        "sha256sum -c shpc-registry.tar.gz.sha256",
+        "tar -xzf shpc-registry.tar.gz",
+        'shpc config add registry "$PWD/shpc-registry"',
+        "shpc install ghcr.io/acme/tools:pinned",
+        "module use $(shpc config get module_base)",
+        "module load ghcr.io/acme/tools/pinned",
+    ]
+    app = build(registry_project(mixed_tree(), conf=conf + "orgreg_shpc = False\n", name="off"))
+    out = Path(app.outdir)
+    assert not (out / "library.json").exists() and not (out / "api/shpc-registry.tar.gz").exists()
+    assert not soup(out / "acme/tools/index.html").select(".orgreg-usage-cluster")
+
+
+# ---------------------------------------------------------------- the real shpc and Lmod
+
+from test_oras import distribution, push, sif, write_manifest  # noqa: E402, F401
+
+
+class _Tunnels(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+@contextlib.contextmanager
+def https_site(folder: Path, host: str, ca_file: Path) -> Iterator[tuple[str, list[str]]]:
+    """*folder* served over https as *host* (a certificate of a test CA written to
+    *ca_file*) behind an HTTP CONNECT proxy on 127.0.0.1: yields the proxy's URL
+    (every tunnel it opens leads to the site) and the list of hosts it is asked for."""
+    import trustme
+
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(ca_file))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(host).configure_cert(context)
+    site = _FileServer(("127.0.0.1", 0), partial(_QuietFiles, directory=str(folder)))
+    site.socket = context.wrap_socket(site.socket, server_side=True)
+    site_port = site.server_address[1]
+
+    class Tunnel(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            request = self.rfile.readline().decode("latin-1").split()
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass
+            if len(request) < 2 or request[0] != "CONNECT":
+                self.wfile.write(b"HTTP/1.1 405 Only CONNECT\r\n\r\n")
+                return
+            asked.append(request[1])
+            with socket.create_connection(("127.0.0.1", site_port)) as upstream:
+                self.wfile.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                self.wfile.flush()
+                ends = [self.connection, upstream]
+                while True:
+                    ready, _, _ = select.select(ends, [], [], 30)
+                    if not ready:
+                        return
+                    for end in ready:
+                        data = end.recv(65536)
+                        if not data:
+                            return
+                        (upstream if end is self.connection else self.connection).sendall(data)
+
+    asked: list[str] = []
+    proxy = _Tunnels(("127.0.0.1", 0), Tunnel)
+    servers = (site, proxy)
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{proxy.server_address[1]}", asked
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+
+
+def cluster(tmp_path: Path, name: str, **env: str) -> dict[str, str]:
+    """A cluster account: its own HOME with shpc's user settings (no default
+    registry; modules and containers under HOME), the stand-in ``singularity``
+    and shpc on PATH, and *env*."""
+    require_system_tool(str(LMOD_INIT), "apt-get install lmod")
+    home = tmp_path / name
+    bin_dir = home / "bin"
+    bin_dir.mkdir(parents=True)
+    standin = bin_dir / "singularity"
+    standin.write_text(
+        f"#!/bin/sh\nexec {shlex.quote(sys.executable)} "
+        f'{shlex.quote(str(Path(__file__).with_name("singularity_standin.py")))} "$@"\n'
+    )
+    standin.chmod(0o755)
+    account = {
+        "HOME": str(home),
+        "PATH": f"{bin_dir}:{SHPC.parent}:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        **env,
+    }
+    setup = [
+        "config inituser",
+        "config remove registry https://github.com/singularityhub/shpc-registry",
+        *(f"config set {key} {home}/{key}" for key in ("module_base", "container_base")),
+        f"config set wrapper_base {home}/module_base",
+        f"config set views_base {home}/views",
+    ]
+    for line in setup:
+        done = subprocess.run(
+            [str(SHPC), *line.split()], env=account, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    return account
+
+
+def run_page_lines(lines: list[str], after: str, account: dict[str, str], cwd: Path):
+    """The page's command lines in bash with Lmod's ``module`` (its init script),
+    then *after*; fails on the first failing line."""
+    script = "\n".join([f". {LMOD_INIT}", "set -e", *lines, after])
+    return subprocess.run(
+        ["bash", "-c", script], env=account, cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def oci_manifest_digest(host: str, name: str, tag: str) -> str:
+    """What the registry's manifest of *tag* hashes to (what shpc must pull by)."""
+    answer = requests.get(
+        f"http://{host}/v2/{name}/manifests/{tag}",
+        headers={"Accept": "application/vnd.oci.image.manifest.v1+json"},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return "sha256:" + hashlib.sha256(answer.content).hexdigest()
+
+
+ALIASES = (
+    "shpc:\n  aliases:\n    siftool: /usr/local/bin/siftool\n    hello: /opt/hello/bin/hello\n"
+)
+
+
+@pytest.fixture
+def oras_site(distribution: str, registry_project, build, tmp_path: Path):  # noqa: F811
+    """A registry of an oras:// image pushed to docker-registry (its manifest
+    written by ``orgreg manifest``) and a plain-URL tag, built; returns a function
+    building it for a site URL."""
+    image = sif("one-group.sif")
+    push(distribution, "acme/tools:2.0", image)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    write_manifest(tree, image, f"oras://{distribution}/acme/tools:2.0", "2.0", "acme/tools")
+    files = {str(p.relative_to(tree)): p.read_text() for p in tree.rglob("*") if p.is_file()}
+    files["acme/tools/README.md"] = (
+        f"---\nlayout: collection\ndescription: Tools\n{ALIASES}---\nTools of the lab.\n"
+    )
+    files["acme/tools/manifests/0.9/README.md"] = manifest(sha256("old"), 600000)
+    recorded = yaml.safe_load(files["acme/tools/manifests/2.0/README.md"].split("---\n")[1])
+    # orgreg manifest recorded the digest of the OCI manifest, read from the registry
+    assert recorded["layers"][0]["oci_manifest_digest"] == oci_manifest_digest(
+        distribution, "acme/tools", "2.0"
+    )
+
+    def make(site: str, name: str) -> Path:
+        conf = f'html_baseurl = "{site}"\n'
+        return Path(build(registry_project(files, conf=conf, name=name)).outdir)
+
+    return make
+
+
+def test_shpc_installs_from_the_served_site_and_lmod_loads_it(
+    oras_site,
+    distribution: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    out = oras_site("https://acme.github.io/registry/", "pages")
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "registry").symlink_to(out, target_is_directory=True)
+    ca_file = tmp_path / "ca.pem"
+    with https_site(www, "acme.github.io", ca_file) as (proxy, asked):
+        account = cluster(tmp_path, "remote", HTTPS_PROXY=proxy, REQUESTS_CA_BUNDLE=str(ca_file))
+        port = distribution.rsplit(":", 1)[1]
+        module = f"127.0.0.1/{port}/acme/tools"
+        lines = usage_tab(soup(out / "acme/tools/index.html"), "cluster").select_one("pre")
+        lines = lines.get_text().splitlines()
+        assert lines == [
+            "shpc config add registry https://github.com/acme/registry",
+            f"shpc install {module}:2.0",
+            "module use $(shpc config get module_base)",
+            f"module load {module}/2.0",
+        ]
+        done = run_page_lines(
+            lines,
+            f"module -t list 2>&1; module show {module}/2.0 2>&1; type -P siftool hello",
+            account,
+            tmp_path,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        # shpc asked the site as GitHub Pages (through the proxy) for library.json
+        assert asked and set(asked) == {"acme.github.io:443"}
+        home = Path(account["HOME"])
+        # module -t list: shpc writes <module>/<tag>/module.lua, which Lmod loads
+        assert f"{module}/2.0/module" in done.stdout.splitlines()
+        shown = done.stdout  # module show: the aliases, pinned to the pulled image
+        assert f'prepend_path("PATH","{home}/module_base/{module}/2.0/bin")' in shown
+        assert "<container> /opt/hello/bin/hello" in shown
+        assert "<container> /usr/local/bin/siftool" in shown
+        wrappers = done.stdout.split()[-2:]
+        assert wrappers == [
+            f"{home}/module_base/{module}/2.0/bin/siftool",
+            f"{home}/module_base/{module}/2.0/bin/hello",
+        ]
+        # the image shpc keeps is the one pushed (the stand-in checked both digests)
+        [kept] = (home / "container_base" / module / "2.0").glob("*.sif")
+        assert kept.read_bytes() == sif("one-group.sif").read_bytes()
+        # the plain-URL tag is not in the module: shpc refuses it, naming the tags it has
+        refused = subprocess.run(
+            [str(SHPC), "install", f"{module}:0.9"],
+            env=account,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert refused.returncode != 0
+        assert (refused.stdout + refused.stderr).endswith(
+            f"{module}:0.9 is not a known identifier. Valid tags are:\n2.0\n"
+        )
+
+
+def test_shpc_installs_from_the_archive_as_a_filesystem_registry(
+    oras_site,
+    distribution: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A site shpc cannot read remotely: the page's archive lines, run as they
+    are (download, ``sha256sum -c``, unpack, add as a folder), then install and load."""
+    www = tmp_path / "plain"
+    www.mkdir()
+    server = _FileServer(("127.0.0.1", 0), partial(_QuietFiles, directory=str(www)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        site = f"http://127.0.0.1:{server.server_address[1]}/"
+        out = oras_site(site, "elsewhere")
+        for item in out.iterdir():
+            (www / item.name).symlink_to(item)
+        account = cluster(tmp_path, "airgapped")
+        port = distribution.rsplit(":", 1)[1]
+        module = f"127.0.0.1/{port}/acme/tools"
+        lines = usage_tab(soup(out / "acme/tools/index.html"), "cluster").select_one("pre")
+        lines = lines.get_text().splitlines()
+        assert lines[1:4] == [
+            "sha256sum -c shpc-registry.tar.gz.sha256",
+            "tar -xzf shpc-registry.tar.gz",
+            'shpc config add registry "$PWD/shpc-registry"',
+        ]
+        work = tmp_path / "cluster-files"
+        work.mkdir()
+        done = run_page_lines(lines, f"module show {module}/2.0 2>&1", account, work)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "shpc-registry.tar.gz: OK" in done.stdout
+        assert (work / "shpc-registry" / module / "container.yaml").is_file()
+        assert "siftool" in done.stdout and "hello" in done.stdout
+        home = Path(account["HOME"])
+        assert (home / "module_base" / module / "2.0" / "module.lua").is_file()
+    finally:
+        server.shutdown()
+        server.server_close()
