@@ -38,6 +38,7 @@ import jsonschema
 import pytest
 import requests
 import yaml
+from clitools import orgreg
 from conftest import (
     _FileServer,
     _QuietFiles,
@@ -428,6 +429,52 @@ def oci_manifest_digest(host: str, name: str, tag: str) -> str:
     return "sha256:" + hashlib.sha256(answer.content).hexdigest()
 
 
+def test_orgreg_manifest_records_the_oci_manifest_digest_and_check_compares_it(
+    distribution: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    image = sif("two-groups.sif")
+    push(distribution, "acme/box:1.0", image)
+    push(distribution, "acme/box:other", sif("one-group.sif"))
+    root = tmp_path / "tree"
+    root.mkdir()
+    write_manifest(root, image, f"oras://{distribution}/acme/box:1.0", "1.0", "acme/box")
+    text = (root / "acme/box/manifests/1.0/README.md").read_text()
+    digest = oci_manifest_digest(distribution, "acme/box", "1.0")
+    assert f"  oci_manifest_digest: {digest}\n" in text
+
+    def write(url: str, *more: str):
+        return orgreg(
+            "manifest", image, "--namespace", "acme/box", "--url", url, "--tag", "t",
+            "--root", root, "--created", "none", *more,
+        )  # fmt: skip
+
+    # the registry holds another image there: nothing is written
+    other = write(f"oras://{distribution}/acme/box:other")
+    assert other.code == 2 and "not this image" in other.err and "push it there first" in other.err
+    assert not (root / "acme/box/manifests/t").exists()
+    # a registry that cannot be reached: written without the digest, and told why
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    unreachable = write(f"oras://127.0.0.1:{free.getsockname()[1]}/acme/box:1.0")
+    free.close()
+    assert unreachable.code == 0, unreachable.err
+    assert "shpc cannot install this tag" in unreachable.err
+    assert "oci_manifest_digest" not in (root / "acme/box/manifests/t/README.md").read_text()
+    # given by hand: recorded as given, without asking; a wrong one is caught by the check
+    given = write(f"oras://{distribution}/acme/box:1.0", "--oci-manifest-digest", sha256("x"))
+    assert given.code == 0, given.err
+    result = orgreg("check", root, "--online", "--timeout", "2", "--retries", "0")
+    assert result.code == 1
+    assert (
+        f"acme/box/manifests/t/README.md:8: error: has a layer at "
+        f"oras://{distribution}/acme/box:1.0 that resolves to the OCI manifest {digest}, "
+        f"but the manifest records oci_manifest_digest {sha256('x')} (what shpc pulls by) "
+        "[online-digest]"
+    ) in result.out
+    assert "manifests/1.0/" not in result.out  # the recorded digest is right
+
+
 ALIASES = (
     "shpc:\n  aliases:\n    siftool: /usr/local/bin/siftool\n    hello: /opt/hello/bin/hello\n"
 )
@@ -556,6 +603,21 @@ def test_shpc_installs_from_the_archive_as_a_filesystem_registry(
         assert "siftool" in done.stdout and "hello" in done.stdout
         home = Path(account["HOME"])
         assert (home / "module_base" / module / "2.0" / "module.lua").is_file()
+
+        # air-gapped: no pull at all; the image, fetched elsewhere, given to shpc install
+        offline = cluster(tmp_path, "offline", STANDIN_OFFLINE="1")
+        image = tmp_path / "tools_2.0.sif"
+        image.write_bytes(sif("one-group.sif").read_bytes())
+        install = [line for line in lines if line.startswith("shpc install ")]
+        lines = [*lines[: lines.index(install[0])], f"{install[0]} {image}", *lines[-2:]]
+        done = run_page_lines(lines, "type -P siftool", offline, work)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.stdout.splitlines()[-1] == (
+            f"{tmp_path}/offline/module_base/{module}/2.0/bin/siftool"
+        )
+        # and without the image the pull is tried, and fails
+        failed = run_page_lines(install, "", offline, work)
+        assert failed.returncode != 0 and "no network here" in failed.stdout + failed.stderr
     finally:
         server.shutdown()
         server.server_close()
