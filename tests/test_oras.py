@@ -209,7 +209,7 @@ def test_site_shows_oras_pull_commands_and_the_pulled_blob_matches(
         ).removeprefix("orgreg-usage-"): tab
         for tab in page.select(".orgreg-usage-tab")
     }
-    assert list(tabs) == ["apptainer", "singularity", "oras-other", "curl"]
+    assert list(tabs) == ["apptainer", "singularity", "oras-other", "cluster", "curl"]
     apptainer = tabs["apptainer"].select_one("pre").get_text().splitlines()
     assert apptainer == [
         f"apptainer pull tools_2.0.sif oras://{distribution}/acme/tools:2.0",

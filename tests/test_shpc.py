@@ -278,12 +278,12 @@ def test_site_publishes_shpc_files_and_a_cluster_module_tab(registry_project, bu
     assert note.startswith("Not in the module: download has a plain download URL")
     assert "nodigest has no OCI manifest digest" in note and "elsewhere is kept in quay.io" in note
 
-    plain = usage_tab(soup(out / "hpc/plain/index.html"), "cluster")
-    assert plain.get_text(" ", strip=True) == (
-        "Cluster module No module for shpc (Singularity Registry HPC): no tag shpc can pull. "
-        f"1.0 {shpc.NOT_ORAS}"
+    # no module: no tab (each tab holds commands), a note under the tabs says why
+    plain = soup(out / "hpc/plain/index.html")
+    assert not plain.select(".orgreg-usage-cluster")
+    assert plain.select_one("#usage .orgreg-usage-note").get_text() == (
+        f"No cluster module (shpc): no tag shpc can pull. 1.0 {shpc.NOT_ORAS}"
     )
-    assert not plain.select("pre")
     # the admin is told at build time, without a warning (plain URLs are normal)
     status = app._status.getvalue()
     assert "[orgreg] shpc: acme/tools: left out of module ghcr.io/acme/tools: download" in status

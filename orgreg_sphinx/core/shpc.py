@@ -333,6 +333,26 @@ def files(registry: Registry, site: str) -> Iterator[tuple[str, bytes]]:
     yield ARCHIVE_SUMS_PATH, line.encode()
 
 
+def left_out_text(left: tuple[LeftOut, ...]) -> str:
+    """The tags left out, those left out for one reason together:
+    ``1.0, 1.1 have a plain download URL: ...; 2.0 is kept in ...``."""
+    by_reason: dict[str, list[str]] = {}
+    for item in left:
+        by_reason.setdefault(item.reason, []).append(item.tag)
+    parts = []
+    for reason, tags in by_reason.items():
+        named = ", ".join(t for t in tags if t)
+        if not named:
+            parts.append(reason)
+        elif len(tags) > 1:  # "has ..." / "is ..." of one tag, said of several
+            verb, _, rest = reason.partition(" ")
+            plural = {"has": "have", "is": "are"}.get(verb, verb)
+            parts.append(f"{named} {plural} {rest}")
+        else:
+            parts.append(f"{named} {reason}")
+    return "; ".join(parts)
+
+
 def build_messages(found: list[Module]) -> list[str]:
     """What the admin is told at build time: each namespace with images in an
     OCI registry whose tags (or whole module) are left out, with the reasons;
@@ -345,9 +365,7 @@ def build_messages(found: list[Module]) -> list[str]:
         if not module.name and all(item.reason == NOT_ORAS for item in module.left_out):
             plain.append(module.namespace.name)
             continue
-        reasons = "; ".join(
-            f"{item.tag} {item.reason}" if item.tag else item.reason for item in module.left_out
-        )
+        reasons = left_out_text(module.left_out)
         if module.name:
             messages.append(f"{module.namespace.name}: left out of module {module.name}: {reasons}")
         else:
@@ -385,11 +403,9 @@ def module_of(registry: Registry, ns: Namespace, site: str) -> Module:
 def usage(module: Module, site: str) -> tuple[str, tuple[str, ...], str]:
     """The "Cluster module" usage of a namespace: (what to do, command lines,
     a note on the tags left out), or why there is no module."""
-    left = "; ".join(
-        f"{item.tag} {item.reason}" if item.tag else item.reason for item in module.left_out
-    )
+    left = left_out_text(module.left_out)
     if not module.name:
-        return f"No module for shpc (Singularity Registry HPC): {module.problem}.", (), left
+        return f"No cluster module (shpc): {module.problem}.", (), left
     shown = default_tag(module.namespace)
     tag = shown.name if shown is not None and shown.name in module.config["tags"] else ""
     tag = tag or next(iter(module.config["latest"]))

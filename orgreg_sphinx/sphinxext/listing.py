@@ -645,7 +645,7 @@ def usage_tabs(
                     ),
                 )
             )
-    if cluster is not None:
+    if cluster is not None and cluster[1]:  # else no module: a note under the tabs
         tabs.append(UsageTab("cluster", "Cluster module", *cluster))
     api_lines = [f"curl -s {base}{ns.name}/tags/"]
     if tag is not None:
@@ -732,15 +732,17 @@ def usage(
         box = nodes.container(classes=["orgreg-usage-tab", f"orgreg-usage-{tab.key}"])
         box += nodes.rubric(tab.label, tab.label)
         box += _para(nodes.Text(tab.intro))
-        if tab.lines:
-            text = "\n".join(tab.lines)
-            block = command_block(text, text, language="console")
-            block["classes"].append("orgreg-command")
-            box += block
+        text = "\n".join(tab.lines)
+        block = command_block(text, text, language="console")
+        block["classes"].append("orgreg-command")
+        box += block
         if tab.note:
             box += _para(nodes.Text(tab.note), classes=["orgreg-usage-note"])
         tabs += box
     out: list[nodes.Node] = [tabs]
+    if cluster is not None and not cluster[1]:
+        text = " ".join(part for part in (cluster[0], cluster[2]) if part)
+        out.append(_para(nodes.Text(text), classes=["orgreg-usage-note", NO_SEARCH]))
     if not site:
         out.append(
             _para(
