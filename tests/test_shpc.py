@@ -189,6 +189,13 @@ def test_container_yaml_is_valid_for_shpc_and_keeps_tag_names_strings(tmp_path: 
     )
     # the same tree gives the same bytes
     assert dict(shpc.files(load_registry(tmp_path), site)) == published
+    # latest is never a deprecated tag while another exists (the page's rule)
+    pinned = tmp_path / "acme/tools/manifests/pinned/README.md"
+    layout = "layout: manifests/singularity\n"
+    pinned.write_text(pinned.read_text().replace(layout, layout + "deprecated: use 1_000\n"))
+    [module] = [m for m in shpc.modules(load_registry(tmp_path), site) if m.name]
+    assert module.config["latest"] == {"1_000": sha256("oci 1_000")}
+    assert "pinned" in module.config["tags"]  # deprecated tags can still be installed
 
 
 def test_aliases_refuse_what_would_break_a_wrapper_script(tmp_path: Path) -> None:

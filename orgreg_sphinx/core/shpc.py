@@ -20,6 +20,7 @@ the filesystem registry as ``api/shpc-registry.tar.gz`` with its checksum line).
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -163,10 +164,12 @@ def namespace_module(ns: Namespace, site: str) -> Module:
             pullable.append((tag, ref, digest))
     if not pullable:
         return Module(ns, left_out=tuple(left), problem="no tag shpc can pull")
+    # latest: the page's example tag when shpc can pull it, else by the same rule
+    # among those it can (never a deprecated tag while another exists)
     first = default_tag(ns)
-    chosen = next((p for p in pullable if p[0] is first), None)
-    if chosen is None:
-        chosen = max(pullable, key=lambda p: (p[0].created or "", p[0].name))
+    if not any(p[0] is first for p in pullable):
+        first = default_tag(dataclasses.replace(ns, tags=tuple(p[0] for p in pullable)))
+    chosen = next(p for p in pullable if p[0] is first)
     repository = f"{chosen[1].host}/{chosen[1].name}"
     tags: dict[str, str] = {}
     for tag, ref, digest in pullable:
