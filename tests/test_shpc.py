@@ -50,7 +50,7 @@ from conftest import (
     write_tree,
 )
 
-from orgreg_sphinx.core import shpc
+from orgreg_sphinx.core import names, shpc
 from orgreg_sphinx.core.model import load_registry
 
 shpc_schemas = pytest.importorskip("shpc.main.schemas")
@@ -196,6 +196,14 @@ def test_container_yaml_is_valid_for_shpc_and_keeps_tag_names_strings(tmp_path: 
     [module] = [m for m in shpc.modules(load_registry(tmp_path), site) if m.name]
     assert module.config["latest"] == {"1_000": sha256("oci 1_000")}
     assert "pinned" in module.config["tags"]  # deprecated tags can still be installed
+
+
+def test_no_namespace_can_take_the_place_of_shpc_files() -> None:
+    for path in (shpc.LIBRARY_PATH, shpc.ARCHIVE_PATH, shpc.ARCHIVE_SUMS_PATH):
+        # library.json: an organization folder of that name; api/...: a namespace
+        org, _, repo = path.partition("/")
+        problem = names.namespace_problem(org, repo or "x")
+        assert problem is not None and problem.code == "reserved", path
 
 
 def test_aliases_refuse_what_would_break_a_wrapper_script(tmp_path: Path) -> None:
