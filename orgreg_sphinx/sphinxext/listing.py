@@ -737,12 +737,12 @@ def usage(
         block["classes"].append("orgreg-command")
         box += block
         if tab.note:
-            box += _para(nodes.Text(tab.note), classes=["orgreg-usage-note", "orgreg-hint"])
+            box += _para(nodes.Text(tab.note), classes=["orgreg-usage-note"])
         tabs += box
     out: list[nodes.Node] = [tabs]
     if cluster is not None and not cluster[1]:
         text = " ".join(part for part in (cluster[0], cluster[2]) if part)
-        out.append(_para(nodes.Text(text), classes=["orgreg-usage-note", "orgreg-hint", NO_SEARCH]))
+        out.append(_para(nodes.Text(text), classes=["orgreg-usage-note", NO_SEARCH]))
     if not site:
         out.append(
             _para(
