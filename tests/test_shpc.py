@@ -87,7 +87,7 @@ def mixed_tree() -> dict[str, str]:
     digest, one in another repository, one plain URL); hpc/plain: plain URLs only."""
     files = {
         "acme/tools/README.md": (
-            "---\nlayout: collection\ndescription: Tools for the lab\n"
+            "---\nlayout: collection\ndescription: 'Tools \"for\" the lab: ünïcode # \\\\ {1e3}'\n"
             "shpc:\n  maintainer: '@lab-admins'\n  aliases:\n"
             "    samtools: /usr/local/bin/samtools\n    bcftools: /usr/local/bin/bcftools\n"
             "---\nThe lab's tools.\n"
@@ -132,7 +132,7 @@ def test_container_yaml_is_valid_for_shpc_and_keeps_tag_names_strings(tmp_path: 
     expected_tags = {name: sha256(f"oci {name}") for name in AWKWARD_TAGS}
     expected_tags["pinned"] = sha256("oci pinned")
     assert config == {
-        "description": "Tools for the lab",
+        "description": 'Tools "for" the lab: ünïcode # \\\\ {1e3}',
         "maintainer": "@lab-admins",
         "url": "https://acme.github.io/registry/acme/tools/",
         # the newest tag (by its created time)

@@ -31,8 +31,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from . import clients, names
 from .model import Namespace, Registry, Tag
 from .selection import default_tag
@@ -62,6 +60,10 @@ NO_OCI_DIGEST = (
     "'orgreg manifest --url oras://...' (it records the digest), or pin the URL "
     "with '@sha256:<digest>'"
 )
+
+
+#: the modules of the registry last asked about (pages ask one namespace at a time)
+_modules_cache: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -211,7 +213,22 @@ def module_name(repository: str) -> str:
 
 def modules(registry: Registry, site: str) -> list[Module]:
     """The module of every namespace, in name order; a namespace whose images
-    are in a repository another namespace's module already has gets none."""
+    are in a repository another namespace's module already has gets none. (Made
+    once for a registry and site: the build's files, messages and pages ask.)"""
+    if _modules_cache.get("registry") is not registry or _modules_cache.get("site") != site:
+        found = _modules(registry, site)
+        _modules_cache.clear()
+        _modules_cache.update(
+            registry=registry,
+            site=site,
+            found=found,
+            by_name={m.namespace.name: m for m in found},
+        )
+    found_before: list[Module] = _modules_cache["found"]
+    return list(found_before)
+
+
+def _modules(registry: Registry, site: str) -> list[Module]:
     found: list[Module] = []
     owners: dict[str, str] = {}
     for ns in sorted(registry.namespaces, key=lambda n: n.name):
@@ -234,29 +251,23 @@ def config_path(ns: Namespace) -> str:
     return f"{ns.name}/{CONFIG_FILE}"
 
 
-class _QuotedDumper(yaml.SafeDumper):
-    """YAML whose every string is double-quoted: shpc reads it as YAML 1.2
-    (ruamel), where ``1e3`` or ``0o17`` unquoted would be numbers, not tag names."""
-
-
-def _quoted(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
-
-
-_QuotedDumper.add_representer(str, _quoted)
-
-
 def config_yaml(config: dict[str, Any]) -> bytes:
-    """A ``container.yaml`` (keys in shpc's usual order, every string quoted)."""
-    text = yaml.dump(
-        config,
-        Dumper=_QuotedDumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=1 << 16,
-    )
-    return text.encode("utf-8")
+    """A ``container.yaml``: keys in shpc's usual order, every string in double
+    quotes (JSON's escapes, ASCII only), as shpc reads it as YAML 1.2 (ruamel),
+    where ``1e3`` or ``0o17`` unquoted would be numbers, not tag names. (Its shape
+    is fixed: strings, and mappings of strings.)"""
+    lines = []
+    for key, value in config.items():
+        if isinstance(value, dict):
+            lines.append(f"{key}:" if value else f"{key}: {{}}")
+            lines.extend(f"  {_quoted(k)}: {_quoted(v)}" for k, v in value.items())
+        else:
+            lines.append(f"{key}: {_quoted(value)}")
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
+def _quoted(value: object) -> str:
+    return json.dumps(str(value))
 
 
 def library_body(found: list[Module], site: str) -> dict[str, Any]:
@@ -283,28 +294,20 @@ def library_body(found: list[Module], site: str) -> dict[str, Any]:
     return dict(sorted(body.items()))
 
 
-def archive(found: list[Module]) -> bytes:
-    """The filesystem registry, ``shpc-registry/<module>/container.yaml``, as a
-    tar.gz whose bytes depend on the modules only (no times, owners or order)."""
+def archive(configs: dict[str, bytes]) -> bytes:
+    """The filesystem registry, ``shpc-registry/<module>/container.yaml``, from
+    each module's ``container.yaml`` (by module name), as a tar.gz whose bytes
+    depend on those only (no times, owners or order)."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        folders: set[str] = set()
-        entries = sorted((m.name, config_yaml(m.config)) for m in found if m.name)
-        for name, data in entries:
-            parts = f"{ARCHIVE_FOLDER}/{name}".split("/")
-            for depth in range(1, len(parts) + 1):
-                folder = "/".join(parts[:depth])
-                if folder not in folders:
-                    folders.add(folder)
-                    tar.addfile(_member(folder, tarfile.DIRTYPE, 0o755))
+        tar.addfile(_member(ARCHIVE_FOLDER, tarfile.DIRTYPE, 0o755))
+        for name, data in sorted(configs.items()):  # tar makes the folders between
             tar.addfile(
                 _member(
                     f"{ARCHIVE_FOLDER}/{name}/{CONFIG_FILE}", tarfile.REGTYPE, 0o644, len(data)
                 ),
                 io.BytesIO(data),
             )
-        if not entries:
-            tar.addfile(_member(ARCHIVE_FOLDER, tarfile.DIRTYPE, 0o755))
     packed = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=packed, mtime=0) as gz:
         gz.write(raw.getvalue())
@@ -327,10 +330,12 @@ def files(registry: Registry, site: str) -> Iterator[tuple[str, bytes]]:
     found = modules(registry, site)
     body = json.dumps(library_body(found, site), indent=2, ensure_ascii=False) + "\n"
     yield LIBRARY_PATH, body.encode("utf-8")
+    configs: dict[str, bytes] = {}
     for module in found:
         if module.name:
-            yield config_path(module.namespace), config_yaml(module.config)
-    packed = archive(found)
+            configs[module.name] = config_yaml(module.config)
+            yield config_path(module.namespace), configs[module.name]
+    packed = archive(configs)
     yield ARCHIVE_PATH, packed
     line = f"{hashlib.sha256(packed).hexdigest()}  {ARCHIVE_PATH.rsplit('/', 1)[-1]}\n"
     yield ARCHIVE_SUMS_PATH, line.encode()
@@ -385,20 +390,10 @@ def build_messages(found: list[Module]) -> list[str]:
     return messages
 
 
-#: the modules of the registry last asked about (pages ask one namespace at a time)
-_modules_cache: dict[str, Any] = {}
-
-
 def module_of(registry: Registry, ns: Namespace, site: str) -> Module:
     """The module of *ns* as :func:`modules` decides it (the registry's modules
     are made once, then kept for the other namespaces' pages)."""
-    if _modules_cache.get("registry") is not registry or _modules_cache.get("site") != site:
-        _modules_cache.clear()
-        _modules_cache.update(
-            registry=registry,
-            site=site,
-            by_name={m.namespace.name: m for m in modules(registry, site)},
-        )
+    modules(registry, site)
     found: Module | None = _modules_cache["by_name"].get(ns.name)
     return found if found is not None else namespace_module(ns, site)
 
