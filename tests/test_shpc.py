@@ -236,6 +236,47 @@ def test_aliases_refuse_what_would_break_a_wrapper_script(tmp_path: Path) -> Non
     assert library["ghcr.io/acme/tools"]["config_url"] == "acme/tools/container.yaml"
 
 
+def test_aliases_from_the_contents_record_are_the_software_added_to_the_os(
+    tmp_path: Path,
+) -> None:
+    """Without a maintainers' list or label, the executables ``orgreg manifest``
+    recorded (issue 26) in the folders of added software become the aliases: an
+    alias of the OS's own ``ls`` or ``python3`` would hide the cluster's."""
+    record = {
+        "contentsVersion": 1,
+        "packages": [],
+        "executables": [
+            {"path": "/usr/local/bin/samtools"},
+            {"path": "/usr/bin/samtools"},  # the first PATH folder wins, as in a shell
+            {"path": "/opt/conda/bin/bcftools"},
+            {"path": "/usr/bin/ls"},
+            {"path": "/bin/sh"},
+            {"path": "/usr/local/bin/bad name"},
+        ],
+    }
+    files = {
+        "acme/tools/manifests/1.0/README.md": oras_manifest("ghcr.io", "acme/tools", "1.0", "a"),
+        "acme/tools/manifests/1.0/contents.json": json.dumps(record),
+    }
+    write_tree(tmp_path, files)
+    registry = load_registry(tmp_path)
+    assert registry.errors == []
+    [module] = shpc.modules(registry, "")
+    assert module.config["aliases"] == {
+        "bcftools": "/opt/conda/bin/bcftools",
+        "samtools": "/usr/local/bin/samtools",
+    }
+    assert [item.reason for item in module.left_out] == [
+        "alias 'bad name': '/usr/local/bin/bad name' is not an absolute path of plain characters"
+    ]
+    # the maintainers' list wins over what the image holds
+    (tmp_path / "acme/tools/README.md").write_text(
+        "---\nlayout: collection\nshpc:\n  aliases:\n    sam: /usr/local/bin/samtools\n---\n"
+    )
+    [module] = shpc.modules(load_registry(tmp_path), "")
+    assert module.config["aliases"] == {"sam": "/usr/local/bin/samtools"}
+
+
 def test_bad_shpc_front_matter_and_digest_are_errors_naming_the_file(tmp_path: Path) -> None:
     files = {
         "acme/tools/README.md": "---\nlayout: collection\nshpc:\n  aliases: [samtools]\n---\n",

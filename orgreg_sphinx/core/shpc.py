@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import clients, names
+from . import clients, contentsapi, names
 from .model import Namespace, Registry, Tag
 from .selection import default_tag
 
@@ -50,6 +50,11 @@ ALIASES_LABEL = "org.orgreg.shpc.aliases"
 #: file name and a shell line on the cluster, so nothing else is let through
 ALIAS_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$")
 ALIAS_PATH_RE = re.compile(r"^/[A-Za-z0-9_.+@/-]{1,4095}$")
+#: the folders (of those the contents record reads) where software added to an
+#: image's OS lives: its executables become the module's aliases
+ADDED_FOLDERS = frozenset({"/usr/local/bin", "/usr/local/sbin", "/opt/conda/bin"})
+#: most aliases of one module (each is a script on the cluster)
+MAX_ALIASES = 1000
 
 NOT_ORAS = (
     "has a plain download URL: shpc pulls only from OCI registries "
@@ -110,17 +115,27 @@ def _pullable(tag: Tag) -> tuple[names.OrasReference | None, str, str]:
 
 def executables(ns: Namespace, tag: Tag) -> tuple[dict[str, str], list[str]]:
     """The commands *tag*'s image offers (name -> path in the image), for shpc's
-    ``aliases``, and why any were refused: the maintainers' list in the
-    collection's front matter (``shpc: {aliases: ...}``), else the image's
-    ``org.orgreg.shpc.aliases`` label."""
+    ``aliases``, and why any were refused. The first source that names any: the
+    maintainers' list in the collection's front matter (``shpc: {aliases: ...}``),
+    the image's ``org.orgreg.shpc.aliases`` label, the executables its contents
+    record found in the folders of software added to the OS (:data:`ADDED_FOLDERS`:
+    an alias of the OS's own ``ls`` or ``python3`` would hide the cluster's)."""
     refused: list[str] = []
     found: dict[str, str] = {}
     block = ns.extra.get(FRONT_MATTER_KEY)
     listed = block.get("aliases") if isinstance(block, dict) else None
+    items: list[tuple[str, Any]]
     if isinstance(listed, dict) and listed:
         items = [(str(k), v) for k, v in listed.items()]
     else:
-        items = _label_aliases(tag)
+        items = _label_aliases(tag) or [
+            (name, path)
+            for name, path in contentsapi.tag_executables(tag).items()
+            if path.rpartition("/")[0] in ADDED_FOLDERS
+        ]
+    if len(items) > MAX_ALIASES:
+        refused.append(f"{len(items) - MAX_ALIASES} aliases beyond the first {MAX_ALIASES}")
+        items = items[:MAX_ALIASES]
     for name, path in items:
         if not isinstance(path, str) or not ALIAS_PATH_RE.fullmatch(path):
             refused.append(f"alias {name!r}: {path!r} is not an absolute path of plain characters")
