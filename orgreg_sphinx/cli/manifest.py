@@ -44,7 +44,7 @@ import yaml
 from ..core import contents, names, sif
 from ..core.files import write_if_changed
 from ..core.model import KIB_THRESHOLD, RECIPE_FILE, printable, schema
-from . import online, oras
+from . import answers, online, oras
 
 RECIPE_RE = re.compile(r"^Singularity(?:\.(?P<tag>.+))?$")
 
@@ -149,7 +149,7 @@ def created_time(value: str | None) -> str | None:
 
 
 #: how long ``orgreg manifest`` waits for an OCI registry (one retry)
-RESOLVE_SETTINGS = online.Settings(jobs=1, timeout=15.0, retries=1)
+RESOLVE_SETTINGS = answers.Settings(jobs=1, timeout=15.0, retries=1)
 
 
 def oci_manifest_digest(url: str, size: int, digest: str, given: str | None) -> str | None:
@@ -164,8 +164,8 @@ def oci_manifest_digest(url: str, size: int, digest: str, given: str | None) -> 
     if ref is not None and ref.digest:
         return None  # the url is pinned: its digest is the OCI manifest's
     try:
-        found, layer_digest, layer_size = oras.resolve(url, RESOLVE_SETTINGS)
-    except online.Failure as err:
+        found, layer_digest, layer_size = oras.resolve(url, online.Checker(RESOLVE_SETTINGS))
+    except answers.Failure as err:
         if err.code in ("online-missing", "online-media-type"):
             raise ManifestError(f"{url} {printable(err.message)}") from None
         print(
