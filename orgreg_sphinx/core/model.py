@@ -436,10 +436,13 @@ def rules_stamp() -> str:
 class ReadCache:
     """Outcomes of reading README files, by path and file status.
 
-    A README whose status (modification and change times, size, inode) and the
-    limits are the same as when it was last read is not parsed and validated
+    A README whose modification time and size (what Sphinx itself compares) and
+    the limits are the same as when it was last read is not parsed and validated
     again: its data, or the problem found in it, is taken from here. Kept between
-    builds in a file (the Sphinx build keeps it in its doctree folder).
+    builds in a file (the Sphinx build keeps it in its doctree folder). Change
+    time, inode and device are not compared: a build restored from a CI cache
+    into a fresh checkout (whose unchanged files get their former times back,
+    ``orgreg keep-times``) has new ones for every file.
     """
 
     def __init__(self, entries: dict[str, tuple[tuple[Any, ...], Any]] | None = None) -> None:
@@ -449,16 +452,7 @@ class ReadCache:
 
     @staticmethod
     def key(info: os.stat_result, kind: str, limits: Limits) -> tuple[Any, ...]:
-        return (
-            kind,
-            info.st_mtime_ns,
-            info.st_ctime_ns,
-            info.st_size,
-            info.st_ino,
-            info.st_dev,
-            limits.max_front_matter,
-            limits.max_readme,
-        )
+        return (kind, info.st_mtime_ns, info.st_size, limits.max_front_matter, limits.max_readme)
 
     def get(self, path: PathLike, key: tuple[Any, ...]) -> Any:
         found = self.entries.get(str(path))
