@@ -117,14 +117,6 @@ def newest_first(tags: Iterable[Tag]) -> list[Tag]:
     return sorted(tags, key=key, reverse=descending)
 
 
-def usage_tag(ns: Namespace) -> Tag | None:
-    """The tag examples show: ``latest`` if there is one, else the newest; never
-    a deprecated tag while another exists."""
-    usable = [t for t in ns.tags if not t.deprecated] or list(ns.tags)
-    named = [t for t in usable if t.name == "latest"]
-    return named[0] if named else next(iter(newest_first(usable)), None)
-
-
 def select_tags(ns: Namespace, spec: ListingSpec) -> Shown:
     """The tags of *ns* that the listing shows, filtered, sorted and limited."""
     tags = [t for t in ns.tags if not spec.tags or any(fnmatchcase(t.name, g) for g in spec.tags)]
@@ -137,6 +129,15 @@ def select_tags(ns: Namespace, spec: ListingSpec) -> Shown:
         hidden = len(tags) - spec.limit
         tags = tags[: spec.limit]
     return Shown(ns, tags, hidden)
+
+
+def default_tag(ns: Namespace) -> Tag | None:
+    """The tag shown in examples (and made shpc's ``latest``): ``latest`` if there
+    is one, else the newest (:func:`newest_first`); never a deprecated tag while
+    another exists."""
+    usable = [t for t in ns.tags if not t.deprecated] or list(ns.tags)
+    named = [t for t in usable if t.name == "latest"]
+    return named[0] if named else next(iter(newest_first(usable)), None)
 
 
 def updated(ns: Namespace) -> str:

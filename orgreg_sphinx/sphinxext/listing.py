@@ -19,7 +19,7 @@ from sphinx.util.osutil import relative_uri
 
 from ..core import markdown
 from ..core.model import KIB_THRESHOLD, Namespace, Tag
-from ..core.selection import newest_first, usage_tag
+from ..core.selection import default_tag, newest_first
 from ..core.selection import updated as last_update
 from ..core.text import plural
 from .config import settings_of
@@ -305,8 +305,9 @@ LISTED_TAG_NAMES = 4
 
 def newest_tags(ns: Namespace) -> list[Tag]:
     """The tags of *ns* as people meet them: the one the usage examples show
-    first, then newest first (:func:`core.selection.newest_first`)."""
-    first = usage_tag(ns)
+    first (:func:`core.selection.default_tag`), then newest first
+    (:func:`core.selection.newest_first`)."""
+    first = default_tag(ns)
     return [t for t in [first] if t is not None] + [
         t for t in newest_first(ns.tags) if t is not first
     ]
