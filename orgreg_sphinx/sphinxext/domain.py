@@ -266,6 +266,8 @@ def with_history(app: Sphinx, root: Path, found: Registry) -> Registry:
         except OSError as err:  # a read-only doctree folder only makes rebuilds slower
             logger.debug("[orgreg] cannot save %s: %s", cache_file, err)
     logger.info("[orgreg] tag history: %d new commit(s) read from git", read.commits_read)
+    if read.warning:
+        logger.warning("[orgreg] %s: %s", root, read.warning, type="orgreg", subtype="history")
     return history.apply(found, read)
 
 
