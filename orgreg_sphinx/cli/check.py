@@ -21,6 +21,7 @@ from typing import Any
 
 from ..core import keys as keyring
 from ..core.model import Problem, Registry, load_registry
+from ..core.project import find_project
 from . import online, report, signatures
 from .advice import advise
 from .scope import Scope, ScopeUsageError, changes_from_git, changes_from_list, check_scope
@@ -122,6 +123,14 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.root)
     if not root.is_dir():
         return usage_error(f"{args.root!r} is not a folder: give the manifest tree to check")
+    project = find_project(root)
+    if project is not None:  # the top of a registry project: its manifest tree
+        root = project.tree
+        if not root.is_dir():
+            return usage_error(
+                f"{report.shown_path(root)!r}, the manifest tree named by "
+                f"{report.shown_path(project.conf)} (orgreg_root), is not a folder"
+            )
     if args.jobs < 1 or args.timeout <= 0 or args.retries < 0 or args.retry_delay < 0:
         return usage_error(
             "--jobs must be 1 or more, --timeout above 0, --retries and --retry-delay 0 or more"
@@ -158,6 +167,21 @@ def run(args: argparse.Namespace) -> int:
 
     registry = load_registry(root)
     problems.extend(registry.problems)
+    if not registry.namespaces:
+        problems.append(
+            Problem(
+                root,
+                "holds no namespace (no <org>/<repo>/manifests/<tag>/README.md): "
+                "is it the manifest tree?",
+                severity="warning",
+                code="empty",
+            )
+        )
+    secrets_folder = Path(args.keys) if args.keys is not None else root / keyring.DEFAULT_FOLDER
+    problems.extend(
+        Problem(p.path, p.message, code="key-file")
+        for p in keyring.secret_key_problems(secrets_folder)
+    )
     problems.extend(advise(registry))
     problems.extend(deprecations(registry))
 
@@ -192,6 +216,7 @@ def run(args: argparse.Namespace) -> int:
             online_summary["signatures"] = verify.summary_dict()
             summary_lines.append(verify.summary_text())
 
+    problems = list(dict.fromkeys(problems))  # a secret key file is named once
     errors = sum(p.severity == "error" for p in problems)
     warnings = sum(p.severity == "warning" for p in problems)
     notes = sum(p.severity == "info" for p in problems)

@@ -35,6 +35,7 @@ import yaml
 from ..core import names, sif
 from ..core.files import write_if_changed
 from ..core.model import KIB_THRESHOLD, RECIPE_FILE, printable, schema
+from ..core.project import find_project
 
 RECIPE_RE = re.compile(r"^Singularity(?:\.(?P<tag>.+))?$")
 
@@ -202,6 +203,14 @@ def write_manifest(args: argparse.Namespace) -> list[Path]:
     root = Path(args.root)
     if not root.is_dir():
         raise ManifestError(f"--root {args.root!r} is not a folder")
+    project = find_project(root)
+    if project is not None:  # the top of a registry project: write into its tree
+        root = project.tree
+        if not root.is_dir():
+            raise ManifestError(
+                f"{str(root)!r}, the manifest tree named by {project.conf} (orgreg_root), "
+                "is not a folder"
+            )
     image = Path(args.image)
     recipe_bytes = None
     try:
