@@ -96,6 +96,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="timeout of each connection and read (default: 30)",
     )
     net.add_argument(
+        "--deadline",
+        type=float,
+        default=online.DOWNLOAD_DEADLINE,
+        metavar="SECONDS",
+        help="longest time one download may take, its retries included "
+        f"(default: {online.DOWNLOAD_DEADLINE:g})",
+    )
+    net.add_argument(
         "--retries",
         type=int,
         default=3,
@@ -131,9 +139,16 @@ def run(args: argparse.Namespace) -> int:
                 f"{report.shown_path(root)!r}, the manifest tree named by "
                 f"{report.shown_path(project.conf)} (orgreg_root), is not a folder"
             )
-    if args.jobs < 1 or args.timeout <= 0 or args.retries < 0 or args.retry_delay < 0:
+    if (
+        args.jobs < 1
+        or args.timeout <= 0
+        or args.deadline <= 0
+        or args.retries < 0
+        or args.retry_delay < 0
+    ):
         return usage_error(
-            "--jobs must be 1 or more, --timeout above 0, --retries and --retry-delay 0 or more"
+            "--jobs must be 1 or more, --timeout and --deadline above 0, "
+            "--retries and --retry-delay 0 or more"
         )
     if args.require_signatures and not args.verify_signatures:
         return usage_error("--require-signatures needs --verify-signatures")
@@ -198,6 +213,7 @@ def run(args: argparse.Namespace) -> int:
             retries=args.retries,
             retry_delay=args.retry_delay,
             verify_digest=args.verify_digest,
+            deadline=args.deadline,
         )
         progress_to = None if args.no_progress or args.format == "json" else sys.stderr
         with ExitStack() as stack:
