@@ -4,6 +4,7 @@ manifest tree, an empty tree is a warning."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import tempfile
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 from clitools import orgreg
 from conftest import good_tree, manifest, sha256, write_tree
+
+from orgreg_sphinx.core.model import load_registry
 
 SIF_SRC = Path(os.environ.get("ORGREG_SIF_SRC", "/usr/share/gocode/src/github.com/sylabs/sif"))
 SECRET_KEY = SIF_SRC / "test/keys/private.asc"
@@ -139,3 +142,79 @@ def test_a_namespace_digest_that_is_not_its_image_fails_the_check(tmp_path: Path
     assert done.code == 1
     assert "evil/poison/manifests/latest/README.md:4" in done.out
     assert "the top-level digest must be the image's" in done.out
+
+
+# ------------------------------------------------------------------ orgreg manifest
+
+HOSTILE_SIF = Path(__file__).resolve().parent / "hostile" / "sif"
+
+
+def sif_image(path: Path, objects: list[tuple[int, bytes, bytes]]) -> Path:
+    """A SIF image of *objects* (data type, extra, data), built field by field
+    by tests/hostile/sif/make_cases.py."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_cases", HOSTILE_SIF / "make_cases.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path.write_bytes(module.image(objects))
+    return path
+
+
+DEFFILE, LABELS = 0x4001, 0x4003
+BIG_DEFINITION = "Bootstrap: docker\nFrom: alpine\n%post\n" + "    echo 'a step'\n" * 8000
+
+
+@pytest.mark.parametrize(
+    ("objects", "warning"),
+    [
+        ([(DEFFILE, b"", BIG_DEFINITION.encode())], f"the definition file is {len(BIG_DEFINITION)} characters"),
+        (
+            [(LABELS, b"", json.dumps({f"l{i}": "v" * 8 for i in range(12_000)}).encode())],
+            "the image has 12000 labels: the manifest keeps the first 64",
+        ),
+        (
+            [(LABELS, b"", json.dumps({f"k{i}": "x" * 5000 for i in range(40)}).encode())],
+            "each key and value cut to 1024 characters",
+        ),
+        (
+            [
+                (DEFFILE, b"", BIG_DEFINITION.encode()),
+                (LABELS, b"", json.dumps({f"k{i}": "x" * 1024 for i in range(64)}).encode()),
+            ],
+            "the manifest keeps",
+        ),
+        ([(LABELS, b"", b"[" * 100_000 + b"]" * 100_000)], "nested too deeply; left out"),
+        (
+            [(LABELS, b"", b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")],
+            "nested too deeply; left out",
+        ),
+    ],
+    ids=["definition-150k", "labels-12000", "labels-long", "both", "deep-list", "deep-value"],
+)
+def test_manifest_always_writes_what_its_registry_accepts(
+    tmp_path: Path, objects: list[tuple[int, bytes, bytes]], warning: str
+) -> None:
+    image = sif_image(tmp_path / "image.sif", objects)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    done = orgreg(
+        "manifest",
+        image,
+        "--namespace",
+        "acme/big",
+        "--url",
+        "https://storage.example.org/big.sif",
+        "--tag",
+        "v1",
+        "--root",
+        tree,
+    )
+    assert done.code == 0, done.err
+    assert warning in done.err, done.err
+    assert "Traceback" not in done.err
+    registry = load_registry(tree)
+    assert registry.problems == []
+    assert [t.name for t in registry.namespace("acme/big").tags] == ["v1"]
+    assert orgreg("check", tree, "--no-progress").code == 0
