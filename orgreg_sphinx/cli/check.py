@@ -24,6 +24,7 @@ from ..core.model import Problem, Registry, load_registry
 from ..core.project import find_project
 from . import online, report, signatures
 from .advice import advise
+from .claims import ClaimsCheck
 from .scope import Scope, ScopeUsageError, changes_from_git, changes_from_list, check_scope
 
 
@@ -223,7 +224,14 @@ def run(args: argparse.Namespace) -> int:
                     signatures.SignatureCheck(keys_folder, args.require_signatures)
                 )
                 problems.extend(verify.problems)
-            checker = online.Checker(settings, verify.inspect if verify else None)
+            # with the image in hand, every sif: claim is compared with it
+            claimed = ClaimsCheck.of(registry) if args.verify_digest else None
+            inspectors: list[online.Inspect] = []
+            if claimed is not None:
+                inspectors.append(claimed.inspect)
+            if verify is not None:
+                inspectors.append(verify.inspect)
+            checker = online.Checker(settings, online.inspect_with(inspectors))
             results, summary = checker.check_all(targets, progress_to)
         problems.extend(online.problems_of(results))
         online_summary = summary.as_dict()
