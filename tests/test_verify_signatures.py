@@ -306,6 +306,7 @@ HOSTILE_RESULTS = {
         "signature object 2 is not an OpenPGP clear-signed message",
     ),
     "labels-not-json.sif": ("warning", "signature-none", "is not signed"),
+    "labels-nested-deep.sif": ("warning", "signature-none", "is not signed"),
 }
 
 
