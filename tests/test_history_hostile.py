@@ -304,3 +304,17 @@ def test_hostile_repositories_never_break_the_history(
             again = history.read_history(root, first.cache)
             assert again.available
             history.apply(load_registry(root), again)
+
+
+def test_a_former_version_claiming_another_image_is_left_out(tmp_path: Path) -> None:
+    """Every digest shown comes from a checked one: a version whose top-level
+    digest is not its layer's is no former image."""
+    root = new_repo(tmp_path / "repo")
+    commit(root, {TAG: good("one")})
+    lying = manifest(sha256("victim"), 900000).replace(
+        f'digest: "{sha256("victim")}"', f'digest: "{sha256("attacker")}"'
+    )
+    commit(root, {TAG: ("100644", lying.encode())})
+    commit(root, {TAG: good("now")})
+    found, tags = read(root)
+    assert [f.digest for f in tags["acme/tools:latest"].former] == [sha256("one")]

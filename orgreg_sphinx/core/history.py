@@ -195,7 +195,8 @@ def parse_batch(raw: bytes, limits: Limits) -> dict[str, Facts]:
 
 def manifest_facts(raw: bytes, limits: Limits) -> Facts:
     """Digest, size and deprecation of one version of a manifest (None when it
-    cannot be read: such versions are left out of the history)."""
+    cannot be read, or its digest is not its image's, ``layers[0].digest``:
+    such versions are left out of the history)."""
     if len(raw) > limits.max_readme:
         return None
     try:
@@ -206,6 +207,10 @@ def manifest_facts(raw: bytes, limits: Limits) -> Facts:
         return None
     digest, size, reason = data.get("digest"), data.get("size"), data.get("deprecated")
     if not isinstance(digest, str) or not isinstance(size, int) or isinstance(size, bool):
+        return None
+    layers = data.get("layers")
+    first = layers[0] if isinstance(layers, list) and layers else None
+    if isinstance(first, dict) and first.get("digest") != digest:
         return None
     return digest, size, reason.strip() if isinstance(reason, str) and reason.strip() else None
 
