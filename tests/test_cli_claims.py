@@ -169,7 +169,10 @@ BIG_DEFINITION = "Bootstrap: docker\nFrom: alpine\n%post\n" + "    echo 'a step'
 @pytest.mark.parametrize(
     ("objects", "warning"),
     [
-        ([(DEFFILE, b"", BIG_DEFINITION.encode())], f"the definition file is {len(BIG_DEFINITION)} characters"),
+        (
+            [(DEFFILE, b"", BIG_DEFINITION.encode())],
+            f"the definition file is {len(BIG_DEFINITION)} characters",
+        ),
         (
             [(LABELS, b"", json.dumps({f"l{i}": "v" * 8 for i in range(12_000)}).encode())],
             "the image has 12000 labels: the manifest keeps the first 64",
