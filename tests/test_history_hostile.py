@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import manifest, read_json, sha256, soup, warnings_of, write_tree
+from conftest import good_tree, manifest, read_json, sha256, soup, warnings_of, write_tree
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -318,3 +318,40 @@ def test_a_former_version_claiming_another_image_is_left_out(tmp_path: Path) -> 
     commit(root, {TAG: good("now")})
     found, tags = read(root)
     assert [f.digest for f in tags["acme/tools:latest"].former] == [sha256("one")]
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(commits)
+def test_hostile_repositories_never_break_the_build(
+    made: list[tuple[dict[bytes, Entry | None], str, bytes]],
+) -> None:
+    """The same repositories under ``sphinx-build``, as pages.yml runs it: the
+    site is built, with at most one warning about the history."""
+    import sys
+
+    from conftest import CONF, INDEX
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = new_repo(Path(folder) / "site")
+        for files, when, message in made:
+            commit(root, files, when=when, message=message.replace(b"\x00", b""))
+        subprocess.run(
+            ["git", "-C", str(root), "checkout-index", "-a", "-f"], env=GIT_ENV, check=False
+        )
+        write_tree(root, {"conf.py": CONF, "index.md": INDEX, **good_tree()})
+        done = subprocess.run(
+            [sys.executable, "-m", "sphinx", "-q", str(root), str(root / "_build")],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "NO_COLOR": "1"},
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr and "Exception" not in done.stderr
+        history_lines = [line for line in done.stderr.splitlines() if "tag history" in line]
+        assert len(history_lines) <= 1, history_lines
+        assert (root / "_build/api/catalog.json").is_file()
