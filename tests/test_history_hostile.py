@@ -53,24 +53,28 @@ def commit(
 ) -> str:
     """Commit *files* (path -> entry; None deletes) on top of HEAD with a
     committer line of git's own format (``<seconds> <zone>``), whatever it says."""
+    parent = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "-q", "--verify", "HEAD"],
+        capture_output=True,
+        env=GIT_ENV,
+    ).stdout.strip()
     lines = b""
     for path, entry in files.items():
         if entry is None:
             lines += b"0 " + b"0" * 40 + b"\t" + path + b"\x00"
             continue
         mode, content = entry
-        if mode == "160000":
-            sha = hashlib.sha1(content).hexdigest()  # a commit this repository lacks
+        if mode == "160000":  # a commit of this repository (git cat-file gives it), or none
+            sha = (
+                parent.decode()
+                if parent and content == b"HEAD"
+                else hashlib.sha1(content).hexdigest()
+            )
         else:
             sha = git(root, "hash-object", "-w", "--stdin", stdin=content)
         lines += f"{mode} {sha}\t".encode() + path + b"\x00"
     git(root, "update-index", "-z", "--index-info", stdin=lines)
     tree = git(root, "write-tree")
-    parent = subprocess.run(
-        ["git", "-C", str(root), "rev-parse", "-q", "--verify", "HEAD"],
-        capture_output=True,
-        env=GIT_ENV,
-    ).stdout.strip()
     body = b"tree " + tree.encode() + b"\n"
     if parent:
         body += b"parent " + parent + b"\n"
@@ -112,8 +116,8 @@ def test_a_path_holding_the_record_separator(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "entry",
-    [("160000", b"gitlink"), ("120000", b"../../../../README.md")],
-    ids=["gitlink", "symlink"],
+    [("160000", b"gitlink"), ("160000", b"HEAD"), ("120000", b"../../../../README.md")],
+    ids=["gitlink", "gitlink-to-a-commit-here", "symlink"],
 )
 def test_a_manifest_path_that_is_no_file_in_git(tmp_path: Path, entry: Entry) -> None:
     root = new_repo(tmp_path / "repo")
@@ -222,7 +226,7 @@ def test_one_build_over_every_oddity(registry_project, build) -> None:
         srcdir,
         {
             b"acme/\x1e/manifests/latest/README.md": good("rs"),
-            b"acme/link/manifests/latest/README.md": ("160000", b"x"),
+            b"acme/link/manifests/latest/README.md": ("160000", b"HEAD"),
             b"acme/sym/manifests/latest/README.md": ("120000", b"/etc/passwd"),
         },
         message=b"\xff\n",
@@ -266,6 +270,7 @@ entries = st.one_of(
     st.tuples(st.just("100644"), st.binary(max_size=60)),
     st.tuples(st.just("100644"), st.sampled_from([b"---\n- a\n---\n", b"---\n[[[\n---\n"])),
     st.tuples(st.sampled_from(["160000", "120000", "100755"]), st.binary(min_size=1, max_size=8)),
+    st.just(("160000", b"HEAD")),
 )
 whens = st.one_of(
     st.integers(min_value=0, max_value=2**40).map(lambda s: f"{s} +0000"),
