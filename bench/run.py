@@ -1045,6 +1045,14 @@ def main(argv: list[str] | None = None) -> int:
         help="commit the extension's tree in K commits to a git repository "
         "first, so builds read the tags' history (default: 0, no git)",
     )
+    parser.add_argument(
+        "--contents-gib",
+        type=float,
+        default=1.0,
+        metavar="G",
+        help="also report the contents reading time per GiB on a G GiB SIF image "
+        "(bench/contents.py; needs mksquashfs and siftool; 0: skip; default: 1)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -1072,6 +1080,11 @@ def main(argv: list[str] | None = None) -> int:
     print_baseline(results, args.baseline, args.jobs)
     print_targets(results, memory)
     print_floor_targets(results, memory, args.jobs)
+    contents_figures = None
+    if args.contents_gib > 0:
+        from contents import bench_contents  # bench/contents.py
+
+        contents_figures = bench_contents(args.workdir, args.contents_gib)
     print(
         f"\nbenchmark took {time.perf_counter() - started:.0f} s "
         f"(Python {sys.version.split()[0]}, {os.cpu_count()} CPUs)"
@@ -1083,6 +1096,7 @@ def main(argv: list[str] | None = None) -> int:
                 for r in results
             ],
             "memory": asdict(memory) if memory else None,
+            "contents": contents_figures,
         }
         args.json.write_text(json.dumps(data, indent=1))
     return 0

@@ -219,8 +219,8 @@ def test_site_files_and_stray_files_fail(repo: Path) -> None:
     )
     assert lines[3].endswith(
         "is not a file a namespace holds (README.md, tags/README.md, "
-        "manifests/<tag>/README.md, manifests/<tag>/Singularity) "
-        "[scope-file]"
+        "manifests/<tag>/README.md, manifests/<tag>/Singularity, "
+        "manifests/<tag>/contents.json) [scope-file]"
     )
     assert "changes a file outside any namespace" in lines[4]
 

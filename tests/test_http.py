@@ -380,6 +380,10 @@ def test_requirements_repeat_the_declared_lower_bounds() -> None:
     assert set(declared) <= listed
     imported = " ".join(p.read_text() for p in (REPO / "orgreg_sphinx").rglob("*.py"))
     for requirement in declared:
-        module = re.split(r"[<>=!]", requirement)[0].replace("-py", "").replace("-", "_")
-        module = {"pyyaml": "yaml", "python_gnupg": "gnupg"}.get(module, module)
+        module = re.split(r"[<>=!]", requirement)[0].removesuffix("-py").replace("-", "_")
+        module = {
+            "pyyaml": "yaml",
+            "python_gnupg": "gnupg",
+            "cyclonedx_python_lib": "cyclonedx",
+        }.get(module, module)
         assert re.search(rf"^\s*(import|from) {module}\b", imported, re.M), requirement

@@ -22,7 +22,7 @@ from typing import Any
 from ..core import keys as keyring
 from ..core.model import Problem, Registry, load_registry
 from ..core.project import find_project
-from . import online, report, signatures
+from . import contentscheck, online, report, signatures
 from .advice import advise
 from .claims import ClaimsCheck
 from .scope import Scope, ScopeUsageError, changes_from_git, changes_from_list, check_scope
@@ -67,7 +67,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     net.add_argument(
         "--verify-digest",
         action="store_true",
-        help="download each layer and compare its digest (implies --online)",
+        help="download each layer and compare its digest, and what it holds with its "
+        "contents.json (implies --online)",
     )
     net.add_argument(
         "--verify-signatures",
@@ -224,14 +225,14 @@ def run(args: argparse.Namespace) -> int:
                     signatures.SignatureCheck(keys_folder, args.require_signatures)
                 )
                 problems.extend(verify.problems)
-            # with the image in hand, every sif: claim is compared with it
-            claimed = ClaimsCheck.of(registry) if args.verify_digest else None
             inspectors: list[online.Inspect] = []
-            if claimed is not None:
-                inspectors.append(claimed.inspect)
+            if args.verify_digest:
+                # with the image in hand, every sif: claim and the contents record
+                # are compared with it
+                inspectors += [ClaimsCheck.of(registry).inspect, contentscheck.inspect]
             if verify is not None:
                 inspectors.append(verify.inspect)
-            checker = online.Checker(settings, online.inspect_with(inspectors))
+            checker = online.Checker(settings, _each(inspectors) if inspectors else None)
             results, summary = checker.check_all(targets, progress_to)
         problems.extend(online.problems_of(results))
         online_summary = summary.as_dict()
@@ -276,6 +277,16 @@ def run(args: argparse.Namespace) -> int:
         except OSError as err:
             print(f"orgreg check: cannot write the step summary: {err}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _each(inspectors: list[online.Inspect]) -> online.Inspect:
+    """One inspect function that runs each of *inspectors* on a downloaded image."""
+
+    def inspect(result: online.UrlResult, path: Path) -> None:
+        for one in inspectors:
+            one(result, path)
+
+    return inspect
 
 
 def deprecations(registry: Registry) -> list[Problem]:

@@ -13,7 +13,12 @@ digest and size are then those of the SIF, the registry's layer blob.
 
 What is inside a SIF image (architecture, partitions, signatures, SBOM,
 definition file, labels) is read from its header and recorded as the extra key
-``sif:``; a file that is not a SIF gets a warning and no such key.
+``sif:``; a file that is not a SIF gets a warning and no such key. What its system
+partition holds (executables, OS, conda and Python packages, its SBOMs' packages)
+is recorded beside the manifest in ``manifests/<tag>/contents.json`` (a file of its
+own, so that the manifest stays small whatever the image holds); an image whose
+partition cannot be read gets a warning and no such file, an image without a system
+partition (an OCI-SIF image) none (nor does ``--no-contents``).
 
 Exit status: 0 written, 2 usage error (bad name, URL or tag; unreadable image).
 """
@@ -32,7 +37,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from ..core import names, sif, sifblock
+from ..core import contents, names, sif, sifblock
 from ..core.files import write_if_changed
 from ..core.frontmatter import FrontMatterError, decode, parse
 from ..core.model import KIB_THRESHOLD, RECIPE_FILE, Limits, printable, schema
@@ -85,6 +90,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--description", default="", help="description for a new collection README.md"
+    )
+    parser.add_argument(
+        "--no-contents",
+        action="store_true",
+        help=f"do not record what the image holds (manifests/<tag>/{contents.RECORD_FILE})",
     )
 
 
@@ -240,6 +250,36 @@ def sif_block(image: Path) -> dict[str, Any] | None:
     return block or None
 
 
+def contents_record(image: Path) -> bytes | None:
+    """The contents record of the image (what it holds), or None with a warning."""
+    try:
+        record = contents.read_contents(image)
+    except contents.NoSystemPartition:
+        return None  # nothing to read, nothing to say
+    except (sif.SifError, contents.ContentsError) as err:
+        print(
+            f"orgreg manifest: warning: {image}: {err}; no {contents.RECORD_FILE} recorded",
+            file=sys.stderr,
+        )
+        return None
+    except OSError as err:
+        raise ManifestError(f"cannot read {image}: {err.strerror}") from None
+    for sbom in record.get("sboms", []):
+        if "error" in sbom:
+            print(
+                f"orgreg manifest: warning: {image}: the {sbom['format']} SBOM object is "
+                f"{sbom['error']}",
+                file=sys.stderr,
+            )
+    if record.get("truncated"):
+        print(
+            f"orgreg manifest: warning: {image}: holds more than is recorded (the record "
+            "stops at the reading limits)",
+            file=sys.stderr,
+        )
+    return contents.dumps_record(record)
+
+
 def collection_text(namespace: str, description: str) -> str:
     front = yaml.safe_dump(
         {"layout": "collection", "description": description}, sort_keys=False, allow_unicode=True
@@ -322,6 +362,14 @@ def write_manifest(args: argparse.Namespace) -> list[Path]:
         written.append(tag_dir / "README.md")
     if recipe_bytes is not None and write_if_changed(tag_dir / RECIPE_FILE, recipe_bytes):
         written.append(tag_dir / RECIPE_FILE)
+    record_file = tag_dir / contents.RECORD_FILE
+    record = None if args.no_contents or not extra["sif"] else contents_record(image)
+    if record is not None:
+        if write_if_changed(record_file, record):
+            written.append(record_file)
+    elif record_file.is_file():  # the record of a former image would lie
+        record_file.unlink()
+        print(f"removed {record_file}")
     for path, content in (
         (folder / "README.md", collection_text(args.namespace, args.description)),
         (folder / "tags" / "README.md", TAGS_TEXT),

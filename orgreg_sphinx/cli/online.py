@@ -217,18 +217,6 @@ def expectations(
 Inspect = Callable[["UrlResult", Path], None]
 
 
-def inspect_with(inspectors: list[Inspect]) -> Inspect | None:
-    """One :data:`Inspect` running each of *inspectors* in turn (None for none)."""
-    if not inspectors:
-        return None
-
-    def inspect(result: UrlResult, path: Path) -> None:
-        for each in inspectors:
-            each(result, path)
-
-    return inspect
-
-
 class Checker:
     """Checks URLs with one set of :class:`Settings`; with *inspect*, downloads
     are kept and handed to it (``verify_digest`` must be set)."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from ..core import names
+from ..core import contents, names
 from ..core.model import RECIPE_FILE, Problem, printable
 from ..core.names import namespace_of_branch
 
@@ -134,7 +134,7 @@ def is_namespace_file(parts: tuple[str, ...]) -> bool:
         len(parts) == 3
         and parts[0] == "manifests"
         and names.tag_problem(parts[1]) is None
-        and parts[2] in ("README.md", RECIPE_FILE)
+        and parts[2] in ("README.md", RECIPE_FILE, contents.RECORD_FILE)
     )
 
 
@@ -204,7 +204,8 @@ def _check_change(root: Path, change: Change, namespace: str, branch: str) -> Pr
     if not is_namespace_file(parts[2:]):
         return error(
             "is not a file a namespace holds (README.md, tags/README.md, "
-            f"manifests/<tag>/README.md, manifests/<tag>/{RECIPE_FILE})",
+            f"manifests/<tag>/README.md, manifests/<tag>/{RECIPE_FILE}, "
+            f"manifests/<tag>/{contents.RECORD_FILE})",
             "scope-file",
         )
     return None

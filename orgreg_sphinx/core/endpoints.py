@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from . import contentsapi
 from .files import Batch
 from .model import Namespace, Registry, Tag
 
@@ -92,6 +93,8 @@ def catalog_tag(tag: Tag) -> dict[str, Any]:
         body["history"] = [former.as_dict() for former in tag.history.former]
         if tag.history.more:  # older ones: in the git history of the manifest file
             body["history_more"] = tag.history.more
+    if tag.contents_file is not None:  # what the image holds, relative to the namespace
+        body["contents"] = f"manifests/{tag.name}/contents.json"
     return body
 
 
@@ -427,6 +430,7 @@ def namespace_endpoint_files(
         yield from namespace_files(ns).items()
     if catalog:
         yield from namespace_checksum_files(ns)
+        yield from contentsapi.namespace_contents_files(ns)
     if shub:
         for tag in ns.tags:
             body = shub_body(ns, tag)
@@ -441,6 +445,7 @@ def registry_endpoint_files(
     if catalog:
         yield "api/catalog.json", dumps(catalog_body(registry))
         yield from registry_checksum_files(registry)
+        yield from contentsapi.index_files(registry)
     if shub:
         yield from lowered_shub_files(registry)
     if oci:

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import fastjsonschema
 import jsonschema
 
-from . import names, sifblock
+from . import contents, names, sifblock
 from .files import load_stamped, save_stamped
 from .frontmatter import Document, FrontMatterError, decode, parse
 
@@ -174,6 +174,8 @@ class Tag:
     path: Path | None = None
     #: the ``Singularity`` recipe file next to the manifest, if any
     recipe_file: Path | None = None
+    #: the valid ``contents.json`` next to the manifest (what the image holds), if any
+    contents_file: Path | None = None
     #: front-matter line of the top-level keys and of each layer's keys, e.g.
     #: ``("size",)`` or ``("layers", 0, "url")`` (empty when not read from a file)
     lines: dict[LineKey, int] = field(default_factory=dict, hash=False, compare=False)
@@ -251,6 +253,16 @@ class Tag:
         """The well-formed part of the manifest's ``sif:`` block, if any."""
         return sifblock.parse(self.extra.get("sif"))
 
+    def contents(self) -> dict[str, Any] | None:
+        """What the image holds: the record in :attr:`contents_file` (read anew on
+        each call, never kept: a registry's records together are large), or None."""
+        if self.contents_file is None:
+            return None
+        try:
+            return contents.load_record(self.contents_file, contents.MAX_RECORD_BYTES)
+        except contents.ContentsError:
+            return None
+
     def fingerprint(self) -> list[Any]:
         """Everything shown about this tag, as JSON-able data (for signatures)."""
         return [
@@ -260,6 +272,7 @@ class Tag:
             [(la.size, la.digest, la.url, la.media_type) for la in self.layers],
             self.extra,
             str(self.recipe_file) if self.recipe_file else None,
+            contents.file_stamp(self.contents_file),
             self.deprecated,
             [
                 self.history.since,
@@ -580,6 +593,44 @@ class _Reader:
                 return (_explain(first), _line_for(doc, tuple(first.absolute_path)), "schema")
         return Document(data=doc.data, body=doc.body, lines=_kept_lines(doc.lines))
 
+    def read_contents_record(self, path: str) -> Path | None:
+        """*path* when it is a valid contents record; else None, and a problem
+        naming it when it is there but bad (the tag is still read)."""
+        judged = inspect_entry(path, self.real_root)
+        left_out = "; what the image holds is not shown"
+        if judged.kind == "missing":
+            return None
+        if judged.kind == "refused":
+            self.problem(path, judged.message + left_out, code=judged.code)
+            return None
+        if judged.kind == "folder":
+            self.problem(path, "is a folder, not a contents record" + left_out, code="unreadable")
+            return None
+        try:
+            if self.cache is not None and judged.info is not None:
+                key = ReadCache.key(judged.info, "contents", self.limits)
+                outcome = self.cache.get(path, key)
+                if outcome is None:
+                    outcome = self._contents_outcome(path)
+                    self.cache.put(path, key, outcome)
+            else:
+                outcome = self._contents_outcome(path)
+        except OSError as err:
+            outcome = f"cannot be read: {err.strerror or err}"
+        if outcome:
+            self.problem(path, outcome + left_out, code="contents")
+            return None
+        return Path(path)
+
+    @staticmethod
+    def _contents_outcome(path: str) -> str:
+        """'' for a valid contents record, else what is wrong with it."""
+        try:
+            contents.load_record(Path(path), contents.MAX_RECORD_BYTES)
+        except contents.ContentsError as err:
+            return str(err)
+        return ""
+
     def read_namespace(self, folder: PathLike, org: str, repo: str) -> Namespace | None:
         refused = names.namespace_problem(org, repo)
         if refused is not None:
@@ -713,6 +764,9 @@ class _Reader:
         elif judged.kind == "file":
             recipe_file = Path(recipe)
             files.append(recipe_file)
+        contents_file = self.read_contents_record(_join(tag_dir, contents.RECORD_FILE))
+        if contents_file is not None:
+            files.append(contents_file)
         return Tag(
             name=name,
             size=int(data["size"]),
@@ -721,6 +775,7 @@ class _Reader:
             extra={k: v for k, v in data.items() if k not in MANIFEST_KEYS},
             path=readme_path,
             recipe_file=recipe_file,
+            contents_file=contents_file,
             lines=doc.lines,
             deprecated=data["deprecated"].strip() if "deprecated" in data else None,
         )

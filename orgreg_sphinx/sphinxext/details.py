@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from docutils import nodes
 
-from ..core import clients
+from ..core import clients, contents
 from ..core.keys import TrustedKey
 from ..core.model import Namespace, Tag
 from ..core.sifblock import SifBlock, Signature, group_fingerprint
@@ -40,6 +41,8 @@ class DetailsContext:
 def has_details(tag: Tag) -> bool:
     """True when the tag's manifest records anything of what is inside the image."""
     block = tag.sif
+    if tag.contents_file is not None:
+        return True
     return block is not None and bool(
         block.partitions
         or block.signatures
@@ -183,6 +186,64 @@ def command_block(lines: tuple[str, ...] | list[str]) -> nodes.literal_block:
     return block
 
 
+#: items shown open; a longer list of packages or commands is collapsed
+SHOWN_ITEMS = 12
+
+
+def software_summary(record: dict[str, Any]) -> str:
+    """``12 packages, 40 commands`` (what the summary line adds)."""
+    found = len(contents.unique_packages(record)), len(contents.executables(record))
+    return f"{_plural(found[0], 'package')}, {_plural(found[1], 'command')}"
+
+
+def _listed(intro: str, body: nodes.Node, count: int) -> list[nodes.Node]:
+    """*body* under the line *intro*; collapsed under it when long."""
+    if count <= SHOWN_ITEMS:
+        return [_para(_text(f"{intro}:")), body]
+    box = collapsed(summary=intro, classes=["orgreg-software-list"])
+    box += body
+    return [box]
+
+
+def software(record: dict[str, Any]) -> list[nodes.Node]:
+    """What the image holds (its contents record): packages and commands."""
+    out: list[nodes.Node] = [nodes.rubric("Software", "Software")]
+    found = contents.unique_packages(record)
+    if found:
+        table = nodes.bullet_list(classes=["orgreg-packages"])
+        for package in found:
+            item = nodes.list_item()
+            words = [nodes.literal(text=package["name"])]
+            para = _para(*words)
+            if package.get("version"):
+                para += _text(f" {package['version']}")
+            if package.get("type"):
+                para += _text(" ")
+                para += _badge(package["type"], "package")
+            item += para
+            table += item
+        out.extend(_listed(_plural(len(found), "package"), table, len(found)))
+    commands = contents.executables(record)
+    if commands:
+        line = _para(classes=("orgreg-commands",))
+        for index, name in enumerate(commands):
+            if index:
+                line += _text(" ")
+            line += nodes.literal(name, name, classes=["orgreg-command-name"])
+        intro = f"{_plural(len(commands), 'command')} on the PATH"
+        out.extend(_listed(intro, line, len(commands)))
+    if not found and not commands:
+        out.append(_para(_text("No packages or commands found in the image.")))
+    if record.get("truncated"):
+        out.append(
+            _para(
+                _text("The image holds more than was recorded (reading stopped at its limits)."),
+                classes=("orgreg-hint",),
+            )
+        )
+    return out
+
+
 def _size(size: int | None) -> str:
     return human_size(size) if size is not None else "size unknown"
 
@@ -190,9 +251,16 @@ def _size(size: int | None) -> str:
 def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
     """The collapsed details of *tag* (empty text when the manifest records none)."""
     block = tag.sif
-    if block is None or not has_details(tag):
+    record = tag.contents()
+    if not has_details(tag) or (block is None and record is None):
         return nodes.Text("")
-    box = collapsed(summary=summary_text(block, ctx.keys), classes=["orgreg-details"])
+    summary = summary_text(block, ctx.keys) if block is not None else "Inside:"
+    if record is not None:
+        summary += f" · {software_summary(record)}"
+    box = collapsed(summary=summary, classes=["orgreg-details"])
+    if block is None:
+        box.extend(software(record or {}))
+        return box
     facts: list[tuple[str, nodes.Node]] = []
     if block.arch:
         facts.append(("Architecture", nodes.literal(text=block.arch)))
@@ -202,6 +270,8 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
         facts.append(("Image created", _text(block.created)))
     if facts:
         box += field_list(facts)
+    if record is not None:
+        box.extend(software(record))
     if block.signatures:
         box += nodes.rubric("Signatures", "Signatures")
         by_signer: dict[str, list[Signature]] = {}
