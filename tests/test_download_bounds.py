@@ -267,7 +267,7 @@ def test_token_realms_and_redirects_reach_loopback_only_from_loopback(
 ) -> None:
     ref = names.oras_reference(f"oras://{registry}/a/b:1")
     assert ref is not None
-    client = oras.Registry(online.Checker(online.Settings()), ref)
+    client = oras.OciRegistry(online.Checker(online.Settings()), ref)
     if allowed:
         assert client._allowed(target)
         return

@@ -835,9 +835,9 @@ def test_claims_are_checked_against_the_image(
     }
     assert set(claims) == {str(unsigned), str(legacy)}
     assert (
-        f"the manifest records current by {KEY}, the image holds no signature"
+        f"sif.signatures = current by {KEY}, but the image holds no signature"
         in claims[str(unsigned)]
     )
-    assert "coverage: the manifest records 'current', the image 'legacy'" in claims[str(legacy)]
+    assert "sif.coverage = 'current', but the image holds 'legacy'" in claims[str(legacy)]
     # the unsigned image is still only a warning of its own (no --require-signatures)
     assert (str(unsigned), "warning", "signature-none") in codes(result)

@@ -21,8 +21,9 @@ from typing import Any
 
 from ..core import keys as keyring
 from ..core.model import Problem, Registry, load_registry
-from ..core.project import find_project
-from . import contentscheck, online, report, signatures
+from ..core.project import find_project, project_limits
+from ..core.text import plural
+from . import answers, contentscheck, online, report, signatures
 from .advice import advise
 from .claims import ClaimsCheck
 from .scope import Scope, ScopeUsageError, changes_from_git, changes_from_list, check_scope
@@ -101,10 +102,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     net.add_argument(
         "--deadline",
         type=float,
-        default=online.DOWNLOAD_DEADLINE,
+        default=answers.DOWNLOAD_DEADLINE,
         metavar="SECONDS",
         help="longest time one download may take, its retries included "
-        f"(default: {online.DOWNLOAD_DEADLINE:g})",
+        f"(default: {answers.DOWNLOAD_DEADLINE:g})",
     )
     net.add_argument(
         "--retries",
@@ -183,7 +184,9 @@ def run(args: argparse.Namespace) -> int:
         scope, found = check_scope(root, changes, args.branch)
         problems.extend(found)
 
-    registry = load_registry(root)
+    # the limits of the site's build when the tree is a registry project's (its conf.py)
+    limits, _ = project_limits(root)
+    registry = load_registry(root, limits=limits)
     problems.extend(registry.problems)
     if not registry.namespaces:
         problems.append(
@@ -210,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
         if scope is not None and (args.base is not None or args.changed is not None):
             only = scope.changed_manifests(root)
         targets = online.expectations(registry.namespaces, only)
-        settings = online.Settings(
+        settings = answers.Settings(
             jobs=args.jobs,
             timeout=args.timeout,
             retries=args.retries,
@@ -223,17 +226,15 @@ def run(args: argparse.Namespace) -> int:
             verify = None
             if args.verify_signatures:
                 verify = stack.enter_context(
-                    signatures.SignatureCheck(
-                        keys_folder, args.require_signatures, signatures.claims_of(registry)
-                    )
+                    signatures.SignatureCheck(keys_folder, args.require_signatures)
                 )
                 problems.extend(verify.problems)
             inspectors: list[online.Inspect] = []
             if args.verify_digest:
-                # with the image in hand, every sif: claim (the signature check
-                # compares them when it runs) and the contents record are compared
-                if verify is None:
-                    inspectors.append(ClaimsCheck.of(registry).inspect)
+                # with the image in hand, every sif: claim and the contents record
+                # are compared (before the signature check, which counts an image
+                # whose claims fail as failed)
+                inspectors.append(ClaimsCheck.of(registry).inspect)
                 inspectors.append(contentscheck.inspect)
             if verify is not None:
                 inspectors.append(verify.inspect)
@@ -255,9 +256,9 @@ def run(args: argparse.Namespace) -> int:
     summary_lines.insert(
         0,
         (
-            f"{_count(len(registry.namespaces), 'namespace')}, {_count(tags, 'tag')}: "
-            f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
-            + (f" ({_count(notes, 'deprecated tag')})" if notes else "")
+            f"{plural(len(registry.namespaces), 'namespace')}, {plural(tags, 'tag')}: "
+            f"{plural(errors, 'error')}, {plural(warnings, 'warning')}"
+            + (f" ({plural(notes, 'deprecated tag')})" if notes else "")
         ),
     )
     if scope is not None:
@@ -287,7 +288,7 @@ def run(args: argparse.Namespace) -> int:
 def _each(inspectors: list[online.Inspect]) -> online.Inspect:
     """One inspect function that runs each of *inspectors* on a downloaded image."""
 
-    def inspect(result: online.UrlResult, path: Path) -> None:
+    def inspect(result: answers.UrlResult, path: Path) -> None:
         for one in inspectors:
             one(result, path)
 
@@ -310,16 +311,12 @@ def deprecations(registry: Registry) -> list[Problem]:
     ]
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
 def _scope_text(scope: Scope) -> str:
     if scope.branch is None:
-        return f"scope: {_count(len(scope.changes), 'changed file')} (not checked: no --branch)"
+        return f"scope: {plural(len(scope.changes), 'changed file')} (not checked: no --branch)"
     target = scope.namespace or "no namespace"
     branch = f" from {scope.branch}" if scope.branch else ""
-    return f"scope: {_count(len(scope.changes), 'changed file')}{branch}, for {target}"
+    return f"scope: {plural(len(scope.changes), 'changed file')}{branch}, for {target}"
 
 
 def _scope_dict(scope: Scope | None, root: Path) -> dict[str, Any] | None:
