@@ -834,6 +834,10 @@ def test_claims_are_checked_against_the_image(
         p["file"]: p["message"] for p in result.json()["problems"] if p["code"] == "sif-claim"
     }
     assert set(claims) == {str(unsigned), str(legacy)}
+    # one error per manifest (the claims check runs once, not again in the signature check)
+    assert [p["code"] for p in result.json()["problems"]].count("sif-claim") == 2
+    assert claims[str(unsigned)].count("sif.signatures = ") == 1
+    assert result.json()["online"]["signatures"]["verified"] == 1  # the honest signed one
     assert (
         f"sif.signatures = current by {KEY}, but the image holds no signature"
         in claims[str(unsigned)]
