@@ -55,6 +55,8 @@ class Expectation:
     line: int | None
     size: int | None  # in bytes; None when the manifest holds KiB
     digest: str
+    #: the OCI manifest digest recorded for an ``oras://`` layer (what shpc pulls by)
+    oci_manifest_digest: str | None = None
     #: the most bytes the manifest allows: its size, or its KiB times 1024
     most: int | None = None
 
