@@ -3,7 +3,9 @@
 No Sphinx here. :func:`read_history` runs one ``git log`` over the whole tree
 (every ``<org>/<repo>/manifests/<tag>/README.md`` at once) and one
 ``git cat-file --batch`` for the manifest versions not read before; never a
-process per file. A :class:`HistoryCache` (kept by the site build in its doctree
+process per file. Given the registry read from the tree, the manifests as
+checked out are not parsed again (their facts are the model's): only former
+versions are. A :class:`HistoryCache` (kept by the site build in its doctree
 folder) holds what was read, so a rebuild runs only ``git rev-parse`` when
 nothing was committed, and reads only the new commits when something was.
 :func:`apply` then gives each :class:`~.model.Tag` its :class:`~.model.TagHistory`.
@@ -15,6 +17,7 @@ published: a merged pull request counts at its merge), with commit dates.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import subprocess
 from dataclasses import dataclass, field, replace
@@ -86,6 +89,11 @@ class History:
     processes: int = 0
     #: True when the cache differs from what was loaded (worth saving)
     changed: bool = False
+    #: manifest versions whose facts were parsed from git's blobs by this call
+    blobs_parsed: int = 0
+    #: manifest versions whose facts came from the current registry (the same
+    #: bytes as the checked-out file, which the model has already read)
+    blobs_from_registry: int = 0
 
     @property
     def warning(self) -> str:
@@ -215,11 +223,48 @@ def manifest_facts(raw: bytes, limits: Limits) -> Facts:
     return digest, size, reason.strip() if isinstance(reason, str) and reason.strip() else None
 
 
+def blob_id(data: bytes) -> str:
+    """The id git gives a file of these bytes (``git hash-object``)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def current_facts(registry: Registry, newest: dict[str, str], wanted: set[str]) -> dict[str, Facts]:
+    """The facts of the *wanted* blobs that are a current tag's manifest, from
+    *registry* (read from the checked-out files) instead of parsing them again.
+
+    *newest* maps a manifest path (relative, ``/``-separated) to the blob of its
+    newest version. A tag's facts stand for that blob only when the checked-out
+    file has exactly its bytes (its git blob id, hashed here: no process); an
+    edited, uncommitted or filtered file (line endings) is parsed from git."""
+    found: dict[str, Facts] = {}
+    prefix = str(registry.root) + os.sep
+    for ns in registry.namespaces:
+        for tag in ns.tags:
+            path = str(tag.path) if tag.path is not None else ""
+            if not path.startswith(prefix):
+                continue
+            blob = newest.get(path[len(prefix) :].replace(os.sep, "/"))
+            if blob is None or blob not in wanted or blob in found:
+                continue
+            try:
+                data = Path(path).read_bytes()
+            except OSError:
+                continue
+            if blob_id(data) == blob:
+                found[blob] = (tag.digest, tag.size, tag.deprecated or None)
+    return found
+
+
 def read_history(
-    root: str | os.PathLike[str], cache: HistoryCache | None = None, limits: Limits | None = None
+    root: str | os.PathLike[str],
+    cache: HistoryCache | None = None,
+    limits: Limits | None = None,
+    current: Registry | None = None,
 ) -> History:
     """The git history of the manifests under *root*, reading from git only the
-    commits *cache* does not hold."""
+    commits *cache* does not hold. With *current* (the registry read from the
+    same tree), the manifests as checked out are not parsed again: their facts
+    come from it, and only former versions are parsed."""
     root_path = Path(root)
     limits = limits or Limits()
     history = History(available=False)
@@ -282,10 +327,18 @@ def read_history(
         wanted = sorted(
             {v.blob for vs in new.values() for v in vs} - {NULL_BLOB} - fresh.blobs.keys()
         )
+        if wanted and current is not None:
+            newest = {path: versions[0].blob for path, versions in fresh.versions.items()}
+            known = current_facts(current, newest, set(wanted))
+            fresh.blobs.update(known)
+            history.blobs_from_registry = len(known)
+            wanted = [blob for blob in wanted if blob not in known]
         if wanted:
             raw = _git(root_path, ["cat-file", "--batch"], ("\n".join(wanted) + "\n").encode())
             history.processes += 1
-            fresh.blobs.update(parse_batch(raw, limits))
+            parsed = parse_batch(raw, limits)
+            history.blobs_parsed = len(parsed)
+            fresh.blobs.update(parsed)
     except GitError as err:
         history.reason = f"the tree is not in a git repository with commits ({err})"
         return history

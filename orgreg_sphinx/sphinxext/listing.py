@@ -15,6 +15,7 @@ from typing import Any
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.config import Config
 from sphinx.util.osutil import relative_uri
 
 from ..core import markdown
@@ -478,8 +479,10 @@ STATIC = Path(__file__).parent / "static"
 LISTING_CSS = "orgreg-listings.css"
 
 
-def add_static_path(app: Sphinx) -> None:
+def add_static_path(app: Sphinx, config: Config) -> None:
     """Ship the listings' stylesheet with HTML builds (a new list: the config's
-    default is never changed in place)."""
-    if app.builder.format == "html":
-        app.config.html_static_path = [*app.config.html_static_path, str(STATIC)]
+    default is never changed in place). At ``config-inited``, before Sphinx
+    compares the configuration with the last build's, so every build has the
+    same ``html_static_path`` and a rebuild does not see a changed setting."""
+    if str(STATIC) not in config.html_static_path:
+        config.html_static_path = [*config.html_static_path, str(STATIC)]

@@ -104,7 +104,7 @@ def with_history(app: Sphinx, settings: BuildSettings, found: Registry) -> Regis
     informational line, and no history, when there is none to read)."""
     cache_file = Path(app.doctreedir) / HISTORY_CACHE_FILE
     read = history.read_history(
-        settings.root, history.HistoryCache.load(cache_file), settings.limits
+        settings.root, history.HistoryCache.load(cache_file), settings.limits, current=found
     )
     if not read.available:
         logger.info("[orgreg] tag history is off: %s", read.reason)
