@@ -28,7 +28,7 @@ from .frontmatter import FrontMatterError, decode, parse
 from .model import Former, Limits, Namespace, Registry, Tag, TagHistory
 
 #: bump when the cache's content changes shape
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 #: the manifest files, as a git pathspec relative to the tree's root
 MANIFEST_PATHSPEC = ":(glob)*/*/manifests/*/README.md"
 #: the blob id git prints for "no file" (a deletion)
@@ -61,6 +61,8 @@ class HistoryCache:
     versions: dict[str, list[Version]] = field(default_factory=dict)
     #: blob id -> facts of that manifest version (blobs never change)
     blobs: dict[str, Facts] = field(default_factory=dict)
+    #: commits changing manifests whose date could not be read (left out)
+    undated: int = 0
 
     @classmethod
     def load(cls, file: Path) -> HistoryCache:
@@ -93,6 +95,16 @@ class History:
     #: bytes as the checked-out file, which the model has already read)
     blobs_from_registry: int = 0
 
+    @property
+    def warning(self) -> str:
+        """What could not be read (the history holds the rest); '' when all was."""
+        if not self.available or not self.cache.undated:
+            return ""
+        return (
+            f"{self.cache.undated} commit(s) changing manifests have a date out of any "
+            "range (git's committer time); they are left out of the tag history"
+        )
+
 
 def _git(root: Path, args: list[str], stdin: bytes | None = None) -> bytes:
     try:
@@ -111,58 +123,102 @@ def _git(root: Path, args: list[str], stdin: bytes | None = None) -> bytes:
     return done.stdout
 
 
-def utc(date: str) -> str:
-    """An ISO 8601 date with an offset, as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC."""
-    stamp = dt.datetime.fromisoformat(date).astimezone(dt.UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+#: former images kept per tag (newest first): a tag re-pointed thousands of
+#: times must not make its page and the catalog huge; the rest is counted
+MAX_FORMER = 20
+#: file modes of a manifest version git can give as a regular file (anything
+#: else at a manifest path, a symbolic link or a gitlink, is no manifest)
+FILE_MODES = frozenset({"100644", "100755"})
 
 
-def parse_log(raw: bytes) -> list[tuple[str, str, list[tuple[str, str]]]]:
-    """``git log -z --raw --format=%x1e%H %cI`` output as (commit, date,
-    [(path, new blob)]), newest first."""
-    commits = []
-    for chunk in raw.split(b"\x1e")[1:]:
-        head, _, rest = chunk.partition(b"\n")
-        commit, _, date = head.strip(b"\x00").decode().partition(" ")
-        fields = rest.strip(b"\n\x00").split(b"\x00") if rest.strip(b"\n\x00") else []
-        changes = []
-        # -z --raw: ":<mode> <mode> <old> <new> <status>" NUL "<path>" NUL, repeated
-        for meta, path in zip(fields[0::2], fields[1::2], strict=False):
-            parts = meta.decode().split()
-            if len(parts) >= 4:
-                changes.append((path.decode("utf-8", "surrogateescape"), parts[3]))
-        commits.append((commit, utc(date), changes))
+def utc(seconds: str) -> str | None:
+    """A commit time (seconds since 1970, ``%ct``) as ``YYYY-MM-DDTHH:MM:SSZ``;
+    None when it is no number or out of any calendar's range."""
+    try:
+        stamp = dt.datetime.fromtimestamp(int(seconds), dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return (
+        f"{stamp.year:04d}-{stamp.month:02d}-{stamp.day:02d}T"
+        f"{stamp.hour:02d}:{stamp.minute:02d}:{stamp.second:02d}Z"
+    )
+
+
+#: one commit of the log: (commit, date or None when unreadable, [(path, new blob)])
+LogCommit = tuple[str, str | None, list[tuple[str, str]]]
+
+
+def parse_log(raw: bytes) -> list[LogCommit]:
+    """``git log -z --raw --format=%x1e%H %ct`` output as (commit, date,
+    [(path, new blob)]), newest first.
+
+    Read as NUL-separated fields in order: a commit line, then pairs of a
+    ``:<mode> <mode> <old> <new> <status>`` field and a path. A path is taken
+    whole whatever bytes it holds (a path with 0x1e is not a commit line). A
+    new mode that is no regular file (a symbolic link, a gitlink) counts as the
+    file's deletion: no manifest is read from it.
+    """
+    commits: list[LogCommit] = []
+    fields = raw.split(b"\x00")
+    index = 0
+    while index < len(fields):
+        item = fields[index].lstrip(b"\n")
+        index += 1
+        if item.startswith(b"\x1e"):
+            commit, _, seconds = item[1:].decode("ascii", "replace").partition(" ")
+            commits.append((commit.strip(), utc(seconds.strip()), []))
+        elif item.startswith(b":") and commits and index < len(fields):
+            path = fields[index]
+            index += 1
+            parts = item.decode("ascii", "replace").split()
+            if len(parts) < 4:
+                continue
+            blob = parts[3] if parts[1] in FILE_MODES else NULL_BLOB
+            commits[-1][2].append((path.decode("utf-8", "surrogateescape"), blob))
     return commits
 
 
 def parse_batch(raw: bytes, limits: Limits) -> dict[str, Facts]:
-    """``git cat-file --batch`` output as the facts of each manifest version."""
+    """``git cat-file --batch`` output as the facts of each manifest version
+    (None for an object that is missing or not a blob)."""
     facts: dict[str, Facts] = {}
     pos = 0
     while pos < len(raw):
-        end = raw.index(b"\n", pos)
-        header = raw[pos:end].decode().split()
+        end = raw.find(b"\n", pos)
+        if end < 0:
+            break
+        header = raw[pos:end].decode("ascii", "replace").split()
         pos = end + 1
-        if len(header) < 3 or header[1] != "blob":  # "<id> missing"
+        if not header:
+            continue
+        if len(header) < 3 or not header[2].isdigit():  # "<id> missing"
             facts[header[0]] = None
             continue
         size = int(header[2])
-        facts[header[0]] = manifest_facts(raw[pos : pos + size], limits)
+        body = raw[pos : pos + size]
+        facts[header[0]] = manifest_facts(body, limits) if header[1] == "blob" else None
         pos += size + 1
     return facts
 
 
 def manifest_facts(raw: bytes, limits: Limits) -> Facts:
     """Digest, size and deprecation of one version of a manifest (None when it
-    cannot be read: such versions are left out of the history)."""
+    cannot be read, or its digest is not its image's, ``layers[0].digest``:
+    such versions are left out of the history)."""
     if len(raw) > limits.max_readme:
         return None
     try:
         data = parse(decode(raw), max_front_matter=limits.max_front_matter).data
-    except FrontMatterError:
+    except (FrontMatterError, RecursionError):
+        return None
+    if not isinstance(data, dict):
         return None
     digest, size, reason = data.get("digest"), data.get("size"), data.get("deprecated")
     if not isinstance(digest, str) or not isinstance(size, int) or isinstance(size, bool):
+        return None
+    layers = data.get("layers")
+    first = layers[0] if isinstance(layers, list) and layers else None
+    if isinstance(first, dict) and first.get("digest") != digest:
         return None
     return digest, size, reason.strip() if isinstance(reason, str) and reason.strip() else None
 
@@ -215,7 +271,7 @@ def read_history(
     try:
         out = _git(root_path, ["rev-parse", "--is-shallow-repository", "HEAD"])
         history.processes += 1
-        shallow, head = out.decode().split()[:2]
+        shallow, head = out.decode("ascii", "replace").split()[:2]
         if shallow == "true":
             history.reason = (
                 "the git repository is a shallow clone (fetch its whole history: "
@@ -247,7 +303,7 @@ def read_history(
                 "--relative",
                 "--first-parent",
                 "--diff-merges=first-parent",
-                "--format=%x1e%H %cI",
+                "--format=%x1e%H %ct",
                 f"{since}..{head}" if since else head,
                 "--",
                 MANIFEST_PATHSPEC,
@@ -257,7 +313,12 @@ def read_history(
         commits = parse_log(log)
         history.commits_read = len(commits)
         new: dict[str, list[Version]] = {}
+        fresh.undated = sum(1 for _, date, changes in commits if date is None and changes)
+        if since and old:
+            fresh.undated += old.undated
         for commit, date, changes in commits:
+            if date is None:
+                continue
             for path, blob in changes:
                 new.setdefault(path, []).append(Version(commit, date, blob))
         fresh.versions = {k: list(v) for k, v in old.versions.items()} if since and old else {}
@@ -280,6 +341,9 @@ def read_history(
             fresh.blobs.update(parsed)
     except GitError as err:
         history.reason = f"the tree is not in a git repository with commits ({err})"
+        return history
+    except (ValueError, IndexError, UnicodeError) as err:  # git said something unforeseen
+        history.reason = f"git's answer could not be read ({err})"
         return history
     history.available, history.cache, history.changed = True, fresh, True
     return history
@@ -335,7 +399,7 @@ def tag_history(tag: Tag, versions: list[Version], blobs: dict[str, Facts]) -> T
     former_runs = runs[1:] if current is not None else runs
     former = []
     newer = current.date if current is not None else ""
-    for run in former_runs:
+    for run in former_runs[:MAX_FORMER]:
         former.append(Former(run.digest, run.size, run.date, run.commit, newer))
         newer = run.date
     return TagHistory(
@@ -345,6 +409,7 @@ def tag_history(tag: Tag, versions: list[Version], blobs: dict[str, Facts]) -> T
             current.deprecated_since if current is not None and tag.deprecated else None
         ),
         former=tuple(former),
+        more=max(0, len(former_runs) - MAX_FORMER),
     )
 
 

@@ -185,13 +185,14 @@ def tag_name_cell(tag: Tag) -> nodes.Node:
     )
 
 
-def history_cell(tag: Tag) -> nodes.Node:
+def history_cell(ns: Namespace, tag: Tag) -> nodes.Node:
     """The images the tag pointed to before (newest first), collapsed."""
     if tag.history is None or not tag.history.former:
         return nodes.Text("")
     former = tag.history.former
+    more = tag.history.more
     box = collapsed(
-        summary=f"previously: {plural(len(former), 'image')}", classes=["orgreg-history"]
+        summary=f"previously: {plural(len(former) + more, 'image')}", classes=["orgreg-history"]
     )
     items = nodes.bullet_list()
     for image in former:
@@ -205,6 +206,15 @@ def history_cell(tag: Tag) -> nodes.Node:
         item += para(digest, nodes.Text(text))
         items += item
     box += items
+    if more:
+        where = f"{ns.name}/manifests/{tag.name}/README.md"
+        box += para(
+            nodes.Text(f"The newest {len(former)} are shown; {more} older ones are in the git "),
+            nodes.Text("history of "),
+            nodes.literal(where, where),
+            nodes.Text(" in the registry's repository."),
+            classes=["orgreg-history-more"],
+        )
     return box
 
 
@@ -218,7 +228,7 @@ def tag_cell(
     if column == "tag":
         return tag_name_cell(tag)
     if column == "history":
-        return history_cell(tag)
+        return history_cell(ns, tag)
     if column == "size":
         text = human_size(tag.size_bytes)
         return size_abbreviation(

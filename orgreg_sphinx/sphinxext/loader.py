@@ -118,4 +118,6 @@ def with_history(app: Sphinx, settings: BuildSettings, found: Registry) -> Regis
         except OSError as err:  # a read-only doctree folder only makes rebuilds slower
             logger.debug("[orgreg] cannot save %s: %s", cache_file, err)
     logger.info("[orgreg] tag history: %d new commit(s) read from git", read.commits_read)
+    if read.warning:
+        warn("[orgreg] %s: %s", settings.root, read.warning, subtype=Subtype.HISTORY)
     return history.apply(found, read)
