@@ -192,16 +192,60 @@ def manifest_text(tag: TagData) -> str:
     )
 
 
-def write_manifest(root: Path, ns: NamespaceData, tag: TagData) -> None:
+def write_manifest(root: Path, ns: NamespaceData, tag: TagData, contents: bool = False) -> None:
     folder = root / ns.org / ns.repo / "manifests" / tag.name
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "README.md").write_text(manifest_text(tag))
+    text = manifest_text(tag)
+    if contents:
+        facts, record = contents_record(ns, tag)
+        text = text[: -len("---\n")] + facts + "---\n"
+        (folder / "contents.json").write_text(json.dumps(record, indent=0))
+    (folder / "README.md").write_text(text)
     if tag.recipe:
         (folder / "Singularity").write_text(f"Bootstrap: docker\nFrom: {ns.repo}:{tag.name}\n")
 
 
-def write_extension_project(src: Path, registry: list[NamespaceData], theme: str) -> None:
-    """The manifest tree in the original format, with a conf.py and index.md."""
+#: commands every generated image holds (the worst case of a search: in every tag)
+BASE_COMMANDS = ["bash", "sh", "ls", "cat", "env", "grep", "sed", "tar", "python3", "perl"]
+#: the OS packages generated images draw from
+LIBRARIES = [f"lib{word}{n}" for word in WORDS for n in range(60)]
+
+
+def contents_record(ns: NamespaceData, tag: TagData) -> tuple[str, dict[str, Any]]:
+    """What a generated image holds (its tool as a command and a conda package at
+    a version, the base commands, 20 OS libraries, a tag-dependent pick), and the
+    manifest's ``sif:`` lines (architecture, a signature on some, labels), the
+    same for the same namespace and tag."""
+    rng = random.Random(f"{ns.name}:{tag.name}")
+    tool = ns.repo.rsplit("-", 1)[0]
+    version = f"1.{rng.randrange(10, 20)}"
+    packages = [{"name": tool, "type": "conda", "version": version}]
+    packages += [
+        {"name": lib, "type": "deb", "version": f"{rng.randrange(1, 4)}.{rng.randrange(10)}-1"}
+        for lib in sorted(rng.sample(LIBRARIES, 20))
+    ]
+    record = {
+        "contentsVersion": 1,
+        "executables": [{"path": f"/usr/bin/{c}"} for c in BASE_COMMANDS]
+        + [{"path": f"/opt/conda/bin/{tool}"}],
+        "packages": packages,
+    }
+    arch = "arm64" if rng.random() < 0.1 else "amd64"
+    facts = f"sif:\n  arch: {arch}\n"
+    if rng.random() < 0.3:
+        facts += f"  signatures:\n  - fingerprint: {hashlib.sha1(ns.org.encode()).hexdigest().upper()}\n"
+    facts += f'  labels:\n    org.label-schema.name: "{tool}"\n    maintainer: "{ns.org}"\n'
+    if rng.random() < 0.05:
+        facts += 'deprecated: "Superseded by a newer tag"\n'
+    return facts, record
+
+
+def write_extension_project(
+    src: Path, registry: list[NamespaceData], theme: str, contents: bool = False
+) -> None:
+    """The manifest tree in the original format, with a conf.py and index.md
+    (*contents*: each tag with a ``contents.json`` record and a ``sif:`` block,
+    :func:`contents_record`)."""
     src.mkdir(parents=True)
     (src / "conf.py").write_text(EXT_CONF + CONF_COMMON.format(theme=theme))
     (src / "index.md").write_text(EXT_INDEX)
@@ -213,7 +257,7 @@ def write_extension_project(src: Path, registry: list[NamespaceData], theme: str
         )
         (folder / "tags" / "README.md").write_text("---\nlayout: tags\n---\n")
         for tag in ns.tags:
-            write_manifest(src, ns, tag)
+            write_manifest(src, ns, tag, contents)
 
 
 def commit_tree(src: Path, registry: list[NamespaceData], commits: int) -> None:
