@@ -190,7 +190,8 @@ def index_files(registry: Registry, limit: int = MAX_SHARD_BYTES) -> Iterator[tu
     """``api/contents/index.json`` (the shards: a few bytes per shard), the shards
     (each about *limit* bytes at most, with the facts of the tags it names), and
     ``api/contents/tags.json`` (the facts of every indexed tag, for API users);
-    none when no tag has a record or labels."""
+    an index without shards when no tag has a record or labels (so a search
+    can tell "nothing recorded" from "no index")."""
     tags: dict[str, dict[str, Any]] = {}
     names: dict[str, set[Posting]] = {}
     for ns in registry.namespaces:
@@ -204,10 +205,8 @@ def index_files(registry: Registry, limit: int = MAX_SHARD_BYTES) -> Iterator[tu
             tags[ref] = tag_facts(tag)
             for kind, name, version in found:
                 names.setdefault(name.lower(), set()).add((ref, kind, version, name))
-    if not tags:
-        return
     files: list[tuple[str, bytes]] = []
-    top: dict[str, Any] = {}
+    top: dict[str, Any] = {"shards": {}, "parts": {}, "split": []}
     for key, group, listing in plan_shards(names, limit):
         if not key:
             top = listing
