@@ -233,7 +233,8 @@ def contents_record(ns: NamespaceData, tag: TagData) -> tuple[str, dict[str, Any
     arch = "arm64" if rng.random() < 0.1 else "amd64"
     facts = f"sif:\n  arch: {arch}\n"
     if rng.random() < 0.3:
-        facts += f"  signatures:\n  - fingerprint: {hashlib.sha1(ns.org.encode()).hexdigest().upper()}\n"
+        fingerprint = hashlib.sha1(ns.org.encode()).hexdigest().upper()
+        facts += f"  signatures:\n  - fingerprint: {fingerprint}\n"
     facts += f'  labels:\n    org.label-schema.name: "{tool}"\n    maintainer: "{ns.org}"\n'
     if rng.random() < 0.05:
         facts += 'deprecated: "Superseded by a newer tag"\n'
