@@ -20,6 +20,7 @@ that the ``-j 1`` and ``-j 2`` output trees are byte for byte the same, and
 prints a table of figures and ratios. It asserts nothing about time.
 
     python bench/run.py --sizes 100,1000,3000 [--tags 5] [--memory-size 10000]
+        [--search-sizes 1000,10000] [--search-pagefind]
 """
 
 from __future__ import annotations
@@ -1098,6 +1099,18 @@ def main(argv: list[str] | None = None) -> int:
         help="also report the contents reading time per GiB on a G GiB SIF image "
         "(bench/contents.py; needs mksquashfs and siftool; 0: skip; default: 1)",
     )
+    parser.add_argument(
+        "--search-sizes",
+        default="1000,10000",
+        metavar="N,N",
+        help="also report what one search of the software index downloads at these "
+        "numbers of namespaces (bench/search.py; empty: skip; default: 1000,10000)",
+    )
+    parser.add_argument(
+        "--search-pagefind",
+        action="store_true",
+        help="also measure Pagefind on the same names (needs pagefind[bin] and chromium)",
+    )
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -1130,6 +1143,15 @@ def main(argv: list[str] | None = None) -> int:
         from contents import bench_contents  # bench/contents.py
 
         contents_figures = bench_contents(args.workdir, args.contents_gib)
+    search_figures = None
+    search_sizes = [int(s) for s in args.search_sizes.split(",") if s.strip()]
+    if search_sizes:
+        from search import bench_search, print_search  # bench/search.py
+
+        search_figures = bench_search(
+            args.workdir, search_sizes, args.tags, args.seed, args.search_pagefind
+        )
+        print_search(search_figures, args.tags)
     print(
         f"\nbenchmark took {time.perf_counter() - started:.0f} s "
         f"(Python {sys.version.split()[0]}, {os.cpu_count()} CPUs)"
@@ -1142,6 +1164,7 @@ def main(argv: list[str] | None = None) -> int:
             ],
             "memory": asdict(memory) if memory else None,
             "contents": contents_figures,
+            "search": search_figures,
         }
         args.json.write_text(json.dumps(data, indent=1))
     return 0
