@@ -6,9 +6,9 @@
   holds), the shards cut into parts, where they are, and how many tags are
   indexed: a few bytes per shard;
 - ``api/contents/<shard>.json``: an inverted index, each lower-cased package,
-  command or label name -> ``["<org>/<repo>:<tag>", kind, version, name as
-  written]`` for each tag that holds it, with ``tags``: each named tag's
-  ``[arch, signed, deprecated]``. A shard holds the names beginning with its key
+  command or label name -> ``[tag, kind, version]`` for each tag that holds it
+  (``tag``: a position in the shard's ``tags``, each ``["<org>/<repo>:<tag>",
+  arch, signed, deprecated]``; :func:`shard_body`). A shard holds the names beginning with its key
   (:func:`shard_of`): two characters, more where that would be larger than
   :data:`MAX_SHARD_BYTES` (:func:`plan_shards`); a single name larger than that
   (``bash``, in every image) is cut into parts ``<shard>.<n>.json``;
@@ -106,14 +106,22 @@ Posting = tuple[str, str, str, str]
 
 
 def _posting_size(posting: Posting) -> int:
-    """About the bytes one posting takes in a shard (its JSON and the tag's facts)."""
-    return sum(len(field) for field in posting) + 16
+    """About the bytes one posting takes in a shard: ``[tag, kind, version]``, and
+    the name as written when it is not the lower-cased name."""
+    ref, kind, version, written = posting
+    extra = len(written) + 3 if written != written.lower() else 0
+    return len(kind) + len(version) + extra + 16
+
+
+def _tag_size(ref: str) -> int:
+    """About the bytes of a tag's entry in a shard's ``tags`` list."""
+    return len(ref) + 40
 
 
 def _entry_size(name: str, found: set[Posting]) -> int:
-    """About the bytes *name* and its postings take in a shard, with the facts of
-    each tag (counted once per posting: a bound, not the exact size)."""
-    return len(name) + 8 + sum(_posting_size(p) + len(p[0]) + 32 for p in found)
+    """About the bytes *name* and its postings take in a shard, with the entry
+    of each tag (counted once per posting: a bound, not the exact size)."""
+    return len(name) + 8 + sum(_posting_size(p) + _tag_size(p[0]) for p in found)
 
 
 def _fits(names: dict[str, set[Posting]], limit: int, length: int) -> bool:
@@ -162,28 +170,50 @@ def plan_shards(
 
 def shard_parts(
     group: list[str], names: dict[str, set[Posting]], limit: int = MAX_SHARD_BYTES
-) -> list[dict[str, list[list[str]]]]:
+) -> list[dict[str, list[Posting]]]:
     """The names of a shard in parts of about *limit* bytes each, counting the
-    facts of the tags each part names (one part unless a single name's postings
+    entries of the tags each part names (one part unless a single name's postings
     are larger: a name in every image, such as ``bash``, is then spread over
     several parts, in tag order)."""
-    parts: list[dict[str, list[list[str]]]] = [{}]
+    parts: list[dict[str, list[Posting]]] = [{}]
     refs: set[str] = set()
     size = 0
     for name in group:
         for posting in sorted(names[name]):
-            cost = _posting_size(posting) + (0 if posting[0] in refs else len(posting[0]) + 32)
+            cost = _posting_size(posting) + (0 if posting[0] in refs else _tag_size(posting[0]))
             if size + cost > limit and size > 0:
                 parts.append({})
                 refs = set()
                 size = 0
-                cost = _posting_size(posting) + len(posting[0]) + 32
+                cost = _posting_size(posting) + _tag_size(posting[0])
             if name not in parts[-1]:
                 size += len(name) + 8
-            parts[-1].setdefault(name, []).append(list(posting))
+            parts[-1].setdefault(name, []).append(posting)
             refs.add(posting[0])
             size += cost
     return parts
+
+
+def shard_body(part: dict[str, list[Posting]], facts: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A shard file: ``tags``, each named tag once as ``[ref, arch, signed,
+    deprecated]``, and ``names``: name -> ``[[tag's position in tags, kind,
+    version], ...]``, with the name as written fourth when it is not the
+    lower-cased name (``PyYAML``)."""
+    refs = sorted({p[0] for found in part.values() for p in found})
+    position = {ref: i for i, ref in enumerate(refs)}
+    return {
+        "tags": [
+            [ref, facts[ref]["arch"], facts[ref]["signed"], facts[ref]["deprecated"]]
+            for ref in refs
+        ],
+        "names": {
+            name: [
+                [position[ref], kind, version, *([written] if written != name else [])]
+                for ref, kind, version, written in found
+            ]
+            for name, found in part.items()
+        },
+    }
 
 
 def index_files(registry: Registry, limit: int = MAX_SHARD_BYTES) -> Iterator[tuple[str, bytes]]:
@@ -214,16 +244,12 @@ def index_files(registry: Registry, limit: int = MAX_SHARD_BYTES) -> Iterator[tu
             files.append((SHARD_PATH.format(shard=key), dumps(listing)))
         else:
             for number, part in enumerate(shard_parts(group, names, limit)):
-                refs = sorted({p[0] for found in part.values() for p in found})
-                facts = {
-                    r: [tags[r]["arch"], tags[r]["signed"], tags[r]["deprecated"]] for r in refs
-                }
                 path = (
                     PART_PATH.format(shard=key, part=number)
                     if number
                     else SHARD_PATH.format(shard=key)
                 )
-                files.append((path, dumps({"names": part, "tags": facts})))
+                files.append((path, dumps(shard_body(part, tags))))
     yield (
         INDEX_PATH,
         dumps(

@@ -73,12 +73,13 @@
     Object.keys(body.names).forEach(function (key) {
       if (key.indexOf(name) !== 0) { return; }
       body.names[key].forEach(function (p) {
-        var ref = p[0], facts = body.tags[ref] || ["", false, false];
+        var tag = body.tags[p[0]], ref = tag[0];
         if (versions.length && !versions.some(function (v) { return p[2].toLowerCase().indexOf(v) === 0; })) { return; }
         out.push({
-          ref: ref, kind: p[1], version: p[2] || "", name: p[3], exact: key === name,
-          org: ref.split("/")[0], arch: facts[0] || "unknown",
-          signed: facts[1] ? "signed" : "not signed", deprecated: facts[2] ? "deprecated" : "current"
+          ref: ref, kind: p[1], version: p[2] || "", name: p[3] || key, exact: key === name,
+          arch: tag[1] || "unknown", signed: tag[2] ? "signed" : "not signed",
+          deprecated: tag[3] ? "deprecated" : "current",
+          org: ref.split("/")[0]
         });
       });
     });
