@@ -194,3 +194,39 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     yield folder, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+def _reference_or_fail(built: tuple[Path | None, str], what: str) -> Path:
+    """A built oracle; in CI (CI=true) a test fails when it cannot be built, else skips."""
+    import os
+
+    binary, why = built
+    if binary is None:
+        message = f"the reference verifier ({what}) cannot be built: {why}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def reference_verifier() -> Path:
+    """sylabs/sif's own verifier (tests/oracle/sifverify), built once per session
+    into a cache folder from Debian's packaged Go sources."""
+    from siforacle import build
+
+    return _reference_or_fail(build(), "tests/oracle/sifverify")
+
+
+@pytest.fixture(scope="session")
+def dsse_reference_verifier() -> Path:
+    """sif >= 2.10's verifier (tests/oracle/sifverify-dsse: DSSE with PEM keys),
+    built once per session; skipped where the installed sif predates DSSE (Debian
+    bookworm: the trixie root of .ci/range builds it), a failure in CI otherwise."""
+    from siforacle import DSSE_ORACLE_SOURCE, GOCODE, build, has_dsse
+
+    if not has_dsse():
+        pytest.skip(f"sif in {GOCODE} predates DSSE signatures (sif >= 2.10 builds the oracle)")
+    return _reference_or_fail(
+        build(DSSE_ORACLE_SOURCE, name="sifverify-dsse"), "tests/oracle/sifverify-dsse"
+    )

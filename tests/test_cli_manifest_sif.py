@@ -86,6 +86,8 @@ def test_signed_image_gets_a_sif_block(reference: Path, tmp_path: Path) -> None:
             {"fstype": "ext3", "role": "system", "primary": False, "arch": "amd64", "size": 262144},
         ],
         "signatures": [{"fingerprint": KEY, "hash": "sha256", "format": "current"}] * 2,
+        # each object group has a current signature: what `apptainer verify` checks
+        "coverage": "current",
     }
 
 
@@ -94,6 +96,14 @@ def test_legacy_signature_and_sbom(reference: Path, tmp_path: Path) -> None:
     assert data["sif"]["id"] == "6ecc76b7-a497-4f7f-9ebd-8da2a04c6be1"
     assert data["sif"]["created"] == "2020-05-22T19:30:59Z"
     assert data["sif"]["signatures"] == [{"fingerprint": KEY, "hash": "sha384", "format": "legacy"}]
+    # one of the group's two objects is signed (object 2, linked to it alone)
+    assert data["sif"]["coverage"] == "partial"
+    for name, coverage in [
+        ("one-group-signed-legacy-group.sif", "legacy"),
+        ("one-group-signed-legacy-all.sif", "legacy-all"),
+        ("two-groups-signed-legacy-group.sif", "partial"),
+    ]:
+        assert manifest_of(tmp_path, reference / name)[0]["sif"]["coverage"] == coverage, name
     data, _ = manifest_of(tmp_path, reference / "one-object-sbom.sif")
     assert data["sif"] == {"sbom": [{"format": "cyclonedx-json", "size": 454}]}
 

@@ -72,12 +72,14 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, bytes |
     }
 
 
-def signed(fingerprint: str, extra: str = "") -> str:
+def signed(
+    fingerprint: str, extra: str = "", coverage: str | None = "current", fmt: str = "current"
+) -> str:
     return (
         f"sif:\n  arch: amd64\n  signatures:\n  - {{fingerprint: {fingerprint}, "
-        f"hash: sha256, format: current}}\n"
+        f"hash: sha256, format: {fmt}}}\n"
         "  partitions:\n  - {fstype: squashfs, role: system, primary: true, arch: amd64, "
-        "size: 4096}\n" + extra
+        "size: 4096}\n" + (f"  coverage: {coverage}\n" if coverage else "") + extra
     )
 
 
@@ -102,6 +104,18 @@ def tree(other_fpr: str) -> dict[str, str | bytes]:
         "lab/other/tags/README.md": TAGS,
         "lab/other/manifests/latest/README.md": manifest(
             sha256("o"), 900000, extra=signed(other_fpr)
+        ),
+        "lab/states/manifests/legacy/README.md": manifest(
+            sha256("l"), 900000, extra=signed(TEST_FPR, coverage="legacy", fmt="legacy")
+        ),
+        "lab/states/manifests/legacy-all/README.md": manifest(
+            sha256("a"), 900000, extra=signed(TEST_FPR, coverage="legacy-all", fmt="legacy")
+        ),
+        "lab/states/manifests/partial/README.md": manifest(
+            sha256("t"), 900000, extra=signed(TEST_FPR, coverage="partial")
+        ),
+        "lab/states/manifests/unrecorded/README.md": manifest(
+            sha256("r"), 900000, extra=signed(TEST_FPR, coverage=None)
         ),
         "lab/unsigned/manifests/latest/README.md": manifest(
             sha256("u"), 900000, extra="sif:\n  arch: arm64\n"
@@ -169,6 +183,46 @@ def test_signed_tag_details(site: object) -> None:
     assert details_of(out / "lab/signed/index.html", "plain") is None
 
 
+def test_the_badge_says_what_the_signatures_prove(site: object) -> None:
+    """Issue 23, 3: "trusted" only for current signatures by trusted keys covering
+    the whole image; legacy ones say so and give the verify command that works
+    (--legacy-insecure, with --all when each object is signed on its own); partly
+    covered and unrecorded coverage are never called trusted."""
+    out = Path(site.outdir)  # type: ignore[attr-defined]
+    page = out / "lab/states/index.html"
+    expected = {
+        "legacy": ("Inside: signed (legacy signature)", "state-legacy", "--legacy-insecure"),
+        "legacy-all": (
+            "Inside: signed (legacy signature)",
+            "state-legacy",
+            "--legacy-insecure --all",
+        ),
+        "partial": ("Inside: signed in part", "state-partial", None),
+        "unrecorded": ("Inside: signed (coverage not recorded)", "state-unrecorded", None),
+    }
+    for tag, (summary, kind, options) in expected.items():
+        details = details_of(page, tag)
+        assert details.summary.get_text() == summary, tag
+        assert details.select_one(f".orgreg-badge-{kind}") is not None, tag
+        assert details.select_one(".orgreg-badge-trusted") is None, tag
+        assert "trusted" not in details.summary.get_text()
+        commands = details.select_one(".orgreg-command pre").get_text().splitlines()
+        image = f"states_{tag}.sif"
+        verify = f"apptainer verify {options} {image}" if options else f"apptainer verify {image}"
+        assert commands[0].endswith(verify), (tag, commands)
+    full = details_of(out / "lab/signed/index.html", "latest")
+    assert full.select_one(".orgreg-badge-state-trusted") is not None
+    # the keys page lists each signed tag with what its signatures prove
+    keys_page = soup(out / "api/keys/index.html")
+    listed = {
+        li.code.get_text(): li.get_text(" ", strip=True)
+        for li in keys_page.select(".orgreg-signed-tags li")
+    }
+    assert listed["lab/states:partial"].endswith("(signed in part)")
+    assert listed["lab/states:legacy"].endswith("(signed (legacy signature))")
+    assert listed["lab/signed:latest"].endswith("(signed (trusted key))")
+
+
 def test_unknown_signer_and_unsigned(site: object, keys: dict[str, bytes | str]) -> None:
     out = Path(site.outdir)  # type: ignore[attr-defined]
     other = str(keys["other_fpr"])
@@ -222,7 +276,13 @@ def test_keys_published_and_listed(
     assert (out / "api/keys" / download["href"]).is_file()
     assert f"apptainer key import {TEST_FPR}.asc" in key.select_one("pre").get_text()
     signed_tags = [a.get_text() for a in key.select(".orgreg-signed-tags a")]
-    assert signed_tags == ["lab/signed:latest"]
+    assert signed_tags == [
+        "lab/signed:latest",
+        "lab/states:legacy",
+        "lab/states:legacy-all",
+        "lab/states:partial",
+        "lab/states:unrecorded",
+    ]
     assert key.select_one(".orgreg-signed-tags a")["href"] == (
         "../../lab/signed/index.html#tag-latest"
     )
@@ -366,3 +426,85 @@ def test_small_sif_images_are_read_in_bytes(
         for row in soup(out / "lab/small/index.html").select("table.orgreg-tags tbody tr")
     }
     assert sizes == {"tag-latest": "41.0 KiB", "tag-legacy": "41.0 MiB"}
+
+
+def test_pem_keys_and_certificates_on_the_site(
+    registry_project: Callable[..., Path], build: Callable[..., object]
+) -> None:
+    """Issue 29: the keys page shows each key's kind, its OpenSSH SHA256 fingerprint,
+    a certificate's subject and issuer; a DSSE-signed tag gives the exact
+    ``apptainer verify --key`` / ``--certificate … --certificate-roots`` commands."""
+    from test_dsse import DATA, ED25519, Authority
+
+    from orgreg_sphinx.core.keys import slug
+    from orgreg_sphinx.core.x509keys import ssh_fingerprint
+
+    root = Authority()
+    leaf_key, leaf = root.leaf()
+    leaf_id = ssh_fingerprint(leaf_key.public_key())
+
+    def dsse(keyid: str) -> str:
+        return (
+            "sif:\n  arch: amd64\n  signatures:\n"
+            f"  - {{hash: sha256, format: dsse, keyids: ['{keyid}']}}\n"
+            "  coverage: current\n"
+        )
+
+    src = registry_project(
+        {
+            "lab/dsse/manifests/key/README.md": manifest(sha256("k"), 900000, extra=dsse(ED25519)),
+            "lab/dsse/manifests/cert/README.md": manifest(sha256("c"), 900000, extra=dsse(leaf_id)),
+        },
+        conf=f"orgreg_site_url = {SITE!r}\n",
+    )
+    (src / "_keys").mkdir()
+    shutil.copy(DATA / "ed25519-public.pem", src / "_keys" / "ci.pem")
+    (src / "_keys" / "root.pem").write_bytes(root.pem())
+    (src / "_keys" / "signer.pem").write_bytes(leaf)
+    app = build(src)
+    assert "WARNING" not in warnings_of(app)
+    out = Path(app.outdir)  # type: ignore[attr-defined]
+    key_file, leaf_file = f"{slug(ED25519)}.pem", f"{slug(leaf_id)}.pem"
+    root_file = next(
+        f"{k['url'].rsplit('/', 1)[1]}"
+        for k in read_json(out / "api/keys.json")
+        if k.get("kind") == "ca"
+    )
+    listed = {k["fingerprint"]: k for k in read_json(out / "api/keys.json")}
+    assert listed[ED25519]["kind"] == "pem" and listed[ED25519]["name"] == "ci"
+    assert listed[leaf_id]["subject"] == "CN=Acme CI signer"
+    assert listed[leaf_id]["issuer"] == "CN=Acme Root CA"
+    assert (out / "api/keys" / key_file).read_bytes() == (DATA / "ed25519-public.pem").read_bytes()
+    page = soup(out / "api/keys/index.html")
+
+    def facts(section: Any) -> dict[str, str]:
+        return {
+            dt.get_text(strip=True).rstrip(":"): dt.find_next_sibling("dd").get_text(
+                " ", strip=True
+            )
+            for dt in section.select("dl.field-list dt")
+        }
+
+    pem = facts(page.select_one(f"section#key-{slug(ED25519)}"))
+    assert pem["Kind"] == "PEM public key" and pem["Fingerprint"] == ED25519
+    cert = facts(page.select_one(f"section#key-{slug(leaf_id)}"))
+    assert cert["Kind"] == "X.509 signing certificate"
+    assert cert["Subject"] == "CN=Acme CI signer" and cert["Issuer"] == "CN=Acme Root CA"
+    assert cert["Fingerprint"] == leaf_id
+    # each tag: who signed it and the exact verify commands
+    key_tag = details_of(out / "lab/dsse/index.html", "key")
+    assert key_tag.summary.get_text() == "Inside: signed (trusted key)"
+    assert key_tag.select_one(".orgreg-signer strong").get_text() == "ci"
+    commands = key_tag.select_one(".orgreg-command pre").get_text().splitlines()
+    assert commands[0] == (
+        f"curl -fsSL -O {SITE}api/keys/{key_file} && apptainer verify --key {key_file} dsse_key.sif"
+    )
+    cert_tag = details_of(out / "lab/dsse/index.html", "cert")
+    text = cert_tag.get_text(" ", strip=True)
+    assert "CN=Acme CI signer" in text and "CN=Acme Root CA" in text
+    commands = cert_tag.select_one(".orgreg-command pre").get_text().splitlines()
+    assert commands[0] == (
+        f"curl -fsSL -O {SITE}api/keys/{leaf_file} -O {SITE}api/keys/{root_file} && "
+        f"apptainer verify --certificate {leaf_file} --certificate-roots {root_file} "
+        "dsse_cert.sif"
+    )

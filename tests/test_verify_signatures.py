@@ -452,8 +452,9 @@ def test_bounded_signature_objects(tmp_path: Path, trusted: list[TrustedKey]) ->
     finally:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    assert [(i, s) for i, s, _ in found] == [(2, "bad"), (3, "not-verified")]
-    assert "more than 64 KiB" in found[0][2] and "DSSE envelope" in found[1][2]
+    assert [(i, s) for i, s, _ in found] == [(2, "bad"), (3, "bad")]
+    assert "more than 64 KiB" in found[0][2]
+    assert "DSSE envelope without signatures" in found[1][2]
     assert peak < 4 * 1024 * 1024
 
 
@@ -618,16 +619,18 @@ def test_changed_manifests_only(tmp_path: Path, served: tuple[Path, str], keys: 
     assert check(root, "--keys", keys).code == 1
 
 
-def test_dsse_images_are_reported_not_verified(trusted: list[TrustedKey]) -> None:
-    """sif >= 2.10 also signs with DSSE envelopes (not OpenPGP): reported, never passed."""
-    dsse = sorted(IMAGES.glob("*-signed-dsse.sif"))
-    if not dsse:
-        pytest.skip(f"sif in {SIF_SRC} predates DSSE signatures")
+def test_dsse_images_without_pem_keys_are_not_verified(trusted: list[TrustedKey]) -> None:
+    """sif >= 2.10 also signs with DSSE envelopes: with OpenPGP keys only, their
+    signer is unknown (never passed). With PEM keys they verify: tests/test_dsse.py."""
+    dsse = sorted((Path(__file__).parent / "data/sif-dsse").glob("*-signed-dsse.sif"))
+    assert dsse
     with Verifier(trusted) as verifier:
         for path in dsse:
             verdict = verifier.verify_file(path)
             assert verdict.signatures and not verdict.verified, path
-            assert {(s.status, s.format) for s in verdict.signatures} == {("not-verified", "dsse")}
+            assert {(s.status, s.format) for s in verdict.signatures} == {
+                ("unknown-signer", "dsse")
+            }
 
 
 # ---------------------------------------------------------------- gpg traps (review)
@@ -772,3 +775,68 @@ def test_revoked_trusted_key(tmp_path: Path) -> None:
     [(_, status, message)] = statuses(revoked, IMAGES / signed("one-group"))
     assert status == "bad"
     assert "does not verify (the key that made it has been revoked" in message
+
+
+def test_duplicate_descriptor_attack_fails(
+    tmp_path: Path, served: tuple[Path, str], keys: Path
+) -> None:
+    """Issue 23, 1: a signed object's descriptor copied into a free slot (same id,
+    group, size, name, times) pointing at new bytes appended to the file. The data
+    digest was cached by object id: the copy was never hashed and the check said
+    "1 verified"; sylabs/sif says "data object integrity compromised"."""
+    from sifcraft import duplicate_descriptor_attack
+
+    image = tmp_path / "attack.sif"
+    image.write_bytes(duplicate_descriptor_attack((IMAGES / signed("one-group")).read_bytes()))
+    root = tmp_path / "tree"
+    path = publish(root, served, image, "attack")
+    result = check(root, "--keys", keys)
+    assert result.code == 1, result.out
+    [problem] = [p for p in found(result) if p["severity"] == "error"]
+    assert problem["file"] == str(path)
+    assert problem["code"] == "signature-duplicate-id"
+    assert "object 2" in problem["message"]
+    assert result.json()["online"]["signatures"]["verified"] == 0
+
+
+def test_claims_are_checked_against_the_image(
+    tmp_path: Path, served: tuple[Path, str], keys: Path
+) -> None:
+    """Issue 23, 3: a sif: block claiming a signature by the trusted key on an
+    unsigned image fails --verify-signatures (exit 1, as check.yml runs it, without
+    --require-signatures); so does any other field that is not what the image
+    holds (a legacy signature's coverage claimed as current, a partition)."""
+    root = tmp_path / "tree"
+    signed_manifest = publish(root, served, IMAGES / signed("one-group"), "signed")
+    unsigned = publish(root, served, IMAGES / "one-group.sif", "unsigned")
+    legacy = publish(root, served, IMAGES / "one-group-signed-legacy-group.sif", "legacy")
+    assert check(root, "--keys", keys).code == 0  # what orgreg manifest wrote holds
+
+    def front(path: Path) -> dict:
+        return yaml.safe_load(path.read_text().split("---\n")[1])
+
+    def rewrite(path: Path, sif: dict) -> None:
+        data = front(path)
+        data["sif"] = sif
+        path.write_text("---\n" + yaml.safe_dump(data, sort_keys=False) + "---\n")
+
+    claimed = front(signed_manifest)["sif"]
+    assert claimed["signatures"][0]["fingerprint"] == KEY and claimed["coverage"] == "current"
+    rewrite(
+        unsigned,
+        {**front(unsigned)["sif"], "signatures": claimed["signatures"], "coverage": "current"},
+    )
+    rewrite(legacy, {**front(legacy)["sif"], "coverage": "current"})
+    result = check(root, "--keys", keys)
+    assert result.code == 1, result.out
+    claims = {
+        p["file"]: p["message"] for p in result.json()["problems"] if p["code"] == "sif-claim"
+    }
+    assert set(claims) == {str(unsigned), str(legacy)}
+    assert (
+        f"the manifest records current by {KEY}, the image holds no signature"
+        in claims[str(unsigned)]
+    )
+    assert "coverage: the manifest records 'current', the image 'legacy'" in claims[str(legacy)]
+    # the unsigned image is still only a warning of its own (no --require-signatures)
+    assert (str(unsigned), "warning", "signature-none") in codes(result)

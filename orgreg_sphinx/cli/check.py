@@ -71,13 +71,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     net.add_argument(
         "--verify-signatures",
         action="store_true",
-        help="verify the OpenPGP signatures of each downloaded SIF image "
-        "against the trusted keys (implies --verify-digest)",
+        help="verify the signatures (OpenPGP, DSSE) of each downloaded SIF image "
+        "against the trusted keys, and its sif: block against the image "
+        "(implies --verify-digest)",
     )
     net.add_argument(
         "--keys",
         metavar="DIR",
-        help="the folder of trusted public keys (*.asc) for "
+        help="the folder of trusted public keys (*.asc, *.pem) for "
         f"--verify-signatures (default: ROOT/{keyring.DEFAULT_FOLDER})",
     )
     net.add_argument(
@@ -181,7 +182,9 @@ def run(args: argparse.Namespace) -> int:
             verify = None
             if args.verify_signatures:
                 verify = stack.enter_context(
-                    signatures.SignatureCheck(keys_folder, args.require_signatures)
+                    signatures.SignatureCheck(
+                        keys_folder, args.require_signatures, signatures.claims_of(registry)
+                    )
                 )
                 problems.extend(verify.problems)
             inspectors: list[online.Inspect] = [contentscheck.inspect] if args.verify_digest else []

@@ -6,22 +6,26 @@ file left out (a secret key, no key) is an error naming that file. Each image th
 online check downloads (its size and digest right) is handed to
 :class:`orgreg_sphinx.core.integrity.Verifier`; what it finds becomes findings of
 the manifests that name the image: a bad signature, a signer not among the
-trusted keys, an object changed after signing, an unreadable SIF are errors; a
-signature that cannot be verified (DSSE), a legacy signature, a part of the image
-no signature covers and an unsigned image are warnings, errors with
-``--require-signatures`` (except the legacy note).
+trusted keys, an object changed after signing, descriptors sharing an id, an
+unreadable SIF and a ``sif:`` block saying what the image does not hold are errors;
+a signature that cannot be verified (a legacy hash it does not know), a legacy
+signature, a part of the image no signature covers and an unsigned image are
+warnings, errors with ``--require-signatures`` (except the legacy note).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..core import keys as keyring
+from ..core import sifblock
 from ..core.integrity import ImageVerification, Verifier, objects_text
-from ..core.model import Problem, Severity
+from ..core.model import Problem, Registry, Severity
+from ..core.sif import SifError, summary
 from .online import UrlResult
 
 #: the finding code of each signature status
@@ -54,12 +58,25 @@ class Tally:
         }
 
 
+def claims_of(registry: Registry) -> dict[Path, sifblock.SifBlock]:
+    """Each manifest's ``sif:`` block (what it claims about its image), by file."""
+    return {
+        tag.path: tag.sif
+        for ns in registry.namespaces
+        for tag in ns.tags
+        if tag.path is not None and tag.sif is not None
+    }
+
+
 class SignatureCheck:
     """The signature check of one ``orgreg check`` run (a context manager)."""
 
-    def __init__(self, folder: Path, require: bool) -> None:
+    def __init__(
+        self, folder: Path, require: bool, claims: Mapping[Path, sifblock.SifBlock] | None = None
+    ) -> None:
         self.folder = folder
         self.require = require
+        self.claims = dict(claims or {})
         self.keys, key_problems = keyring.load_keys(folder)
         self.problems = [
             Problem(p.path, p.message, severity="error", code="key-file") for p in key_problems
@@ -81,12 +98,39 @@ class SignatureCheck:
         for severity, code, message in self.findings(verdict):
             result.add(severity, code, message)
             failed = failed or severity == "error"
+        failed = self.compare_claims(result, path) or failed
         with self.tally.lock:
             self.tally.images += 1
             self.tally.verified += verdict.verified and not failed
             self.tally.unsigned += verdict.error is None and not verdict.signed
             self.tally.failed += failed
             self.tally.good_signatures += sum(s.good for s in verdict.signatures)
+
+    def compare_claims(self, result: UrlResult, path: Path) -> bool:
+        """An error for each manifest naming the image whose ``sif:`` block says
+        anything the image does not hold (signatures, what they cover, partitions,
+        labels...); True when there was one."""
+        claimed = [(e, self.claims[e.path]) for e in result.expectations if e.path in self.claims]
+        if not claimed:
+            return False
+        try:
+            found = sifblock.parse(summary(path)[0]) or sifblock.SifBlock()
+        except (SifError, OSError):
+            found = sifblock.SifBlock()
+        failed = False
+        for expectation, block in claimed:
+            wrong = sifblock.differences(block, found)
+            if wrong:
+                failed = True
+                result.add(
+                    "error",
+                    "sif-claim",
+                    "is not what the manifest's sif: block says: "
+                    + "; ".join(wrong)
+                    + " (write the block again with 'orgreg manifest')",
+                    expectation,
+                )
+        return failed
 
     def findings(self, verdict: ImageVerification) -> list[tuple[Severity, str, str]]:
         """(severity, code, message) of each thing to say about one image; each
@@ -101,6 +145,8 @@ class SignatureCheck:
                         f"is not a SIF image ({verdict.error}): no signature to verify",
                     )
                 ]
+            if verdict.shared_ids:
+                return [("error", "signature-duplicate-id", f"is refused: {verdict.error}")]
             return [("error", "signature-unreadable", f"cannot be verified: {verdict.error}")]
         if not verdict.signed:
             return [(strict, "signature-none", "is not signed (no signature object)")]
@@ -128,17 +174,11 @@ class SignatureCheck:
         if not any(s.good for s in verdict.signatures) and all(
             s.status == "not-verified" for s in verdict.signatures
         ):
-            found.append((strict, "signature-none", "has no OpenPGP signature verified"))
+            found.append((strict, "signature-none", "has no signature verified"))
         if any(severity == "error" for severity, _, _ in found):
             return found  # the image fails already: what is left unsigned is no news
-        for group in verdict.unsigned_groups:
-            found.append(
-                (
-                    strict,
-                    "signature-partial",
-                    f"has object group {group}, which no good signature covers entirely",
-                )
-            )
+        for gap in verdict.uncovered:
+            found.append((strict, "signature-partial", f"is signed in part: {gap}"))
         if verdict.ungrouped:
             found.append(
                 (

@@ -7,11 +7,12 @@ those the clients check before they make a request.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from . import names
-from .keys import published_path
+from .keys import TrustedKey, published_path
 from .model import Namespace, Tag
 
 PLACEHOLDER_HOST = "<your-registry-site>"
@@ -112,18 +113,50 @@ def checksum_check(site: str, ns: Namespace) -> str:
     return f"curl -sSL {base}{ns.name}/SHA256SUMS | sha256sum -c --ignore-missing"
 
 
-def key_url(site: str, fingerprint: str) -> str:
-    """The address of a trusted key the site publishes (``api/keys/<FPR>.asc``);
-    with the placeholder host when the site's address is unknown."""
-    return (site or f"https://{PLACEHOLDER_HOST}/") + published_path(fingerprint)
+def key_url(site: str, fingerprint: str, kind: str = "openpgp") -> str:
+    """The address of a trusted key the site publishes (``api/keys/<FPR>.asc``, or
+    ``api/keys/<slug>.pem`` for a PEM key or certificate); with the placeholder host
+    when the site's address is unknown."""
+    return (site or f"https://{PLACEHOLDER_HOST}/") + published_path(fingerprint, kind)
 
 
-def verify_commands(site: str, fingerprint: str, image: str) -> dict[str, tuple[str, ...]]:
-    """The commands that fetch the key *fingerprint* from the site, import it and
-    verify the downloaded *image* file, per client (``apptainer``, ``singularity``)."""
-    fetch = f"curl -fsSLO {key_url(site, fingerprint)}"
+def x509_verify_commands(
+    site: str, key: TrustedKey, image: str, authorities: Mapping[str, TrustedKey]
+) -> dict[str, tuple[str, ...]]:
+    """The commands that fetch a PEM key (or a signing certificate and its chain's
+    CA certificates) from the site and verify the downloaded *image* with it, per
+    client: ``verify --key KEY.pem``, or ``verify --certificate LEAF.pem
+    --certificate-roots ROOT.pem [--certificate-intermediates CA.pem]``."""
+    files = [key_url(site, key.fingerprint, key.kind)]
+    if key.kind == "pem":
+        options = f"--key {key.file_name}"
+    else:
+        chain = [authorities[f] for f in key.chain if f in authorities]
+        roots = [c for c in chain if c.subject == c.issuer]
+        middle = [c for c in chain if c.subject != c.issuer]
+        files += [key_url(site, c.fingerprint, c.kind) for c in (*middle, *roots)]
+        options = f"--certificate {key.file_name}"
+        if middle:
+            options += " --certificate-intermediates " + middle[0].file_name
+        if roots:
+            options += " --certificate-roots " + roots[0].file_name
+    fetch = "curl -fsSL " + " ".join(f"-O {url}" for url in files)
     return {
-        client: (f"{fetch} && {client} key import {fingerprint}.asc && {client} verify {image}",)
+        client: (f"{fetch} && {client} verify {options} {image}",)
+        for client in ("apptainer", "singularity")
+    }
+
+
+def verify_commands(
+    site: str, fingerprint: str, image: str, options: tuple[str, ...] = ()
+) -> dict[str, tuple[str, ...]]:
+    """The commands that fetch the key *fingerprint* from the site, import it and
+    verify the downloaded *image* file (with the verify *options*, such as
+    ``--legacy-insecure``), per client (``apptainer``, ``singularity``)."""
+    fetch = f"curl -fsSLO {key_url(site, fingerprint)}"
+    verify = " ".join(("verify", *options, image))
+    return {
+        client: (f"{fetch} && {client} key import {fingerprint}.asc && {client} {verify}",)
         for client in ("apptainer", "singularity")
     }
 

@@ -1,4 +1,4 @@
-"""Verify the OpenPGP signatures of a SIF image against the organization's keys.
+"""Verify the signatures of a SIF image against the organization's keys.
 
 This mirrors ``pkg/integrity`` of the reference implementation (the Go module
 ``github.com/sylabs/sif/v2``, what ``apptainer verify`` runs). A signature object
@@ -17,16 +17,21 @@ is then checked against the file:
   descriptor's hash type, SHA-384 as written) of the data of the linked object,
   or of the linked group's objects one after the other. They protect neither
   header nor descriptors, which the result says.
-- DSSE envelopes (sif >= 2.10) are not OpenPGP: reported, not verified.
+- **DSSE** envelopes (sif >= 2.10, Apptainer >= 1.2's ``sign --key`` and
+  ``--certificate``): the envelope's PAE signed by a trusted PEM key or signing
+  certificate (:mod:`.x509keys`), and the same JSON metadata as a current signature.
 
 Everything is bounded: the header and descriptors come from the bounds-checked
 reader of :mod:`.sif`, a signature object is read only up to
 :data:`MAX_SIGNATURE` bytes, at most :data:`MAX_SIGNATURES` are checked, and
-object data is hashed streaming from the file (each object once per algorithm).
+object data is hashed streaming from the file (each stretch of bytes once per
+algorithm, whatever descriptors point at it).
 """
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import hashlib
 import json
 import struct
@@ -42,13 +47,17 @@ import gnupg
 
 from .keys import TrustedKey, gnupg_home
 from .sif import (
+    DSSE_PAYLOAD_TYPE,
     HASH_TYPES,
     SIGNATURE,
     Descriptor,
+    Mode,
     SifError,
     SifImage,
     read_sif,
+    signature_coverage,
 )
+from .x509keys import CA, CERTIFICATE, PEM_KEY, certificate_problem, verify_signature
 
 #: how an OpenPGP clear-signed message starts
 PGP_SIGNED = b"-----BEGIN PGP SIGNED MESSAGE-----"
@@ -83,8 +92,8 @@ Status = Literal["good", "bad", "unknown-signer", "changed", "not-verified"]
 - ``unknown-signer``: made by a key that is not among the trusted keys;
 - ``changed``: a good signature, but the header, a descriptor or an object's data
   changed after signing (or the signed set of objects differs);
-- ``not-verified``: a signature this checker cannot verify (DSSE, a legacy hash
-  it does not know): a warning, never a pass.
+- ``not-verified``: a signature this checker cannot verify (a legacy hash it does
+  not know): a warning, never a pass.
 """
 
 
@@ -115,16 +124,20 @@ class ImageVerification:
     """The verdict on one SIF image."""
 
     signatures: list[SignatureResult] = field(default_factory=list)
-    unsigned_groups: list[int] = field(default_factory=list)
-    """Object groups with objects no signature is linked to (when the image has
-    signatures; a group a failing signature is linked to is that signature's
-    failure, not listed here)."""
+    mode: Mode | None = None
+    """How every part of the image verifies (``None``: no way does)."""
+    uncovered: list[str] = field(default_factory=list)
+    """When no mode covers the image: what the closest one leaves unsigned, in
+    words (``object group 2 has no good current signature linked to it``)."""
     ungrouped: list[int] = field(default_factory=list)
-    """Objects (not signatures) outside any group: no current signature covers them."""
+    """Objects (not signatures) outside any group: no signature covers them (the
+    reference refuses such an image)."""
     error: str | None = None
     """Why the file could not be read as a SIF image."""
     not_sif: bool = False
     """True when the file is no SIF image at all."""
+    shared_ids: list[int] = field(default_factory=list)
+    """Object ids more than one descriptor names (the image is refused)."""
 
     @property
     def signed(self) -> bool:
@@ -133,13 +146,12 @@ class ImageVerification:
 
     @property
     def verified(self) -> bool:
-        """True when a signature is good, none fails, and no part is left unsigned
-        (a signature that cannot be verified, DSSE, is no failure)."""
+        """True when every signature is good and they cover every part of the image
+        the way one ``apptainer verify`` command checks (:attr:`mode`)."""
         return (
             self.error is None
-            and any(s.good for s in self.signatures)
-            and all(s.status in ("good", "not-verified") for s in self.signatures)
-            and not self.unsigned_groups
+            and self.mode is not None
+            and all(s.good for s in self.signatures)
             and not self.ungrouped
         )
 
@@ -176,7 +188,8 @@ class Verifier:
     def __enter__(self) -> Self:
         gpg = self._stack.enter_context(gnupg_home())
         for key in self.keys.values():
-            gpg.import_keys(key.armored)
+            if key.is_openpgp:
+                gpg.import_keys(key.armored)
         self._gpg = gpg
         return self
 
@@ -201,6 +214,14 @@ class Verifier:
                     return ImageVerification(
                         error=str(err), not_sif=str(err).startswith("not a SIF image")
                     )
+                shared = _shared_ids(image)
+                if shared:
+                    return ImageVerification(
+                        error=f"more than one descriptor names {objects_text(set(shared))}: "
+                        "a SIF image gives each object its own id (a copied descriptor "
+                        "can point at other bytes; Apptainer cannot verify it)",
+                        shared_ids=sorted(set(shared)),
+                    )
                 return _ImageCheck(self, image, stream).run()
         except OSError as err:
             return ImageVerification(error=f"cannot be read: {err.strerror or err}")
@@ -220,7 +241,7 @@ class _ImageCheck:
         self.verifier = verifier
         self.image = image
         self.stream = stream
-        self.digests: dict[tuple[int, str], bytes] = {}
+        self.digests: dict[tuple[int, int, str], bytes] = {}
         # Go's minIDs: the smallest id per raw group id (relative ids of descriptors)
         self.min_raw: dict[int, int] = {}
         for d in image.descriptors:
@@ -246,21 +267,21 @@ class _ImageCheck:
             )
         if not signatures:
             return result
-        covered: set[int] = set()
-        for descriptor in signatures:
-            try:
-                covered.update(od.id for od in self.targets(descriptor)[1])
-            except _Bad:
-                continue
-        groups = sorted({d.group for d in self.image.descriptors if d.group})
-        for gid in groups:
-            members = [d.id for d in self.group(gid) if d.data_type != SIGNATURE]
-            if not set(members) <= covered:
-                result.unsigned_groups.append(gid)
         result.ungrouped = [
             d.id for d in self.image.descriptors if not d.group and d.data_type != SIGNATURE
         ]
+        result.mode, result.uncovered = self.coverage(result.signatures)
         return result
+
+    def coverage(self, results: list[SignatureResult]) -> tuple[Mode | None, list[str]]:
+        """How the good signatures cover the image (:func:`.sif.signature_coverage`)."""
+        return signature_coverage(
+            self.image.descriptors,
+            [
+                (r.object_id, "legacy" if r.format == "legacy" else r.format, r.good)
+                for r in results
+            ],
+        )
 
     # ------------------------------------------------------------ one signature
 
@@ -278,18 +299,21 @@ class _ImageCheck:
         self.stream.seek(d.offset)
         data = self.stream.read(d.size)
         if data.lstrip().startswith(b"{"):
-            return SignatureResult(
-                d.id,
-                "not-verified",
-                f"{what} is a DSSE envelope, not an OpenPGP signature: not verified",
-                "dsse",
-                fingerprint,
-            )
+            return self.dsse(d, data, hash_name)
         if not data.startswith(PGP_SIGNED):
             return SignatureResult(
                 d.id,
                 "bad",
                 f"{what} is not an OpenPGP clear-signed message",
+                "unknown",
+                fingerprint,
+            )
+        if not well_framed(data):
+            return SignatureResult(
+                d.id,
+                "bad",
+                f"{what} is not a well-formed clear-signed message (its armor lines or "
+                "headers are damaged: Apptainer cannot read it)",
                 "unknown",
                 fingerprint,
             )
@@ -335,11 +359,12 @@ class _ImageCheck:
                 "unknown",
                 fingerprint,
             )
-        if fingerprint is not None and fingerprint != signer:
+        if fingerprint != signer:  # Apptainer refuses a signature naming no signer too
             return SignatureResult(
                 d.id,
                 "bad",
-                f"{what} was made by key {signer}, but its descriptor names {fingerprint}",
+                f"{what} was made by key {signer}, but its descriptor names "
+                f"{fingerprint or 'no signer'}",
                 "unknown",
                 fingerprint,
                 key,
@@ -383,6 +408,78 @@ class _ImageCheck:
             fmt,
             fingerprint,
             key,
+            tuple(sorted(covered)),
+        )
+
+    def dsse(self, d: Descriptor, data: bytes, hash_name: str) -> SignatureResult:
+        """A DSSE envelope (sif >= 2.10, ``pkg/integrity/dsse.go``): its PAE signed
+        by a trusted PEM key or signing certificate (one is enough, as the
+        reference's threshold of 1; signatures by other keys are skipped), then the
+        same image metadata as an OpenPGP signature's."""
+        what = f"signature object {d.id}"
+        if hash_name not in HASH_TYPES.values():
+            return SignatureResult(d.id, "bad", f"{what} has an unknown hash type", "dsse")
+        try:
+            keyids, payload, pae, signatures = _envelope(data)
+        except _Bad as err:
+            return SignatureResult(d.id, "bad", f"{what} {err}", "dsse")
+        candidates = [k for k in self.verifier.keys.values() if k.kind in (PEM_KEY, CERTIFICATE)]
+        refused: list[str] = []
+        accepted: TrustedKey | None = None
+        when = _signing_time(d, self.image)
+        for keyid, signature in zip(keyids, signatures, strict=True):
+            for key in candidates:
+                if keyid and keyid != key.fingerprint:
+                    continue
+                if not verify_signature(key, signature, pae, hash_name):
+                    if keyid:
+                        refused.append(f"the signature by {keyid} does not verify")
+                    continue
+                if key.kind == CERTIFICATE:
+                    authorities = [k for k in self.verifier.keys.values() if k.kind == CA]
+                    why, _ = certificate_problem(key, authorities, when)
+                    if why is not None:
+                        refused.append(f"certificate {key.subject!r} cannot sign: {why}")
+                        continue
+                accepted = key
+                break
+            if accepted is not None:
+                break
+        if accepted is None:
+            if refused:
+                return SignatureResult(
+                    d.id, "bad", f"{what} (DSSE) does not verify: {'; '.join(refused)}", "dsse"
+                )
+            named = ", ".join(k or "an unnamed key" for k in keyids)
+            return SignatureResult(
+                d.id,
+                "unknown-signer",
+                f"{what} (DSSE) was made by {named}, which is not among the trusted keys",
+                "dsse",
+            )
+        signed_by = f"signed by {accepted.name or 'a trusted key'} ({accepted.fingerprint})"
+        try:
+            covered = self.current(d, payload)
+        except _Bad as err:
+            return SignatureResult(
+                d.id, "bad", f"{what} ({signed_by}) {err}", "dsse", accepted.fingerprint, accepted
+            )
+        except _Changed as err:
+            return SignatureResult(
+                d.id,
+                "changed",
+                f"{what} is {signed_by}, but {err}",
+                "dsse",
+                accepted.fingerprint,
+                accepted,
+            )
+        return SignatureResult(
+            d.id,
+            "good",
+            f"{what} is good: {signed_by} (DSSE), {objects_text(covered)}",
+            "dsse",
+            accepted.fingerprint,
+            accepted,
             tuple(sorted(covered)),
         )
 
@@ -499,12 +596,111 @@ class _ImageCheck:
             left -= len(chunk)
 
     def data_digest(self, od: Descriptor, name: str) -> bytes:
-        key = (od.id, name)
+        """The digest of *od*'s data, hashed once per place in the file: keyed by
+        offset and size, never by object id (two descriptors may share an id and
+        point at different bytes; each is checked, as the reference does)."""
+        key = (od.offset, od.size, name)
         if key not in self.digests:
             hasher = hashlib.new(name)
             self.feed(hasher, od)
             self.digests[key] = hasher.digest()
         return self.digests[key]
+
+
+def _line(data: bytes) -> tuple[bytes, bytes]:
+    """Go's ``clearsign.getLine``: one line (no CR LF, trailing blanks cut), the rest."""
+    end = data.find(b"\n")
+    if end < 0:
+        return data.rstrip(b" \t"), b""
+    line = data[:end]
+    return line.removesuffix(b"\r").rstrip(b" \t"), data[end + 1 :]
+
+
+def well_framed(data: bytes) -> bool:
+    """True when *data* is framed as the reference's clear-sign decoder requires
+    (``clearsign.Decode``): the armor line alone on its line, ``Hash:`` headers of
+    printable ASCII only, then the text up to a line that is exactly
+    ``-----BEGIN PGP SIGNATURE-----`` and the armor's end. GnuPG is more lenient; a
+    message only GnuPG reads is not one Apptainer verifies."""
+    if not data.startswith(PGP_SIGNED):
+        return False
+    rest = data[len(PGP_SIGNED) :]
+    suffix, rest = _line(rest)
+    if suffix:
+        return False
+    while True:
+        if not rest:
+            return False
+        line, rest = _line(rest)
+        if not line:
+            break
+        if any(byte < 0x20 or byte > 0x7E for byte in line) or b":" not in line:
+            return False
+        if line.split(b":", 1)[0].strip() != b"Hash":
+            return False
+    while True:
+        line, rest = _line(rest)
+        if not line and not rest:
+            return False
+        if line == b"-----BEGIN PGP SIGNATURE-----":
+            return b"-----END PGP SIGNATURE-----" in rest
+    return False
+
+
+def _b64(text: Any) -> bytes:
+    """Base64, standard or URL-safe alphabet (securesystemslib's ``b64Decode``)."""
+    if not isinstance(text, str):
+        raise _Bad("is a DSSE envelope with a value that is not base64 text")
+    for decode in (base64.standard_b64decode, base64.urlsafe_b64decode):
+        try:
+            return decode(text.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            continue
+    raise _Bad("is a DSSE envelope with a value that is not base64")
+
+
+def _envelope(data: bytes) -> tuple[list[str], bytes, bytes, list[bytes]]:
+    """(key ids, payload, PAE, signatures) of a DSSE envelope of SIF metadata."""
+    try:
+        envelope = json.loads(data)
+    except ValueError:
+        raise _Bad("is neither an OpenPGP clear-signed message nor a JSON DSSE envelope") from None
+    if not isinstance(envelope, dict) or envelope.get("payloadType") != DSSE_PAYLOAD_TYPE:
+        raise _Bad(f"is not a DSSE envelope of {DSSE_PAYLOAD_TYPE}")
+    entries = envelope.get("signatures")
+    if not isinstance(entries, list) or not entries:
+        raise _Bad("is a DSSE envelope without signatures")
+    payload = _b64(envelope.get("payload"))
+    keyids, signatures = [], []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise _Bad("is a DSSE envelope with a malformed signature entry")
+        keyid = entry.get("keyid", "")
+        keyids.append(keyid if isinstance(keyid, str) else "")
+        signatures.append(_b64(entry.get("sig")))
+    kind = DSSE_PAYLOAD_TYPE.encode()
+    pae = b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(payload), payload)
+    return keyids, payload, pae, signatures
+
+
+def _signing_time(d: Descriptor, image: SifImage) -> dt.datetime:
+    """When the signature was made, as the image records it: the signature
+    object's creation time (else the image's modification time, else now)."""
+    for moment in (d.created, image.modified):
+        if moment is not None:
+            return moment
+    return dt.datetime.now(dt.UTC)
+
+
+def _shared_ids(image: SifImage) -> list[int]:
+    """The ids that more than one descriptor of *image* names (each time it repeats)."""
+    seen: set[int] = set()
+    shared = []
+    for d in image.descriptors:
+        if d.id in seen:
+            shared.append(d.id)
+        seen.add(d.id)
+    return shared
 
 
 def _why_not_valid(verdict: gnupg.Crypt) -> str:

@@ -10,6 +10,8 @@ else is a problem naming the file, and is left out.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import shutil
 import subprocess
@@ -26,8 +28,10 @@ from .files import load_stamped, save_stamped
 
 #: the folder of trusted keys, relative to the manifest tree, when nothing else says
 DEFAULT_FOLDER = "_keys"
-#: the suffixes of key files in that folder
-KEY_SUFFIXES = (".asc", ".pub", ".gpg")
+#: the suffixes of key files in that folder: OpenPGP keys, then PEM public keys
+#: and X.509 certificates (:mod:`.x509keys`)
+KEY_SUFFIXES = (".asc", ".pub", ".gpg", ".pem", ".crt")
+X509_SUFFIXES = (".pem", ".crt")
 #: a key file larger than this is not read (a public key is a few KiB)
 MAX_KEY_FILE = 1024 * 1024
 #: GnuPG's validity letters of keys nobody should trust any more
@@ -48,11 +52,62 @@ class TrustedKey:
     """The key file it was read from."""
     created: int = 0
     """Creation time (seconds since the epoch)."""
+    kind: str = "openpgp"
+    """``openpgp``; ``pem`` (a PEM public key), ``certificate`` (an X.509 signing
+    certificate) or ``ca`` (a CA certificate): :mod:`.x509keys`."""
+    subject: str = ""
+    """A certificate's subject (RFC 4514)."""
+    issuer: str = ""
+    """A certificate's issuer (RFC 4514)."""
+    not_before: int = 0
+    not_after: int = 0
+    certificate_fingerprint: str = ""
+    """A certificate's SHA-256 fingerprint (colon-separated hex)."""
+    chain: tuple[str, ...] = ()
+    """A signing certificate's chain above it (fingerprints of the intermediates,
+    then the root), as found when the keys were read."""
 
     @property
     def keyid(self) -> str:
-        """The long key id: the last 16 hex digits of the fingerprint."""
-        return self.fingerprint[-16:]
+        """The long key id: the last 16 hex digits of an OpenPGP fingerprint (the
+        whole ``SHA256:`` fingerprint of another key)."""
+        return self.fingerprint[-16:] if self.is_openpgp else self.fingerprint
+
+    @property
+    def is_openpgp(self) -> bool:
+        return self.kind == "openpgp"
+
+    @property
+    def slug(self) -> str:
+        """The key's name in file names and page anchors (:func:`slug`)."""
+        return slug(self.fingerprint)
+
+    @property
+    def file_name(self) -> str:
+        """Its published file: ``<FINGERPRINT>.asc`` or ``<slug>.pem``."""
+        return f"{self.slug}.asc" if self.is_openpgp else f"{self.slug}.pem"
+
+    @property
+    def kind_text(self) -> str:
+        return {
+            "openpgp": "OpenPGP public key",
+            "pem": "PEM public key",
+            "certificate": "X.509 signing certificate",
+            "ca": "X.509 CA certificate",
+        }.get(self.kind, self.kind)
+
+
+def slug(fingerprint: str) -> str:
+    """A fingerprint as a file name and anchor: an OpenPGP one as it is, an
+    OpenSSH ``SHA256:<base64>`` one as ``sha256-<hex>``."""
+    if not fingerprint.startswith("SHA256:"):
+        return fingerprint
+    text = fingerprint.removeprefix("SHA256:")
+    try:
+        raw = base64.b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        return "sha256-" + hashlib.sha256(text.encode()).hexdigest()
+    return "sha256-" + raw.hex()
 
 
 @dataclass(frozen=True)
@@ -140,12 +195,65 @@ def _load_keys(folder: Path, files: list[Path]) -> tuple[list[TrustedKey], list[
     problems: list[KeyProblem] = []
     with gnupg_home() as gpg:
         for path in files:
-            found, problem = _read_key_file(gpg, path)
+            if path.suffix.lower() in X509_SUFFIXES:
+                found, problem = _read_x509_file(path)
+            else:
+                found, problem = _read_key_file(gpg, path)
             if problem:
                 problems.append(KeyProblem(path, problem))
             for key in found:
                 keys.setdefault(key.fingerprint, key)
-    return [keys[f] for f in sorted(keys)], problems
+    chained, left_out = _with_chains(list(keys.values()))
+    problems.extend(left_out)
+    return sorted(chained, key=lambda k: k.fingerprint), problems
+
+
+def _read_x509_file(path: Path) -> tuple[list[TrustedKey], str | None]:
+    from .x509keys import read_x509_file
+
+    try:
+        if path.stat().st_size > MAX_KEY_FILE:
+            return [], f"larger than {MAX_KEY_FILE // 1024} KiB: not a public key or certificate"
+        data = path.read_bytes()
+    except OSError as error:
+        return [], f"cannot be read: {error.strerror or error}"
+    return read_x509_file(path, data)
+
+
+def _with_chains(keys: list[TrustedKey]) -> tuple[list[TrustedKey], list[KeyProblem]]:
+    """Each signing certificate with its chain to a CA certificate of the folder;
+    one that reaches none (now or when it became valid) is left out, a problem."""
+    import dataclasses
+    import datetime as dt
+
+    from .x509keys import CA, CERTIFICATE, certificate_problem
+
+    authorities = [k for k in keys if k.kind == CA]
+    out: list[TrustedKey] = []
+    problems: list[KeyProblem] = []
+    for key in keys:
+        if key.kind != CERTIFICATE:
+            out.append(key)
+            continue
+        moments = [
+            dt.datetime.now(dt.UTC),
+            dt.datetime.fromtimestamp(key.not_before + 1, dt.UTC),
+        ]
+        why: str | None = None
+        for moment in moments:
+            why, chain = certificate_problem(key, authorities, moment)
+            if why is None:
+                out.append(dataclasses.replace(key, chain=chain))
+                break
+        if why is not None:
+            problems.append(
+                KeyProblem(
+                    key.source,
+                    f"holds certificate {key.subject!r}, which cannot sign: {why}; "
+                    "left out of the trusted keys (add its CA certificates to the folder)",
+                )
+            )
+    return out, problems
 
 
 def _read_key_file(gpg: gnupg.GPG, path: Path) -> tuple[list[TrustedKey], str | None]:
@@ -197,9 +305,9 @@ PUBLISHED_FOLDER = "api/keys"
 PUBLISHED_LIST = "api/keys.json"
 
 
-def published_path(fingerprint: str) -> str:
-    """The site path of a trusted key's armored file."""
-    return f"{PUBLISHED_FOLDER}/{fingerprint}.asc"
+def published_path(fingerprint: str, kind: str = "openpgp") -> str:
+    """The site path of a trusted key's file (armored OpenPGP, or PEM)."""
+    return f"{PUBLISHED_FOLDER}/{slug(fingerprint)}.{'asc' if kind == 'openpgp' else 'pem'}"
 
 
 def published_files(keys: list[TrustedKey], site: str = "") -> dict[str, bytes]:
@@ -213,16 +321,19 @@ def published_files(keys: list[TrustedKey], site: str = "") -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     listed = []
     for key in sorted(keys, key=lambda k: k.fingerprint):
-        path = published_path(key.fingerprint)
+        path = f"{PUBLISHED_FOLDER}/{key.file_name}"
         files[path] = key.armored.encode("utf-8")
-        listed.append(
-            {
-                "fingerprint": key.fingerprint,
-                "keyid": key.keyid,
-                "name": key.name,
-                "url": site + path if site else path,
-            }
-        )
+        entry = {
+            "fingerprint": key.fingerprint,
+            "keyid": key.keyid,
+            "name": key.name,
+            "url": site + path if site else path,
+        }
+        if not key.is_openpgp:
+            entry["kind"] = key.kind
+        if key.subject:
+            entry.update(subject=key.subject, issuer=key.issuer)
+        listed.append(entry)
     text = json.dumps(listed, indent=2, ensure_ascii=False, sort_keys=True)
     # safe to serve as HTML too, as every JSON file of the site
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

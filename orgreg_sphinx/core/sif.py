@@ -21,9 +21,10 @@ import json
 import re
 import struct
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 MAGIC = b"SIF_MAGIC\x00"
 #: the one SIF specification version there is ("01")
@@ -107,6 +108,25 @@ _PGP_SIGNED = b"-----BEGIN PGP SIGNED MESSAGE-----"
 DSSE_PAYLOAD_TYPE = "application/vnd.sylabs.sif-metadata+json"
 #: an OCI object's digest (go-containerregistry's ``v1.Hash`` text form)
 _DIGEST = re.compile(r"(sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128})")
+
+
+Mode = Literal["current", "legacy", "legacy-all"]
+"""How ``apptainer verify`` verifies an image (the reference's verification tasks):
+
+- ``current``: every object group has a current signature linked to it
+  (``apptainer verify``; a DSSE signature is a current one);
+- ``legacy``: every object group has a legacy signature linked to it
+  (``apptainer verify --legacy-insecure``);
+- ``legacy-all``: every object in a group has a legacy signature linked to it
+  (``apptainer verify --legacy-insecure --all``).
+"""
+MODES: tuple[Mode, ...] = ("current", "legacy", "legacy-all")
+#: the words of each mode's tasks, for messages
+MODE_TASK = {
+    "current": "object group {} has no good current signature linked to it",
+    "legacy": "object group {} has no good legacy signature linked to it",
+    "legacy-all": "object {} has no good legacy signature linked to it",
+}
 
 
 class SifError(ValueError):
@@ -363,6 +383,48 @@ def read_sif(stream: BinaryIO, file_size: int) -> SifImage:
     )
 
 
+def signature_coverage(
+    descriptors: Sequence[Descriptor], signatures: Sequence[tuple[int, str, bool]]
+) -> tuple[Mode | None, list[str]]:
+    """The mode in which *signatures* cover every part of the image, as the
+    reference verifier sets its tasks (one per object group, or per grouped
+    object), or ``None`` and, in words, what the closest mode leaves uncovered.
+
+    *signatures* are ``(object id, format, good)``: format ``legacy`` or another
+    (current, DSSE, unreadable); each task needs a signature of its mode's format
+    linked to it, and every signature the reference takes into account for it good
+    (a group's signatures of the mode's format; every signature linked to an object)."""
+    by_id = {d.id: d for d in descriptors}
+    groups = sorted({d.group for d in descriptors if d.group})
+    grouped = sorted({d.id for d in descriptors if d.group and d.data_type != SIGNATURE})
+
+    def missing(mode: Mode) -> list[str]:
+        legacy = mode != "current"
+        left = []
+        for target in grouped if mode == "legacy-all" else groups:
+            found = [
+                (fmt == "legacy", good)
+                for ident, fmt, good in signatures
+                if ident in by_id and by_id[ident].link == (target, mode != "legacy-all")
+            ]
+            if mode != "legacy-all":
+                found = [(is_legacy, good) for is_legacy, good in found if is_legacy == legacy]
+            if not found or not all(good and is_legacy == legacy for is_legacy, good in found):
+                left.append(MODE_TASK[mode].format(target))
+        return left
+
+    gaps = {mode: missing(mode) for mode in MODES}
+    for mode in MODES:
+        if groups and not gaps[mode]:
+            return mode, []
+    good = [(ident, fmt) for ident, fmt, ok in signatures if ok]
+    if not good or any(fmt != "legacy" for _, fmt in good):
+        return None, gaps["current"]
+    if any(by_id[ident].link[1] for ident, _ in good if ident in by_id):
+        return None, gaps["legacy"]
+    return None, gaps["legacy-all"]
+
+
 def read_sif_file(path: Path) -> SifImage:
     """:func:`read_sif` on a file; ``OSError`` when it cannot be opened."""
     with path.open("rb") as stream:
@@ -391,6 +453,7 @@ def summary(path: Path) -> tuple[dict[str, Any], list[str]]:
         if (created := _iso(image.created)) is not None:
             block["created"] = created
         partitions, signatures, sboms, oci = [], [], [], []
+        signed: list[tuple[int, dict[str, Any]]] = []
         for descriptor in image.descriptors:
             if (part := descriptor.partition) is not None:
                 partitions.append(
@@ -417,6 +480,7 @@ def summary(path: Path) -> tuple[dict[str, Any], list[str]]:
                             "keyids": dsse,
                         }
                     )
+                    signed.append((descriptor.id, signatures[-1]))
                     continue
                 if not peek.startswith(_PGP_SIGNED):
                     warnings.append(
@@ -431,6 +495,7 @@ def summary(path: Path) -> tuple[dict[str, Any], list[str]]:
                         "format": "legacy" if _is_legacy(stream, descriptor) else "current",
                     }
                 )
+                signed.append((descriptor.id, signatures[-1]))
             elif (fmt := descriptor.sbom_format) is not None:
                 sboms.append({"format": fmt, "size": descriptor.size})
             elif descriptor.data_type in (OCI_ROOT_INDEX, OCI_BLOB):
@@ -472,6 +537,12 @@ def summary(path: Path) -> tuple[dict[str, Any], list[str]]:
         block["partitions"] = partitions
     if signatures:
         block["signatures"] = signatures
+        # how the signatures cover the image if each verifies (--verify-signatures
+        # checks that they do, and that this says what the image holds)
+        mode, _ = signature_coverage(
+            image.descriptors, [(ident, sig["format"], True) for ident, sig in signed]
+        )
+        block["coverage"] = mode or "partial"
     if sboms:
         block["sbom"] = sboms
     if oci:

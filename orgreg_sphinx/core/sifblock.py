@@ -9,11 +9,14 @@ rest, so pages show only well-formed facts (and escape them anyway). No Sphinx h
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Container
+from dataclasses import dataclass, fields
+from typing import Any, Literal
 
 #: an OpenPGP v4 (40 hex digits) or v5/v6 (64) fingerprint
 FINGERPRINT_RE = re.compile(r"[0-9A-F]{40}|[0-9A-F]{64}")
+#: the key id of a DSSE signature: the signing key's OpenSSH SHA-256 fingerprint
+KEYID_RE = re.compile(r"SHA256:[A-Za-z0-9+/]{43}")
 #: short words the block uses (fs types, roles, architectures, hash names, formats)
 WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,39}")
 #: most partitions, signatures, SBOMs and labels shown of one image
@@ -22,6 +25,9 @@ MAX_ITEMS = 64
 MAX_LABEL = 1024
 #: longest definition file shown (the reader keeps at most 256 KiB)
 MAX_DEFINITION = 256 * 1024
+#: how the signatures cover the image (``orgreg manifest`` writes it from the
+#: image's signature links: :func:`.sif.signature_coverage`)
+COVERAGES = ("current", "legacy", "legacy-all", "partial")
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,13 @@ class Signature:
     hash: str
     #: current, legacy (pre-3.6, SHA-384) or dsse
     format: str
+    #: a DSSE signature's key ids (OpenSSH ``SHA256:`` fingerprints of its keys)
+    keyids: tuple[str, ...] = ()
+
+    @property
+    def signer_ids(self) -> tuple[str, ...]:
+        """Who may have made it: the OpenPGP fingerprint, else the DSSE key ids."""
+        return (self.fingerprint,) if self.fingerprint else self.keyids
 
     @property
     def keyid(self) -> str:
@@ -73,11 +86,13 @@ class SifBlock:
     sbom: tuple[Sbom, ...] = ()
     definition: str = ""
     labels: tuple[tuple[str, str], ...] = ()
+    coverage: str = ""
+    """One of :data:`COVERAGES`, ``""`` when the manifest does not record it."""
 
     @property
     def signers(self) -> list[str]:
-        """The distinct fingerprints of its signatures, sorted."""
-        return sorted({s.fingerprint for s in self.signatures if s.fingerprint})
+        """The distinct fingerprints (and DSSE key ids) of its signatures, sorted."""
+        return sorted({i for s in self.signatures for i in s.signer_ids})
 
 
 def group_fingerprint(fingerprint: str) -> str:
@@ -126,11 +141,17 @@ def parse(value: Any) -> SifBlock | None:
     for item in _mappings(value.get("signatures")):
         fingerprint = item.get("fingerprint")
         fingerprint = fingerprint.upper() if isinstance(fingerprint, str) else ""
+        keyids = item.get("keyids")
         signatures.append(
             Signature(
                 fingerprint if FINGERPRINT_RE.fullmatch(fingerprint) else "",
                 _word(item.get("hash")),
                 _word(item.get("format")),
+                tuple(
+                    k
+                    for k in (keyids if isinstance(keyids, list) else [])[:MAX_ITEMS]
+                    if isinstance(k, str) and KEYID_RE.fullmatch(k)
+                ),
             )
         )
     sboms = tuple(
@@ -142,6 +163,7 @@ def parse(value: Any) -> SifBlock | None:
         for key, text in list(raw_labels.items())[:MAX_ITEMS]:
             labels.append((_text(key, MAX_LABEL), _text(text, MAX_LABEL)))
     definition = value.get("definition")
+    coverage = value.get("coverage")
     return SifBlock(
         arch=_word(value.get("arch")),
         id=_word(value.get("id")),
@@ -151,4 +173,118 @@ def parse(value: Any) -> SifBlock | None:
         sbom=sboms,
         definition=definition[:MAX_DEFINITION] if isinstance(definition, str) else "",
         labels=tuple(sorted(labels)),
+        coverage=coverage if coverage in COVERAGES else "",
+    )
+
+
+def differences(claimed: SifBlock, found: SifBlock) -> list[str]:
+    """What a manifest's ``sif:`` block says that the image does not (each field
+    that differs, in words); empty when the claim is what the image holds."""
+    out = []
+    for item in fields(SifBlock):
+        mine, theirs = getattr(claimed, item.name), getattr(found, item.name)
+        if mine == theirs:
+            continue
+        if item.name == "signatures":
+            out.append(
+                f"signatures: the manifest records {_signatures_text(mine)}, "
+                f"the image holds {_signatures_text(theirs)}"
+            )
+        elif isinstance(mine, tuple):
+            out.append(
+                f"{item.name}: the manifest records {len(mine)}, the image holds "
+                f"{len(theirs)}" + (" (they differ)" if len(mine) == len(theirs) else "")
+            )
+        elif item.name == "definition":
+            out.append("definition: the manifest's differs from the image's")
+        else:
+            out.append(f"{item.name}: the manifest records {mine!r}, the image {theirs!r}")
+    return out
+
+
+def _signatures_text(signatures: tuple[Signature, ...]) -> str:
+    if not signatures:
+        return "no signature"
+    return ", ".join(
+        f"{s.format or '?'} by {' and '.join(s.signer_ids) or 'an unnamed signer'}"
+        for s in signatures
+    )
+
+
+StateKind = Literal["trusted", "legacy", "partial", "unknown-signer", "unsigned", "unrecorded"]
+
+
+@dataclass(frozen=True)
+class SignatureState:
+    """What a tag's page says about its image's signatures, from its checked
+    ``sif:`` block and the registry's trusted keys (one rule for every page)."""
+
+    kind: StateKind
+    """``trusted``: current signatures by trusted keys cover the whole image;
+    ``legacy``: legacy signatures by trusted keys cover it (verified with
+    ``--legacy-insecure``); ``partial``: a part of the image no signature covers;
+    ``unknown-signer``: a signer is not among the trusted keys; ``unsigned``;
+    ``unrecorded``: signed, but the manifest does not say what the signatures
+    cover (written by an older ``orgreg manifest``)."""
+    summary: str
+    """The few words of the closed details line (``signed (trusted key)``)."""
+    explanation: str = ""
+    """One sentence on what the signatures prove, for the details."""
+    verify_options: tuple[str, ...] = ()
+    """What ``apptainer verify`` needs besides the image (``--legacy-insecure``,
+    ``--all``)."""
+
+    @property
+    def trusted(self) -> bool:
+        return self.kind == "trusted"
+
+
+def signature_state(block: SifBlock | None, trusted: Container[str]) -> SignatureState:
+    """What the page says about the signatures *block* records; "trusted" only
+    for current signatures by trusted keys that cover every part of the image."""
+    if block is None or not block.signatures:
+        return SignatureState("unsigned", "not signed", "The image is not signed.")
+    options: tuple[str, ...] = ()
+    if block.coverage == "legacy":
+        options = ("--legacy-insecure",)
+    elif block.coverage == "legacy-all":
+        options = ("--legacy-insecure", "--all")
+    signers = block.signers
+    if not all(any(i in trusted for i in s.signer_ids) for s in block.signatures):
+        some = any(f in trusted for f in signers)
+        return SignatureState(
+            "unknown-signer",
+            "signed (some keys not in this registry)"
+            if some
+            else "signed (key not in this registry)",
+            "A key that signed the image is not among this registry's trusted keys.",
+            options,
+        )
+    if block.coverage == "partial":
+        return SignatureState(
+            "partial",
+            "signed in part",
+            "Part of the image is covered by no signature: 'apptainer verify' refuses it.",
+        )
+    if block.coverage == "current":
+        return SignatureState(
+            "trusted",
+            "signed (trusted key)",
+            "Current signatures by this registry's trusted keys cover every part of the image.",
+        )
+    if block.coverage in ("legacy", "legacy-all"):
+        return SignatureState(
+            "legacy",
+            "signed (legacy signature)",
+            "Legacy signatures (made before SingularityCE 3.6) by trusted keys cover the "
+            "image: they protect its data, not its header or descriptors; verify with "
+            + " ".join(options)
+            + ".",
+            options,
+        )
+    return SignatureState(
+        "unrecorded",
+        "signed (coverage not recorded)",
+        "The manifest does not record what the signatures cover (an older 'orgreg "
+        "manifest' wrote it): write it again to show whether they cover the whole image.",
     )

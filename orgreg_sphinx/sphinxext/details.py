@@ -17,9 +17,15 @@ from typing import Any
 from docutils import nodes
 
 from ..core import clients, contents
-from ..core.keys import TrustedKey
+from ..core.keys import TrustedKey, slug
 from ..core.model import Namespace, Tag
-from ..core.sifblock import SifBlock, Signature, group_fingerprint
+from ..core.sifblock import (
+    SifBlock,
+    Signature,
+    SignatureState,
+    group_fingerprint,
+    signature_state,
+)
 from .listing import collapsed, doc_link, human_size
 
 #: the Pygments lexer of definition files
@@ -74,17 +80,7 @@ def _plural(count: int, word: str) -> str:
 
 def summary_text(block: SifBlock, keys: Mapping[str, TrustedKey]) -> str:
     """The one line shown while the details are closed."""
-    parts = []
-    if block.signatures:
-        signers = block.signers
-        if signers and all(f in keys for f in signers):
-            parts.append("signed (trusted key)")
-        elif any(f in keys for f in signers):
-            parts.append("signed (some keys trusted)")
-        else:
-            parts.append("signed (key not in this registry)")
-    else:
-        parts.append("not signed")
+    parts = [signature_state(block, keys).summary]
     if block.sbom:
         parts.append("SBOM")
     if block.definition:
@@ -110,11 +106,16 @@ def field_list(fields: list[tuple[str, nodes.Node]]) -> nodes.field_list:
 def _key_link(ctx: DetailsContext, fingerprint: str, text: str) -> nodes.Node:
     if not ctx.keys_page:
         return _text(text)
-    return doc_link(ctx.keys_page, text, ctx.refdoc, anchor=f"key-{fingerprint}")
+    return doc_link(ctx.keys_page, text, ctx.refdoc, anchor=f"key-{slug(fingerprint)}")
 
 
 def signer(
-    ns: Namespace, tag: Tag, fingerprint: str, found: list[Signature], ctx: DetailsContext
+    ns: Namespace,
+    tag: Tag,
+    fingerprint: str,
+    found: list[Signature],
+    ctx: DetailsContext,
+    state: SignatureState,
 ) -> list[nodes.Node]:
     """One signer of the image: fingerprint, key ids, trust, and how to verify."""
     out: list[nodes.Node] = []
@@ -124,26 +125,40 @@ def signer(
         head += _text("Signed by ")
         head += nodes.strong(key.name or fingerprint, key.name or fingerprint)
         head += _text(" ")
-        head += _badge("trusted key", "trusted")
+        # "trusted" only where the signatures prove all of the image (state.trusted)
+        head += _badge(
+            *(("trusted key", "trusted") if state.trusted else ("key in this registry", "known"))
+        )
     else:
         head += _text("Signed by a key ")
         head += _badge("key not in this registry", "untrusted")
     out.append(head)
     hashes = ", ".join(sorted({f"{s.hash or '?'} ({s.format or '?'})" for s in found}))
+    openpgp = not fingerprint.startswith("SHA256:")
     fields: list[tuple[str, nodes.Node]] = [
         ("Fingerprint", nodes.literal(fingerprint, fingerprint, classes=["orgreg-fingerprint"])),
-        (
-            "Key id",
-            _para(
-                nodes.literal(text=found[0].keyid),
-                _text(" (short "),
-                nodes.literal(text=found[0].short_keyid),
-                _text(")"),
-            ),
-        ),
-        ("Signatures", _text(f"{_plural(len(found), 'signature object')}: {hashes}")),
     ]
-    if key is not None:
+    if openpgp:
+        fields.append(
+            (
+                "Key id",
+                _para(
+                    nodes.literal(text=found[0].keyid),
+                    _text(" (short "),
+                    nodes.literal(text=found[0].short_keyid),
+                    _text(")"),
+                ),
+            )
+        )
+    if key is not None and not key.is_openpgp:
+        fields.append(("Kind", _text(key.kind_text)))
+        if key.subject:
+            fields.append(("Subject", _text(key.subject)))
+            fields.append(("Issuer", _text(key.issuer)))
+    fields.append(("Signatures", _text(f"{_plural(len(found), 'signature object')}: {hashes}")))
+    if key is not None and not openpgp:
+        fields.append(("Key", _key_link(ctx, fingerprint, "this registry's copy")))
+    elif key is not None:
         fields.append(
             (
                 "Key",
@@ -156,23 +171,27 @@ def signer(
     out.append(field_list(fields))
     image = clients.saved_name(ns, tag)
     if key is not None:
-        commands = clients.verify_commands(ctx.site, fingerprint, image)
+        if openpgp:
+            commands = clients.verify_commands(ctx.site, fingerprint, image, state.verify_options)
+        else:
+            commands = clients.x509_verify_commands(ctx.site, key, image, ctx.keys)
         intro = "Check the signature of the downloaded image with the registry's key:"
         lines = [*commands["apptainer"], *commands["singularity"]]
+    elif not openpgp:
+        intro = (
+            "This registry does not publish this key: get its public key (PEM) from its "
+            "owner, then check the signature:"
+        )
+        lines = [f"{c} verify --key KEY.pem {image}" for c in ("apptainer", "singularity")]
     else:
         intro = (
             "This registry does not publish this key: get it from its owner, or from "
             "a keyserver, then check the signature:"
         )
+        verify = " ".join(("verify", *state.verify_options, image))
         lines = [
-            f"{c} key pull {fingerprint} && {c} verify {image}"
-            for c in ("apptainer", "singularity")
+            f"{c} key pull {fingerprint} && {c} {verify}" for c in ("apptainer", "singularity")
         ]
-    if any(s.format == "legacy" for s in found):
-        intro += (
-            " (a legacy signature, made before SingularityCE 3.6: add "
-            "--legacy-insecure to the verify command)"
-        )
     out.append(_para(_text(intro)))
     out.append(command_block(lines))
     return out
@@ -272,11 +291,18 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
         box += field_list(facts)
     if record is not None:
         box.extend(software(record))
+    state = signature_state(block, ctx.keys)
     if block.signatures:
         box += nodes.rubric("Signatures", "Signatures")
+        box += _para(
+            _badge(state.summary, f"state-{state.kind}"),
+            _text(" " + state.explanation),
+            classes=("orgreg-signature-state",),
+        )
         by_signer: dict[str, list[Signature]] = {}
         for sig in block.signatures:
-            by_signer.setdefault(sig.fingerprint, []).append(sig)
+            for signer_id in sig.signer_ids or ("",):
+                by_signer.setdefault(signer_id, []).append(sig)
         for fingerprint, found in by_signer.items():
             if not fingerprint:
                 box += _para(
@@ -286,7 +312,7 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
                     )
                 )
                 continue
-            box.extend(signer(ns, tag, fingerprint, found, ctx))
+            box.extend(signer(ns, tag, fingerprint, found, ctx, state))
         box += _para(
             _text(
                 "This page shows what the manifest records; only a verification "

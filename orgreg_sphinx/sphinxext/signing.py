@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from ..core import clients
 from ..core.files import write_if_changed
 from ..core.keys import TrustedKey, load_keys, published_path
 from ..core.model import Namespace, Registry, Tag, printable
-from ..core.sifblock import group_fingerprint
+from ..core.sifblock import group_fingerprint, signature_state
 from . import config as cfg
 from . import internals
 from .details import DetailsContext, command_block, field_list
@@ -128,11 +129,14 @@ def _date(seconds: int) -> str:
     return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%d")
 
 
-def _tag_links(signed: list[tuple[Namespace, Tag]], docname: str) -> nodes.bullet_list:
+def _tag_links(
+    signed: list[tuple[Namespace, Tag]], docname: str, trusted: Mapping[str, TrustedKey]
+) -> nodes.bullet_list:
     items = nodes.bullet_list(classes=["orgreg-signed-tags"])
     for ns, tag in signed:
         item = nodes.list_item()
         name = f"{ns.name}:{tag.name}"
+        state = signature_state(tag.sif, trusted)
         item += nodes.paragraph(
             "",
             "",
@@ -143,54 +147,92 @@ def _tag_links(signed: list[tuple[Namespace, Tag]], docname: str) -> nodes.bulle
                 anchor=f"tag-{tag.name}",
                 content=nodes.literal(name, name),
             ),
+            nodes.Text(f" ({state.summary})"),
         )
         items += item
     return items
 
 
 def key_section(
-    key: TrustedKey, signed: list[tuple[Namespace, Tag]], site: str, docname: str
+    key: TrustedKey,
+    signed: list[tuple[Namespace, Tag]],
+    site: str,
+    docname: str,
+    trusted: Mapping[str, TrustedKey],
 ) -> nodes.section:
     """One trusted key: who, fingerprint, key id, created, file, commands, tags."""
     title = key.name or key.fingerprint
     section = nodes.section(
-        ids=[f"key-{key.fingerprint}"],
+        ids=[f"key-{key.slug}"],
         names=[nodes.fully_normalize_name(f"key {key.fingerprint}")],
         classes=["orgreg-key"],
     )
     section += nodes.title(title, title)
-    file_name = f"{key.fingerprint}.asc"
-    section += field_list(
-        [
+    link = site_link(key.file_name, key.file_name, target=published_path(key.fingerprint, key.kind))
+    if key.is_openpgp:
+        section += field_list(
+            [
+                ("Kind", nodes.Text(key.kind_text)),
+                (
+                    "Fingerprint",
+                    nodes.literal(
+                        text=group_fingerprint(key.fingerprint), classes=["orgreg-fingerprint"]
+                    ),
+                ),
+                (
+                    "Key id",
+                    nodes.paragraph(
+                        "",
+                        "",
+                        nodes.literal(text=key.keyid),
+                        nodes.Text(" (short "),
+                        nodes.literal(text=key.keyid[-8:]),
+                        nodes.Text(")"),
+                    ),
+                ),
+                ("Created", nodes.Text(_date(key.created))),
+                ("Public key", link),
+            ]
+        )
+        section += nodes.paragraph(
+            text="Import it into Apptainer's, Singularity's or GnuPG's keyring:"
+        )
+        section += command_block(clients.import_commands(site, key.fingerprint))
+    else:
+        facts: list[tuple[str, nodes.Node]] = [
+            ("Kind", nodes.Text(key.kind_text)),
             (
                 "Fingerprint",
-                nodes.literal(
-                    text=group_fingerprint(key.fingerprint), classes=["orgreg-fingerprint"]
-                ),
+                nodes.literal(text=key.fingerprint, classes=["orgreg-fingerprint"]),
             ),
-            (
-                "Key id",
-                nodes.paragraph(
-                    "",
-                    "",
-                    nodes.literal(text=key.keyid),
-                    nodes.Text(" (short "),
-                    nodes.literal(text=key.keyid[-8:]),
-                    nodes.Text(")"),
-                ),
-            ),
-            ("Created", nodes.Text(_date(key.created))),
-            ("Public key", site_link(file_name, file_name, target=published_path(key.fingerprint))),
         ]
-    )
-    section += nodes.paragraph(text="Import it into Apptainer's, Singularity's or GnuPG's keyring:")
-    section += command_block(clients.import_commands(site, key.fingerprint))
+        if key.subject:
+            facts += [
+                ("Subject", nodes.Text(key.subject)),
+                ("Issuer", nodes.Text(key.issuer)),
+                ("Valid", nodes.Text(f"{_date(key.not_before)} to {_date(key.not_after)}")),
+                (
+                    "Certificate SHA-256",
+                    nodes.literal(text=key.certificate_fingerprint, classes=["orgreg-fingerprint"]),
+                ),
+            ]
+        facts.append(("Certificate" if key.subject else "Public key", link))
+        section += field_list(facts)
+        if key.kind in ("pem", "certificate"):
+            section += nodes.paragraph(text="Verify a downloaded image with it:")
+            commands = clients.x509_verify_commands(site, key, "IMAGE.sif", trusted)
+            section += command_block([*commands["apptainer"], *commands["singularity"]])
+        else:
+            section += nodes.paragraph(
+                text="A certificate authority: signing certificates whose chain reaches it "
+                "sign this registry's images."
+            )
     mine = [
         (ns, tag) for ns, tag in signed if key.fingerprint in (tag.sif.signers if tag.sif else [])
     ]
     if mine:
         section += nodes.paragraph(text=f"Signed tags ({len(mine)}):")
-        section += _tag_links(mine, docname)
+        section += _tag_links(mine, docname, trusted)
     else:
         section += nodes.paragraph(text="No tag of this registry records a signature by this key.")
     return section
@@ -212,8 +254,10 @@ class KeysDirective(SphinxDirective):
         out: list[nodes.Node] = [
             nodes.paragraph(
                 text=(
-                    "The OpenPGP public keys this organization signs its images with. "
-                    "The registry repository keeps them (one ASCII-armored file per key) "
+                    "The public keys this organization signs its images with: OpenPGP keys, "
+                    "PEM public keys and X.509 certificates (with the certificate "
+                    "authorities their chains reach). The registry repository keeps them "
+                    "(one file per key) "
                     "and this site publishes each one beside this page, so nobody needs a "
                     "keyserver. A tag's details show who signed its image as the manifest "
                     "records it: that is a claim, not a proof. Pull requests are checked "
@@ -226,7 +270,7 @@ class KeysDirective(SphinxDirective):
         if not keys:
             out.append(nodes.paragraph(text="This registry has no trusted keys yet."))
         for key in keys:
-            out.append(key_section(key, signed, site, docname))
+            out.append(key_section(key, signed, site, docname, domain.trusted_keys))
         unknown: dict[str, list[tuple[Namespace, Tag]]] = {}
         for ns, tag in signed:
             for fingerprint in tag.sif.signers if tag.sif else []:
@@ -246,10 +290,13 @@ class KeysDirective(SphinxDirective):
                     "",
                     "",
                     nodes.literal(
-                        text=group_fingerprint(fingerprint), classes=["orgreg-fingerprint"]
+                        text=fingerprint
+                        if fingerprint.startswith("SHA256:")
+                        else group_fingerprint(fingerprint),
+                        classes=["orgreg-fingerprint"],
                     ),
                 )
-                section += _tag_links(tags, docname)
+                section += _tag_links(tags, docname, domain.trusted_keys)
             out.append(section)
         box = nodes.container(classes=["orgreg", "orgreg-keys-page"], support_smartquotes=False)
         box.extend(out)
