@@ -201,6 +201,11 @@ def test_a_name_in_every_image_is_read_a_part_at_a_time(
     page.get_by_role("button", name=re.compile(r"^Show 50 more images")).click()
     assert len(shown_refs(page)) == 100
     assert [p for p, _ in fetched] == [*paths, contentsapi.PART_PATH.format(shard=key, part=1)]
+    # a stem of many names spread over several shards: asked for more of the name
+    box = page.get_by_role("searchbox", name="Search")
+    box.fill("lib")
+    wait_for_status(page, 'Many names begin with "lib": type more of the name.')
+    assert shown_refs(page) == set()
     watch.check()
 
 

@@ -56,7 +56,11 @@
           return get(index.shardPath.replace("{shard}", key)).then(step);
         }
       }
-      return null;
+      /* no shard holds the name itself: names beginning with it are spread over
+         several shards when keys of this listing begin with it */
+      var stem = shardOf(name, Array.from(name).length);
+      var keys = Object.keys(listing.shards || {}).concat(listing.split || []);
+      return keys.some(function (k) { return k.indexOf(stem) === 0; }) ? { more: true } : null;
     }
     return Promise.resolve(step(index));
   }
@@ -102,6 +106,11 @@
     status.textContent = "Searching…";
     return findShard(name).then(function (shard) {
       if (state.query !== text) { return; }
+      if (shard && shard.more) {
+        state.entries = []; state.shard = null; clear();
+        status.textContent = "Many names begin with " + JSON.stringify(name) + ": type more of the name.";
+        return;
+      }
       state.shard = shard; state.name = name; state.versions = versions;
       state.parts = shard ? shard.parts : 0;
       state.loaded = 0;
