@@ -49,6 +49,11 @@ GUIDE_EXAMPLES = (
 
 
 def setup(app):
+    # the guide's reference of the configuration values, made from the options table
+    from orgreg_sphinx.sphinxext import docs
+
+    app.add_directive(docs.CONFIG_DIRECTIVE, docs.ConfigValuesDirective)
+
     def leave_out_the_examples_page(app, config):
         tree = os.path.join(app.srcdir, config.orgreg_root)
         if not all(os.path.isdir(os.path.join(tree, example)) for example in GUIDE_EXAMPLES):

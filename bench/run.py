@@ -329,10 +329,11 @@ def as_model(ns: NamespaceData) -> Any:
 def plain_page(ns: NamespaceData) -> str:
     """What the extension's namespace page shows, as a hand-written MyST page:
     title, description, README, the usage examples of every client, tag table."""
-    from orgreg_sphinx.sphinxext import listing
+    from orgreg_sphinx.core import clients
+    from orgreg_sphinx.sphinxext import shared
 
     lines = [f"# {ns.name}", "", ns.description, "", ns.body, "## Usage", ""]
-    for tab in listing.usage_tabs(as_model(ns), ""):
+    for tab in clients.usage_tabs(as_model(ns), ""):
         lines += [f"### {tab.label}", "", tab.intro, "", "```console", *tab.lines, "```", ""]
     lines += [
         "Set `html_baseurl` (or `orgreg_site_url`) in conf.py to show this registry's "
@@ -350,7 +351,7 @@ def plain_page(ns: NamespaceData) -> str:
             else ""
         )
         lines.append(
-            f"| `{ns.name}:{tag.name}` | **{tag.name}** | {listing.human_size(tag.size)} | "
+            f"| `{ns.name}:{tag.name}` | **{tag.name}** | {shared.human_size(tag.size)} | "
             f"`{tag.digest[:19]}` | {tag.created} | [download]({tag.url}) | {recipe} |"
         )
     return "\n".join(lines) + "\n"

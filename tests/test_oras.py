@@ -500,7 +500,7 @@ def test_plain_http_only_on_loopback(tmp_path: Path) -> None:
     ):
         ref = names.oras_reference(f"oras://{host}/a/b:1")
         assert ref is not None
-        assert oras_check.Registry(checker, ref).base == base
+        assert oras_check.OciRegistry(checker, ref).base == base
 
 
 # ---------------------------------------------------------------- the model

@@ -275,9 +275,7 @@ def test_read_cache_gives_the_same_registry(tmp_path: Path) -> None:
     assert not again.changed
     for registry in (first, second):
         assert registry.namespaces == plain.namespaces
-        assert [ns.signature() for ns in registry.namespaces] == [
-            ns.signature() for ns in plain.namespaces
-        ]
+        assert [ns.stamp() for ns in registry.namespaces] == [ns.stamp() for ns in plain.namespaces]
         assert registry.problems == plain.problems
     assert {p.code for p in plain.problems} == {"front-matter", "schema"}
 

@@ -21,7 +21,9 @@ from typing import Any
 
 from ..core import keys as keyring
 from ..core.model import Problem, Registry, load_registry
-from . import contentscheck, online, report, signatures
+from ..core.project import project_limits
+from ..core.text import plural
+from . import answers, contentscheck, online, report, signatures
 from .advice import advise
 from .scope import Scope, ScopeUsageError, changes_from_git, changes_from_list, check_scope
 
@@ -158,7 +160,9 @@ def run(args: argparse.Namespace) -> int:
         scope, found = check_scope(root, changes, args.branch)
         problems.extend(found)
 
-    registry = load_registry(root)
+    # the limits of the site's build when the tree is a registry project's (its conf.py)
+    limits, _ = project_limits(root)
+    registry = load_registry(root, limits=limits)
     problems.extend(registry.problems)
     problems.extend(advise(registry))
     problems.extend(deprecations(registry))
@@ -170,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
         if scope is not None and (args.base is not None or args.changed is not None):
             only = scope.changed_manifests(root)
         targets = online.expectations(registry.namespaces, only)
-        settings = online.Settings(
+        settings = answers.Settings(
             jobs=args.jobs,
             timeout=args.timeout,
             retries=args.retries,
@@ -207,9 +211,9 @@ def run(args: argparse.Namespace) -> int:
     summary_lines.insert(
         0,
         (
-            f"{_count(len(registry.namespaces), 'namespace')}, {_count(tags, 'tag')}: "
-            f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
-            + (f" ({_count(notes, 'deprecated tag')})" if notes else "")
+            f"{plural(len(registry.namespaces), 'namespace')}, {plural(tags, 'tag')}: "
+            f"{plural(errors, 'error')}, {plural(warnings, 'warning')}"
+            + (f" ({plural(notes, 'deprecated tag')})" if notes else "")
         ),
     )
     if scope is not None:
@@ -239,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
 def _each(inspectors: list[online.Inspect]) -> online.Inspect:
     """One inspect function that runs each of *inspectors* on a downloaded image."""
 
-    def inspect(result: online.UrlResult, path: Path) -> None:
+    def inspect(result: answers.UrlResult, path: Path) -> None:
         for one in inspectors:
             one(result, path)
 
@@ -262,16 +266,12 @@ def deprecations(registry: Registry) -> list[Problem]:
     ]
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
 def _scope_text(scope: Scope) -> str:
     if scope.branch is None:
-        return f"scope: {_count(len(scope.changes), 'changed file')} (not checked: no --branch)"
+        return f"scope: {plural(len(scope.changes), 'changed file')} (not checked: no --branch)"
     target = scope.namespace or "no namespace"
     branch = f" from {scope.branch}" if scope.branch else ""
-    return f"scope: {_count(len(scope.changes), 'changed file')}{branch}, for {target}"
+    return f"scope: {plural(len(scope.changes), 'changed file')}{branch}, for {target}"
 
 
 def _scope_dict(scope: Scope | None, root: Path) -> dict[str, Any] | None:

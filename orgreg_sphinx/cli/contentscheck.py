@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core import contents, sif
-from .online import UrlResult
+from .answers import UrlResult
 
 
 def inspect(result: UrlResult, path: Path) -> None:

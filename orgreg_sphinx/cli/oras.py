@@ -17,14 +17,14 @@ import ipaddress
 import json
 import time
 from contextlib import ExitStack
-from typing import Any
+from typing import IO, Any, Protocol
 from urllib.parse import urlencode, urljoin, urlsplit
 from urllib.request import parse_http_list, parse_keqv_list
 
 import requests
 
 from ..core import names
-from . import online
+from . import answers
 
 #: what Apptainer pushes: the SIF as one layer, and its config
 SIF_LAYER_TYPE = "application/vnd.sylabs.sif.layer.v1.sif"
@@ -53,10 +53,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class Registry:
+class Client(Protocol):
+    """What the checks of ``oras://`` references use of :class:`.online.Checker`."""
+
+    session: requests.Session
+    settings: answers.Settings
+
+    def failure(self, err: BaseException) -> answers.Failure: ...
+
+    def sink(self, stack: ExitStack, result: answers.UrlResult) -> IO[bytes] | None: ...
+
+
+class OciRegistry:
     """One OCI registry reference, read through *checker*'s session and settings."""
 
-    def __init__(self, checker: online.Checker, ref: names.OrasReference) -> None:
+    def __init__(self, checker: Client, ref: names.OrasReference) -> None:
         self.checker = checker
         self.settings = checker.settings
         self.ref = ref
@@ -79,7 +90,7 @@ class Registry:
         headers: dict[str, str] | None = None,
         *,
         auth: bool = True,
-    ) -> online.Answer:
+    ) -> answers.Answer:
         """One request, its body unread, redirects followed by hand (counted, https
         only off loopback); the bearer token is sent to the registry's host only."""
         redirects: list[str] = []
@@ -100,28 +111,28 @@ class Registry:
             except requests.RequestException as err:
                 raise self.checker.failure(err) from None
             location = response.headers.get("Location")
-            if response.status_code not in online.REDIRECT_STATUSES or not location:
-                return online.Answer(response, redirects)
+            if response.status_code not in answers.REDIRECT_STATUSES or not location:
+                return answers.Answer(response, redirects)
             response.close()
             target = urljoin(current, location)
             if not self._allowed(target):
-                raise online.Failure(
+                raise answers.Failure(
                     "online-redirect",
                     f"redirects to {target}: only https (or http on a loopback address) "
                     "is followed",
                 )
             redirects.append(target)
             current = target
-        raise online.Failure(
+        raise answers.Failure(
             "online-redirect", f"redirects more than {self.settings.max_redirects} times"
         )
 
-    def read(self, answer: online.Answer, limit: int, what: str) -> bytes:
+    def read(self, answer: answers.Answer, limit: int, what: str) -> bytes:
         """The body of *answer*, at most *limit* bytes, within the deadline."""
         length = (answer.headers.get("Content-Length") or "").strip()
         if length.isdigit() and int(length) > limit:
             answer.close()
-            raise online.Failure(
+            raise answers.Failure(
                 "online-oras",
                 f"answers with {what} of {int(length)} bytes, over the limit of {limit}",
             )
@@ -131,21 +142,21 @@ class Registry:
             for chunk in answer.response.raw.stream(CHUNK, decode_content=True):
                 data += chunk
                 if len(data) > limit:
-                    raise online.Failure(
+                    raise answers.Failure(
                         "online-oras", f"answers with {what} over the limit of {limit} bytes"
                     )
                 if time.monotonic() > deadline:
-                    raise online.Failure(
+                    raise answers.Failure(
                         "online-timeout",
                         f"did not send {what} within {2 * self.settings.timeout:g} s",
                     )
-        except online.BODY_ERRORS as err:
+        except answers.BODY_ERRORS as err:
             raise self.checker.failure(err) from None
         finally:
             answer.close()
         return bytes(data)
 
-    def authorized(self, url: str, method: str, headers: dict[str, str]) -> online.Answer:
+    def authorized(self, url: str, method: str, headers: dict[str, str]) -> answers.Answer:
         """A request to the registry, after the token exchange when it asks for one."""
         answer = self.open(url, method, headers)
         if answer.status != 401 or self.token is not None:
@@ -154,7 +165,7 @@ class Registry:
         answer.close()
         scheme, _, params = challenge.partition(" ")
         if scheme.lower() != "bearer":
-            raise online.Failure(
+            raise answers.Failure(
                 "online-private",
                 "asks for credentials (401 without a Bearer challenge): the package must "
                 "be public so that anyone can pull it",
@@ -162,7 +173,7 @@ class Registry:
         try:
             fields = parse_keqv_list(parse_http_list(params))
         except ValueError:
-            raise online.Failure(
+            raise answers.Failure(
                 "online-oras", f"sends a malformed challenge {challenge!r}"
             ) from None
         self.token = self.fetch_token(fields)
@@ -172,7 +183,7 @@ class Registry:
         """An anonymous pull token from the challenge's realm."""
         realm = challenge.get("realm") or ""
         if not self._allowed(realm):
-            raise online.Failure(
+            raise answers.Failure(
                 "online-oras",
                 f"names the token service {realm!r}: expected an https address "
                 "(or http on a loopback address)",
@@ -183,14 +194,14 @@ class Registry:
         answer = self.open(url, "GET", {"Accept": "application/json"}, auth=False)
         if answer.status in (401, 403):
             answer.close()
-            raise online.Failure(
+            raise answers.Failure(
                 "online-private",
                 f"gives no anonymous pull token ({answer.status}): the package must be "
                 "public so that anyone can pull it",
             )
         if answer.status != 200:
             answer.close()
-            raise online.Failure(
+            raise answers.Failure(
                 "online-oras", f"token service answers {answer.status} {answer.reason}"
             )
         body = self.read(answer, MAX_TOKEN_BYTES, "a token")
@@ -200,7 +211,7 @@ class Registry:
             data = None
         token = (data.get("token") or data.get("access_token")) if isinstance(data, dict) else None
         if not isinstance(token, str) or not token or not token.isprintable():
-            raise online.Failure("online-oras", "token service answers without a token")
+            raise answers.Failure("online-oras", "token service answers without a token")
         return token
 
     # ------------------------------------------------------------ the image
@@ -212,27 +223,27 @@ class Registry:
         where = f"{self.ref.name}:{self.ref.tag}" if self.ref.tag else self.ref.name
         if answer.status in (401, 403):
             answer.close()
-            raise online.Failure(
+            raise answers.Failure(
                 "online-private",
                 f"is not readable without credentials ({answer.status}): the package "
                 "must be public so that anyone can pull it",
             )
         if answer.status == 404:
             answer.close()
-            raise online.Failure(
+            raise answers.Failure(
                 "online-missing",
                 f"is not in the registry: {self.ref.host} has no {self.ref.reference!r} "
                 f"in {where.partition(':')[0]}",
             )
         if answer.status != 200:
             answer.close()
-            raise online.Failure(
+            raise answers.Failure(
                 "online-status", f"answers {answer.status} {answer.reason}".rstrip()
             )
-        kind = online.media_type(answer.headers)
+        kind = answers.media_type(answer.headers)
         if kind not in MANIFEST_TYPES:
             answer.close()
-            raise online.Failure(
+            raise answers.Failure(
                 "online-oras",
                 f"answers with a {kind or 'untyped'} document, not an image manifest "
                 f"({MANIFEST_TYPES[0]})",
@@ -241,18 +252,18 @@ class Registry:
         try:
             data = json.loads(body)
         except ValueError:
-            raise online.Failure(
+            raise answers.Failure(
                 "online-oras", "answers with a manifest that is not JSON"
             ) from None
         if not isinstance(data, dict) or not isinstance(data.get("layers"), list):
-            raise online.Failure("online-oras", "answers with a manifest without a layer list")
+            raise answers.Failure("online-oras", "answers with a manifest without a layer list")
         return data
 
     def sif_layer(self, manifest: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """The SIF layer of *manifest*, and warnings about the rest of it."""
         layers = manifest["layers"]
         if len(layers) > MAX_LAYERS:
-            raise online.Failure(
+            raise answers.Failure(
                 "online-oras",
                 f"has a manifest of {len(layers)} layers (at most "
                 f"{MAX_LAYERS} are read; Apptainer pushes one)",
@@ -262,14 +273,14 @@ class Registry:
         ]
         if not sif:
             kinds = sorted({str(la.get("mediaType")) for la in layers if isinstance(la, dict)})
-            raise online.Failure(
+            raise answers.Failure(
                 "online-media-type",
                 f"has no SIF layer: its layers are of type {', '.join(kinds) or 'none'}, "
                 f"expected {SIF_LAYER_TYPE} (as 'apptainer push' writes)",
             )
         layer = sif[0]
         if not isinstance(layer.get("digest"), str) or not isinstance(layer.get("size"), int):
-            raise online.Failure("online-oras", "has a SIF layer without digest or size")
+            raise answers.Failure("online-oras", "has a SIF layer without digest or size")
         warnings = []
         config = manifest.get("config")
         config_type = config.get("mediaType") if isinstance(config, dict) else None
@@ -280,7 +291,7 @@ class Registry:
             )
         return layer, warnings
 
-    def blob(self, digest: str, expected_size: int, result: online.UrlResult) -> None:
+    def blob(self, digest: str, expected_size: int, result: answers.UrlResult) -> None:
         """The blob exists (HEAD); with ``verify_digest`` it is downloaded and hashed
         (no more than *expected_size* bytes are read)."""
         url = f"{self.base}/v2/{self.ref.name}/blobs/{digest}"
@@ -288,7 +299,7 @@ class Registry:
             answer = self.authorized(url, "HEAD", {})
             answer.close()
             if answer.status != 200:
-                raise online.Failure(
+                raise answers.Failure(
                     "online-missing",
                     f"lists the SIF blob {digest}, which the registry "
                     f"answers with {answer.status} {answer.reason}".rstrip(),
@@ -297,7 +308,7 @@ class Registry:
         answer = self.authorized(url, "GET", {})
         if answer.status != 200:
             answer.close()
-            raise online.Failure(
+            raise answers.Failure(
                 "online-missing",
                 f"lists the SIF blob {digest}, which the registry answers "
                 f"with {answer.status} {answer.reason}".rstrip(),
@@ -308,17 +319,17 @@ class Registry:
             with ExitStack() as stack:
                 # --verify-signatures keeps the blob (never more than expected_size)
                 sink = self.checker.sink(stack, result)
-                for chunk in answer.response.raw.stream(online.CHUNK, decode_content=False):
+                for chunk in answer.response.raw.stream(answers.CHUNK, decode_content=False):
                     count += len(chunk)
                     if count > expected_size:
-                        raise online.Failure(
+                        raise answers.Failure(
                             "online-size", f"has a SIF blob longer than its {expected_size} bytes"
                         )
                     hasher.update(chunk)
                     if sink is not None:
                         sink.write(chunk)
-        except online.BODY_ERRORS as err:
-            raise online.Failure(
+        except answers.BODY_ERRORS as err:
+            raise answers.Failure(
                 "online-download",
                 f"download failed after {count} bytes: {self.checker.failure(err).message}",
             ) from None
@@ -328,13 +339,13 @@ class Registry:
         result.hashes = {"sha256": hasher}
 
 
-def check(checker: online.Checker, result: online.UrlResult) -> None:
+def check(checker: Client, result: answers.UrlResult) -> None:
     """Check the ``oras://`` reference of *result* against its manifests; the
-    findings go into *result* (raises :class:`online.Failure` for the URL)."""
+    findings go into *result* (raises :class:`answers.Failure` for the URL)."""
     ref = names.oras_reference(result.url)
     if ref is None:
-        raise online.Failure("online-oras", names.oras_problem(result.url) or "is not valid")
-    registry = Registry(checker, ref)
+        raise answers.Failure("online-oras", names.oras_problem(result.url) or "is not valid")
+    registry = OciRegistry(checker, ref)
     manifest = registry.manifest()
     layer, warnings = registry.sif_layer(manifest)
     result.status = 200
@@ -363,7 +374,7 @@ def check(checker: online.Checker, result: online.UrlResult) -> None:
     if differs and not checker.settings.verify_digest:
         return
     registry.blob(layer["digest"], layer["size"], result)
-    if result.hashes and not online.digest_matches(layer["digest"], result.hashes):
+    if result.hashes and not answers.digest_matches(layer["digest"], result.hashes):
         result.add(
             "error",
             "online-digest",

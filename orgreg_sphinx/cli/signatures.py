@@ -26,7 +26,7 @@ from ..core import sifblock
 from ..core.integrity import ImageVerification, Verifier, objects_text
 from ..core.model import Problem, Registry, Severity
 from ..core.sif import SifError, summary
-from .online import UrlResult
+from .answers import UrlResult
 
 #: the finding code of each signature status
 CODES = {

@@ -2,18 +2,21 @@
 
 Pure functions (no Sphinx): from the site's URL and a tag, the exact command
 line of each client, or why the client cannot name that image. The rules are
-those the clients check before they make a request.
+those the clients check before they make a request. :func:`usage_tabs` gives
+the whole text of a namespace page's usage examples (the extension lays it out).
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from . import names
-from .keys import TrustedKey, published_path
+from .keys import published_path
 from .model import Namespace, Tag
+from .trusted import TrustedKey
 
 PLACEHOLDER_HOST = "<your-registry-site>"
 
@@ -170,3 +173,145 @@ def import_commands(site: str, fingerprint: str) -> tuple[str, ...]:
         f"singularity key import {fingerprint}.asc",
         f"gpg --import {fingerprint}.asc",
     )
+
+
+PLACEHOLDER_SITE = "https://<your-registry-site>/"
+
+
+def default_tag(ns: Namespace) -> Tag | None:
+    """The tag shown in examples: ``latest`` if there is one, else the newest;
+    never a deprecated tag while another exists."""
+    if not ns.tags:
+        return None
+    usable = [t for t in ns.tags if not t.deprecated] or list(ns.tags)
+    for tag in usable:
+        if tag.name == "latest":
+            return tag
+    return max(usable, key=lambda t: (t.created or "", t.name))
+
+
+@dataclass(frozen=True)
+class UsageTab:
+    """One client's way to use a namespace: a label, a sentence, command lines."""
+
+    key: str
+    label: str
+    intro: str
+    lines: tuple[str, ...]
+
+
+def usage_tabs(
+    ns: Namespace,
+    site: str,
+    *,
+    shub: bool = True,
+    oci: bool = False,
+    checksums: bool = True,
+) -> list[UsageTab]:
+    """The usage examples of a namespace page, one per client. *shub*: the
+    ``api/container`` endpoints are published (Singularity, Apptainer,
+    sregistry); *oci*: the ``v2/`` layout is (skopeo); *checksums*: the
+    ``SHA256SUMS`` files are (the check beside the download command)."""
+    base = site or PLACEHOLDER_SITE
+    tag = default_tag(ns)
+    tabs = []
+    check = (checksum_check(site, ns),) if checksums else ()
+    if tag is not None and tag.is_oras:
+        tabs.extend(oras_tabs(ns, tag, check))
+    elif tag is not None and tag.layers:
+        tabs.append(
+            UsageTab(
+                "download",
+                "Download",
+                "Download the image file"
+                + (" and check it against the namespace's SHA256SUMS:" if check else ":"),
+                # the URL comes from the tree: quoted, so pasting the line runs only curl
+                (
+                    f"curl -L -o {saved_name(ns, tag)} {shlex.quote(tag.layers[0].url)}",
+                    *check,
+                ),
+            )
+        )
+        if shub:
+            tabs.extend(pull_tabs(ns, tag, site))
+    if oci and tag is not None:
+        ref = oci_reference(site, ns)
+        if ref.value:
+            tabs.append(
+                UsageTab(
+                    "skopeo",
+                    "skopeo",
+                    "List the tags and read a manifest with an OCI client (skopeo, or crane):",
+                    (
+                        f"skopeo list-tags docker://{ref.value}",
+                        f"skopeo inspect --raw docker://{ref.value}:{tag.name}",
+                    ),
+                )
+            )
+    api_lines = [f"curl -s {base}{ns.name}/tags/"]
+    if tag is not None:
+        api_lines.append(f"curl -s {base}{ns.name}/manifests/{tag.name}/")
+    tabs.append(
+        UsageTab(
+            "curl", "curl", "List the tags and read a manifest with the JSON API:", tuple(api_lines)
+        )
+    )
+    return tabs
+
+
+def oras_tabs(ns: Namespace, tag: Tag, check: tuple[str, ...]) -> list[UsageTab]:
+    """Apptainer and Singularity pull commands for a *tag* kept in an OCI
+    registry (``oras://``), and why the static registry's clients do not apply."""
+    ref = oras_reference(tag)
+    if not ref.value:
+        return [UsageTab("oras", "ORAS", f"No pull command: {ref.problem}.", ())]
+    tabs = [
+        UsageTab(
+            key,
+            label,
+            f"Pull the image from its OCI registry with {label}"
+            + (" and check it against the namespace's SHA256SUMS:" if check else ":"),
+            (f"{key} pull {saved_name(ns, tag)} {shlex.quote(ref.value)}", *check),
+        )
+        for key, label in (("apptainer", "Apptainer"), ("singularity", "Singularity"))
+    ]
+    tabs.append(
+        UsageTab(
+            "oras-other",
+            "Other clients",
+            "This image is kept in an OCI registry (oras://): "
+            f"{ORAS_NOT_SHUB}; {ORAS_NOT_SREGISTRY}; {ORAS_NOT_CURL}. "
+            "An ORAS client (oras pull) fetches the same blob:",
+            (f"oras pull {shlex.quote(ref.value.removeprefix('oras://'))}",),
+        )
+    )
+    return tabs
+
+
+def pull_tabs(ns: Namespace, tag: Tag, site: str) -> list[UsageTab]:
+    """Singularity, Apptainer and sregistry pull commands for *tag*."""
+    tabs = []
+    ref = shub_reference(site, ns, tag)
+    for key, label in (("singularity", "Singularity"), ("apptainer", "Apptainer")):
+        if ref.value:
+            intro = f"Pull the image with {label}:"
+            lines = (f"{key} pull {ref.value}",)
+        else:
+            intro = f"Not with shub:// here ({ref.problem}); pull the file by its URL:"
+            lines = (f"{key} pull {ns.repo}_{tag.name}.sif {shlex.quote(tag.layers[0].url)}",)
+        tabs.append(UsageTab(key, label, intro, lines))
+    name = sregistry_reference(ns, tag)
+    if name.value:
+        tabs.append(
+            UsageTab(
+                "sregistry",
+                "sregistry",
+                'Pull with sregistry (pip install "sregistry[registry-basic]"):',
+                (
+                    "export SREGISTRY_CLIENT=registry",
+                    f"export SREGISTRY_REGISTRY_BASE={sregistry_base(site)}",
+                    f"sregistry pull {name.value}",
+                ),
+            )
+        )
+    return tabs

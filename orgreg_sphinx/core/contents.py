@@ -847,7 +847,7 @@ def differences(recorded: dict[str, Any], actual: dict[str, Any], most: int = 3)
 
 
 def file_stamp(path: Path | None) -> list[Any] | None:
-    """What tells a record file changed (path, times, size), for build signatures."""
+    """What tells a record file changed (path, times, size), for change stamps."""
     if path is None:
         return None
     try:

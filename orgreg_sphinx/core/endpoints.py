@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from . import contentsapi
-from .files import Batch
+from .files import Batch, stamp
 from .model import Namespace, Registry, Tag
 
 MANIFEST_MEDIA_TYPE = "application/vnd.singularity.distribution.manifest.v2+json"
@@ -259,11 +259,6 @@ def _curl_quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-def checksum_files(registry: Registry) -> dict[str, bytes]:
-    """Bulk downloads (:func:`iter_checksum_files`)."""
-    return dict(iter_checksum_files(registry))
-
-
 def iter_checksum_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
     """Bulk downloads: ``<org>/<repo>/SHA256SUMS`` and ``api/SHA256SUMS`` (what
     ``sha256sum -c`` reads: every tag whose image has a sha256 digest, named as
@@ -377,8 +372,8 @@ def endpoint_batches(
     return batches
 
 
-def _namespace_stamp(ns: Namespace, stamp: str) -> str:
-    """A digest of what a namespace's endpoint files are made from."""
+def _namespace_stamp(ns: Namespace, base: str) -> str:
+    """The change stamp of what a namespace's endpoint files are made from."""
     recipes: list[Any] = []
     for tag in ns.tags:
         if tag.recipe_file is not None:
@@ -388,8 +383,7 @@ def _namespace_stamp(ns: Namespace, stamp: str) -> str:
                 recipes.append(None)
                 continue
             recipes.append((info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino))
-    text = json.dumps([stamp, ns.name, ns.signature(), recipes])
-    return hashlib.sha256(text.encode()).hexdigest()[:20]
+    return stamp([base, ns.name, ns.stamp(), recipes])
 
 
 def namespace_endpoint_files(

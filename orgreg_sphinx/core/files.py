@@ -2,9 +2,9 @@
 and remove what an earlier build wrote that is no longer generated.
 
 A state file (in the doctree folder) remembers what the last build wrote: each
-file's size, modification time and content hash, and a fingerprint of what it
+file's size, modification time and content hash, and a stamp of what it
 was made from. A file whose new bytes hash the same and that nobody touched
-since is not even read again; when the fingerprint is the same and no file was
+since is not even read again; when the stamp is the same and no file was
 touched, nothing is generated at all (a no-op build stays fast at any size).
 Files made together from one input (a :class:`Batch`: a namespace's endpoints)
 are not even made again while that input's stamp is the one recorded and none
@@ -22,6 +22,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+
+def stamp(value: Any) -> str:
+    """The change stamp of JSON-able data: a short, stable sha256 digest (equal
+    stamps, equal data). Every stamp of the package is made here."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -71,7 +78,7 @@ class OutputState:
     any); ``batches`` maps each batch's key to its stamp; ``owned`` lists pages
     Sphinx wrote for us."""
 
-    fingerprint: str = ""
+    stamp: str = ""
     files: dict[str, list[int | str]] = field(default_factory=dict)
     owned: list[str] = field(default_factory=list)
     batches: dict[str, str] = field(default_factory=dict)
@@ -96,7 +103,7 @@ class OutputState:
             return cls()
         batches = data.get("batches")
         return cls(
-            fingerprint=str(data.get("fingerprint", "")),
+            stamp=str(data.get("stamp", "")),
             files=dict(data.get("files") or {}),
             owned=list(data.get("owned") or []),
             batches=dict(batches) if isinstance(batches, dict) else {},
@@ -105,7 +112,7 @@ class OutputState:
     def save(self, path: Path) -> None:
         text = json.dumps(
             {
-                "fingerprint": self.fingerprint,
+                "stamp": self.stamp,
                 "files": self.files,
                 "owned": self.owned,
                 "batches": self.batches,
@@ -127,11 +134,11 @@ def _untouched(path: str, recorded: list[int | str]) -> bool:
     return info.st_size == recorded[0] and info.st_mtime_ns == recorded[1]
 
 
-def up_to_date(outdir: Path, state_file: Path, fingerprint: str, owned: Iterable[str] = ()) -> bool:
-    """True when the last sync was made from *fingerprint*, with the same pages,
+def up_to_date(outdir: Path, state_file: Path, stamp: str, owned: Iterable[str] = ()) -> bool:
+    """True when the last sync was made from *stamp*, with the same pages,
     and none of its files was changed or removed since: nothing to do."""
     state = OutputState.load(state_file)
-    if not fingerprint or state.fingerprint != fingerprint or state.owned != sorted(owned):
+    if not stamp or state.stamp != stamp or state.owned != sorted(owned):
         return False
     base = os.fspath(outdir)
     return all(_untouched(os.path.join(base, rel), rec) for rel, rec in state.files.items())
@@ -172,7 +179,7 @@ def sync(
     state_file: Path,
     *,
     owned: Iterable[str] = (),
-    fingerprint: str = "",
+    stamp: str = "",
 ) -> tuple[int, int]:
     """Make *outdir* hold *files* (a mapping, or (path, bytes) pairs, each path
     once, handled one at a time as they come); delete files the previous build
@@ -180,7 +187,7 @@ def sync(
     Sphinx). Returns (written, removed)."""
     pairs = files.items() if isinstance(files, Mapping) else files
     return sync_batches(
-        outdir, [Batch("", "", lambda: pairs)], state_file, owned=owned, fingerprint=fingerprint
+        outdir, [Batch("", "", lambda: pairs)], state_file, owned=owned, stamp=stamp
     )
 
 
@@ -190,7 +197,7 @@ def sync_batches(
     state_file: Path,
     *,
     owned: Iterable[str] = (),
-    fingerprint: str = "",
+    stamp: str = "",
 ) -> tuple[int, int]:
     """:func:`sync` for files given in batches (each path in one batch, once): a
     keyed batch whose stamp is the one recorded, with every file it wrote still
@@ -199,7 +206,7 @@ def sync_batches(
     base = os.fspath(outdir)
     previous = OutputState.load(state_file)
     previous_batches = previous.batch_files()
-    state = OutputState(fingerprint=fingerprint, owned=sorted(owned))
+    state = OutputState(stamp=stamp, owned=sorted(owned))
     written = 0
     folders: set[str] = set()
     for batch in batches:

@@ -45,7 +45,7 @@ from typing import Any, BinaryIO, Literal, Self
 
 import gnupg
 
-from .keys import TrustedKey, gnupg_home
+from .keys import gnupg_home
 from .sif import (
     DSSE_PAYLOAD_TYPE,
     HASH_TYPES,
@@ -57,6 +57,7 @@ from .sif import (
     read_sif,
     signature_coverage,
 )
+from .trusted import TrustedKey
 from .x509keys import CA, CERTIFICATE, PEM_KEY, certificate_problem, verify_signature
 
 #: how an OpenPGP clear-signed message starts

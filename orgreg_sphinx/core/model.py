@@ -23,7 +23,7 @@ import fastjsonschema
 import jsonschema
 
 from . import contents, names, sifblock
-from .files import load_stamped, save_stamped
+from .files import load_stamped, save_stamped, stamp
 from .frontmatter import Document, FrontMatterError, decode, parse
 
 #: sizes below this are taken as KiB: the original CI wrote `du -k` figures, and
@@ -228,8 +228,8 @@ class Tag:
         except contents.ContentsError:
             return None
 
-    def fingerprint(self) -> list[Any]:
-        """Everything shown about this tag, as JSON-able data (for signatures)."""
+    def stamp_data(self) -> list[Any]:
+        """Everything shown about this tag, as JSON-able data (for change stamps)."""
         return [
             self.name,
             self.size,
@@ -267,26 +267,22 @@ class Namespace:
     def name(self) -> str:
         return f"{self.org}/{self.repo}"
 
-    @property
-    def docname(self) -> str:
-        return f"{self.org}/{self.repo}/index"
-
     def tag(self, name: str) -> Tag | None:
         for tag in self.tags:
             if tag.name == name:
                 return tag
         return None
 
-    def signature(self) -> str:
-        """A digest of everything shown about this namespace."""
-        data = {
-            "description": self.description,
-            "body": self.body,
-            "extra": self.extra,
-            "tags": [t.fingerprint() for t in self.tags],
-        }
-        text = json.dumps(data, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:20]
+    def stamp(self) -> str:
+        """The change stamp of everything shown about this namespace."""
+        return stamp(
+            {
+                "description": self.description,
+                "body": self.body,
+                "extra": self.extra,
+                "tags": [t.stamp_data() for t in self.tags],
+            }
+        )
 
 
 @dataclass

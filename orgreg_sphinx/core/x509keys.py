@@ -40,7 +40,7 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
-from .keys import TrustedKey
+from .trusted import TrustedKey
 
 #: the key kinds of this module (OpenPGP keys are ``openpgp``)
 PEM_KEY, CERTIFICATE, CA = "pem", "certificate", "ca"

@@ -15,7 +15,7 @@ the part is built from the registry of the build when the page is written:
 
 At ``doctree-resolved`` the two post-transforms that apply to a part are done
 here: its links to other documents are resolved as they would have been (the
-standard domain's ``doc`` links, :func:`.directive.resolve_reference` for
+standard domain's ``doc`` links, :func:`.shared.resolve_reference` for
 anchors) and its ``only`` nodes are kept or dropped. (The others act on nodes a
 listing never holds: images, code blocks without a language, object
 descriptions, citations.) A captioned namespace table is numbered like any
@@ -38,8 +38,8 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.nodes import process_only_nodes
 
-from . import config as cfg
-from . import listing, signing
+from . import listing, namespace_page, shared, signing
+from .config import settings_of
 from .domain import domain_of
 
 logger = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def namespaces_part(
 def build_part(env: BuildEnvironment, node: deferred) -> list[nodes.Node]:
     """The nodes of the part *node* stands for, from this build's registry."""
     registry = domain_of(env).registry
-    config = env.config
+    settings = settings_of(env.config)
     part, refdoc = node["part"], node["refdoc"]
     if part == "namespaces":
         shown = [ns for ns in map(registry.namespace, node["namespaces"]) if ns is not None]
@@ -109,30 +109,28 @@ def build_part(env: BuildEnvironment, node: deferred) -> list[nodes.Node]:
     if ns is None:  # gone since the page was read: it is read again in the next build
         return []
     if part == "usage":
-        return listing.usage(
+        return namespace_page.usage(
             ns,
-            cfg.site_url(config),
-            shub=config.orgreg_shub_api,
-            oci=config.orgreg_oci_layout,
-            checksums=config.orgreg_json_api,
+            settings.site_url,
+            shub=settings.shub_api,
+            oci=settings.oci_layout,
+            checksums=settings.json_api,
         )
-    return listing.tag_section_content(ns, signing.details_context(env, refdoc))
+    return namespace_page.tag_section_content(ns, signing.details_context(env, refdoc))
 
 
 def resolve_links(app: Sphinx, tree: nodes.Node, location: nodes.Node) -> None:
-    """Resolve the listing links (:func:`listing.doc_link`) in *tree* the way the
+    """Resolve the listing links (:func:`.shared.doc_link`) in *tree* the way the
     post-transforms would have; a warning names *location*, the stand-in
     (the part is not in the page yet)."""
-    from .directive import resolve_reference
-
     env = app.env
     std = env.get_domain("std")
     for ref in list(tree.findall(addnodes.pending_xref)):
         content = ref[0].deepcopy()
         assert isinstance(content, nodes.Element)  # doc_link's content is an inline
         refdoc = ref["refdoc"]
-        if ref.get("reftype") == listing.ANCHOR_REFTYPE:
-            found: nodes.Element | None = resolve_reference(app, env, ref, content)
+        if ref.get("reftype") == shared.ANCHOR_REFTYPE:
+            found: nodes.Element | None = shared.resolve_reference(app, env, ref, content)
         else:
             found = std.resolve_xref(
                 env, refdoc, app.builder, ref["reftype"], ref["reftarget"], ref, content
@@ -183,10 +181,3 @@ def add_expander(app: Sphinx) -> None:
     """``builder-inited``: builders other than HTML expand in a post-transform."""
     if app.builder.format != "html":
         app.add_post_transform(ExpandDeferred)
-
-
-def setup(app: Sphinx) -> None:
-    app.add_node(deferred)
-    app.connect("builder-inited", add_expander)
-    # before the listings' other doctree-resolved handlers (priority 500)
-    app.connect("doctree-resolved", expand_for_html, priority=100)

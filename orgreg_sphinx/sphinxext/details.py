@@ -17,7 +17,6 @@ from typing import Any
 from docutils import nodes
 
 from ..core import clients, contents
-from ..core.keys import TrustedKey, slug
 from ..core.model import Namespace, Tag
 from ..core.sifblock import (
     SifBlock,
@@ -26,7 +25,10 @@ from ..core.sifblock import (
     group_fingerprint,
     signature_state,
 )
-from .listing import collapsed, doc_link, human_size
+from ..core.text import plural
+from ..core.trusted import TrustedKey, slug
+from .highlight import command_lines
+from .shared import collapsed, doc_link, human_size, para
 
 #: the Pygments lexer of definition files
 DEFINITION_LANGUAGE = "singularity"
@@ -60,22 +62,12 @@ def has_details(tag: Tag) -> bool:
     )
 
 
-def _para(*children: nodes.Node, classes: tuple[str, ...] = ()) -> nodes.paragraph:
-    para = nodes.paragraph(classes=list(classes))
-    para.extend(children)
-    return para
-
-
 def _text(text: str) -> nodes.Text:
     return nodes.Text(text)
 
 
 def _badge(text: str, kind: str) -> nodes.inline:
     return nodes.inline(text, text, classes=["orgreg-badge", f"orgreg-badge-{kind}"])
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def summary_text(block: SifBlock, keys: Mapping[str, TrustedKey]) -> str:
@@ -86,7 +78,7 @@ def summary_text(block: SifBlock, keys: Mapping[str, TrustedKey]) -> str:
     if block.definition:
         parts.append("definition")
     if block.labels:
-        parts.append(_plural(len(block.labels), "label"))
+        parts.append(plural(len(block.labels), "label"))
     return "Inside: " + " · ".join(parts)
 
 
@@ -97,7 +89,7 @@ def field_list(fields: list[tuple[str, nodes.Node]]) -> nodes.field_list:
         item = nodes.field()
         item += nodes.field_name(name, name)
         value = nodes.field_body()
-        value += body if isinstance(body, nodes.paragraph) else _para(body)
+        value += body if isinstance(body, nodes.paragraph) else para(body)
         item += value
         out += item
     return out
@@ -120,7 +112,7 @@ def signer(
     """One signer of the image: fingerprint, key ids, trust, and how to verify."""
     out: list[nodes.Node] = []
     key = ctx.keys.get(fingerprint)
-    head = _para(classes=("orgreg-signer",))
+    head = para(classes=("orgreg-signer",))
     if key is not None:
         head += _text("Signed by ")
         head += nodes.strong(key.name or fingerprint, key.name or fingerprint)
@@ -142,7 +134,7 @@ def signer(
         fields.append(
             (
                 "Key id",
-                _para(
+                para(
                     nodes.literal(text=found[0].keyid),
                     _text(" (short "),
                     nodes.literal(text=found[0].short_keyid),
@@ -155,14 +147,14 @@ def signer(
         if key.subject:
             fields.append(("Subject", _text(key.subject)))
             fields.append(("Issuer", _text(key.issuer)))
-    fields.append(("Signatures", _text(f"{_plural(len(found), 'signature object')}: {hashes}")))
+    fields.append(("Signatures", _text(f"{plural(len(found), 'signature object')}: {hashes}")))
     if key is not None and not openpgp:
         fields.append(("Key", _key_link(ctx, fingerprint, "this registry's copy")))
     elif key is not None:
         fields.append(
             (
                 "Key",
-                _para(
+                para(
                     _key_link(ctx, fingerprint, "this registry's copy"),
                     _text(f" ({group_fingerprint(fingerprint)})"),
                 ),
@@ -192,17 +184,9 @@ def signer(
         lines = [
             f"{c} key pull {fingerprint} && {c} {verify}" for c in ("apptainer", "singularity")
         ]
-    out.append(_para(_text(intro)))
-    out.append(command_block(lines))
+    out.append(para(_text(intro)))
+    out.append(command_lines(lines))
     return out
-
-
-def command_block(lines: tuple[str, ...] | list[str]) -> nodes.literal_block:
-    """Shell commands, one per line, in a console block (copy button, highlighting)."""
-    text = "\n".join(lines)
-    block = nodes.literal_block(text, text, language="console")
-    block["classes"].append("orgreg-command")
-    return block
 
 
 #: items shown open; a longer list of packages or commands is collapsed
@@ -212,13 +196,13 @@ SHOWN_ITEMS = 12
 def software_summary(record: dict[str, Any]) -> str:
     """``12 packages, 40 commands`` (what the summary line adds)."""
     found = len(contents.unique_packages(record)), len(contents.executables(record))
-    return f"{_plural(found[0], 'package')}, {_plural(found[1], 'command')}"
+    return f"{plural(found[0], 'package')}, {plural(found[1], 'command')}"
 
 
 def _listed(intro: str, body: nodes.Node, count: int) -> list[nodes.Node]:
     """*body* under the line *intro*; collapsed under it when long."""
     if count <= SHOWN_ITEMS:
-        return [_para(_text(f"{intro}:")), body]
+        return [para(_text(f"{intro}:")), body]
     box = collapsed(summary=intro, classes=["orgreg-software-list"])
     box += body
     return [box]
@@ -233,29 +217,29 @@ def software(record: dict[str, Any]) -> list[nodes.Node]:
         for package in found:
             item = nodes.list_item()
             words = [nodes.literal(text=package["name"])]
-            para = _para(*words)
+            line = para(*words)
             if package.get("version"):
-                para += _text(f" {package['version']}")
+                line += _text(f" {package['version']}")
             if package.get("type"):
-                para += _text(" ")
-                para += _badge(package["type"], "package")
-            item += para
+                line += _text(" ")
+                line += _badge(package["type"], "package")
+            item += line
             table += item
-        out.extend(_listed(_plural(len(found), "package"), table, len(found)))
+        out.extend(_listed(plural(len(found), "package"), table, len(found)))
     commands = contents.executables(record)
     if commands:
-        line = _para(classes=("orgreg-commands",))
+        line = para(classes=("orgreg-commands",))
         for index, name in enumerate(commands):
             if index:
                 line += _text(" ")
             line += nodes.literal(name, name, classes=["orgreg-command-name"])
-        intro = f"{_plural(len(commands), 'command')} on the PATH"
+        intro = f"{plural(len(commands), 'command')} on the PATH"
         out.extend(_listed(intro, line, len(commands)))
     if not found and not commands:
-        out.append(_para(_text("No packages or commands found in the image.")))
+        out.append(para(_text("No packages or commands found in the image.")))
     if record.get("truncated"):
         out.append(
-            _para(
+            para(
                 _text("The image holds more than was recorded (reading stopped at its limits)."),
                 classes=("orgreg-hint",),
             )
@@ -280,6 +264,16 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
     if block is None:
         box.extend(software(record or {}))
         return box
+    box.extend(image_facts(block))
+    if record is not None:
+        box.extend(software(record))
+    box.extend(signatures_part(ns, tag, block, ctx))
+    box.extend(objects_part(block))
+    return box
+
+
+def image_facts(block: SifBlock) -> list[nodes.Node]:
+    """The image's architecture, id and creation time (none recorded: nothing)."""
     facts: list[tuple[str, nodes.Node]] = []
     if block.arch:
         facts.append(("Architecture", nodes.literal(text=block.arch)))
@@ -287,43 +281,58 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
         facts.append(("Image id", nodes.literal(text=block.id)))
     if block.created:
         facts.append(("Image created", _text(block.created)))
-    if facts:
-        box += field_list(facts)
-    if record is not None:
-        box.extend(software(record))
+    return [field_list(facts)] if facts else []
+
+
+def signatures_part(
+    ns: Namespace, tag: Tag, block: SifBlock, ctx: DetailsContext
+) -> list[nodes.Node]:
+    """The image's signature state and each signer with how to verify it, or that
+    it is not signed."""
+    if not block.signatures:
+        return [para(_text("The image is not signed."), classes=("orgreg-unsigned",))]
     state = signature_state(block, ctx.keys)
-    if block.signatures:
-        box += nodes.rubric("Signatures", "Signatures")
-        box += _para(
+    out: list[nodes.Node] = [
+        nodes.rubric("Signatures", "Signatures"),
+        para(
             _badge(state.summary, f"state-{state.kind}"),
             _text(" " + state.explanation),
             classes=("orgreg-signature-state",),
-        )
-        by_signer: dict[str, list[Signature]] = {}
-        for sig in block.signatures:
-            for signer_id in sig.signer_ids or ("",):
-                by_signer.setdefault(signer_id, []).append(sig)
-        for fingerprint, found in by_signer.items():
-            if not fingerprint:
-                box += _para(
+        ),
+    ]
+    by_signer: dict[str, list[Signature]] = {}
+    for sig in block.signatures:
+        for signer_id in sig.signer_ids or ("",):
+            by_signer.setdefault(signer_id, []).append(sig)
+    for fingerprint, found in by_signer.items():
+        if not fingerprint:
+            out.append(
+                para(
                     _text(
-                        f"{_plural(len(found), 'signature')} whose signer's "
+                        f"{plural(len(found), 'signature')} whose signer's "
                         "fingerprint the manifest does not give correctly."
                     )
                 )
-                continue
-            box.extend(signer(ns, tag, fingerprint, found, ctx, state))
-        box += _para(
+            )
+            continue
+        out.extend(signer(ns, tag, fingerprint, found, ctx, state))
+    out.append(
+        para(
             _text(
                 "This page shows what the manifest records; only a verification "
                 "of the image file proves who signed it."
             ),
             classes=("orgreg-hint",),
         )
-    else:
-        box += _para(_text("The image is not signed."), classes=("orgreg-unsigned",))
+    )
+    return out
+
+
+def objects_part(block: SifBlock) -> list[nodes.Node]:
+    """The image's SIF objects: partitions, SBOMs, labels, definition file."""
+    out: list[nodes.Node] = []
     if block.partitions:
-        box += nodes.rubric("Partitions", "Partitions")
+        out.append(nodes.rubric("Partitions", "Partitions"))
         items = nodes.bullet_list(classes=["orgreg-partitions"])
         for part in block.partitions:
             words = [part.fstype or "?", part.role or "?"]
@@ -331,27 +340,27 @@ def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
                 words.append("primary")
             words.extend([part.arch or "?", _size(part.size)])
             item = nodes.list_item()
-            item += _para(_text(" · ".join(words)))
+            item += para(_text(" · ".join(words)))
             items += item
-        box += items
+        out.append(items)
     if block.sbom:
-        box += nodes.rubric("SBOM", "SBOM")
+        out.append(nodes.rubric("SBOM", "SBOM"))
         items = nodes.bullet_list(classes=["orgreg-sbom"])
         for sbom in block.sbom:
             item = nodes.list_item()
-            item += _para(_text(f"{sbom.format or 'unknown format'} · {_size(sbom.size)}"))
+            item += para(_text(f"{sbom.format or 'unknown format'} · {_size(sbom.size)}"))
             items += item
-        box += items
+        out.append(items)
     if block.labels:
-        box += nodes.rubric("Labels", "Labels")
-        box += field_list([(key, _text(value)) for key, value in block.labels])
+        out.append(nodes.rubric("Labels", "Labels"))
+        out.append(field_list([(key, _text(value)) for key, value in block.labels]))
     if block.definition:
-        box += nodes.rubric("Definition file", "Definition file")
+        out.append(nodes.rubric("Definition file", "Definition file"))
         source = block.definition
         code = nodes.literal_block(source, source, language=DEFINITION_LANGUAGE)
         # highlighted without Sphinx's strict mode: a definition file the lexer
         # does not expect is shown as it is, never a build warning
         code["force"] = True
         code["classes"].append("orgreg-definition")
-        box += code
-    return box
+        out.append(code)
+    return out

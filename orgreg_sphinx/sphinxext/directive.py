@@ -7,25 +7,19 @@ of a deployed registry, the listing is read from its JSON API (:mod:`orgreg_sphi
 ``:columns:``, ``:tags:``, ``:sort:``, ``:limit:`` and ``:caption:`` shape the
 tables. (The ``container`` role is the domain's: :mod:`.domain`.)
 
-Every listing records in the ``orgreg`` domain a signature of exactly what it
-shows (:mod:`.shown`), so a page is read again when that data changes, and only then.
+Every listing records in the ``orgreg`` domain a change stamp of exactly what it
+shows (:mod:`.stamps`), so a page is read again when that data changes, and only then.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from docutils import nodes
 from docutils.parsers.rst import directives
-from sphinx import addnodes
-from sphinx.application import Sphinx
-from sphinx.environment import BuildEnvironment
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
-from sphinx.util.nodes import make_refnode
-from sphinx.util.osutil import relative_uri
 
 from ..core import remote
 from ..core.model import Namespace
@@ -40,16 +34,19 @@ from ..core.selection import (
     select_tags,
     split_list,
 )
-from . import config as cfg
-from . import deferred, highlight, listing, signing
+from . import deferred, listing, namespace_page, shared, signing
+from .config import settings_of
+from .deployed import read_remote
 from .domain import OrgregDomain, domain_of
-from .shown import Kind, ShownData, read_remote
+from .stamps import Kind, ShownData
+from .stubs import namespace_docname
+from .warnings_ import Subtype, warn
 
 logger = logging.getLogger(__name__)
 
 
-def _warn(message: str, location: Any, subtype: str) -> None:
-    logger.warning(message, location=location, type="orgreg", subtype=subtype)
+def _warn(message: str, location: Any, subtype: Subtype) -> None:
+    warn(message, subtype=subtype, location=location)
 
 
 # ---------------------------------------------------------------- directive
@@ -88,7 +85,7 @@ class RegistryDirective(SphinxDirective):
             try:
                 parse_sort(sort, sorts)
             except ValueError as err:
-                _warn(f"registry: {err}", self.get_location(), "option")
+                _warn(f"registry: {err}", self.get_location(), Subtype.OPTION)
                 sort = ""
         return ListingSpec(
             namespaces=tuple(split_list(self.options.get("namespace", ""))),
@@ -109,7 +106,7 @@ class RegistryDirective(SphinxDirective):
                 f"registry: unknown column(s) {', '.join(map(repr, unknown))}; "
                 f"choose from {', '.join(allowed)}",
                 self.get_location(),
-                "option",
+                Subtype.OPTION,
             )
         columns = list(dict.fromkeys(c for c in chosen if c in allowed))
         return (columns or list(allowed)), bool(columns)
@@ -134,18 +131,22 @@ class RegistryDirective(SphinxDirective):
             return self.namespace_list()
         spec = self.spec(TAG_SORTS)
         self.domain.note_shown(self.env.docname, ShownData(Kind.TAGS, json.dumps(spec.as_key())))
-        # no note_dependency on the manifests: the signature covers what is shown,
+        # no note_dependency on the manifests: the stamp covers what is shown,
         # so an edit to a tag that is filtered out or cut off rebuilds nothing
         found = match_namespaces(self.domain.registry.namespaces, spec.namespaces)
         if not found:
-            _warn(f"registry: no namespace matches {pattern!r}", self.get_location(), "unknown")
+            _warn(
+                f"registry: no namespace matches {pattern!r}", self.get_location(), Subtype.UNKNOWN
+            )
             return []
-        pages = self.config.orgreg_namespace_pages
+        pages = settings_of(self.config).namespace_pages
 
         def more(ns: Namespace) -> Any:
             if not pages:
                 return None
-            return lambda text: listing.doc_link(ns.docname, text, self.env.docname, "tags")
+            return lambda text: shared.doc_link(
+                namespace_docname(ns.name), text, self.env.docname, "tags"
+            )
 
         return [self.tag_tables([select_tags(ns, spec) for ns in found], more, spec.sort)]
 
@@ -156,23 +157,25 @@ class RegistryDirective(SphinxDirective):
         self.domain.note_shown(docname, ShownData(Kind.SITE))
         ns = self.domain.registry.namespace(pattern)
         if ns is None:
-            _warn(f"registry: no namespace {pattern!r}", self.get_location(), "unknown")
+            _warn(f"registry: no namespace {pattern!r}", self.get_location(), Subtype.UNKNOWN)
             return []
-        if docname == ns.docname:  # its page (another page showing it is not its home)
-            rows = {id(t) for t in listing.shown_tags(ns)}
+        if docname == namespace_docname(
+            ns.name
+        ):  # its page (another page showing it is not its home)
+            rows = {id(t) for t in namespace_page.shown_tags(ns)}
             self.domain.note_namespace_page(
                 docname,
                 ns,
                 {
                     # a tag left out of a long table is found in the table's section
-                    t.name: listing.tag_anchor(t) if id(t) in rows else "tags"
+                    t.name: shared.tag_anchor(t) if id(t) in rows else "tags"
                     for t in ns.tags
                 },
             )
         for path in ns.files:
             self.env.note_dependency(str(path))
         # the usage blocks and the tag table are built when the page is written
-        page = listing.namespace_page(
+        page = namespace_page.namespace_page(
             ns, [deferred.usage_part(ns.name, docname)], [deferred.tags_part(ns.name, docname)]
         )
         signing.note_signers(self.env, docname, list(ns.tags))
@@ -218,7 +221,7 @@ class RegistryDirective(SphinxDirective):
             _warn(
                 "registry: :tags: filters tag tables; add :namespace: to show them",
                 self.get_location(),
-                "option",
+                Subtype.OPTION,
             )
             spec = ListingSpec(sort=spec.sort, limit=spec.limit, deprecated=spec.deprecated)
         columns, _ = self.columns(listing.NAMESPACE_COLUMNS)
@@ -230,7 +233,7 @@ class RegistryDirective(SphinxDirective):
         else:
             pool = found.namespaces
         namespaces, hidden = select_namespaces(pool, spec)
-        pages = self.config.orgreg_namespace_pages
+        pages = settings_of(self.config).namespace_pages
         box = self.box()
         if not namespaces:
             box += nodes.paragraph(text="This registry has no containers yet.")
@@ -267,7 +270,7 @@ class RegistryDirective(SphinxDirective):
         if hidden:
             link = None
             if found is not None:
-                link = lambda text: listing.external_link(found.url, text)  # noqa: E731
+                link = lambda text: shared.external_link(found.url, text)  # noqa: E731
             box += listing.more_link(hidden, "namespace", link)
         if found is None and pages and "toctree" in self.options:
             box += listing.toctree(self.env.docname, namespaces)
@@ -278,14 +281,14 @@ class RegistryDirective(SphinxDirective):
         try:
             base = remote.base_url(url)
         except ValueError as err:
-            _warn(f"registry: {err}", self.get_location(), "remote")
+            _warn(f"registry: {err}", self.get_location(), Subtype.REMOTE)
             return []
         for flag in ("page", "toctree"):
             if flag in self.options:
                 _warn(
                     f"registry: :{flag}: is for the local registry; ignored with a URL",
                     self.get_location(),
-                    "option",
+                    Subtype.OPTION,
                 )
         pattern = self.options.get("namespace", "").strip()
         mode = "tags" if pattern else "list"
@@ -305,88 +308,11 @@ class RegistryDirective(SphinxDirective):
             _warn(
                 f"registry: no namespace of {base} matches {pattern!r}",
                 self.get_location(),
-                "unknown",
+                Subtype.UNKNOWN,
             )
             return []
 
         def more(ns: Namespace) -> Any:
-            return lambda text: listing.external_link(f"{base}{ns.name}/#tags", text)
+            return lambda text: shared.external_link(f"{base}{ns.name}/#tags", text)
 
         return [self.tag_tables([select_tags(ns, spec) for ns in namespaces], more, spec.sort)]
-
-
-def resolve_reference(
-    app: Sphinx, env: BuildEnvironment, node: addnodes.pending_xref, contnode: nodes.Element
-) -> nodes.reference | None:
-    """Resolve the listings' links to an anchor of a page (``std:doc`` cannot)."""
-    if node.get("reftype") != listing.ANCHOR_REFTYPE or node.get("refdomain"):
-        return None
-    docname, anchor = node["reftarget"], node["orgreg_anchor"]
-    if docname not in env.all_docs:
-        return None
-    return make_refnode(app.builder, node["refdoc"], docname, anchor, contnode)
-
-
-def plain_cells(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """Outside HTML, show sizes and digests in listings as plain text: text and
-    LaTeX writers would print each abbreviation's explanation next to it."""
-    if app.builder.format == "html":
-        return
-    for table in list(doctree.findall(nodes.table)):
-        if not {"orgreg-tags", "orgreg-namespaces"} & set(table["classes"]):
-            continue
-        for node in list(table.findall(nodes.abbreviation)):
-            node.parent.replace(node, nodes.Text(node.astext()))
-
-
-def resolve_site_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """Turn :class:`~listing.site_link` nodes into links relative to the page."""
-    builder = app.builder
-    site = cfg.site_url(app.config)
-    for node in list(doctree.findall(listing.site_link)):
-        target = node["target"]
-        if builder.format == "html":
-            uri = relative_uri(builder.get_target_uri(docname), target)
-        elif site:
-            uri = site + target
-        else:
-            node.parent.replace(node, nodes.Text(node.astext()))
-            continue
-        ref = nodes.reference(node.astext(), node.astext(), refuri=uri, internal=False)
-        node.replace_self(ref)
-
-
-#: the listings' stylesheet for every HTML theme (``orgreg-listings.css``)
-STATIC = Path(__file__).parent / "static"
-LISTING_CSS = "orgreg-listings.css"
-
-
-def add_static_path(app: Sphinx) -> None:
-    """Ship the listings' stylesheet with HTML builds (a new list: the config's
-    default is never changed in place)."""
-    if app.builder.format == "html":
-        app.config.html_static_path = [*app.config.html_static_path, str(STATIC)]
-
-
-def setup(app: Sphinx) -> dict[str, Any]:
-    app.add_css_file(LISTING_CSS)
-    app.connect("builder-inited", add_static_path)
-    app.add_node(listing.site_link)
-    app.add_node(listing.size_abbreviation, html=listing.SIZE_HTML_VISITORS)
-    app.add_node(listing.collapsed, html=listing.COLLAPSED_HTML_VISITORS)
-    app.add_node(highlight.command_block, html=highlight.COMMAND_HTML_VISITORS)
-    visitors = listing.UNSEARCHED_VISITORS
-    app.add_node(
-        listing.unsearched,
-        html=visitors,
-        latex=visitors,
-        text=visitors,
-        man=visitors,
-        texinfo=visitors,
-    )
-    app.add_directive("registry", RegistryDirective)
-    app.connect("builder-inited", remote.forget)
-    app.connect("missing-reference", resolve_reference)
-    app.connect("doctree-resolved", resolve_site_links)
-    app.connect("doctree-resolved", plain_cells)
-    return {}

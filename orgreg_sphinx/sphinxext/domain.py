@@ -1,8 +1,9 @@
 """The ``orgreg`` domain: containers as Sphinx objects, and what each page shows.
 
-* The registry of a build is read once, at ``builder-inited`` (before ``-j``
-  forks its workers, which inherit it), and kept on the domain instance.
-* Each page records what it shows (:class:`.shown.ShownData`) with its signature;
+* The registry and the trusted keys of a build are read once, at
+  ``builder-inited`` (:mod:`.loader`, before ``-j`` forks its workers, which
+  inherit them), and kept on the domain instance.
+* Each page records what it shows (:class:`.stamps.ShownData`) with its change stamp;
   at ``env-get-outdated`` pages whose data changed are read again, and no others.
 * Each generated namespace page records its namespace and tags as objects:
   Sphinx lists them in ``objects.inv``, so another project links to a deployed
@@ -16,9 +17,7 @@ so parallel reading is safe.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Set
-from pathlib import Path
 from typing import Any, cast
 
 from docutils import nodes
@@ -31,22 +30,19 @@ from sphinx.roles import XRefRole
 from sphinx.util import logging
 from sphinx.util.nodes import make_refnode
 
-from ..core import history
-from ..core.keys import TrustedKey
-from ..core.model import Namespace, ReadCache, Registry, load_registry
-from . import config as cfg
-from .listing import tag_anchor
-from .shown import Kind, ShownData, signature
+from ..core.model import Namespace, Registry
+from ..core.trusted import TrustedKey
+from .config import settings_of
+from .shared import tag_anchor
+from .stamps import Kind, ShownData, current_stamp
+from .stubs import namespace_docname
+from .warnings_ import Subtype, warn
 
 logger = logging.getLogger(__name__)
 
 NAME = "orgreg"
 #: the role's name, in the domain and as a global role
 CONTAINER_ROLE = "container"
-#: file in the doctree folder keeping what the last build read from the tree
-READ_CACHE_FILE = "orgreg-read-cache.pickle"
-#: file in the doctree folder keeping what was read from the tree's git history
-HISTORY_CACHE_FILE = "orgreg-history.pickle"
 
 
 def tag_object(namespace: str, tag: str) -> str:
@@ -92,7 +88,7 @@ class OrgregDomain(Domain):
     }
     roles = {CONTAINER_ROLE: ContainerRole(warn_dangling=True)}
     initial_data = {
-        #: docname -> {ShownData: signature when read}
+        #: docname -> {ShownData: stamp when read}
         "shown": {},
         #: namespace name -> docname of its page
         "namespaces": {},
@@ -104,10 +100,8 @@ class OrgregDomain(Domain):
     #: the registry of this build, read at builder-inited (not pickled with the
     #: environment: domains are made again for each build)
     registry: Registry
-    #: whether this build froze the garbage collector's view (:func:`freeze_loaded`)
-    frozen = False
     #: the organization's trusted keys by fingerprint, read at builder-inited
-    #: (:mod:`.signing`); none until then
+    #: (:mod:`.loader`); none until then
     trusted_keys: dict[str, TrustedKey] = {}  # replaced per build, never changed in place
     #: the docname of the generated keys page of this build ('' when there is none)
     keys_page = ""
@@ -127,8 +121,8 @@ class OrgregDomain(Domain):
     # -- per-document data
 
     def note_shown(self, docname: str, shown: ShownData) -> None:
-        """Record that *docname* shows *shown* (with its current signature)."""
-        self.shown.setdefault(docname, {})[shown] = signature(self, shown)
+        """Record that *docname* shows *shown* (with its current stamp)."""
+        self.shown.setdefault(docname, {})[shown] = current_stamp(self, shown)
 
     def note_namespace_page(self, docname: str, ns: Namespace, anchors: dict[str, str]) -> None:
         """Record *ns* as an object at *docname* (its own page), and its tags at
@@ -177,20 +171,20 @@ class OrgregDomain(Domain):
         """(object type, docname, anchor) of a container of this build's registry
         that has a page, or None."""
         registry = getattr(self, "registry", None)
-        if registry is None or not self.env.config.orgreg_namespace_pages:
+        if registry is None or not settings_of(self.env.config).namespace_pages:
             return None
         name, _, tag = target.strip().partition(":")
         ns = registry.namespace(name)
-        if ns is None or ns.docname not in self.env.all_docs:
+        if ns is None or namespace_docname(ns.name) not in self.env.all_docs:
             return None
         if not tag:
-            return "namespace", ns.docname, ""
+            return "namespace", namespace_docname(ns.name), ""
         found = ns.tag(tag)
         if found is None:
             return None
         # where its page put it (a tag beyond a long table's rows: the table)
         anchor = self.tags.get(ns.name, {}).get(found.name) or tag_anchor(found)
-        return "tag", ns.docname, anchor
+        return "tag", namespace_docname(ns.name), anchor
 
     def resolve_xref(
         self,
@@ -230,66 +224,8 @@ def registry(env: BuildEnvironment) -> Registry:
     """The registry of this build (empty when none was read)."""
     domain = domain_of(env)
     if not hasattr(domain, "registry"):
-        domain.registry = Registry(cfg.root_folder(env.srcdir, env.config))
+        domain.registry = Registry(settings_of(env.config).root)
     return domain.registry
-
-
-def load(app: Sphinx) -> Registry:
-    """Read the manifest tree of this build (at builder-inited) and keep it on
-    the domain."""
-    root = cfg.root_folder(app.srcdir, app.config)
-    skip = frozenset(p.name for p in (app.outdir, app.doctreedir) if p.parent.resolve() == root)
-    cache_file = Path(app.doctreedir) / READ_CACHE_FILE
-    cache = ReadCache.load(cache_file)
-    found = load_registry(root, limits=cfg.limits(app.config), skip=skip, cache=cache)
-    try:
-        cache.save(cache_file)
-    except OSError as err:  # a read-only doctree folder only makes rebuilds slower
-        logger.debug("[orgreg] cannot save %s: %s", cache_file, err)
-    if app.config.orgreg_history:
-        found = with_history(app, root, found)
-    domain_of(app.env).registry = found
-    return found
-
-
-def with_history(app: Sphinx, root: Path, found: Registry) -> Registry:
-    """*found* with each tag's former images from the tree's git history (one
-    informational line, and no history, when there is none to read)."""
-    cache_file = Path(app.doctreedir) / HISTORY_CACHE_FILE
-    read = history.read_history(root, history.HistoryCache.load(cache_file), cfg.limits(app.config))
-    if not read.available:
-        logger.info("[orgreg] tag history is off: %s", read.reason)
-        return found
-    if read.changed:
-        try:
-            read.cache.save(cache_file)
-        except OSError as err:  # a read-only doctree folder only makes rebuilds slower
-            logger.debug("[orgreg] cannot save %s: %s", cache_file, err)
-    logger.info("[orgreg] tag history: %d new commit(s) read from git", read.commits_read)
-    return history.apply(found, read)
-
-
-def freeze_loaded(
-    app: Sphinx, env: BuildEnvironment, added: set[str], changed: set[str], removed: set[str]
-) -> list[str]:
-    """When a build starts reading (env-get-outdated, always followed by
-    build-finished), the environment and the registry are loaded and live until
-    the build ends: keep them out of the garbage collector's full passes
-    (:func:`gc.freeze`; workers forked by ``-j`` inherit them untouched). Measured
-    at 1,000 namespaces: a no-op rebuild spends 0.15 s less in the collector (1.3 s
-    instead of 1.5 s in-process). Only when nothing else froze objects."""
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-        domain_of(env).frozen = True
-    return []
-
-
-def unfreeze(app: Sphinx, exception: BaseException | None) -> None:
-    """At build-finished: what this build froze can be collected again."""
-    domain = domain_of(app.env)
-    if domain.frozen:
-        gc.unfreeze()
-        domain.frozen = False
 
 
 def outdated(
@@ -304,7 +240,7 @@ def outdated(
             continue
         for key, old in shown.items():
             if key not in current:
-                current[key] = signature(domain, key)
+                current[key] = current_stamp(domain, key)
             if current[key] != old:
                 stale.append(docname)
                 break
@@ -328,14 +264,5 @@ def warn_unknown_container(
     elif tag and ns.tag(tag) is None:
         problem = f"container: namespace {ns.name!r} has no tag {tag!r}"
     if problem:
-        logger.warning(problem, location=node, type="orgreg", subtype="unknown")
+        warn(problem, subtype=Subtype.UNKNOWN, location=node)
     return True
-
-
-def setup(app: Sphinx) -> None:
-    app.add_domain(OrgregDomain)
-    app.add_role(CONTAINER_ROLE, ContainerRole(warn_dangling=True))
-    app.connect("env-get-outdated", freeze_loaded, priority=900)
-    app.connect("build-finished", unfreeze, priority=900)
-    app.connect("env-get-outdated", outdated)
-    app.connect("warn-missing-reference", warn_unknown_container)

@@ -11,6 +11,7 @@ writes; any other writer handles it as the ``literal_block`` it subclasses.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
@@ -76,3 +77,11 @@ def depart_command_block(self: HTML5Translator, node: command_block) -> None:
 
 #: ``app.add_node(command_block, html=COMMAND_HTML_VISITORS)``
 COMMAND_HTML_VISITORS: tuple[Any, Any] = (visit_command_block, depart_command_block)
+
+
+def command_lines(lines: Sequence[str]) -> command_block:
+    """Shell commands, one per line, in a console block (copy button, highlighting)."""
+    text = "\n".join(lines)
+    block = command_block(text, text, language=LANGUAGE)
+    block["classes"].append("orgreg-command")
+    return block

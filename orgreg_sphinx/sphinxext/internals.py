@@ -31,6 +31,8 @@ from sphinx.environment import BuildEnvironment
 from sphinx.project import Project
 from sphinx.util import logging
 
+from .warnings_ import Subtype, warn
+
 logger = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- generated documents
@@ -80,12 +82,11 @@ def install_project(app: Sphinx, generated: dict[str, Path]) -> bool:
     problem = project_problem(project)
     if problem:
         if generated:
-            logger.warning(
+            warn(
                 "[orgreg] namespace pages are not generated: %s (this Sphinx version is "
                 "not supported by orgreg-sphinx's generated pages)",
                 problem,
-                type="orgreg",
-                subtype="sphinx",
+                subtype=Subtype.SPHINX,
             )
         return False
     if not isinstance(project, RegistryProject):
@@ -219,12 +220,3 @@ def environment_problems(env: BuildEnvironment) -> list[str]:
     if isinstance(parents, dict) and not all(isinstance(v, set) for v in parents.values()):
         problems.append("BuildEnvironment.files_to_rebuild values are not sets any more")
     return problems
-
-
-def setup(app: Sphinx) -> None:
-    app.connect("source-read", bound_doctree_cache)
-    app.connect("doctree-resolved", forget_written_doctree)
-    parents = TocParents()
-    app.connect("env-before-read-docs", parents.remember)
-    app.connect("write-started", parents.set_aside)
-    app.connect("build-finished", parents.restore)

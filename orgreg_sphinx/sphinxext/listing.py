@@ -7,23 +7,36 @@ value from the tree lands as text, escaped by the writer.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 from docutils import nodes
 from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.util.osutil import relative_uri
 
-from ..core import clients, markdown
+from ..core import markdown
 from ..core.model import KIB_THRESHOLD, Namespace, Tag
 from ..core.selection import updated as last_update
-from .highlight import command_block
-
-if TYPE_CHECKING:
-    from sphinx.writers.html5 import HTML5Translator
-
-    from .details import DetailsContext
+from ..core.text import plural
+from .config import settings_of
+from .details import DetailsContext, details_cell, has_details
+from .shared import (
+    NO_SEARCH,
+    collapsed,
+    doc_link,
+    external_link,
+    human_size,
+    leave_out_of_search,
+    para,
+    short_digest,
+    site_link,
+    size_abbreviation,
+    tag_anchor,
+)
+from .stubs import namespace_docname
 
 #: tag table columns, in their default order
 TAG_COLUMNS = (
@@ -60,150 +73,11 @@ NAMESPACE_COLUMN_TITLES = {
     "tags": "Tags",
     "updated": "Updated",
 }
-PLACEHOLDER_SITE = "https://<your-registry-site>/"
 #: most rows of a namespace page's tag table; the JSON endpoints list every tag
 MAX_TAG_ROWS = 1000
-#: ``reftype`` of links to a document with an anchor (resolved in :mod:`.directive`)
-ANCHOR_REFTYPE = "orgreg-anchor"
-#: Sphinx leaves nodes with this class out of the search index
-NO_SEARCH = "no-search"
 #: the columns whose cells the search index holds: what people search for (the
 #: others -- digests, sizes, dates, URLs -- only cost stemming time and index size)
 SEARCHED_COLUMNS = frozenset({"tag", "namespace", "description"})
-
-
-class unsearched(nodes.inline):
-    """Text shown as it is but left out of the search index: writes no markup of
-    its own (HTML, LaTeX, text, man, Texinfo), so the page is unchanged;
-    other writers treat it as the ``inline`` it subclasses."""
-
-
-def _pass_through(self: Any, node: nodes.Node) -> None:
-    """Neither a tag nor a class: the children are written as they are."""
-
-
-#: ``app.add_node(unsearched, **{fmt: UNSEARCHED_VISITORS for ...})``
-UNSEARCHED_VISITORS = (_pass_through, _pass_through)
-
-
-def leave_out_of_search(node: nodes.Element) -> nodes.Element:
-    """*node* with its content left out of the search index: a paragraph's
-    children inside an :class:`unsearched` (the cell's markup stays as it was);
-    any other element gets Sphinx's ``no-search`` class."""
-    if isinstance(node, nodes.paragraph):
-        children = list(node.children)
-        del node[:]
-        wrapper = unsearched(classes=[NO_SEARCH])
-        wrapper.extend(children)
-        node += wrapper
-    else:
-        node["classes"].append(NO_SEARCH)
-    return node
-
-
-class site_link(nodes.Inline, nodes.TextElement):
-    """A link to a file of the built site (``target`` relative to its root),
-    resolved per builder once the page's own URL is known."""
-
-
-class size_abbreviation(nodes.abbreviation):
-    """A human-readable size whose ``bytes`` attribute holds the exact figure.
-
-    HTML writes it as ``<abbr title=... data-bytes=...>`` (the theme sorts by that
-    number); other writers treat it as the abbreviation it subclasses."""
-
-
-def visit_size_abbreviation(self: HTML5Translator, node: size_abbreviation) -> None:
-    """``<abbr>`` with the tooltip and, for scripts, the size in bytes."""
-    attrs: dict[str, Any] = {"data-bytes": str(node["bytes"])}
-    if node.get("explanation"):
-        attrs["title"] = node["explanation"]
-    self.body.append(self.starttag(node, "abbr", "", **attrs))
-
-
-def depart_size_abbreviation(self: HTML5Translator, node: size_abbreviation) -> None:
-    """Close the ``<abbr>``."""
-    self.body.append("</abbr>")
-
-
-#: ``app.add_node(size_abbreviation, html=SIZE_HTML_VISITORS)``
-SIZE_HTML_VISITORS = (visit_size_abbreviation, depart_size_abbreviation)
-
-
-class collapsed(nodes.container):
-    """A block shown collapsed under a one-line ``summary``: ``<details>`` in HTML;
-    other writers show its content as the container it subclasses."""
-
-
-def visit_collapsed(self: HTML5Translator, node: collapsed) -> None:
-    """``<details><summary>``: opened without JavaScript."""
-    self.body.append(self.starttag(node, "details", ""))
-    self.body.append(f"<summary>{self.encode(node['summary'])}</summary>\n")
-
-
-def depart_collapsed(self: HTML5Translator, node: collapsed) -> None:
-    self.body.append("</details>\n")
-
-
-#: ``app.add_node(collapsed, html=COLLAPSED_HTML_VISITORS)``
-COLLAPSED_HTML_VISITORS = (visit_collapsed, depart_collapsed)
-
-
-def human_size(size: int) -> str:
-    """Bytes as a short human-readable figure (1024-based units)."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if value < 1024 or unit == "TiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
-
-
-def short_digest(digest: str) -> str:
-    """``sha256:`` plus 12 hex digits, as registries show digests."""
-    algo, _, value = digest.partition(":")
-    return f"{algo}:{value[:12]}" if len(value) > 12 else digest
-
-
-def doc_link(
-    docname: str, text: str, refdoc: str, anchor: str = "", content: nodes.Node | None = None
-) -> nodes.Node:
-    """A cross-reference to a document (and an anchor in it), resolved by Sphinx
-    for every builder."""
-    content = content if content is not None else nodes.inline(text, text)
-    if anchor:
-        # std:doc links cannot carry an anchor: resolved by directive.resolve_reference
-        return addnodes.pending_xref(
-            "",
-            content,
-            refdomain="",
-            reftype=ANCHOR_REFTYPE,
-            reftarget=docname,
-            refexplicit=True,
-            refwarn=False,
-            refdoc=refdoc,
-            orgreg_anchor=anchor,
-        )
-    return addnodes.pending_xref(
-        "",
-        content,
-        refdomain="std",
-        reftype="doc",
-        reftarget="/" + docname,
-        refexplicit=True,
-        refwarn=True,
-        refdoc=refdoc,
-    )
-
-
-def external_link(url: str, text: str, classes: Sequence[str] = ()) -> nodes.reference:
-    return nodes.reference(text, text, refuri=url, classes=list(classes))
-
-
-def _para(*children: nodes.Node, classes: Sequence[str] = ()) -> nodes.paragraph:
-    para = nodes.paragraph(classes=list(classes))
-    para.extend(children)
-    return para
 
 
 def sorted_classes(sort: str) -> list[str]:
@@ -244,7 +118,7 @@ def _table(
     group += head
     header_row = nodes.row()
     for title, extra in zip(headers, cell_classes, strict=True):
-        header_row += nodes.entry("", _para(nodes.Text(title)), classes=list(extra))
+        header_row += nodes.entry("", para(nodes.Text(title)), classes=list(extra))
     head += header_row
     body = nodes.tbody()
     group += body
@@ -255,7 +129,7 @@ def _table(
             content = (
                 cell
                 if isinstance(cell, (nodes.paragraph, nodes.container))
-                else (_para(cell) if not isinstance(cell, nodes.Text) or cell else _para())
+                else (para(cell) if not isinstance(cell, nodes.Text) or cell else para())
             )
             entry += content if indexed else leave_out_of_search(content)
             row += entry
@@ -274,10 +148,6 @@ class TagTableOptions:
     sort: str = ""
     #: trusted keys, site and page for the details column (None: no trust shown)
     details: DetailsContext | None = None
-
-
-def tag_anchor(tag: Tag) -> str:
-    return f"tag-{tag.name}"
 
 
 def deprecated_badge() -> nodes.inline:
@@ -303,7 +173,7 @@ def tag_name_cell(tag: Tag) -> nodes.Node:
     """The tag's name; a deprecated tag's also its badge and reason."""
     if not tag.deprecated:
         return nodes.strong(text=tag.name)
-    return _para(
+    return para(
         nodes.strong(text=tag.name),
         nodes.Text(" "),
         deprecated_badge(),
@@ -318,7 +188,7 @@ def history_cell(tag: Tag) -> nodes.Node:
         return nodes.Text("")
     former = tag.history.former
     box = collapsed(
-        summary=f"previously: {_plural(len(former), 'image')}", classes=["orgreg-history"]
+        summary=f"previously: {plural(len(former), 'image')}", classes=["orgreg-history"]
     )
     items = nodes.bullet_list()
     for image in former:
@@ -329,7 +199,7 @@ def history_cell(tag: Tag) -> nodes.Node:
         until = f" until {image.until[:10]}" if image.until else " (until an uncommitted change)"
         text = f" · {size} · from {image.date[:10]}{until} · commit {image.commit[:10]}"
         item = nodes.list_item()
-        item += _para(digest, nodes.Text(text))
+        item += para(digest, nodes.Text(text))
         items += item
     box += items
     return box
@@ -339,8 +209,6 @@ def tag_cell(
     ns: Namespace, tag: Tag, column: str, details: DetailsContext | None = None
 ) -> nodes.Node:
     if column == "details":  # what is inside the image (sif:), collapsed
-        from .details import DetailsContext, details_cell
-
         return details_cell(ns, tag, details or DetailsContext())
     if column == "image":
         return nodes.literal(text=f"{ns.name}:{tag.name}")
@@ -406,8 +274,6 @@ def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> n
             if c != "history" or any(t.history and t.history.former for t in tags)
         ]
         if "details" in columns:
-            from .details import has_details
-
             columns = [c for c in columns if c != "details" or any(map(has_details, tags))]
     rows = [
         (
@@ -441,23 +307,19 @@ def newest_tags(ns: Namespace) -> list[Tag]:
     return sorted(by_name, key=lambda t: t.created or "", reverse=True)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
 def registry_summary(namespaces: Sequence[Namespace]) -> nodes.paragraph:
     """One line above the home listing: containers, organizations, tags, last update."""
     orgs = {ns.org for ns in namespaces}
     tags = sum(len(ns.tags) for ns in namespaces)
     parts = [
-        _plural(len(namespaces), "container"),
-        _plural(len(orgs), "organization"),
-        _plural(tags, "tag"),
+        plural(len(namespaces), "container"),
+        plural(len(orgs), "organization"),
+        plural(tags, "tag"),
     ]
     updated = max((last_update(ns) for ns in namespaces), default="")
     if updated:
         parts.append(f"last update {updated[:10]}")
-    return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-summary", NO_SEARCH])
+    return para(nodes.Text(" · ".join(parts)), classes=["orgreg-summary", NO_SEARCH])
 
 
 def _tag_names(ns: Namespace, deprecated: str = "flag") -> nodes.Node:
@@ -509,14 +371,14 @@ def namespace_table(
         if remote_base:
             name = external_link(f"{remote_base}{ns.name}/", ns.name)
         elif pages:
-            name = doc_link(ns.docname, ns.name, refdoc)
+            name = doc_link(namespace_docname(ns.name), ns.name, refdoc)
         else:
             name = nodes.literal(text=ns.name)
-        description = _para(nodes.Text(ns.description))
+        description = para(nodes.Text(ns.description))
         if ns.tags:
             description += _tag_names(ns, deprecated)
         cells = {
-            "namespace": _para(name),
+            "namespace": para(name),
             "description": description,
             "tags": nodes.Text(str(len(ns.tags))),
             "updated": nodes.Text(last_update(ns)[:10]),
@@ -541,23 +403,23 @@ def namespace_table(
 def more_link(hidden: int, noun: str, link: Callable[[str], nodes.Node] | None) -> nodes.paragraph:
     """``… and 3 more tags.`` under a shortened table, the count linked (by
     *link*, given the text) to where all are shown."""
-    text = f"{hidden} more {noun}{'' if hidden == 1 else 's'}"
-    para = _para(classes=["orgreg-more"])
+    text = plural(hidden, f"more {noun}")
+    line = para(classes=["orgreg-more"])
     if link is None:
-        para += nodes.Text(f"… and {text}.")
+        line += nodes.Text(f"… and {text}.")
     else:
-        para += nodes.Text("… and ")
-        para += link(text)
-        para += nodes.Text(".")
-    return para
+        line += nodes.Text("… and ")
+        line += link(text)
+        line += nodes.Text(".")
+    return line
 
 
 def toctree(docname: str, namespaces: Sequence[Namespace]) -> nodes.Node:
     """A hidden toctree of the namespace pages, so they are in the navigation."""
     node = addnodes.toctree()
     node["parent"] = docname
-    node["entries"] = [(None, ns.docname) for ns in namespaces]
-    node["includefiles"] = [ns.docname for ns in namespaces]
+    node["entries"] = [(None, namespace_docname(ns.name)) for ns in namespaces]
+    node["includefiles"] = [namespace_docname(ns.name) for ns in namespaces]
     node["maxdepth"] = 1
     node["caption"] = None
     node["glob"] = False
@@ -570,263 +432,44 @@ def toctree(docname: str, namespaces: Sequence[Namespace]) -> nodes.Node:
     return wrapper
 
 
-def readme(ns: Namespace) -> list[nodes.Node]:
-    """The collection README body: safe HTML for HTML builders, text for others."""
-    if not ns.body.strip():
-        return []
-    box = nodes.container(classes=["orgreg-readme"])
-    box += nodes.raw("", markdown.render(ns.body), format="html")
-    only = addnodes.only(expr="not html")
-    only += nodes.literal_block(ns.body, ns.body)
-    box += only
-    return [box]
+def plain_cells(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Outside HTML, show sizes and digests in listings as plain text: text and
+    LaTeX writers would print each abbreviation's explanation next to it."""
+    if app.builder.format == "html":
+        return
+    for table in list(doctree.findall(nodes.table)):
+        if not {"orgreg-tags", "orgreg-namespaces"} & set(table["classes"]):
+            continue
+        for node in list(table.findall(nodes.abbreviation)):
+            node.parent.replace(node, nodes.Text(node.astext()))
 
 
-def default_tag(ns: Namespace) -> Tag | None:
-    """The tag shown in examples: ``latest`` if there is one, else the newest;
-    never a deprecated tag while another exists."""
-    if not ns.tags:
-        return None
-    usable = [t for t in ns.tags if not t.deprecated] or list(ns.tags)
-    for tag in usable:
-        if tag.name == "latest":
-            return tag
-    return max(usable, key=lambda t: (t.created or "", t.name))
-
-
-@dataclass(frozen=True)
-class UsageTab:
-    """One client's way to use a namespace: a label, a sentence, command lines."""
-
-    key: str
-    label: str
-    intro: str
-    lines: tuple[str, ...]
-
-
-def usage_tabs(
-    ns: Namespace,
-    site: str,
-    *,
-    shub: bool = True,
-    oci: bool = False,
-    checksums: bool = True,
-) -> list[UsageTab]:
-    """The usage examples of a namespace page, one per client. *shub*: the
-    ``api/container`` endpoints are published (Singularity, Apptainer,
-    sregistry); *oci*: the ``v2/`` layout is (skopeo); *checksums*: the
-    ``SHA256SUMS`` files are (the check beside the download command)."""
-    base = site or PLACEHOLDER_SITE
-    tag = default_tag(ns)
-    tabs = []
-    check = (clients.checksum_check(site, ns),) if checksums else ()
-    if tag is not None and tag.is_oras:
-        tabs.extend(oras_tabs(ns, tag, check))
-    elif tag is not None and tag.layers:
-        tabs.append(
-            UsageTab(
-                "download",
-                "Download",
-                "Download the image file"
-                + (" and check it against the namespace's SHA256SUMS:" if check else ":"),
-                # the URL comes from the tree: quoted, so pasting the line runs only curl
-                (
-                    f"curl -L -o {clients.saved_name(ns, tag)} {shlex.quote(tag.layers[0].url)}",
-                    *check,
-                ),
-            )
-        )
-        if shub:
-            tabs.extend(pull_tabs(ns, tag, site))
-    if oci and tag is not None:
-        ref = clients.oci_reference(site, ns)
-        if ref.value:
-            tabs.append(
-                UsageTab(
-                    "skopeo",
-                    "skopeo",
-                    "List the tags and read a manifest with an OCI client (skopeo, or crane):",
-                    (
-                        f"skopeo list-tags docker://{ref.value}",
-                        f"skopeo inspect --raw docker://{ref.value}:{tag.name}",
-                    ),
-                )
-            )
-    api_lines = [f"curl -s {base}{ns.name}/tags/"]
-    if tag is not None:
-        api_lines.append(f"curl -s {base}{ns.name}/manifests/{tag.name}/")
-    tabs.append(
-        UsageTab(
-            "curl", "curl", "List the tags and read a manifest with the JSON API:", tuple(api_lines)
-        )
-    )
-    return tabs
-
-
-def oras_tabs(ns: Namespace, tag: Tag, check: tuple[str, ...]) -> list[UsageTab]:
-    """Apptainer and Singularity pull commands for a *tag* kept in an OCI
-    registry (``oras://``), and why the static registry's clients do not apply."""
-    ref = clients.oras_reference(tag)
-    if not ref.value:
-        return [UsageTab("oras", "ORAS", f"No pull command: {ref.problem}.", ())]
-    tabs = [
-        UsageTab(
-            key,
-            label,
-            f"Pull the image from its OCI registry with {label}"
-            + (" and check it against the namespace's SHA256SUMS:" if check else ":"),
-            (f"{key} pull {clients.saved_name(ns, tag)} {shlex.quote(ref.value)}", *check),
-        )
-        for key, label in (("apptainer", "Apptainer"), ("singularity", "Singularity"))
-    ]
-    tabs.append(
-        UsageTab(
-            "oras-other",
-            "Other clients",
-            "This image is kept in an OCI registry (oras://): "
-            f"{clients.ORAS_NOT_SHUB}; {clients.ORAS_NOT_SREGISTRY}; {clients.ORAS_NOT_CURL}. "
-            "An ORAS client (oras pull) fetches the same blob:",
-            (f"oras pull {shlex.quote(ref.value.removeprefix('oras://'))}",),
-        )
-    )
-    return tabs
-
-
-def pull_tabs(ns: Namespace, tag: Tag, site: str) -> list[UsageTab]:
-    """Singularity, Apptainer and sregistry pull commands for *tag*."""
-    tabs = []
-    ref = clients.shub_reference(site, ns, tag)
-    for key, label in (("singularity", "Singularity"), ("apptainer", "Apptainer")):
-        if ref.value:
-            intro = f"Pull the image with {label}:"
-            lines = (f"{key} pull {ref.value}",)
+def resolve_site_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Turn :class:`~site_link` nodes into links relative to the page."""
+    builder = app.builder
+    site = settings_of(app.config).site_url
+    for node in list(doctree.findall(site_link)):
+        target = node["target"]
+        if builder.format == "html":
+            uri = relative_uri(builder.get_target_uri(docname), target)
+        elif site:
+            uri = site + target
         else:
-            intro = f"Not with shub:// here ({ref.problem}); pull the file by its URL:"
-            lines = (f"{key} pull {ns.repo}_{tag.name}.sif {shlex.quote(tag.layers[0].url)}",)
-        tabs.append(UsageTab(key, label, intro, lines))
-    name = clients.sregistry_reference(ns, tag)
-    if name.value:
-        tabs.append(
-            UsageTab(
-                "sregistry",
-                "sregistry",
-                'Pull with sregistry (pip install "sregistry[registry-basic]"):',
-                (
-                    "export SREGISTRY_CLIENT=registry",
-                    f"export SREGISTRY_REGISTRY_BASE={clients.sregistry_base(site)}",
-                    f"sregistry pull {name.value}",
-                ),
-            )
-        )
-    return tabs
+            node.parent.replace(node, nodes.Text(node.astext()))
+            continue
+        ref = nodes.reference(node.astext(), node.astext(), refuri=uri, internal=False)
+        node.replace_self(ref)
 
 
-def usage(
-    ns: Namespace,
-    site: str,
-    *,
-    shub: bool = True,
-    oci: bool = False,
-    checksums: bool = True,
-) -> list[nodes.Node]:
-    """The usage section's content: a tab per client (plain blocks without the theme)."""
-    # commands and URLs are not what people search for: left out of the index
-    tabs = nodes.container(classes=["orgreg-usage", NO_SEARCH])
-    for tab in usage_tabs(ns, site, shub=shub, oci=oci, checksums=checksums):
-        box = nodes.container(classes=["orgreg-usage-tab", f"orgreg-usage-{tab.key}"])
-        box += nodes.rubric(tab.label, tab.label)
-        box += _para(nodes.Text(tab.intro))
-        text = "\n".join(tab.lines)
-        block = command_block(text, text, language="console")
-        block["classes"].append("orgreg-command")
-        box += block
-        tabs += box
-    out: list[nodes.Node] = [tabs]
-    if not site:
-        out.append(
-            _para(
-                nodes.Text("Set "),
-                nodes.literal(text="html_baseurl"),
-                nodes.Text(" (or "),
-                nodes.literal(text="orgreg_site_url"),
-                nodes.Text(") in conf.py to show this registry's real address here."),
-                classes=["orgreg-hint", NO_SEARCH],
-            )
-        )
-    return out
+#: the listings' stylesheet for every HTML theme (``orgreg-listings.css``)
+STATIC = Path(__file__).parent / "static"
 
 
-def section(title: str, ident: str, children: Sequence[nodes.Node]) -> nodes.section:
-    node = nodes.section(ids=[ident], names=[nodes.fully_normalize_name(title)])
-    node += nodes.title(title, title)
-    node.extend(children)
-    return node
+LISTING_CSS = "orgreg-listings.css"
 
 
-def namespace_stats(ns: Namespace) -> nodes.paragraph:
-    """Tag count, last update and default tag size, under a namespace's title."""
-    parts = [_plural(len(ns.tags), "tag")]
-    updated = last_update(ns)
-    if updated:
-        parts.append(f"updated {updated[:10]}")
-    tag = default_tag(ns)
-    if tag is not None:
-        parts.append(f"{tag.name}: {human_size(tag.size_bytes)}")
-    arches = sorted({t.arch for t in ns.tags if t.arch})
-    if len(arches) > 1:  # several architectures: say which, before anyone pulls the wrong one
-        parts.append(f"architectures: {', '.join(arches)}")
-    return _para(nodes.Text(" · ".join(parts)), classes=["orgreg-stats", NO_SEARCH])
-
-
-def shown_tags(ns: Namespace, limit: int = MAX_TAG_ROWS) -> list[Tag]:
-    """The tags a page's table shows: all, or the default and the newest few
-    (in the table's usual order), so a namespace with thousands stays usable."""
-    if len(ns.tags) <= limit:
-        return list(ns.tags)
-    first = default_tag(ns)
-    newest = sorted(ns.tags, key=lambda t: (t is first, t.created or "", t.name), reverse=True)
-    keep = {id(t) for t in newest[:limit]}
-    return [t for t in ns.tags if id(t) in keep]
-
-
-def tag_section_content(ns: Namespace, details: DetailsContext | None) -> list[nodes.Node]:
-    """What a namespace page's Tags section holds: its tag table (said to be cut
-    short when it is), or a line saying there are no tags."""
-    if not ns.tags:
-        return [_para(nodes.Text("This namespace has no valid tags yet."))]
-    shown = shown_tags(ns)
-    content: list[nodes.Node] = [scroller(tag_table(ns, shown, TagTableOptions(details=details)))]
-    if len(shown) < len(ns.tags):
-        content.insert(
-            0,
-            _para(
-                nodes.Text(
-                    f"The newest {len(shown)} of {len(ns.tags)} tags; every tag is listed by the "
-                ),
-                site_link("tags endpoint", "tags endpoint", target=f"{ns.name}/tags/"),
-                nodes.Text("."),
-                classes=["orgreg-truncated"],
-            ),
-        )
-    return content
-
-
-def namespace_page(
-    ns: Namespace, usage_content: Sequence[nodes.Node], tags_content: Sequence[nodes.Node]
-) -> nodes.section:
-    """The whole page of one namespace: title, description, README, and the
-    Usage and Tags sections holding *usage_content* (:func:`usage`) and
-    *tags_content* (:func:`tag_section_content`), or stand-ins for them."""
-    page = nodes.section(
-        ids=[nodes.make_id(f"namespace-{ns.name}")],
-        names=[nodes.fully_normalize_name(ns.name)],
-        classes=["orgreg-namespace-page"],
-    )
-    page += nodes.title(ns.name, ns.name)
-    if ns.description:
-        page += _para(nodes.Text(ns.description), classes=["orgreg-description"])
-    page += namespace_stats(ns)
-    page.extend(readme(ns))
-    page += section("Usage", "usage", usage_content)
-    page += section("Tags", "tags", tags_content)
-    return page
+def add_static_path(app: Sphinx) -> None:
+    """Ship the listings' stylesheet with HTML builds (a new list: the config's
+    default is never changed in place)."""
+    if app.builder.format == "html":
+        app.config.html_static_path = [*app.config.html_static_path, str(STATIC)]

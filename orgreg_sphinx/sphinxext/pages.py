@@ -25,21 +25,16 @@ from sphinx.parsers import RSTParser
 from sphinx.util import logging
 
 from ..core import names
-from ..core.files import write_if_changed
-from ..core.model import is_namespace_folder, printable
-from . import config as cfg
-from . import domain, internals
+from ..core.model import is_namespace_folder
+from . import internals
+from .config import settings_of
+from .directive import RegistryDirective
+from .stubs import STUB_FILETYPE, STUB_RE, stub_text
 
 if TYPE_CHECKING:
     from docutils.parsers.rst.states import RSTState, RSTStateMachine
 
 logger = logging.getLogger(__name__)
-
-STUB_FOLDER = "orgreg-pages"
-#: suffix and file type of the stubs, read by :class:`NamespacePageParser`
-STUB_SUFFIX = ".orgreg"
-STUB_FILETYPE = "orgreg-namespace-page"
-STUB_RE = re.compile(r"^   :namespace: (.+)$", re.MULTILINE)
 
 
 class _StubState:
@@ -156,8 +151,6 @@ class NamespacePageParser(RSTParser):
     supported = (STUB_FILETYPE,)
 
     def parse(self, inputstring: str | StringList, document: nodes.document) -> None:
-        from .directive import RegistryDirective
-
         text = "\n".join(inputstring) if isinstance(inputstring, StringList) else inputstring
         found = STUB_RE.search(text)
         if found is not None and text == stub_text(found.group(1)):
@@ -188,11 +181,6 @@ class NamespacePageParser(RSTParser):
         return [*super().get_transforms(), SkipInapplicableTransforms]
 
 
-def stub_text(name: str) -> str:
-    """The source of a namespace page: one directive that renders it all."""
-    return f".. registry::\n   :namespace: {name}\n   :page:\n"
-
-
 def tree_exclude_patterns(app: Sphinx, config: Config) -> None:
     """Keep the manifest tree's files from being read as documents.
 
@@ -202,14 +190,15 @@ def tree_exclude_patterns(app: Sphinx, config: Config) -> None:
     folders inside a namespace are not even walked (links there could make the
     walk endless).
     """
-    root = cfg.root_folder(app.srcdir, config)
+    settings = settings_of(config)
+    root = settings.root
     try:
         rel = root.relative_to(Path(app.srcdir).resolve()).as_posix()
     except ValueError:
         return  # the tree is outside the source folder: nothing to exclude
     prefix = "" if rel in ("", ".") else rel + "/"
     patterns = ["*/*/README.md", "*/*/tags/**", "*/*/manifests/**"]
-    if not config.orgreg_tree_pages:
+    if not settings.tree_pages:
         patterns = organization_patterns(root)
     for pattern in patterns:
         if prefix + pattern not in config.exclude_patterns:
@@ -272,11 +261,6 @@ def complement_patterns(others: list[str]) -> list[str]:
     return patterns
 
 
-def namespace_orgs(root: Path) -> list[str]:
-    """Names of the first-level folders of *root* that hold a namespace (or a link)."""
-    return top_level_folders(root)[0]
-
-
 def top_level_folders(root: Path) -> tuple[list[str], list[str]]:
     """The first-level entries of *root* Sphinx could walk into: those of
     organizations holding a namespace (and links: never followed by Sphinx
@@ -320,36 +304,6 @@ def _glob_escape(name: str) -> str:
     return "".join(f"[{c}]" if c in "*?[]" else c for c in name)
 
 
-def display_path(path: Path) -> str:
-    """*path* relative to the working folder when below it, else absolute."""
-    rel = os.path.relpath(path)
-    return str(path.absolute()) if rel.startswith("..") else rel
-
-
-def generate(app: Sphinx) -> None:
-    """Read the tree and register a page per namespace (at builder-inited)."""
-    registry = domain.load(app)
-    for problem in registry.problems:
-        where = printable(display_path(problem.path))
-        logger.warning(
-            "%s %s [%s]",
-            where,
-            problem.message,
-            problem.code,
-            type="orgreg",
-            subtype=problem.code,
-            location=f"{where}:{problem.line or ''}",
-        )
-    generated: dict[str, Path] = {}
-    if app.config.orgreg_namespace_pages:
-        stubs = Path(app.doctreedir) / STUB_FOLDER
-        for ns in registry.namespaces:
-            stub = stubs / ns.org / ns.repo / f"index{STUB_SUFFIX}"
-            write_if_changed(stub, stub_text(ns.name).encode())
-            generated[ns.docname] = stub
-    internals.install_project(app, generated)
-
-
 def hide_stub_source(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
@@ -358,15 +312,16 @@ def hide_stub_source(
     if pagename in generated:
         context["sourcename"] = ""
         context["orgreg_namespace"] = pagename.rsplit("/", 1)[0]
-        repo_url = app.config.orgreg_repository_url.rstrip("/")
+        settings = settings_of(app.config)
+        repo_url = settings.repository_url.rstrip("/")
         if repo_url:
-            root = cfg.root_folder(app.srcdir, app.config)
+            root = settings.root
             try:
                 rel = root.relative_to(Path(app.confdir).resolve()).as_posix()
             except ValueError:
                 rel = os.path.basename(root)
             folder = f"{rel}/{context['orgreg_namespace']}".lstrip("./")
-            branch = app.config.orgreg_repository_branch
+            branch = settings.repository_branch
             context["orgreg_manifests_url"] = f"{repo_url}/tree/{branch}/{folder}"
 
 
@@ -430,14 +385,3 @@ def mark_orphan(app: Sphinx, doctree: Any) -> None:
     docname = app.env.docname
     if docname in internals.generated_pages(app):
         app.env.metadata[docname]["orphan"] = True
-
-
-def setup(app: Sphinx) -> None:
-    app.connect("doctree-read", mark_orphan)
-    app.connect("env-get-updated", read_for_another_output)
-    app.connect("config-inited", tree_exclude_patterns)
-    # the stubs are read by NamespacePageParser whatever source_suffix says of .rst
-    app.add_source_suffix(STUB_SUFFIX, STUB_FILETYPE)
-    app.add_source_parser(NamespacePageParser)
-    app.connect("builder-inited", generate)
-    app.connect("html-page-context", hide_stub_source)

@@ -18,11 +18,11 @@ from sphinx.util import logging
 
 from .._version import __version__
 from ..core import endpoints, feed, keys
-from ..core.files import Batch, sync_batches, up_to_date
+from ..core.files import Batch, stamp, sync_batches, up_to_date
 from ..core.model import rules_stamp, schema
-from . import config as cfg
 from . import domain, pages
-from .shown import digest
+from .config import settings_of
+from .warnings_ import Subtype, warn
 
 logger = logging.getLogger(__name__)
 
@@ -38,72 +38,66 @@ def site_batches(app: Sphinx) -> list[Batch]:
     one at a time as :func:`.files.sync_batches` writes them (never all in memory
     at once)."""
     registry = domain.registry(app.env)
-    config = app.config
-    stamp = digest([__version__, code_stamp(), rules_stamp(), switches(app)])
+    settings = settings_of(app.config)
+    base = stamp([__version__, code_stamp(), rules_stamp(), switches(app)])
     batches = endpoints.endpoint_batches(
         registry,
-        stamp,
-        original=config.orgreg_json_api,
-        catalog=config.orgreg_json_api,
-        shub=config.orgreg_shub_api,
-        oci=config.orgreg_oci_layout,
+        base,
+        original=settings.json_api,
+        catalog=settings.json_api,
+        shub=settings.shub_api,
+        oci=settings.oci_layout,
     )
-    batches.append(Batch("", stamp, functools.partial(other_files, app)))
+    batches.append(Batch("", base, functools.partial(other_files, app)))
     return batches
-
-
-def site_files(app: Sphinx) -> Iterator[tuple[str, bytes]]:
-    """Every file the extension publishes, as (output path, bytes), made one at a
-    time (:func:`site_batches`, all made)."""
-    for batch in site_batches(app):
-        yield from batch.make()
 
 
 def other_files(app: Sphinx) -> Iterator[tuple[str, bytes]]:
     """The published files that are not endpoints: schemas, keys, the feed."""
     registry = domain.registry(app.env)
-    config = app.config
-    if config.orgreg_json_api:
+    settings = settings_of(app.config)
+    if settings.json_api:
         for kind in SCHEMAS:
             yield f"api/schemas/{kind}.schema.json", endpoints.dumps(schema(kind))
     # the trusted keys, at api/keys/<FINGERPRINT>.asc, and api/keys.json
     yield from keys.published_files(
-        list(domain.domain_of(app.env).trusted_keys.values()), cfg.site_url(config)
+        list(domain.domain_of(app.env).trusted_keys.values()), settings.site_url
     ).items()
-    if config.orgreg_feed is not False:
+    if settings.feed is not False:
         yield from feed.feed_files(
-            registry, cfg.site_url(config), config.project, config.orgreg_feed_entries
+            registry, settings.site_url, app.config.project, settings.feed_entries
         ).items()
 
 
 def switches(app: Sphinx) -> list[Any]:
     """The settings the published files depend on."""
-    config = app.config
+    settings = settings_of(app.config)
     return [
-        config.orgreg_json_api,
-        config.orgreg_shub_api,
-        config.orgreg_oci_layout,
-        config.orgreg_feed,
-        config.orgreg_feed_entries,
-        config.project,
-        cfg.site_url(config),
+        settings.json_api,
+        settings.shub_api,
+        settings.oci_layout,
+        settings.feed,
+        settings.feed_entries,
+        app.config.project,
+        settings.site_url,
     ]
 
 
 def feed_url(app: Sphinx) -> str:
     """The absolute address of ``feed.xml``, or '' when none is written."""
-    site = cfg.site_url(app.config)
-    return site + feed.FEED_PATH if site and app.config.orgreg_feed is not False else ""
+    settings = settings_of(app.config)
+    site = settings.site_url
+    return site + feed.FEED_PATH if site and settings.feed is not False else ""
 
 
 def warn_no_feed(app: Sphinx) -> None:
     """``orgreg_feed = True`` without the site's address: say why there is no feed."""
-    if app.config.orgreg_feed is True and not cfg.site_url(app.config):
-        logger.warning(
+    settings = settings_of(app.config)
+    if settings.feed is True and not settings.site_url:
+        warn(
             "[orgreg] orgreg_feed: no feed.xml is written without the site's address "
             "(an Atom feed's links are absolute): set html_baseurl or orgreg_site_url",
-            type="orgreg",
-            subtype="feed",
+            subtype=Subtype.FEED,
         )
 
 
@@ -132,19 +126,17 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
     outdir = Path(app.outdir)
-    if app.config.orgreg_oci_layout:
+    if settings_of(app.config).oci_layout:
         warn_oci_site(app)
     warn_no_feed(app)
     state_file = state_path(app)
     owned = pages.generated_outputs(app)
     batches = site_batches(app)
-    fingerprint = site_fingerprint(app, batches)
-    if up_to_date(outdir, state_file, fingerprint, owned):
+    site = site_stamp(app, batches)
+    if up_to_date(outdir, state_file, site, owned):
         logger.info("[orgreg] endpoint files up to date")
         return
-    written, removed = sync_batches(
-        outdir, batches, state_file, owned=owned, fingerprint=fingerprint
-    )
+    written, removed = sync_batches(outdir, batches, state_file, owned=owned, stamp=site)
     logger.info("[orgreg] %d endpoint file(s) written, %d removed", written, removed)
 
 
@@ -157,13 +149,13 @@ def code_stamp() -> str:
     return digest.hexdigest()[:16]
 
 
-def site_fingerprint(app: Sphinx, batches: list[Batch] | None = None) -> str:
-    """A digest of everything :func:`site_files` depends on: the extension's
+def site_stamp(app: Sphinx, batches: list[Batch] | None = None) -> str:
+    """The change stamp of every published file (:func:`site_batches`): the extension's
     code and reading rules, the switches, each namespace's data and the status
-    of the recipe files copied (the stamps of :func:`site_batches`), the keys."""
+    of the recipe files copied (the batches' stamps), the keys."""
     if batches is None:
         batches = site_batches(app)
-    return digest(
+    return stamp(
         [
             [batch.stamp for batch in batches],
             [(k.fingerprint, k.armored) for k in domain.domain_of(app.env).trusted_keys.values()],
@@ -174,19 +166,13 @@ def site_fingerprint(app: Sphinx, batches: list[Batch] | None = None) -> str:
 def warn_oci_site(app: Sphinx) -> None:
     """OCI clients look for ``/v2/`` at the root of the host: say so when the
     site is known to live below it."""
-    site = cfg.site_url(app.config)
+    site = settings_of(app.config).site_url
     path = urlsplit(site).path if site else "/"
     if path not in ("", "/"):
-        logger.warning(
+        warn(
             "[orgreg] orgreg_oci_layout: the site is published at %s, not at the root of "
             "its host; OCI clients look for %s and will not find the v2/ layout",
             site,
             site[: len(site) - len(path)] + "/v2/",
-            type="orgreg",
-            subtype="oci",
+            subtype=Subtype.OCI,
         )
-
-
-def setup(app: Sphinx) -> None:
-    app.connect("build-finished", write_site_files)
-    app.connect("html-page-context", link_feed)

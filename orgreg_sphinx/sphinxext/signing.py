@@ -2,16 +2,15 @@
 
 * ``orgreg_keys`` names the folder of ASCII-armored OpenPGP public keys (default:
   ``_keys/`` in the manifest tree). They are read once per build, at
-  builder-inited, through :func:`orgreg_sphinx.core.keys.load_keys`; each file
-  left out is a warning naming it.
+  builder-inited, by :mod:`.loader`; each file left out is a warning naming it.
 * Each key is published at ``api/keys/<FINGERPRINT>.asc`` with the list
   ``api/keys.json`` (:func:`orgreg_sphinx.core.keys.published_files`, written by
   :mod:`.publish`).
-* A generated page, ``api/keys/`` (docname :data:`KEYS_DOCNAME`), shows each
+* A generated page, ``api/keys/`` (docname :data:`.stubs.KEYS_DOCNAME`), shows each
   key (name, fingerprint, key id, creation date, download link, import commands,
   the tags it signed); it exists when there are keys or signed tags.
 * Pages showing a signature record the signer's fingerprint
-  (:class:`.shown.Kind` ``KEY``): adding or removing that key re-reads exactly
+  (:class:`.stamps.Kind` ``KEY``): adding or removing that key re-reads exactly
   those pages.
 """
 
@@ -19,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -28,28 +26,21 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from ..core import clients
-from ..core.files import write_if_changed
-from ..core.keys import TrustedKey, load_keys, published_path
-from ..core.model import Namespace, Registry, Tag, printable
+from ..core.keys import published_path
+from ..core.model import Namespace, Registry, Tag
 from ..core.sifblock import group_fingerprint, signature_state
-from . import config as cfg
+from ..core.text import plural
+from ..core.trusted import TrustedKey
 from . import internals
-from .details import DetailsContext, command_block, field_list
-from .domain import domain_of, registry
-from .listing import doc_link, site_link
-from .pages import STUB_FOLDER, STUB_SUFFIX, display_path
-from .shown import Kind, ShownData
+from .config import settings_of
+from .details import DetailsContext, field_list
+from .domain import domain_of
+from .highlight import command_lines
+from .shared import doc_link, site_link
+from .stamps import Kind, ShownData
+from .stubs import KEYS_DOCNAME, namespace_docname
 
 logger = logging.getLogger(__name__)
-
-#: the generated page of the trusted keys, beside the published key files
-KEYS_DOCNAME = "api/keys/index"
-#: the trusted keys as last read (a file in the doctree folder): GnuPG runs only
-#: when a key file was added, removed or changed
-KEYS_CACHE = "orgreg-keys.pickle"
-KEYS_TITLE = "Signing keys"
-DIRECTIVE = "orgreg-keys"
-STUB = f"{KEYS_TITLE}\n{'=' * len(KEYS_TITLE)}\n\n.. {DIRECTIVE}::\n"
 
 
 def signed_tags(found: Registry) -> list[tuple[Namespace, Tag]]:
@@ -62,39 +53,12 @@ def signed_tags(found: Registry) -> list[tuple[Namespace, Tag]]:
     ]
 
 
-def load(app: Sphinx) -> None:
-    """builder-inited (after the namespace pages): read the trusted keys, warn
-    about each file left out, and add the keys page when there is something to show."""
-    domain = domain_of(app.env)
-    folder = cfg.keys_folder(app.srcdir, app.config)
-    keys, problems = load_keys(folder, cache=Path(app.doctreedir) / KEYS_CACHE)
-    for problem in problems:
-        where = printable(display_path(problem.path))
-        logger.warning(
-            "%s %s [keys]", where, problem.message, type="orgreg", subtype="keys", location=where
-        )
-    domain.trusted_keys = {key.fingerprint: key for key in keys}
-    domain.keys_page = ""
-    if not app.config.orgreg_namespace_pages:
-        return
-    if not keys and not signed_tags(registry(app.env)):
-        return
-    stub = Path(app.doctreedir) / STUB_FOLDER / "api" / "keys" / f"index{STUB_SUFFIX}"
-    write_if_changed(stub, STUB.encode())
-    generated = dict(internals.generated_pages(app))
-    if KEYS_DOCNAME in generated:  # a namespace api/keys is refused by the model
-        return
-    generated[KEYS_DOCNAME] = stub
-    if internals.install_project(app, generated):
-        domain.keys_page = KEYS_DOCNAME
-
-
 def details_context(app_env: Any, refdoc: str) -> DetailsContext:
     """What the details column needs on page *refdoc*."""
     domain = domain_of(app_env)
     return DetailsContext(
         keys=domain.trusted_keys,
-        site=cfg.site_url(app_env.config),
+        site=settings_of(app_env.config).site_url,
         refdoc=refdoc,
         keys_page=domain.keys_page,
     )
@@ -117,7 +81,7 @@ def home_link(app_env: Any, refdoc: str) -> list[nodes.Node]:
         return []
     para = nodes.paragraph(classes=["orgreg-keys-link"])
     para += nodes.Text("Images are signed with ")
-    label = f"{count} trusted signing key" + ("" if count == 1 else "s")
+    label = plural(count, "trusted signing key")
     para += doc_link(domain.keys_page, label, refdoc)
     para += nodes.Text(" of this organization.")
     return [para]
@@ -141,7 +105,7 @@ def _tag_links(
             "",
             "",
             doc_link(
-                ns.docname,
+                namespace_docname(ns.name),
                 name,
                 docname,
                 anchor=f"tag-{tag.name}",
@@ -197,7 +161,7 @@ def key_section(
         section += nodes.paragraph(
             text="Import it into Apptainer's, Singularity's or GnuPG's keyring:"
         )
-        section += command_block(clients.import_commands(site, key.fingerprint))
+        section += command_lines(clients.import_commands(site, key.fingerprint))
     else:
         facts: list[tuple[str, nodes.Node]] = [
             ("Kind", nodes.Text(key.kind_text)),
@@ -221,7 +185,7 @@ def key_section(
         if key.kind in ("pem", "certificate"):
             section += nodes.paragraph(text="Verify a downloaded image with it:")
             commands = clients.x509_verify_commands(site, key, "IMAGE.sif", trusted)
-            section += command_block([*commands["apptainer"], *commands["singularity"]])
+            section += command_lines([*commands["apptainer"], *commands["singularity"]])
         else:
             section += nodes.paragraph(
                 text="A certificate authority: signing certificates whose chain reaches it "
@@ -248,7 +212,7 @@ class KeysDirective(SphinxDirective):
         domain = domain_of(self.env)
         domain.note_shown(docname, ShownData(Kind.KEYS, "signed"))
         domain.note_shown(docname, ShownData(Kind.SITE))
-        site = cfg.site_url(self.config)
+        site = settings_of(self.config).site_url
         signed = signed_tags(domain.registry)
         keys = list(domain.trusted_keys.values())
         out: list[nodes.Node] = [
@@ -310,9 +274,3 @@ def keys_page_context(
     if pagename == KEYS_DOCNAME and pagename in internals.generated_pages(app):
         context.pop("orgreg_namespace", None)
         context.pop("orgreg_manifests_url", None)
-
-
-def setup(app: Sphinx) -> None:
-    app.connect("builder-inited", load, priority=600)
-    app.add_directive(DIRECTIVE, KeysDirective)
-    app.connect("html-page-context", keys_page_context, priority=600)

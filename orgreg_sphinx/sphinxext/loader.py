@@ -1,0 +1,118 @@
+"""``builder-inited``: read what the build shows, once, and declare its pages.
+
+Before ``-j`` forks its workers (which inherit what is read here):
+
+1. the manifest tree, into the :class:`~orgreg_sphinx.core.model.Registry` of the
+   build (files unchanged since the last build are not parsed again: the read
+   cache in the doctree folder), with each tag's former images from the tree's
+   git history (``orgreg_history``); each bad file is a warning naming it;
+2. the organization's trusted keys (``orgreg_keys``); each file left out is a
+   warning naming it;
+3. every generated page -- one per namespace, and the keys page when there are
+   keys or signed tags -- written as a stub (:mod:`.stubs`) and given to Sphinx's
+   project in one go (:func:`.internals.install_project`).
+
+What is read is kept on the ``orgreg`` domain (:mod:`.domain`) for the rest of
+the build.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+from ..core import history
+from ..core.keys import load_keys
+from ..core.model import ReadCache, Registry, load_registry, printable
+from . import internals
+from .config import BuildSettings, settings_of
+from .domain import domain_of
+from .signing import signed_tags
+from .stubs import KEYS_DOCNAME, write_stubs
+from .warnings_ import Subtype, warn
+
+logger = logging.getLogger(__name__)
+
+#: file in the doctree folder keeping what the last build read from the tree
+READ_CACHE_FILE = "orgreg-read-cache.pickle"
+#: file in the doctree folder keeping what was read from the tree's git history
+HISTORY_CACHE_FILE = "orgreg-history.pickle"
+#: the trusted keys as last read (a file in the doctree folder): GnuPG runs only
+#: when a key file was added, removed or changed
+KEYS_CACHE = "orgreg-keys.pickle"
+
+
+def display_path(path: Path) -> str:
+    """*path* relative to the working folder when below it, else absolute."""
+    rel = os.path.relpath(path)
+    return str(path.absolute()) if rel.startswith("..") else rel
+
+
+def load(app: Sphinx) -> None:
+    """Read the tree and the trusted keys, and install the generated pages."""
+    domain = domain_of(app.env)
+    settings = settings_of(app.config)
+    registry = read_registry(app, settings)
+    domain.registry = registry
+    for problem in registry.problems:
+        where = printable(display_path(problem.path))
+        warn(
+            "%s %s [%s]",
+            where,
+            problem.message,
+            problem.code,
+            subtype=problem.code,
+            location=f"{where}:{problem.line or ''}",
+        )
+    keys, problems = load_keys(settings.keys_folder, cache=Path(app.doctreedir) / KEYS_CACHE)
+    for key_problem in problems:
+        where = printable(display_path(key_problem.path))
+        warn("%s %s [keys]", where, key_problem.message, subtype=Subtype.KEYS, location=where)
+    domain.trusted_keys = {key.fingerprint: key for key in keys}
+    generated = {}
+    if settings.namespace_pages:
+        generated = write_stubs(
+            app.doctreedir,
+            (ns.name for ns in registry.namespaces),
+            keys_page=bool(keys or signed_tags(registry)),
+        )
+    installed = internals.install_project(app, generated)
+    domain.keys_page = KEYS_DOCNAME if installed and KEYS_DOCNAME in generated else ""
+
+
+def read_registry(app: Sphinx, settings: BuildSettings) -> Registry:
+    """The manifest tree of this build, with its history when asked for."""
+    root = settings.root
+    skip = frozenset(p.name for p in (app.outdir, app.doctreedir) if p.parent.resolve() == root)
+    cache_file = Path(app.doctreedir) / READ_CACHE_FILE
+    cache = ReadCache.load(cache_file)
+    found = load_registry(root, limits=settings.limits, skip=skip, cache=cache)
+    try:
+        cache.save(cache_file)
+    except OSError as err:  # a read-only doctree folder only makes rebuilds slower
+        logger.debug("[orgreg] cannot save %s: %s", cache_file, err)
+    if settings.history:
+        found = with_history(app, settings, found)
+    return found
+
+
+def with_history(app: Sphinx, settings: BuildSettings, found: Registry) -> Registry:
+    """*found* with each tag's former images from the tree's git history (one
+    informational line, and no history, when there is none to read)."""
+    cache_file = Path(app.doctreedir) / HISTORY_CACHE_FILE
+    read = history.read_history(
+        settings.root, history.HistoryCache.load(cache_file), settings.limits
+    )
+    if not read.available:
+        logger.info("[orgreg] tag history is off: %s", read.reason)
+        return found
+    if read.changed:
+        try:
+            read.cache.save(cache_file)
+        except OSError as err:  # a read-only doctree folder only makes rebuilds slower
+            logger.debug("[orgreg] cannot save %s: %s", cache_file, err)
+    logger.info("[orgreg] tag history: %d new commit(s) read from git", read.commits_read)
+    return history.apply(found, read)
