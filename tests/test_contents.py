@@ -819,6 +819,21 @@ def test_index_shards_stay_under_the_limit_and_find_every_name(tmp_path: Path) -
             for posting in body["names"].get(name, []):
                 found.add((body["tags"][posting[0]][0], posting[1], posting[2]))
         assert found == want, name
+    # every file is listed (each part of each shard, each split listing), and no other
+    listed = set()
+    pending = [index]
+    while pending:
+        listing = pending.pop()
+        for key in listing["shards"]:
+            listed.add(contentsapi.SHARD_PATH.format(shard=key))
+            listed.update(
+                contentsapi.PART_PATH.format(shard=key, part=n)
+                for n in range(1, listing["parts"].get(key, 1))
+            )
+        for key in listing["split"]:
+            listed.add(contentsapi.SHARD_PATH.format(shard=key))
+            pending.append(read(contentsapi.SHARD_PATH.format(shard=key)))
+    assert listed == set(shard_files)
     # the index lists two-character keys only; a listing, keys under its own
     assert all(len(key) == 2 for key in [*index["shards"], *index["split"]])
     for split in index["split"]:

@@ -134,11 +134,11 @@ def _fits(names: dict[str, set[Posting]], limit: int, length: int) -> bool:
 
 def plan_shards(
     names: dict[str, set[Posting]], limit: int = MAX_SHARD_BYTES, length: int = 2
-) -> Iterator[tuple[str, list[str] | None, dict[str, Any]]]:
-    """(key, sorted names, listing) of each shard file, children first: names
+) -> Iterator[tuple[str, list[dict[str, list[Posting]]] | None, dict[str, Any]]]:
+    """(key, parts, listing) of each shard file, children first: names
     grouped by their first *length* characters (:func:`shard_of`); a group larger
     than *limit* is split again by one more character (its file is then a listing
-    of its children, names None) until it fits or holds one name (or names the key
+    of its children, parts None) until it fits or holds one name (or names the key
     cannot tell apart: then :func:`shard_parts` cuts it into parts). The listing
     returned last (key ``""``) is that of *length*: ``{"shards": {key: names},
     "parts": {key: parts, when more than one}, "split": [keys listed further]}``;
@@ -155,11 +155,11 @@ def plan_shards(
     listing: dict[str, Any] = {"shards": {}, "parts": {}, "split": []}
     for key, group in sorted(groups.items()):
         if _fits({n: names[n] for n in group}, limit, length):
-            parts = len(shard_parts(group, names, limit))
+            parts = shard_parts(sorted(group), names, limit)
             listing["shards"][key] = len(group)
-            if parts > 1:
-                listing["parts"][key] = parts
-            yield key, sorted(group), {}
+            if len(parts) > 1:
+                listing["parts"][key] = len(parts)
+            yield key, parts, {}
         else:
             below = list(plan_shards({n: names[n] for n in group}, limit, length + 1))
             yield from below[:-1]
@@ -237,13 +237,13 @@ def index_files(registry: Registry, limit: int = MAX_SHARD_BYTES) -> Iterator[tu
                 names.setdefault(name.lower(), set()).add((ref, kind, version, name))
     files: list[tuple[str, bytes]] = []
     top: dict[str, Any] = {"shards": {}, "parts": {}, "split": []}
-    for key, group, listing in plan_shards(names, limit):
+    for key, parts, listing in plan_shards(names, limit):
         if not key:
             top = listing
-        elif group is None:
+        elif parts is None:
             files.append((SHARD_PATH.format(shard=key), dumps(listing)))
         else:
-            for number, part in enumerate(shard_parts(group, names, limit)):
+            for number, part in enumerate(parts):
                 path = (
                     PART_PATH.format(shard=key, part=number)
                     if number
