@@ -228,7 +228,7 @@
       });
       var facts = row.appendChild(el("td"));
       facts.appendChild(document.createTextNode(first.arch));
-      if (first.signed === "signed") { facts.appendChild(el("span", { "class": "orgreg-badge orgreg-badge-trusted" }, "signed")); }
+      if (first.signed === "signed") { facts.appendChild(el("span", { "class": "orgreg-badge orgreg-badge-signed" }, "signed")); }
       if (first.deprecated === "deprecated") { facts.appendChild(el("span", { "class": "orgreg-badge orgreg-badge-deprecated" }, "deprecated")); }
       body.appendChild(row);
     });
