@@ -534,6 +534,157 @@ def kinds(files: list[str]) -> dict[str, int]:
     return counts
 
 
+# --------------------------------------------------------------------------- site size
+
+#: the kinds of published files, in the order they are printed (issue 28)
+SITE_KINDS = (
+    "manifests/<tag>/index.html (JSON)",
+    "manifests/<tag>/index.json",
+    "manifests/<tag>/Singularity",
+    "tags/index.html + index.json",
+    "api/container/* (shub)",
+    "v2/ (OCI layout)",
+    "namespace pages",
+    "namespace SHA256SUMS, urls.txt, downloads.curl",
+    "home page (index.html)",
+    "api/catalog.json",
+    "api/ bulk lists",
+    "api/ other",
+    "searchindex.js",
+    "objects.inv",
+    "_static",
+    "other",
+)
+PAGES_LIMIT = 1024**3  # GitHub Pages: published sites may be no larger than 1 GB
+PAGE_LIMIT = 200 * 1000  # issue 28: every HTML page a person opens <= 200 KB
+TAG_BUDGET = 4096  # issue 28: <= 400 MB at 100,000 tags
+
+
+def site_kind(rel: str) -> str:
+    """Which kind of published file *rel* is (:data:`SITE_KINDS`)."""
+    parts = rel.split("/")
+    if rel.startswith("_static/"):
+        return "_static"
+    if rel.startswith("v2/"):
+        return "v2/ (OCI layout)"
+    if rel.startswith("api/container/"):
+        return "api/container/* (shub)"
+    if rel == "api/catalog.json":
+        return rel
+    if rel in ("api/SHA256SUMS", "api/urls.txt", "api/downloads.curl"):
+        return "api/ bulk lists"
+    if rel.startswith("api/"):
+        return "api/ other"
+    if rel == "index.html":
+        return "home page (index.html)"
+    if rel in ("searchindex.js", "objects.inv"):
+        return rel
+    if len(parts) == 5 and parts[2] == "manifests":
+        name = parts[4]
+        if name == "index.html":
+            return "manifests/<tag>/index.html (JSON)"
+        if name in ("index.json", "Singularity"):
+            return f"manifests/<tag>/{name}"
+    if len(parts) == 4 and parts[2] == "tags" and parts[3] in ("index.html", "index.json"):
+        return "tags/index.html + index.json"
+    if len(parts) == 3 and parts[2] == "index.html":
+        return "namespace pages"
+    if len(parts) == 3 and parts[2] in ("SHA256SUMS", "urls.txt", "downloads.curl"):
+        return "namespace SHA256SUMS, urls.txt, downloads.curl"
+    return "other"
+
+
+def tar_size(folder: Path) -> int:
+    """Bytes of the tar that actions/upload-pages-artifact makes of *folder* (its own
+    command): what GitHub Pages counts against its 1 GB (512-byte headers and blocks,
+    so each small file costs at least 1 KB)."""
+    proc = subprocess.Popen(
+        [
+            "tar",
+            "--dereference",
+            "--hard-dereference",
+            "--directory",
+            str(folder),
+            "-cf",
+            "-",
+            "--exclude=.git",
+            "--exclude=.github",
+            ".",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    total = 0
+    assert proc.stdout is not None
+    while chunk := proc.stdout.read(1 << 20):
+        total += len(chunk)
+    if proc.wait() != 0:
+        sys.exit(f"tar of {folder} failed")
+    return total
+
+
+@dataclass
+class Site:
+    """What a build published: bytes and files in all and by kind, the tar."""
+
+    bytes: int = 0
+    files: int = 0
+    folders: int = 0
+    tar_bytes: int = 0
+    tags: int = 0
+    largest_page: str = ""
+    largest_page_bytes: int = 0
+    search_bytes: int = 0
+    by_kind: dict[str, list[int]] = field(default_factory=dict)  # kind -> [files, bytes]
+
+
+def site_figures(out: Path, tags: int) -> Site:
+    """Measure the published output *out* (no doctrees) of a registry of *tags* tags."""
+    site = Site(tags=tags, by_kind={k: [0, 0] for k in SITE_KINDS})
+    for dirpath, dirnames, filenames in os.walk(out):
+        site.folders += len(dirnames)
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, out).replace(os.sep, "/")
+            size = os.stat(path).st_size
+            kind = site_kind(rel)
+            site.bytes += size
+            site.files += 1
+            site.by_kind[kind][0] += 1
+            site.by_kind[kind][1] += size
+            person = kind in ("namespace pages", "home page (index.html)", "other")
+            if person and rel.endswith(".html") and size > site.largest_page_bytes:
+                site.largest_page, site.largest_page_bytes = rel, size
+            if rel == "searchindex.js":
+                site.search_bytes = size
+    site.tar_bytes = tar_size(out)
+    return site
+
+
+def print_sites(results: list[dict]) -> None:
+    """What the published site costs, in all and by kind of file (issue 28)."""
+    for res in results:
+        site: Site | None = res["ext"].site
+        if site is None:
+            continue
+        n, tags = res["n"], site.tags
+        print(
+            f"\nN={n} x {res['tags']} tags ({tags} tags): published site {site.bytes / 1e6:.1f} MB "
+            f"in {site.files} files and {site.folders} folders ({site.bytes / tags:.0f} B per "
+            f"tag); as the Pages artifact (tar) {site.tar_bytes / 1e6:.1f} MB "
+            f"({site.tar_bytes / tags:.0f} B per tag); largest page {site.largest_page} "
+            f"{site.largest_page_bytes / 1e3:.0f} KB; search downloads searchindex.js "
+            f"{site.search_bytes / 1e3:.0f} KB per query"
+        )
+        print(f"  {'kind':48} {'files':>7} {'MB':>8} {'B/tag':>7} {'share':>6}")
+        for kind in SITE_KINDS:
+            files, size = site.by_kind[kind]
+            if files:
+                print(
+                    f"  {kind:48} {files:7d} {size / 1e6:8.2f} {size / tags:7.0f} "
+                    f"{100 * size / site.bytes:5.1f}%"
+                )
+
+
 @dataclass
 class Variant:
     """Figures of one project (extension or plain) at one size."""
@@ -548,6 +699,7 @@ class Variant:
     edit_rewritten: list[str] = field(default_factory=list)
     add_rewritten: list[str] = field(default_factory=list)
     parallel_differs: list[str] = field(default_factory=list)
+    site: Site | None = None
 
 
 def measure(
@@ -560,8 +712,10 @@ def measure(
     json_tree: Path | None = None,
     best_of: int = 1,
     pythonpath: str = "",
+    tags: int = 0,
 ) -> Variant:
-    """Full build (-j 1), -j N build of the same tree, then rebuilds of the first."""
+    """Full build (-j 1), -j N build of the same tree, then rebuilds of the first;
+    with *tags*, the published site's figures after the full build."""
     out, doctrees = work / "html", work / "doctrees"
     out2, doctrees2 = work / "html-j", work / "doctrees-j"
     log = work / "build.log"
@@ -577,6 +731,7 @@ def measure(
         print(f"  {name}: full build again", flush=True)
         again = build(out, doctrees)
         full = again if again.seconds < full.seconds else full
+    site = site_figures(out, tags) if tags else None
     print(f"  {name}: full build -j {jobs}", flush=True)
     parallel = build(out2, doctrees2, jobs)
     first, second = tree_hashes(out), tree_hashes(out2)
@@ -606,6 +761,7 @@ def measure(
         edit_rewritten=rewritten(after_noop, after_edit),
         add_rewritten=rewritten(after_edit, after_add),
         parallel_differs=differs,
+        site=site,
     )
 
 
@@ -672,7 +828,16 @@ def bench_size(
         target.tags.remove(new_tag)
         write_manifest(minimal_tree, target, new_tag)
 
-    ext = measure("extension", base / "ext", ext_src, ext_edit, ext_add, jobs, best_of=best_of)
+    ext = measure(
+        "extension",
+        base / "ext",
+        ext_src,
+        ext_edit,
+        ext_add,
+        jobs,
+        best_of=best_of,
+        tags=sum(len(ns.tags) for ns in registry),
+    )
     plain = measure(
         "plain Sphinx", base / "plain", plain_src, plain_edit, plain_add, jobs, best_of=best_of
     )
@@ -689,6 +854,7 @@ def bench_size(
     result = {
         "n": n,
         "tags": tags,
+        "git_commits": commits,
         "namespace": target.name,
         "ext": ext,
         "plain": plain,
@@ -1042,11 +1208,96 @@ def print_targets(results: list[dict], memory: Run | None) -> None:
             print(f"  {line}")
 
 
+def print_scale_targets(results: list[dict], memory: Run | None, deploys: dict) -> None:
+    """Issue 28's targets (stated for N=10,000 x 10), each MET or MISSED at every
+    size measured, with its figures (nothing is asserted)."""
+    lines = []
+
+    def verdict(ok: bool) -> str:
+        return "MET   " if ok else "MISSED"
+
+    for res in results:
+        ext, floor, n = res["ext"], res["minimal"], res["n"]
+        at = f"N={n}x{res['tags']}"
+        wall, cpu = ext.full.seconds / floor.full.seconds, ext.full.cpu / floor.full.cpu
+        lines.append(
+            f"{verdict(wall <= 0.7)} {at} full build <= 0.7x the minimal floor: "
+            f"{ext.full.seconds:.1f} s vs {floor.full.seconds:.1f} s = {wall:.2f}x wall "
+            f"({cpu:.2f}x cpu)"
+        )
+        lines.append(
+            f"{verdict(ext.full.max_rss_mib <= 1024)} {at} peak memory <= 1 GiB: "
+            f"{ext.full.max_rss_mib:.0f} MiB"
+        )
+        site = ext.site
+        if site is not None:
+            per_tag = site.tar_bytes / site.tags
+            lines.append(
+                f"{verdict(per_tag <= TAG_BUDGET)} {at} site <= 4 KB per tag (400 MB at "
+                f"100,000 tags), as the Pages artifact: {per_tag:.0f} B per tag "
+                f"({site.tar_bytes / 1e6:.1f} MB; files alone {site.bytes / site.tags:.0f} B "
+                f"per tag), {site.files} files"
+            )
+            lines.append(
+                f"{verdict(site.bytes / site.tags <= TAG_BUDGET)} {at} site <= 4 KB per tag, "
+                f"counting the files' bytes only (no tar headers or folders): "
+                f"{site.bytes / site.tags:.0f} B per tag ({site.bytes / 1e6:.1f} MB)"
+            )
+            lines.append(
+                f"{verdict(site.tar_bytes <= PAGES_LIMIT)} {at} site within GitHub Pages' "
+                f"1 GB: {site.tar_bytes / 1e6:.1f} MB"
+            )
+            lines.append(
+                f"{verdict(site.largest_page_bytes <= PAGE_LIMIT)} {at} every HTML page "
+                f"<= 200 KB: largest {site.largest_page} {site.largest_page_bytes / 1e3:.0f} KB"
+            )
+            lines.append(
+                f"{verdict(site.search_bytes <= PAGE_LIMIT)} {at} search download per query "
+                f"bounded (<= 200 KB): searchindex.js {site.search_bytes / 1e3:.0f} KB"
+            )
+        extra = ext.noop.seconds - floor.noop.seconds
+        history = "history on" if res.get("git_commits") else "no git: run with --git"
+        lines.append(
+            f"{verdict(extra <= 0.5)} {at} no-op rebuild <= the floor's + 0.5 s ({history}): "
+            f"{ext.noop.seconds:.2f} s vs {floor.noop.seconds:.2f} s ({extra:+.2f} s)"
+        )
+        lines.append(
+            f"{verdict(ext.edit.seconds <= floor.edit.seconds)} {at} one edited manifest <= "
+            f"the floor's edit ({history}): {ext.edit.seconds:.2f} s vs "
+            f"{floor.edit.seconds:.2f} s"
+        )
+        runs = deploys.get(n)
+        if runs is not None:
+            cached, uncached = runs[1], runs[2]
+            share = cached.build_seconds() / uncached.build_seconds()
+            lines.append(
+                f"{verdict(share <= 0.10)} {at} one added tag deploys in <= 10% of a full "
+                f"build (the Pages workflow's build steps, bench/deploy.py): "
+                f"{cached.build_seconds():.1f} s with the restored build vs "
+                f"{uncached.build_seconds():.1f} s without = {100 * share:.1f}% (cpu "
+                f"{cached.cpu():.1f} s vs {uncached.cpu():.1f} s = "
+                f"{100 * cached.cpu() / uncached.cpu():.1f}%)"
+            )
+        else:
+            lines.append(f"(not run) {at} deploy with the cache: run with --deploy")
+    if memory is not None:
+        lines.append(
+            f"{verdict(memory.max_rss_mib <= 1024)} N={memory_n} peak memory <= 1 GiB: "
+            f"{memory.max_rss_mib:.0f} MiB"
+        )
+    if lines:
+        print("\ntargets of issue 28 (stated for N=10,000 x 10; same run):")
+        for line in lines:
+            print(f"  {line}")
+
+
 memory_n = 0
 
 
 def main(argv: list[str] | None = None) -> int:
     global memory_n
+    import deploy  # bench/deploy.py, beside this script
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--sizes",
@@ -1093,6 +1344,17 @@ def main(argv: list[str] | None = None) -> int:
         "first, so builds read the tags' history (default: 0, no git)",
     )
     parser.add_argument(
+        "--git",
+        action="store_true",
+        help="the git-repository mode: --git-commits 10 unless given",
+    )
+    parser.add_argument(
+        "--deploy",
+        action="store_true",
+        help="also run the Pages workflow's build job at each size (bench/deploy.py): "
+        "cold, one tag added with the restored build, the same without",
+    )
+    parser.add_argument(
         "--contents-gib",
         type=float,
         default=1.0,
@@ -1113,6 +1375,8 @@ def main(argv: list[str] | None = None) -> int:
         help="also measure Pagefind on the same names (needs pagefind[bin] and chromium)",
     )
     args = parser.parse_args(argv)
+    if args.git and not args.git_commits:
+        args.git_commits = 10
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     args.workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -1130,6 +1394,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         for n in sizes
     ]
+    deploys: dict[int, Any] = {}
+    if args.deploy:
+        for n in sizes:
+            print(f"N = {n}: the Pages workflow's build job, three times", flush=True)
+            deploys[n] = deploy.deploy_runs(
+                n, args.tags, args.seed, args.git_commits or 10, args.workdir / f"deploy{n}"
+            )
     memory = None
     if args.memory_size:
         memory_n = args.memory_size
@@ -1139,6 +1410,11 @@ def main(argv: list[str] | None = None) -> int:
     print_baseline(results, args.baseline, args.jobs)
     print_targets(results, memory)
     print_floor_targets(results, memory, args.jobs)
+    print_sites(results)
+    for n, runs in deploys.items():
+        print(f"\nN={n}: the Pages workflow's build job (bench/deploy.py), seconds per step:")
+        deploy.print_runs(runs)
+    print_scale_targets(results, memory, deploys)
     contents_figures = None
     if args.contents_gib > 0:
         from contents import bench_contents  # bench/contents.py

@@ -241,4 +241,4 @@ def test_payloads_are_shown_as_text(xss_site: Path) -> None:
     assert "'https://x.invalid/" in commands
     manifest_json = (xss_site / "xss/urls/manifests/latest/index.html").read_bytes()
     assert b"<" not in manifest_json and b">" not in manifest_json
-    assert dumps({"x": "</script>"}) == b'{\n  "x": "\\u003c/script\\u003e"\n}\n'
+    assert dumps({"x": "</script>"}) == b'{"x":"\\u003c/script\\u003e"}\n'

@@ -3,6 +3,7 @@ every organization, repository and tag name (core/names.py)."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import tempfile
 from collections.abc import Iterator
@@ -309,3 +310,30 @@ def test_rules_stamp_changes_with_the_naming_rules(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
     assert model.rules_stamp.__wrapped__() != before
+
+
+def test_read_cache_survives_a_fresh_checkout_with_the_former_times(tmp_path: Path) -> None:
+    """A CI build restored from a cache (orgreg keep-times gave unchanged files their
+    former times): new inodes and change times, same bytes and modification times;
+    nothing is parsed again. A changed file is."""
+    write_tree(tmp_path, {**good_tree(), "acme/lines/manifests/v1/README.md": LINES_MANIFEST})
+    cache = ReadCache()
+    load_registry(tmp_path, cache=cache)
+    read = len(cache.fresh)
+    for path in sorted(tmp_path.rglob("README.md")):  # as a checkout writes them: new files
+        info = path.stat()
+        copy = path.with_name("checkout.tmp")
+        copy.write_bytes(path.read_bytes())
+        os.replace(copy, path)
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))
+    again = ReadCache(pickle.loads(pickle.dumps(cache.fresh)))
+    load_registry(tmp_path, cache=again)
+    assert again.hits == read > 3
+    edited = tmp_path / "acme/lines/manifests/v1/README.md"
+    info = edited.stat()
+    edited.write_text(LINES_MANIFEST.replace("879", "880"))
+    os.utime(edited, ns=(info.st_atime_ns, info.st_mtime_ns + 1))
+    third = ReadCache(pickle.loads(pickle.dumps(again.fresh)))
+    registry = load_registry(tmp_path, cache=third)
+    assert third.hits == read - 1
+    assert registry.namespace("acme/lines").tag("v1").size == 880

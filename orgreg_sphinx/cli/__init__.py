@@ -20,6 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("orgreg_sphinx.cli.serve", "serve a built site on 127.0.0.1 as a static host would"),
     "manifest": ("orgreg_sphinx.cli.manifest", "write the manifest of a built image into a tree"),
     "init": ("orgreg_sphinx.cli.init", "write a new registry repository into a folder"),
+    "keep-times": (
+        "orgreg_sphinx.cli.keep_times",
+        "give unchanged files of a fresh checkout their former times (cached CI builds)",
+    ),
 }
 
 

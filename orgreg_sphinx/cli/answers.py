@@ -48,6 +48,8 @@ class Expectation:
     line: int | None
     size: int | None  # in bytes; None when the manifest holds KiB
     digest: str
+    #: the OCI manifest digest recorded for an ``oras://`` layer (what shpc pulls by)
+    oci_manifest_digest: str | None = None
 
 
 @dataclass

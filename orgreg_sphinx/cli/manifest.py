@@ -9,7 +9,11 @@ it is 'latest'. The recipe, when given, is copied next to the manifest.
 
 The URL is where the image was uploaded (http/https), or the oras:// reference
 it was pushed to (apptainer push image.sif oras://ghcr.io/<org>/<repo>:<tag>):
-digest and size are then those of the SIF, the registry's layer blob.
+digest and size are then those of the SIF, the registry's layer blob, and the
+digest of the OCI manifest (what shpc pulls by) is read from the registry and
+recorded as the layer's ``oci_manifest_digest`` (or given with
+--oci-manifest-digest); a registry that holds another image is an error, one
+that cannot be reached a warning (the tag is then left out of shpc's files).
 
 What is inside a SIF image (architecture, partitions, signatures, SBOM,
 definition file, labels) is read from its header and recorded as the extra key
@@ -40,6 +44,7 @@ import yaml
 from ..core import contents, names, sif
 from ..core.files import write_if_changed
 from ..core.model import KIB_THRESHOLD, RECIPE_FILE, printable, schema
+from . import answers, online, oras
 
 RECIPE_RE = re.compile(r"^Singularity(?:\.(?P<tag>.+))?$")
 
@@ -90,6 +95,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--description", default="", help="description for a new collection README.md"
     )
     parser.add_argument(
+        "--oci-manifest-digest",
+        metavar="DIGEST",
+        help="with an oras:// --url: the sha256 digest of the image's OCI manifest (what shpc "
+        "pulls by); default: read from the registry, which must then hold this image",
+    )
+    parser.add_argument(
         "--no-contents",
         action="store_true",
         help=f"do not record what the image holds (manifests/<tag>/{contents.RECORD_FILE})",
@@ -137,13 +148,53 @@ def created_time(value: str | None) -> str | None:
     return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def manifest_text(size: int, digest: str, url: str, extra: dict[str, Any]) -> str:
+#: how long ``orgreg manifest`` waits for an OCI registry (one retry)
+RESOLVE_SETTINGS = answers.Settings(jobs=1, timeout=15.0, retries=1)
+
+
+def oci_manifest_digest(url: str, size: int, digest: str, given: str | None) -> str | None:
+    """The OCI manifest digest to record for an ``oras://`` *url*: *given*, else
+    read from the registry, whose SIF layer must be this image (*size*, *digest*);
+    None with a warning when the registry cannot be read."""
+    if given is not None:
+        if not re.fullmatch(r"sha256:[0-9a-f]{64}", given):
+            raise ManifestError(f"--oci-manifest-digest {given!r} is not sha256:<64 hex>")
+        return given
+    ref = names.oras_reference(url)
+    if ref is not None and ref.digest:
+        return None  # the url is pinned: its digest is the OCI manifest's
+    try:
+        found, layer_digest, layer_size = oras.resolve(url, online.Checker(RESOLVE_SETTINGS))
+    except answers.Failure as err:
+        if err.code in ("online-missing", "online-media-type"):
+            raise ManifestError(f"{url} {printable(err.message)}") from None
+        print(
+            f"orgreg manifest: warning: {url} {printable(err.message)}; its OCI manifest "
+            "digest is not recorded, so shpc cannot install this tag (give "
+            "--oci-manifest-digest, or run again where the registry can be reached)",
+            file=sys.stderr,
+        )
+        return None
+    if (layer_digest, layer_size) != (digest, size):
+        raise ManifestError(
+            f"{url} holds a SIF layer of digest {layer_digest} and {layer_size} bytes, "
+            f"not this image ({digest}, {size} bytes): push it there first"
+        )
+    return found
+
+
+def manifest_text(
+    size: int, digest: str, url: str, extra: dict[str, Any], oci_digest: str | None = None
+) -> str:
     """The README.md of a manifest, validated against the manifest schema."""
+    layer: dict[str, Any] = {"size": size, "digest": digest, "url": url}
+    if oci_digest is not None:
+        layer["oci_manifest_digest"] = oci_digest
     data: dict[str, Any] = {
         "layout": "manifests/singularity",
         "size": size,
         "digest": digest,
-        "layers": [{"size": size, "digest": digest, "url": url}],
+        "layers": [layer],
     }
     data.update({k: v for k, v in extra.items() if v is not None})
     errors = list(jsonschema.Draft202012Validator(schema("manifest")).iter_errors(data))
@@ -239,6 +290,8 @@ def write_manifest(args: argparse.Namespace) -> list[Path]:
         raise ManifestError(f"tag {tag!r} is not valid: {printable(refused.message)}")
     if names.is_oras(args.url) and (problem := names.oras_problem(args.url)):
         raise ManifestError(f"--url {printable(problem)}")
+    if args.oci_manifest_digest is not None and not names.is_oras(args.url):
+        raise ManifestError("--oci-manifest-digest needs an oras:// --url")
     root = Path(args.root)
     if not root.is_dir():
         raise ManifestError(f"--root {args.root!r} is not a folder")
@@ -266,7 +319,12 @@ def write_manifest(args: argparse.Namespace) -> list[Path]:
     folder = root / org / repo
     tag_dir = folder / "manifests" / tag
     written = []
-    text = manifest_text(size, digest, args.url, extra)
+    oci_digest = (
+        oci_manifest_digest(args.url, size, digest, args.oci_manifest_digest)
+        if names.is_oras(args.url)
+        else None
+    )
+    text = manifest_text(size, digest, args.url, extra, oci_digest)
     if write_if_changed(tag_dir / "README.md", text.encode("utf-8")):
         written.append(tag_dir / "README.md")
     if recipe_bytes is not None and write_if_changed(tag_dir / RECIPE_FILE, recipe_bytes):

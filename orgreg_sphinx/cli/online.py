@@ -72,6 +72,7 @@ def expectations(
                         line=tag.line("layers", index, "url"),
                         size=None if tag.layer_size_is_kib(layer) else layer.size,
                         digest=layer.digest,
+                        oci_manifest_digest=layer.oci_manifest_digest,
                     )
                 )
     return targets

@@ -74,6 +74,9 @@ class OciRegistry:
         self.loopback = is_loopback(ref.hostname)
         self.base = f"{'http' if self.loopback else 'https'}://{ref.host}"
         self.token: str | None = None
+        #: ``sha256:`` of the registry manifest read by :meth:`manifest` (what
+        #: ``oras://<name>@<digest>`` pulls, as shpc does)
+        self.manifest_digest: str | None = None
 
     # ------------------------------------------------------------ requests
 
@@ -249,6 +252,7 @@ class OciRegistry:
                 f"({MANIFEST_TYPES[0]})",
             )
         body = self.read(answer, MAX_MANIFEST_BYTES, "a manifest")
+        self.manifest_digest = "sha256:" + hashlib.sha256(body).hexdigest()
         try:
             data = json.loads(body)
         except ValueError:
@@ -371,6 +375,16 @@ def check(checker: Client, result: answers.UrlResult) -> None:
                 f"holds a SIF layer of {layer['size']} bytes, but the manifest says {exp.size}",
                 exp,
             )
+    for exp in result.expectations:
+        if exp.oci_manifest_digest and exp.oci_manifest_digest != registry.manifest_digest:
+            result.add(
+                "error",
+                "online-digest",
+                f"resolves to the OCI manifest {registry.manifest_digest}, but the "
+                f"manifest records oci_manifest_digest {exp.oci_manifest_digest} "
+                "(what shpc pulls by)",
+                exp,
+            )
     if differs and not checker.settings.verify_digest:
         return
     registry.blob(layer["digest"], layer["size"], result)
@@ -381,3 +395,15 @@ def check(checker: Client, result: answers.UrlResult) -> None:
             f"serves a blob whose sha256 is {result.hashes['sha256'].hexdigest()}, "
             f"not the {layer['digest']} its registry manifest names",
         )
+
+
+def resolve(url: str, checker: Client) -> tuple[str, str, int]:
+    """``(OCI manifest digest, SIF layer digest, SIF size)`` of the image an
+    ``oras://`` *url* names, read from its registry (raises :class:`answers.Failure`)."""
+    ref = names.oras_reference(url)
+    if ref is None:
+        raise answers.Failure("online-oras", names.oras_problem(url) or "is not valid")
+    registry = OciRegistry(checker, ref)
+    layer, _ = registry.sif_layer(registry.manifest())
+    assert registry.manifest_digest is not None  # set by manifest()
+    return registry.manifest_digest, layer["digest"], layer["size"]

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from . import names
 from .keys import published_path
 from .model import Namespace, Tag
+from .selection import default_tag as default_tag  # the rule lives in selection
 from .trusted import TrustedKey
 
 PLACEHOLDER_HOST = "<your-registry-site>"
@@ -178,18 +179,6 @@ def import_commands(site: str, fingerprint: str) -> tuple[str, ...]:
 PLACEHOLDER_SITE = "https://<your-registry-site>/"
 
 
-def default_tag(ns: Namespace) -> Tag | None:
-    """The tag shown in examples: ``latest`` if there is one, else the newest;
-    never a deprecated tag while another exists."""
-    if not ns.tags:
-        return None
-    usable = [t for t in ns.tags if not t.deprecated] or list(ns.tags)
-    for tag in usable:
-        if tag.name == "latest":
-            return tag
-    return max(usable, key=lambda t: (t.created or "", t.name))
-
-
 @dataclass(frozen=True)
 class UsageTab:
     """One client's way to use a namespace: a label, a sentence, command lines."""
@@ -198,6 +187,8 @@ class UsageTab:
     label: str
     intro: str
     lines: tuple[str, ...]
+    #: shown under the commands (what they leave out)
+    note: str = ""
 
 
 def usage_tabs(
@@ -207,11 +198,13 @@ def usage_tabs(
     shub: bool = True,
     oci: bool = False,
     checksums: bool = True,
+    cluster: tuple[str, tuple[str, ...], str] | None = None,
 ) -> list[UsageTab]:
     """The usage examples of a namespace page, one per client. *shub*: the
     ``api/container`` endpoints are published (Singularity, Apptainer,
     sregistry); *oci*: the ``v2/`` layout is (skopeo); *checksums*: the
-    ``SHA256SUMS`` files are (the check beside the download command)."""
+    ``SHA256SUMS`` files are (the check beside the download command); *cluster*:
+    the shpc module's intro, commands and note (:func:`.shpc.usage`)."""
     base = site or PLACEHOLDER_SITE
     tag = default_tag(ns)
     tabs = []
@@ -248,6 +241,8 @@ def usage_tabs(
                     ),
                 )
             )
+    if cluster is not None and cluster[1]:  # else no module: a note under the tabs
+        tabs.append(UsageTab("cluster", "Cluster module", *cluster))
     api_lines = [f"curl -s {base}{ns.name}/tags/"]
     if tag is not None:
         api_lines.append(f"curl -s {base}{ns.name}/manifests/{tag.name}/")
@@ -315,3 +310,66 @@ def pull_tabs(ns: Namespace, tag: Tag, site: str) -> list[UsageTab]:
             )
         )
     return tabs
+
+
+# ---------------------------------------------------------------- shpc and Lmod
+
+#: the hosts of GitHub and GitLab Pages, from whose project sites shpc reads
+#: ``library.json``, and the forge shpc is then given
+PAGES_FORGES = {"github.io": "github.com", "gitlab.io": "gitlab.com"}
+
+
+def shpc_registry_source(site: str) -> Reference:
+    """What ``shpc config add registry`` takes to read this site as a remote
+    registry: shpc reads ``https://ORG.github.io/REPO/library.json`` for
+    ``https://github.com/ORG/REPO`` (``gitlab.io`` for GitLab), and nothing else."""
+    scheme, host, prefix = site_parts(site)
+    owner, _, pages = host.partition(".")
+    forge = PAGES_FORGES.get(pages.lower())
+    if scheme != "https" or forge is None or not prefix or "/" in prefix or not owner:
+        return Reference(
+            problem="shpc reads a remote registry only from a GitHub or GitLab Pages project "
+            "site (https://ORG.github.io/REPO/); use the filesystem registry archive"
+        )
+    return Reference(f"https://{forge}/{owner}/{prefix}")
+
+
+def shpc_module(module: str, tag: str) -> str:
+    """The name ``module load`` takes for *tag* of the shpc *module* (shpc installs
+    it in the folder ``<module>/<tag>``)."""
+    return f"{module}/{tag}"
+
+
+def shpc_archive_commands(site: str, archive: str, folder: str) -> tuple[str, ...]:
+    """Fetch the filesystem registry *archive* (a path of the site), check it
+    against its ``.sha256`` line, unpack it into *folder* and add it to shpc."""
+    scheme, host, prefix = site_parts(site)
+    base = f"{scheme}://{host}/{prefix}/" if prefix else f"{scheme}://{host}/"
+    name = archive.rsplit("/", 1)[-1]
+    return (
+        f"curl -fsSLO {base}{archive} -O {base}{archive}.sha256",
+        f"sha256sum -c {name}.sha256",
+        f"tar -xzf {name}",
+        f'shpc config add registry "$PWD/{folder}"',
+    )
+
+
+def shpc_commands(
+    site: str, module: str, tag: str, archive: str, folder: str
+) -> tuple[tuple[str, ...], str]:
+    """The lines that install *tag* of *module* with shpc and load it with Lmod,
+    after adding the registry (remote when shpc can read this site, else the
+    archive), and what they do first."""
+    source = shpc_registry_source(site)
+    if source.value:
+        first: tuple[str, ...] = (f"shpc config add registry {source.value}",)
+        how = "Add this registry to shpc once"
+    else:
+        first = shpc_archive_commands(site, archive, folder)
+        how = "Add this registry to shpc as a folder (shpc reads remote ones only from Pages sites)"
+    return (
+        *first,
+        f"shpc install {module}:{tag}",
+        "module use $(shpc config get module_base)",
+        f"module load {shpc_module(module, tag)}",
+    ), how

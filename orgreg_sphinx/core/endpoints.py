@@ -31,8 +31,11 @@ _HEX_RE = re.compile(r"^[0-9a-fA-F]+$")
 
 
 def dumps(body: Any) -> bytes:
-    """Deterministic JSON, safe to serve as HTML too (``<``, ``>``, ``&`` escaped)."""
-    text = json.dumps(body, indent=2, ensure_ascii=False)
+    """Deterministic JSON, safe to serve as HTML too (``<``, ``>``, ``&`` escaped),
+    compact: no indentation or spaces between items, one line ending in a newline
+    (a tag's manifest: some 515 bytes instead of 615; a browser shows an
+    ``index.html`` on one line either way)."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return (text + "\n").encode("utf-8")
 
@@ -103,17 +106,21 @@ def _sorted(value: Any) -> Any:
     return value
 
 
-def namespace_files(ns: Namespace) -> dict[str, bytes]:
-    """The endpoint files of one namespace, by output path."""
+def namespace_files(ns: Namespace, *, json_copies: bool = True) -> dict[str, bytes]:
+    """The endpoint files of one namespace, by output path: ``tags/`` and
+    ``manifests/<tag>/`` answer from ``index.html`` (as the original did); with
+    *json_copies*, the same bytes also as ``index.json`` (served as JSON, but
+    each costs a file, at least 1 KB of the Pages artifact, per tag)."""
     files: dict[str, bytes] = {}
+    names = ("index.html", "index.json") if json_copies else ("index.html",)
     body = dumps(tags_body(ns))
-    files[f"{ns.name}/tags/index.html"] = body
-    files[f"{ns.name}/tags/index.json"] = body
+    for name in names:
+        files[f"{ns.name}/tags/{name}"] = body
     for tag in ns.tags:
         body = dumps(manifest_body(tag))
         base = f"{ns.name}/manifests/{tag.name}"
-        files[f"{base}/index.html"] = body
-        files[f"{base}/index.json"] = body
+        for name in names:
+            files[f"{base}/{name}"] = body
         if tag.recipe_file is not None:
             with contextlib.suppress(OSError):
                 files[f"{base}/Singularity"] = tag.recipe_file.read_bytes()
@@ -305,10 +312,18 @@ def endpoint_files(
     original: bool = True,
     shub: bool = True,
     oci: bool = False,
+    json_copies: bool = True,
 ) -> dict[str, bytes]:
     """Every published file of the registry, by output path (:func:`iter_endpoint_files`)."""
     return dict(
-        iter_endpoint_files(registry, catalog=catalog, original=original, shub=shub, oci=oci)
+        iter_endpoint_files(
+            registry,
+            catalog=catalog,
+            original=original,
+            shub=shub,
+            oci=oci,
+            json_copies=json_copies,
+        )
     )
 
 
@@ -319,17 +334,25 @@ def iter_endpoint_files(
     original: bool = True,
     shub: bool = True,
     oci: bool = False,
+    json_copies: bool = True,
 ) -> Iterator[tuple[str, bytes]]:
     """Every published file of the registry as (output path, bytes), each path
     once, made as they are asked for (10,000 namespaces' files are some 120 MiB).
 
     *original*: the ``tags/`` and ``manifests/<tag>/`` endpoints (and recipe
-    copies); *catalog*: ``api/catalog.json`` and the bulk-download files
-    (``SHA256SUMS``, ``urls.txt``, ``downloads.curl``); *shub*: ``api/container/...``;
-    *oci*: the ``v2/`` layout.
+    copies; with *json_copies*, their ``index.json`` copies); *catalog*:
+    ``api/catalog.json`` and the bulk-download files (``SHA256SUMS``,
+    ``urls.txt``, ``downloads.curl``); *shub*: ``api/container/...``; *oci*: the
+    ``v2/`` layout.
     """
     for batch in endpoint_batches(
-        registry, "", catalog=catalog, original=original, shub=shub, oci=oci
+        registry,
+        "",
+        catalog=catalog,
+        original=original,
+        shub=shub,
+        oci=oci,
+        json_copies=json_copies,
     ):
         yield from batch.make()
 
@@ -342,6 +365,7 @@ def endpoint_batches(
     original: bool = True,
     shub: bool = True,
     oci: bool = False,
+    json_copies: bool = True,
 ) -> list[Batch]:
     """The files of :func:`iter_endpoint_files` as :class:`~.files.Batch` es: one
     per namespace (its ``tags/``, ``manifests/``, recipe copies, bulk-download
@@ -355,7 +379,12 @@ def endpoint_batches(
             f"namespace:{ns.name}",
             _namespace_stamp(ns, stamp),
             functools.partial(
-                namespace_endpoint_files, ns, original=original, catalog=catalog, shub=shub
+                namespace_endpoint_files,
+                ns,
+                original=original,
+                catalog=catalog,
+                shub=shub,
+                json_copies=json_copies,
             ),
         )
         for ns in registry.namespaces
@@ -382,16 +411,23 @@ def _namespace_stamp(ns: Namespace, base: str) -> str:
             except OSError:
                 recipes.append(None)
                 continue
-            recipes.append((info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino))
+            # not the change time or inode: a fresh checkout whose unchanged files got
+            # their times back (orgreg keep-times) has new ones
+            recipes.append((info.st_mtime_ns, info.st_size))
     return stamp([base, ns.name, ns.stamp(), recipes])
 
 
 def namespace_endpoint_files(
-    ns: Namespace, *, original: bool = True, catalog: bool = True, shub: bool = True
+    ns: Namespace,
+    *,
+    original: bool = True,
+    catalog: bool = True,
+    shub: bool = True,
+    json_copies: bool = True,
 ) -> Iterator[tuple[str, bytes]]:
     """The published files of one namespace (see :func:`endpoint_batches`)."""
     if original:
-        yield from namespace_files(ns).items()
+        yield from namespace_files(ns, json_copies=json_copies).items()
     if catalog:
         yield from namespace_checksum_files(ns)
         yield from contentsapi.namespace_contents_files(ns)

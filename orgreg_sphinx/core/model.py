@@ -82,6 +82,9 @@ class Layer:
     digest: str
     url: str
     media_type: str = "application/vnd.singularity.image.squashfs"
+    #: the digest of the OCI image manifest an ``oras://`` URL resolves to, as
+    #: recorded (``oci_manifest_digest``) or pinned in the URL (``...@sha256:``)
+    oci_manifest_digest: str | None = None
 
     @property
     def is_oras(self) -> bool:
@@ -234,7 +237,10 @@ class Tag:
             self.name,
             self.size,
             self.digest,
-            [(la.size, la.digest, la.url, la.media_type) for la in self.layers],
+            [
+                (la.size, la.digest, la.url, la.media_type, la.oci_manifest_digest)
+                for la in self.layers
+            ],
             self.extra,
             str(self.recipe_file) if self.recipe_file else None,
             contents.file_stamp(self.contents_file),
@@ -430,10 +436,13 @@ def rules_stamp() -> str:
 class ReadCache:
     """Outcomes of reading README files, by path and file status.
 
-    A README whose status (modification and change times, size, inode) and the
-    limits are the same as when it was last read is not parsed and validated
+    A README whose modification time and size (what Sphinx itself compares) and
+    the limits are the same as when it was last read is not parsed and validated
     again: its data, or the problem found in it, is taken from here. Kept between
-    builds in a file (the Sphinx build keeps it in its doctree folder).
+    builds in a file (the Sphinx build keeps it in its doctree folder). Change
+    time, inode and device are not compared: a build restored from a CI cache
+    into a fresh checkout (whose unchanged files get their former times back,
+    ``orgreg keep-times``) has new ones for every file.
     """
 
     def __init__(self, entries: dict[str, tuple[tuple[Any, ...], Any]] | None = None) -> None:
@@ -443,16 +452,7 @@ class ReadCache:
 
     @staticmethod
     def key(info: os.stat_result, kind: str, limits: Limits) -> tuple[Any, ...]:
-        return (
-            kind,
-            info.st_mtime_ns,
-            info.st_ctime_ns,
-            info.st_size,
-            info.st_ino,
-            info.st_dev,
-            limits.max_front_matter,
-            limits.max_readme,
-        )
+        return (kind, info.st_mtime_ns, info.st_size, limits.max_front_matter, limits.max_readme)
 
     def get(self, path: PathLike, key: tuple[Any, ...]) -> Any:
         found = self.entries.get(str(path))
@@ -679,12 +679,22 @@ class _Reader:
                     code="schema",
                 )
                 return None
+            problem = _oci_manifest_digest_problem(item) if "oci_manifest_digest" in item else None
+            if problem is not None:
+                self.problem(
+                    readme,
+                    f"has an invalid layers[{index}].oci_manifest_digest: {problem}",
+                    doc.lines.get(("layers", index, "oci_manifest_digest")),
+                    code="schema",
+                )
+                return None
         layers = tuple(
             Layer(
                 size=int(item["size"]),
                 digest=item["digest"],
                 url=item["url"],
                 media_type=item.get("mediaType") or Layer.media_type,
+                oci_manifest_digest=_oci_manifest_digest(item),
             )
             for item in data["layers"]
         )
@@ -720,6 +730,29 @@ class _Reader:
             lines=doc.lines,
             deprecated=data["deprecated"].strip() if "deprecated" in data else None,
         )
+
+
+def _oci_manifest_digest(item: dict[str, Any]) -> str | None:
+    """The OCI manifest digest of a layer: recorded, else pinned in its ``oras://`` URL."""
+    recorded = item.get("oci_manifest_digest")
+    if isinstance(recorded, str):
+        return recorded
+    ref = names.oras_reference(item["url"]) if names.is_oras(item["url"]) else None
+    return ref.digest if ref is not None else None
+
+
+def _oci_manifest_digest_problem(item: dict[str, Any]) -> str | None:
+    """Why a layer's ``oci_manifest_digest`` cannot be right: it belongs to an
+    ``oras://`` URL, and one pinned by another digest contradicts it."""
+    if not names.is_oras(item["url"]):
+        return "it is the digest of an OCI manifest, which only an oras:// url has"
+    ref = names.oras_reference(item["url"])
+    if ref is not None and ref.digest and ref.digest != item["oci_manifest_digest"]:
+        return (
+            f"{item['oci_manifest_digest']} differs from the digest the url is "
+            f"pinned to ({ref.digest})"
+        )
+    return None
 
 
 def _kept_lines(lines: dict[LineKey, int]) -> dict[LineKey, int]:

@@ -30,6 +30,9 @@ RESERVED_NAMESPACES = frozenset(
         "api/downloads.curl",
         "api/keys",
         "api/keys.json",
+        # the shpc filesystem registry and its checksum line (issue 27)
+        "api/shpc-registry.tar.gz",
+        "api/shpc-registry.tar.gz.sha256",
     }
 )
 #: org (or repo) folder names that would collide with files Sphinx, GitHub Pages or

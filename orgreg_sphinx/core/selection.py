@@ -123,6 +123,18 @@ def select_tags(ns: Namespace, spec: ListingSpec) -> Shown:
     return Shown(ns, tags, hidden)
 
 
+def default_tag(ns: Namespace) -> Tag | None:
+    """The tag shown in examples (and made shpc's ``latest``): ``latest`` if there
+    is one, else the newest; never a deprecated tag while another exists."""
+    if not ns.tags:
+        return None
+    usable = [t for t in ns.tags if not t.deprecated] or list(ns.tags)
+    for tag in usable:
+        if tag.name == "latest":
+            return tag
+    return max(usable, key=lambda t: (t.created or "", t.name))
+
+
 def updated(ns: Namespace) -> str:
     """The newest time stamp of the namespace's tags ('' if none has one)."""
     return max((t.created or "" for t in ns.tags), default="")

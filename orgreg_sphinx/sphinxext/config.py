@@ -128,6 +128,15 @@ OPTIONS = (
         "for a site at the root of its host.",
     ),
     Option(
+        "orgreg_shpc",
+        True,
+        (bool,),
+        "env",
+        "Write what shpc (Singularity Registry HPC) reads: library.json, <org>/<repo>/"
+        "container.yaml and the filesystem registry api/shpc-registry.tar.gz, and show "
+        "each namespace's shpc install and module load lines.",
+    ),
+    Option(
         "orgreg_remote_fetch",
         True,
         (bool,),
@@ -224,6 +233,8 @@ class BuildSettings:
     limits: Limits
     shub_api: bool
     oci_layout: bool
+    #: write what shpc reads and show the Cluster module tab (issue 27)
+    shpc: bool
     #: how deployed registries are read
     remote: FetchSettings
     history: bool
@@ -272,6 +283,7 @@ def settings_from(
         ),
         shub_api=config.orgreg_shub_api,
         oci_layout=config.orgreg_oci_layout,
+        shpc=config.orgreg_shpc,
         remote=FetchSettings(
             timeout=float(config.orgreg_remote_timeout),
             max_bytes=int(config.orgreg_remote_max_bytes),

@@ -38,6 +38,7 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.nodes import process_only_nodes
 
+from ..core import shpc
 from . import listing, namespace_page, shared, signing
 from .config import settings_of
 from .domain import domain_of
@@ -115,6 +116,9 @@ def build_part(env: BuildEnvironment, node: deferred) -> list[nodes.Node]:
             shub=settings.shub_api,
             oci=settings.oci_layout,
             checksums=settings.json_api,
+            cluster=shpc.usage(shpc.module_of(registry, ns, settings.site_url), settings.site_url)
+            if settings.shpc
+            else None,
         )
     return namespace_page.tag_section_content(ns, signing.details_context(env, refdoc))
 

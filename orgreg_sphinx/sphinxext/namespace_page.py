@@ -38,17 +38,27 @@ def usage(
     shub: bool = True,
     oci: bool = False,
     checksums: bool = True,
+    cluster: tuple[str, tuple[str, ...], str] | None = None,
 ) -> list[nodes.Node]:
-    """The usage section's content: a tab per client (plain blocks without the theme)."""
+    """The usage section's content: a tab per client (plain blocks without the
+    theme); *cluster*: the shpc module's intro, commands and note, or (without
+    commands) why there is no module, said under the tabs."""
     # commands and URLs are not what people search for: left out of the index
     tabs = nodes.container(classes=["orgreg-usage", NO_SEARCH])
-    for tab in clients.usage_tabs(ns, site, shub=shub, oci=oci, checksums=checksums):
+    for tab in clients.usage_tabs(
+        ns, site, shub=shub, oci=oci, checksums=checksums, cluster=cluster
+    ):
         box = nodes.container(classes=["orgreg-usage-tab", f"orgreg-usage-{tab.key}"])
         box += nodes.rubric(tab.label, tab.label)
         box += para(nodes.Text(tab.intro))
         box += command_lines(tab.lines)
+        if tab.note:
+            box += para(nodes.Text(tab.note), classes=["orgreg-usage-note"])
         tabs += box
     out: list[nodes.Node] = [tabs]
+    if cluster is not None and not cluster[1]:
+        text = " ".join(part for part in (cluster[0], cluster[2]) if part)
+        out.append(para(nodes.Text(text), classes=["orgreg-usage-note", NO_SEARCH]))
     if not site:
         out.append(
             para(

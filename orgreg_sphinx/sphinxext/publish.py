@@ -17,7 +17,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 from .._version import __version__
-from ..core import endpoints, feed, keys
+from ..core import endpoints, feed, keys, shpc
 from ..core.files import Batch, stamp, sync_batches, up_to_date
 from ..core.model import rules_stamp, schema
 from . import domain, pages
@@ -48,6 +48,8 @@ def site_batches(app: Sphinx) -> list[Batch]:
         shub=settings.shub_api,
         oci=settings.oci_layout,
     )
+    if settings.shpc:
+        batches.append(Batch("", base, functools.partial(shpc.files, registry, settings.site_url)))
     batches.append(Batch("", base, functools.partial(other_files, app)))
     return batches
 
@@ -76,6 +78,7 @@ def switches(app: Sphinx) -> list[Any]:
         settings.json_api,
         settings.shub_api,
         settings.oci_layout,
+        settings.shpc,
         settings.feed,
         settings.feed_entries,
         app.config.project,
@@ -114,6 +117,14 @@ def link_feed(
         )
 
 
+def tell_shpc_left_out(app: Sphinx) -> None:
+    """Tell the admin which tags shpc's files leave out, and why (an
+    information line each, never a warning: plain download URLs are normal)."""
+    registry = domain.registry(app.env)
+    for message in shpc.build_messages(shpc.modules(registry, settings_of(app.config).site_url)):
+        logger.info("[orgreg] shpc: %s", message)
+
+
 def state_path(app: Sphinx) -> Path:
     """Where the list of files written into this output folder is kept: one per
     output folder, since `sphinx-build -M html` and `-M dirhtml` share doctrees."""
@@ -129,6 +140,8 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
     if settings_of(app.config).oci_layout:
         warn_oci_site(app)
     warn_no_feed(app)
+    if settings_of(app.config).shpc:
+        tell_shpc_left_out(app)
     state_file = state_path(app)
     owned = pages.generated_outputs(app)
     batches = site_batches(app)

@@ -1,0 +1,465 @@
+"""Deploy with and without the restored build: the Pages workflow's build job,
+run on this machine (issue 28).
+
+It writes a registry repository as ``orgreg init`` does (its ``pages.yml``
+included), puts a synthetic manifest tree of N namespaces x T tags into
+``source/`` in K commits, then runs the build job of that repository's own
+``.github/workflows/pages.yml`` step by step, three times, each in a fresh
+checkout at the same path (as a runner's workspace):
+
+1. ``cold``: no cache (the first deploy); its caches are saved;
+2. ``cached``: one tag added and committed, the caches restored;
+3. ``uncached``: the same commit, no cache (what every deploy cost before).
+
+``run:`` steps run as written (``bash -e -c``, with the step's ``env:`` and
+``if:``); the ``uses:`` steps are done here as the actions do them: checkout
+(``git clone``), ``actions/cache`` (exact key, else the newest entry starting
+with a restore key; saved at the end of the job when the key was not hit, with
+``tar --posix`` as the action does, so file times survive to the nanosecond),
+``actions/upload-pages-artifact`` (its ``tar --dereference --hard-dereference``,
+whose size is what Pages checks). The Python environment is prepared once (a
+virtual environment that sees this checkout's packages, offline) and stands in
+the ``venv`` cache, a hit in every run. Prints the time of every step.
+
+    python bench/deploy.py [--namespaces 1000] [--tags 10] [--git-commits 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import hashlib
+import os
+import platform
+import re
+import resource
+import shlex
+import shutil
+import site
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO))
+
+import run as bench  # noqa: E402
+
+SITE_URL = "https://acme.github.io/registry/"
+WORKFLOW = ".github/workflows/pages.yml"
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+GIT_ENV = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+
+
+#: the steps a deploy's build time counts: ``run:``, the caches' restore and save
+BUILD_KINDS = ("run", "uses:actions/cache", "post")
+
+
+def git(cwd: Path, *args: str, date: str = "") -> str:
+    extra = {"GIT_COMMITTER_DATE": date, "GIT_AUTHOR_DATE": date} if date else {}
+    done = subprocess.run(
+        ["git", "-C", str(cwd), "-c", "user.name=bench", "-c", "user.email=b@example.org", *args],
+        env={**os.environ, **GIT_ENV, **extra},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+# --------------------------------------------------------------------------- expressions
+
+
+def hash_files(workspace: Path, patterns: list[str]) -> str:
+    """``hashFiles(...)``: the sha256 of the sha256 of every file matched (in
+    path order); '' when nothing matches."""
+    matched: list[str] = []
+    for folder, folders, files in os.walk(workspace):
+        folders[:] = sorted(f for f in folders if f != ".git")
+        for name in sorted(files):
+            rel = os.path.relpath(os.path.join(folder, name), workspace).replace(os.sep, "/")
+            if any(fnmatch.fnmatchcase(rel, p.replace("**", "*")) for p in patterns):
+                matched.append(rel)
+    if not matched:
+        return ""
+    outer = hashlib.sha256()
+    for rel in sorted(matched):
+        outer.update(hashlib.sha256((workspace / rel).read_bytes()).digest())
+    return outer.hexdigest()
+
+
+@dataclass
+class Context:
+    """What expressions read: the workspace, the commit, steps' outputs."""
+
+    workspace: Path
+    sha: str
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def value(self, expression: str) -> str:
+        if expression == "runner.os":
+            return "Linux"
+        if expression == "github.sha":
+            return self.sha
+        found = re.fullmatch(r"steps\.([\w-]+)\.outputs\.([\w-]+)", expression)
+        if found:
+            return self.outputs.get(found[1], {}).get(found[2], "")
+        found = re.fullmatch(r"hashFiles\((.*)\)", expression)
+        if found:
+            patterns = [p.strip().strip("'\"") for p in found[1].split(",")]
+            return hash_files(self.workspace, patterns)
+        raise ValueError(f"expression not emulated: {expression}")
+
+    def expand(self, text: str) -> str:
+        return EXPRESSION.sub(lambda m: self.value(m[1]), text)
+
+    def condition(self, text: str) -> bool:
+        found = re.fullmatch(r"steps\.([\w-]+)\.outputs\.([\w-]+)\s*(==|!=)\s*'([^']*)'", text)
+        if not found:
+            raise ValueError(f"condition not emulated: {text}")
+        same = self.outputs.get(found[1], {}).get(found[2], "") == found[4]
+        return same if found[3] == "==" else not same
+
+
+# --------------------------------------------------------------------------- the job
+
+
+def job_steps(workflow: Path) -> list[dict[str, Any]]:
+    """The steps of the workflow's ``build`` job."""
+    return list(yaml.safe_load(workflow.read_text())["jobs"]["build"]["steps"])
+
+
+def cache_entries(store: Path, prefix: str) -> list[Path]:
+    """Saved cache archives whose key starts with *prefix*, newest first."""
+    found = [p for p in store.glob("*.tar") if p.stem.startswith(prefix)]
+    return sorted(found, key=lambda p: p.stat().st_mtime_ns, reverse=True)
+
+
+def children_cpu() -> float:
+    """User + system CPU seconds of the finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class StepRun:
+    name: str
+    kind: str  # "run", "uses:<action>", "skipped"
+    seconds: float
+    note: str = ""
+    #: CPU seconds of the step's processes (less sensitive to a busy machine)
+    cpu: float = 0.0
+
+
+@dataclass
+class JobRun:
+    label: str
+    steps: list[StepRun]
+    artifact_bytes: int = 0
+    artifact_files: int = 0
+    log: str = ""
+
+    def seconds(self, kinds: tuple[str, ...] = ()) -> float:
+        return sum(s.seconds for s in self.steps if not kinds or s.kind in kinds)
+
+    def cpu(self, kinds: tuple[str, ...] = BUILD_KINDS) -> float:
+        return sum(s.cpu for s in self.steps if s.kind in kinds)
+
+    def build_seconds(self) -> float:
+        """The build steps' time: the ``run:`` steps, the caches' restore and save."""
+        return self.seconds(BUILD_KINDS)
+
+    def step(self, name: str) -> StepRun:
+        [found] = [s for s in self.steps if s.name == name]
+        return found
+
+
+def run_job(
+    origin: Path,
+    workspace: Path,
+    store: Path,
+    label: str,
+    use_cache: bool = True,
+    prepare_venv: Callable[[Path], None] | None = None,
+) -> JobRun:
+    """The build job of *origin*'s Pages workflow in a fresh clone at *workspace*."""
+    shutil.rmtree(workspace, ignore_errors=True)
+    store.mkdir(parents=True, exist_ok=True)
+    steps: list[StepRun] = []
+    logs: list[str] = []
+    start = time.perf_counter()
+    git(origin.parent, "clone", "-q", str(origin), str(workspace))
+    clone_seconds = time.perf_counter() - start
+    context = Context(workspace, git(workspace, "rev-parse", "HEAD").strip())
+    saves: list[tuple[str, str]] = []  # (key, path) saved at the end of the job
+    artifact = (0, 0)
+    for step in job_steps(workspace / WORKFLOW):
+        name = step.get("name", step.get("uses", step.get("run", "")))
+        if "if" in step and not context.condition(step["if"]):
+            steps.append(StepRun(name, "skipped", 0.0))
+            continue
+        start, cpu = time.perf_counter(), children_cpu()
+        note = ""
+        if "run" in step:
+            env = {
+                **os.environ,
+                **{k: context.expand(str(v)) for k, v in step.get("env", {}).items()},
+            }
+            env.pop("PYTHONPATH", None)
+            done = subprocess.run(
+                ["bash", "-e", "-c", step["run"]],
+                cwd=workspace,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            logs.append(f"$ {step['run']}\n{done.stdout}{done.stderr}")
+            if done.returncode != 0:
+                raise SystemExit(f"step {name!r} failed:\n{done.stdout}\n{done.stderr}")
+            note = (done.stdout.strip().splitlines() or [""])[-1][:100]
+            steps.append(
+                StepRun(name, "run", time.perf_counter() - start, note, children_cpu() - cpu)
+            )
+            continue
+        action = step["uses"].split("@")[0]
+        inputs = {k: str(v) for k, v in step.get("with", {}).items()}
+        outputs: dict[str, str] = {}
+        if action == "actions/setup-python":
+            outputs["python-version"] = platform.python_version()
+        elif action == "actions/configure-pages":
+            outputs["base_url"] = SITE_URL.rstrip("/")
+        elif action == "actions/cache":
+            key = context.expand(inputs["key"])
+            path = inputs["path"].strip()
+            restore = [
+                context.expand(k).strip() for k in inputs.get("restore-keys", "").splitlines()
+            ]
+            hit = False
+            found: Path | None = None
+            if use_cache or path == ".venv":
+                exact = store / f"{key}.tar"
+                if exact.is_file():
+                    found, hit = exact, True
+                else:
+                    for prefix in filter(None, restore):
+                        entries = cache_entries(store, prefix)
+                        if entries:
+                            found = entries[0]
+                            break
+            if found is not None:
+                subprocess.run(["tar", "-xf", str(found), "-C", str(workspace)], check=True)
+                note = f"restored {'exactly' if hit else 'by prefix'}"
+            elif path == ".venv" and prepare_venv is not None:
+                prepare_venv(workspace / ".venv")
+                note = "prepared offline (stands in for a hit)"
+                hit = True
+            else:
+                note = "miss"
+            outputs["cache-hit"] = "true" if hit else "false"
+            if not hit:
+                saves.append((key, path))
+        elif action == "actions/upload-pages-artifact":
+            tar = workspace.parent / f"{workspace.name}-artifact.tar"
+            folder = workspace / inputs.get("path", "_site")
+            subprocess.run(
+                [
+                    "tar",
+                    "--dereference",
+                    "--hard-dereference",
+                    "--directory",
+                    str(folder),
+                    "-cf",
+                    str(tar),
+                    "--exclude=.git",
+                    "--exclude=.github",
+                    ".",
+                ],
+                check=True,
+            )
+            artifact = (tar.stat().st_size, sum(1 for p in folder.rglob("*") if p.is_file()))
+            tar.unlink()
+            note = f"{artifact[0] / 1e6:.1f} MB tar, {artifact[1]} files"
+        elif action == "actions/checkout":
+            start -= clone_seconds  # done first, to read the workflow from the checkout
+            note = "git clone"
+        else:
+            raise SystemExit(f"action not emulated: {action}")
+        context.outputs[step.get("id", "")] = outputs
+        seconds = time.perf_counter() - start
+        steps.append(StepRun(name, f"uses:{action}", seconds, note, children_cpu() - cpu))
+    for key, path in saves:  # the cache action's post step
+        start, cpu = time.perf_counter(), children_cpu()
+        if (workspace / path).exists() and use_cache:
+            archive = store / f"{key}.tar"
+            tmp = archive.with_suffix(".part")
+            subprocess.run(
+                ["tar", "--posix", "-cf", str(tmp), "-C", str(workspace), path], check=True
+            )
+            tmp.rename(archive)
+            note = f"saved {archive.stat().st_size / 1e6:.1f} MB"
+        else:
+            note = "not saved"
+        seconds = time.perf_counter() - start
+        steps.append(StepRun(f"Post: save {path}", "post", seconds, note, children_cpu() - cpu))
+    job = JobRun(label, steps, artifact[0], artifact[1], "\n".join(logs))
+    (workspace.parent / f"{label}.log").write_text(job.log)
+    return job
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+def offline_venv(folder: Path) -> None:
+    """A virtual environment that sees this checkout's installed packages (no
+    download), with the console scripts the Makefile runs and its stamp."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    [packages] = (folder / "lib").glob("python*/site-packages")
+    (packages / "orgreg-bench.pth").write_text(
+        "\n".join([str(REPO), *site.getsitepackages()]) + "\n"
+    )
+    scripts = {
+        "sphinx-build": "from sphinx.cmd.build import main",
+        "orgreg": "from orgreg_sphinx.cli import main",
+    }
+    for name, line in scripts.items():
+        script = folder / "bin" / name
+        script.write_text(f"#!{folder / 'bin' / 'python'}\nimport sys\n{line}\nsys.exit(main())\n")
+        script.chmod(0o755)
+    (folder / ".installed").touch()
+
+
+def make_registry(origin: Path, n: int, tags: int, seed: int, commits: int) -> Any:
+    """A registry repository as ``orgreg init`` writes it, holding N x T tags in
+    *commits* commits; returns the bench's registry (to add a tag later)."""
+    shutil.rmtree(origin, ignore_errors=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "orgreg_sphinx",
+            "init",
+            str(origin),
+            "--org",
+            "acme",
+            "--url",
+            SITE_URL,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    registry = bench.synthetic_registry(n, tags, seed)
+    source = origin / "source"
+    git(origin, "init", "-q", "-b", "main")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "orgreg init", date="2024-01-01T12:00:00Z")
+    for index in range(max(1, commits)):
+        part = registry[index :: max(1, commits)]
+        for ns in part:
+            folder = source / ns.org / ns.repo
+            (folder / "tags").mkdir(parents=True)
+            (folder / "README.md").write_text(
+                f"---\nlayout: collection\ndescription: {ns.description!r}\n---\n\n{ns.body}"
+            )
+            (folder / "tags" / "README.md").write_text("---\nlayout: tags\n---\n")
+            for tag in ns.tags:
+                bench.write_manifest(source, ns, tag)
+        git(origin, "add", "-A")
+        git(
+            origin,
+            "commit",
+            "-q",
+            "-m",
+            f"part {index + 1}",
+            date=f"2024-02-{index % 28 + 1:02d}T12:00:00Z",
+        )
+    return registry
+
+
+def add_tag(origin: Path, registry: Any, seed: int) -> str:
+    """Add and commit one tag (as a merged pull request); its namespace."""
+    import random
+
+    target = registry[len(registry) // 2]
+    tag = bench.make_tag(random.Random(seed + 1), target.name, "9.9", 0)
+    bench.write_manifest(origin / "source", target, tag)
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", f"Update {target.name}", date="2024-03-01T12:00:00Z")
+    return str(target.name)
+
+
+def deploy_runs(
+    n: int, tags: int, seed: int, commits: int, workdir: Path
+) -> tuple[JobRun, JobRun, JobRun]:
+    """cold (no cache), cached (one tag added, caches restored), uncached (same commit)."""
+    origin, workspace, store = workdir / "origin", workdir / "workspace", workdir / "caches"
+    shutil.rmtree(store, ignore_errors=True)
+    registry = make_registry(origin, n, tags, seed, commits)
+    cold = run_job(origin, workspace, store, "cold", prepare_venv=offline_venv)
+    add_tag(origin, registry, seed)
+    cached = run_job(origin, workspace, store, "cached", prepare_venv=offline_venv)
+    uncached = run_job(
+        origin, workspace, store, "uncached", use_cache=False, prepare_venv=offline_venv
+    )
+    return cold, cached, uncached
+
+
+def print_runs(runs: tuple[JobRun, ...]) -> None:
+    names: list[str] = []
+    for job in runs:
+        names += [s.name for s in job.steps if s.name not in names]
+    width = max(len(n) for n in names)
+    print(f"{'seconds (cpu seconds)':{width}}  " + "  ".join(f"{job.label:>15}" for job in runs))
+    for name in names:
+        cells = []
+        for job in runs:
+            found = [s for s in job.steps if s.name == name]
+            if found and found[0].kind != "skipped":
+                cells.append(f"{found[0].seconds:7.2f} ({found[0].cpu:5.1f})")
+            else:
+                cells.append(f"{'-':>15}")
+        print(f"{name:{width}}  " + "  ".join(cells))
+    for job in runs:
+        notes = "; ".join(f"{s.name}: {s.note}" for s in job.steps if s.note)
+        print(f"  {job.label}: {notes}")
+    print(
+        f"{'build steps (run: + cache restore/save)':{width}}  "
+        + "  ".join(f"{job.build_seconds():7.2f} ({job.cpu():5.1f})" for job in runs)
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--namespaces", type=int, default=1000)
+    parser.add_argument("--tags", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--git-commits", type=int, default=10, metavar="K")
+    parser.add_argument("--workdir", type=Path, default=REPO / "_build" / "bench-deploy")
+    args = parser.parse_args(argv)
+    runs = deploy_runs(args.namespaces, args.tags, args.seed, args.git_commits, args.workdir)
+    print(f"\nPages workflow's build job, N={args.namespaces} x {args.tags} tags:")
+    print_runs(runs)
+    cold, cached, uncached = runs
+    share = cached.build_seconds() / uncached.build_seconds()
+    verdict = "MET   " if share <= 0.10 else "MISSED"
+    print(
+        f"\n{verdict} one added tag deploys in <= 10% of a full build: "
+        f"{cached.build_seconds():.1f} s with the cache vs "
+        f"{uncached.build_seconds():.1f} s without = {100 * share:.1f}% "
+        f"(cpu {cached.cpu():.1f} s vs {uncached.cpu():.1f} s = "
+        f"{100 * cached.cpu() / uncached.cpu():.1f}%)"
+    )
+    print(f"(command: python bench/deploy.py {shlex.join(argv or sys.argv[1:])})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""Keep the modification times of unchanged files across fresh checkouts.
+
+A CI checkout gives every file the time of the checkout. Sphinx decides what to
+read again by comparing a source's modification time with the time it last read
+it, so a build whose doctrees and output are restored from a cache would read
+(and write) every page again. :func:`keep_times` gives each file whose bytes are
+those recorded by the previous run the modification time recorded with them,
+leaves changed and new files with their (newer) checkout time, and records the
+files as they are now. Run before each build, it is idempotent: the second run in
+a row changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+#: the record's format; another one is not read (everything counts as new)
+FORMAT = 1
+#: folders never walked: version control, environments, build output, caches
+SKIPPED_FOLDERS = frozenset(
+    {".git", ".hg", ".svn", ".venv", "_build", "node_modules", "__pycache__", ".tox", ".nox"}
+)
+
+
+@dataclass(frozen=True)
+class KeptTimes:
+    """What :func:`keep_times` did: files given back their recorded time, files
+    left as they are (changed, new, or already at the recorded time)."""
+
+    restored: int
+    changed: int
+    unchanged: int
+
+    @property
+    def files(self) -> int:
+        return self.restored + self.changed + self.unchanged
+
+
+def content_digest(path: str) -> str:
+    """A digest of a file's bytes."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def walk(root: Path, skipped: Iterable[str] = SKIPPED_FOLDERS) -> Iterator[str]:
+    """The regular files below *root*, relative to it (``/``-separated), sorted;
+    folders named in *skipped* and symbolic links are left out."""
+    skip = frozenset(skipped)
+    base = os.fspath(root)
+    for folder, folders, files in os.walk(base):
+        folders[:] = sorted(f for f in folders if f not in skip)
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            if os.path.islink(path) or not os.path.isfile(path):
+                continue
+            yield os.path.relpath(path, base).replace(os.sep, "/")
+
+
+def load_record(state_file: Path) -> dict[str, tuple[str, int]]:
+    """The recorded ``{path: (digest, mtime_ns)}``; empty when missing or unreadable."""
+    try:
+        data = json.loads(state_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return {}
+    files = data.get("files")
+    if not isinstance(files, dict):
+        return {}
+    record: dict[str, tuple[str, int]] = {}
+    for rel, entry in files.items():
+        if (
+            isinstance(entry, list)
+            and len(entry) == 2
+            and isinstance(entry[0], str)
+            and isinstance(entry[1], int)
+        ):
+            record[str(rel)] = (entry[0], entry[1])
+    return record
+
+
+def keep_times(root: Path, state_file: Path, skipped: Iterable[str] = SKIPPED_FOLDERS) -> KeptTimes:
+    """Give every file below *root* whose bytes are the recorded ones its recorded
+    modification time; then record every file's digest and time in *state_file*."""
+    record = load_record(state_file)
+    base = os.fspath(root)
+    now: dict[str, list[str | int]] = {}
+    restored = changed = unchanged = 0
+    for rel in walk(root, skipped):
+        path = os.path.join(base, rel)
+        info = os.stat(path)
+        digest = content_digest(path)
+        mtime = info.st_mtime_ns
+        former = record.get(rel)
+        if former is not None and former[0] == digest:
+            if former[1] != mtime:
+                os.utime(path, ns=(info.st_atime_ns, former[1]))
+                mtime = former[1]
+                restored += 1
+            else:
+                unchanged += 1
+        else:
+            changed += 1
+        now[rel] = [digest, mtime]
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = state_file.with_name(state_file.name + ".tmp")
+    tmp.write_text(
+        json.dumps({"format": FORMAT, "files": now}, separators=(",", ":"), sort_keys=True),
+        encoding="utf-8",
+    )
+    os.replace(tmp, state_file)
+    return KeptTimes(restored, changed, unchanged)
