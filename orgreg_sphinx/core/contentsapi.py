@@ -42,9 +42,11 @@ _SHARD_CHARS = re.compile(r"[a-z0-9]")
 
 
 def dumps(body: Any) -> bytes:
-    """Compact, sorted, safe inside HTML (as the other endpoints)."""
+    """Compact, sorted, safe inside HTML, one line ending in a newline (as the
+    other endpoints: ``endpoints.dumps``)."""
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").encode()
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (text + "\n").encode()
 
 
 def tag_body(ns: Namespace, tag: Tag, record: dict[str, Any]) -> dict[str, Any]:
