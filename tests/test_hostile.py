@@ -27,6 +27,10 @@ from orgreg_sphinx.core.model import load_registry, printable
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 CASES: list[dict] = yaml.safe_load((HOSTILE / "cases.yaml").read_text(encoding="utf-8"))
+#: awkward but valid contributions: no warning, and every published file valid
+ACCEPTED: list[dict] = yaml.safe_load((HOSTILE / "accepted.yaml").read_text(encoding="utf-8"))
+#: the site's address, so that feed.xml is written
+SITE_CONF = 'html_baseurl = "https://registry.example.org/"\n'
 #: text that lives only outside the tree: it must never reach the built site
 SECRET = "SECRET-OUTSIDE-THE-TREE-7c1e"
 GOOD_NAMESPACES = {
@@ -157,6 +161,75 @@ def assert_good_namespaces_complete(out: Path, reference: dict[str, bytes]) -> N
         assert name in listing, listing
 
 
+def _json_files(out: Path) -> list[Path]:
+    """The published JSON files: ``*.json``, the original endpoints' ``index.html``
+    (JSON under an HTML name) and the Singularity Hub answers."""
+    found = [p for p in out.rglob("*.json") if "_static" not in p.parts]
+    found += [p for p in out.glob("*/*/manifests/*/index.html")]
+    found += [p for p in out.glob("*/*/tags/index.html")]
+    found += [p for p in (out / "api" / "container").rglob("*") if p.is_file()]
+    return found
+
+
+def assert_published_files_valid(out: Path, work: Path) -> None:
+    """Every published file is valid for its format, read by that format's own
+    parser: feed.xml by expat, JSON by json, each SHA256SUMS by ``sha256sum -c``
+    and each downloads.curl by ``curl -K``, their names unique; no page shows an
+    image from a contributor."""
+    import json
+    import xml.parsers.expat
+
+    feed = out / "feed.xml"
+    assert feed.is_file()
+    xml.parsers.expat.ParserCreate().Parse(feed.read_bytes(), True)
+    for path in _json_files(out):
+        json.loads(path.read_bytes())
+    for sums in out.rglob("SHA256SUMS"):
+        names = [line.split("  ", 1)[1] for line in sums.read_text().splitlines()]
+        assert len(names) == len(set(names)), sums
+        if not names:
+            continue
+        folder = work / "sums" / str(sums.relative_to(out)).replace("/", "_")
+        for name in names:  # empty files: sha256sum reads each line and fails it
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).touch()
+        done = subprocess.run(
+            ["sha256sum", "-c", "--strict", str(sums)], cwd=folder, capture_output=True, text=True
+        )
+        assert "improperly formatted" not in done.stderr, done.stderr
+        assert done.stdout.splitlines() == [f"{name}: FAILED" for name in names], sums
+    for config in out.rglob("downloads.curl"):
+        wanted = [
+            line.split(" = ", 1)[1][1:-1].replace('\\"', '"').replace("\\\\", "\\")
+            for line in config.read_text().splitlines()
+            if line.startswith("output = ")
+        ]
+        assert len(wanted) == len(set(wanted)), config
+        folder = work / "curl" / str(config.relative_to(out)).replace("/", "_")
+        folder.mkdir(parents=True)
+        done = subprocess.run(  # every address refused at once: only the config is read
+            [
+                "curl",
+                "-sK",
+                str(config),
+                "--create-dirs",
+                "--output-dir",
+                str(folder),
+                "--connect-to",
+                "::127.0.0.1:9",
+                "-w",
+                "%{filename_effective}\\n",
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert "config" not in done.stderr.lower(), done.stderr
+        assert done.stdout.splitlines() == [f"{folder}/{name}" for name in wanted], config
+    for page in out.rglob("*.html"):
+        for image in soup(page).find_all("img"):
+            assert "evil.example" not in str(image), (page, image)
+
+
 def assert_nothing_from_outside(out: Path) -> None:
     for path in out.rglob("*"):
         if path.is_file():
@@ -194,11 +267,28 @@ def test_case_is_reported_and_everything_else_builds(
         assert names - set(GOOD_NAMESPACES) <= {f"hostile/{case['id']}"}
 
 
+@pytest.mark.parametrize("case", ACCEPTED, ids=[c["id"] for c in ACCEPTED])
+def test_accepted_case_builds_and_every_file_is_valid(
+    case: dict, registry_project, build, tmp_path: Path
+) -> None:
+    srcdir = registry_project(conf=SITE_CONF)
+    place(case, srcdir)
+    app = build(srcdir, warningiserror=True)
+    assert app.statuscode == 0, warnings_of(app)
+    out = Path(app.outdir)
+    assert_good_namespaces_complete(out, reference_files(tmp_path))
+    assert case["namespace"] in {
+        ns["name"] for ns in read_json(out / "api" / "catalog.json")["namespaces"]
+    }
+    assert_published_files_valid(out, tmp_path / "check")
+
+
 def test_all_cases_together(registry_project, build, tmp_path: Path) -> None:
-    """The whole corpus in one tree: one warning per case, the good namespaces whole."""
+    """The whole corpus in one tree: one warning per case, the good namespaces
+    whole, every published file valid for its format."""
     confs = "".join(sorted({c["conf"] + "\n" for c in CASES if "conf" in c}))
-    srcdir = registry_project(conf=confs)
-    for case in CASES:
+    srcdir = registry_project(conf=confs + SITE_CONF)
+    for case in CASES + ACCEPTED:
         place(case, srcdir)
     app = build(srcdir, parallel=2)  # worker processes read the pages
     warnings = warnings_of(app)
@@ -211,6 +301,7 @@ def test_all_cases_together(registry_project, build, tmp_path: Path) -> None:
     out = Path(app.outdir)
     assert_good_namespaces_complete(out, reference_files(tmp_path))
     assert_nothing_from_outside(out)
+    assert_published_files_valid(out, tmp_path / "check")
 
 
 def test_sphinx_build_W_fails_naming_the_file(registry_project) -> None:

@@ -18,7 +18,7 @@ import pytest
 from conftest import good_tree, manifest, read_json, sha256, soup, warnings_of
 
 from orgreg_sphinx.core import history
-from orgreg_sphinx.core.model import load_registry
+from orgreg_sphinx.core.model import Limits, load_registry
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITE = "https://acme.example.org/registry/"
@@ -212,6 +212,45 @@ def test_one_git_log_for_the_whole_tree(tmp_path, monkeypatch) -> None:
     calls.clear()
     history.read_history(root, read.cache)
     assert [c[3] for c in calls] == ["rev-parse"]
+
+
+def test_current_manifests_are_not_parsed_again_for_the_history(tmp_path, monkeypatch) -> None:
+    """With the registry read from the tree, only former manifest versions are
+    parsed from git: the checked-out ones take their facts from the model. An
+    uncommitted edit (the file is not the newest blob) is parsed from git."""
+    root = tmp_path / "tree"
+    for i in range(4):
+        path = root / f"org{i}/repo/manifests/latest/README.md"
+        path.parent.mkdir(parents=True)
+        path.write_text(manifest(sha256(f"{i}-a")))
+    git(root, "init", "-q")
+    commit_all(root, "one", "2024-01-01T00:00:00Z")
+    for i in range(4):
+        (root / f"org{i}/repo/manifests/latest/README.md").write_text(
+            manifest(sha256(f"{i}-b"), extra='deprecated: "use 2.0"\n')
+        )
+    commit_all(root, "two", "2024-02-01T00:00:00Z")
+    (root / "org0/repo/manifests/latest/README.md").write_text(manifest(sha256("0-c")))
+
+    parsed: list[bytes] = []
+    real_facts = history.manifest_facts
+
+    def counting_facts(raw, limits):  # type: ignore[no-untyped-def]
+        parsed.append(raw)
+        return real_facts(raw, limits)
+
+    monkeypatch.setattr(history, "manifest_facts", counting_facts)
+    current = load_registry(root)
+    read = history.read_history(root, current=current)
+    # 4 former versions and org0's committed newest one (its file was edited since)
+    assert (read.blobs_parsed, read.blobs_from_registry) == (5, 3)
+    assert len(parsed) == 5
+    digests = sorted(real_facts(raw, Limits())[0] for raw in parsed)  # type: ignore[index]
+    assert digests == sorted([*(sha256(f"{i}-a") for i in range(4)), sha256("0-b")])
+    # the same history as parsing every blob
+    monkeypatch.setattr(history, "manifest_facts", real_facts)
+    assert history.read_history(root).cache.blobs == read.cache.blobs
+    assert history.apply(current, read) == history.apply(current, history.read_history(root))
 
 
 def test_uncommitted_change_and_a_tag_that_came_back(tmp_path) -> None:

@@ -701,3 +701,22 @@ def test_exclude_patterns_do_not_grow_with_organizations(
     assert "team00/tool/index" in read and "guide/howto/deep" not in read
     assert (out / "team29/tool/manifests/1.0/index.json").is_file()
     assert not list(out.rglob("evil.html"))
+
+
+def test_no_op_build_sees_no_configuration_change(
+    registry_project: Callable[..., Path], rebuild
+) -> None:
+    """The extension's settings of Sphinx's own values (the listings' stylesheet
+    in ``html_static_path``) are the same in every build: a rebuild of a project
+    as ``orgreg init`` makes it logs no changed configuration and reads nothing.
+    (sphinx_design, which the other tests' projects load, appends its own static
+    folder at ``builder-inited``: its rebuilds do log a change.)"""
+    project = registry_project(wide_tree(), conf='extensions = ["myst_parser", "orgreg_sphinx"]\n')
+    rebuild(project)
+    app, read = rebuild(project)
+    assert read == []
+    log = app._status.getvalue()  # type: ignore[attr-defined]
+    assert "configuration has changed" not in log
+    assert "config changed" not in log
+    css = Path(app.outdir) / "_static" / "orgreg-listings.css"  # type: ignore[attr-defined]
+    assert css.is_file()

@@ -82,7 +82,12 @@ manifests = st.fixed_dictionaries(
     optional={"layout": st.just("manifests/singularity")},
 ).flatmap(
     lambda data: st.dictionaries(extra_keys, json_values, max_size=5).map(
-        lambda extra: {**extra, **data}
+        # the top-level digest is the image's: the first layer's (issue 23)
+        lambda extra: {
+            **extra,
+            **data,
+            "layers": [{**data["layers"][0], "digest": data["digest"]}, *data["layers"][1:]],
+        }
     )
 )
 

@@ -306,6 +306,7 @@ HOSTILE_RESULTS = {
         "signature object 2 is not an OpenPGP clear-signed message",
     ),
     "labels-not-json.sif": ("warning", "signature-none", "is not signed"),
+    "labels-nested-deep.sif": ("warning", "signature-none", "is not signed"),
 }
 
 
@@ -833,10 +834,14 @@ def test_claims_are_checked_against_the_image(
         p["file"]: p["message"] for p in result.json()["problems"] if p["code"] == "sif-claim"
     }
     assert set(claims) == {str(unsigned), str(legacy)}
+    # one error per manifest (the claims check runs once, not again in the signature check)
+    assert [p["code"] for p in result.json()["problems"]].count("sif-claim") == 2
+    assert claims[str(unsigned)].count("sif.signatures = ") == 1
+    assert result.json()["online"]["signatures"]["verified"] == 1  # the honest signed one
     assert (
-        f"the manifest records current by {KEY}, the image holds no signature"
+        f"sif.signatures = current by {KEY}, but the image holds no signature"
         in claims[str(unsigned)]
     )
-    assert "coverage: the manifest records 'current', the image 'legacy'" in claims[str(legacy)]
+    assert "sif.coverage = 'current', but the image holds 'legacy'" in claims[str(legacy)]
     # the unsigned image is still only a warning of its own (no --require-signatures)
     assert (str(unsigned), "warning", "signature-none") in codes(result)

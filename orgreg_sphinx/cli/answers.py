@@ -16,6 +16,10 @@ import urllib3.exceptions
 from ..core.model import Severity
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: bytes read past what the manifests allow: one, which proves the object longer
+DOWNLOAD_SLACK = 1
+#: the deadline of one download (its retries included), when not told otherwise
+DOWNLOAD_DEADLINE = 1800.0
 
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -38,6 +42,9 @@ class Settings:
     retry_delay: float = 1.0
     verify_digest: bool = False
     max_redirects: int = 5
+    #: seconds one download may take in all, retries included (a server that
+    #: sends a byte now and then never trips *timeout*)
+    deadline: float = DOWNLOAD_DEADLINE
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,13 @@ class Expectation:
     digest: str
     #: the OCI manifest digest recorded for an ``oras://`` layer (what shpc pulls by)
     oci_manifest_digest: str | None = None
+    #: the most bytes the manifest allows: its size, or its KiB times 1024
+    most: int | None = None
+
+    @property
+    def limit(self) -> int | None:
+        """The most bytes the manifest allows (None: no bound known)."""
+        return self.size if self.size is not None else self.most
 
 
 @dataclass

@@ -21,10 +21,11 @@ from typing import Any
 
 from ..core import keys as keyring
 from ..core.model import Problem, Registry, load_registry
-from ..core.project import project_limits
+from ..core.project import find_project, project_limits
 from ..core.text import plural
 from . import answers, contentscheck, online, report, signatures
 from .advice import advise
+from .claims import ClaimsCheck
 from .scope import Scope, ScopeUsageError, changes_from_git, changes_from_list, check_scope
 
 
@@ -99,6 +100,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="timeout of each connection and read (default: 30)",
     )
     net.add_argument(
+        "--deadline",
+        type=float,
+        default=answers.DOWNLOAD_DEADLINE,
+        metavar="SECONDS",
+        help="longest time one download may take, its retries included "
+        f"(default: {answers.DOWNLOAD_DEADLINE:g})",
+    )
+    net.add_argument(
         "--retries",
         type=int,
         default=3,
@@ -126,9 +135,24 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.root)
     if not root.is_dir():
         return usage_error(f"{args.root!r} is not a folder: give the manifest tree to check")
-    if args.jobs < 1 or args.timeout <= 0 or args.retries < 0 or args.retry_delay < 0:
+    project = find_project(root)
+    if project is not None:  # the top of a registry project: its manifest tree
+        root = project.tree
+        if not root.is_dir():
+            return usage_error(
+                f"{report.shown_path(root)!r}, the manifest tree named by "
+                f"{report.shown_path(project.conf)} (orgreg_root), is not a folder"
+            )
+    if (
+        args.jobs < 1
+        or args.timeout <= 0
+        or args.deadline <= 0
+        or args.retries < 0
+        or args.retry_delay < 0
+    ):
         return usage_error(
-            "--jobs must be 1 or more, --timeout above 0, --retries and --retry-delay 0 or more"
+            "--jobs must be 1 or more, --timeout and --deadline above 0, "
+            "--retries and --retry-delay 0 or more"
         )
     if args.require_signatures and not args.verify_signatures:
         return usage_error("--require-signatures needs --verify-signatures")
@@ -164,6 +188,21 @@ def run(args: argparse.Namespace) -> int:
     limits, _ = project_limits(root)
     registry = load_registry(root, limits=limits)
     problems.extend(registry.problems)
+    if not registry.namespaces:
+        problems.append(
+            Problem(
+                root,
+                "holds no namespace (no <org>/<repo>/manifests/<tag>/README.md): "
+                "is it the manifest tree?",
+                severity="warning",
+                code="empty",
+            )
+        )
+    secrets_folder = Path(args.keys) if args.keys is not None else root / keyring.DEFAULT_FOLDER
+    problems.extend(
+        Problem(p.path, p.message, code="key-file")
+        for p in keyring.secret_key_problems(secrets_folder)
+    )
     problems.extend(advise(registry))
     problems.extend(deprecations(registry))
 
@@ -180,18 +219,23 @@ def run(args: argparse.Namespace) -> int:
             retries=args.retries,
             retry_delay=args.retry_delay,
             verify_digest=args.verify_digest,
+            deadline=args.deadline,
         )
         progress_to = None if args.no_progress or args.format == "json" else sys.stderr
         with ExitStack() as stack:
             verify = None
             if args.verify_signatures:
                 verify = stack.enter_context(
-                    signatures.SignatureCheck(
-                        keys_folder, args.require_signatures, signatures.claims_of(registry)
-                    )
+                    signatures.SignatureCheck(keys_folder, args.require_signatures)
                 )
                 problems.extend(verify.problems)
-            inspectors: list[online.Inspect] = [contentscheck.inspect] if args.verify_digest else []
+            inspectors: list[online.Inspect] = []
+            if args.verify_digest:
+                # with the image in hand, every sif: claim and the contents record
+                # are compared (before the signature check, which counts an image
+                # whose claims fail as failed)
+                inspectors.append(ClaimsCheck.of(registry).inspect)
+                inspectors.append(contentscheck.inspect)
             if verify is not None:
                 inspectors.append(verify.inspect)
             checker = online.Checker(settings, _each(inspectors) if inspectors else None)
@@ -203,6 +247,7 @@ def run(args: argparse.Namespace) -> int:
             online_summary["signatures"] = verify.summary_dict()
             summary_lines.append(verify.summary_text())
 
+    problems = list(dict.fromkeys(problems))  # a secret key file is named once
     errors = sum(p.severity == "error" for p in problems)
     warnings = sum(p.severity == "warning" for p in problems)
     notes = sum(p.severity == "info" for p in problems)

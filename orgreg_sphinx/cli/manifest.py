@@ -41,9 +41,11 @@ from typing import Any
 import jsonschema
 import yaml
 
-from ..core import contents, names, sif
+from ..core import contents, names, sif, sifblock
 from ..core.files import write_if_changed
-from ..core.model import KIB_THRESHOLD, RECIPE_FILE, printable, schema
+from ..core.frontmatter import FrontMatterError, decode, parse
+from ..core.model import KIB_THRESHOLD, RECIPE_FILE, Limits, printable, schema
+from ..core.project import find_project
 from . import answers, online, oras
 
 RECIPE_RE = re.compile(r"^Singularity(?:\.(?P<tag>.+))?$")
@@ -204,6 +206,90 @@ def manifest_text(
     return f"---\n{front}---\n"
 
 
+#: room kept below the registry's front-matter limit (what YAML escaping may add)
+FIT_MARGIN = 1024
+
+
+def _front_bytes(text: str) -> int:
+    """The bytes of the front matter of a manifest's *text*."""
+    return len(text.split("---\n", 2)[1].encode("utf-8"))
+
+
+def fitted_manifest_text(
+    size: int,
+    digest: str,
+    url: str,
+    extra: dict[str, Any],
+    limits: Limits | None = None,
+    oci_digest: str | None = None,
+) -> tuple[str, list[str]]:
+    """:func:`manifest_text`, cut so that the registry accepts it, and warnings
+    saying what was cut: labels beyond what a page shows (the first
+    :data:`~.sifblock.MAX_ITEMS`, each key and value cut to
+    :data:`~.sifblock.MAX_LABEL` characters), then the definition file's end,
+    then labels from the end, until the front matter is within the limit."""
+    limits = limits or Limits()
+    budget = limits.max_front_matter - FIT_MARGIN
+    warnings: list[str] = []
+    block = extra.get("sif")
+    if isinstance(block, dict):
+        block = dict(block)
+        labels = block.get("labels")
+        if isinstance(labels, dict):
+            kept = {
+                str(k)[: sifblock.MAX_LABEL]: str(v)[: sifblock.MAX_LABEL]
+                for k, v in list(labels.items())[: sifblock.MAX_ITEMS]
+            }
+            if len(kept) < len(labels) or any(
+                len(str(k)) > sifblock.MAX_LABEL or len(str(v)) > sifblock.MAX_LABEL
+                for k, v in list(labels.items())[: sifblock.MAX_ITEMS]
+            ):
+                warnings.append(
+                    f"the image has {len(labels)} labels: the manifest keeps the first "
+                    f"{len(kept)} (a page shows at most {sifblock.MAX_ITEMS}), each key and "
+                    f"value cut to {sifblock.MAX_LABEL} characters"
+                )
+            block["labels"] = kept
+        extra = {**extra, "sif": block}
+    text = manifest_text(size, digest, url, extra, oci_digest)
+    full = len(block.get("definition") or "") if isinstance(block, dict) else 0
+    labels_before = len(block.get("labels") or {}) if isinstance(block, dict) else 0
+    while isinstance(block, dict) and _front_bytes(text) > budget:
+        over = _front_bytes(text) - budget
+        definition = block.get("definition")
+        labels = block.get("labels")
+        if isinstance(definition, str) and definition:
+            keep = max(0, len(definition) - over - 64)
+            cut = definition[:keep]
+            cut = cut[: cut.rfind("\n") + 1] if "\n" in cut else cut
+            block["definition"] = cut
+        elif isinstance(labels, dict) and labels:
+            items = list(labels.items())
+            block["labels"] = dict(items[: max(0, len(items) - max(1, len(items) // 8))])
+        else:
+            break
+        text = manifest_text(size, digest, url, {**extra, "sif": block}, oci_digest)
+    if isinstance(block, dict):
+        shown = len(block.get("definition") or "")
+        if shown < full:
+            warnings.append(
+                f"the definition file is {full} characters: the manifest keeps its first "
+                f"{shown}, to stay within the registry's limit of "
+                f"{limits.max_front_matter} bytes of front matter"
+            )
+        labels_after = len(block.get("labels") or {})
+        if labels_after < labels_before:
+            warnings.append(
+                f"the manifest keeps {labels_after} of {labels_before} labels, to stay within "
+                f"the registry's limit of {limits.max_front_matter} bytes of front matter"
+            )
+    try:  # what the registry does with it: the model's own reader
+        parse(decode(text.encode("utf-8")), max_front_matter=limits.max_front_matter)
+    except FrontMatterError as err:
+        raise ManifestError(f"the manifest would be refused: it {err.message}") from None
+    return text, warnings
+
+
 def sif_block(image: Path) -> dict[str, Any] | None:
     """The ``sif:`` block of the image (what is inside it), or None with a warning."""
     try:
@@ -295,6 +381,14 @@ def write_manifest(args: argparse.Namespace) -> list[Path]:
     root = Path(args.root)
     if not root.is_dir():
         raise ManifestError(f"--root {args.root!r} is not a folder")
+    project = find_project(root)
+    if project is not None:  # the top of a registry project: write into its tree
+        root = project.tree
+        if not root.is_dir():
+            raise ManifestError(
+                f"{str(root)!r}, the manifest tree named by {project.conf} (orgreg_root), "
+                "is not a folder"
+            )
     image = Path(args.image)
     recipe_bytes = None
     try:
@@ -324,7 +418,9 @@ def write_manifest(args: argparse.Namespace) -> list[Path]:
         if names.is_oras(args.url)
         else None
     )
-    text = manifest_text(size, digest, args.url, extra, oci_digest)
+    text, cuts = fitted_manifest_text(size, digest, args.url, extra, oci_digest=oci_digest)
+    for cut in cuts:
+        print(f"orgreg manifest: warning: {image}: {cut}", file=sys.stderr)
     if write_if_changed(tag_dir / "README.md", text.encode("utf-8")):
         written.append(tag_dir / "README.md")
     if recipe_bytes is not None and write_if_changed(tag_dir / RECIPE_FILE, recipe_bytes):

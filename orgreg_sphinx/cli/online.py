@@ -22,7 +22,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
 from pathlib import Path
@@ -39,6 +39,7 @@ from . import oras
 from .answers import (
     BODY_ERRORS,
     CHUNK,
+    DOWNLOAD_SLACK,
     HTML_TYPES,
     REDIRECT_STATUSES,
     Answer,
@@ -73,6 +74,7 @@ def expectations(
                         size=None if tag.layer_size_is_kib(layer) else layer.size,
                         digest=layer.digest,
                         oci_manifest_digest=layer.oci_manifest_digest,
+                        most=layer.size * 1024 if tag.layer_size_is_kib(layer) else layer.size,
                     )
                 )
     return targets
@@ -123,6 +125,12 @@ class Checker:
                 raise Failure(
                     "online-redirect", f"redirects to {target}, which is not an http(s) address"
                 )
+            if http.is_loopback_url(target) and not http.is_loopback_url(url):
+                raise Failure(
+                    "online-redirect",
+                    f"redirects to {target}, a loopback address: followed only from "
+                    "addresses on loopback",
+                )
             redirects.append(target)
             current = target
         raise Failure("online-redirect", f"redirects more than {self.settings.max_redirects} times")
@@ -149,7 +157,7 @@ class Checker:
             else:
                 try:
                     self._probe(result)
-                    if self.settings.verify_digest and not result.failed:
+                    if self.settings.verify_digest and not result.failed and self._fits(result):
                         self._download(result)
                 except Failure as failure:
                     result.add("error", failure.code, failure.message)
@@ -172,16 +180,52 @@ class Checker:
         result.saved = Path(name)
         return stack.enter_context(os.fdopen(handle, "w+b"))
 
-    def keep(
-        self, sink: IO[bytes] | None, chunk: bytes, count: int, limit: int | None, result: UrlResult
-    ) -> None:
-        """Write *chunk* to *sink*; a :class:`Failure` past *limit* bytes (the size the
-        manifests give), so that a kept download stays bounded."""
-        if sink is None:
-            return
-        if limit is not None and count > limit:
-            raise Failure("online-size", f"downloads more than the {limit} bytes its manifest says")
-        sink.write(chunk)
+    def receive(
+        self,
+        result: UrlResult,
+        answer: Answer,
+        limit: int | None,
+        deadline: float,
+        sink: IO[bytes] | None,
+        hashes: Mapping[str, Any],
+        what: str = "more than the {limit} bytes its manifest says",
+    ) -> int:
+        """Read the body of *answer* into *hashes* (and *sink*), counting in
+        ``result.downloaded``: its length.
+
+        Never more than *limit* + :data:`DOWNLOAD_SLACK` bytes are read (a
+        :class:`Failure` then), and the read stops with a :class:`Failure` at
+        *deadline* (``time.monotonic()``): each read returns what has come
+        (``read1``), so a trickle cannot hold a read past the deadline by
+        more than one *timeout*."""
+        raw = answer.response.raw
+        count = result.downloaded = 0
+        while True:
+            if time.monotonic() > deadline:
+                raise Failure(
+                    "online-timeout",
+                    f"was not downloaded within {self.settings.deadline:g} s ({count} bytes came)",
+                )
+            amount = CHUNK if limit is None else min(CHUNK, limit + DOWNLOAD_SLACK - count)
+            chunk = raw.read1(amount, decode_content=False)
+            if not chunk:
+                return count
+            count += len(chunk)
+            result.downloaded = count
+            if limit is not None and count > limit:
+                raise Failure("online-size", "downloads " + what.format(limit=limit))
+            for hasher in hashes.values():
+                hasher.update(chunk)
+            if sink is not None:
+                sink.write(chunk)
+
+    def _fits(self, result: UrlResult) -> bool:
+        """False when the object is known to be longer than every manifest allows
+        (its Content-Length): it is not downloaded, the size check says why."""
+        limits = [e.limit for e in result.expectations]
+        if result.length is None or None in limits:
+            return True
+        return result.length <= max(limit for limit in limits if limit is not None)
 
     def _probe(self, result: UrlResult) -> None:
         answer = self.open(result.url, "HEAD")
@@ -213,15 +257,16 @@ class Checker:
             )
 
     def _download(self, result: UrlResult) -> None:
-        """Download the object and hash it; a download broken off is started again
-        as the session's Retry says (its counts and backoff)."""
+        """Download the object and hash it, never more than the manifests allow
+        and within one deadline; a download broken off is started again as the
+        session's Retry says (its counts and backoff)."""
         algorithms = {e.digest.split(":", 1)[0] for e in result.expectations}
-        retry = self.retry
-        sizes = [e.size for e in result.expectations]
-        limit = None if None in sizes else max(s for s in sizes if s is not None)
+        limits = [e.limit for e in result.expectations]
+        limit = None if None in limits else max(x for x in limits if x is not None)
+        deadline = time.monotonic() + self.settings.deadline
         with ExitStack() as stack:
             sink = self.sink(stack, result)
-            self._download_into(result, algorithms, retry, sink, limit)
+            self._download_into(result, algorithms, self.retry, sink, limit, deadline)
 
     def _download_into(
         self,
@@ -230,10 +275,10 @@ class Checker:
         retry: Any,
         sink: IO[bytes] | None,
         limit: int | None,
+        deadline: float,
     ) -> None:
         while True:
             hashes = {name: hashlib.new(name) for name in algorithms}
-            count = 0
             if sink is not None:
                 sink.seek(0)
                 sink.truncate()
@@ -243,18 +288,15 @@ class Checker:
                     raise Failure(
                         "online-status", f"answers {answer.status} {answer.reason} to a download"
                     )
-                for chunk in answer.response.raw.stream(CHUNK, decode_content=False):
-                    count += len(chunk)
-                    self.keep(sink, chunk, count, limit, result)
-                    for hasher in hashes.values():
-                        hasher.update(chunk)
+                count = self.receive(result, answer, limit, deadline, sink, hashes)
             except BODY_ERRORS as err:
                 try:
                     retry = retry.increment("GET", result.url, error=_as_urllib3(err))
                 except urllib3.exceptions.MaxRetryError:
                     message = "timed out" if http.is_timeout(err) else http.reason(err)
                     raise Failure(
-                        "online-download", f"download failed after {count} bytes: {message}"
+                        "online-download",
+                        f"download failed after {result.downloaded} bytes: {message}",
                     ) from None
                 retry.sleep()
                 continue

@@ -13,9 +13,9 @@ HTTP is used only for registries on loopback addresses.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import time
+from collections.abc import Mapping
 from contextlib import ExitStack
 from typing import IO, Any, Protocol
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -23,7 +23,7 @@ from urllib.request import parse_http_list, parse_keqv_list
 
 import requests
 
-from ..core import names
+from ..core import http, names
 from . import answers
 
 #: what Apptainer pushes: the SIF as one layer, and its config
@@ -43,16 +43,6 @@ MAX_LAYERS = 64
 CHUNK = 1 << 16
 
 
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class Client(Protocol):
     """What the checks of ``oras://`` references use of :class:`.online.Checker`."""
 
@@ -63,6 +53,17 @@ class Client(Protocol):
 
     def sink(self, stack: ExitStack, result: answers.UrlResult) -> IO[bytes] | None: ...
 
+    def receive(
+        self,
+        result: answers.UrlResult,
+        answer: answers.Answer,
+        limit: int | None,
+        deadline: float,
+        sink: IO[bytes] | None,
+        hashes: Mapping[str, Any],
+        what: str = ...,
+    ) -> int: ...
+
 
 class OciRegistry:
     """One OCI registry reference, read through *checker*'s session and settings."""
@@ -71,7 +72,7 @@ class OciRegistry:
         self.checker = checker
         self.settings = checker.settings
         self.ref = ref
-        self.loopback = is_loopback(ref.hostname)
+        self.loopback = http.is_loopback(ref.hostname)
         self.base = f"{'http' if self.loopback else 'https'}://{ref.host}"
         self.token: str | None = None
         #: ``sha256:`` of the registry manifest read by :meth:`manifest` (what
@@ -81,10 +82,20 @@ class OciRegistry:
     # ------------------------------------------------------------ requests
 
     def _allowed(self, url: str) -> bool:
-        parts = urlsplit(url)
+        """An address a redirect or a token realm may lead to: https, or plain
+        http when the registry itself is on loopback; a loopback address only
+        from a registry on loopback (a registry must not steer the check to
+        services of the machine running it)."""
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname or ""
+        except ValueError:
+            return False
+        if http.is_loopback(host) and not self.loopback:
+            return False
         if parts.scheme == "https":
-            return True
-        return parts.scheme == "http" and is_loopback(parts.hostname or "")
+            return bool(host)
+        return parts.scheme == "http" and self.loopback and http.is_loopback(host)
 
     def open(
         self,
@@ -121,8 +132,8 @@ class OciRegistry:
             if not self._allowed(target):
                 raise answers.Failure(
                     "online-redirect",
-                    f"redirects to {target}: only https (or http on a loopback address) "
-                    "is followed",
+                    f"redirects to {target}: only https (or http from a registry on "
+                    "loopback to loopback) is followed",
                 )
             redirects.append(target)
             current = target
@@ -188,8 +199,8 @@ class OciRegistry:
         if not self._allowed(realm):
             raise answers.Failure(
                 "online-oras",
-                f"names the token service {realm!r}: expected an https address "
-                "(or http on a loopback address)",
+                f"names the token service {realm!r}: expected an https address off "
+                "loopback (or http, from a registry on loopback)",
             )
         query = {key: value for key in ("service", "scope") if (value := challenge.get(key))}
         query.setdefault("scope", f"repository:{self.ref.name}:pull")
@@ -318,24 +329,25 @@ class OciRegistry:
                 f"with {answer.status} {answer.reason}".rstrip(),
             )
         hasher = hashlib.sha256()
-        count = 0
+        deadline = time.monotonic() + self.settings.deadline
         try:
             with ExitStack() as stack:
                 # --verify-signatures keeps the blob (never more than expected_size)
                 sink = self.checker.sink(stack, result)
-                for chunk in answer.response.raw.stream(answers.CHUNK, decode_content=False):
-                    count += len(chunk)
-                    if count > expected_size:
-                        raise answers.Failure(
-                            "online-size", f"has a SIF blob longer than its {expected_size} bytes"
-                        )
-                    hasher.update(chunk)
-                    if sink is not None:
-                        sink.write(chunk)
+                count = self.checker.receive(
+                    result,
+                    answer,
+                    expected_size,
+                    deadline,
+                    sink,
+                    {"sha256": hasher},
+                    "a SIF blob longer than its {limit} bytes",
+                )
         except answers.BODY_ERRORS as err:
             raise answers.Failure(
                 "online-download",
-                f"download failed after {count} bytes: {self.checker.failure(err).message}",
+                f"download failed after {result.downloaded} bytes: "
+                f"{self.checker.failure(err).message}",
             ) from None
         finally:
             answer.close()
@@ -387,6 +399,9 @@ def check(checker: Client, result: answers.UrlResult) -> None:
             )
     if differs and not checker.settings.verify_digest:
         return
+    allowed = [exp.limit for exp in result.expectations]
+    if None not in allowed and layer["size"] > max(x for x in allowed if x is not None):
+        return  # longer than any manifest allows: said above, never fetched
     registry.blob(layer["digest"], layer["size"], result)
     if result.hashes and not answers.digest_matches(layer["digest"], result.hashes):
         result.add(

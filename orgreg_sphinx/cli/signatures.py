@@ -7,7 +7,8 @@ online check downloads (its size and digest right) is handed to
 :class:`orgreg_sphinx.core.integrity.Verifier`; what it finds becomes findings of
 the manifests that name the image: a bad signature, a signer not among the
 trusted keys, an object changed after signing, descriptors sharing an id, an
-unreadable SIF and a ``sif:`` block saying what the image does not hold are errors;
+unreadable SIF are errors (a ``sif:`` block saying what the image does not hold
+is :mod:`.claims`'s error, and counts the image as failed here);
 a signature that cannot be verified (a legacy hash it does not know), a legacy
 signature, a part of the image no signature covers and an unsigned image are
 warnings, errors with ``--require-signatures`` (except the legacy note).
@@ -16,17 +17,15 @@ warnings, errors with ``--require-signatures`` (except the legacy note).
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..core import keys as keyring
-from ..core import sifblock
 from ..core.integrity import ImageVerification, Verifier, objects_text
-from ..core.model import Problem, Registry, Severity
-from ..core.sif import SifError, summary
+from ..core.model import Problem, Severity
 from .answers import UrlResult
+from .claims import CLAIM_CODE
 
 #: the finding code of each signature status
 CODES = {
@@ -58,25 +57,12 @@ class Tally:
         }
 
 
-def claims_of(registry: Registry) -> dict[Path, sifblock.SifBlock]:
-    """Each manifest's ``sif:`` block (what it claims about its image), by file."""
-    return {
-        tag.path: tag.sif
-        for ns in registry.namespaces
-        for tag in ns.tags
-        if tag.path is not None and tag.sif is not None
-    }
-
-
 class SignatureCheck:
     """The signature check of one ``orgreg check`` run (a context manager)."""
 
-    def __init__(
-        self, folder: Path, require: bool, claims: Mapping[Path, sifblock.SifBlock] | None = None
-    ) -> None:
+    def __init__(self, folder: Path, require: bool) -> None:
         self.folder = folder
         self.require = require
-        self.claims = dict(claims or {})
         self.keys, key_problems = keyring.load_keys(folder)
         self.problems = [
             Problem(p.path, p.message, severity="error", code="key-file") for p in key_problems
@@ -98,39 +84,16 @@ class SignatureCheck:
         for severity, code, message in self.findings(verdict):
             result.add(severity, code, message)
             failed = failed or severity == "error"
-        failed = self.compare_claims(result, path) or failed
+        # a sif: block the image does not back (the claims check, run before)
+        failed = failed or any(
+            f.code == CLAIM_CODE and f.severity == "error" for f in result.findings
+        )
         with self.tally.lock:
             self.tally.images += 1
             self.tally.verified += verdict.verified and not failed
             self.tally.unsigned += verdict.error is None and not verdict.signed
             self.tally.failed += failed
             self.tally.good_signatures += sum(s.good for s in verdict.signatures)
-
-    def compare_claims(self, result: UrlResult, path: Path) -> bool:
-        """An error for each manifest naming the image whose ``sif:`` block says
-        anything the image does not hold (signatures, what they cover, partitions,
-        labels...); True when there was one."""
-        claimed = [(e, self.claims[e.path]) for e in result.expectations if e.path in self.claims]
-        if not claimed:
-            return False
-        try:
-            found = sifblock.parse(summary(path)[0]) or sifblock.SifBlock()
-        except (SifError, OSError):
-            found = sifblock.SifBlock()
-        failed = False
-        for expectation, block in claimed:
-            wrong = sifblock.differences(block, found)
-            if wrong:
-                failed = True
-                result.add(
-                    "error",
-                    "sif-claim",
-                    "is not what the manifest's sif: block says: "
-                    + "; ".join(wrong)
-                    + " (write the block again with 'orgreg manifest')",
-                    expectation,
-                )
-        return failed
 
     def findings(self, verdict: ImageVerification) -> list[tuple[Severity, str, str]]:
         """(severity, code, message) of each thing to say about one image; each

@@ -81,7 +81,8 @@ def catalog_body(registry: Registry) -> dict[str, Any]:
 
 def catalog_tag(tag: Tag) -> dict[str, Any]:
     """One tag in the catalog; ``deprecated`` (the reason) and ``history`` (former
-    images, newest first, from git) only when the tag has them."""
+    images, newest first, from git; at most ``history.MAX_FORMER``, with
+    ``history_more`` counting older ones) only when the tag has them."""
     body: dict[str, Any] = {
         "name": tag.name,
         "size": tag.size,
@@ -93,6 +94,8 @@ def catalog_tag(tag: Tag) -> dict[str, Any]:
         body["deprecated"] = tag.deprecated
     if tag.history is not None and tag.history.former:
         body["history"] = [former.as_dict() for former in tag.history.former]
+        if tag.history.more:  # older ones: in the git history of the manifest file
+            body["history_more"] = tag.history.more
     if tag.contents_file is not None:  # what the image holds, relative to the namespace
         body["contents"] = f"manifests/{tag.name}/contents.json"
     return body
@@ -242,17 +245,43 @@ def sha256_hex(digest: str) -> str | None:
     return value if algo == "sha256" and len(value) == 64 and _HEX_RE.fullmatch(value) else None
 
 
-def checksum_lines(ns: Namespace, folder: str = "") -> tuple[list[str], list[str]]:
-    """``sha256sum`` lines (``<hex>  <folder><repo>_<tag>.sif``) of the tags of *ns*
-    whose image digest is sha256, and a curl config that downloads the tags with
-    a plain URL under those names."""
+def download_name(ns: Namespace, tag: Tag) -> str:
+    """The file name a tag's image is saved under: ``<repo>_<tag>.sif``, as the
+    page's download and pull commands save it."""
+    return f"{ns.repo}_{tag.name}.sif"
+
+
+def registry_download_names(registry: Registry) -> dict[tuple[str, str], str]:
+    """The name of each tag's image in the registry-wide lists, by (namespace,
+    tag): ``<org>/<repo>_<tag>.sif``, unless another tag of the registry has the
+    same such name (``acme/tools:v1_gpu`` and ``acme/tools_v1:gpu``); then each
+    of them is ``<org>/<repo>/<tag>.sif``, which no other tag can have (names
+    hold no ``/``), so no download overwrites another."""
+    flat: dict[str, list[tuple[Namespace, Tag]]] = {}
+    for ns in registry.namespaces:
+        for tag in ns.tags:
+            flat.setdefault(f"{ns.org}/{download_name(ns, tag)}", []).append((ns, tag))
+    chosen: dict[tuple[str, str], str] = {}
+    for name, owners in flat.items():
+        for ns, tag in owners:
+            unique = len(owners) == 1
+            chosen[ns.name, tag.name] = name if unique else f"{ns.name}/{tag.name}.sif"
+    return chosen
+
+
+def checksum_lines(
+    ns: Namespace, chosen: dict[tuple[str, str], str] | None = None
+) -> tuple[list[str], list[str]]:
+    """``sha256sum`` lines (``<hex>  <repo>_<tag>.sif``, or the name *chosen* for
+    the tag) of the tags of *ns* whose image digest is sha256, and a curl config
+    that downloads the tags with a plain URL under those names."""
     sums: list[str] = []
     curl: list[str] = []
     for tag in ns.tags:
         hexdigest = sha256_hex(tag.layers[0].digest) if tag.layers else None
         if hexdigest is None:
             continue
-        name = f"{folder}{ns.repo}_{tag.name}.sif"
+        name = chosen[ns.name, tag.name] if chosen is not None else download_name(ns, tag)
         sums.append(f"{hexdigest}  {name}")
         if not tag.is_oras:
             curl.append(
@@ -295,8 +324,9 @@ def registry_checksum_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
     all_sums: list[str] = []
     all_curl: list[str] = []
     all_urls: list[str] = []
+    chosen = registry_download_names(registry)
     for ns in sorted(registry.namespaces, key=lambda n: n.name):
-        sums, curl = checksum_lines(ns, f"{ns.org}/")
+        sums, curl = checksum_lines(ns, chosen)
         all_sums += sums
         all_curl += curl
         all_urls += _plain_urls(ns)

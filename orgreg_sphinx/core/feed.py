@@ -13,14 +13,14 @@ tree and history give the same bytes. A tag with neither date is not in the feed
 
 from __future__ import annotations
 
-import datetime as dt
+import re
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Literal
 
 from .._version import __version__
-from .model import Namespace, Registry, Tag
+from .model import Namespace, Registry, Tag, utc_stamp
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FEED_PATH = "feed.xml"
@@ -31,18 +31,19 @@ EPOCH = "1970-01-01T00:00:00Z"
 EventKind = Literal["new", "changed", "deprecated"]
 
 
+#: what XML 1.0 cannot hold (its ``Char`` production): C0 controls but tab,
+#: newline and carriage return, surrogates, U+FFFE and U+FFFF
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def atom_date(value: str | None) -> str | None:
-    """A time stamp as RFC 3339 in UTC (``2024-05-02T10:31:00Z``); None when it
-    is not an ISO 8601 date or time (dates alone are taken as midnight UTC)."""
-    if not value:
-        return None
-    try:
-        stamp = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.UTC)
-    return stamp.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A time stamp as RFC 3339 in UTC (:func:`~.model.utc_stamp`)."""
+    return utc_stamp(value)
+
+
+def xml_text(text: str) -> str:
+    """*text* with every character XML 1.0 cannot hold replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def tag_url(site: str, ns: Namespace, tag: Tag) -> str:
 
 def _text(parent: ET.Element, name: str, text: str, **attrs: str) -> ET.Element:
     child = ET.SubElement(parent, name, attrs)
-    child.text = text
+    child.text = xml_text(text)
     return child
 
 

@@ -3,7 +3,9 @@
 No Sphinx here. :func:`read_history` runs one ``git log`` over the whole tree
 (every ``<org>/<repo>/manifests/<tag>/README.md`` at once) and one
 ``git cat-file --batch`` for the manifest versions not read before; never a
-process per file. A :class:`HistoryCache` (kept by the site build in its doctree
+process per file. Given the registry read from the tree, the manifests as
+checked out are not parsed again (their facts are the model's): only former
+versions are. A :class:`HistoryCache` (kept by the site build in its doctree
 folder) holds what was read, so a rebuild runs only ``git rev-parse`` when
 nothing was committed, and reads only the new commits when something was.
 :func:`apply` then gives each :class:`~.model.Tag` its :class:`~.model.TagHistory`.
@@ -15,6 +17,7 @@ published: a merged pull request counts at its merge), with commit dates.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import subprocess
 from dataclasses import dataclass, field, replace
@@ -25,7 +28,7 @@ from .frontmatter import FrontMatterError, decode, parse
 from .model import Former, Limits, Namespace, Registry, Tag, TagHistory
 
 #: bump when the cache's content changes shape
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 #: the manifest files, as a git pathspec relative to the tree's root
 MANIFEST_PATHSPEC = ":(glob)*/*/manifests/*/README.md"
 #: the blob id git prints for "no file" (a deletion)
@@ -58,6 +61,8 @@ class HistoryCache:
     versions: dict[str, list[Version]] = field(default_factory=dict)
     #: blob id -> facts of that manifest version (blobs never change)
     blobs: dict[str, Facts] = field(default_factory=dict)
+    #: commits changing manifests whose date could not be read (left out)
+    undated: int = 0
 
     @classmethod
     def load(cls, file: Path) -> HistoryCache:
@@ -84,6 +89,21 @@ class History:
     processes: int = 0
     #: True when the cache differs from what was loaded (worth saving)
     changed: bool = False
+    #: manifest versions whose facts were parsed from git's blobs by this call
+    blobs_parsed: int = 0
+    #: manifest versions whose facts came from the current registry (the same
+    #: bytes as the checked-out file, which the model has already read)
+    blobs_from_registry: int = 0
+
+    @property
+    def warning(self) -> str:
+        """What could not be read (the history holds the rest); '' when all was."""
+        if not self.available or not self.cache.undated:
+            return ""
+        return (
+            f"{self.cache.undated} commit(s) changing manifests have a date out of any "
+            "range (git's committer time); they are left out of the tag history"
+        )
 
 
 def _git(root: Path, args: list[str], stdin: bytes | None = None) -> bytes:
@@ -103,74 +123,155 @@ def _git(root: Path, args: list[str], stdin: bytes | None = None) -> bytes:
     return done.stdout
 
 
-def utc(date: str) -> str:
-    """An ISO 8601 date with an offset, as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC."""
-    stamp = dt.datetime.fromisoformat(date).astimezone(dt.UTC)
-    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+#: former images kept per tag (newest first): a tag re-pointed thousands of
+#: times must not make its page and the catalog huge; the rest is counted
+MAX_FORMER = 20
+#: file modes of a manifest version git can give as a regular file (anything
+#: else at a manifest path, a symbolic link or a gitlink, is no manifest)
+FILE_MODES = frozenset({"100644", "100755"})
 
 
-def parse_log(raw: bytes) -> list[tuple[str, str, list[tuple[str, str]]]]:
-    """``git log -z --raw --format=%x1e%H %cI`` output as (commit, date,
-    [(path, new blob)]), newest first."""
-    commits = []
-    for chunk in raw.split(b"\x1e")[1:]:
-        head, _, rest = chunk.partition(b"\n")
-        commit, _, date = head.strip(b"\x00").decode().partition(" ")
-        fields = rest.strip(b"\n\x00").split(b"\x00") if rest.strip(b"\n\x00") else []
-        changes = []
-        # -z --raw: ":<mode> <mode> <old> <new> <status>" NUL "<path>" NUL, repeated
-        for meta, path in zip(fields[0::2], fields[1::2], strict=False):
-            parts = meta.decode().split()
-            if len(parts) >= 4:
-                changes.append((path.decode("utf-8", "surrogateescape"), parts[3]))
-        commits.append((commit, utc(date), changes))
+def utc(seconds: str) -> str | None:
+    """A commit time (seconds since 1970, ``%ct``) as ``YYYY-MM-DDTHH:MM:SSZ``;
+    None when it is no number or out of any calendar's range."""
+    try:
+        stamp = dt.datetime.fromtimestamp(int(seconds), dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return (
+        f"{stamp.year:04d}-{stamp.month:02d}-{stamp.day:02d}T"
+        f"{stamp.hour:02d}:{stamp.minute:02d}:{stamp.second:02d}Z"
+    )
+
+
+#: one commit of the log: (commit, date or None when unreadable, [(path, new blob)])
+LogCommit = tuple[str, str | None, list[tuple[str, str]]]
+
+
+def parse_log(raw: bytes) -> list[LogCommit]:
+    """``git log -z --raw --format=%x1e%H %ct`` output as (commit, date,
+    [(path, new blob)]), newest first.
+
+    Read as NUL-separated fields in order: a commit line, then pairs of a
+    ``:<mode> <mode> <old> <new> <status>`` field and a path. A path is taken
+    whole whatever bytes it holds (a path with 0x1e is not a commit line). A
+    new mode that is no regular file (a symbolic link, a gitlink) counts as the
+    file's deletion: no manifest is read from it.
+    """
+    commits: list[LogCommit] = []
+    fields = raw.split(b"\x00")
+    index = 0
+    while index < len(fields):
+        item = fields[index].lstrip(b"\n")
+        index += 1
+        if item.startswith(b"\x1e"):
+            commit, _, seconds = item[1:].decode("ascii", "replace").partition(" ")
+            commits.append((commit.strip(), utc(seconds.strip()), []))
+        elif item.startswith(b":") and commits and index < len(fields):
+            path = fields[index]
+            index += 1
+            parts = item.decode("ascii", "replace").split()
+            if len(parts) < 4:
+                continue
+            blob = parts[3] if parts[1] in FILE_MODES else NULL_BLOB
+            commits[-1][2].append((path.decode("utf-8", "surrogateescape"), blob))
     return commits
 
 
 def parse_batch(raw: bytes, limits: Limits) -> dict[str, Facts]:
-    """``git cat-file --batch`` output as the facts of each manifest version."""
+    """``git cat-file --batch`` output as the facts of each manifest version
+    (None for an object that is missing or not a blob)."""
     facts: dict[str, Facts] = {}
     pos = 0
     while pos < len(raw):
-        end = raw.index(b"\n", pos)
-        header = raw[pos:end].decode().split()
+        end = raw.find(b"\n", pos)
+        if end < 0:
+            break
+        header = raw[pos:end].decode("ascii", "replace").split()
         pos = end + 1
-        if len(header) < 3 or header[1] != "blob":  # "<id> missing"
+        if not header:
+            continue
+        if len(header) < 3 or not header[2].isdigit():  # "<id> missing"
             facts[header[0]] = None
             continue
         size = int(header[2])
-        facts[header[0]] = manifest_facts(raw[pos : pos + size], limits)
+        body = raw[pos : pos + size]
+        facts[header[0]] = manifest_facts(body, limits) if header[1] == "blob" else None
         pos += size + 1
     return facts
 
 
 def manifest_facts(raw: bytes, limits: Limits) -> Facts:
     """Digest, size and deprecation of one version of a manifest (None when it
-    cannot be read: such versions are left out of the history)."""
+    cannot be read, or its digest is not its image's, ``layers[0].digest``:
+    such versions are left out of the history)."""
     if len(raw) > limits.max_readme:
         return None
     try:
         data = parse(decode(raw), max_front_matter=limits.max_front_matter).data
-    except FrontMatterError:
+    except (FrontMatterError, RecursionError):
+        return None
+    if not isinstance(data, dict):
         return None
     digest, size, reason = data.get("digest"), data.get("size"), data.get("deprecated")
     if not isinstance(digest, str) or not isinstance(size, int) or isinstance(size, bool):
         return None
+    layers = data.get("layers")
+    first = layers[0] if isinstance(layers, list) and layers else None
+    if isinstance(first, dict) and first.get("digest") != digest:
+        return None
     return digest, size, reason.strip() if isinstance(reason, str) and reason.strip() else None
 
 
+def blob_id(data: bytes) -> str:
+    """The id git gives a file of these bytes (``git hash-object``)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def current_facts(registry: Registry, newest: dict[str, str], wanted: set[str]) -> dict[str, Facts]:
+    """The facts of the *wanted* blobs that are a current tag's manifest, from
+    *registry* (read from the checked-out files) instead of parsing them again.
+
+    *newest* maps a manifest path (relative, ``/``-separated) to the blob of its
+    newest version. A tag's facts stand for that blob only when the checked-out
+    file has exactly its bytes (its git blob id, hashed here: no process); an
+    edited, uncommitted or filtered file (line endings) is parsed from git."""
+    found: dict[str, Facts] = {}
+    prefix = str(registry.root) + os.sep
+    for ns in registry.namespaces:
+        for tag in ns.tags:
+            path = str(tag.path) if tag.path is not None else ""
+            if not path.startswith(prefix):
+                continue
+            blob = newest.get(path[len(prefix) :].replace(os.sep, "/"))
+            if blob is None or blob not in wanted or blob in found:
+                continue
+            try:
+                data = Path(path).read_bytes()
+            except OSError:
+                continue
+            if blob_id(data) == blob:
+                found[blob] = (tag.digest, tag.size, tag.deprecated or None)
+    return found
+
+
 def read_history(
-    root: str | os.PathLike[str], cache: HistoryCache | None = None, limits: Limits | None = None
+    root: str | os.PathLike[str],
+    cache: HistoryCache | None = None,
+    limits: Limits | None = None,
+    current: Registry | None = None,
 ) -> History:
     """The git history of the manifests under *root*, reading from git only the
-    commits *cache* does not hold."""
+    commits *cache* does not hold. With *current* (the registry read from the
+    same tree), the manifests as checked out are not parsed again: their facts
+    come from it, and only former versions are parsed."""
     root_path = Path(root)
     limits = limits or Limits()
     history = History(available=False)
     try:
         out = _git(root_path, ["rev-parse", "--is-shallow-repository", "HEAD"])
         history.processes += 1
-        shallow, head = out.decode().split()[:2]
+        shallow, head = out.decode("ascii", "replace").split()[:2]
         if shallow == "true":
             history.reason = (
                 "the git repository is a shallow clone (fetch its whole history: "
@@ -202,7 +303,7 @@ def read_history(
                 "--relative",
                 "--first-parent",
                 "--diff-merges=first-parent",
-                "--format=%x1e%H %cI",
+                "--format=%x1e%H %ct",
                 f"{since}..{head}" if since else head,
                 "--",
                 MANIFEST_PATHSPEC,
@@ -212,7 +313,12 @@ def read_history(
         commits = parse_log(log)
         history.commits_read = len(commits)
         new: dict[str, list[Version]] = {}
+        fresh.undated = sum(1 for _, date, changes in commits if date is None and changes)
+        if since and old:
+            fresh.undated += old.undated
         for commit, date, changes in commits:
+            if date is None:
+                continue
             for path, blob in changes:
                 new.setdefault(path, []).append(Version(commit, date, blob))
         fresh.versions = {k: list(v) for k, v in old.versions.items()} if since and old else {}
@@ -221,12 +327,23 @@ def read_history(
         wanted = sorted(
             {v.blob for vs in new.values() for v in vs} - {NULL_BLOB} - fresh.blobs.keys()
         )
+        if wanted and current is not None:
+            newest = {path: versions[0].blob for path, versions in fresh.versions.items()}
+            known = current_facts(current, newest, set(wanted))
+            fresh.blobs.update(known)
+            history.blobs_from_registry = len(known)
+            wanted = [blob for blob in wanted if blob not in known]
         if wanted:
             raw = _git(root_path, ["cat-file", "--batch"], ("\n".join(wanted) + "\n").encode())
             history.processes += 1
-            fresh.blobs.update(parse_batch(raw, limits))
+            parsed = parse_batch(raw, limits)
+            history.blobs_parsed = len(parsed)
+            fresh.blobs.update(parsed)
     except GitError as err:
         history.reason = f"the tree is not in a git repository with commits ({err})"
+        return history
+    except (ValueError, IndexError, UnicodeError) as err:  # git said something unforeseen
+        history.reason = f"git's answer could not be read ({err})"
         return history
     history.available, history.cache, history.changed = True, fresh, True
     return history
@@ -282,7 +399,7 @@ def tag_history(tag: Tag, versions: list[Version], blobs: dict[str, Facts]) -> T
     former_runs = runs[1:] if current is not None else runs
     former = []
     newer = current.date if current is not None else ""
-    for run in former_runs:
+    for run in former_runs[:MAX_FORMER]:
         former.append(Former(run.digest, run.size, run.date, run.commit, newer))
         newer = run.date
     return TagHistory(
@@ -292,6 +409,7 @@ def tag_history(tag: Tag, versions: list[Version], blobs: dict[str, Facts]) -> T
             current.deprecated_since if current is not None and tag.deprecated else None
         ),
         former=tuple(former),
+        more=max(0, len(former_runs) - MAX_FORMER),
     )
 
 

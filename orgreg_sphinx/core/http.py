@@ -9,7 +9,9 @@ exponential backoff, and a ``Retry-After`` is honoured (up to a minute).
 
 from __future__ import annotations
 
+import ipaddress
 import random
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
@@ -136,3 +138,27 @@ def reason(err: BaseException) -> str:
         if isinstance(cause, OSError) and cause.strerror:
             return cause.strerror
     return str(chain[-1]) or type(chain[-1]).__name__
+
+
+def is_loopback(host: str) -> bool:
+    """True for ``localhost`` (and its sub-domains) and addresses that reach this
+    machine: loopback (127.0.0.0/8, ::1, also IPv4-mapped) and unspecified
+    (0.0.0.0, ::)."""
+    host = host.lower().strip("[]").rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when *url*'s host is a loopback address (:func:`is_loopback`)."""
+    try:
+        return is_loopback(urlsplit(url).hostname or "")
+    except ValueError:
+        return False

@@ -180,6 +180,43 @@ def _with_chains(keys: list[TrustedKey]) -> tuple[list[TrustedKey], list[KeyProb
     return out, problems
 
 
+#: what a file holding an OpenPGP secret key starts with: the armor header, or
+#: the first byte of a secret-key or secret-subkey packet (tags 5 and 7, in the
+#: old and the new packet format)
+_ARMORED_SECRET = b"-----BEGIN PGP PRIVATE KEY BLOCK-----"
+_SECRET_PACKET_BYTES = frozenset({*range(0x94, 0x98), *range(0x9C, 0xA0), 0xC5, 0xC7})
+SECRET_KEY_MESSAGE = (
+    "holds a SECRET key: only public keys belong in the registry "
+    "(export it with 'gpg --armor --export <fingerprint>'), and the "
+    "secret key should be replaced"
+)
+
+
+def holds_secret_key(data: bytes) -> bool:
+    """True when *data* (a file's bytes) holds an OpenPGP secret key, armored
+    anywhere in it or binary: found without GnuPG."""
+    return _ARMORED_SECRET in data or (bool(data) and data[0] in _SECRET_PACKET_BYTES)
+
+
+def secret_key_problems(folder: Path) -> list[KeyProblem]:
+    """A problem for each file of *folder* (whatever its name) holding a secret
+    key: what every ``orgreg check`` fails on, with or without GnuPG."""
+    if not folder.is_dir():
+        return []
+    problems = []
+    for path in sorted(folder.iterdir()):
+        try:
+            if not path.is_file():
+                continue
+            with path.open("rb") as handle:
+                data = handle.read(MAX_KEY_FILE)
+        except OSError:
+            continue
+        if holds_secret_key(data):
+            problems.append(KeyProblem(path, SECRET_KEY_MESSAGE))
+    return problems
+
+
 def _read_key_file(gpg: gnupg.GPG, path: Path) -> tuple[list[TrustedKey], str | None]:
     try:
         if path.stat().st_size > MAX_KEY_FILE:
@@ -188,12 +225,8 @@ def _read_key_file(gpg: gnupg.GPG, path: Path) -> tuple[list[TrustedKey], str | 
     except OSError as error:
         return [], f"cannot be read: {error.strerror or error}"
     scanned = gpg.scan_keys_mem(data)
-    if any(entry.get("type") == "sec" for entry in scanned):
-        return [], (
-            "holds a SECRET key: only public keys belong in the registry "
-            "(export it with 'gpg --armor --export <fingerprint>'), and the "
-            "secret key should be replaced"
-        )
+    if holds_secret_key(data) or any(entry.get("type") == "sec" for entry in scanned):
+        return [], SECRET_KEY_MESSAGE
     public = [entry for entry in scanned if entry.get("type") == "pub"]
     if not public:
         return [], "holds no OpenPGP public key (expected an ASCII-armored public key)"

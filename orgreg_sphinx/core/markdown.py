@@ -2,9 +2,9 @@
 
 markdown-it-py's CommonMark preset with raw HTML off: HTML in the source is shown
 as text, links keep only http, https and mailto targets (and ``#anchors`` of the
-page; any other link is shown as text), and images load only from https (any
-other image becomes its alt text). Nothing is interpreted by Sphinx: no
-directive, role, include or substitution.
+page; any other link is shown as text), and images are never shown: an image
+becomes a link to it named by its alt text (or its alt text alone). Nothing is
+interpreted by Sphinx: no directive, role, include or substitution.
 """
 
 from __future__ import annotations
@@ -56,14 +56,16 @@ class SafeRenderer(RendererHTML):
         return self.renderToken(tokens, idx, options, env)
 
     def image(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-        """An https image, loaded lazily without a referrer; any other: its alt text."""
+        """Never an image (a contributor's picture could be a tracking pixel or a
+        fake badge): a link to it named by its alt text, or the alt text alone
+        when its address is not a safe link."""
         token = tokens[idx]
         src = str(token.attrGet("src") or "")
-        if not (is_safe_link(src) and urlsplit(src).scheme.lower() == "https"):
-            return escapeHtml(self.renderInlineAsText(token.children or [], options, env))
-        token.attrSet("loading", "lazy")
-        token.attrSet("referrerpolicy", "no-referrer")
-        return super().image(tokens, idx, options, env)
+        text = escapeHtml(self.renderInlineAsText(token.children or [], options, env))
+        if not is_safe_link(src) or src.startswith("#"):
+            return text
+        rel = "nofollow ugc noopener noreferrer"
+        return f'<a href="{escapeHtml(src)}" rel="{rel}">{text or escapeHtml(src)}</a>'
 
 
 class SafeMarkdownIt(MarkdownIt):

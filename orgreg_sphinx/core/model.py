@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime as dt
 import hashlib
 import json
 import os
@@ -43,6 +44,37 @@ ARCH_RE = re.compile(r"[a-z0-9]{1,16}")
 Severity = Literal["error", "warning", "info"]
 #: a key path in front matter: ``("size",)``, ``("layers", 0, "url")``
 LineKey = tuple[str | int, ...]
+
+
+def utc_stamp(value: object) -> str | None:
+    """A time stamp as RFC 3339 in UTC (``2024-05-02T10:31:00Z``); None when it
+    is not an ISO 8601 date or time, or is out of range once in UTC (dates
+    alone are taken as midnight UTC)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        stamp = dt.datetime.fromisoformat(value.strip())
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=dt.UTC)
+        stamp = stamp.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        return None
+    return (
+        f"{stamp.year:04d}-{stamp.month:02d}-{stamp.day:02d}T"
+        f"{stamp.hour:02d}:{stamp.minute:02d}:{stamp.second:02d}Z"
+    )
+
+
+def time_out_of_range(value: object) -> bool:
+    """True for an ISO 8601 time that cannot be given in UTC
+    (``9999-12-31T23:59:59-23:59``): a date past what any reader handles."""
+    if not isinstance(value, str):
+        return False
+    try:
+        dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return False
+    return utc_stamp(value) is None
 
 
 @dataclass(frozen=True)
@@ -126,8 +158,11 @@ class TagHistory:
     #: commit date since which the tag is deprecated (None: not deprecated, or
     #: not in a commit yet)
     deprecated_since: str | None = None
-    #: former images, newest first
+    #: former images, newest first (at most ``history.MAX_FORMER``)
     former: tuple[Former, ...] = ()
+    #: older former images left out of *former* (the full list is the git
+    #: history of the manifest file)
+    more: int = 0
 
 
 @dataclass(frozen=True, eq=True)
@@ -249,6 +284,7 @@ class Tag:
                 self.history.since,
                 self.history.deprecated_since,
                 [f.as_dict() for f in self.history.former],
+                self.history.more,
             ]
             if self.history
             else None,
@@ -698,6 +734,25 @@ class _Reader:
             )
             for item in data["layers"]
         )
+        if data["digest"] != layers[0].digest:
+            self.problem(
+                readme,
+                f"has digest {data['digest']}, but the image (layers[0]) has "
+                f"{layers[0].digest}: the top-level digest must be the image's",
+                doc.lines.get(("digest",)),
+                code="digest",
+            )
+            return None
+        for key in TIME_KEYS:
+            if time_out_of_range(data.get(key)):
+                self.problem(
+                    readme,
+                    f"has {key} = {printable(str(data[key]))[:80]!r}, a time out of range "
+                    "(it cannot be given in UTC)",
+                    doc.lines.get((key,)),
+                    code="schema",
+                )
+                return None
         recipe = _join(tag_dir, RECIPE_FILE)
         recipe_file = None
         judged = inspect_entry(recipe, self.real_root)

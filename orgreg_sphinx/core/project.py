@@ -6,6 +6,12 @@ without running it (no Sphinx import, no code executed).
 ``orgreg_max_tags``), so a pull request's check and the build refuse the same
 files. Only literal values are read (numbers, strings, and arithmetic on
 numbers such as ``64 * 1024``); any other value is left at its default.
+
+Run at the top of a registry project (what ``orgreg init`` writes: a
+``conf.py`` that sets ``orgreg_root``, the tree relative to the source folder,
+and its pages in ``source/``, the Makefile's ``SOURCEDIR``, or beside
+``conf.py``), ``orgreg check`` and ``orgreg manifest`` use that project's tree
+(:func:`find_project`) rather than the project's top.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import ast
 import operator
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +29,8 @@ from .model import Limits
 CONF_FILE = "conf.py"
 #: the settings that mark a ``conf.py`` as a registry project's
 ROOT_SETTING = "orgreg_root"
+#: the source folder of a project whose pages are not beside conf.py
+SOURCE_FOLDER = "source"
 #: how many folders above the tree a ``conf.py`` is looked for
 SEARCH_DEPTH = 3
 #: ``conf.py`` files larger than this are not read
@@ -77,7 +86,7 @@ def literal_settings(conf: Path) -> dict[str, Any]:
         if conf.stat().st_size > MAX_CONF_BYTES:
             return {}
         tree = ast.parse(conf.read_bytes(), str(conf))
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
     found: dict[str, Any] = {}
     for node in tree.body:
@@ -91,7 +100,7 @@ def literal_settings(conf: Path) -> dict[str, Any]:
             if isinstance(target, ast.Name):
                 try:
                     found[target.id] = literal_value(value)
-                except NotLiteral:
+                except (NotLiteral, RecursionError):
                     found[target.id] = NOT_LITERAL
     return found
 
@@ -136,3 +145,39 @@ def project_limits(tree: str | os.PathLike[str]) -> tuple[Limits, Path | None]:
         and settings[name] > 0
     }
     return Limits(**values), conf
+
+
+@dataclass(frozen=True)
+class Project:
+    """A registry project: its conf.py and the manifest tree it names."""
+
+    conf: Path
+    tree: Path
+    #: the value of ``orgreg_root`` as written ('' when conf.py leaves it out)
+    setting: str
+
+
+def find_project(folder: Path) -> Project | None:
+    """The registry project whose top is *folder*, if it is one: a ``conf.py``
+    there that sets ``orgreg_root`` to a literal string, or sets none but
+    mentions ``orgreg_sphinx`` (the tree is then the source folder). None for
+    any other folder, or when ``orgreg_root`` is not a literal (its tree is
+    unknown without running ``conf.py``)."""
+    conf = folder / CONF_FILE
+    if not conf.is_file():
+        return None
+    root = literal_settings(conf).get(ROOT_SETTING)
+    if root is None:
+        try:
+            if conf.stat().st_size > MAX_CONF_BYTES or b"orgreg_sphinx" not in conf.read_bytes():
+                return None
+        except OSError:
+            return None
+        root = ""
+    if not isinstance(root, str):
+        return None
+    source = folder
+    pages_beside = any((folder / f"index{suffix}").is_file() for suffix in (".md", ".rst"))
+    if not pages_beside and (folder / SOURCE_FOLDER).is_dir():
+        source = folder / SOURCE_FOLDER
+    return Project(conf=conf, tree=source / root if root else source, setting=root)

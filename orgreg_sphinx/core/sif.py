@@ -527,12 +527,19 @@ def summary(path: Path) -> tuple[dict[str, Any], list[str]]:
                 except ValueError as err:
                     warnings.append(f"the labels object is not JSON ({err}); left out")
                     continue
+                except RecursionError:
+                    warnings.append("the labels object is nested too deeply; left out")
+                    continue
                 if not isinstance(labels, dict):
                     warnings.append("the labels object is not a JSON object; left out")
                     continue
-                block["labels"] = {
-                    str(k): v if isinstance(v, str) else json.dumps(v) for k, v in labels.items()
-                }
+                try:
+                    block["labels"] = {
+                        str(k): v if isinstance(v, str) else json.dumps(v)
+                        for k, v in labels.items()
+                    }
+                except RecursionError:
+                    warnings.append("the labels object is nested too deeply; left out")
     if partitions:
         block["partitions"] = partitions
     if signatures:

@@ -9,8 +9,8 @@ rest, so pages show only well-formed facts (and escape them anyway). No Sphinx h
 from __future__ import annotations
 
 import re
-from collections.abc import Container
-from dataclasses import dataclass, fields
+from collections.abc import Container, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 #: an OpenPGP v4 (40 hex digits) or v5/v6 (64) fingerprint
@@ -177,29 +177,87 @@ def parse(value: Any) -> SifBlock | None:
     )
 
 
-def differences(claimed: SifBlock, found: SifBlock) -> list[str]:
-    """What a manifest's ``sif:`` block says that the image does not (each field
-    that differs, in words); empty when the claim is what the image holds."""
-    out = []
-    for item in fields(SifBlock):
-        mine, theirs = getattr(claimed, item.name), getattr(found, item.name)
-        if mine == theirs:
+#: the fields of a ``sif:`` block compared with the image (``orgreg check
+#: --verify-digest``, which ``--verify-signatures`` implies)
+CLAIMED_FIELDS = (
+    "arch",
+    "id",
+    "created",
+    "partitions",
+    "signatures",
+    "coverage",
+    "sbom",
+    "oci",
+    "labels",
+    "definition",
+)
+#: the longest value quoted in a difference
+SHOWN = 60
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= SHOWN else text[: SHOWN - 3] + "..."
+
+
+def _labels_match(claimed: Any, found: Any) -> bool:
+    """True when *claimed* labels are the image's, or the image's as ``orgreg
+    manifest`` cuts them (some left out, keys and values cut)."""
+    if not isinstance(claimed, dict) or not isinstance(found, dict):
+        return False
+    if claimed == found:
+        return True
+    cut = {str(k)[:MAX_LABEL]: str(v)[:MAX_LABEL] for k, v in list(found.items())[:MAX_ITEMS]}
+    return len(claimed) <= len(cut) and all(cut.get(str(k)) == v for k, v in claimed.items())
+
+
+def _definition_matches(claimed: Any, found: Any) -> bool:
+    """True when *claimed* is the image's definition file, or its start cut at
+    the end of a line (as ``orgreg manifest`` cuts a large one)."""
+    if not isinstance(claimed, str) or not isinstance(found, str):
+        return False
+    if claimed == found:
+        return True
+    return found.startswith(claimed) and (claimed == "" or claimed.endswith("\n"))
+
+
+def _signatures_of(value: Any) -> tuple[Signature, ...]:
+    block = parse({"signatures": value})
+    return block.signatures if block is not None else ()
+
+
+def differences(claimed: Mapping[str, Any], found: Mapping[str, Any]) -> list[str]:
+    """Each field of a manifest's ``sif:`` block *claimed* that the image's own
+    block *found* (:func:`.sif.summary`, what ``orgreg manifest`` writes) does
+    not back, as a sentence "sif.<field> = <claim>, but the image holds ...";
+    empty when every claim holds. Only the fields the block holds are claims.
+    Two cuts ``orgreg manifest`` makes are no difference: labels kept as a page
+    shows them and a definition file cut at a line's end. Signatures are
+    compared as a page reads them (:func:`parse`). The one comparison of claims
+    with an image (``--verify-digest`` and ``--verify-signatures``)."""
+    wrong = []
+    for name in CLAIMED_FIELDS:
+        if name not in claimed:
             continue
-        if item.name == "signatures":
-            out.append(
-                f"signatures: the manifest records {_signatures_text(mine)}, "
-                f"the image holds {_signatures_text(theirs)}"
-            )
-        elif isinstance(mine, tuple):
-            out.append(
-                f"{item.name}: the manifest records {len(mine)}, the image holds "
-                f"{len(theirs)}" + (" (they differ)" if len(mine) == len(theirs) else "")
-            )
-        elif item.name == "definition":
-            out.append("definition: the manifest's differs from the image's")
+        value, actual = claimed[name], found.get(name)
+        if name == "signatures":
+            mine, theirs = _signatures_of(value), _signatures_of(actual)
+            if mine != theirs:
+                wrong.append(
+                    f"sif.signatures = {_signatures_text(mine)}, but the image holds "
+                    f"{_signatures_text(theirs)}"
+                )
+            continue
+        if name == "labels":
+            same = _labels_match(value, actual)
+        elif name == "definition":
+            same = _definition_matches(value, actual)
         else:
-            out.append(f"{item.name}: the manifest records {mine!r}, the image {theirs!r}")
-    return out
+            same = value == actual
+        if not same:
+            holds = "nothing there" if actual is None else _shown(actual)
+            wrong.append(f"sif.{name} = {_shown(value)}, but the image holds {holds}")
+    return wrong
 
 
 def _signatures_text(signatures: tuple[Signature, ...]) -> str:

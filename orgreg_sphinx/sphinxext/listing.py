@@ -15,6 +15,7 @@ from typing import Any
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.application import Sphinx
+from sphinx.config import Config
 from sphinx.util.osutil import relative_uri
 
 from ..core import markdown
@@ -182,13 +183,14 @@ def tag_name_cell(tag: Tag) -> nodes.Node:
     )
 
 
-def history_cell(tag: Tag) -> nodes.Node:
+def history_cell(ns: Namespace, tag: Tag) -> nodes.Node:
     """The images the tag pointed to before (newest first), collapsed."""
     if tag.history is None or not tag.history.former:
         return nodes.Text("")
     former = tag.history.former
+    more = tag.history.more
     box = collapsed(
-        summary=f"previously: {plural(len(former), 'image')}", classes=["orgreg-history"]
+        summary=f"previously: {plural(len(former) + more, 'image')}", classes=["orgreg-history"]
     )
     items = nodes.bullet_list()
     for image in former:
@@ -202,6 +204,15 @@ def history_cell(tag: Tag) -> nodes.Node:
         item += para(digest, nodes.Text(text))
         items += item
     box += items
+    if more:
+        where = f"{ns.name}/manifests/{tag.name}/README.md"
+        box += para(
+            nodes.Text(f"The newest {len(former)} are shown; {more} older ones are in the git "),
+            nodes.Text("history of "),
+            nodes.literal(where, where),
+            nodes.Text(" in the registry's repository."),
+            classes=["orgreg-history-more"],
+        )
     return box
 
 
@@ -215,7 +226,7 @@ def tag_cell(
     if column == "tag":
         return tag_name_cell(tag)
     if column == "history":
-        return history_cell(tag)
+        return history_cell(ns, tag)
     if column == "size":
         text = human_size(tag.size_bytes)
         return size_abbreviation(
@@ -468,8 +479,10 @@ STATIC = Path(__file__).parent / "static"
 LISTING_CSS = "orgreg-listings.css"
 
 
-def add_static_path(app: Sphinx) -> None:
+def add_static_path(app: Sphinx, config: Config) -> None:
     """Ship the listings' stylesheet with HTML builds (a new list: the config's
-    default is never changed in place)."""
-    if app.builder.format == "html":
-        app.config.html_static_path = [*app.config.html_static_path, str(STATIC)]
+    default is never changed in place). At ``config-inited``, before Sphinx
+    compares the configuration with the last build's, so every build has the
+    same ``html_static_path`` and a rebuild does not see a changed setting."""
+    if str(STATIC) not in config.html_static_path:
+        config.html_static_path = [*config.html_static_path, str(STATIC)]

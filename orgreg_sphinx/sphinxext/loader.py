@@ -104,7 +104,7 @@ def with_history(app: Sphinx, settings: BuildSettings, found: Registry) -> Regis
     informational line, and no history, when there is none to read)."""
     cache_file = Path(app.doctreedir) / HISTORY_CACHE_FILE
     read = history.read_history(
-        settings.root, history.HistoryCache.load(cache_file), settings.limits
+        settings.root, history.HistoryCache.load(cache_file), settings.limits, current=found
     )
     if not read.available:
         logger.info("[orgreg] tag history is off: %s", read.reason)
@@ -115,4 +115,6 @@ def with_history(app: Sphinx, settings: BuildSettings, found: Registry) -> Regis
         except OSError as err:  # a read-only doctree folder only makes rebuilds slower
             logger.debug("[orgreg] cannot save %s: %s", cache_file, err)
     logger.info("[orgreg] tag history: %d new commit(s) read from git", read.commits_read)
+    if read.warning:
+        warn("[orgreg] %s: %s", settings.root, read.warning, subtype=Subtype.HISTORY)
     return history.apply(found, read)

@@ -35,6 +35,8 @@ class Subtype(enum.StrEnum):
     OCI = "oci"
     #: this Sphinx is not what a feature needs (the feature is off)
     SPHINX = "sphinx"
+    #: part of the tree's git history could not be read (the rest is shown)
+    HISTORY = "history"
 
 
 def warn(message: str, *args: Any, subtype: Subtype | str, location: Any = None) -> None:

@@ -57,6 +57,8 @@ SQUASHFS = (0x4004, struct.pack("<ii3s", 1, 1, b"02\x00"), b"hsqs" + bytes(60))
 FINGERPRINT = bytes.fromhex("12045C8C0B1004D058DE4BEDA20C27EE7FF7BA84")
 SIGNATURE = (0x4005, struct.pack("<i", 1) + FINGERPRINT, b"this is not an OpenPGP message at all")
 LABELS = (0x4003, b"", b"{not json")
+#: labels nested 100,000 deep (issue 23): JSON, but past any reader's recursion
+DEEP_LABELS = (0x4003, b"", b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
 GOOD = image([SQUASHFS])
 
 CASES = {
@@ -69,6 +71,7 @@ CASES = {
     "huge-object-size.sif": image([SQUASHFS], sizes={0: (1 << 63) - 1}),
     "signature-not-openpgp.sif": image([SQUASHFS, SIGNATURE]),
     "labels-not-json.sif": image([SQUASHFS, LABELS]),
+    "labels-nested-deep.sif": image([SQUASHFS, DEEP_LABELS]),
 }
 
 if __name__ == "__main__":
