@@ -20,6 +20,7 @@ that the ``-j 1`` and ``-j 2`` output trees are byte for byte the same, and
 prints a table of figures and ratios. It asserts nothing about time.
 
     python bench/run.py --sizes 100,1000,3000 [--tags 5] [--memory-size 10000]
+        [--search-sizes 1000,10000] [--search-pagefind]
 """
 
 from __future__ import annotations
@@ -192,16 +193,61 @@ def manifest_text(tag: TagData) -> str:
     )
 
 
-def write_manifest(root: Path, ns: NamespaceData, tag: TagData) -> None:
+def write_manifest(root: Path, ns: NamespaceData, tag: TagData, contents: bool = False) -> None:
     folder = root / ns.org / ns.repo / "manifests" / tag.name
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "README.md").write_text(manifest_text(tag))
+    text = manifest_text(tag)
+    if contents:
+        facts, record = contents_record(ns, tag)
+        text = text[: -len("---\n")] + facts + "---\n"
+        (folder / "contents.json").write_text(json.dumps(record, indent=0))
+    (folder / "README.md").write_text(text)
     if tag.recipe:
         (folder / "Singularity").write_text(f"Bootstrap: docker\nFrom: {ns.repo}:{tag.name}\n")
 
 
-def write_extension_project(src: Path, registry: list[NamespaceData], theme: str) -> None:
-    """The manifest tree in the original format, with a conf.py and index.md."""
+#: commands every generated image holds (the worst case of a search: in every tag)
+BASE_COMMANDS = ["bash", "sh", "ls", "cat", "env", "grep", "sed", "tar", "python3", "perl"]
+#: the OS packages generated images draw from
+LIBRARIES = [f"lib{word}{n}" for word in WORDS for n in range(60)]
+
+
+def contents_record(ns: NamespaceData, tag: TagData) -> tuple[str, dict[str, Any]]:
+    """What a generated image holds (its tool as a command and a conda package at
+    a version, the base commands, 20 OS libraries, a tag-dependent pick), and the
+    manifest's ``sif:`` lines (architecture, a signature on some, labels), the
+    same for the same namespace and tag."""
+    rng = random.Random(f"{ns.name}:{tag.name}")
+    tool = ns.repo.rsplit("-", 1)[0]
+    version = f"1.{rng.randrange(10, 20)}"
+    packages = [{"name": tool, "type": "conda", "version": version}]
+    packages += [
+        {"name": lib, "type": "deb", "version": f"{rng.randrange(1, 4)}.{rng.randrange(10)}-1"}
+        for lib in sorted(rng.sample(LIBRARIES, 20))
+    ]
+    record = {
+        "contentsVersion": 1,
+        "executables": [{"path": f"/usr/bin/{c}"} for c in BASE_COMMANDS]
+        + [{"path": f"/opt/conda/bin/{tool}"}],
+        "packages": packages,
+    }
+    arch = "arm64" if rng.random() < 0.1 else "amd64"
+    facts = f"sif:\n  arch: {arch}\n"
+    if rng.random() < 0.3:
+        fingerprint = hashlib.sha1(ns.org.encode()).hexdigest().upper()
+        facts += f"  signatures:\n  - fingerprint: {fingerprint}\n"
+    facts += f'  labels:\n    org.label-schema.name: "{tool}"\n    maintainer: "{ns.org}"\n'
+    if rng.random() < 0.05:
+        facts += 'deprecated: "Superseded by a newer tag"\n'
+    return facts, record
+
+
+def write_extension_project(
+    src: Path, registry: list[NamespaceData], theme: str, contents: bool = False
+) -> None:
+    """The manifest tree in the original format, with a conf.py and index.md
+    (*contents*: each tag with a ``contents.json`` record and a ``sif:`` block,
+    :func:`contents_record`)."""
     src.mkdir(parents=True)
     (src / "conf.py").write_text(EXT_CONF + CONF_COMMON.format(theme=theme))
     (src / "index.md").write_text(EXT_INDEX)
@@ -213,7 +259,7 @@ def write_extension_project(src: Path, registry: list[NamespaceData], theme: str
         )
         (folder / "tags" / "README.md").write_text("---\nlayout: tags\n---\n")
         for tag in ns.tags:
-            write_manifest(src, ns, tag)
+            write_manifest(src, ns, tag, contents)
 
 
 def commit_tree(src: Path, registry: list[NamespaceData], commits: int) -> None:
@@ -1316,6 +1362,18 @@ def main(argv: list[str] | None = None) -> int:
         help="also report the contents reading time per GiB on a G GiB SIF image "
         "(bench/contents.py; needs mksquashfs and siftool; 0: skip; default: 1)",
     )
+    parser.add_argument(
+        "--search-sizes",
+        default="1000,10000",
+        metavar="N,N",
+        help="also report what one search of the software index downloads at these "
+        "numbers of namespaces (bench/search.py; empty: skip; default: 1000,10000)",
+    )
+    parser.add_argument(
+        "--search-pagefind",
+        action="store_true",
+        help="also measure Pagefind on the same names (needs pagefind[bin] and chromium)",
+    )
     args = parser.parse_args(argv)
     if args.git and not args.git_commits:
         args.git_commits = 10
@@ -1362,6 +1420,15 @@ def main(argv: list[str] | None = None) -> int:
         from contents import bench_contents  # bench/contents.py
 
         contents_figures = bench_contents(args.workdir, args.contents_gib)
+    search_figures = None
+    search_sizes = [int(s) for s in args.search_sizes.split(",") if s.strip()]
+    if search_sizes:
+        from search import bench_search, print_search  # bench/search.py
+
+        search_figures = bench_search(
+            args.workdir, search_sizes, args.tags, args.seed, args.search_pagefind
+        )
+        print_search(search_figures, args.tags)
     print(
         f"\nbenchmark took {time.perf_counter() - started:.0f} s "
         f"(Python {sys.version.split()[0]}, {os.cpu_count()} CPUs)"
@@ -1374,6 +1441,7 @@ def main(argv: list[str] | None = None) -> int:
             ],
             "memory": asdict(memory) if memory else None,
             "contents": contents_figures,
+            "search": search_figures,
         }
         args.json.write_text(json.dumps(data, indent=1))
     return 0

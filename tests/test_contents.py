@@ -15,6 +15,7 @@ import os
 import random
 import re
 import struct
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import contentsimages as ci
 import pytest
 
-from orgreg_sphinx.core import contents, sif
+from orgreg_sphinx.core import contents, contentsapi, model, sif
 
 
 @pytest.fixture(scope="session")
@@ -715,24 +716,29 @@ def test_the_site_lists_packages_and_commands_and_publishes_them(
     assert index["tagCount"] == 2
     shard = read_json(out / index["shardPath"].format(shard="jq"))
     jq_version = next(p["version"] for p in record["packages"] if p["name"] == "jq")
+    # each tag named once, with its facts; postings point at it
+    assert shard["tags"] == [
+        ["acme/tools:1.0", "amd64", False, False],
+        ["acme/tools:2.0", "amd64", False, False],
+    ]
     assert shard["names"]["jq"] == [
-        ["acme/tools:1.0", "command", "", "jq"],
-        ["acme/tools:1.0", "deb", jq_version, "jq"],
-        ["acme/tools:2.0", "command", "", "jq"],
-        ["acme/tools:2.0", "deb", jq_version, "jq"],
+        [0, "command", ""],
+        [0, "deb", jq_version],
+        [1, "command", ""],
+        [1, "deb", jq_version],
     ]
-    assert shard["names"]["jq-latest"] == [
-        ["acme/tools:1.0", "command", "", "jq-latest"],
-        ["acme/tools:2.0", "command", "", "jq-latest"],
-    ]
+    assert shard["names"]["jq-latest"] == [[0, "command", ""], [1, "command", ""]]
     pyyaml = read_json(out / "api/contents/py.json")["names"]["pyyaml"]
-    assert {(p[1], p[3]) for p in pyyaml} == {("python", "PyYAML")}
-    shards = {p.name[:-5] for p in (out / "api/contents").glob("??.json")}
+    assert {(p[1], p[3]) for p in pyyaml} == {("python", "PyYAML")}  # the name as written
+    shards = {p.name[:-5] for p in (out / "api/contents").glob("*.json")} - {"index", "tags"}
     assert set(index["shards"]) == shards
+    assert index["parts"] == {} and index["split"] == []  # small: two characters, one part
     assert all(
         len(read_json(out / f"api/contents/{key}.json")["names"]) == count
         for key, count in index["shards"].items()
     )
+    paths = contentsapi.shard_paths("jq", lambda path: read_json(out / path))
+    assert paths == ["api/contents/index.json", "api/contents/jq.json"]
     # the facets of each tag with a record (the bad record's tag has none)
     assert read_json(out / "api/contents/tags.json") == {
         "tags": {
@@ -758,3 +764,78 @@ def test_the_site_lists_packages_and_commands_and_publishes_them(
     assert shown == sorted(commands)
     bad_row = soup(out / "acme/bad/index.html").find("tr", id="tag-1")
     assert "Software" not in bad_row.get_text()
+
+
+# --- the index a search reads ------------------------------------------------------
+
+
+def test_index_shards_stay_under_the_limit_and_find_every_name(tmp_path: Path) -> None:
+    """Shards split by more characters while over the limit, a name larger than it
+    cut into parts; following the index (as the search page does) reaches every
+    name, with all its tags, and labels are indexed by their key."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+    import run as bench_trees
+
+    generated = bench_trees.synthetic_registry(40, 2, 7)
+    bench_trees.write_extension_project(tmp_path / "src", generated, "orgreg", contents=True)
+    registry = model.load_registry(tmp_path / "src")
+    limit = 4096
+    files = {path: json.loads(body) for path, body in contentsapi.index_files(registry, limit)}
+    sizes = dict(contentsapi.index_files(registry, limit))
+    index = files[contentsapi.INDEX_PATH]
+    assert index["split"] and index["parts"]  # both happen at this limit
+    shard_files = [p for p in files if p not in (contentsapi.INDEX_PATH, contentsapi.TAGS_PATH)]
+    assert max(len(sizes[p]) for p in shard_files) <= limit
+
+    def read(path: str) -> Any:
+        if path not in files:
+            raise FileNotFoundError(path)
+        return files[path]
+
+    expected: dict[str, set[tuple[str, str, str]]] = {}
+    for ns in generated:
+        for tag in ns.tags:
+            facts, record = bench_trees.contents_record(ns, tag)
+            ref = f"{ns.name}:{tag.name}"
+            for package in record["packages"]:
+                expected.setdefault(package["name"], set()).add(
+                    (ref, package["type"], package["version"])
+                )
+            for item in record["executables"]:
+                expected.setdefault(item["path"].rsplit("/", 1)[1], set()).add((ref, "command", ""))
+            expected.setdefault("maintainer", set()).add((ref, "label", ns.org))
+    for name, want in expected.items():
+        paths = contentsapi.shard_paths(name, read)
+        assert paths[0] == contentsapi.INDEX_PATH and len(paths) >= 2, name
+        key = paths[-1].rsplit("/", 1)[1][: -len(".json")]
+        listing = read(paths[-2]) if len(paths) > 2 else index
+        parts = [paths[-1]] + [
+            contentsapi.PART_PATH.format(shard=key, part=n)
+            for n in range(1, listing["parts"].get(key, 1))
+        ]
+        found = set()
+        for part in parts:
+            body = read(part)
+            for posting in body["names"].get(name, []):
+                found.add((body["tags"][posting[0]][0], posting[1], posting[2]))
+        assert found == want, name
+    # every file is listed (each part of each shard, each split listing), and no other
+    listed = set()
+    pending = [index]
+    while pending:
+        listing = pending.pop()
+        for key in listing["shards"]:
+            listed.add(contentsapi.SHARD_PATH.format(shard=key))
+            listed.update(
+                contentsapi.PART_PATH.format(shard=key, part=n)
+                for n in range(1, listing["parts"].get(key, 1))
+            )
+        for key in listing["split"]:
+            listed.add(contentsapi.SHARD_PATH.format(shard=key))
+            pending.append(read(contentsapi.SHARD_PATH.format(shard=key)))
+    assert listed == set(shard_files)
+    # the index lists two-character keys only; a listing, keys under its own
+    assert all(len(key) == 2 for key in [*index["shards"], *index["split"]])
+    for split in index["split"]:
+        below = read(contentsapi.SHARD_PATH.format(shard=split))
+        assert all(k.startswith(split) and len(k) > 2 for k in [*below["shards"], *below["split"]])

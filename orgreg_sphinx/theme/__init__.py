@@ -153,6 +153,11 @@ def page_context(
     ]
     # a registry's home lists containers; the theme alone may serve any Sphinx site
     context["orgreg_home_label"] = "Containers" if "orgreg_sphinx" in app.extensions else "Home"
+    # the search page reads the registry's contents index (api/contents/) when the
+    # extension publishes it: the theme alone leaves the page to Sphinx's search
+    context["orgreg_contents_search"] = "orgreg_sphinx" in app.extensions and bool(
+        getattr(app.config, "orgreg_json_api", False)
+    )
     context.setdefault("orgreg_namespace", "")
     context.setdefault("orgreg_manifests_url", "")
     context.setdefault("orgreg_feed_url", "")
