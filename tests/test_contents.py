@@ -601,7 +601,12 @@ def test_a_bad_record_is_a_problem_naming_it_and_the_tag_stays(tmp_path: Path) -
     assert result.code == 1
     body = result.json()
     assert body["tags"] == 3
-    found = {p[0].split("/manifests/")[1]: p[1:] for p in problems(result)}
+    # jsonschema words a short string "is too short" before 4.21, "should be
+    # non-empty" after: the lowest end of the range has the former
+    found = {
+        p[0].split("/manifests/")[1]: (p[1], p[2].replace("is too short", "should be non-empty"))
+        for p in problems(result)
+    }
     assert found == {
         "1/contents.json": (
             "contents",
