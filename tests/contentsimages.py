@@ -94,10 +94,12 @@ def make_root(root: Path, debs: list[Path]) -> Path:
         paragraphs.append("\n".join(fields) + "\n")
     status.write_text("\n".join(paragraphs), encoding="utf-8")
     # merged /usr, as Debian has it: /bin is a link to usr/bin
+    # (trixie's base-files ships the link itself; bookworm's an empty folder)
     bin_folder = root / "bin"
-    if bin_folder.is_dir() and not any(bin_folder.iterdir()):  # base-files makes it
-        bin_folder.rmdir()
-    bin_folder.symlink_to("usr/bin")
+    if not bin_folder.is_symlink():
+        if bin_folder.is_dir() and not any(bin_folder.iterdir()):
+            bin_folder.rmdir()
+        bin_folder.symlink_to("usr/bin")
     # a virtual environment's packages (dist-info of real installs)
     site = root / "opt/venv/lib/python3.11/site-packages"
     site.mkdir(parents=True)
