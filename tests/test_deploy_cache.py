@@ -87,9 +87,9 @@ def test_the_key_changes_with_settings_not_with_manifests(registry, tmp_path: Pa
         (origin / "conf.py").write_text(conf + "\nhtml_title = 'Other'\n")
         assert keys()[0] != prefix  # a setting: everything rebuilt
         (origin / "conf.py").write_text(conf)
-        (origin / "requirements.txt").write_text(
-            requirements.replace("orgreg-sphinx==", "orgreg-sphinx==9")
-        )
+        # (the orgreg-sphinx line names a folder, a wheel or a version, by how it was
+        # installed: another pinned package stands for another version)
+        (origin / "requirements.txt").write_text(requirements + "\nfuro==2024.8.6\n")
         assert keys()[0] != prefix  # another extension (or theme) version
     finally:
         manifest.write_text(original)

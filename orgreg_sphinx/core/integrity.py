@@ -644,7 +644,32 @@ def well_framed(data: bytes) -> bool:
         if not line and not rest:
             return False
         if line == b"-----BEGIN PGP SIGNATURE-----":
-            return b"-----END PGP SIGNATURE-----" in rest
+            return _armor_body_well_formed(rest)
+    return False
+
+
+_BASE64 = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
+
+
+def _armor_body_well_formed(rest: bytes) -> bool:
+    """The armor after its first line as the reference's armor decoder reads it:
+    headers up to a blank line, then lines of base64 only (at most 96 long), the
+    checksum line, and the end line; a control character or an over-long line is
+    corrupt armor there, though GnuPG skips it."""
+    while True:  # armor headers
+        if not rest:
+            return False
+        line, rest = _line(rest)
+        if not line:
+            break
+        if b":" not in line:
+            return False
+    while rest:
+        line, rest = _line(rest)
+        if line.startswith(b"-----END PGP SIGNATURE-----"):
+            return True
+        if len(line) > 96 or not _BASE64.issuperset(line):
+            return False
     return False
 
 
