@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import collection, good_tree, manifest, sha256, soup, warnings_of
+from conftest import collection, good_tree, manifest, no_proxy, sha256, soup, warnings_of
 from sphinx.util.inventory import InventoryFile
 
 from orgreg_sphinx.cli.serve import serving
@@ -24,15 +24,7 @@ TAGS = {"acme/busybox:latest", "acme/busybox:1.36", "acme/centos:7", "lab/pancak
 @pytest.fixture(autouse=True)
 def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     """Requests to 127.0.0.1 must not go through a proxy of the machine."""
-    for name in (
-        "http_proxy",
-        "HTTP_PROXY",
-        "https_proxy",
-        "HTTPS_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    no_proxy(monkeypatch)
 
 
 def inventory(outdir: Path) -> dict[str, dict[str, str]]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from clitools import on_terminal, orgreg
-from conftest import REPO, manifest, soup, warnings_of, write_tree
+from conftest import REPO, manifest, no_proxy, soup, warnings_of, write_tree
 
 from orgreg_sphinx import __version__
 from orgreg_sphinx.core import remote
@@ -172,15 +172,7 @@ def server() -> Iterator[Recorder]:
 @pytest.fixture(autouse=True)
 def _fresh(monkeypatch: pytest.MonkeyPatch) -> None:
     """No proxy for 127.0.0.1; every remote registry read afresh."""
-    for name in (
-        "http_proxy",
-        "HTTP_PROXY",
-        "https_proxy",
-        "HTTPS_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    no_proxy(monkeypatch)
     remote.forget()
 
 

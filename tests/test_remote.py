@@ -13,7 +13,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import good_tree, manifest, sha256, soup, warnings_of
+from conftest import good_tree, manifest, no_proxy, sha256, soup, warnings_of
 
 from orgreg_sphinx.core import remote
 
@@ -23,15 +23,7 @@ INDEX = "# Home\n\n```{toctree}\nembed\n```\n"
 @pytest.fixture(autouse=True)
 def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     """Requests to 127.0.0.1 must not go through a proxy of the machine."""
-    for name in (
-        "http_proxy",
-        "HTTP_PROXY",
-        "https_proxy",
-        "HTTPS_PROXY",
-        "all_proxy",
-        "ALL_PROXY",
-    ):
-        monkeypatch.delenv(name, raising=False)
+    no_proxy(monkeypatch)
 
 
 class Handler(SimpleHTTPRequestHandler):
