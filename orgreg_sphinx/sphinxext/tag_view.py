@@ -1,0 +1,173 @@
+"""A tag's view: everything about one image, shown as a page of its own by its
+namespace page.
+
+Issue 25 asks for a page per tag; issue 28 caps the published site at about
+4 KB per tag in all, so a static HTML file per tag (about 7 KB each with the
+theme's frame) is out. Each tag of a namespace page's table has instead a *view*
+on that page, after the Tags section: ``<section class="orgreg-tag-view"
+id="tag-<name>">``, hidden until the address names it (``#tag-<name>``, the
+anchor the tag's row had before, so every link made since opens the view). The
+listings' stylesheet (``orgreg-listings.css``: ``:target`` and ``:has()``) then
+shows it as the page, under the namespace's title, the rest of the page hidden.
+No script and no other file; back and forward are hash navigation. A browser
+without ``:has()`` shows the view under the table, scrolled to; one without
+the stylesheet shows every view in turn.
+
+A view holds the tag's facts (size in bytes, full digest, created with the time
+of day, architecture, downloads, recipe, manifest), every client's commands for
+this tag (:func:`core.clients.tag_tabs`, each with the checksum line that fits
+the file it saves), what is inside the image (:mod:`.details`) and the tag's
+history. It is built when the page is written (a :mod:`.deferred` part), in
+lean markup (bare ``<dl>``, ``<pre>`` and ``<code>``: :mod:`.shared`), and left
+out of the search index: it is paid once per tag of the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from docutils import nodes
+
+from ..core import clients
+from ..core.model import Namespace, Tag
+from ..core.text import plural
+from .details import DetailsContext, details_parts, field_list, inside_summary
+from .listing import (
+    deprecated_badge,
+    deprecation_reason,
+    exact_size,
+    history_list,
+    tag_cell,
+)
+from .shared import (
+    NO_SEARCH,
+    commands,
+    heading,
+    human_size,
+    para,
+    plain_code,
+    shown_time,
+    site_link,
+    tag_anchor,
+    view,
+)
+
+#: the class of a tag's view, and of the box holding a page's views
+VIEW_CLASS = "orgreg-tag-view"
+VIEWS_CLASS = "orgreg-tag-views"
+
+
+def _heading(text: str, level: int) -> heading:
+    return heading(text, text, level=level)
+
+
+def facts(ns: Namespace, tag: Tag) -> nodes.field_list:
+    """Size, digest, created, architecture, downloads, recipe and manifest."""
+    found: list[tuple[str, nodes.Node | list[nodes.Node]]] = [
+        ("Size", nodes.Text(f"{human_size(tag.size_bytes)} ({exact_size(tag)})")),
+        ("Digest", plain_code(tag.digest, tag.digest)),
+    ]
+    if tag.created:
+        found.append(("Created", shown_time(tag.created, full=True)))
+    if tag.arch:
+        found.append(("Architecture", plain_code(tag.arch, tag.arch)))
+    if tag.layers:
+        found.append(
+            ("Download" if len(tag.layers) == 1 else "Layers", tag_cell(ns, tag, "download"))
+        )
+    if tag.recipe or tag.recipe_file is not None:
+        found.append(("Recipe", tag_cell(ns, tag, "recipe")))
+    manifest = f"{ns.name}/manifests/{tag.name}/"
+    found.append(("Manifest", site_link("JSON", "JSON", target=manifest)))
+    return field_list(found)
+
+
+def pull(
+    ns: Namespace, tag: Tag, site: str, *, shub: bool = True, checksums: bool = True
+) -> list[nodes.Node]:
+    """Every client's commands for this tag, under the client's name (an intro
+    only where it says why: :attr:`core.clients.UsageTab.explains`), then once
+    the checksum line the clients' commands end with, naming those clients
+    (the same line fits each: they all save :func:`core.clients.saved_name`)."""
+    tabs = clients.tag_tabs(ns, tag, site, shub=shub, checksums=checksums)
+    if not tabs:
+        return []
+    check = clients.checksum_check(site, ns) if checksums else ""
+    checked: list[str] = []
+    fields: list[tuple[str, nodes.Node | list[nodes.Node]]] = []
+    for tab in tabs:
+        lines = tab.lines
+        if check and lines and lines[-1] == check:
+            lines = lines[:-1]
+            checked.append(tab.label)
+        body: list[nodes.Node] = []
+        if tab.explains or not lines:
+            body.append(para(nodes.Text(tab.intro), classes=["orgreg-why"]))
+        if lines:
+            body.append(commands(lines))
+        if tab.note:
+            body.append(para(nodes.Text(tab.note), classes=["orgreg-usage-note"]))
+        fields.append((tab.label, body))
+    if checked:
+        intro = (
+            f"The file {' or '.join(checked)} saved, checked against the namespace's SHA256SUMS:"
+        )
+        fields.append(("Check", [para(nodes.Text(intro)), commands([check])]))
+    return [_heading("Pull", 3), field_list(fields, ("orgreg-pull", "orgreg-command"))]
+
+
+def tag_view(
+    ns: Namespace,
+    tag: Tag,
+    ctx: DetailsContext,
+    *,
+    shub: bool = True,
+    checksums: bool = True,
+) -> view:
+    """Everything about *tag*'s image, as a view (its id: :func:`.shared.tag_anchor`)."""
+    box = view(ids=[tag_anchor(tag)], classes=[VIEW_CLASS])
+    box += _heading(f"{ns.name}:{tag.name}", 2)
+    if tag.deprecated:
+        box += para(
+            deprecated_badge(),
+            nodes.Text(" "),
+            deprecation_reason(tag.deprecated),
+            classes=["orgreg-deprecation-line"],
+        )
+    summary = inside_summary(tag, ctx.keys)
+    if summary:
+        box += para(nodes.Text(summary), classes=["orgreg-inside"])
+    box += facts(ns, tag)
+    box.extend(pull(ns, tag, ctx.site, shub=shub, checksums=checksums))
+    inside = details_parts(ns, tag, ctx, tag_facts=False)
+    if inside:
+        box += _heading("Inside the image", 3)
+        box.extend(inside)
+    former = history_list(ns, tag)
+    if former and tag.history is not None:
+        count = len(tag.history.former) + tag.history.more
+        box += _heading("History", 3)
+        box += para(nodes.Text(f"Before this image, the tag named {plural(count, 'other image')}:"))
+        box.extend(former)
+    return box
+
+
+def tag_views(
+    ns: Namespace,
+    tags: Sequence[Tag],
+    ctx: DetailsContext,
+    *,
+    shub: bool = True,
+    checksums: bool = True,
+) -> list[nodes.Node]:
+    """The views of *tags* (those of the page's table), in one box that starts
+    with the way back to the table (shown with a view)."""
+    if not tags:
+        return []
+    box = nodes.container(classes=[VIEWS_CLASS, NO_SEARCH])
+    back = nodes.reference("", "", refid="tags")
+    back += nodes.Text(f"All tags of {ns.name}")
+    box += para(back, classes=["orgreg-tag-back"])
+    for tag in tags:
+        box += tag_view(ns, tag, ctx, shub=shub, checksums=checksums)
+    return [box]
