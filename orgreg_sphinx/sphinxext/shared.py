@@ -214,9 +214,9 @@ class fact_list(nodes.field_list):
 
 
 def visit_fact_list(self: HTML5Translator, node: fact_list) -> None:
-    """``<dl class="field-list simple ...">``: themes style it as a field list."""
+    """``<dl class="... field-list">``: themes style it as a field list."""
     out = self.body
-    out.append(self.starttag(node, "dl", "", CLASS="field-list simple"))
+    out.append(self.starttag(node, "dl", "", CLASS="field-list"))
     for item in node.children:
         name, body = item.children
         out.append(f"<dt>{self.encode(name.astext())}</dt><dd>")

@@ -71,10 +71,9 @@ def facts(ns: Namespace, tag: Tag) -> nodes.field_list:
         found.append(("Created", shown_time(tag.created, full=True)))
     if tag.arch:
         found.append(("Architecture", plain_code(tag.arch, tag.arch)))
-    if tag.layers:
-        found.append(
-            ("Download" if len(tag.layers) == 1 else "Layers", tag_cell(ns, tag, "download"))
-        )
+    if len(tag.layers) > 1 or tag.is_oras:  # else the download command holds the URL
+        label = "Layers" if len(tag.layers) > 1 else "Image"
+        found.append((label, tag_cell(ns, tag, "download")))
     if tag.recipe or tag.recipe_file is not None:
         found.append(("Recipe", tag_cell(ns, tag, "recipe")))
     manifest = f"{ns.name}/manifests/{tag.name}/"
@@ -82,48 +81,40 @@ def facts(ns: Namespace, tag: Tag) -> nodes.field_list:
     return field_list(found)
 
 
-def pull(
-    ns: Namespace, tag: Tag, site: str, *, shub: bool = True, checksums: bool = True
-) -> list[nodes.Node]:
+def pull(ns: Namespace, tag: Tag, site: str, *, shub: bool = True) -> list[nodes.Node]:
     """Every client's commands for this tag, under the client's name (an intro
-    only where it says why: :attr:`core.clients.UsageTab.explains`), then once
-    the checksum line the clients' commands end with, naming those clients
-    (the same line fits each: they all save :func:`core.clients.saved_name`)."""
-    tabs = clients.tag_tabs(ns, tag, site, shub=shub, checksums=checksums)
+    only where it says why: :attr:`core.clients.UsageTab.explains`); the
+    checksum line they share is the page's (:func:`check`)."""
+    tabs = clients.tag_tabs(ns, tag, site, shub=shub, checksums=False)
     if not tabs:
         return []
-    check = clients.checksum_check(site, ns) if checksums else ""
-    checked: list[str] = []
     fields: list[tuple[str, nodes.Node | list[nodes.Node]]] = []
     for tab in tabs:
-        lines = tab.lines
-        if check and lines and lines[-1] == check:
-            lines = lines[:-1]
-            checked.append(tab.label)
         body: list[nodes.Node] = []
-        if tab.explains or not lines:
+        if tab.explains or not tab.lines:
             body.append(para(nodes.Text(tab.intro), classes=["orgreg-why"]))
-        if lines:
-            body.append(commands(lines))
+        if tab.lines:
+            body.append(commands(tab.lines))
         if tab.note:
             body.append(para(nodes.Text(tab.note), classes=["orgreg-usage-note"]))
         fields.append((tab.label, body))
-    if checked:
-        intro = (
-            f"The file {' or '.join(checked)} saved, checked against the namespace's SHA256SUMS:"
-        )
-        fields.append(("Check", [para(nodes.Text(intro)), commands([check])]))
     return [_heading("Pull", 3), field_list(fields, ("orgreg-pull", "orgreg-command"))]
 
 
-def tag_view(
-    ns: Namespace,
-    tag: Tag,
-    ctx: DetailsContext,
-    *,
-    shub: bool = True,
-    checksums: bool = True,
-) -> view:
+def check(ns: Namespace, site: str) -> nodes.container:
+    """The checksum line of the namespace (:func:`core.clients.checksum_check`),
+    which the commands of every view end with (:func:`core.clients.tag_tabs`):
+    once per page, shown under whichever view is open."""
+    box = nodes.container(classes=["orgreg-tag-check", "orgreg-command"])
+    box += para(
+        nodes.Text("Check the image file the commands above saved against the namespace's "),
+        nodes.Text("SHA256SUMS:"),
+    )
+    box += commands([clients.checksum_check(site, ns)])
+    return box
+
+
+def tag_view(ns: Namespace, tag: Tag, ctx: DetailsContext, *, shub: bool = True) -> view:
     """Everything about *tag*'s image, as a view (its id: :func:`.shared.tag_anchor`)."""
     box = view(ids=[tag_anchor(tag)], classes=[VIEW_CLASS])
     box += _heading(f"{ns.name}:{tag.name}", 2)
@@ -138,7 +129,7 @@ def tag_view(
     if summary:
         box += para(nodes.Text(summary), classes=["orgreg-inside"])
     box += facts(ns, tag)
-    box.extend(pull(ns, tag, ctx.site, shub=shub, checksums=checksums))
+    box.extend(pull(ns, tag, ctx.site, shub=shub))
     inside = details_parts(ns, tag, ctx, tag_facts=False)
     if inside:
         box += _heading("Inside the image", 3)
@@ -161,7 +152,8 @@ def tag_views(
     checksums: bool = True,
 ) -> list[nodes.Node]:
     """The views of *tags* (those of the page's table), in one box that starts
-    with the way back to the table (shown with a view)."""
+    with the way back to the table and ends with the checksum line (*checksums*:
+    the ``SHA256SUMS`` files are published), both shown with a view."""
     if not tags:
         return []
     box = nodes.container(classes=[VIEWS_CLASS, NO_SEARCH])
@@ -169,5 +161,7 @@ def tag_views(
     back += nodes.Text(f"All tags of {ns.name}")
     box += para(back, classes=["orgreg-tag-back"])
     for tag in tags:
-        box += tag_view(ns, tag, ctx, shub=shub, checksums=checksums)
+        box += tag_view(ns, tag, ctx, shub=shub)
+    if checksums and any(t.layers for t in tags):
+        box += check(ns, ctx.site)
     return [box]
