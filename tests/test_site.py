@@ -210,7 +210,9 @@ def test_namespace_page(registry_project, build) -> None:
         for dt in view.select("dl.orgreg-pull > dt")
     }
     assert list(pulls) == ["Download", "Singularity", "Apptainer", "sregistry"]
-    assert pulls["Singularity"] == "singularity pull shub://<your-registry-site>/acme/busybox:latest"
+    assert (
+        pulls["Singularity"] == "singularity pull shub://<your-registry-site>/acme/busybox:latest"
+    )
     assert pulls["sregistry"].splitlines()[-1] == (
         "sregistry pull --name busybox_latest.sif acme/busybox:latest"
     )

@@ -167,9 +167,7 @@ def test_signed_tag_details(site: object) -> None:
     row = tag_row(soup(out / "lab/signed/index.html"), "latest")
     assert row.select_one(".orgreg-badge-state-trusted").get_text() == "trusted"
     assert row.find("details") is None
-    assert inside(details) == (
-        "Inside: signed (trusted key) · SBOM · definition · 2 labels"
-    )
+    assert inside(details) == ("Inside: signed (trusted key) · SBOM · definition · 2 labels")
     text = details.get_text(" ", strip=True)
     assert TEST_FPR in [c.get_text() for c in details.select("code.orgreg-fingerprint")]
     assert "A20C27EE7FF7BA84" in text and "7FF7BA84" in text
