@@ -37,6 +37,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.nodes import process_only_nodes
+from sphinx.util.osutil import relative_uri
 
 from ..core import shpc
 from . import listing, namespace_page, shared, signing, tag_view
@@ -91,8 +92,11 @@ def namespaces_part(
     )
 
 
-def build_part(env: BuildEnvironment, node: deferred) -> list[nodes.Node]:
-    """The nodes of the part *node* stands for, from this build's registry."""
+def build_part(
+    env: BuildEnvironment, node: deferred, app: Sphinx | None = None
+) -> list[nodes.Node]:
+    """The nodes of the part *node* stands for, from this build's registry (*app*:
+    an HTML builder's, which the tags' views are written for as HTML)."""
     registry = domain_of(env).registry
     settings = settings_of(env.config)
     part, refdoc = node["part"], node["refdoc"]
@@ -126,12 +130,17 @@ def build_part(env: BuildEnvironment, node: deferred) -> list[nodes.Node]:
             else None,
         )
     if part == "views":
+        href = None
+        if app is not None:
+            here = app.builder.get_target_uri(refdoc)
+            href = lambda target: relative_uri(here, target)  # noqa: E731
         return tag_view.tag_views(
             ns,
             namespace_page.shown_tags(ns),
             signing.details_context(env, refdoc),
             shub=settings.shub_api,
             checksums=settings.json_api,
+            href=href,
         )
     return namespace_page.tag_section_content(ns, signing.details_context(env, refdoc))
 
@@ -167,7 +176,7 @@ def expand(env: BuildEnvironment, doctree: nodes.Node, app: Sphinx | None = None
     """Put each deferred part of *doctree* in place; with *app*, also resolve the
     parts' links (without, the post-transforms that follow resolve them)."""
     for node in list(doctree.findall(deferred)):
-        children = build_part(env, node)
+        children = build_part(env, node, app)
         if app is not None:
             for child in children:
                 resolve_links(app, child, node)

@@ -262,6 +262,27 @@ def history_cell(ns: Namespace, tag: Tag) -> nodes.Node:
     return box
 
 
+def download_links(tag: Tag) -> list[tuple[str, str, bool]]:
+    """Each layer's (label, URL, whether it is an ``oras://`` reference no
+    browser can follow): ``download``, or ``layer 1``, ``layer 2`` ..."""
+    return [
+        ("download" if len(tag.layers) == 1 else f"layer {index + 1}", layer.url, layer.is_oras)
+        for index, layer in enumerate(tag.layers)
+    ]
+
+
+def recipe_link(ns: Namespace, tag: Tag) -> tuple[str, str, str]:
+    """The recipe's (label, URL, file of the site): a URL the manifest gives, or
+    the recipe file published beside the manifest, or neither (its text, or '')."""
+    recipe = tag.recipe
+    if recipe and recipe.startswith(("https://", "http://")):
+        return "recipe", recipe, ""
+    if tag.recipe_file is not None:
+        target = f"{ns.name}/manifests/{tag.name}/{tag.recipe_file.name}"
+        return recipe or tag.recipe_file.name, "", target
+    return recipe or "", "", ""
+
+
 def exact_size(tag: Tag) -> str:
     """The size as the manifest gives it: ``1234 bytes`` (or ``KiB``)."""
     return f"{tag.size} {'KiB' if tag.size_is_kib else 'bytes'}"
@@ -302,27 +323,25 @@ def tag_cell(
     if column == "arch":
         return nodes.literal(text=tag.arch) if tag.arch else nodes.Text("")
     if column == "download":
-        if not tag.layers:
+        found = download_links(tag)
+        if not found:
             return nodes.Text("")
-        para = nodes.paragraph()
-        for index, layer in enumerate(tag.layers):
+        line = nodes.paragraph()
+        for index, (label, url, oras) in enumerate(found):
             if index:
-                para += nodes.Text(" ")
-            if layer.is_oras:  # no link a browser could follow: the reference to pull
-                para += nodes.literal(text=layer.url, classes=["orgreg-oras"])
-                continue
-            label = "download" if len(tag.layers) == 1 else f"layer {index + 1}"
-            para += nodes.reference(label, label, refuri=layer.url, classes=["orgreg-download"])
-        return para
+                line += nodes.Text(" ")
+            if oras:  # no link a browser could follow: the reference to pull
+                line += nodes.literal(text=url, classes=["orgreg-oras"])
+            else:
+                line += nodes.reference(label, label, refuri=url, classes=["orgreg-download"])
+        return line
     if column == "recipe":
-        recipe = tag.recipe
-        if recipe and recipe.startswith(("https://", "http://")):
-            return nodes.reference(recipe, "recipe", refuri=recipe)
-        if tag.recipe_file is not None:
-            target = f"{ns.name}/manifests/{tag.name}/{tag.recipe_file.name}"
-            label = recipe or tag.recipe_file.name
+        label, url, target = recipe_link(ns, tag)
+        if url:
+            return nodes.reference(label, label, refuri=url)
+        if target:
             return site_link(label, label, target=target)
-        return nodes.Text(recipe or "")
+        return nodes.Text(label)
     raise ValueError(f"unknown column {column!r}")
 
 

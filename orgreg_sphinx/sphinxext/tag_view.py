@@ -24,19 +24,22 @@ out of the search index: it is paid once per tag of the registry.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from html import escape
 
 from docutils import nodes
 
-from ..core import clients
+from ..core import clients, times
 from ..core.model import Namespace, Tag
 from ..core.text import plural
 from .details import DetailsContext, details_parts, field_list, inside_summary
 from .listing import (
     deprecated_badge,
     deprecation_reason,
+    download_links,
     exact_size,
     history_list,
+    recipe_link,
     tag_cell,
 )
 from .shared import (
@@ -55,6 +58,10 @@ from .shared import (
 #: the class of a tag's view, and of the box holding a page's views
 VIEW_CLASS = "orgreg-tag-view"
 VIEWS_CLASS = "orgreg-tag-views"
+
+
+#: a file of the site (a path from its root) as a link from the page written
+Href = Callable[[str], str]
 
 
 def _heading(text: str, level: int) -> heading:
@@ -101,6 +108,69 @@ def pull(ns: Namespace, tag: Tag, site: str, *, shub: bool = True) -> list[nodes
     return [_heading("Pull", 3), field_list(fields, ("orgreg-pull", "orgreg-command"))]
 
 
+def _time_html(value: str) -> str:
+    when = times.shown(value)
+    if when is None:
+        return escape(value)
+    return f'<time datetime="{escape(when.iso)}">{escape(when.full)}</time>'
+
+
+def facts_html(ns: Namespace, tag: Tag, href: Href) -> str:
+    """:func:`facts` as HTML, written directly: a view's facts and commands are
+    most of its nodes, made and walked once per tag of the registry (the
+    details and the history, which few tags have, stay nodes)."""
+    out = ['<dl class="orgreg-facts field-list">']
+
+    def fact(label: str, html: str) -> None:
+        out.append(f"<dt>{label}</dt><dd>{html}</dd>")
+
+    fact("Size", escape(f"{human_size(tag.size_bytes)} ({exact_size(tag)})"))
+    fact("Digest", f"<code>{escape(tag.digest)}</code>")
+    if tag.created:
+        fact("Created", _time_html(tag.created))
+    if tag.arch:
+        fact("Architecture", f"<code>{escape(tag.arch)}</code>")
+    if len(tag.layers) > 1 or tag.is_oras:
+        links = [
+            f'<code class="orgreg-oras">{escape(url)}</code>'
+            if oras
+            else f'<a class="orgreg-download reference external" href="{escape(url)}">{label}</a>'
+            for label, url, oras in download_links(tag)
+        ]
+        fact("Layers" if len(tag.layers) > 1 else "Image", " ".join(links))
+    if tag.recipe or tag.recipe_file is not None:
+        label, url, target = recipe_link(ns, tag)
+        link = url or (href(target) if target else "")
+        shown = escape(label)
+        fact(
+            "Recipe",
+            f'<a class="reference external" href="{escape(link)}">{shown}</a>' if link else shown,
+        )
+    manifest = href(f"{ns.name}/manifests/{tag.name}/")
+    fact("Manifest", f'<a class="reference external" href="{escape(manifest)}">JSON</a>')
+    out.append("</dl>\n")
+    return "".join(out)
+
+
+def pull_html(ns: Namespace, tag: Tag, site: str, *, shub: bool = True) -> str:
+    """:func:`pull` as HTML, written directly (as :func:`facts_html`)."""
+    tabs = clients.tag_tabs(ns, tag, site, shub=shub, checksums=False)
+    if not tabs:
+        return ""
+    out = ['<h3>Pull</h3>\n<dl class="orgreg-facts orgreg-pull orgreg-command field-list">']
+    for tab in tabs:
+        out.append(f"<dt>{escape(tab.label)}</dt><dd>")
+        if tab.explains or not tab.lines:
+            out.append(f'<p class="orgreg-why">{escape(tab.intro)}</p>')
+        if tab.lines:
+            out.append(f"<pre>{escape(chr(10).join(tab.lines))}</pre>")
+        if tab.note:
+            out.append(f'<p class="orgreg-usage-note">{escape(tab.note)}</p>')
+        out.append("</dd>\n")
+    out.append("</dl>\n")
+    return "".join(out)
+
+
 def check(ns: Namespace, site: str) -> nodes.container:
     """The checksum line of the namespace (:func:`core.clients.checksum_check`),
     which the commands of every view end with (:func:`core.clients.tag_tabs`):
@@ -114,31 +184,62 @@ def check(ns: Namespace, site: str) -> nodes.container:
     return box
 
 
-def tag_view(ns: Namespace, tag: Tag, ctx: DetailsContext, *, shub: bool = True) -> view:
-    """Everything about *tag*'s image, as a view (its id: :func:`.shared.tag_anchor`)."""
+def tag_view(
+    ns: Namespace, tag: Tag, ctx: DetailsContext, *, shub: bool = True, href: Href | None = None
+) -> view:
+    """Everything about *tag*'s image, as a view (its id: :func:`.shared.tag_anchor`);
+    with *href* (HTML), its title, facts and commands are written as HTML."""
     box = view(ids=[tag_anchor(tag)], classes=[VIEW_CLASS])
-    box += _heading(f"{ns.name}:{tag.name}", 2)
-    if tag.deprecated:
-        box += para(
-            deprecated_badge(),
-            nodes.Text(" "),
-            deprecation_reason(tag.deprecated),
-            classes=["orgreg-deprecation-line"],
-        )
+    title = f"{ns.name}:{tag.name}"
     summary = inside_summary(tag, ctx.keys)
+    if href is not None and not tag.deprecated and not summary:
+        html = f"<h2>{escape(title)}</h2>\n{facts_html(ns, tag, href)}"
+        box += nodes.raw("", html + pull_html(ns, tag, ctx.site, shub=shub), format="html")
+    else:
+        box.extend(_view_head(ns, tag, ctx, summary, shub=shub, href=href))
+    box.extend(_view_more(ns, tag, ctx))
+    return box
+
+
+def _view_head(
+    ns: Namespace, tag: Tag, ctx: DetailsContext, summary: str, *, shub: bool, href: Href | None
+) -> list[nodes.Node]:
+    """A view's title, deprecation, one line on what is inside, facts and commands."""
+    out: list[nodes.Node] = [_heading(f"{ns.name}:{tag.name}", 2)]
+    if tag.deprecated:
+        out.append(
+            para(
+                deprecated_badge(),
+                nodes.Text(" "),
+                deprecation_reason(tag.deprecated),
+                classes=["orgreg-deprecation-line"],
+            )
+        )
     if summary:
-        box += para(nodes.Text(summary), classes=["orgreg-inside"])
-    box += facts(ns, tag)
-    box.extend(pull(ns, tag, ctx.site, shub=shub))
+        out.append(para(nodes.Text(summary), classes=["orgreg-inside"]))
+    if href is not None:
+        html = facts_html(ns, tag, href) + pull_html(ns, tag, ctx.site, shub=shub)
+        out.append(nodes.raw("", html, format="html"))
+    else:
+        out.append(facts(ns, tag))
+        out.extend(pull(ns, tag, ctx.site, shub=shub))
+    return out
+
+
+def _view_more(ns: Namespace, tag: Tag, ctx: DetailsContext) -> list[nodes.Node]:
+    """What is inside the image and the tag's history (nothing when unknown)."""
+    box: list[nodes.Node] = []
     inside = details_parts(ns, tag, ctx, tag_facts=False)
     if inside:
-        box += _heading("Inside the image", 3)
+        box.append(_heading("Inside the image", 3))
         box.extend(inside)
     former = history_list(ns, tag)
     if former and tag.history is not None:
         count = len(tag.history.former) + tag.history.more
-        box += _heading("History", 3)
-        box += para(nodes.Text(f"Before this image, the tag named {plural(count, 'other image')}:"))
+        box.append(_heading("History", 3))
+        box.append(
+            para(nodes.Text(f"Before this image, the tag named {plural(count, 'other image')}:"))
+        )
         box.extend(former)
     return box
 
@@ -150,10 +251,12 @@ def tag_views(
     *,
     shub: bool = True,
     checksums: bool = True,
+    href: Href | None = None,
 ) -> list[nodes.Node]:
     """The views of *tags* (those of the page's table), in one box that starts
     with the way back to the table and ends with the checksum line (*checksums*:
-    the ``SHA256SUMS`` files are published), both shown with a view."""
+    the ``SHA256SUMS`` files are published), both shown with a view. *href*:
+    the page is HTML, written with links to files of the site made by *href*."""
     if not tags:
         return []
     box = nodes.container(classes=[VIEWS_CLASS, NO_SEARCH])
@@ -161,7 +264,7 @@ def tag_views(
     back += nodes.Text(f"All tags of {ns.name}")
     box += para(back, classes=["orgreg-tag-back"])
     for tag in tags:
-        box += tag_view(ns, tag, ctx, shub=shub)
+        box += tag_view(ns, tag, ctx, shub=shub, href=href)
     if checksums and any(t.layers for t in tags):
         box += check(ns, ctx.site)
     return [box]
