@@ -88,11 +88,15 @@ def summary_text(block: SifBlock, keys: Mapping[str, TrustedKey]) -> str:
 
 
 def field_list(
-    fields: Sequence[tuple[str, nodes.Node | list[nodes.Node]]], classes: Sequence[str] = ()
+    fields: Sequence[tuple[str, nodes.Node | list[nodes.Node]]],
+    classes: Sequence[str] = (),
+    *,
+    lean: bool = False,
 ) -> nodes.field_list:
     """A field list of (name, value) facts: a value is a node (wrapped in a
-    paragraph unless it is one) or a list of body elements."""
-    out = fact_list(classes=["orgreg-facts", *classes])
+    paragraph unless it is one) or a list of body elements. *lean*: a
+    :class:`.shared.fact_list` (bare ``<dl>`` in HTML: a tag's view's)."""
+    out = (fact_list if lean else nodes.field_list)(classes=["orgreg-facts", *classes])
     for name, body in fields:
         item = nodes.field()
         item += nodes.field_name(name, name)
@@ -171,7 +175,7 @@ def signer(
                 ),
             )
         )
-    out.append(field_list(fields))
+    out.append(field_list(fields, lean=True))
     image = clients.saved_name(ns, tag)
     if key is not None:
         if openpgp:
@@ -340,7 +344,7 @@ def image_facts(block: SifBlock, *, tag_facts: bool = True) -> list[nodes.Node]:
         facts.append(("Image id", plain_code(block.id, block.id)))
     if block.created and tag_facts:
         facts.append(("Image created", shown_time(block.created, full=True)))
-    return [field_list(facts)] if facts else []
+    return [field_list(facts, lean=True)] if facts else []
 
 
 def signatures_part(
@@ -412,7 +416,7 @@ def objects_part(block: SifBlock) -> list[nodes.Node]:
         out.append(items)
     if block.labels:
         out.append(nodes.rubric("Labels", "Labels"))
-        out.append(field_list([(key, _text(value)) for key, value in block.labels]))
+        out.append(field_list([(key, _text(value)) for key, value in block.labels], lean=True))
     if block.definition:
         out.append(nodes.rubric("Definition file", "Definition file"))
         source = block.definition

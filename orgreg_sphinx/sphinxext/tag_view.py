@@ -85,7 +85,7 @@ def facts(ns: Namespace, tag: Tag) -> nodes.field_list:
         found.append(("Recipe", tag_cell(ns, tag, "recipe")))
     manifest = f"{ns.name}/manifests/{tag.name}/"
     found.append(("Manifest", site_link("JSON", "JSON", target=manifest)))
-    return field_list(found)
+    return field_list(found, lean=True)
 
 
 def pull(ns: Namespace, tag: Tag, site: str, *, shub: bool = True) -> list[nodes.Node]:
@@ -105,7 +105,9 @@ def pull(ns: Namespace, tag: Tag, site: str, *, shub: bool = True) -> list[nodes
         if tab.note:
             body.append(para(nodes.Text(tab.note), classes=["orgreg-usage-note"]))
         fields.append((tab.label, body))
-    return [_heading("Pull", 3), field_list(fields, ("orgreg-pull", "orgreg-command"))]
+    pulls = field_list(fields, ("orgreg-pull", "orgreg-command"), lean=True)
+    pulls["classes"].remove("orgreg-facts")
+    return [_heading("Pull", 3), pulls]
 
 
 def _time_html(value: str) -> str:
@@ -134,7 +136,7 @@ def facts_html(ns: Namespace, tag: Tag, href: Href) -> str:
         links = [
             f'<code class="orgreg-oras">{escape(url)}</code>'
             if oras
-            else f'<a class="orgreg-download reference external" href="{escape(url)}">{label}</a>'
+            else f'<a class="orgreg-download" href="{escape(url)}">{label}</a>'
             for label, url, oras in download_links(tag)
         ]
         fact("Layers" if len(tag.layers) > 1 else "Image", " ".join(links))
@@ -144,10 +146,10 @@ def facts_html(ns: Namespace, tag: Tag, href: Href) -> str:
         shown = escape(label)
         fact(
             "Recipe",
-            f'<a class="reference external" href="{escape(link)}">{shown}</a>' if link else shown,
+            f'<a href="{escape(link)}">{shown}</a>' if link else shown,
         )
     manifest = href(f"{ns.name}/manifests/{tag.name}/")
-    fact("Manifest", f'<a class="reference external" href="{escape(manifest)}">JSON</a>')
+    fact("Manifest", f'<a href="{escape(manifest)}">JSON</a>')
     out.append("</dl>\n")
     return "".join(out)
 
@@ -157,7 +159,7 @@ def pull_html(ns: Namespace, tag: Tag, site: str, *, shub: bool = True) -> str:
     tabs = clients.tag_tabs(ns, tag, site, shub=shub, checksums=False)
     if not tabs:
         return ""
-    out = ['<h3>Pull</h3>\n<dl class="orgreg-facts orgreg-pull orgreg-command field-list">']
+    out = ['<h3>Pull</h3>\n<dl class="orgreg-pull orgreg-command field-list">']
     for tab in tabs:
         out.append(f"<dt>{escape(tab.label)}</dt><dd>")
         if tab.explains or not tab.lines:
