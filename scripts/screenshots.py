@@ -32,6 +32,11 @@ SHOTS = [
     ("guide-tutorial-dark-phone.png", "guide/tutorial.html", 390, "dark", "", ""),
     ("keys-phone.png", "api/keys/index.html", 390, "light", "", ""),
     ("namespace-phone.png", "acme/busybox/index.html", 390, "light", "", ""),
+    # a tag's view (a section of its namespace page, shown as the page by #tag-<name>)
+    ("tag-view.png", "acme/busybox/index.html#tag-signed-example", 1280, "light", "", ""),
+    ("tag-view-dark.png", "acme/busybox/index.html#tag-signed-example", 1280, "dark", "", ""),
+    ("tag-view-phone.png", "acme/busybox/index.html#tag-signed-example", 390, "light", "", ""),
+    ("tag-view-phone-dark.png", "hpc-lab/openmpi/index.html#tag-4.1.5", 390, "dark", "", ""),
     ("not-found.png", "404.html", 1280, "light", "", ""),
     # the guide's listing variants (source/guide/directive.md)
     ("listing-recent.png", "guide/directive.html", 1280, "light", "", "Recently updated"),
@@ -39,9 +44,11 @@ SHOTS = [
     ("listing-newest.png", "guide/directive.html", 1280, "light", "", "Newest release"),
     ("listing-recent-phone.png", "guide/directive.html", 360, "light", "", "Recently updated"),
 ]
-#: the same guide listing embedded in another theme: (file name, theme, scheme, caption)
+#: pages in another theme: (file name, theme, page, scheme, caption): the same guide
+#: listing embedded, and a tag's view (the listings' stylesheet works in any theme)
 THEME_SHOTS = [
-    ("listing-recent-furo-dark.png", "furo", "dark", "Recently updated"),
+    ("listing-recent-furo-dark.png", "furo", "guide/directive.html", "dark", "Recently updated"),
+    ("tag-view-furo.png", "furo", "acme/busybox/index.html#tag-signed-example", "light", ""),
 ]
 
 
@@ -117,10 +124,12 @@ def main() -> None:
         site = args.site or build_site(Path(tmp) / "orgreg")
         for path in take(site, args.out, SHOTS):
             print(path)
-        for name, theme, scheme, caption in THEME_SHOTS:
-            themed = build_site(Path(tmp) / theme, theme)
-            shot = (name, "guide/directive.html", 1280, scheme, "", caption)
-            for path in take(themed, args.out, [shot]):
+        themed: dict[str, Path] = {}
+        for name, theme, page, scheme, caption in THEME_SHOTS:
+            if theme not in themed:
+                themed[theme] = build_site(Path(tmp) / theme, theme)
+            shot = (name, page, 1280, scheme, "", caption)
+            for path in take(themed[theme], args.out, [shot]):
                 print(path)
 
 

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable, Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
@@ -246,3 +247,20 @@ def dsse_reference_verifier() -> Path:
     return _reference_or_fail(
         build(DSSE_ORACLE_SOURCE, name="sifverify-dsse"), "tests/oracle/sifverify-dsse"
     )
+
+
+def tag_row(page: BeautifulSoup, tag: str) -> Any:
+    """The row of *tag* in a namespace page's own table: found by its name's
+    link to the tag's view (the rows carry no id: the view has ``tag-<name>``)."""
+    link = page.find("a", class_="orgreg-tag-link", href=f"#tag-{tag}")
+    return link.find_parent("tr") if link is not None else None
+
+
+def row_tag(row: Any) -> str:
+    """The tag a namespace page's row shows (from its link to the tag's view)."""
+    return str(row.find("a", class_="orgreg-tag-link")["href"]).removeprefix("#tag-")
+
+
+def tag_view(page: BeautifulSoup, tag: str) -> Any:
+    """The view of *tag* on its namespace page: ``<section id="tag-<name>">``."""
+    return page.find("section", id=f"tag-{tag}", class_="orgreg-tag-view")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import good_tree, manifest, read_json, sha256, soup, warnings_of
+from conftest import good_tree, manifest, read_json, row_tag, sha256, soup, warnings_of
 
 GOOD = manifest(sha256("extra"), 900000)
 BAD_TAG = "acme/busybox/manifests/bad/README.md"
@@ -203,9 +203,7 @@ def test_bad_file_is_reported_and_left_out(case: Case, registry_project, build) 
     ]:
         assert read_json(out / name / "tags" / "index.json")["tags"] == tags
         page = soup(out / name / "index.html")
-        assert [r["id"] for r in page.select("table.orgreg-tags tbody tr")] == [
-            f"tag-{t}" for t in tags
-        ]
+        assert [row_tag(r) for r in page.select("table.orgreg-tags tbody tr")] == tags
         for tag in tags:
             assert (out / name / "manifests" / tag / "index.json").is_file()
 

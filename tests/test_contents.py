@@ -665,7 +665,7 @@ def test_the_site_lists_packages_and_commands_and_publishes_them(
     tmp_path: Path, images: dict[str, Path], registry_project, build
 ) -> None:
     from clitools import orgreg
-    from conftest import read_json, soup, warnings_of
+    from conftest import read_json, soup, tag_row, tag_view, warnings_of
 
     root = tmp_path / "tree"
     root.mkdir()
@@ -752,11 +752,11 @@ def test_the_site_lists_packages_and_commands_and_publishes_them(
         }
     }
 
-    # the tag's details: packages (collapsed: more than a dozen) and commands
+    # the tag's view: packages (collapsed: more than a dozen) and commands
     page = soup(out / "acme/tools/index.html")
-    row = page.select_one("tr#tag-1\\.0") or page.find("tr", id="tag-1.0")
-    details = row.select_one("details.orgreg-details")
-    summary = details.find("summary").get_text()
+    assert tag_row(page, "1.0").find("details") is None  # the row stays one line
+    details = tag_view(page, "1.0")
+    summary = details.select_one("p.orgreg-inside").get_text()
     packages_count = len(contents.unique_packages(record))
     commands = contents.executables(record)
     assert f"{packages_count} packages, {len(commands)} commands" in summary
@@ -767,8 +767,8 @@ def test_the_site_lists_packages_and_commands_and_publishes_them(
     assert len(listed) == packages_count
     shown = [c.get_text() for c in details.select(".orgreg-commands code")]
     assert shown == sorted(commands)
-    bad_row = soup(out / "acme/bad/index.html").find("tr", id="tag-1")
-    assert "Software" not in bad_row.get_text()
+    bad_view = tag_view(soup(out / "acme/bad/index.html"), "1")
+    assert "Software" not in bad_view.get_text()
 
 
 # --- the index a search reads ------------------------------------------------------

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import good_tree, manifest, sha256, soup, warnings_of
+from conftest import good_tree, manifest, sha256, soup, tag_row, tag_view, warnings_of
 from docutils import nodes
 
 #: a namespace with enough tags to sort, filter and cut
@@ -268,7 +268,12 @@ def test_home_listing_and_namespace_pages_unchanged(site) -> None:
     assert names == ["acme/busybox", "acme/centos", "acme/tools", "lab/pancakes"]
     centos = soup(out / "acme/centos/index.html")
     assert centos.select_one("h1").get_text().startswith("acme/centos")
-    assert centos.select_one("tr#tag-7") is not None
+    # the tag's row links to its view, a section of the page holding the old anchor
+    assert tag_row(centos, "7") is not None and tag_view(centos, "7") is not None
+    # an embedded table's tag names link to the views on the namespace pages
+    embedded = soup(out / "embed.html").select("table.orgreg-tags strong")
+    embedded = [strong.find_parent("a") for strong in embedded]
+    assert [a["href"] for a in embedded] == ["acme/centos/index.html#tag-7"]
     assert warnings_of(app) == ""
 
 
@@ -291,8 +296,8 @@ def test_container_role_links_to_the_tag_row(site) -> None:
         "the newest": "acme/busybox/index.html#tag-latest",
         "acme/tools": "acme/tools/index.html",
     }
-    # the anchors exist on the namespace pages
-    assert soup(out / "acme/busybox/index.html").select_one("tr#tag-latest") is not None
+    # the anchors are the tags' views on the namespace pages
+    assert tag_view(soup(out / "acme/busybox/index.html"), "latest") is not None
 
 
 def test_container_role_warns_for_unknown_names(site) -> None:

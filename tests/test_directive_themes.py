@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import soup
+from conftest import soup, tag_row, tag_view
 
 INDEX = """\
 # Test registry
@@ -68,4 +68,5 @@ def test_theme_builds_without_warnings(
     home = soup(out / "index.html")
     assert len(home.select("table.orgreg-namespaces tbody tr")) == 3
     namespace_page = soup(out / "acme/centos/index.html")
-    assert namespace_page.select_one("tr#tag-7") is not None
+    assert tag_row(namespace_page, "7") is not None
+    assert tag_view(namespace_page, "7") is not None

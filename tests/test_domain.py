@@ -64,10 +64,13 @@ def test_objects_inv_lists_every_namespace_and_tag(registry_site: Path) -> None:
     assert found["orgreg:tag"] == {
         name: f"{name.split(':')[0]}/index.html#tag-{name.split(':')[1]}" for name in TAGS
     }
-    # each anchor is a row of the page
+    # each anchor is the tag's view on the page (issue 25), which its row links to
     for uri in found["orgreg:tag"].values():
         page, _, anchor = uri.partition("#")
-        assert soup(registry_site / page).select_one(f"tr[id='{anchor}']") is not None, uri
+        view = soup(registry_site / page).find(id=anchor)
+        assert view is not None and view.name == "section", uri
+        assert "orgreg-tag-view" in view["class"], uri
+        assert soup(registry_site / page).find("a", href=f"#{anchor}") is not None, uri
 
 
 def test_objects_inv_follows_the_tree(

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import good_tree, manifest, read_json, sha256, soup, warnings_of, write_tree
+from conftest import good_tree, manifest, read_json, row_tag, sha256, soup, warnings_of, write_tree
 
 from orgreg_sphinx.core import endpoints
 from orgreg_sphinx.core.model import load_registry, printable
@@ -155,8 +155,11 @@ def assert_good_namespaces_complete(out: Path, reference: dict[str, bytes]) -> N
         assert listed[name] == tags
         page = soup(out / name / "index.html")
         assert page.select_one("h1").get_text().rstrip("¶#") == name
-        rows = [r["id"] for r in page.select("table.orgreg-tags tbody tr")]
-        assert rows == [f"tag-{t}" for t in tags]
+        rows = [row_tag(r) for r in page.select("table.orgreg-tags tbody tr")]
+        assert rows == tags
+        assert [v["id"] for v in page.select("section.orgreg-tag-view")] == [
+            f"tag-{t}" for t in tags
+        ]
     home = soup(out / "index.html")
     listing = [row.find("td").get_text() for row in home.select("table.orgreg-namespaces tbody tr")]
     for name in GOOD_NAMESPACES:
@@ -397,9 +400,12 @@ def test_huge_namespace_page_stays_usable(registry_project, build) -> None:
     out = Path(app.outdir)
     assert len(read_json(out / "big/many/tags/index.json")["tags"]) == count
     page = soup(out / "big/many/index.html")
-    rows = [r["id"] for r in page.select("table.orgreg-tags tbody tr")]
+    rows = [row_tag(r) for r in page.select("table.orgreg-tags tbody tr")]
     assert len(rows) == listing.MAX_TAG_ROWS
-    assert rows[0] == "tag-v0030" and rows[-1] == f"tag-v{count - 1:04d}"  # the newest
+    assert rows[0] == "v0030" and rows[-1] == f"v{count - 1:04d}"  # the newest
+    # a view for each row shown, none for the tags left out
+    views = [v["id"] for v in page.select("section.orgreg-tag-view")]
+    assert views == [f"tag-{t}" for t in rows]
     note = page.select_one(".orgreg-truncated")
     assert f"of {count} tags" in note.get_text()
     assert note.find("a")["href"] == "tags/"

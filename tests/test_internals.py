@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from conftest import soup, warnings_of
+from conftest import soup, tag_row, tag_view, warnings_of
 from sphinx.project import Project
 
 from orgreg_sphinx.sphinxext import internals
@@ -122,4 +122,4 @@ def test_stubs_are_read_in_myst_only_projects(
     app = build(srcdir)
     assert warnings_of(app) == ""
     page = soup(Path(app.outdir) / "acme/busybox/index.html")
-    assert page.select_one("tr#tag-latest") is not None
+    assert tag_row(page, "latest") is not None and tag_view(page, "latest") is not None

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import collection, good_tree, manifest, sha256, soup, warnings_of
+from conftest import collection, good_tree, manifest, row_tag, sha256, soup, warnings_of
 from docutils import nodes
 from sphinx.highlighting import PygmentsBridge
 
@@ -87,12 +87,17 @@ def test_search_index_holds_names_descriptions_readmes_and_tags(registry_project
     assert not any(re.fullmatch(r"[0-9a-f]{12,}", term) for term in terms)
     shown = page.get_text()
     assert digest_hex[:12] in shown and "curl" in shown  # left out of the index, not the page
-    # the tag table's cells are written as before: no wrapper, no extra class
-    cell = page.select_one("table.orgreg-tags td.orgreg-cell-digest")
-    assert cell["class"] == ["orgreg-cell-digest"]
-    assert [child.name for child in cell.children if child.name] == ["p"]
-    assert [child.name for child in cell.p.children if child.name] == ["abbr"]
+    # the page's one-line rows: bare cells (the header names the column), no
+    # wrapper for the search index, no paragraph
+    heads = [th["class"][-1] for th in page.select("table.orgreg-tags thead th")]
+    cell = page.select_one("table.orgreg-tags tbody tr").find_all("td")[
+        heads.index("orgreg-cell-digest")
+    ]
+    assert cell.attrs == {}
+    assert [child.name for child in cell.children if child.name] == ["abbr"]
     assert "no-search" not in str(page.select_one("table.orgreg-tags"))
+    # the views are left out of the index (they repeat digests, URLs, commands)
+    assert "no-search" in page.select_one("div.orgreg-tag-views")["class"]
 
 
 def test_search_index_of_listings_holds_names_and_descriptions(registry_project, build) -> None:
@@ -238,7 +243,7 @@ def test_tables_and_usage_are_built_when_pages_are_written(registry_project, bui
     app = build(registry_project(files))
     assert warnings_of(app) == ""
     page = app.env.get_doctree("acme/busybox/index")
-    assert [n["part"] for n in page.findall(deferred.deferred)] == ["usage", "tags"]
+    assert [n["part"] for n in page.findall(deferred.deferred)] == ["usage", "tags", "views"]
     assert not list(page.findall(nodes.table))
     assert not [b for b in page.findall(nodes.literal_block) if " pull " in b.astext()]
     assert "Busybox example" in page.astext() and "tiny" in page.astext()  # read as before
@@ -251,7 +256,7 @@ def test_tables_and_usage_are_built_when_pages_are_written(registry_project, bui
     out = Path(app.outdir)
     html = soup(out / "acme/busybox/index.html")
     rows = html.select("table.orgreg-tags tbody tr")
-    assert {r["id"] for r in rows} == {"tag-latest", "tag-1.36", *(f"tag-v{i}" for i in range(6))}
+    assert {row_tag(r) for r in rows} == {"latest", "1.36", *(f"v{i}" for i in range(6))}
     assert html.select("#usage .orgreg-usage-tab pre")  # the usage blocks, highlighted
     index = soup(out / "index.html")
     link = index.select_one("table.orgreg-namespaces a.reference.internal")

@@ -15,7 +15,16 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from conftest import good_tree, manifest, read_json, sha256, soup, warnings_of
+from conftest import (
+    good_tree,
+    manifest,
+    read_json,
+    sha256,
+    soup,
+    tag_row,
+    tag_view,
+    warnings_of,
+)
 
 from orgreg_sphinx.core import history
 from orgreg_sphinx.core.model import Limits, load_registry
@@ -90,19 +99,21 @@ def test_page_shows_the_former_digest_and_date(registry_project, build) -> None:
     assert warnings_of(app) == ""
     assert "tag history: 2 new commit(s) read from git" in status_of(app)
     page = soup(Path(app.outdir) / "acme/busybox/index.html")
-    row = page.find("tr", id="tag-latest")
-    details = row.find("details", class_="orgreg-history")
-    assert details.summary.get_text() == "previously: 1 image"
-    former = details.find("abbr", class_="orgreg-digest")
+    # the history is the tag's view's (the row stays one line)
+    assert tag_row(page, "latest").find("details") is None
+    details = tag_view(page, "latest")
+    assert [h.get_text() for h in details.find_all("h3")][-1] == "History"
+    assert "the tag named 1 other image" in details.get_text()
+    former = details.select_one("ul.orgreg-history-list abbr.orgreg-digest")
     assert former["title"] == OLD
     text = details.get_text(" ", strip=True)
     assert "from 2024-03-01" in text and "until 2024-04-15" in text
     assert f"commit {first[:10]}" in text
-    # the current digest is the row's own, not in "previously"
-    assert NEW not in str(details)
-    assert page.find("th", string="Previously") is not None
+    # the current digest is the tag's own, not in its history
+    assert NEW not in str(details.select_one("ul.orgreg-history-list"))
+    assert page.find("th", string="Previously") is None  # no column: the view says it
     # tags that never moved have no history
-    assert page.find("tr", id="tag-1.36").find("details") is None
+    assert tag_view(page, "1.36").select_one("ul.orgreg-history-list") is None
 
     catalog = read_json(Path(app.outdir) / "api/catalog.json")
     busybox = next(ns for ns in catalog["namespaces"] if ns["name"] == "acme/busybox")
@@ -151,8 +162,8 @@ def test_rebuild_reads_only_new_commits_and_rewrites_nothing(registry_project, b
     commit_all(srcdir, "again", "2024-06-01T00:00:00Z")
     third = build(srcdir)
     assert "tag history: 1 new commit(s) read from git" in status_of(third)
-    row = soup(out / "acme/busybox/index.html").find("tr", id="tag-latest")
-    digests = [a["title"] for a in row.find("details").find_all("abbr")]
+    view = tag_view(soup(out / "acme/busybox/index.html"), "latest")
+    digests = [a["title"] for a in view.select("ul.orgreg-history-list abbr")]
     assert digests == [NEW, OLD]
 
 
@@ -166,7 +177,8 @@ def test_shallow_clone_builds_and_says_history_is_off(registry_project, build, t
     assert "shallow clone" in status_of(app)
     page = soup(Path(app.outdir) / "acme/busybox/index.html")
     assert page.find("details") is None
-    assert page.find("tr", id="tag-latest") is not None
+    assert page.select_one("ul.orgreg-history-list") is None
+    assert tag_row(page, "latest") is not None
 
 
 def test_no_git_repository_and_history_switched_off(registry_project, build) -> None:
@@ -177,7 +189,8 @@ def test_no_git_repository_and_history_switched_off(registry_project, build) -> 
     srcdir, _ = repointed_project(registry_project, conf="orgreg_history = False\n")
     app = build(srcdir)
     assert "tag history" not in status_of(app)
-    assert soup(Path(app.outdir) / "acme/busybox/index.html").find("details") is None
+    page = soup(Path(app.outdir) / "acme/busybox/index.html")
+    assert page.find("details") is None and page.select_one("ul.orgreg-history-list") is None
 
 
 def test_one_git_log_for_the_whole_tree(tmp_path, monkeypatch) -> None:
@@ -303,14 +316,18 @@ def test_deprecated_tag_is_marked_and_still_served(registry_project, build) -> N
     assert warnings_of(app) == ""
     out = Path(app.outdir)
     page = soup(out / "acme/busybox/index.html")
-    row = page.find("tr", id="tag-latest")
+    row = tag_row(page, "latest")
     assert "orgreg-deprecated" in row["class"]
     assert row.find(class_="orgreg-badge-deprecated").get_text() == "deprecated"
     reason = row.find(class_="orgreg-deprecation")
     link = reason.find("a")
     assert link["href"] == "https://example.org/1.37" and link.get_text() == "1.37"
     assert reason.find("script") is None and "<script>x</script>" in reason.get_text()
-    assert "orgreg-deprecated" not in (page.find("tr", id="tag-1.37").get("class") or [])
+    assert "orgreg-deprecated" not in (tag_row(page, "1.37").get("class") or [])
+    # the view says it too
+    view = tag_view(page, "latest")
+    assert view.find(class_="orgreg-badge-deprecated").get_text() == "deprecated"
+    assert view.find(class_="orgreg-deprecation").find("a")["href"] == "https://example.org/1.37"
 
     # usage: 1.37, never the deprecated latest
     usage = page.find(id="usage").get_text()

@@ -26,7 +26,7 @@ import oras.provider
 import pytest
 import requests
 from clitools import orgreg
-from conftest import collection, require_system_tool, soup
+from conftest import collection, require_system_tool, soup, tag_row
 
 SIF_DIR = Path("/usr/share/gocode/src/github.com/sylabs/sif/test/images")
 SIF_LAYER = "application/vnd.sylabs.sif.layer.v1.sif"
@@ -224,7 +224,7 @@ def test_site_shows_oras_pull_commands_and_the_pulled_blob_matches(
     why = tabs["oras-other"].get_text(" ", strip=True)
     assert "shub:// cannot serve it" in why and "sregistry" in why and "curl cannot" in why
     # the tag table shows the reference to pull, not a link a browser cannot follow
-    row = page.select_one("tr#tag-2-0") or page.select_one("tr[id^=tag-2]")
+    row = tag_row(page, "2.0")
     assert row is not None
     assert row.select_one("code.orgreg-oras").get_text() == (
         f"oras://{distribution}/acme/tools:2.0"

@@ -196,3 +196,59 @@ def test_the_pages_sregistry_lines_then_its_checksum_line(
     assert done.returncode == 0, done.stdout + done.stderr
     assert "busybox_latest.sif: OK" in done.stdout
     assert (work / "busybox_latest.sif").is_file()
+
+
+def test_a_tag_views_commands_then_the_checksum_line(
+    registry_project, build, image_server, tmp_path: Path
+) -> None:
+    """Issue 25's page per tag: a tag that is not the one the usage tabs show,
+    its view's download and sregistry commands as a user pastes them (the site's
+    address swapped for the served one), each followed by the checksum line the
+    view shows, in one shell: both files are checked OK."""
+    sregistry = executable("sregistry", 'pip install "sregistry[registry-basic]"')
+    files: dict[str, str] = {}
+    add_image(files, image_server, "acme/busybox", "latest")
+    add_image(files, image_server, "acme/busybox", "1.0")
+    site_url = "https://acme.github.io/registry/"
+    app = build(registry_project(files, conf=f"html_baseurl = {site_url!r}\n"))
+    out = Path(app.outdir)
+    page = soup(out / "acme/busybox/index.html")
+    view = page.find("section", id="tag-1.0")
+    blocks = {
+        dt.get_text(): dt.find_next_sibling("dd").pre.get_text()
+        for dt in view.select("dl.orgreg-pull > dt")
+    }
+    check = page.select_one("div.orgreg-tag-check pre").get_text()
+    assert check == f"curl -sSL {site_url}acme/busybox/SHA256SUMS | sha256sum -c --ignore-missing"
+    assert blocks["sregistry"].splitlines()[-1] == (
+        "sregistry pull --name busybox_1.0.sif acme/busybox:1.0"
+    )
+    assert blocks["Download"].startswith("curl -L -o busybox_1.0.sif ")
+    process, served = start_cli(out, "--quiet")
+    try:
+        for client in ("Download", "sregistry"):
+            work = tmp_path / client
+            work.mkdir()
+            lines = [*blocks[client].splitlines(), check]
+            script = "set -e\n" + "\n".join(lines).replace(site_url.rstrip("/"), served.rstrip("/"))
+            env = {
+                **os.environ,
+                **NO_PROXY,
+                "HOME": str(work),
+                "SREGISTRY_CLIENT_SECRETS": str(work / "sregistry-secrets.json"),
+                "PATH": f"{Path(sregistry).parent}:{os.environ['PATH']}",
+            }
+            done = subprocess.run(
+                ["bash", "-c", script],
+                cwd=work,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=CLIENT_TIMEOUT,
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert "busybox_1.0.sif: OK" in done.stdout, client
+            assert (work / "busybox_1.0.sif").is_file()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -160,12 +160,12 @@ def test_typing_a_tool_finds_its_tags_and_facets_narrow_them(
     # the shard was read once: a new query reads nothing again
     assert [p for p, _ in fetched] == paths
 
-    # a result links to the tag's row on its namespace page
+    # a result links to the tag's view on its namespace page
     first = sorted(with_version)[0]
     page.get_by_role("link", name=first, exact=True).click()
     namespace, tag = first.split(":")
     page.wait_for_url(f"**/{namespace}/index.html#tag-{tag}")
-    assert page.locator(f"tr[id='tag-{tag}']").is_visible()
+    assert page.locator(f"section[id='tag-{tag}']").is_visible()
     watch.check()
 
 

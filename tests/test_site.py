@@ -17,8 +17,11 @@ from conftest import (
     good_tree,
     manifest,
     read_json,
+    row_tag,
     sha256,
     soup,
+    tag_row,
+    tag_view,
     warnings_of,
     write_tree,
 )
@@ -173,21 +176,49 @@ def test_namespace_page(registry_project, build) -> None:
     assert "html_baseurl" in page.select_one(".orgreg-hint").get_text()
 
     rows = page.select("table.orgreg-tags tbody tr")
-    assert [r["id"] for r in rows] == ["tag-1.36", "tag-latest"]
+    assert [row_tag(r) for r in rows] == ["1.36", "latest"]
     headers = [th.get_text(strip=True) for th in page.select("table.orgreg-tags thead th")]
-    assert headers == ["Image", "Tag", "Size", "Digest", "Created", "Download", "Recipe"]
+    # no Image column on the namespace's own page: its title and the tag say it
+    assert headers == ["Tag", "Size", "Digest", "Created", "Download", "Recipe"]
     cells = rows[1].find_all("td")
-    assert cells[0].get_text(strip=True) == "acme/busybox:latest"
-    assert cells[1].get_text(strip=True) == "latest"
-    assert cells[2].get_text(strip=True) == "770.0 KiB"
-    digest = cells[3].find("abbr")
+    assert cells[0].get_text(strip=True) == "latest"
+    assert cells[0].find("a")["href"] == "#tag-latest"  # the tag's view
+    assert cells[1].get_text(strip=True) == "770.0 KiB"
+    digest = cells[2].find("abbr")
     assert digest.get_text() == sha256("busybox-latest")[:19]
-    assert digest["title"] == sha256("busybox-latest")
-    assert cells[4].get_text(strip=True) == "2 May 2024"  # as people read it (issue 25)
-    assert cells[4].find("time")["datetime"] == "2024-05-02T10:31:00Z"
-    assert cells[5].find("a")["href"].startswith("https://storage.example.org/")
-    recipe = cells[6].find("a")["href"]
+    assert cells[3].get_text(strip=True) == "2 May 2024"  # as people read it (issue 25)
+    assert cells[3].find("time")["datetime"] == "2024-05-02T10:31:00Z"
+    assert cells[4].find("a")["href"].startswith("https://storage.example.org/")
+    recipe = cells[5].find("a")["href"]
     assert recipe == "manifests/latest/Singularity"
+    # the view: exact size, whole digest, time of day, manifest, each client's commands
+    view = tag_view(page, "latest")
+    facts = {
+        dt.get_text(): dt.find_next_sibling("dd").get_text(" ", strip=True)
+        for dt in view.select_one("dl.orgreg-facts").find_all("dt")
+    }
+    assert facts == {
+        "Size": "770.0 KiB (788480 bytes)",
+        "Digest": sha256("busybox-latest"),
+        "Created": "2 May 2024, 10:31 UTC",
+        "Recipe": "Singularity",
+        "Manifest": "JSON",
+    }
+    assert view.select_one("dl.orgreg-facts a[href='manifests/latest/']") is not None
+    pulls = {
+        dt.get_text(): dt.find_next_sibling("dd").pre.get_text()
+        for dt in view.select("dl.orgreg-pull > dt")
+    }
+    assert list(pulls) == ["Download", "Singularity", "Apptainer", "sregistry"]
+    assert (
+        pulls["Singularity"] == "singularity pull shub://<your-registry-site>/acme/busybox:latest"
+    )
+    assert pulls["sregistry"].splitlines()[-1] == (
+        "sregistry pull --name busybox_latest.sif acme/busybox:latest"
+    )
+    # the checksum line the commands end with, once for every view
+    [check] = page.select("div.orgreg-tag-views > div.orgreg-tag-check pre")
+    assert check.get_text().endswith("acme/busybox/SHA256SUMS | sha256sum -c --ignore-missing")
     assert (out / "acme" / "busybox" / recipe).read_text().startswith("Bootstrap: docker")
     # legacy sizes written by `du -k` are KiB
     centos = soup(out / "acme" / "centos" / "index.html")
@@ -260,7 +291,7 @@ def test_dirhtml_builder(registry_project, build) -> None:
     hrefs = [row.find("a")["href"] for row in rows]
     assert hrefs == ["acme/busybox/", "acme/centos/", "lab/pancakes/"]
     page = soup(out / "acme" / "busybox" / "index.html")
-    recipe = page.select_one("tr#tag-latest").find_all("td")[-1].find("a")["href"]
+    recipe = tag_row(page, "latest").find_all("td")[-1].find("a")["href"]
     assert recipe == "manifests/latest/Singularity"
     assert (out / "acme/busybox/manifests/latest/index.json").is_file()
     assert (out / "acme/busybox/tags/index.html").is_file()
@@ -346,7 +377,7 @@ def test_added_tag_and_removed_namespace(registry_project, build) -> None:
     assert (out / "acme/busybox/manifests/latest/index.json").is_file()
     assert read_json(out / "acme/centos/tags/index.json")["tags"] == ["7", "8"]
     centos = soup(out / "acme/centos/index.html")
-    assert centos.select_one("tr#tag-8") is not None
+    assert tag_row(centos, "8") is not None and tag_view(centos, "8") is not None
     home = soup(out / "index.html")
     assert [r.find("a").get_text() for r in home.select("table.orgreg-namespaces tbody tr")] == [
         "acme/busybox",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import collection, manifest, sha256, soup, warnings_of
+from conftest import collection, manifest, row_tag, sha256, soup, warnings_of
 
 TAGS = "---\nlayout: tags\n---\n"
 
@@ -43,7 +43,7 @@ def arch_by_tag(page: Path) -> dict[str, str]:
     out = {}
     for row in table.select("tbody tr"):
         cells = row.find_all("td")
-        out[row["id"].removeprefix("tag-")] = cells[column].get_text(strip=True)
+        out[row_tag(row)] = cells[column].get_text(strip=True)
     return out
 
 

@@ -14,7 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import collection, manifest, read_json, sha256, soup, warnings_of
+from conftest import (
+    collection,
+    manifest,
+    read_json,
+    row_tag,
+    sha256,
+    soup,
+    tag_row,
+    tag_view,
+    warnings_of,
+)
 from test_performance import rewritten, snapshot
 
 from orgreg_sphinx.core import sifblock
@@ -124,9 +134,16 @@ def tree(other_fpr: str) -> dict[str, str | bytes]:
 
 
 def details_of(page: Path, tag: str) -> Any:
-    row = soup(page).select_one(f"tr#tag-{tag}")
-    assert row is not None, tag
-    return row.select_one("details.orgreg-details")
+    """The view of *tag* (issue 25: a section of its namespace page) when it says
+    what is inside the image, else None."""
+    view = tag_view(soup(page), tag)
+    assert view is not None, tag
+    return view if view.select_one("p.orgreg-inside") is not None else None
+
+
+def inside(view: Any) -> str:
+    """The view's one line on what is inside the image."""
+    return str(view.select_one("p.orgreg-inside").get_text())
 
 
 @pytest.fixture
@@ -145,10 +162,12 @@ def test_signed_tag_details(site: object) -> None:
     assert "WARNING" not in warnings_of(site)
     out = Path(site.outdir)  # type: ignore[attr-defined]
     details = details_of(out / "lab/signed/index.html", "latest")
-    assert details is not None and not details.has_attr("open")  # closed by default
-    assert details.summary.get_text() == (
-        "Inside: signed (trusted key) · SBOM · definition · 2 labels"
-    )
+    assert details is not None
+    # the row says the state in one word; its name links to the view
+    row = tag_row(soup(out / "lab/signed/index.html"), "latest")
+    assert row.select_one(".orgreg-badge-state-trusted").get_text() == "trusted"
+    assert row.find("details") is None
+    assert inside(details) == ("Inside: signed (trusted key) · SBOM · definition · 2 labels")
     text = details.get_text(" ", strip=True)
     assert TEST_FPR in [c.get_text() for c in details.select("code.orgreg-fingerprint")]
     assert "A20C27EE7FF7BA84" in text and "7FF7BA84" in text
@@ -156,7 +175,7 @@ def test_signed_tag_details(site: object) -> None:
     assert details.select_one(".orgreg-signer strong").get_text() == TEST_NAME
     link = details.select_one(f'a[href="../../api/keys/index.html#key-{TEST_FPR}"]')
     assert link is not None
-    commands = details.select_one(".orgreg-command pre").get_text().splitlines()
+    commands = details.select_one("div.orgreg-command pre").get_text().splitlines()
     assert commands == [
         f"curl -fsSLO {SITE}api/keys/{TEST_FPR}.asc && apptainer key import {TEST_FPR}.asc "
         "&& apptainer verify signed_latest.sif",
@@ -202,11 +221,11 @@ def test_the_badge_says_what_the_signatures_prove(site: object) -> None:
     }
     for tag, (summary, kind, options) in expected.items():
         details = details_of(page, tag)
-        assert details.summary.get_text() == summary, tag
+        assert inside(details) == summary, tag
         assert details.select_one(f".orgreg-badge-{kind}") is not None, tag
         assert details.select_one(".orgreg-badge-trusted") is None, tag
-        assert "trusted" not in details.summary.get_text()
-        commands = details.select_one(".orgreg-command pre").get_text().splitlines()
+        assert "trusted" not in inside(details)
+        commands = details.select_one("div.orgreg-command pre").get_text().splitlines()
         image = f"states_{tag}.sif"
         verify = f"apptainer verify {options} {image}" if options else f"apptainer verify {image}"
         assert commands[0].endswith(verify), (tag, commands)
@@ -227,16 +246,16 @@ def test_unknown_signer_and_unsigned(site: object, keys: dict[str, bytes | str])
     out = Path(site.outdir)  # type: ignore[attr-defined]
     other = str(keys["other_fpr"])
     details = details_of(out / "lab/other/index.html", "latest")
-    assert details.summary.get_text() == "Inside: signed (key not in this registry)"
+    assert inside(details) == "Inside: signed (key not in this registry)"
     assert details.select_one(".orgreg-badge-untrusted").get_text() == "key not in this registry"
     assert other in details.get_text()
     assert details.select_one(".orgreg-badge-trusted") is None
     assert (
         f"apptainer key pull {other} && apptainer verify other_latest.sif"
-        in details.select_one(".orgreg-command pre").get_text()
+        in details.select_one("div.orgreg-command pre").get_text()
     )
     unsigned = details_of(out / "lab/unsigned/index.html", "latest")
-    assert unsigned.summary.get_text() == "Inside: not signed"
+    assert inside(unsigned) == "Inside: not signed"
     assert "The image is not signed." in unsigned.get_text()
 
 
@@ -365,7 +384,7 @@ def test_adding_a_key_rereads_exactly_the_pages_showing_its_signatures(
     assert read == ["api/keys/index", "index", "lab/other/index"]
     other = str(keys["other_fpr"])
     details = details_of(out / "lab/other/index.html", "latest")
-    assert details.summary.get_text() == "Inside: signed (trusted key)"
+    assert inside(details) == "Inside: signed (trusted key)"
     assert (out / f"api/keys/{other}.asc").is_file()
     assert (
         soup(out / "index.html").select_one(".orgreg-keys-link a").get_text()
@@ -422,10 +441,10 @@ def test_small_sif_images_are_read_in_bytes(
     )
     out = Path(build(src).outdir)  # type: ignore[attr-defined]
     sizes = {
-        row["id"]: row.select_one("td.orgreg-cell-size abbr").get_text()
+        row_tag(row): row.select_one("abbr[data-bytes]").get_text()
         for row in soup(out / "lab/small/index.html").select("table.orgreg-tags tbody tr")
     }
-    assert sizes == {"tag-latest": "41.0 KiB", "tag-legacy": "41.0 MiB"}
+    assert sizes == {"latest": "41.0 KiB", "legacy": "41.0 MiB"}
 
 
 def test_pem_keys_and_certificates_on_the_site(
@@ -493,16 +512,16 @@ def test_pem_keys_and_certificates_on_the_site(
     assert cert["Fingerprint"] == leaf_id
     # each tag: who signed it and the exact verify commands
     key_tag = details_of(out / "lab/dsse/index.html", "key")
-    assert key_tag.summary.get_text() == "Inside: signed (trusted key)"
+    assert inside(key_tag) == "Inside: signed (trusted key)"
     assert key_tag.select_one(".orgreg-signer strong").get_text() == "ci"
-    commands = key_tag.select_one(".orgreg-command pre").get_text().splitlines()
+    commands = key_tag.select_one("div.orgreg-command pre").get_text().splitlines()
     assert commands[0] == (
         f"curl -fsSL -O {SITE}api/keys/{key_file} && apptainer verify --key {key_file} dsse_key.sif"
     )
     cert_tag = details_of(out / "lab/dsse/index.html", "cert")
     text = cert_tag.get_text(" ", strip=True)
     assert "CN=Acme CI signer" in text and "CN=Acme Root CA" in text
-    commands = cert_tag.select_one(".orgreg-command pre").get_text().splitlines()
+    commands = cert_tag.select_one("div.orgreg-command pre").get_text().splitlines()
     assert commands[0] == (
         f"curl -fsSL -O {SITE}api/keys/{leaf_file} -O {SITE}api/keys/{root_file} && "
         f"apptainer verify --certificate {leaf_file} --certificate-roots {root_file} "

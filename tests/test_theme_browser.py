@@ -185,21 +185,18 @@ def visible_namespaces(page: Any) -> list[str]:
 
 def visible_tags(page: Any) -> list[str]:
     return page.eval_on_selector_all(
-        "table.orgreg-tags tbody tr:not([hidden])", "rows => rows.map(r => r.id.slice(4))"
+        "table.orgreg-tags tbody tr:not([hidden])",
+        "rows => rows.map(r => r.querySelector('a.orgreg-tag-link').getAttribute('href').slice(5))",
     )
 
 
 def shown_sizes(page: Any) -> list[int]:
     """The sizes of the visible tag rows, in bytes, in the order shown."""
-    titles = page.eval_on_selector_all(
-        "table.orgreg-tags tbody tr:not([hidden]) td:nth-child(3) abbr",
-        "nodes => nodes.map(n => n.title)",
+    found = page.eval_on_selector_all(
+        "table.orgreg-tags tbody tr:not([hidden]) abbr[data-bytes]",
+        "nodes => nodes.map(n => n.getAttribute('data-bytes'))",
     )
-    sizes = []
-    for title in titles:
-        number, unit = title.split()
-        sizes.append(int(number) * (1024 if unit == "KiB" else 1))
-    return sizes
+    return [int(size) for size in found]
 
 
 def clipboard_becomes(page: Any, expected: str) -> bool:
@@ -352,7 +349,8 @@ def test_copy_buttons_put_command_and_digest_on_the_clipboard(
     commands = page.locator(".orgreg-command")
     assert commands.count() >= 2
     buttons = page.locator(".orgreg-command .orgreg-copy")
-    assert buttons.count() == commands.count()  # a copy button on every command
+    # a copy button on every block of commands (the tags' views have several)
+    assert buttons.count() == page.locator(".orgreg-command pre").count() > commands.count()
     copied = {}
     for panel in page.locator(".orgreg-usage-tab").all():  # every client's tab
         page.locator(f"[role=tab][aria-controls='{panel.get_attribute('id')}']").click()
@@ -369,10 +367,12 @@ def test_copy_buttons_put_command_and_digest_on_the_clipboard(
         "curl -s https://<your-registry-site>/acme/busybox/manifests/latest/",
     ]
 
-    digest = page.locator("#tag-latest abbr.orgreg-digest")
-    full = digest.get_attribute("title")
+    # the row's short digest copies the whole one, which the tag's view holds
+    row = page.locator("tr:has(a.orgreg-tag-link[href='#tag-latest'])")
+    full = page.locator("section#tag-latest dl.orgreg-facts code").first.text_content()
     assert full.startswith("sha256:") and len(full) == 71
-    page.locator("#tag-latest .orgreg-copy-digest").click()
+    assert full.startswith(row.locator("abbr.orgreg-digest").inner_text())
+    row.locator(".orgreg-copy-digest").click()
     assert clipboard_becomes(page, full)
     # and says so to screen readers (the last thing announced stays until the next one)
     page.wait_for_function(
@@ -437,14 +437,17 @@ def test_usage_tabs_switch_by_mouse_and_keyboard(example_site: Server, open_cont
 
 
 def test_tag_rows_are_linkable(example_site: Server, open_context: Any) -> None:
+    """#tag-<name> (the anchor rows had) opens the tag's view; the way back to the
+    table finds the tag's row marked."""
     context, watch = open_context(example_site.base)
     page = context.new_page()
     page.goto(example_site.base + "hpc-lab/openmpi/#tag-4.1.5")
-    row = page.locator("tr#tag-4\\.1\\.5")
+    assert page.locator("section#tag-4\\.1\\.5").is_visible()
+    row = page.locator("tr:has(a.orgreg-tag-link[href='#tag-4.1.5'])")
+    assert not row.is_visible()
+    page.get_by_role("link", name="All tags of hpc-lab/openmpi").click()
     assert row.is_visible()
     assert "orgreg-target" in row.get_attribute("class")
-    link = row.locator("a.orgreg-tag-link")
-    assert link.get_attribute("href") == "#tag-4.1.5"
     watch.check()
 
 
@@ -493,14 +496,18 @@ def test_500_tags_are_paged_filtered_sorted_and_linkable(
     assert len(sizes) == 50 and sizes == sorted(sizes, reverse=True)
     assert sizes[0] == 600_000 + (BIG_TAGS - 1) * 4096  # the largest of all 500
 
-    # an anchor to a tag far beyond the first page shows that row
-    assert not page.locator("tr#tag-r487").is_visible()
+    # an anchor to a tag far beyond the first page opens its view; back at the
+    # table, its row is shown and marked
+    row = page.locator("tr:has(a.orgreg-tag-link[href='#tag-r487'])")
+    assert not row.is_visible()
     page.goto(big_site.base + "big/many/#tag-r487")  # same page: a hashchange
-    page.locator("tr#tag-r487").wait_for(state="visible")
-    assert page.locator("tr#tag-r487").is_visible()
+    page.locator("section#tag-r487").wait_for(state="visible")
+    page.get_by_role("link", name="All tags of big/many").click()
+    row.wait_for(state="visible")
+    assert "orgreg-target" in row.get_attribute("class")
     page.goto(big_site.base + "big/small/")
     page.goto(big_site.base + "big/many/index.html#tag-r499")
-    assert page.locator("tr#tag-r499").is_visible()
+    assert page.locator("section#tag-r499").is_visible()
     watch.check()
 
 
@@ -698,8 +705,8 @@ SIZED_TAGS = [
 
 def tag_table_html() -> str:
     rows = "".join(
-        f'<tr id="tag-{tag}"><td><p><strong>{tag}</strong></p></td><td><p>'
-        f'<abbr title="{title}" data-bytes="{size}">{text}</abbr></p></td></tr>'
+        f'<tr><td><a class="orgreg-tag-link" href="#tag-{tag}"><strong>{tag}</strong></a></td>'
+        f'<td><abbr title="{title}" data-bytes="{size}">{text}</abbr></td></tr>'
         for tag, text, title, size in SIZED_TAGS
     )
     return (

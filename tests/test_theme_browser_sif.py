@@ -1,6 +1,8 @@
-"""Issue 13 in a real browser (Debian Chromium through Playwright): the
-architecture filter of tag tables, a tag's details opened without script, and
-the keys page of the example registry, accessible in light and dark."""
+"""Issues 13 and 25 in a real browser (Debian Chromium through Playwright): the
+architecture filter of tag tables, a tag's view (a section of its namespace
+page shown as the page by CSS :target, with and without script), the
+namespace table one line per tag, and the keys page of the example registry,
+accessible in light and dark at a desktop's and a phone's width."""
 
 from __future__ import annotations
 
@@ -43,16 +45,20 @@ def arch_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server.close()
 
 
+#: a row's tag: its name's link to the tag's view (#tag-<name>)
+ROW_TAG = "r => r.querySelector('a.orgreg-tag-link').getAttribute('href').slice(5)"
+
+
 def visible_tags(page: Any) -> list[str]:
     return page.eval_on_selector_all(
-        "table.orgreg-tags tbody tr:not([hidden])", "rows => rows.map(r => r.id.slice(4))"
+        "table.orgreg-tags tbody tr:not([hidden])", f"rows => rows.map({ROW_TAG})"
     )
 
 
 def wait_for_tags(page: Any, tags: list[str]) -> None:
     page.wait_for_function(
-        """tags => JSON.stringify([...document.querySelectorAll(
-             'table.orgreg-tags tbody tr:not([hidden])')].map(r => r.id.slice(4)))
+        f"""tags => JSON.stringify([...document.querySelectorAll(
+             'table.orgreg-tags tbody tr:not([hidden])')].map({ROW_TAG}))
              === JSON.stringify(tags)""",
         arg=tags,
         timeout=5000,
@@ -107,26 +113,45 @@ def serious_violations(page: Any) -> list[tuple[str, list[Any]]]:
     ]
 
 
-def test_signed_tag_details_and_keys_page(
+def test_tag_view_and_keys_page(
     example_site: Server,  # noqa: F811
     open_context: Any,  # noqa: F811
     tmp_path: Path,
 ) -> None:
-    """The example registry's signed tag: its details open on a click (closed
-    before), lead to the keys page, and both pages pass axe in light and dark."""
+    """The example registry's signed tag: its row's link opens its view as the page
+    (the table hidden, the address #tag-signed-example), back shows the table
+    again; the view leads to the keys page; both pass axe in light and dark."""
     for scheme in ("light", "dark"):
         context, watch = open_context(example_site.base, color_scheme=scheme)
         page = context.new_page()
-        page.goto(example_site.base + "acme/busybox/#tag-signed-example")
-        details = page.locator("#tag-signed-example details.orgreg-details")
-        fingerprint = details.locator("code.orgreg-fingerprint")
-        assert not fingerprint.is_visible()
-        details.locator("summary").click()
+        page.goto(example_site.base + "acme/busybox/")
+        view = page.locator("section#tag-signed-example")
+        table = page.locator("table.orgreg-tags")
+        assert table.is_visible() and not view.is_visible()
+        table.get_by_role("link", name="signed-example", exact=True).click()
+        page.wait_for_url("**/acme/busybox/#tag-signed-example")
+        assert view.is_visible() and not table.is_visible()
+        assert not page.locator("#usage").is_visible()
+        assert page.locator("h1").is_visible()  # the namespace's title stays
+        page.wait_for_function("scrollY === 0", timeout=3000)  # from the top, as a page
+        assert page.title().startswith("acme/busybox:signed-example")
+        fingerprint = view.locator("code.orgreg-fingerprint")
         assert fingerprint.is_visible() and fingerprint.inner_text() == TEST_FPR
-        assert details.locator(".orgreg-badge-trusted").inner_text() == "trusted key"
+        assert view.locator(".orgreg-badge-trusted").inner_text() == "trusted key"
+        assert page.locator("div.orgreg-tag-check pre").is_visible()  # the checksum line
         assert serious_violations(page) == []
-        page.screenshot(path=str(tmp_path / f"details-{scheme}.png"), full_page=True)
-        details.get_by_role("link", name="this registry's copy").click()
+        page.screenshot(path=str(tmp_path / f"view-{scheme}.png"), full_page=True)
+        page.go_back()
+        page.wait_for_url("**/acme/busybox/")
+        assert table.is_visible() and not view.is_visible()
+        page.go_forward()
+        page.wait_for_url("**/acme/busybox/#tag-signed-example")
+        assert view.is_visible()
+        # the way back to the table
+        page.get_by_role("link", name="All tags of acme/busybox").click()
+        assert table.is_visible() and not view.is_visible()
+        page.go_back()
+        view.get_by_role("link", name="this registry's copy").click()
         page.wait_for_url("**/api/keys/**")
         assert page.locator(f"section#key-{TEST_FPR} h2").inner_text().startswith("Unit Test")
         assert serious_violations(page) == []
@@ -138,58 +163,128 @@ def test_signed_tag_details_and_keys_page(
         watch.check()
 
 
-LAYOUT = """details => {
-  const visible = el => el.getBoundingClientRect();
-  const box = details.closest('div.orgreg-scroll') || document.documentElement;
-  const right = Math.min(visible(box).right, innerWidth);
-  const row = details.closest('tr');
-  const cell = name => row.querySelector('td.orgreg-cell-' + name);
-  const labels = [...details.querySelectorAll('dl.field-list > dt')];
+def test_tag_view_without_script(
+    example_site: Server,  # noqa: F811
+    browser: Any,  # noqa: F811
+) -> None:
+    """The view is CSS alone: with JavaScript off, #tag-<name> shows the view as
+    the page and the table is back without it."""
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": 1280, "height": 900}
+    )
+    page = context.new_page()
+    page.goto(example_site.base + "acme/busybox/#tag-latest")
+    assert page.locator("section#tag-latest").is_visible()
+    assert not page.locator("section#tag-1\\.36").is_visible()
+    assert not page.locator("table.orgreg-tags").is_visible()
+    page.goto(example_site.base + "acme/busybox/#tag-1.36")  # a dot in the name
+    assert page.locator("section#tag-1\\.36").is_visible()
+    assert not page.locator("section#tag-latest").is_visible()
+    page.goto(example_site.base + "acme/busybox/")
+    assert page.locator("table.orgreg-tags").is_visible()
+    assert page.locator("section.orgreg-tag-view:visible").count() == 0
+    context.close()
+
+
+VIEW_LAYOUT = """view => {
+  const rect = el => el.getBoundingClientRect();
+  const right = innerWidth;
+  const lines = el => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+  };
+  const overlaps = (a, b) =>
+    !(a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top);
+  const blocks = [...view.querySelectorAll('pre'),
+                  ...document.querySelectorAll('div.orgreg-tag-check pre')];
   return {
     page_scrolls: document.documentElement.scrollWidth > innerWidth,
-    details_right: visible(details).right, right,
-    size_right: cell('size') && visible(cell('size')).right,
-    digest_right: cell('digest') && visible(cell('digest')).right,
-    commands: [...details.querySelectorAll('div.orgreg-command pre')].map(
-      pre => [pre.scrollWidth - pre.clientWidth, visible(pre).right]),
-    // a label on one line: its text makes one line box
-    broken_labels: labels.filter(dt => {
+    right,
+    widest: Math.max(...[...view.querySelectorAll('*')].map(el => rect(el).right)),
+    // each command whole inside its own box (wrapped), the Copy button off its text
+    commands: blocks.map(pre => {
+      const copy = pre.parentElement.querySelector(':scope > .orgreg-copy');
       const range = document.createRange();
-      range.selectNodeContents(dt);
-      return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size !== 1;
-    }).map(dt => dt.textContent),
+      range.selectNodeContents(pre);
+      const text = [...range.getClientRects()];
+      return [pre.scrollWidth - pre.clientWidth, rect(pre).right,
+              copy ? text.some(r => overlaps(r, rect(copy))) : false];
+    }),
+    broken_labels: [...view.querySelectorAll('dl.field-list > dt')].filter(dt => lines(dt) !== 1)
+      .map(dt => dt.textContent),
+  };
+}"""
+
+TABLE_LAYOUT = """table => {
+  const rect = el => el.getBoundingClientRect();
+  const heads = [...table.querySelectorAll('thead th')];
+  return {
+    page_scrolls: document.documentElement.scrollWidth > innerWidth,
+    right: innerWidth,
+    last_column_right: rect(heads[heads.length - 1]).right,
+    // one line per tag: no text in a cell wraps (a wrapped text has several boxes)
+    wrapped: [...table.querySelectorAll('tbody td')].filter(td => {
+      const walker = document.createTreeWalker(td, NodeFilter.SHOW_TEXT);
+      for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+        if (!text.textContent.trim()) { continue; }
+        const range = document.createRange();
+        range.selectNodeContents(text);
+        if (range.getClientRects().length > 1) { return true; }
+      }
+      return false;
+    }).map(td => td.textContent),
   };
 }"""
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", [1280, 390])
-def test_open_details_read_well(
+def test_table_and_tag_view_read_well(
     example_site: Server,  # noqa: F811
     open_context: Any,  # noqa: F811
     width: int,
+    scheme: str,
     tmp_path: Path,
 ) -> None:
-    """The signed tag's details opened at 1280px and at a phone's width: the page
-    never scrolls sideways, every command is whole inside its own box (wrapped,
-    nothing cut at the table's edge), labels never break inside a word, and at
-    1280px the row's size and digest stay in view beside the open details."""
-    context, watch = open_context(example_site.base, viewport={"width": width, "height": 900})
+    """At 1280px and at a phone's width, light and dark: the namespace table is
+    one line per tag with every column in view (1280px; cards on a phone), and
+    the signed tag's view shows every field with no sideways scroll, every
+    command whole in its own box with the Copy button off its text, labels never
+    broken inside a word; axe finds nothing on either."""
+    context, watch = open_context(
+        example_site.base, viewport={"width": width, "height": 900}, color_scheme=scheme
+    )
     page = context.new_page()
     page.goto(example_site.base + "acme/busybox/")
-    details = page.locator("#tag-signed-example details.orgreg-details")
-    details.locator("summary").click()
-    details.scroll_into_view_if_needed()
-    found = details.evaluate(LAYOUT)
-    page.screenshot(path=str(tmp_path / f"details-{width}.png"), full_page=True)
-    assert not found["page_scrolls"]
-    assert found["details_right"] <= found["right"] + 1, found
-    commands = details.locator("div.orgreg-command pre").all_inner_texts()
-    assert "apptainer verify" in "".join(commands) and "singularity verify" in "".join(commands)
-    assert len(found["commands"]) == len(commands) >= 1, found
-    for hidden, right in found["commands"]:
-        assert hidden <= 1 and right <= found["right"] + 1, found
-    assert found["broken_labels"] == [], found
+    table = page.locator("table.orgreg-tags")
+    found = table.evaluate(TABLE_LAYOUT)
+    assert not found["page_scrolls"], found
     if width >= 1000:
-        assert found["size_right"] <= found["right"] + 1, found
-        assert found["digest_right"] <= found["right"] + 1, found
+        assert found["last_column_right"] <= found["right"], found
+        assert found["wrapped"] == [], found
+    assert serious_violations(page) == []
+    page.goto(example_site.base + "acme/busybox/#tag-signed-example")
+    view = page.locator("section#tag-signed-example")
+    assert view.is_visible()
+    page.wait_for_selector("section#tag-signed-example .orgreg-copy")
+    found = view.evaluate(VIEW_LAYOUT)
+    page.screenshot(path=str(tmp_path / f"view-{width}-{scheme}.png"), full_page=True)
+    assert not found["page_scrolls"], found
+    assert found["widest"] <= found["right"] + 1, found
+    commands = view.locator("pre").all_inner_texts()
+    text = "\n".join(commands)
+    for expected in (
+        "curl -L -o busybox_signed-example.sif",
+        "singularity pull",
+        "apptainer pull",
+        "sregistry pull --name busybox_signed-example.sif",
+        "apptainer verify",
+    ):
+        assert expected in text, expected
+    assert len(found["commands"]) >= 6, found
+    for hidden, right, covered in found["commands"]:
+        assert hidden <= 1 and right <= found["right"] + 1 and not covered, found
+    assert found["broken_labels"] == [], found
+    assert serious_violations(page) == []
     watch.check()

@@ -196,6 +196,9 @@ class UsageTab:
     lines: tuple[str, ...]
     #: shown under the commands (what they leave out)
     note: str = ""
+    #: the intro says why the commands are as they are (a limit, a way round it),
+    #: so a tag's view shows it too; other intros only say what the commands do
+    explains: bool = False
 
 
 def usage_tabs(
@@ -214,26 +217,7 @@ def usage_tabs(
     the shpc module's intro, commands and note (:func:`.shpc.usage`)."""
     base = site or PLACEHOLDER_SITE
     tag = default_tag(ns)
-    tabs = []
-    check = (checksum_check(site, ns),) if checksums else ()
-    if tag is not None and tag.is_oras:
-        tabs.extend(oras_tabs(ns, tag, check))
-    elif tag is not None and tag.layers:
-        tabs.append(
-            UsageTab(
-                "download",
-                "Download",
-                "Download the image file"
-                + (" and check it against the namespace's SHA256SUMS:" if check else ":"),
-                # the URL comes from the tree: quoted, so pasting the line runs only curl
-                (
-                    f"curl -L -o {saved_name(ns, tag)} {shlex.quote(tag.layers[0].url)}",
-                    *check,
-                ),
-            )
-        )
-        if shub:
-            tabs.extend(pull_tabs(ns, tag, site, check))
+    tabs = [] if tag is None else tag_tabs(ns, tag, site, shub=shub, checksums=checksums)
     if oci and tag is not None:
         ref = oci_reference(site, ns)
         if ref.value:
@@ -261,12 +245,41 @@ def usage_tabs(
     return tabs
 
 
+def download_tab(ns: Namespace, tag: Tag, check: tuple[str, ...]) -> UsageTab:
+    """``curl`` of *tag*'s image file, saved as :func:`saved_name`, then the
+    checksum line *check*."""
+    return UsageTab(
+        "download",
+        "Download",
+        "Download the image file"
+        + (" and check it against the namespace's SHA256SUMS:" if check else ":"),
+        # the URL comes from the tree: quoted, so pasting the line runs only curl
+        (f"curl -L -o {saved_name(ns, tag)} {shlex.quote(tag.layers[0].url)}", *check),
+    )
+
+
+def tag_tabs(
+    ns: Namespace, tag: Tag, site: str, *, shub: bool = True, checksums: bool = True
+) -> list[UsageTab]:
+    """Every client's way to get *tag*, each followed by the checksum line that
+    fits the file it saves (*checksums*: the ``SHA256SUMS`` files are published):
+    an ``oras://`` image's pulls (:func:`oras_tabs`), else the download and
+    (*shub*: the ``api/container`` endpoints are published) the pulls of
+    :func:`pull_tabs`; nothing for a tag without layers."""
+    check = (checksum_check(site, ns),) if checksums else ()
+    if tag.is_oras:
+        return oras_tabs(ns, tag, check)
+    if not tag.layers:
+        return []
+    return [download_tab(ns, tag, check), *(pull_tabs(ns, tag, site, check) if shub else [])]
+
+
 def oras_tabs(ns: Namespace, tag: Tag, check: tuple[str, ...]) -> list[UsageTab]:
     """Apptainer and Singularity pull commands for a *tag* kept in an OCI
     registry (``oras://``), and why the static registry's clients do not apply."""
     ref = oras_reference(tag)
     if not ref.value:
-        return [UsageTab("oras", "ORAS", f"No pull command: {ref.problem}.", ())]
+        return [UsageTab("oras", "ORAS", f"No pull command: {ref.problem}.", (), explains=True)]
     tabs = [
         UsageTab(
             key,
@@ -285,6 +298,7 @@ def oras_tabs(ns: Namespace, tag: Tag, check: tuple[str, ...]) -> list[UsageTab]
             f"{ORAS_NOT_SHUB}; {ORAS_NOT_SREGISTRY}; {ORAS_NOT_CURL}. "
             "An ORAS client (oras pull) fetches the same blob:",
             (f"oras pull {shlex.quote(ref.value.removeprefix('oras://'))}",),
+            explains=True,
         )
     )
     return tabs
@@ -302,7 +316,7 @@ def pull_tabs(ns: Namespace, tag: Tag, site: str, check: tuple[str, ...] = ()) -
         else:
             intro = f"Not with shub:// here ({ref.problem}); pull the file by its URL:"
             lines = (f"{key} pull {ns.repo}_{tag.name}.sif {shlex.quote(tag.layers[0].url)}",)
-        tabs.append(UsageTab(key, label, intro, lines))
+        tabs.append(UsageTab(key, label, intro, lines, explains=not ref.value))
     name = sregistry_reference(ns, tag)
     if name.value:
         tabs.append(

@@ -51,6 +51,13 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(shared.collapsed, html=shared.COLLAPSED_HTML_VISITORS)
     app.add_node(shared.time_stamp, html=shared.TIME_HTML_VISITORS)
     app.add_node(highlight.command_block, html=highlight.COMMAND_HTML_VISITORS)
+    app.add_node(shared.bare_paragraph, html=shared.BARE_HTML_VISITORS)
+    app.add_node(shared.bare_row, html=shared.BARE_ROW_HTML_VISITORS)
+    app.add_node(shared.heading, html=shared.HEADING_HTML_VISITORS)
+    app.add_node(shared.view, html=shared.VIEW_HTML_VISITORS)
+    app.add_node(shared.fact_list, html=shared.FACT_LIST_HTML_VISITORS)
+    app.add_node(shared.plain_code, html=shared.PLAIN_CODE_HTML_VISITORS)
+    app.add_node(shared.plain_commands, html=shared.PLAIN_COMMANDS_HTML_VISITORS)
     unsearched = shared.UNSEARCHED_VISITORS
     app.add_node(
         shared.unsearched,

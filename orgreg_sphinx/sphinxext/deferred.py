@@ -1,7 +1,7 @@
 """Listing parts built when a page is written, not when it is read.
 
-A generated page's usage blocks and tag table, and the home listing's namespace
-table, are most of the page's nodes. Read from the tree, they would be walked by
+A generated page's usage blocks, tag table and tag views, and the home
+listing's namespace table, are most of the page's nodes. Read from the tree, they would be walked by
 every read transform, pickled with the doctree, unpickled to be written and
 walked by every post-transform, though none of those transforms applies to
 them. So the directive leaves a small :class:`deferred` node naming the part;
@@ -37,9 +37,10 @@ from sphinx.environment import BuildEnvironment
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.nodes import process_only_nodes
+from sphinx.util.osutil import relative_uri
 
 from ..core import shpc
-from . import listing, namespace_page, shared, signing
+from . import listing, namespace_page, shared, signing, tag_view
 from .config import settings_of
 from .domain import domain_of
 
@@ -47,8 +48,8 @@ logger = logging.getLogger(__name__)
 
 
 class deferred(nodes.General, nodes.Element):
-    """Where a listing part goes: ``part`` names it ("usage", "tags" or
-    "namespaces"), ``refdoc`` is the page it was read on; the other attributes
+    """Where a listing part goes: ``part`` names it ("usage", "tags", "views"
+    or "namespaces"), ``refdoc`` is the page it was read on; the other attributes
     are its arguments (plain values: the node is pickled with the doctree)."""
 
 
@@ -60,6 +61,11 @@ def usage_part(namespace: str, refdoc: str) -> deferred:
 def tags_part(namespace: str, refdoc: str) -> deferred:
     """The tag table of *namespace*'s page (with the line saying it is cut short)."""
     return deferred(part="tags", namespace=namespace, refdoc=refdoc)
+
+
+def views_part(namespace: str, refdoc: str) -> deferred:
+    """The views of the tags of *namespace*'s page (:mod:`.tag_view`)."""
+    return deferred(part="views", namespace=namespace, refdoc=refdoc)
 
 
 def namespaces_part(
@@ -86,8 +92,11 @@ def namespaces_part(
     )
 
 
-def build_part(env: BuildEnvironment, node: deferred) -> list[nodes.Node]:
-    """The nodes of the part *node* stands for, from this build's registry."""
+def build_part(
+    env: BuildEnvironment, node: deferred, app: Sphinx | None = None
+) -> list[nodes.Node]:
+    """The nodes of the part *node* stands for, from this build's registry (*app*:
+    an HTML builder's, which the tags' views are written for as HTML)."""
     registry = domain_of(env).registry
     settings = settings_of(env.config)
     part, refdoc = node["part"], node["refdoc"]
@@ -119,6 +128,19 @@ def build_part(env: BuildEnvironment, node: deferred) -> list[nodes.Node]:
             cluster=shpc.usage(shpc.module_of(registry, ns, settings.site_url), settings.site_url)
             if settings.shpc
             else None,
+        )
+    if part == "views":
+        href = None
+        if app is not None:
+            here = app.builder.get_target_uri(refdoc)
+            href = lambda target: relative_uri(here, target)  # noqa: E731
+        return tag_view.tag_views(
+            ns,
+            namespace_page.shown_tags(ns),
+            signing.details_context(env, refdoc),
+            shub=settings.shub_api,
+            checksums=settings.json_api,
+            href=href,
         )
     return namespace_page.tag_section_content(ns, signing.details_context(env, refdoc))
 
@@ -154,7 +176,7 @@ def expand(env: BuildEnvironment, doctree: nodes.Node, app: Sphinx | None = None
     """Put each deferred part of *doctree* in place; with *app*, also resolve the
     parts' links (without, the post-transforms that follow resolve them)."""
     for node in list(doctree.findall(deferred)):
-        children = build_part(env, node)
+        children = build_part(env, node, app)
         if app is not None:
             for child in children:
                 resolve_links(app, child, node)

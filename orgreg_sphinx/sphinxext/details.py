@@ -1,16 +1,21 @@
-"""What is inside an image, per tag: the ``details`` cell of tag tables.
+"""What is inside an image, per tag: a part of the tag's view (:mod:`.tag_view`),
+summed up in the ``details`` cell of tag tables.
 
 Built from the manifest's ``sif:`` block (:mod:`orgreg_sphinx.core.sifblock`) as
 docutils nodes (every value a text node, escaped by the writer): signatures
 with the signer's fingerprint, key ids and whether the registry trusts the key
 (with the commands that verify the image), partitions, SBOMs, labels and the
-definition file (highlighted by Sphinx with Pygments' Singularity lexer). In
-HTML it is a ``<details>`` element, closed: no request and no script needed.
+definition file (highlighted by Sphinx with Pygments' Singularity lexer).
+
+A tag table's cell is one line, the signature state's badge, where the tag
+has a view to link to; elsewhere (an embedded listing without namespace
+pages) it is all of it in a ``<details>`` element, closed: no request and no
+script needed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +33,7 @@ from ..core.sifblock import (
 from ..core.text import plural
 from ..core.trusted import TrustedKey, slug
 from .highlight import command_lines
-from .shared import collapsed, doc_link, human_size, para, shown_time
+from .shared import collapsed, doc_link, fact_list, human_size, para, plain_code, shown_time
 
 #: the Pygments lexer of definition files
 DEFINITION_LANGUAGE = "singularity"
@@ -82,14 +87,24 @@ def summary_text(block: SifBlock, keys: Mapping[str, TrustedKey]) -> str:
     return "Inside: " + " · ".join(parts)
 
 
-def field_list(fields: list[tuple[str, nodes.Node]]) -> nodes.field_list:
-    """A field list of (name, value) facts (a value that is no paragraph is wrapped)."""
-    out = nodes.field_list(classes=["orgreg-facts"])
+def field_list(
+    fields: Sequence[tuple[str, nodes.Node | list[nodes.Node]]],
+    classes: Sequence[str] = (),
+    *,
+    lean: bool = False,
+) -> nodes.field_list:
+    """A field list of (name, value) facts: a value is a node (wrapped in a
+    paragraph unless it is one) or a list of body elements. *lean*: a
+    :class:`.shared.fact_list` (bare ``<dl>`` in HTML: a tag's view's)."""
+    out = (fact_list if lean else nodes.field_list)(classes=["orgreg-facts", *classes])
     for name, body in fields:
         item = nodes.field()
         item += nodes.field_name(name, name)
         value = nodes.field_body()
-        value += body if isinstance(body, nodes.paragraph) else para(body)
+        if isinstance(body, list):
+            value.extend(body)
+        else:
+            value += body if isinstance(body, nodes.paragraph) else para(body)
         item += value
         out += item
     return out
@@ -128,7 +143,7 @@ def signer(
     hashes = ", ".join(sorted({f"{s.hash or '?'} ({s.format or '?'})" for s in found}))
     openpgp = not fingerprint.startswith("SHA256:")
     fields: list[tuple[str, nodes.Node]] = [
-        ("Fingerprint", nodes.literal(fingerprint, fingerprint, classes=["orgreg-fingerprint"])),
+        ("Fingerprint", plain_code(fingerprint, fingerprint, classes=["orgreg-fingerprint"])),
     ]
     if openpgp:
         fields.append(
@@ -160,7 +175,7 @@ def signer(
                 ),
             )
         )
-    out.append(field_list(fields))
+    out.append(field_list(fields, lean=True))
     image = clients.saved_name(ns, tag)
     if key is not None:
         if openpgp:
@@ -251,37 +266,85 @@ def _size(size: int | None) -> str:
     return human_size(size) if size is not None else "size unknown"
 
 
-def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
-    """The collapsed details of *tag* (empty text when the manifest records none)."""
+def inside_summary(tag: Tag, keys: Mapping[str, TrustedKey]) -> str:
+    """``Inside: signed (trusted key) · SBOM · 12 packages, 40 commands`` ('' when
+    the manifest records nothing of what is inside the image)."""
     block = tag.sif
     record = tag.contents()
     if not has_details(tag) or (block is None and record is None):
-        return nodes.Text("")
-    summary = summary_text(block, ctx.keys) if block is not None else "Inside:"
+        return ""
+    summary = summary_text(block, keys) if block is not None else "Inside:"
     if record is not None:
         summary += f" · {software_summary(record)}"
-    box = collapsed(summary=summary, classes=["orgreg-details"])
-    if block is None:
-        box.extend(software(record or {}))
-        return box
-    box.extend(image_facts(block))
+    return summary
+
+
+#: the signature state's badge in a tag row (the tag's view says all of it)
+SHORT_STATES = {
+    "trusted": "trusted",
+    "legacy": "legacy",
+    "partial": "partly signed",
+    "unknown-signer": "unknown signer",
+    "unsigned": "unsigned",
+    "unrecorded": "signed",
+}
+
+
+def state_badge(tag: Tag, keys: Mapping[str, TrustedKey]) -> nodes.Node:
+    """The signature state of *tag*'s image in a word or two, as a badge (empty
+    text when the manifest records nothing of what is inside the image)."""
+    block = tag.sif
+    if block is None or not has_details(tag):
+        return nodes.Text("")
+    if not block.signatures:
+        return _badge("unsigned", "state-unsigned")
+    state = signature_state(block, keys)
+    return _badge(SHORT_STATES.get(state.kind, state.kind), f"state-{state.kind}")
+
+
+def details_parts(
+    ns: Namespace, tag: Tag, ctx: DetailsContext, *, tag_facts: bool = True
+) -> list[nodes.Node]:
+    """Everything the manifest records of what is inside *tag*'s image: facts,
+    software, signatures, SIF objects (nothing when none). *tag_facts*: say the
+    image's architecture and when it was made (a tag's view says them with the
+    tag's own facts: the tag's are the image's when it records them)."""
+    block = tag.sif
+    record = tag.contents()
+    if not has_details(tag) or (block is None and record is None):
+        return []
+    out: list[nodes.Node] = []
+    if block is not None:
+        out.extend(image_facts(block, tag_facts=tag_facts))
     if record is not None:
-        box.extend(software(record))
-    box.extend(signatures_part(ns, tag, block, ctx))
-    box.extend(objects_part(block))
+        out.extend(software(record))
+    if block is not None:
+        out.extend(signatures_part(ns, tag, block, ctx))
+        out.extend(objects_part(block))
+    return out
+
+
+def details_cell(ns: Namespace, tag: Tag, ctx: DetailsContext) -> nodes.Node:
+    """The collapsed details of *tag* (empty text when the manifest records none)."""
+    summary = inside_summary(tag, ctx.keys)
+    if not summary:
+        return nodes.Text("")
+    box = collapsed(summary=summary, classes=["orgreg-details"])
+    box.extend(details_parts(ns, tag, ctx))
     return box
 
 
-def image_facts(block: SifBlock) -> list[nodes.Node]:
-    """The image's architecture, id and creation time (none recorded: nothing)."""
+def image_facts(block: SifBlock, *, tag_facts: bool = True) -> list[nodes.Node]:
+    """The image's id, and (*tag_facts*) architecture and creation time (none
+    recorded: nothing)."""
     facts: list[tuple[str, nodes.Node]] = []
-    if block.arch:
-        facts.append(("Architecture", nodes.literal(text=block.arch)))
+    if block.arch and tag_facts:
+        facts.append(("Architecture", plain_code(block.arch, block.arch)))
     if block.id:
-        facts.append(("Image id", nodes.literal(text=block.id)))
-    if block.created:
+        facts.append(("Image id", plain_code(block.id, block.id)))
+    if block.created and tag_facts:
         facts.append(("Image created", shown_time(block.created, full=True)))
-    return [field_list(facts)] if facts else []
+    return [field_list(facts, lean=True)] if facts else []
 
 
 def signatures_part(
@@ -353,7 +416,7 @@ def objects_part(block: SifBlock) -> list[nodes.Node]:
         out.append(items)
     if block.labels:
         out.append(nodes.rubric("Labels", "Labels"))
-        out.append(field_list([(key, _text(value)) for key, value in block.labels]))
+        out.append(field_list([(key, _text(value)) for key, value in block.labels], lean=True))
     if block.definition:
         out.append(nodes.rubric("Definition file", "Definition file"))
         source = block.definition

@@ -14,6 +14,7 @@ shows (:mod:`.stamps`), so a page is read again when that data changes, and only
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from docutils import nodes
@@ -22,7 +23,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from ..core import remote
-from ..core.model import Namespace
+from ..core.model import Namespace, Tag
 from ..core.selection import (
     NAMESPACE_SORTS,
     TAG_SORTS,
@@ -148,7 +149,19 @@ class RegistryDirective(SphinxDirective):
                 namespace_docname(ns.name), text, self.env.docname, "tags"
             )
 
-        return [self.tag_tables([select_tags(ns, spec) for ns in found], more, spec.sort)]
+        def link(ns: Namespace) -> listing.TagLink | None:
+            if not pages:
+                return None
+            return lambda tag, name: shared.doc_link(
+                namespace_docname(ns.name),
+                tag.name,
+                self.env.docname,
+                shared.tag_anchor(tag),
+                content=name,
+            )
+
+        shown = [select_tags(ns, spec) for ns in found]
+        return [self.tag_tables(shown, more, spec.sort, link)]
 
     def run_page(self, pattern: str) -> list[nodes.Node]:
         """The whole page of one namespace (the generated pages' only content)."""
@@ -176,13 +189,24 @@ class RegistryDirective(SphinxDirective):
             self.env.note_dependency(str(path))
         # the usage blocks and the tag table are built when the page is written
         page = namespace_page.namespace_page(
-            ns, [deferred.usage_part(ns.name, docname)], [deferred.tags_part(ns.name, docname)]
+            ns,
+            [deferred.usage_part(ns.name, docname)],
+            [deferred.tags_part(ns.name, docname)],
+            [deferred.views_part(ns.name, docname)],
         )
         signing.note_signers(self.env, docname, list(ns.tags))
         page["support_smartquotes"] = False
         return [page]
 
-    def tag_tables(self, shown: list[Shown], more: Any, sort: str) -> nodes.container:
+    def tag_tables(
+        self,
+        shown: list[Shown],
+        more: Any,
+        sort: str,
+        link: Callable[[Namespace], listing.TagLink | None],
+    ) -> nodes.container:
+        """A table per namespace of *shown*; *more* links the line saying some
+        are left out, *link* a tag's name to its view (on its namespace page)."""
         columns, chosen = self.columns(listing.TAG_COLUMNS)
         caption = self.options.get("caption", "")
         box = self.box()
@@ -200,7 +224,7 @@ class RegistryDirective(SphinxDirective):
                 continue
             options = listing.TagTableOptions(
                 columns=columns,
-                anchors=False,
+                link=link(ns),
                 caption=title,
                 drop_empty=not chosen,
                 sort=sort,
@@ -315,4 +339,12 @@ class RegistryDirective(SphinxDirective):
         def more(ns: Namespace) -> Any:
             return lambda text: shared.external_link(f"{base}{ns.name}/#tags", text)
 
-        return [self.tag_tables([select_tags(ns, spec) for ns in namespaces], more, spec.sort)]
+        def link(ns: Namespace) -> listing.TagLink:
+            def to_view(tag: Tag, name: nodes.Node) -> nodes.Node:
+                url = f"{base}{ns.name}/#{shared.tag_anchor(tag)}"
+                return nodes.reference("", "", name, refuri=url, classes=["orgreg-tag-link"])
+
+            return to_view
+
+        shown = [select_tags(ns, spec) for ns in namespaces]
+        return [self.tag_tables(shown, more, spec.sort, link)]

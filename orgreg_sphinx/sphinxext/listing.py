@@ -24,9 +24,11 @@ from ..core.selection import default_tag, newest_first
 from ..core.selection import updated as last_update
 from ..core.text import plural
 from .config import settings_of
-from .details import DetailsContext, details_cell, has_details
+from .details import DetailsContext, details_cell, has_details, state_badge
 from .shared import (
     NO_SEARCH,
+    bare_paragraph,
+    bare_row,
     collapsed,
     doc_link,
     external_link,
@@ -54,6 +56,9 @@ TAG_COLUMNS = (
     "recipe",
     "history",
 )
+#: the columns of a namespace page's own table: not the image's name (the page's
+#: title and the tag's) nor its history (the tag's view shows it)
+PAGE_TAG_COLUMNS = tuple(c for c in TAG_COLUMNS if c not in ("image", "history"))
 COLUMN_TITLES = {
     "image": "Image",
     "tag": "Tag",
@@ -106,8 +111,12 @@ def _table(
     rows: list[tuple[list[nodes.Node], dict[str, Any]]],
     classes: list[str],
     keys: Sequence[str] = (),
+    bare: bool = False,
 ) -> nodes.table:
-    """A table; *keys* name the columns, each cell gets ``orgreg-cell-<key>``."""
+    """A table; *keys* name the columns, each cell gets ``orgreg-cell-<key>``;
+    *bare*: the rows and their cells are written without the markup a
+    one-line row does not need (``row-odd``, the cells' classes, a ``<p>``)
+    in HTML: the header cells name the columns."""
     table = nodes.table(classes=classes)
     cell_classes = [[f"orgreg-cell-{key}"] for key in keys] or [[] for _ in headers]
     searched = [not keys or key in SEARCHED_COLUMNS for key in keys] or [True for _ in headers]
@@ -126,24 +135,36 @@ def _table(
     body = nodes.tbody()
     group += body
     for cells, attrs in rows:
-        row = nodes.row(**attrs)
+        row = (bare_row if bare else nodes.row)(**attrs)
         for cell, extra, indexed in zip(cells, cell_classes, searched, strict=True):
-            entry = nodes.entry(classes=list(extra))
+            entry = nodes.entry(classes=[] if bare else list(extra))
             content = (
                 cell
                 if isinstance(cell, (nodes.paragraph, nodes.container))
                 else (para(cell) if not isinstance(cell, nodes.Text) or cell else para())
             )
+            if bare and type(content) is nodes.paragraph and not content["classes"]:
+                content = bare_paragraph("", "", *content.children)
             entry += content if indexed else leave_out_of_search(content)
             row += entry
         body += row
     return table
 
 
+#: a tag row's link to the tag's view: given the tag and the node of its name,
+#: the link holding it
+TagLink = Callable[[Tag, nodes.Node], nodes.Node]
+
+
 @dataclass
 class TagTableOptions:
     columns: Sequence[str] = TAG_COLUMNS
-    anchors: bool = True
+    #: the table is on the page that holds the tags' views (the namespace's own
+    #: page, :mod:`.tag_view`): the rows are one line each, their names link to
+    #: the views, which hold what a row leaves out (tooltips, details, history)
+    views: bool = False
+    #: elsewhere, the link from a tag's name to its view (None: no view to link to)
+    link: TagLink | None = None
     caption: str = ""
     #: leave out the arch, created, recipe and history columns when no row has a value
     drop_empty: bool = True
@@ -172,12 +193,23 @@ def deprecation_reason(reason: str) -> nodes.inline:
     return box
 
 
-def tag_name_cell(tag: Tag) -> nodes.Node:
-    """The tag's name; a deprecated tag's also its badge and reason."""
+def view_link(tag: Tag, name: nodes.Node) -> nodes.Node:
+    """*name* linked to the tag's view on this page."""
+    link = nodes.reference("", "", refid=tag_anchor(tag), classes=["orgreg-tag-link"])
+    link += name
+    return link
+
+
+def tag_name_cell(tag: Tag, link: TagLink | None = None) -> nodes.Node:
+    """The tag's name (linked to its view by *link*); a deprecated tag's also its
+    badge and reason."""
+    name: nodes.Node = nodes.strong(text=tag.name)
+    if link is not None:
+        name = link(tag, name)
     if not tag.deprecated:
-        return nodes.strong(text=tag.name)
+        return name
     return para(
-        nodes.strong(text=tag.name),
+        name,
         nodes.Text(" "),
         deprecated_badge(),
         nodes.Text(" "),
@@ -185,16 +217,13 @@ def tag_name_cell(tag: Tag) -> nodes.Node:
     )
 
 
-def history_cell(ns: Namespace, tag: Tag) -> nodes.Node:
-    """The images the tag pointed to before (newest first), collapsed."""
+def history_list(ns: Namespace, tag: Tag) -> list[nodes.Node]:
+    """The images the tag pointed to before, newest first (nothing when none)."""
     if tag.history is None or not tag.history.former:
-        return nodes.Text("")
+        return []
     former = tag.history.former
     more = tag.history.more
-    box = collapsed(
-        summary=f"previously: {plural(len(former) + more, 'image')}", classes=["orgreg-history"]
-    )
-    items = nodes.bullet_list()
+    items = nodes.bullet_list(classes=["orgreg-history-list"])
     for image in former:
         short = short_digest(image.digest)
         digest = nodes.abbreviation(short, short, explanation=image.digest)
@@ -205,75 +234,119 @@ def history_cell(ns: Namespace, tag: Tag) -> nodes.Node:
         item = nodes.list_item()
         item += para(digest, nodes.Text(text))
         items += item
-    box += items
+    out: list[nodes.Node] = [items]
     if more:
         where = f"{ns.name}/manifests/{tag.name}/README.md"
-        box += para(
-            nodes.Text(f"The newest {len(former)} are shown; {more} older ones are in the git "),
-            nodes.Text("history of "),
-            nodes.literal(where, where),
-            nodes.Text(" in the registry's repository."),
-            classes=["orgreg-history-more"],
+        out.append(
+            para(
+                nodes.Text(
+                    f"The newest {len(former)} are shown; {more} older ones are in the git "
+                ),
+                nodes.Text("history of "),
+                nodes.literal(where, where),
+                nodes.Text(" in the registry's repository."),
+                classes=["orgreg-history-more"],
+            )
         )
+    return out
+
+
+def history_cell(ns: Namespace, tag: Tag) -> nodes.Node:
+    """The images the tag pointed to before (newest first), collapsed."""
+    shown = history_list(ns, tag)
+    if not shown or tag.history is None:
+        return nodes.Text("")
+    count = len(tag.history.former) + tag.history.more
+    box = collapsed(summary=f"previously: {plural(count, 'image')}", classes=["orgreg-history"])
+    box.extend(shown)
     return box
 
 
+def download_links(tag: Tag) -> list[tuple[str, str, bool]]:
+    """Each layer's (label, URL, whether it is an ``oras://`` reference no
+    browser can follow): ``download``, or ``layer 1``, ``layer 2`` ..."""
+    return [
+        ("download" if len(tag.layers) == 1 else f"layer {index + 1}", layer.url, layer.is_oras)
+        for index, layer in enumerate(tag.layers)
+    ]
+
+
+def recipe_link(ns: Namespace, tag: Tag) -> tuple[str, str, str]:
+    """The recipe's (label, URL, file of the site): a URL the manifest gives, or
+    the recipe file published beside the manifest, or neither (its text, or '')."""
+    recipe = tag.recipe
+    if recipe and recipe.startswith(("https://", "http://")):
+        return "recipe", recipe, ""
+    if tag.recipe_file is not None:
+        target = f"{ns.name}/manifests/{tag.name}/{tag.recipe_file.name}"
+        return recipe or tag.recipe_file.name, "", target
+    return recipe or "", "", ""
+
+
+def exact_size(tag: Tag) -> str:
+    """The size as the manifest gives it: ``1234 bytes`` (or ``KiB``)."""
+    return f"{tag.size} {'KiB' if tag.size_is_kib else 'bytes'}"
+
+
 def tag_cell(
-    ns: Namespace, tag: Tag, column: str, details: DetailsContext | None = None
+    ns: Namespace, tag: Tag, column: str, options: TagTableOptions | None = None
 ) -> nodes.Node:
-    if column == "details":  # what is inside the image (sif:), collapsed
-        return details_cell(ns, tag, details or DetailsContext())
+    """The cell of *column* in *tag*'s row (*options*: the table's)."""
+    options = options or TagTableOptions()
+    summary = options.views or options.link is not None  # a view holds the rest
+    if column == "details":  # what is inside the image (sif:)
+        ctx = options.details or DetailsContext()
+        return state_badge(tag, ctx.keys) if summary else details_cell(ns, tag, ctx)
     if column == "image":
         return nodes.literal(text=f"{ns.name}:{tag.name}")
     if column == "tag":
-        return tag_name_cell(tag)
+        return tag_name_cell(tag, view_link if options.views else options.link)
     if column == "history":
         return history_cell(ns, tag)
     if column == "size":
         text = human_size(tag.size_bytes)
-        return size_abbreviation(
-            text,
-            text,
-            explanation=f"{tag.size} {'KiB' if tag.size_is_kib else 'bytes'}",
-            bytes=tag.size_bytes,
-        )
+        size = size_abbreviation(text, text, bytes=tag.size_bytes)
+        if not options.views:  # the view says the exact size
+            size["explanation"] = exact_size(tag)
+        return size
     if column == "digest":
         short = short_digest(tag.digest)
-        node = nodes.abbreviation(short, short, explanation=tag.digest)
-        node["classes"].append("orgreg-digest")
-        node["orgreg_copy"] = tag.digest
+        node = nodes.abbreviation(short, short, classes=["orgreg-digest"])
+        if not options.views:  # the view says the whole digest
+            node["explanation"] = tag.digest
         return node
     if column == "created":
-        return shown_time(tag.created)
+        when = shown_time(tag.created)
+        if options.views and isinstance(when, nodes.Element):  # the view says the time
+            when.attributes.pop("title", None)
+        return when
     if column == "arch":
         return nodes.literal(text=tag.arch) if tag.arch else nodes.Text("")
     if column == "download":
-        if not tag.layers:
+        found = download_links(tag)
+        if not found:
             return nodes.Text("")
-        para = nodes.paragraph()
-        for index, layer in enumerate(tag.layers):
+        line = nodes.paragraph()
+        for index, (label, url, oras) in enumerate(found):
             if index:
-                para += nodes.Text(" ")
-            if layer.is_oras:  # no link a browser could follow: the reference to pull
-                para += nodes.literal(text=layer.url, classes=["orgreg-oras"])
-                continue
-            label = "download" if len(tag.layers) == 1 else f"layer {index + 1}"
-            para += nodes.reference(label, label, refuri=layer.url, classes=["orgreg-download"])
-        return para
+                line += nodes.Text(" ")
+            if oras:  # no link a browser could follow: the reference to pull
+                line += nodes.literal(text=url, classes=["orgreg-oras"])
+            else:
+                line += nodes.reference(label, label, refuri=url, classes=["orgreg-download"])
+        return line
     if column == "recipe":
-        recipe = tag.recipe
-        if recipe and recipe.startswith(("https://", "http://")):
-            return nodes.reference(recipe, "recipe", refuri=recipe)
-        if tag.recipe_file is not None:
-            target = f"{ns.name}/manifests/{tag.name}/{tag.recipe_file.name}"
-            label = recipe or tag.recipe_file.name
+        label, url, target = recipe_link(ns, tag)
+        if url:
+            return nodes.reference(label, label, refuri=url)
+        if target:
             return site_link(label, label, target=target)
-        return nodes.Text(recipe or "")
+        return nodes.Text(label)
     raise ValueError(f"unknown column {column!r}")
 
 
 def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> nodes.table:
-    """A table of *tags* of *ns*, one row per tag (linkable as ``#tag-<name>``)."""
+    """A table of *tags* of *ns*, one row per tag (its name links to its view)."""
     columns = list(options.columns)
     if options.drop_empty:
         columns = [c for c in columns if c != "created" or any(t.created for t in tags)]
@@ -290,19 +363,22 @@ def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> n
             columns = [c for c in columns if c != "details" or any(map(has_details, tags))]
     rows = [
         (
-            [tag_cell(ns, tag, c, options.details) for c in columns],
-            {
-                **({"ids": [tag_anchor(tag)]} if options.anchors else {}),
-                **({"classes": ["orgreg-deprecated"]} if tag.deprecated else {}),
-            },
+            [tag_cell(ns, tag, c, options) for c in columns],
+            {"classes": ["orgreg-deprecated"]} if tag.deprecated else {},
         )
         for tag in tags
     ]
     table = _table(
         [COLUMN_TITLES[c] for c in columns],
         rows,
-        ["orgreg-tags", *(f"orgreg-col-{c}" for c in columns), *sorted_classes(options.sort)],
+        [
+            "orgreg-tags",
+            *(["orgreg-one-line"] if options.views else []),
+            *(f"orgreg-col-{c}" for c in columns),
+            *sorted_classes(options.sort),
+        ],
         columns,
+        bare=options.views,
     )
     table["orgreg_namespace"] = ns.name
     if options.caption:

@@ -1,6 +1,7 @@
 """A namespace's page: title, description, figures, README, the Usage section
-(a tab per client, the text from :func:`orgreg_sphinx.core.clients.usage_tabs`)
-and the Tags section (its table from :mod:`.listing`)."""
+(a tab per client, the text from :func:`orgreg_sphinx.core.clients.usage_tabs`),
+the Tags section (its table from :mod:`.listing`) and the tags' views
+(:mod:`.tag_view`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from ..core.selection import updated as last_update
 from ..core.text import plural
 from .details import DetailsContext
 from .highlight import command_lines
-from .listing import MAX_TAG_ROWS, TagTableOptions, scroller, tag_table
+from .listing import MAX_TAG_ROWS, PAGE_TAG_COLUMNS, TagTableOptions, scroller, tag_table
 from .shared import NO_SEARCH, human_size, para, site_link
 
 
@@ -112,7 +113,8 @@ def tag_section_content(ns: Namespace, details: DetailsContext | None) -> list[n
     if not ns.tags:
         return [para(nodes.Text("This namespace has no valid tags yet."))]
     shown = shown_tags(ns)
-    content: list[nodes.Node] = [scroller(tag_table(ns, shown, TagTableOptions(details=details)))]
+    options = TagTableOptions(columns=PAGE_TAG_COLUMNS, views=True, details=details)
+    content: list[nodes.Node] = [scroller(tag_table(ns, shown, options))]
     if len(shown) < len(ns.tags):
         content.insert(
             0,
@@ -129,11 +131,15 @@ def tag_section_content(ns: Namespace, details: DetailsContext | None) -> list[n
 
 
 def namespace_page(
-    ns: Namespace, usage_content: Sequence[nodes.Node], tags_content: Sequence[nodes.Node]
+    ns: Namespace,
+    usage_content: Sequence[nodes.Node],
+    tags_content: Sequence[nodes.Node],
+    views: Sequence[nodes.Node] = (),
 ) -> nodes.section:
-    """The whole page of one namespace: title, description, README, and the
-    Usage and Tags sections holding *usage_content* (:func:`usage`) and
-    *tags_content* (:func:`tag_section_content`), or stand-ins for them."""
+    """The whole page of one namespace: title, description, README, the Usage
+    and Tags sections holding *usage_content* (:func:`usage`) and
+    *tags_content* (:func:`tag_section_content`), then the tags' *views*
+    (:func:`.tag_view.tag_views`), or stand-ins for them."""
     page = nodes.section(
         ids=[nodes.make_id(f"namespace-{ns.name}")],
         names=[nodes.fully_normalize_name(ns.name)],
@@ -146,4 +152,5 @@ def namespace_page(
     page.extend(readme(ns))
     page += section("Usage", "usage", usage_content)
     page += section("Tags", "tags", tags_content)
+    page.extend(views)
     return page

@@ -140,6 +140,138 @@ def depart_collapsed(self: HTML5Translator, node: collapsed) -> None:
 COLLAPSED_HTML_VISITORS = (visit_collapsed, depart_collapsed)
 
 
+class bare_paragraph(nodes.paragraph):
+    """A table cell's content: written without its ``<p>`` in HTML (a cell of
+    a tag row holds one line, so the paragraph's markup is only bytes);
+    a paragraph to other writers."""
+
+
+#: ``app.add_node(bare_paragraph, html=BARE_HTML_VISITORS)``
+BARE_HTML_VISITORS = (_pass_through, _pass_through)
+
+
+class bare_row(nodes.row):
+    """A table row written as a bare ``<tr>`` in HTML (Sphinx's writer adds a
+    ``row-odd``/``row-even`` class no stylesheet of ours reads); a row to
+    other writers."""
+
+
+def visit_bare_row(self: HTML5Translator, node: bare_row) -> None:
+    self.body.append(self.starttag(node, "tr", ""))
+    node.column = 0  # type: ignore[attr-defined]  # the cells' count, as docutils keeps it
+
+
+def depart_bare_row(self: HTML5Translator, node: bare_row) -> None:
+    self.body.append("</tr>\n")
+
+
+#: ``app.add_node(bare_row, html=BARE_ROW_HTML_VISITORS)``
+BARE_ROW_HTML_VISITORS = (visit_bare_row, depart_bare_row)
+
+
+class heading(nodes.rubric):
+    """A heading of a part of a page that is no section of its own (a tag's
+    view: no entry in the page's contents or the search index's titles):
+    ``<h{level}>`` in HTML, a rubric to other writers."""
+
+
+def visit_heading(self: HTML5Translator, node: heading) -> None:
+    level = int(node.get("level", 2))
+    self.body.append(self.starttag(node, f"h{level}", ""))
+    self.context.append(f"</h{level}>\n")
+
+
+def depart_heading(self: HTML5Translator, node: heading) -> None:
+    self.body.append(self.context.pop())
+
+
+#: ``app.add_node(heading, html=HEADING_HTML_VISITORS)``
+HEADING_HTML_VISITORS = (visit_heading, depart_heading)
+
+
+class view(nodes.container):
+    """A part of a page shown as the page when the address names it
+    (``:target``): ``<section>`` in HTML, a container to other writers."""
+
+
+def visit_view(self: HTML5Translator, node: view) -> None:
+    self.body.append(self.starttag(node, "section", ""))
+
+
+def depart_view(self: HTML5Translator, node: view) -> None:
+    self.body.append("</section>\n")
+
+
+#: ``app.add_node(view, html=VIEW_HTML_VISITORS)``
+VIEW_HTML_VISITORS = (visit_view, depart_view)
+
+
+class fact_list(nodes.field_list):
+    """Facts as (name, value) fields, written in HTML as a bare ``<dl>`` of
+    ``<dt>``/``<dd>`` (a value's paragraph without its ``<p>``): a field list's
+    markup costs more than most values, and a tag's view has several; a field
+    list to other writers."""
+
+
+def visit_fact_list(self: HTML5Translator, node: fact_list) -> None:
+    """``<dl class="... field-list">``: themes style it as a field list."""
+    out = self.body
+    out.append(self.starttag(node, "dl", "", CLASS="field-list"))
+    for item in node.children:
+        name, body = item.children
+        out.append(f"<dt>{self.encode(name.astext())}</dt><dd>")
+        for child in body.children:
+            if type(child) is nodes.paragraph and not child["classes"]:
+                for inline in child.children:
+                    inline.walkabout(self)
+            else:
+                child.walkabout(self)
+        out.append("</dd>")
+    out.append("</dl>\n")
+    raise nodes.SkipNode
+
+
+#: ``app.add_node(fact_list, html=FACT_LIST_HTML_VISITORS)``
+FACT_LIST_HTML_VISITORS = (visit_fact_list, None)
+
+
+class plain_code(nodes.literal):
+    """A value shown as code, one word (a digest, an id): a bare ``<code>`` in
+    HTML (Sphinx wraps a literal's words in spans for themes that let code
+    wrap); a literal to other writers."""
+
+
+def visit_plain_code(self: HTML5Translator, node: plain_code) -> None:
+    self.body.append(self.starttag(node, "code", "") + self.encode(node.astext()) + "</code>")
+    raise nodes.SkipNode
+
+
+#: ``app.add_node(plain_code, html=PLAIN_CODE_HTML_VISITORS)``
+PLAIN_CODE_HTML_VISITORS = (visit_plain_code, None)
+
+
+class plain_commands(nodes.literal_block):
+    """Command lines written as they are, in a bare ``<pre>`` (no highlighting:
+    a console lexer marks every line of commands without prompts as output);
+    a literal block without a language to other writers."""
+
+
+def visit_plain_commands(self: HTML5Translator, node: plain_commands) -> None:
+    self.body.append(self.starttag(node, "pre", "") + self.encode(node.astext()))
+    self.body.append("</pre>\n")
+    raise nodes.SkipNode
+
+
+#: ``app.add_node(plain_commands, html=PLAIN_COMMANDS_HTML_VISITORS)``
+PLAIN_COMMANDS_HTML_VISITORS = (visit_plain_commands, None)
+
+
+def commands(lines: Sequence[str]) -> plain_commands:
+    """*lines* as a :class:`plain_commands` block."""
+    text = "\n".join(lines)
+    return plain_commands(text, text, language="none")
+
+
 def human_size(size: int) -> str:
     """Bytes as a short human-readable figure (1024-based units)."""
     value = float(size)
@@ -203,7 +335,12 @@ def para(*children: nodes.Node, classes: Sequence[str] = ()) -> nodes.paragraph:
 
 
 def tag_anchor(tag: Tag) -> str:
-    """The anchor of a tag's row on its namespace page."""
+    """The anchor of a tag on its namespace page: the id of the tag's view
+    (:mod:`.tag_view`), the address links have always used (it named the
+    tag's row before the views). Tag names are letters, digits, ``_``, ``.``
+    and ``-`` (:data:`core.names.TAG_RE`): valid in an id and in a URL's
+    fragment as they are; CSS selects the views by class and ``:target``,
+    never by this id, so a ``.`` needs no escaping."""
     return f"tag-{tag.name}"
 
 

@@ -137,6 +137,37 @@
     return lines.join("\n");
   }
 
+  /* a one-line tag row leaves the whole digest to the tag's view */
+  function viewDigest(abbr) {
+    var row = abbr.closest("tr");
+    var link = row && row.querySelector("a.orgreg-tag-link");
+    var href = link ? link.getAttribute("href") : "";
+    var view = href && href.charAt(0) === "#" ? document.getElementById(decodeURIComponent(href.slice(1))) : null;
+    var short = abbr.textContent.trim();
+    var found = null;
+    if (view) {
+      view.querySelectorAll("dl.orgreg-facts dd > code").forEach(function (code) {
+        if (!found && code.textContent.indexOf(short) === 0) { found = code.textContent; }
+      });
+    }
+    return found;
+  }
+
+  /* a tag's view is the page: its name in the window's title (back and
+     forward list it so) */
+  function setupTagViews() {
+    var base = document.title;
+    function show() {
+      var id = decodeURIComponent(window.location.hash.slice(1));
+      var view = id ? document.getElementById(id) : null;
+      var heading = view && view.classList.contains("orgreg-tag-view") ? view.querySelector("h2") : null;
+      document.title = heading ? heading.textContent.trim() + " \u2014 " + base : base;
+    }
+    if (!document.querySelector(".orgreg-tag-view")) { return; }
+    window.addEventListener("hashchange", show);
+    show();
+  }
+
   function setupCopyButtons(root) {
     root.querySelectorAll("div.body pre").forEach(function (pre) {
       var box = pre.closest("div.highlight") || pre;
@@ -156,7 +187,7 @@
       if (!pre.hasAttribute("tabindex")) { pre.setAttribute("tabindex", "0"); }
     });
     root.querySelectorAll("abbr.orgreg-digest").forEach(function (abbr) {
-      var digest = abbr.getAttribute("title") || abbr.textContent;
+      var digest = abbr.getAttribute("title") || viewDigest(abbr) || abbr.textContent;
       abbr.parentNode.insertBefore(
         copyButton("Copy digest " + digest, "Digest", function () { return digest; },
           "orgreg-copy-digest"),
@@ -548,13 +579,7 @@
         entry.keys[column] = column === "size" ? sizeBytes(cell)
           : time ? time.getAttribute("datetime") : cell.textContent.trim();
       });
-      /* the tag name links to its own row */
-      var strong = columns.indexOf("tag") >= 0 ? cells[columns.indexOf("tag")].querySelector("strong") : null;
-      if (row.id && strong && !strong.closest("a")) {
-        var link = el("a", { href: "#" + row.id, className: "orgreg-tag-link" });
-        strong.parentNode.insertBefore(link, strong);
-        link.appendChild(strong);
-      }
+      entry.link = columns.indexOf("tag") >= 0 ? cells[columns.indexOf("tag")].querySelector("a.orgreg-tag-link") : null;
       return entry;
     });
     var id = "orgreg-tag-filter" + (index ? "-" + index : "");
@@ -647,17 +672,19 @@
       });
     });
 
-    /* a link to #tag-<name> must show that row, even beyond the first page */
+    /* #tag-<name> opens the tag's view; its row is marked and on the shown
+       page of rows, so the way back to the table finds it */
     function reveal() {
       var hash = decodeURIComponent(window.location.hash.slice(1));
-      if (!hash) { return; }
+      if (!hash || hash === "tags") { return; }
       var position = -1;
-      entries.forEach(function (entry, i) { if (entry.row.id === hash) { position = i; } });
+      entries.forEach(function (entry, i) {
+        if (entry.link && entry.link.getAttribute("href") === "#" + hash) { position = i; }
+      });
       if (position < 0) { return; }
       var entry = entries[position];
       if (entry.row.hidden) { list.reveal(position); }
       entries.forEach(function (e) { e.row.classList.toggle("orgreg-target", e === entry); });
-      entry.row.scrollIntoView({ block: "center" });
     }
     /* the order the build wrote (the directive's :sort:), when its column is shown */
     var built = builtOrder(table);
@@ -689,6 +716,7 @@
     setupThemeToggle();
     setupTabs();
     setupCopyButtons(document);
+    setupTagViews();
     document.querySelectorAll("table.orgreg-namespaces").forEach(setupNamespaceFilter);
     document.querySelectorAll("table.orgreg-tags").forEach(setupTagTable);
   }
