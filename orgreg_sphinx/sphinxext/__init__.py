@@ -23,6 +23,7 @@ from . import (
     highlight,
     internals,
     listing,
+    listpages,
     loader,
     pages,
     publish,
@@ -94,9 +95,11 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", pages.hide_stub_source)
     app.connect("html-page-context", publish.link_feed)
     app.connect("html-page-context", signing.keys_page_context, priority=600)
+    app.connect("html-collect-pages", listpages.collect_pages)  # a paged listing's pages
     # after writing: the JSON API, then what the build changed is put back
     app.connect("build-finished", toc_parents.restore)
     app.connect("build-finished", publish.write_site_files)
+    app.connect("build-finished", listpages.save_state)
     app.connect("build-finished", gcpolicy.restore_threshold)
     app.connect("build-finished", gcpolicy.unfreeze, priority=900)
 
