@@ -33,7 +33,7 @@ from . import (
 )
 
 #: bump when the data kept on the build environment (or its doctrees) changes shape
-ENV_VERSION = 3
+ENV_VERSION = 4
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -75,6 +75,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", remote.forget)  # deployed registries: read again
     app.connect("builder-inited", deferred.add_expander)  # builders other than HTML
     app.connect("builder-inited", gcpolicy.raise_threshold)
+    app.connect("builder-inited", pages.leave_namespace_pages_out_of_search)
     # which pages to read: those whose registry data changed
     app.connect("env-get-outdated", domain.outdated)
     app.connect("env-get-outdated", gcpolicy.freeze_loaded, priority=900)

@@ -481,8 +481,7 @@ def pager(
     label = dict((key, label) for key, _, label in PAGED_ORDERS)[order]
     box += para(
         nodes.Text(
-            f"Page {number} of {pages} · {plural(total, 'container')} · "
-            f"sorted by {label.lower()}"
+            f"Page {number} of {pages} · {plural(total, 'container')} · sorted by {label.lower()}"
         ),
         classes=["orgreg-listing-count"],
     )

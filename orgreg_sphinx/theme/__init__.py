@@ -158,6 +158,9 @@ def page_context(
     context["orgreg_contents_search"] = "orgreg_sphinx" in app.extensions and bool(
         getattr(app.config, "orgreg_json_api", False)
     )
+    # the namespaces are found from the names index (api/namespaces/) the extension
+    # writes; their pages are left out of Sphinx's search index (its size grows with them)
+    context["orgreg_names_search"] = "orgreg_sphinx" in app.extensions
     context.setdefault("orgreg_namespace", "")
     context.setdefault("orgreg_manifests_url", "")
     context.setdefault("orgreg_feed_url", "")
@@ -253,9 +256,12 @@ def _forget_footer_links(app: Sphinx, exception: BaseException | None) -> None:
     _docs_sections.pop(app, None)
 
 
-def _theme_names(theme: Any) -> list[str]:
+def theme_names(theme: Any) -> list[str]:
     """The theme's name and the names of the themes it inherits from."""
     return [theme.name, *(Path(path).name for path in theme.get_theme_dirs())]
+
+
+_theme_names = theme_names
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
