@@ -312,6 +312,9 @@ def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> n
 
 #: tag names shown beside a namespace in the home listing (the newest ones)
 LISTED_TAG_NAMES = 4
+#: most tag names of a namespace its listing row holds for the page's filter (the
+#: newest): a row stays about 1 KB whatever the namespace's tags
+INDEXED_TAG_NAMES = 100
 
 
 def newest_tags(ns: Namespace) -> list[Tag]:
@@ -358,7 +361,8 @@ def _tag_names(ns: Namespace, deprecated: str = "flag") -> nodes.Node:
         more = f"+{len(newest) - LISTED_TAG_NAMES} more"
         box += nodes.inline(more, more, classes=["orgreg-more-tags"])
     if len(newest) > LISTED_TAG_NAMES:  # the others, hidden, for the page's filter
-        index = " ".join(t.name for t in newest[LISTED_TAG_NAMES:])
+        # (at most INDEXED_TAG_NAMES: a row's size does not grow with its tags)
+        index = " ".join(t.name for t in newest[LISTED_TAG_NAMES:INDEXED_TAG_NAMES])
         only = addnodes.only(expr="html")
         only += nodes.inline(index, index, classes=["orgreg-tag-index"])
         box += only

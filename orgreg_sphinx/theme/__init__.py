@@ -136,7 +136,7 @@ def page_context(
 ) -> None:
     """Theme values for the templates (only on pages rendered with this theme)."""
     theme = getattr(app.builder, "theme", None)
-    if theme is None or THEME_NAME not in _theme_names(theme):
+    if theme is None or THEME_NAME not in theme_names(theme):
         return
     context["orgreg_accent"] = color_option(
         context.get("theme_accent_color"), "accent_color", DEFAULT_ACCENT
@@ -222,7 +222,7 @@ def not_found_page(app: Sphinx) -> Any:
     through ``<base>`` when the site's address is known (``html_baseurl``, or
     the registry's address)."""
     theme = getattr(app.builder, "theme", None)
-    if theme is None or THEME_NAME not in _theme_names(theme) or "404" in app.env.all_docs:
+    if theme is None or THEME_NAME not in theme_names(theme) or "404" in app.env.all_docs:
         return
     site = str(getattr(app.config, "orgreg_site_url", "") or app.config.html_baseurl or "")
     if site and not site.endswith("/"):
@@ -259,9 +259,6 @@ def _forget_footer_links(app: Sphinx, exception: BaseException | None) -> None:
 def theme_names(theme: Any) -> list[str]:
     """The theme's name and the names of the themes it inherits from."""
     return [theme.name, *(Path(path).name for path in theme.get_theme_dirs())]
-
-
-_theme_names = theme_names
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
