@@ -37,6 +37,10 @@ MAX_SHARD_BYTES = 64 * 1024
 MAX_DESCRIPTION = 160
 #: the version of the index's shape
 NAMES_VERSION = 1
+#: a description word in more than one namespace of this many (and more than
+#: COMMON_WORDS_MIN) finds none: :func:`common_limit`
+COMMON_WORDS_SHARE = 20
+COMMON_WORDS_MIN = 50
 #: what separates words: anything but letters and digits (as the theme's script:
 #: ``/[^\p{L}\p{N}]+/u``)
 _SEPARATOR = re.compile(r"[\W_]+")
@@ -47,14 +51,31 @@ def split_words(text: str) -> list[str]:
     return list(dict.fromkeys(w for w in _SEPARATOR.split(text.lower()) if w))
 
 
-def words_of(ns: Namespace) -> list[str]:
-    """What finds *ns*: its lower-cased name (``acme/busybox``), organization and
-    repository (``bio-core``), the words of those, and the words of its
-    description (one character words left out)."""
+def name_words(ns: Namespace) -> list[str]:
+    """What finds *ns* by its name: the lower-cased name (``acme/busybox``),
+    organization and repository (``bio-core``) and their words."""
     name = ns.name.lower()
     org, _, repo = name.partition("/")
-    found = [name, org, repo, *split_words(name), *split_words(ns.description)]
-    return [w for w in dict.fromkeys(found) if len(w) > 1]
+    return [w for w in dict.fromkeys([name, org, repo, *split_words(name)]) if len(w) > 1]
+
+
+def description_words(ns: Namespace) -> list[str]:
+    """The words of *ns*'s description that may find it (not one character)."""
+    return [w for w in split_words(ns.description) if len(w) > 1]
+
+
+def common_limit(count: int) -> int:
+    """In how many of *count* namespaces' descriptions a word may be and still
+    find them: a word of most descriptions (``image``, ``built``) finds too many
+    to show and would cost a row in the index for each."""
+    return max(COMMON_WORDS_MIN, count // COMMON_WORDS_SHARE)
+
+
+def words_of(ns: Namespace, common: frozenset[str] = frozenset()) -> list[str]:
+    """What finds *ns*: :func:`name_words`, and the words of its description
+    (:func:`description_words`) that are not *common*."""
+    found = name_words(ns)
+    return list(dict.fromkeys([*found, *(w for w in description_words(ns) if w not in common)]))
 
 
 def row_of(ns: Namespace) -> list[str | int]:
@@ -84,11 +105,17 @@ def index_files(registry: Registry, limit: int = MAX_SHARD_BYTES) -> Iterator[tu
     most, with the rows of the namespaces it names)."""
     rows: dict[str, list[str | int]] = {}
     words: dict[str, set[Posting]] = {}
+    frequency: dict[str, int] = {}
+    for ns in registry.namespaces:
+        for word in set(description_words(ns)) - set(name_words(ns)):
+            frequency[word] = frequency.get(word, 0) + 1
+    limit_count = common_limit(len(registry.namespaces))
+    common = frozenset(w for w, n in frequency.items() if n > limit_count)
     for ns in registry.namespaces:
         row = rows[ns.name] = row_of(ns)
         # the row's size counts as the "version" of a posting (plan_shards' sizes)
         weight = "x" * (len(str(row[1])) + len(ns.name))
-        for word in words_of(ns):
+        for word in words_of(ns, common):
             words.setdefault(word, set()).add((ns.name, "", weight, word))
     files: list[tuple[str, bytes]] = []
     top: dict[str, object] = {"shards": {}, "parts": {}, "split": []}
@@ -122,36 +149,32 @@ def index_files(registry: Registry, limit: int = MAX_SHARD_BYTES) -> Iterator[tu
 
 def lookup(query: str, read: Callable[[str], dict[str, object]]) -> tuple[list[str], list[str]]:
     """The namespaces a query finds, as the theme's script finds them, and the
-    files it read: every word of *query* begins a word of the namespace; the
-    longest word picks the shard (its first part). *read* reads a published
-    file (path -> JSON)."""
+    files it read: every word of *query* begins a word of the namespace. The
+    longest word picks the shard (its first part); when no indexed word begins
+    with it (a word of most descriptions is not indexed), the next longest.
+    *read* reads a published file (path -> JSON)."""
     terms = split_words(query)
-    if not terms:
-        return [], []
-    longest = max(terms, key=len)
-    paths = shard_paths(longest, read)
-    if not paths or paths[-1] == INDEX_PATH:
-        return [], paths
-    body = read(paths[-1])
-    rows = body.get("namespaces", [])
-    assert isinstance(rows, list)
-    words = body.get("words", {})
-    assert isinstance(words, dict)
-    found = sorted(
-        {
-            rows[i][0]
-            for word, positions in words.items()
-            if word.startswith(longest)
-            for i in positions
-        }
-    )
-    by_name = {row[0]: row for row in rows}
-    kept = [
-        name
-        for name in found
-        if all(any(w.startswith(t) for w in words_of_row(by_name[name])) for t in terms)
-    ]
-    return kept, paths
+    read_paths: list[str] = []
+    for term in sorted(terms, key=len, reverse=True):
+        paths = shard_paths(term, read)
+        read_paths += [p for p in paths if p not in read_paths]
+        if not paths or paths[-1] == INDEX_PATH:
+            continue
+        body = read(paths[-1])
+        rows = body.get("namespaces", [])
+        words = body.get("words", {})
+        assert isinstance(rows, list) and isinstance(words, dict)
+        hits = {i for word, positions in words.items() if word.startswith(term) for i in positions}
+        if not hits:
+            continue
+        found = [rows[i] for i in sorted(hits)]
+        kept = [
+            str(row[0])
+            for row in found
+            if all(any(w.startswith(t) for w in words_of_row(row)) for t in terms)
+        ]
+        return sorted(kept), read_paths
+    return [], read_paths
 
 
 def words_of_row(row: list[str | int]) -> list[str]:

@@ -443,16 +443,16 @@
      every word of the query begins a word of; more: the shard has more parts */
   function findNamespaces(root, query) {
     var terms = splitWords(query);
-    if (!terms.length) { return Promise.resolve({ rows: [], more: false }); }
-    var longest = terms.reduce(function (a, b) { return Array.from(b).length > Array.from(a).length ? b : a; });
+    /* the longest word picks the shard; when no indexed word begins with it
+       (a word of most descriptions is not indexed), the next longest */
+    var order = terms.slice().sort(function (a, b) { return Array.from(b).length - Array.from(a).length; });
     var index = null;
     function shard(key) { return getJSON(root + index.shardPath.replace("{shard}", key)); }
-    return getJSON(root + "api/namespaces/index.json").then(function (loaded) {
-      index = loaded;
-      var length = 2, last = Array.from(longest).length + 1;
+    function lookupTerm(term) {
+      var length = 2, last = Array.from(term).length + 1;
       function step(listing) {
         for (; length <= last; length++) {
-          var key = shardKey(longest, length);
+          var key = shardKey(term, length);
           if (listing.shards && Object.prototype.hasOwnProperty.call(listing.shards, key)) {
             var parts = (listing.parts && listing.parts[key]) || 1;
             return shard(key).then(function (body) { return { body: body, more: parts > 1 }; });
@@ -464,21 +464,32 @@
         }
         return { body: null, more: false };
       }
-      return step(index);
-    }).then(function (found) {
-      if (!found.body) { return { rows: [], more: false }; }
-      var body = found.body, hit = {};
-      Object.keys(body.words).forEach(function (word) {
-        if (word.indexOf(longest) === 0) {
-          body.words[word].forEach(function (i) { hit[i] = true; });
-        }
+      return Promise.resolve(step(index)).then(function (found) {
+        if (!found.body) { return null; }
+        var body = found.body, hit = {};
+        Object.keys(body.words).forEach(function (word) {
+          if (word.indexOf(term) === 0) {
+            body.words[word].forEach(function (i) { hit[i] = true; });
+          }
+        });
+        var positions = Object.keys(hit);
+        if (!positions.length) { return null; }
+        var rows = positions.map(function (i) { return body.namespaces[i]; }).filter(function (row) {
+          var words = rowWords(row);
+          return terms.every(function (t) { return words.some(function (w) { return w.indexOf(t) === 0; }); });
+        });
+        rows.sort(function (a, b) { return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0; });
+        return { rows: rows, more: found.more };
       });
-      var rows = Object.keys(hit).map(function (i) { return body.namespaces[i]; }).filter(function (row) {
-        var words = rowWords(row);
-        return terms.every(function (t) { return words.some(function (w) { return w.indexOf(t) === 0; }); });
-      });
-      rows.sort(function (a, b) { return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0; });
-      return { rows: rows, more: found.more };
+    }
+    function next(i) {
+      if (i >= order.length) { return { rows: [], more: false }; }
+      return lookupTerm(order[i]).then(function (result) { return result || next(i + 1); });
+    }
+    if (!order.length) { return Promise.resolve({ rows: [], more: false }); }
+    return getJSON(root + "api/namespaces/index.json").then(function (loaded) {
+      index = loaded;
+      return next(0);
     });
   }
   function contentRoot() {
