@@ -11,8 +11,10 @@ description, downloading a bounded part of the index whatever the registry's siz
   :data:`MAX_SHARD_BYTES` at most; a word in very many namespaces (``image``) is
   cut into parts ``<shard>.<n>.json``.
 
-The words of a namespace (:func:`words_of`) are those of its name (``bio-core``,
-``samtools``, their parts ``bio`` and ``core``) and of its description. The home
+The words of a namespace (:func:`words_of`) are those of its name (``bio``,
+``core``, ``samtools`` for ``bio-core/samtools``) and of its description (but
+words of most descriptions). A query is split into words the same way; every
+word must begin a word of the namespace. The home
 page's filter and the search page read the index and the one shard of the longest
 word typed: about :data:`MAX_SHARD_BYTES` and the index per query, whatever the
 registry's size. Sphinx's own search index leaves the namespace pages out (it
@@ -52,11 +54,10 @@ def split_words(text: str) -> list[str]:
 
 
 def name_words(ns: Namespace) -> list[str]:
-    """What finds *ns* by its name: the lower-cased name (``acme/busybox``),
-    organization and repository (``bio-core``) and their words."""
-    name = ns.name.lower()
-    org, _, repo = name.partition("/")
-    return [w for w in dict.fromkeys([name, org, repo, *split_words(name)]) if len(w) > 1]
+    """What finds *ns* by its name: the words of its lower-cased name
+    (``bio-core/samtools`` -> ``bio``, ``core``, ``samtools``; a query is split
+    into words the same way, so ``bio-core/sam`` finds it too)."""
+    return [w for w in split_words(ns.name) if len(w) > 1]
 
 
 def description_words(ns: Namespace) -> list[str]:
@@ -179,9 +180,7 @@ def lookup(query: str, read: Callable[[str], dict[str, object]]) -> tuple[list[s
 
 def words_of_row(row: list[str | int]) -> list[str]:
     """The words of a shard's row (its name and description), as :func:`words_of`."""
-    name = str(row[0]).lower()
-    org, _, repo = name.partition("/")
-    return [name, org, repo, *split_words(name), *split_words(str(row[1]))]
+    return [*split_words(str(row[0])), *split_words(str(row[1]))]
 
 
 def shard_paths(word: str, read: Callable[[str], dict[str, object]]) -> list[str]:

@@ -435,9 +435,7 @@
     return chars.join("");
   }
   function rowWords(row) {
-    var name = String(row[0]).toLowerCase(), slash = name.indexOf("/");
-    return [name, name.slice(0, slash), name.slice(slash + 1)]
-      .concat(splitWords(name), splitWords(String(row[1])));
+    return splitWords(String(row[0])).concat(splitWords(String(row[1])));
   }
   /* {rows: [[name, description, tags, updated]], more: bool}: the namespaces
      every word of the query begins a word of; more: the shard has more parts */
@@ -462,10 +460,15 @@
             return shard(key).then(step);
           }
         }
-        return { body: null, more: false };
+        /* no shard holds the word itself: words beginning with it are spread
+           over several shards when keys of this listing begin with it */
+        var stem = shardKey(term, Array.from(term).length);
+        var keys = Object.keys(listing.shards || {}).concat(listing.split || []);
+        var many = keys.some(function (k) { return k.indexOf(stem) === 0; });
+        return { body: null, more: many };
       }
       return Promise.resolve(step(index)).then(function (found) {
-        if (!found.body) { return null; }
+        if (!found.body) { return found.more ? { rows: [], more: true, many: true } : null; }
         var body = found.body, hit = {};
         Object.keys(body.words).forEach(function (word) {
           if (word.indexOf(term) === 0) {
@@ -582,9 +585,11 @@
         if (asked !== query) { return; }
         own.forEach(function (row) { row.hidden = true; });
         show(result.rows);
-        status.textContent = result.rows.length + " of " + plural(count, "container") + " match" +
-          (result.more ? " (the first part of the index: type more of a word to narrow)" : "");
-        empty.hidden = result.rows.length > 0;
+        status.textContent = result.many
+          ? "Many names begin with \u201c" + query + "\u201d: type more of the name"
+          : result.rows.length + " of " + plural(count, "container") + " match" +
+            (result.more ? " (the first part of the index: type more of a word to narrow)" : "");
+        empty.hidden = result.rows.length > 0 || Boolean(result.many);
         empty.textContent = "No container matches \u201c" + query + "\u201d.";
         box.hidden = result.rows.length === 0;
       }).catch(function (err) {
@@ -635,7 +640,9 @@
       findNamespaces(contentRoot(), query).then(function (result) {
         if (asked !== query) { return; }
         section.hidden = false;
-        status.textContent = result.rows.length
+        status.textContent = result.many
+          ? "Many container names begin with \u201c" + query.trim() + "\u201d: type more of the name."
+          : result.rows.length
           ? plural(result.rows.length, "container") + " match" + (result.more ? " (type more of a word to see others)" : "")
           : "No container name or description holds \u201c" + query.trim() + "\u201d.";
         result.rows.slice(0, 100).forEach(function (row) {
