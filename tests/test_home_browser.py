@@ -9,15 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import test_theme_browser
 from conftest import CONF, INDEX, write_tree
 from test_home_pages import COUNT, ORGS, PAGE, many, repo
-from test_theme_browser import (  # noqa: F401 (fixtures)
-    Server,
-    axe_sync,
-    browser,
-    open_context,
-    sphinx_build,
-)
+from test_theme_browser import Server, axe_sync, sphinx_build
+
+# the browser and its watched contexts, shared with the theme's browser tests
+browser = test_theme_browser.browser
+open_context = test_theme_browser.open_context
 
 NAMES = sorted(f"{ORGS[i % len(ORGS)]}/{repo(i)}" for i in range(COUNT))
 
