@@ -47,7 +47,7 @@ def docs_for(index: dict[str, Any], term: str, key: str = "terms") -> list[int]:
 def test_search_index_holds_names_descriptions_readmes_and_tags(registry_project, build) -> None:
     """In a theme whose search page is Sphinx's alone, the namespace pages are
     in Sphinx's search index, with what people search for. (The orgreg theme
-    finds them from the names index instead: test_search_index_size.py.)"""
+    finds them from the names index instead: test_home_pages.py.)"""
     files = good_tree()
     files["acme/busybox/README.md"] = collection(
         "Pocket toolbox for tests", "# About\n\nShips **sprocket** utilities.\n"

@@ -223,7 +223,7 @@ def test_description_is_shown_verbatim(registry_project, build) -> None:
 
 def test_search_finds_a_tag_and_a_namespace(registry_project, build) -> None:
     """With a theme whose search is Sphinx's alone (the orgreg theme finds the
-    namespaces from the names index: test_search_index_size.py)."""
+    namespaces from the names index: test_home_pages.py)."""
     files = good_tree()
     files["lab/pancakes/manifests/waffles/README.md"] = manifest(sha256("waffles"), 600000)
     app = build(registry_project(files, conf='html_theme = "alabaster"\n'))

@@ -277,9 +277,7 @@ class RegistryDirective(SphinxDirective):
             )
         if len(everything) > len(namespaces) and paged:
             total = len(everything)
-            box += listing.pager(
-                paged, 1, listing.page_count(total, size), total, first=self.env.docname
-            )
+            box += listing.pager(paged, 1, listing.page_count(total, size), total)
         elif len(everything) > len(namespaces):  # an order with no pages of its own
             box += listing.more_link(
                 len(everything) - len(namespaces),

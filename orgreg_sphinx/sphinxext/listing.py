@@ -470,16 +470,14 @@ def page_link(page: str, text: str, classes: Sequence[str] = ()) -> site_link:
     return site_link(text, text, target="", page=page, classes=list(classes))
 
 
-def pager(
-    order: str, number: int, pages: int, total: int, first: str | None = None
-) -> nodes.container:
+def pager(order: str, number: int, pages: int, total: int) -> nodes.container:
     """The navigation of page *number* of *pages* of a paged listing of *total*
     namespaces in *order*: the count, previous, numbered pages and next, and the
-    other orders. *first* is the page standing for page 1 (the listing's own
-    page), else the listing's own page 1."""
+    other orders (the listing on a page of the site is page 1 of its order; the
+    links go to the listing's own pages, :func:`listing_page`)."""
 
     def target(value: int) -> str:
-        return first if value == 1 and first else listing_page(order, value)
+        return listing_page(order, value)
 
     box = nodes.container(classes=["orgreg-listing-pager", NO_SEARCH])
     label = dict((key, label) for key, _, label in PAGED_ORDERS)[order]
