@@ -33,7 +33,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.nodes import process_only_nodes
 
-from ..core.files import stamp
+from ..core.files import stamp, write_if_changed
 from ..core.model import Namespace
 from ..core.selection import ListingSpec, select_namespaces
 from ..core.selection import updated as last_update
@@ -179,7 +179,6 @@ def save_state(app: Sphinx, exception: BaseException | None) -> None:
         return
     state_file, current = found
     try:
-        state_file.parent.mkdir(parents=True, exist_ok=True)
-        state_file.write_text(json.dumps(current, sort_keys=True))
+        write_if_changed(state_file, json.dumps(current, sort_keys=True).encode())
     except OSError as err:  # a read-only doctree folder only makes rebuilds slower
         logger.debug("[orgreg] cannot save %s: %s", state_file, err)
