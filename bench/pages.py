@@ -105,9 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     wall, cpu, peak = build(args.repo.resolve(), src, out, args.workdir / "doctrees")
     tags = args.size * args.tags
     site = bench.site_figures(out, tags)
-    print(
-        f"N={args.size} x {args.tags}: full build {wall:.1f} s, {cpu:.1f} s of CPU, peak {peak / 1024:.0f} MiB"
-    )
+    size = f"N={args.size} x {args.tags}"
+    print(f"{size}: full build {wall:.1f} s, {cpu:.1f} s of CPU, peak {peak / 1024:.0f} MiB")
     print(
         f"site {site.bytes / 1e6:.1f} MB in {site.files} files ({site.bytes / tags:.0f} B "
         f"per tag); as the Pages artifact (tar) {site.tar_bytes / 1e6:.1f} MB "
@@ -127,9 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"searchindex.js (Sphinx's search, every query): {site.search_bytes} B")
     names = list((out / "api/namespaces").glob("*.json"))
     if names:
+        total = sum(p.stat().st_size for p in names)
+        largest = max(p.stat().st_size for p in names)
         print(
-            f"names index: {len(names)} files, {sum(p.stat().st_size for p in names) / 1e6:.2f} MB, "
-            f"largest {max(p.stat().st_size for p in names)} B; per query:"
+            f"names index: {len(names)} files, {total / 1e6:.2f} MB, largest {largest} B; per query:"
         )
         print("\n".join(names_queries(out, args.query or QUERIES)))
     for kind, (files, size) in site.by_kind.items():
