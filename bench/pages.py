@@ -128,9 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     if names:
         total = sum(p.stat().st_size for p in names)
         largest = max(p.stat().st_size for p in names)
-        print(
-            f"names index: {len(names)} files, {total / 1e6:.2f} MB, largest {largest} B; per query:"
-        )
+        mb = total / 1e6
+        print(f"names index: {len(names)} files, {mb:.2f} MB, largest {largest} B, per query:")
         print("\n".join(names_queries(out, args.query or QUERIES)))
     for kind, (files, size) in site.by_kind.items():
         if files:
