@@ -38,7 +38,8 @@ def build(repo: Path, src: Path, out: Path, doctrees: Path) -> tuple[float, floa
     start = time.time()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", str(src), str(out)]
-    subprocess.run([*command, "-d", str(doctrees)], env=env, check=True)
+    # not run from a checkout: `python -m` puts the working folder before PYTHONPATH
+    subprocess.run([*command, "-d", str(doctrees)], env=env, check=True, cwd=out.parent)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     return time.time() - start, cpu, after.ru_maxrss
