@@ -74,7 +74,7 @@ def context_stamp(app: Sphinx) -> str:
     """What every page depends on besides its rows: the extension's code, the
     templates (the newest one's time), the configuration Sphinx rewrites every
     page for (its build information), the hand-written documents (the header
-    links some of them)."""
+    links some of them), the site's address."""
     builder: Any = app.builder
     info = getattr(builder, "build_info", None)
     templates = getattr(builder, "templates", None)
@@ -87,6 +87,8 @@ def context_stamp(app: Sphinx) -> str:
             str(getattr(info, "tags_hash", "")),
             newest,
             sorted(doc for doc in app.env.all_docs if doc not in generated),
+            # the feed's link in the footer: the site's address may come from CI
+            settings_of(app.config).site_url,
         ]
     )
 
@@ -133,6 +135,7 @@ def page_body(
 
 
 def page_title(order: str, number: int, count: int) -> str:
+    """``Containers, page 2 of 100 (recently updated)``."""
     label = dict((key, label) for key, _, label in listing.PAGED_ORDERS)[order]
     return f"Containers, page {number} of {count} ({label.lower()})"
 
