@@ -123,3 +123,16 @@ def test_stubs_are_read_in_myst_only_projects(
     assert warnings_of(app) == ""
     page = soup(Path(app.outdir) / "acme/busybox/index.html")
     assert tag_row(page, "latest") is not None and tag_view(page, "latest") is not None
+
+
+def test_html_builders_feed_the_search_index_page_by_page() -> None:
+    """skip_search_indexing wraps ``index_page(pagename, doctree, title)``, which
+    Sphinx's HTML builder calls for every page it writes."""
+    import inspect
+
+    from sphinx.builders.html import StandaloneHTMLBuilder
+
+    parameters = list(inspect.signature(StandaloneHTMLBuilder.index_page).parameters)
+    assert parameters == ["self", "pagename", "doctree", "title"]
+    source = inspect.getsource(StandaloneHTMLBuilder.write_doc_serialized)
+    assert "self.index_page(" in source

@@ -23,6 +23,7 @@ from . import (
     highlight,
     internals,
     listing,
+    listpages,
     loader,
     pages,
     publish,
@@ -32,7 +33,7 @@ from . import (
 )
 
 #: bump when the data kept on the build environment (or its doctrees) changes shape
-ENV_VERSION = 3
+ENV_VERSION = 4
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -81,6 +82,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", remote.forget)  # deployed registries: read again
     app.connect("builder-inited", deferred.add_expander)  # builders other than HTML
     app.connect("builder-inited", gcpolicy.raise_threshold)
+    app.connect("builder-inited", pages.leave_namespace_pages_out_of_search)
     # which pages to read: those whose registry data changed
     app.connect("env-get-outdated", domain.outdated)
     app.connect("env-get-outdated", gcpolicy.freeze_loaded, priority=900)
@@ -101,9 +103,11 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", pages.hide_stub_source)
     app.connect("html-page-context", publish.link_feed)
     app.connect("html-page-context", signing.keys_page_context, priority=600)
+    app.connect("html-collect-pages", listpages.collect_pages)  # a paged listing's pages
     # after writing: the JSON API, then what the build changed is put back
     app.connect("build-finished", toc_parents.restore)
     app.connect("build-finished", publish.write_site_files)
+    app.connect("build-finished", listpages.save_state)
     app.connect("build-finished", gcpolicy.restore_threshold)
     app.connect("build-finished", gcpolicy.unfreeze, priority=900)
 

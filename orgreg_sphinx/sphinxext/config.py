@@ -199,6 +199,17 @@ OPTIONS = (
         "trusted on the tags they signed.",
     ),
     Option(
+        "orgreg_listing_page_size",
+        100,
+        (int,),
+        "env",
+        "Most rows of a listing of the whole registry (the home page's `registry` "
+        "directive); a larger registry's listing is paged: the rest on static pages "
+        "`_containers/name-<n>.html` (and `_containers/updated-<n>.html`, most recently "
+        "updated first) linked from the listing, and the listing's filter finds any "
+        "namespace through `api/namespaces/`, a names index in shards of about 64 KiB.",
+    ),
+    Option(
         "orgreg_tree_pages",
         False,
         (bool,),
@@ -243,6 +254,8 @@ class BuildSettings:
     #: the trusted keys' folder (:func:`keys_folder`)
     keys_folder: Path
     tree_pages: bool
+    #: most rows of a listing of the whole registry (more: paged, :mod:`.listpages`)
+    listing_page_size: int = 100
 
 
 #: where :func:`read_settings` keeps the settings on the config object (an
@@ -294,6 +307,7 @@ def settings_from(
         feed_entries=config.orgreg_feed_entries,
         keys_folder=keys_folder(srcdir, config),
         tree_pages=config.orgreg_tree_pages,
+        listing_page_size=config.orgreg_listing_page_size,
     )
 
 
@@ -317,6 +331,7 @@ def validate(app: Sphinx, config: Config) -> None:
         "orgreg_feed_entries",
         "orgreg_remote_timeout",
         "orgreg_remote_max_bytes",
+        "orgreg_listing_page_size",
     ):
         if config[name] <= 0:
             raise ConfigError(f"{name} must be a positive number, not {config[name]!r}")

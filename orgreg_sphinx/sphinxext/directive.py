@@ -266,6 +266,14 @@ class RegistryDirective(SphinxDirective):
             box += listing.registry_summary(namespaces)
             box.extend(signing.home_link(self.env, self.env.docname))
         caption = self.options.get("caption", "")
+        everything = namespaces
+        paged = ""
+        size = settings_of(self.config).listing_page_size
+        if found is None and not caption and not hidden and pages and len(namespaces) > size:
+            # the whole registry, larger than a page: its first page here, the rest
+            # on the listing's own pages (written by .listpages)
+            paged = listing.paged_order(spec.sort)
+            namespaces = namespaces[:size]
         if found is None and not caption:
             # built when the page is written (a remote listing is read now; a
             # captioned table is an enumerable node, numbered when read)
@@ -291,13 +299,22 @@ class RegistryDirective(SphinxDirective):
                     sort=spec.sort,
                 )
             )
+        if len(everything) > len(namespaces) and paged:
+            total = len(everything)
+            box += listing.pager(paged, 1, listing.page_count(total, size), total)
+        elif len(everything) > len(namespaces):  # an order with no pages of its own
+            box += listing.more_link(
+                len(everything) - len(namespaces),
+                "namespace",
+                lambda text: listing.page_link(listing.listing_page("name", 1), text),
+            )
         if hidden:
             link = None
             if found is not None:
                 link = lambda text: shared.external_link(found.url, text)  # noqa: E731
             box += listing.more_link(hidden, "namespace", link)
         if found is None and pages and "toctree" in self.options:
-            box += listing.toctree(self.env.docname, namespaces)
+            box += listing.toctree(self.env.docname, everything)
         return [box]
 
     def run_remote(self, url: str) -> list[nodes.Node]:

@@ -388,6 +388,9 @@ def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> n
 
 #: tag names shown beside a namespace in the home listing (the newest ones)
 LISTED_TAG_NAMES = 4
+#: most tag names of a namespace its listing row holds for the page's filter (the
+#: newest): a row stays about 1 KB whatever the namespace's tags
+INDEXED_TAG_NAMES = 100
 
 
 def newest_tags(ns: Namespace) -> list[Tag]:
@@ -434,7 +437,8 @@ def _tag_names(ns: Namespace, deprecated: str = "flag") -> nodes.Node:
         more = f"+{len(newest) - LISTED_TAG_NAMES} more"
         box += nodes.inline(more, more, classes=["orgreg-more-tags"])
     if len(newest) > LISTED_TAG_NAMES:  # the others, hidden, for the page's filter
-        index = " ".join(t.name for t in newest[LISTED_TAG_NAMES:])
+        # (at most INDEXED_TAG_NAMES: a row's size does not grow with its tags)
+        index = " ".join(t.name for t in newest[LISTED_TAG_NAMES:INDEXED_TAG_NAMES])
         only = addnodes.only(expr="html")
         only += nodes.inline(index, index, classes=["orgreg-tag-index"])
         box += only
@@ -451,17 +455,21 @@ def namespace_table(
     caption: str = "",
     deprecated: str = "flag",
     sort: str = "",
+    link: Callable[[Namespace], nodes.Node] | None = None,
 ) -> nodes.table:
     """A table of namespaces: name (linked), description and newest tag names, tag
     count, last update (the orgreg theme groups the rows by organization).
 
-    With *remote_base* (a deployed registry's URL) names link to its pages; *sort*
-    is the ``:sort:`` the namespaces are in, for the theme's sort control.
+    With *remote_base* (a deployed registry's URL) names link to its pages (with
+    *link*, to what it makes of each namespace); *sort* is the ``:sort:`` the
+    namespaces are in, for the theme's sort control.
     """
     rows = []
     for ns in namespaces:
         name: nodes.Node
-        if remote_base:
+        if link is not None:
+            name = link(ns)
+        elif remote_base:
             name = external_link(f"{remote_base}{ns.name}/", ns.name)
         elif pages:
             name = doc_link(namespace_docname(ns.name), ns.name, refdoc)
@@ -491,6 +499,101 @@ def namespace_table(
     if caption:
         table.insert(0, nodes.title(caption, caption))
     return table
+
+
+# ---------------------------------------------------------------- paged listings
+
+#: the folder of a paged listing's pages (a name no namespace can have: the
+#: organizations starting with '_' are the site's folders)
+LISTING_FOLDER = "_containers"
+#: the orders a paged listing is published in: key, the ``:sort:`` it is, label
+PAGED_ORDERS = (("name", "name", "Name"), ("updated", "-updated", "Recently updated"))
+#: the numbered page links around the current one in a pager (and the first and last)
+PAGER_NEIGHBOURS = 2
+
+
+def listing_page(order: str, number: int) -> str:
+    """The page name of page *number* (from 1) of the listing in *order*."""
+    return f"{LISTING_FOLDER}/{order}-{number}"
+
+
+def page_count(total: int, size: int) -> int:
+    """How many pages *total* rows make, *size* a page (at least one)."""
+    return max(1, -(-total // size))
+
+
+def paged_order(sort: str) -> str:
+    """The paged order (a key of :data:`PAGED_ORDERS`) a ``:sort:`` is, or ''."""
+    value = sort.strip().replace("+", "") or "name"
+    return next((key for key, order, _ in PAGED_ORDERS if order == value), "")
+
+
+def shown_page_numbers(number: int, pages: int) -> list[int]:
+    """The page numbers a pager links: the first, the last and the current one's
+    neighbours; 0 where numbers are left out."""
+    near = range(max(1, number - PAGER_NEIGHBOURS), min(pages, number + PAGER_NEIGHBOURS) + 1)
+    wanted = sorted({1, pages, *near})
+    shown: list[int] = []
+    for value in wanted:
+        if shown and value > shown[-1] + 1:
+            shown.append(0)
+        shown.append(value)
+    return shown
+
+
+def page_link(page: str, text: str, classes: Sequence[str] = ()) -> site_link:
+    """A link to the page *page* (a page name), resolved per builder."""
+    return site_link(text, text, target="", page=page, classes=list(classes))
+
+
+def pager(order: str, number: int, pages: int, total: int) -> nodes.container:
+    """The navigation of page *number* of *pages* of a paged listing of *total*
+    namespaces in *order*: the count, previous, numbered pages and next, and the
+    other orders (the listing on a page of the site is page 1 of its order; the
+    links go to the listing's own pages, :func:`listing_page`)."""
+
+    def target(value: int) -> str:
+        return listing_page(order, value)
+
+    box = nodes.container(classes=["orgreg-listing-pager", NO_SEARCH])
+    label = dict((key, label) for key, _, label in PAGED_ORDERS)[order]
+    box += para(
+        nodes.Text(
+            f"Page {number} of {pages} · {plural(total, 'container')} · sorted by {label.lower()}"
+        ),
+        classes=["orgreg-listing-count"],
+    )
+    links = para(classes=["orgreg-listing-pages"])
+    if number > 1:
+        links += page_link(target(number - 1), "← Previous", ["orgreg-listing-prev"])
+        links += nodes.Text(" ")
+    for value in shown_page_numbers(number, pages):
+        if value == 0:
+            links += nodes.inline("…", "…", classes=["orgreg-listing-gap"])
+        elif value == number:
+            links += nodes.strong(str(value), str(value), classes=["orgreg-listing-current"])
+        else:
+            links += page_link(target(value), str(value), ["orgreg-listing-number"])
+        links += nodes.Text(" ")
+    if number < pages:
+        links += page_link(target(number + 1), "Next →", ["orgreg-listing-next"])
+    box += links
+    sorts = para(nodes.Text("Sort: "), classes=["orgreg-listing-sorts"])
+    for index, (key, _, text) in enumerate(PAGED_ORDERS):
+        if index:
+            sorts += nodes.Text(" · ")
+        if key == order:
+            sorts += nodes.strong(text, text, classes=["orgreg-listing-current"])
+        else:
+            sorts += page_link(listing_page(key, 1), text, ["orgreg-listing-sort"])
+    box += sorts
+    # for the theme's filter: the listing is paged, and how many namespaces it has
+    box += nodes.raw(
+        "",
+        f'<span class="orgreg-listing-total" data-total="{total}" hidden></span>',
+        format="html",
+    )
+    return box
 
 
 def more_link(hidden: int, noun: str, link: Callable[[str], nodes.Node] | None) -> nodes.paragraph:
@@ -539,18 +642,29 @@ def plain_cells(app: Sphinx, doctree: nodes.document, docname: str) -> None:
 
 def resolve_site_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """Turn :class:`~site_link` nodes into links relative to the page."""
-    builder = app.builder
-    site = settings_of(app.config).site_url
-    for node in list(doctree.findall(site_link)):
+    site_links_to_references(app.builder, settings_of(app.config).site_url, doctree, docname)
+
+
+def site_links_to_references(builder: Any, site: str, tree: nodes.Node, pagename: str) -> None:
+    """The :class:`~site_link` nodes of *tree*, on the page *pagename*, as links
+    (HTML: relative to the page; else absolute on the site *site*, or text)."""
+    for node in list(tree.findall(site_link)):
         target = node["target"]
+        if node.get("page"):  # a page of the site's own, by its name
+            if builder.format != "html":
+                node.parent.replace(node, nodes.Text(node.astext()))
+                continue
+            target = builder.get_target_uri(node["page"])
         if builder.format == "html":
-            uri = relative_uri(builder.get_target_uri(docname), target)
+            uri = relative_uri(builder.get_target_uri(pagename), target)
         elif site:
             uri = site + target
         else:
             node.parent.replace(node, nodes.Text(node.astext()))
             continue
-        ref = nodes.reference(node.astext(), node.astext(), refuri=uri, internal=False)
+        ref = nodes.reference(
+            node.astext(), node.astext(), refuri=uri, internal=False, classes=node["classes"]
+        )
         node.replace_self(ref)
 
 

@@ -26,10 +26,11 @@ from sphinx.util import logging
 
 from ..core import names
 from ..core.model import is_namespace_folder
+from ..theme import THEME_NAME, theme_names
 from . import internals
 from .config import settings_of
 from .directive import RegistryDirective
-from .stubs import STUB_FILETYPE, STUB_RE, stub_text
+from .stubs import KEYS_DOCNAME, STUB_FILETYPE, STUB_RE, stub_text
 
 if TYPE_CHECKING:
     from docutils.parsers.rst.states import RSTState, RSTStateMachine
@@ -377,6 +378,21 @@ def read_for_another_output(app: Sphinx, env: BuildEnvironment) -> list[str]:
         if read > written:
             stale.append(docname)
     return stale
+
+
+def leave_namespace_pages_out_of_search(app: Sphinx) -> None:
+    """``builder-inited``: with the orgreg theme, whose search page finds the
+    namespaces from the names index (``api/namespaces/``, bounded per query), the
+    namespace pages stay out of Sphinx's ``searchindex.js``, which every search
+    downloads whole (3 MB at 10,000 namespaces). Other themes keep them there:
+    their search page is Sphinx's alone."""
+    theme = getattr(app.builder, "theme", None)
+    if theme is None or THEME_NAME not in theme_names(theme):
+        return
+    generated = internals.generated_pages(app)
+    internals.skip_search_indexing(
+        app, lambda docname: docname in generated and docname != KEYS_DOCNAME
+    )
 
 
 def mark_orphan(app: Sphinx, doctree: Any) -> None:

@@ -17,7 +17,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 from .._version import __version__
-from ..core import endpoints, feed, keys, shpc
+from ..core import endpoints, feed, keys, namesindex, shpc
 from ..core.files import Batch, stamp, sync_batches, up_to_date
 from ..core.model import rules_stamp, schema
 from . import domain, pages
@@ -50,6 +50,8 @@ def site_batches(app: Sphinx) -> list[Batch]:
     )
     if settings.shpc:
         batches.append(Batch("", base, functools.partial(shpc.files, registry, settings.site_url)))
+    # the names index: the theme's filter and search find any namespace in it
+    batches.append(Batch("", base, functools.partial(namesindex.index_files, registry)))
     batches.append(Batch("", base, functools.partial(other_files, app)))
     return batches
 

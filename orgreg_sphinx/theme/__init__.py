@@ -136,7 +136,7 @@ def page_context(
 ) -> None:
     """Theme values for the templates (only on pages rendered with this theme)."""
     theme = getattr(app.builder, "theme", None)
-    if theme is None or THEME_NAME not in _theme_names(theme):
+    if theme is None or THEME_NAME not in theme_names(theme):
         return
     context["orgreg_accent"] = color_option(
         context.get("theme_accent_color"), "accent_color", DEFAULT_ACCENT
@@ -158,6 +158,9 @@ def page_context(
     context["orgreg_contents_search"] = "orgreg_sphinx" in app.extensions and bool(
         getattr(app.config, "orgreg_json_api", False)
     )
+    # the namespaces are found from the names index (api/namespaces/) the extension
+    # writes; their pages are left out of Sphinx's search index (its size grows with them)
+    context["orgreg_names_search"] = "orgreg_sphinx" in app.extensions
     context.setdefault("orgreg_namespace", "")
     context.setdefault("orgreg_manifests_url", "")
     context.setdefault("orgreg_feed_url", "")
@@ -219,7 +222,7 @@ def not_found_page(app: Sphinx) -> Any:
     through ``<base>`` when the site's address is known (``html_baseurl``, or
     the registry's address)."""
     theme = getattr(app.builder, "theme", None)
-    if theme is None or THEME_NAME not in _theme_names(theme) or "404" in app.env.all_docs:
+    if theme is None or THEME_NAME not in theme_names(theme) or "404" in app.env.all_docs:
         return
     site = str(getattr(app.config, "orgreg_site_url", "") or app.config.html_baseurl or "")
     if site and not site.endswith("/"):
@@ -253,7 +256,7 @@ def _forget_footer_links(app: Sphinx, exception: BaseException | None) -> None:
     _docs_sections.pop(app, None)
 
 
-def _theme_names(theme: Any) -> list[str]:
+def theme_names(theme: Any) -> list[str]:
     """The theme's name and the names of the themes it inherits from."""
     return [theme.name, *(Path(path).name for path in theme.get_theme_dirs())]
 

@@ -433,6 +433,267 @@
     try { history.replaceState(null, "", url.toString()); } catch (e) { /* file:// */ }
   }
 
+  /* ---------------- the names index (api/namespaces/) ---------------- */
+
+  /* A paged listing's filter and the search page find any namespace from the
+     names index the extension publishes: the index, and the one shard of the
+     longest word typed (about 64 KiB whatever the registry's size), as
+     core/namesindex.py's lookup does. */
+  var fetched = {};
+  function getJSON(url) {
+    if (!fetched[url]) {
+      fetched[url] = fetch(url).then(function (r) {
+        if (!r.ok) { throw new Error(r.status + " " + url); }
+        return r.json();
+      });
+    }
+    return fetched[url];
+  }
+  function splitWords(text) {
+    var seen = {};
+    return text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(function (w) {
+      if (!w || seen[w]) { return false; }
+      seen[w] = true;
+      return true;
+    });
+  }
+  /* the shard key of a word at a length: as contentsapi.shard_of */
+  function shardKey(word, length) {
+    var chars = Array.from(word).slice(0, length).map(function (c) {
+      return /^[a-z0-9]$/.test(c) ? c : "_";
+    });
+    while (chars.length < length) { chars.push("_"); }
+    return chars.join("");
+  }
+  function rowWords(row) {
+    return splitWords(String(row[0])).concat(splitWords(String(row[1])));
+  }
+  /* {rows: [[name, description, tags, updated]], more: bool}: the namespaces
+     every word of the query begins a word of; more: the shard has more parts */
+  function findNamespaces(root, query) {
+    var terms = splitWords(query);
+    /* the longest word picks the shard; when no indexed word begins with it
+       (a word of most descriptions is not indexed), the next longest */
+    var order = terms.slice().sort(function (a, b) { return Array.from(b).length - Array.from(a).length; });
+    var index = null;
+    function shard(key) { return getJSON(root + index.shardPath.replace("{shard}", key)); }
+    function lookupTerm(term) {
+      var length = 2, last = Array.from(term).length + 1;
+      function step(listing) {
+        for (; length <= last; length++) {
+          var key = shardKey(term, length);
+          if (listing.shards && Object.prototype.hasOwnProperty.call(listing.shards, key)) {
+            var parts = (listing.parts && listing.parts[key]) || 1;
+            return shard(key).then(function (body) { return { body: body, more: parts > 1 }; });
+          }
+          if (listing.split && listing.split.indexOf(key) >= 0) {
+            length++;
+            return shard(key).then(step);
+          }
+        }
+        /* no shard holds the word itself: words beginning with it are spread
+           over several shards when keys of this listing begin with it */
+        var stem = shardKey(term, Array.from(term).length);
+        var keys = Object.keys(listing.shards || {}).concat(listing.split || []);
+        var many = keys.some(function (k) { return k.indexOf(stem) === 0; });
+        return { body: null, more: many };
+      }
+      return Promise.resolve(step(index)).then(function (found) {
+        if (!found.body) { return found.more ? { rows: [], more: true, many: true } : null; }
+        var body = found.body, hit = {};
+        Object.keys(body.words).forEach(function (word) {
+          if (word.indexOf(term) === 0) {
+            body.words[word].forEach(function (i) { hit[i] = true; });
+          }
+        });
+        var positions = Object.keys(hit);
+        if (!positions.length) { return null; }
+        var rows = positions.map(function (i) { return body.namespaces[i]; }).filter(function (row) {
+          var words = rowWords(row);
+          return terms.every(function (t) { return words.some(function (w) { return w.indexOf(t) === 0; }); });
+        });
+        rows.sort(function (a, b) { return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0; });
+        return { rows: rows, more: found.more };
+      });
+    }
+    function next(i) {
+      if (i >= order.length) { return { rows: [], more: false }; }
+      return lookupTerm(order[i]).then(function (result) { return result || next(i + 1); });
+    }
+    if (!order.length) { return Promise.resolve({ rows: [], more: false }); }
+    return getJSON(root + "api/namespaces/index.json").then(function (loaded) {
+      index = loaded;
+      return next(0);
+    });
+  }
+  function contentRoot() {
+    return document.documentElement.getAttribute("data-content_root") || "";
+  }
+
+  /* A paged listing (the registry is larger than a page): the filter searches
+     every namespace through the names index; a word of one character filters
+     the rows of this page. The order is chosen with the pager's static links. */
+  function setupPagedFilter(table, index, total) {
+    labelCells(table);
+    var body = table.tBodies[0];
+    if (!body) { return; }
+    var columns = tableColumns(table, ["namespace", "description", "tags", "updated"]);
+    var own = Array.prototype.slice.call(body.rows);
+    var count = Number(total.getAttribute("data-total")) || own.length;
+    /* a namespace page's address, from a row's own link (html or dirhtml) */
+    var pattern = null;
+    own.some(function (row) {
+      var link = row.querySelector("a[href]");
+      var name = link ? link.textContent.trim() : "";
+      var href = link ? link.getAttribute("href") : "";
+      if (name && href.indexOf(name) >= 0) { pattern = href.replace(name, "ORGREG-NS"); }
+      return pattern !== null;
+    });
+    var suffix = index ? "-" + index : "";
+    var id = "orgreg-ns-filter" + suffix;
+    var input = el("input", {
+      type: "search", id: id, className: "orgreg-filter-input", autocomplete: "off",
+      spellcheck: "false", placeholder: "Name or description (press /)", "aria-describedby": id + "-status"
+    });
+    var status = el("p", { id: id + "-status", className: "orgreg-status", role: "status", "aria-live": "polite" });
+    var empty = el("p", { className: "orgreg-empty", hidden: "" });
+    var box = outer(table);
+    box.parentNode.insertBefore(el("div", { className: "orgreg-toolbar orgreg-namespace-filter" },
+      [el("label", { for: id, text: "Filter containers" }), input, status]), box);
+    box.parentNode.insertBefore(empty, box.nextSibling);
+    var found = [];
+    var idle = "Showing " + own.length + " of " + plural(count, "container");
+
+    function cell(column, row) {
+      var td = el("td", { className: "orgreg-cell-" + column });
+      if (column === "namespace") {
+        var name = String(row[0]);
+        td.appendChild(el("p", {}, [pattern
+          ? el("a", { href: pattern.replace("ORGREG-NS", name), className: "reference internal", text: name })
+          : el("code", { text: name })]));
+      } else if (column === "description") {
+        td.appendChild(el("p", { text: String(row[1]) }));
+      } else if (column === "tags") {
+        td.appendChild(el("p", { text: String(row[2]) }));
+      } else {
+        td.appendChild(el("p", { text: String(row[3]) }));
+      }
+      return td;
+    }
+    function show(rows) {
+      found.forEach(function (row) { row.parentNode.removeChild(row); });
+      found = rows.map(function (row) {
+        return el("tr", { className: "orgreg-namespace-row orgreg-found-row" },
+          columns.map(function (column) { return cell(column, row); }));
+      });
+      found.forEach(function (row) { body.appendChild(row); });
+      labelCells(table);
+    }
+    var asked = "";
+    function update() {
+      var query = input.value.trim();
+      asked = query;
+      var terms = splitWords(query);
+      var searchable = terms.some(function (t) { return Array.from(t).length > 1; });
+      if (!searchable) {
+        show([]);
+        var shown = 0;
+        own.forEach(function (row) {
+          var hit = matches(row.textContent.toLowerCase(), terms);
+          row.hidden = !hit;
+          if (hit) { shown += 1; }
+        });
+        status.textContent = terms.length
+          ? shown + " on this page match; type two letters to search all " + plural(count, "container")
+          : idle;
+        empty.hidden = shown > 0 || !terms.length;
+        empty.textContent = "No container on this page matches \u201c" + query + "\u201d.";
+        box.hidden = shown === 0 && terms.length > 0;
+        return;
+      }
+      status.textContent = "Searching\u2026";
+      findNamespaces(contentRoot(), query).then(function (result) {
+        if (asked !== query) { return; }
+        own.forEach(function (row) { row.hidden = true; });
+        show(result.rows);
+        status.textContent = result.many
+          ? "Many names begin with \u201c" + query + "\u201d: type more of the name"
+          : result.rows.length + " of " + plural(count, "container") + " match" +
+            (result.more ? " (the first part of the index: type more of a word to narrow)" : "");
+        empty.hidden = result.rows.length > 0 || Boolean(result.many);
+        empty.textContent = "No container matches \u201c" + query + "\u201d.";
+        box.hidden = result.rows.length === 0;
+      }).catch(function (err) {
+        if (asked !== query) { return; }
+        status.textContent = "The names index could not be read (" + err.message + ").";
+      });
+    }
+    var pending = null;
+    input.addEventListener("input", function () {
+      window.clearTimeout(pending);
+      pending = window.setTimeout(function () {
+        update();
+        setParam("filter" + suffix, input.value.trim());
+      }, 120);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && input.value) { input.value = ""; update(); setParam("filter" + suffix, ""); }
+    });
+    document.addEventListener("keydown", function (event) {
+      var target = event.target;
+      var typing = target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+      if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey && !index) {
+        event.preventDefault();
+        input.focus();
+      }
+    });
+    var wanted = new URLSearchParams(window.location.search).get("filter" + suffix);
+    if (wanted) { input.value = wanted; }
+    update();
+  }
+
+  /* the search page: the containers whose name or description holds the words */
+  function setupSearchNamespaces() {
+    var section = document.getElementById("orgreg-ns-found");
+    var input = document.getElementById("orgreg-search-input");
+    if (!section || !input || !window.fetch) { return; }
+    var pattern = section.getAttribute("data-page");
+    var status = section.querySelector(".orgreg-ns-status");
+    var list = section.querySelector(".orgreg-ns-results");
+    var asked = "";
+    function search(query) {
+      asked = query;
+      list.textContent = "";
+      if (!splitWords(query).some(function (t) { return Array.from(t).length > 1; })) {
+        section.hidden = true;
+        return;
+      }
+      findNamespaces(contentRoot(), query).then(function (result) {
+        if (asked !== query) { return; }
+        section.hidden = false;
+        status.textContent = result.many
+          ? "Many container names begin with \u201c" + query.trim() + "\u201d: type more of the name."
+          : result.rows.length
+          ? plural(result.rows.length, "container") + " match" + (result.more ? " (type more of a word to see others)" : "")
+          : "No container name or description holds \u201c" + query.trim() + "\u201d.";
+        result.rows.slice(0, 100).forEach(function (row) {
+          var item = el("li", {}, [
+            el("a", { href: pattern.replace("ORGREG-NS", row[0]), text: row[0] }),
+            el("span", { className: "orgreg-ns-facts", text: " \u00b7 " + plural(Number(row[2]), "tag") + " \u00b7 updated " + row[3] })
+          ]);
+          if (row[1]) { item.appendChild(el("p", { className: "orgreg-ns-description", text: String(row[1]) })); }
+          list.appendChild(item);
+        });
+      }).catch(function () { section.hidden = true; });
+    }
+    var timer = null;
+    input.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () { search(input.value); }, 200);
+    });
+    search(new URLSearchParams(window.location.search).get("q") || input.value);
+  }
+
   /* ---------------- home: the namespace list ---------------- */
 
   /* The sort control starts at the order the build wrote (the directive's :sort:,
@@ -717,7 +978,13 @@
     setupTabs();
     setupCopyButtons(document);
     setupTagViews();
-    document.querySelectorAll("table.orgreg-namespaces").forEach(setupNamespaceFilter);
+    document.querySelectorAll("table.orgreg-namespaces").forEach(function (table, index) {
+      var listing = table.closest(".orgreg");
+      var total = listing && listing.querySelector(".orgreg-listing-total");
+      if (total && window.fetch) { setupPagedFilter(table, index, total); }
+      else { setupNamespaceFilter(table, index); }
+    });
+    setupSearchNamespaces();
     document.querySelectorAll("table.orgreg-tags").forEach(setupTagTable);
   }
 
