@@ -99,6 +99,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("build-finished", publish.write_site_files)
     app.connect("build-finished", gcpolicy.restore_threshold)
     app.connect("build-finished", gcpolicy.unfreeze, priority=900)
+    app.connect("build-finished", gcpolicy.freeze_at_exit)
 
     app.setup_extension("orgreg_sphinx.theme")  # the `orgreg` HTML theme
     app.setup_extension("sphinx.ext.githubpages")  # .nojekyll

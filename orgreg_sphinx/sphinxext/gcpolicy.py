@@ -10,10 +10,16 @@ CPU. With the youngest generation collected every 10,000 allocations instead of
 700, a page's nodes die young: the same build spent 3.6 s in the collector
 (2 collections of the oldest generation) and 16.6 s in all. Thresholds set
 higher by the user are kept; the previous ones come back when the build ends.
+
+When the process ends, its objects are frozen (:func:`freeze_at_exit`): the
+interpreter's last collections would otherwise walk the whole heap (the
+environment, the registry, the caches) only to free memory the process gives
+back anyway.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 
 from sphinx.application import Sphinx
@@ -61,3 +67,20 @@ def unfreeze(app: Sphinx, exception: BaseException | None) -> None:
     if _frozen:
         gc.unfreeze()
         _frozen.clear()
+
+
+#: whether :func:`freeze_at_exit` registered its exit handler in this process
+_exit_handler: list[bool] = []
+
+
+def freeze_at_exit(app: Sphinx, exception: BaseException | None) -> None:
+    """``build-finished``: once per process, freeze every object when the
+    interpreter exits (:func:`gc.freeze` in an :mod:`atexit` handler, which runs
+    before the interpreter's final collections). Measured on a no-op rebuild of
+    1,000 namespaces x 10 tags (2026-12-06): those collections took 0.6-0.8 s of
+    CPU after the build had ended (of 3.5 s in all). Objects not in cycles are
+    still freed when their modules are cleared; a process that goes on after the
+    build (a test run, sphinx-autobuild's server) collects as usual until it exits."""
+    if not _exit_handler:
+        atexit.register(gc.freeze)
+        _exit_handler.append(True)
