@@ -109,6 +109,11 @@ def read_registry(app: Sphinx, settings: BuildSettings) -> Registry:
     cache_file = Path(app.doctreedir) / READ_CACHE_FILE
     cache = ReadCache.load(cache_file) if not memo.entries else ReadCache.deferred(cache_file)
     found = load_registry(root, limits=settings.limits, skip=skip, cache=cache, memo=memo)
+    logger.info(
+        "[orgreg] namespaces: %d read, %d unchanged since the last build",
+        len(memo.read),
+        len(memo.fresh) - len(set(memo.read) & memo.fresh.keys()),
+    )
     if cache.used:
         for folder, kept in memo.fresh.items():  # kept for a build without the memo
             if folder not in memo.read and kept.namespace is not None:
