@@ -72,6 +72,27 @@ def test_an_unchanged_tree_is_not_read_again(tmp_path, parsed) -> None:
     again, memo = reload(root, memo_file)
     assert parsed == [] and memo.read == []
     assert again.namespaces == first.namespaces == load_registry(root).namespaces
+    fresh = [ns.stamp() for ns in load_registry(root).namespaces]
+    assert [ns.stamp() for ns in again.namespaces] == fresh
+
+
+def test_namespaces_keep_their_stamps_in_the_memo(tmp_path, monkeypatch) -> None:
+    """A stamp made before the memo is saved is not made again from it."""
+    root = tmp_path / "tree"
+    write_tree(root, good_tree())
+    age(root)
+    memo_file = tmp_path / "memo.pickle"
+    memo = NamespaceMemo()
+    first = load_registry(root, memo=memo)
+    stamps = [ns.stamp() for ns in first.namespaces]
+    memo.save(memo_file, Limits())
+    made: list[str] = []
+    real = model.Tag.stamp_data
+    monkeypatch.setattr(model.Tag, "stamp_data", lambda tag: made.append(tag.name) or real(tag))
+    again, _ = reload(root, memo_file)
+    assert [ns.stamp() for ns in again.namespaces] == stamps
+    assert made == []
+    assert [ns.stamp() for ns in load_registry(root).namespaces] == stamps and made
 
 
 def test_an_edited_manifest_reads_only_its_namespace(tmp_path, parsed) -> None:

@@ -15,7 +15,6 @@ import os
 import re
 import stat
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from importlib import resources
@@ -324,15 +323,21 @@ class Namespace:
         return None
 
     def stamp(self) -> str:
-        """The change stamp of everything shown about this namespace."""
-        return stamp(
-            {
-                "description": self.description,
-                "body": self.body,
-                "extra": self.extra,
-                "tags": [t.stamp_data() for t in self.tags],
-            }
-        )
+        """The change stamp of everything shown about this namespace (made once
+        per object, and kept with it: a namespace from the :class:`NamespaceMemo`
+        brings its stamp, as its files are those it was read from)."""
+        made = self.__dict__.get("_stamp")
+        if made is None:
+            made = stamp(
+                {
+                    "description": self.description,
+                    "body": self.body,
+                    "extra": self.extra,
+                    "tags": [t.stamp_data() for t in self.tags],
+                }
+            )
+            object.__setattr__(self, "_stamp", made)
+        return str(made)
 
 
 @dataclass
@@ -474,7 +479,7 @@ def rules_stamp() -> str:
     (another version) are not used."""
     text = json.dumps([schema("manifest"), schema("collection")])
     digest = hashlib.sha256(text.encode())
-    for module in ("model.py", "frontmatter.py", "names.py"):
+    for module in ("model.py", "frontmatter.py", "names.py", "files.py", "contents.py"):
         digest.update(Path(__file__).with_name(module).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -495,39 +500,12 @@ class ReadCache:
         self.entries = entries or {}
         self.fresh: dict[str, tuple[tuple[Any, ...], Any]] = {}
         self.hits = 0
-        #: the file whose entries are loaded when first needed (:meth:`deferred`)
-        self._pending: Path | None = None
-        #: False while a deferred cache was never asked
-        self.used = True
-
-    @classmethod
-    def deferred(cls, file: Path) -> ReadCache:
-        """The cache saved in *file*, loaded only when first asked (a build whose
-        namespaces all come from a :class:`NamespaceMemo` never loads it)."""
-        cache = cls()
-        cache._pending, cache.used = file, False
-        return cache
-
-    def _load_pending(self) -> None:
-        if self._pending is not None:
-            self.entries, self._pending = ReadCache.load(self._pending).entries, None
-        self.used = True
-
-    def retain(self, paths: Iterable[PathLike]) -> None:
-        """Keep the entries of *paths* (files not read this time, still in the tree)."""
-        self._load_pending()
-        for path in map(str, paths):
-            found = self.entries.get(path)
-            if found is not None and path not in self.fresh:
-                self.fresh[path] = found
-                self.hits += 1
 
     @staticmethod
     def key(info: os.stat_result, kind: str, limits: Limits) -> tuple[Any, ...]:
         return (kind, info.st_mtime_ns, info.st_size, limits.max_front_matter, limits.max_readme)
 
     def get(self, path: PathLike, key: tuple[Any, ...]) -> Any:
-        self._load_pending()
         found = self.entries.get(str(path))
         if found is None or found[0] != key:
             return None
@@ -536,7 +514,6 @@ class ReadCache:
         return found[1]
 
     def put(self, path: PathLike, key: tuple[Any, ...], outcome: Any) -> None:
-        self._load_pending()
         self.fresh[str(path)] = (key, outcome)
 
     @property

@@ -106,18 +106,18 @@ def read_registry(app: Sphinx, settings: BuildSettings) -> Registry:
     if memo.head != head and not (memo.head and head):  # history switched on or off
         memo = NamespaceMemo()
     old_head, loaded_warning = memo.head, memo.history_warning
+    # the read cache serves a build without the memo's namespaces (the first one, or
+    # a checkout whose folders have new times); with them, the few namespaces that
+    # changed are parsed (their READMEs: less than loading the cache)
     cache_file = Path(app.doctreedir) / READ_CACHE_FILE
-    cache = ReadCache.load(cache_file) if not memo.entries else ReadCache.deferred(cache_file)
+    cache = ReadCache.load(cache_file) if not memo.entries else None
     found = load_registry(root, limits=settings.limits, skip=skip, cache=cache, memo=memo)
     logger.info(
         "[orgreg] namespaces: %d read, %d unchanged since the last build",
         len(memo.read),
         len(memo.fresh) - len(set(memo.read) & memo.fresh.keys()),
     )
-    if cache.used:
-        for folder, kept in memo.fresh.items():  # kept for a build without the memo
-            if folder not in memo.read and kept.namespace is not None:
-                cache.retain(kept.namespace.files)
+    if cache is not None:
         save(cache, cache_file)
     if head and (head != old_head or memo.read):
         found, memo.history_warning = with_history(
@@ -133,6 +133,8 @@ def read_registry(app: Sphinx, settings: BuildSettings) -> Registry:
         memo.update(ns)
     memo.head = head
     if memo.changed or head != old_head or memo.history_warning != loaded_warning:
+        for ns in found.namespaces:  # kept with their stamps (this build needs them too)
+            ns.stamp()
         save(memo, memo_file, settings)
     return found
 
