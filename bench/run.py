@@ -514,6 +514,7 @@ def tree_hashes(folder: Path) -> dict[str, str]:
 
 SPHINX_OWN = (
     "genindex.html",
+    "404.html",  # the orgreg theme's, an extra page written every build as Sphinx's are
     "search.html",
     "searchindex.js",
     "objects.inv",

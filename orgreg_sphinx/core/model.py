@@ -719,6 +719,7 @@ class _Reader:
                 outcome = self._read_outcome(path, kind)
         except OSError as err:
             self.problem(path, f"cannot be read: {err.strerror or err}", code="unreadable")
+            self.unkeepable = True  # permissions change no file's time
             return None
         if isinstance(outcome, Document):
             return outcome
@@ -993,6 +994,7 @@ def _subfolders(folder: PathLike, reader: _Reader, *, quiet: bool = False) -> li
         return []
     except OSError as err:
         reader.problem(folder, f"cannot be listed: {err.strerror or err}", code="unreadable")
+        reader.unkeepable = True  # permissions change no folder's time
         return []
     found = []
     for entry in entries:
