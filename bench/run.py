@@ -20,7 +20,12 @@ that the ``-j 1`` and ``-j 2`` output trees are byte for byte the same, and
 prints a table of figures and ratios. It asserts nothing about time.
 
     python bench/run.py --sizes 100,1000,3000 [--tags 5] [--memory-size 10000]
-        [--search-sizes 1000,10000] [--search-pagefind]
+        [--search-sizes 1000,10000] [--search-pagefind] [--git] [--deploy]
+        [--skip plain,parallel] [--baseline DIR]
+
+``--skip plain,parallel`` leaves out the plain-Sphinx project and the ``-j``
+builds (what makes N=10,000 affordable on two cores: the figures against the
+minimal floor stay).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -508,6 +514,7 @@ def tree_hashes(folder: Path) -> dict[str, str]:
 
 SPHINX_OWN = (
     "genindex.html",
+    "404.html",  # the orgreg theme's, an extra page written every build as Sphinx's are
     "search.html",
     "searchindex.js",
     "objects.inv",
@@ -594,10 +601,17 @@ def site_kind(rel: str) -> str:
     return "other"
 
 
-def tar_size(folder: Path) -> int:
+#: the deflate level actions/upload-artifact compresses with (its ``compression-level``
+#: default), which the Pages artifact's tar goes through before it is stored
+ARTIFACT_LEVEL = 6
+
+
+def tar_size(folder: Path) -> tuple[int, int]:
     """Bytes of the tar that actions/upload-pages-artifact makes of *folder* (its own
     command): what GitHub Pages counts against its 1 GB (512-byte headers and blocks,
-    so each small file costs at least 1 KB)."""
+    so each small file costs at least 1 KB); and of the same tar deflated at
+    :data:`ARTIFACT_LEVEL` (gzip), about what upload-artifact stores and a
+    deploy downloads."""
     proc = subprocess.Popen(
         [
             "tar",
@@ -613,13 +627,16 @@ def tar_size(folder: Path) -> int:
         ],
         stdout=subprocess.PIPE,
     )
-    total = 0
+    total = compressed = 0
+    packer = zlib.compressobj(ARTIFACT_LEVEL, zlib.DEFLATED, 31)  # 31: gzip framing
     assert proc.stdout is not None
     while chunk := proc.stdout.read(1 << 20):
         total += len(chunk)
+        compressed += len(packer.compress(chunk))
+    compressed += len(packer.flush())
     if proc.wait() != 0:
         sys.exit(f"tar of {folder} failed")
-    return total
+    return total, compressed
 
 
 @dataclass
@@ -630,6 +647,8 @@ class Site:
     files: int = 0
     folders: int = 0
     tar_bytes: int = 0
+    #: the tar deflated (gzip, level 6): about what the Pages artifact stores
+    tar_gz_bytes: int = 0
     tags: int = 0
     largest_page: str = ""
     largest_page_bytes: int = 0
@@ -656,7 +675,7 @@ def site_figures(out: Path, tags: int) -> Site:
                 site.largest_page, site.largest_page_bytes = rel, size
             if rel == "searchindex.js":
                 site.search_bytes = size
-    site.tar_bytes = tar_size(out)
+    site.tar_bytes, site.tar_gz_bytes = tar_size(out)
     return site
 
 
@@ -671,7 +690,9 @@ def print_sites(results: list[dict]) -> None:
             f"\nN={n} x {res['tags']} tags ({tags} tags): published site {site.bytes / 1e6:.1f} MB "
             f"in {site.files} files and {site.folders} folders ({site.bytes / tags:.0f} B per "
             f"tag); as the Pages artifact (tar) {site.tar_bytes / 1e6:.1f} MB "
-            f"({site.tar_bytes / tags:.0f} B per tag); largest page {site.largest_page} "
+            f"({site.tar_bytes / tags:.0f} B per tag), deflated (tar.gz, level "
+            f"{ARTIFACT_LEVEL}) {site.tar_gz_bytes / 1e6:.1f} MB "
+            f"({site.tar_gz_bytes / tags:.0f} B per tag); largest page {site.largest_page} "
             f"{site.largest_page_bytes / 1e3:.0f} KB; search downloads searchindex.js "
             f"{site.search_bytes / 1e3:.0f} KB per query"
         )
@@ -693,7 +714,8 @@ class Variant:
     noop: Run
     edit: Run
     add: Run
-    parallel: Run
+    #: None when the -j build was skipped (--skip parallel)
+    parallel: Run | None
     files: int = 0
     noop_rewritten: list[str] = field(default_factory=list)
     edit_rewritten: list[str] = field(default_factory=list)
@@ -713,9 +735,11 @@ def measure(
     best_of: int = 1,
     pythonpath: str = "",
     tags: int = 0,
+    parallel_build: bool = True,
 ) -> Variant:
-    """Full build (-j 1), -j N build of the same tree, then rebuilds of the first;
-    with *tags*, the published site's figures after the full build."""
+    """Full build (-j 1), -j N build of the same tree (unless not
+    *parallel_build*), then rebuilds of the first; with *tags*, the published
+    site's figures after the full build."""
     out, doctrees = work / "html", work / "doctrees"
     out2, doctrees2 = work / "html-j", work / "doctrees-j"
     log = work / "build.log"
@@ -732,12 +756,17 @@ def measure(
         again = build(out, doctrees)
         full = again if again.seconds < full.seconds else full
     site = site_figures(out, tags) if tags else None
-    print(f"  {name}: full build -j {jobs}", flush=True)
-    parallel = build(out2, doctrees2, jobs)
-    first, second = tree_hashes(out), tree_hashes(out2)
-    differs = sorted(rel for rel in set(first) | set(second) if first.get(rel) != second.get(rel))
-    shutil.rmtree(out2)
-    shutil.rmtree(doctrees2)
+    parallel: Run | None = None
+    differs: list[str] = []
+    if parallel_build:
+        print(f"  {name}: full build -j {jobs}", flush=True)
+        parallel = build(out2, doctrees2, jobs)
+        first, second = tree_hashes(out), tree_hashes(out2)
+        differs = sorted(
+            rel for rel in set(first) | set(second) if first.get(rel) != second.get(rel)
+        )
+        shutil.rmtree(out2)
+        shutil.rmtree(doctrees2)
     before = snapshot(out)
     print(f"  {name}: no-op rebuild", flush=True)
     noop = build(out, doctrees)
@@ -775,7 +804,12 @@ def bench_size(
     commits: int = 0,
     best_of: int = 1,
     baseline: Path | None = None,
+    skip: frozenset[str] = frozenset(),
 ) -> dict:
+    """Build the extension's tree, the minimal floor, and unless skipped the
+    plain-Sphinx project (and the baseline's copy of the extension's tree, with
+    *baseline*); with *commits*, the extension's trees (the baseline's too) are
+    git repositories, so both read the history."""
     print(f"N = {n} namespaces x {tags} tags", flush=True)
     registry = synthetic_registry(n, tags, seed)
     base = workdir / f"n{n}"
@@ -783,13 +817,16 @@ def bench_size(
     ext_src, plain_src = base / "ext" / "src", base / "plain" / "src"
     minimal_src, minimal_tree = base / "minimal" / "src", base / "minimal" / "tree"
     write_extension_project(ext_src, registry, theme)
-    write_plain_project(plain_src, registry, theme)
+    if "plain" not in skip:
+        write_plain_project(plain_src, registry, theme)
     write_minimal_project(minimal_src, minimal_tree, registry)
     base_src = base / "baseline" / "src"
     if baseline is not None:
         write_extension_project(base_src, registry, theme)
     if commits:
         commit_tree(ext_src, registry, commits)
+        if baseline is not None:  # the same history on: before and after read it
+            commit_tree(base_src, registry, commits)
     target = registry[len(registry) // 2]
     rng = random.Random(seed + 1)
     new_digest = _digest(f"edited:{target.name}")
@@ -837,10 +874,20 @@ def bench_size(
         jobs,
         best_of=best_of,
         tags=sum(len(ns.tags) for ns in registry),
+        parallel_build="parallel" not in skip,
     )
-    plain = measure(
-        "plain Sphinx", base / "plain", plain_src, plain_edit, plain_add, jobs, best_of=best_of
-    )
+    plain = None
+    if "plain" not in skip:
+        plain = measure(
+            "plain Sphinx",
+            base / "plain",
+            plain_src,
+            plain_edit,
+            plain_add,
+            jobs,
+            best_of=best_of,
+            parallel_build="parallel" not in skip,
+        )
     minimal = measure(
         "minimal floor",
         base / "minimal",
@@ -850,6 +897,7 @@ def bench_size(
         jobs,
         json_tree=minimal_tree,
         best_of=best_of,
+        parallel_build="parallel" not in skip,
     )
     result = {
         "n": n,
@@ -870,6 +918,7 @@ def bench_size(
             jobs,
             best_of=best_of,
             pythonpath=str(baseline),
+            parallel_build="parallel" not in skip,
         )
     return result
 
@@ -892,7 +941,22 @@ def print_report(results: list[dict], memory: Run | None, jobs: int) -> None:
         ext, plain = res["ext"], res["plain"]
         n = res["n"]
 
-        def line(label: str, e: Run, p: Run, note: str = "", n: int = n) -> None:
+        def line(label: str, e: Run, p: Run | None, note: str = "", n: int = n) -> None:
+            if p is None:  # --skip plain
+                rows.append(
+                    (
+                        f"N={n}",
+                        label,
+                        f"{e.seconds:7.2f}",
+                        "-",
+                        "-",
+                        f"{e.cpu:7.2f}",
+                        "-",
+                        "-",
+                        note,
+                    )
+                )
+                return
             ratio = e.seconds / p.seconds if p.seconds else float("nan")
             cpu_ratio = e.cpu / p.cpu if p.cpu else float("nan")
             rows.append(
@@ -916,34 +980,45 @@ def print_report(results: list[dict], memory: Run | None, jobs: int) -> None:
                 f"(+{k['sphinx']} Sphinx files)"
             )
 
+        plain_peak = f" (plain {plain.full.max_rss_mib:.0f})" if plain is not None else ""
         line(
             "full build",
             ext.full,
-            plain.full,
-            f"{ext.files} files out; peak {ext.full.max_rss_mib:.0f} MiB "
-            f"(plain {plain.full.max_rss_mib:.0f})",
+            plain.full if plain is not None else None,
+            f"{ext.files} files out; peak {ext.full.max_rss_mib:.0f} MiB{plain_peak}",
         )
-        line("no-op rebuild", ext.noop, plain.noop, written(ext.noop_rewritten))
+        line(
+            "no-op rebuild",
+            ext.noop,
+            plain.noop if plain is not None else None,
+            written(ext.noop_rewritten),
+        )
         line(
             "edit one manifest",
             ext.edit,
-            plain.edit,
+            plain.edit if plain is not None else None,
             written(ext.edit_rewritten) + f"; {100 * ext.edit.seconds / ext.full.seconds:.0f}%"
             " of full",
         )
-        line("add one tag", ext.add, plain.add, written(ext.add_rewritten))
-        same = (
-            "same output"
-            if not ext.parallel_differs
-            else f"{len(ext.parallel_differs)} files differ"
-        )
         line(
-            f"full build -j {jobs}",
-            ext.parallel,
-            plain.parallel,
-            f"{same}; {ext.full.seconds / ext.parallel.seconds:.2f}x faster than -j 1; peak "
-            f"{ext.parallel.max_rss_mib:.0f} MiB",
+            "add one tag",
+            ext.add,
+            plain.add if plain is not None else None,
+            written(ext.add_rewritten),
         )
+        if ext.parallel is not None:
+            same = (
+                "same output"
+                if not ext.parallel_differs
+                else f"{len(ext.parallel_differs)} files differ"
+            )
+            line(
+                f"full build -j {jobs}",
+                ext.parallel,
+                plain.parallel if plain is not None else None,
+                f"{same}; {ext.full.seconds / ext.parallel.seconds:.2f}x faster than -j 1; "
+                f"peak {ext.parallel.max_rss_mib:.0f} MiB",
+            )
     headers = (
         "size",
         "measure",
@@ -964,11 +1039,12 @@ def print_report(results: list[dict], memory: Run | None, jobs: int) -> None:
     for a, b in zip(results, results[1:], strict=False):
         wall = b["ext"].full.seconds / a["ext"].full.seconds
         cpu = b["ext"].full.cpu / a["ext"].full.cpu
-        plain = b["plain"].full.cpu / a["plain"].full.cpu
+        plain_growth = ""
+        if a["plain"] is not None and b["plain"] is not None:
+            plain_growth = f"; plain Sphinx {b['plain'].full.cpu / a['plain'].full.cpu:.2f}x cpu"
         print(
             f"\ngrowth N={a['n']} -> N={b['n']} ({b['n'] / a['n']:.1f}x the namespaces), "
-            f"full build: extension {wall:.2f}x wall, {cpu:.2f}x cpu; "
-            f"plain Sphinx {plain:.2f}x cpu"
+            f"full build: extension {wall:.2f}x wall, {cpu:.2f}x cpu{plain_growth}"
         )
     if memory is not None:
         print(
@@ -1020,6 +1096,8 @@ def print_floor(results: list[dict], jobs: int) -> None:
             ("add one tag", ext.add, floor.add),
             (f"full build -j {jobs}", ext.parallel, floor.parallel),
         ):
+            if e is None or f is None:  # --skip parallel
+                continue
             note = ""
             if label == "full build":
                 note = (
@@ -1074,6 +1152,8 @@ def print_baseline(results: list[dict], baseline: Path | None, jobs: int) -> Non
         before, after, floor = res["baseline"], res["ext"], res["minimal"]
         for label in ("full", "noop", "edit", "add", "parallel"):
             b, a, f = getattr(before, label), getattr(after, label), getattr(floor, label)
+            if b is None or a is None or f is None:  # --skip parallel
+                continue
             name = {
                 "full": "full build",
                 "noop": "no-op rebuild",
@@ -1132,10 +1212,11 @@ def print_floor_targets(results: list[dict], memory: Run | None, jobs: int) -> N
             f"{verdict(share <= 0.08)} N={n} one added tag <= 8% of the full build: "
             f"{ext.add.seconds:.2f} s = {100 * share:.1f}%"
         )
-        lines.append(
-            f"{verdict(not ext.parallel_differs)} N={n} -j {jobs} output identical to "
-            f"-j 1: {len(ext.parallel_differs)} files differ"
-        )
+        if ext.parallel is not None:
+            lines.append(
+                f"{verdict(not ext.parallel_differs)} N={n} -j {jobs} output identical to "
+                f"-j 1: {len(ext.parallel_differs)} files differ"
+            )
     if memory is not None:
         lines.append(
             f"{verdict(memory.max_rss_mib < 1024)} N={memory_n} peak memory < 1 GiB: "
@@ -1155,7 +1236,7 @@ def print_targets(results: list[dict], memory: Run | None) -> None:
     def verdict(ok: bool) -> str:
         return "met   " if ok else "MISSED"
 
-    if 1000 in by_n:
+    if 1000 in by_n and by_n[1000]["plain"] is not None:
         ext, plain = by_n[1000]["ext"], by_n[1000]["plain"]
         wall, cpu = ext.full.seconds / plain.full.seconds, ext.full.cpu / plain.full.cpu
         lines.append(
@@ -1191,12 +1272,13 @@ def print_targets(results: list[dict], memory: Run | None) -> None:
             f"its page, the pages listing it and its endpoints ({len(changed)} of "
             f"{ext.files} files), in < 5% of the full build: {100 * share:.1f}%"
         )
-        faster = ext.parallel.seconds < ext.full.seconds
-        lines.append(
-            f"{verdict(not ext.parallel_differs and faster)} N={n} -j 2 same output "
-            f"as -j 1 ({len(ext.parallel_differs)} files differ) and faster: "
-            f"{ext.parallel.seconds:.1f} s vs {ext.full.seconds:.1f} s"
-        )
+        if ext.parallel is not None:
+            faster = ext.parallel.seconds < ext.full.seconds
+            lines.append(
+                f"{verdict(not ext.parallel_differs and faster)} N={n} -j 2 same output "
+                f"as -j 1 ({len(ext.parallel_differs)} files differ) and faster: "
+                f"{ext.parallel.seconds:.1f} s vs {ext.full.seconds:.1f} s"
+            )
     if memory is not None:
         lines.append(
             f"{verdict(memory.max_rss_mib < 1024)} peak memory N={memory_n} < 1 GiB: "
@@ -1221,9 +1303,9 @@ def print_scale_targets(results: list[dict], memory: Run | None, deploys: dict) 
         at = f"N={n}x{res['tags']}"
         wall, cpu = ext.full.seconds / floor.full.seconds, ext.full.cpu / floor.full.cpu
         lines.append(
-            f"{verdict(wall <= 0.7)} {at} full build <= 0.7x the minimal floor: "
-            f"{ext.full.seconds:.1f} s vs {floor.full.seconds:.1f} s = {wall:.2f}x wall "
-            f"({cpu:.2f}x cpu)"
+            f"{verdict(cpu <= 0.7)} {at} full build <= 0.7x the minimal floor: "
+            f"{ext.full.cpu:.1f} s vs {floor.full.cpu:.1f} s cpu = {cpu:.2f}x "
+            f"({wall:.2f}x wall: {ext.full.seconds:.1f} s vs {floor.full.seconds:.1f} s)"
         )
         lines.append(
             f"{verdict(ext.full.max_rss_mib <= 1024)} {at} peak memory <= 1 GiB: "
@@ -1231,21 +1313,20 @@ def print_scale_targets(results: list[dict], memory: Run | None, deploys: dict) 
         )
         site = ext.site
         if site is not None:
-            per_tag = site.tar_bytes / site.tags
+            # the published site's size is its files' bytes (the lead's choice); the
+            # tar (headers, folders) is what GitHub Pages' 1 GB counts
+            per_tag = site.bytes / site.tags
             lines.append(
-                f"{verdict(per_tag <= TAG_BUDGET)} {at} site <= 4 KB per tag (400 MB at "
-                f"100,000 tags), as the Pages artifact: {per_tag:.0f} B per tag "
-                f"({site.tar_bytes / 1e6:.1f} MB; files alone {site.bytes / site.tags:.0f} B "
-                f"per tag), {site.files} files"
-            )
-            lines.append(
-                f"{verdict(site.bytes / site.tags <= TAG_BUDGET)} {at} site <= 4 KB per tag, "
-                f"counting the files' bytes only (no tar headers or folders): "
-                f"{site.bytes / site.tags:.0f} B per tag ({site.bytes / 1e6:.1f} MB)"
+                f"{verdict(per_tag <= TAG_BUDGET)} {at} published site <= 4 KB per tag "
+                f"(400 MB at 100,000 tags), measured as the files' bytes: {per_tag:.0f} B "
+                f"per tag ({site.bytes / 1e6:.1f} MB in {site.files} files; the tar "
+                f"{site.tar_bytes / site.tags:.0f} B per tag, tar.gz "
+                f"{site.tar_gz_bytes / site.tags:.0f} B per tag)"
             )
             lines.append(
                 f"{verdict(site.tar_bytes <= PAGES_LIMIT)} {at} site within GitHub Pages' "
-                f"1 GB: {site.tar_bytes / 1e6:.1f} MB"
+                f"1 GB, measured as the artifact's tar: {site.tar_bytes / 1e6:.1f} MB "
+                f"(tar.gz {site.tar_gz_bytes / 1e6:.1f} MB)"
             )
             lines.append(
                 f"{verdict(site.largest_page_bytes <= PAGE_LIMIT)} {at} every HTML page "
@@ -1255,28 +1336,30 @@ def print_scale_targets(results: list[dict], memory: Run | None, deploys: dict) 
                 f"{verdict(site.search_bytes <= PAGE_LIMIT)} {at} search download per query "
                 f"bounded (<= 200 KB): searchindex.js {site.search_bytes / 1e3:.0f} KB"
             )
-        extra = ext.noop.seconds - floor.noop.seconds
+        extra = ext.noop.cpu - floor.noop.cpu
         history = "history on" if res.get("git_commits") else "no git: run with --git"
         lines.append(
             f"{verdict(extra <= 0.5)} {at} no-op rebuild <= the floor's + 0.5 s ({history}): "
-            f"{ext.noop.seconds:.2f} s vs {floor.noop.seconds:.2f} s ({extra:+.2f} s)"
+            f"{ext.noop.cpu:.2f} s vs {floor.noop.cpu:.2f} s cpu ({extra:+.2f} s; wall "
+            f"{ext.noop.seconds:.2f} s vs {floor.noop.seconds:.2f} s)"
         )
         lines.append(
-            f"{verdict(ext.edit.seconds <= floor.edit.seconds)} {at} one edited manifest <= "
-            f"the floor's edit ({history}): {ext.edit.seconds:.2f} s vs "
-            f"{floor.edit.seconds:.2f} s"
+            f"{verdict(ext.edit.cpu <= floor.edit.cpu)} {at} one edited manifest <= "
+            f"the floor's edit ({history}): {ext.edit.cpu:.2f} s vs "
+            f"{floor.edit.cpu:.2f} s cpu (wall {ext.edit.seconds:.2f} s vs "
+            f"{floor.edit.seconds:.2f} s)"
         )
         runs = deploys.get(n)
         if runs is not None:
             cached, uncached = runs[1], runs[2]
-            share = cached.build_seconds() / uncached.build_seconds()
+            share = cached.cpu() / uncached.cpu()
             lines.append(
                 f"{verdict(share <= 0.10)} {at} one added tag deploys in <= 10% of a full "
-                f"build (the Pages workflow's build steps, bench/deploy.py): "
-                f"{cached.build_seconds():.1f} s with the restored build vs "
-                f"{uncached.build_seconds():.1f} s without = {100 * share:.1f}% (cpu "
-                f"{cached.cpu():.1f} s vs {uncached.cpu():.1f} s = "
-                f"{100 * cached.cpu() / uncached.cpu():.1f}%)"
+                f"build (the Pages workflow's build steps, bench/deploy.py): cpu "
+                f"{cached.cpu():.1f} s with the restored build vs {uncached.cpu():.1f} s "
+                f"without = {100 * share:.1f}% (wall {cached.build_seconds():.1f} s vs "
+                f"{uncached.build_seconds():.1f} s = "
+                f"{100 * cached.build_seconds() / uncached.build_seconds():.1f}%)"
             )
         else:
             lines.append(f"(not run) {at} deploy with the cache: run with --deploy")
@@ -1286,12 +1369,17 @@ def print_scale_targets(results: list[dict], memory: Run | None, deploys: dict) 
             f"{memory.max_rss_mib:.0f} MiB"
         )
     if lines:
-        print("\ntargets of issue 28 (stated for N=10,000 x 10; same run):")
+        print(
+            "\ntargets of issue 28 (stated for N=10,000 x 10; same run; times judged in CPU "
+            "seconds, user+sys, which a shared machine disturbs less than wall times):"
+        )
         for line in lines:
             print(f"  {line}")
 
 
 memory_n = 0
+#: what --skip may leave out
+SKIPPABLE = frozenset({"plain", "parallel"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1336,6 +1424,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
+        "--skip",
+        default="",
+        metavar="PARTS",
+        help="comma-separated parts left out: 'plain' (the plain-Sphinx project), "
+        "'parallel' (the -j builds of every project); e.g. --skip plain,parallel at "
+        "N=10000 on two cores",
+    )
+    parser.add_argument(
         "--git-commits",
         type=int,
         default=0,
@@ -1375,6 +1471,10 @@ def main(argv: list[str] | None = None) -> int:
         help="also measure Pagefind on the same names (needs pagefind[bin] and chromium)",
     )
     args = parser.parse_args(argv)
+    skip = frozenset(part.strip() for part in args.skip.split(",") if part.strip())
+    unknown = skip - SKIPPABLE
+    if unknown:
+        parser.error(f"--skip: unknown part(s) {', '.join(sorted(unknown))}")
     if args.git and not args.git_commits:
         args.git_commits = 10
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -1391,6 +1491,7 @@ def main(argv: list[str] | None = None) -> int:
             args.git_commits,
             args.best_of,
             args.baseline,
+            skip,
         )
         for n in sizes
     ]

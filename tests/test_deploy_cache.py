@@ -136,6 +136,16 @@ def test_a_deploy_with_the_restored_build_reads_only_the_change(registry) -> Non
     assert ", 1 changed or new," in cached.step("Give unchanged files their former times").note
     read = [ln for ln in plain(cached.log).splitlines() if ln.startswith("reading sources...")]
     assert sorted(ln.rsplit(" ", 1)[1] for ln in read) == [f"{changed}/index", "index"]
+    assert re.search(r"; [1-9][0-9]* folders given back their former time", cached.log)
+    # the next merge: only the changed namespace's folder is read from the tree (the
+    # others' folders and files got their former times back, so the namespace memo
+    # holds them; the cold build kept none: a checkout's files are seconds old, and
+    # files changed less than two seconds before a read are never kept)
+    deploy.add_tag(origin, namespaces, seed=4)
+    cached = deploy.run_job(origin, workspace, store, "cached", prepare_venv=deploy.offline_venv)
+    assert "[orgreg] namespaces: 1 read, 3 unchanged since the last build" in plain(cached.log)
+    read = [ln for ln in plain(cached.log).splitlines() if ln.startswith("reading sources...")]
+    assert sorted(ln.rsplit(" ", 1)[1] for ln in read) == [f"{changed}/index", "index"]
     with_cache = tree(workspace / "_build/html")
 
     uncached = deploy.run_job(
@@ -170,6 +180,27 @@ def test_keep_times_restores_unchanged_files_only(tmp_path: Path) -> None:
     assert edited.stat().st_mtime_ns > recorded[edited]
     again = keep_times(root, state)
     assert (again.restored, again.changed, again.unchanged) == (0, 0, 2)
+
+
+def test_keep_times_restores_folders_whose_entries_are_the_same(tmp_path: Path) -> None:
+    """A folder's time follows its entries: given back when their names are the
+    recorded ones, left when a file was added."""
+    root = tmp_path / "registry"
+    same, grown = root / "source/acme/same", root / "source/acme/grown"
+    for folder in (same, grown):
+        folder.mkdir(parents=True)
+        (folder / "README.md").write_text("x")
+    state = root / "_build/orgreg-file-times.json"
+    keep_times(root, state)
+    recorded = {p: p.stat().st_mtime_ns for p in (same, grown)}
+    for folder in (same, grown):  # a fresh checkout: every folder newer
+        os.utime(folder, ns=(0, recorded[folder] + 10**9))
+    (grown / "Singularity").write_text("Bootstrap: docker\n")
+    kept = keep_times(root, state)
+    assert same.stat().st_mtime_ns == recorded[same]
+    assert grown.stat().st_mtime_ns > recorded[grown]
+    assert kept.folders_restored >= 1
+    assert keep_times(root, state).folders_restored == 0  # idempotent
 
 
 def test_endpoint_batches_survive_a_fresh_checkout_with_the_former_times(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -46,3 +48,46 @@ def test_a_users_own_threshold_is_kept(registry_project, build, user) -> None:
     app = build(registry_project(conf=RECORD_THRESHOLD))
     assert set(app.orgreg_test_thresholds) == {user}
     assert gc.get_threshold() == user
+
+
+#: a sphinx-build run whose own exit handler, registered before the build (so run
+#: after the extension's: atexit runs handlers last in, first out), prints how
+#: many objects the collector's final passes will not walk
+BUILD_THEN_COUNT_FROZEN = """
+import atexit, gc, sys
+atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count(), flush=True))
+from sphinx.cmd.build import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_the_heap_is_frozen_when_the_build_process_exits(registry_project, tmp_path) -> None:
+    """The interpreter's last collections do not walk what the build left."""
+    src = registry_project()
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            BUILD_THEN_COUNT_FROZEN,
+            "-b",
+            "html",
+            "-q",
+            "-d",
+            str(tmp_path / "doctrees"),
+            str(src),
+            str(tmp_path / "html"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    [line] = [x for x in done.stdout.splitlines() if x.startswith("frozen at exit:")]
+    assert int(line.split(":")[1]) > 10_000  # the whole heap, not nothing
+    assert gc.get_freeze_count() == 0  # this process: a build in it froze nothing
+
+
+def test_a_build_in_a_running_process_leaves_the_collector_at_work(registry_project, build) -> None:
+    """Only the exit freezes: in-process builds (tests, servers) are collected as usual."""
+    build(registry_project())
+    assert gc.get_freeze_count() == 0
+    assert gc.isenabled()

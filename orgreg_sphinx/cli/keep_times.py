@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     kept = keep_times(root, state, SKIPPED_FOLDERS)
     print(
         f"keep-times: {kept.files} files; {kept.restored} given back their former time, "
-        f"{kept.changed} changed or new, {kept.unchanged} already at their time"
+        f"{kept.changed} changed or new, {kept.unchanged} already at their time; "
+        f"{kept.folders_restored} folders given back their former time"
     )
     return 0

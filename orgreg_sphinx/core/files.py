@@ -13,6 +13,8 @@ of its files was touched (an added tag remakes one namespace's files).
 
 from __future__ import annotations
 
+import copyreg
+import gc
 import hashlib
 import json
 import os
@@ -290,11 +292,16 @@ def _prune_empty(folder: Path, stop: Path) -> None:
 def load_stamped(file: Path, stamp: object) -> Any:
     """What :func:`save_stamped` wrote to *file* under *stamp*; None when the file
     is missing, damaged or of another stamp (a cache: losing it costs time only)."""
+    collecting = gc.isenabled()
+    gc.disable()  # loading frees nothing: the collector's passes over it are wasted
     try:
         with open(file, "rb") as handle:
             found, value = pickle.load(handle)
     except Exception:  # any damage: the cache is simply not used
         return None
+    finally:
+        if collecting:
+            gc.enable()
     return value if found == stamp else None
 
 
@@ -303,5 +310,17 @@ def save_stamped(file: Path, stamp: object, value: Any) -> None:
     file.parent.mkdir(parents=True, exist_ok=True)
     tmp = file.with_name(file.name + ".tmp")
     with open(tmp, "wb") as handle:
-        pickle.dump((stamp, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = {**copyreg.dispatch_table, CONCRETE_PATH: _path_as_text}
+        pickler.dump((stamp, value))
     os.replace(tmp, file)
+
+
+#: the class of this system's paths (``PosixPath``, ``WindowsPath``)
+CONCRETE_PATH = type(Path())
+
+
+def _path_as_text(path: Path) -> tuple[type[Path], tuple[str]]:
+    """A path pickled as one string: made again from it some eight times faster
+    than from its parts (pathlib parses each part as a path of its own)."""
+    return (type(path), (str(path),))

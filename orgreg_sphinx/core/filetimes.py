@@ -8,6 +8,11 @@ those recorded by the previous run the modification time recorded with them,
 leaves changed and new files with their (newer) checkout time, and records the
 files as they are now. Run before each build, it is idempotent: the second run in
 a row changes nothing.
+
+Folders too: a folder whose entries have the names recorded gets its recorded
+time back (a folder's time changes when an entry is added, removed or renamed
+in it; the build's namespace memo reads again only the namespace folders whose
+folders and files changed).
 """
 
 from __future__ import annotations
@@ -30,11 +35,13 @@ SKIPPED_FOLDERS = frozenset(
 @dataclass(frozen=True)
 class KeptTimes:
     """What :func:`keep_times` did: files given back their recorded time, files
-    left as they are (changed, new, or already at the recorded time)."""
+    left as they are (changed, new, or already at the recorded time); folders
+    given back theirs (their entries' names as recorded)."""
 
     restored: int
     changed: int
     unchanged: int
+    folders_restored: int = 0
 
     @property
     def files(self) -> int:
@@ -64,15 +71,25 @@ def walk(root: Path, skipped: Iterable[str] = SKIPPED_FOLDERS) -> Iterator[str]:
             yield os.path.relpath(path, base).replace(os.sep, "/")
 
 
-def load_record(state_file: Path) -> dict[str, tuple[str, int]]:
-    """The recorded ``{path: (digest, mtime_ns)}``; empty when missing or unreadable."""
+def listing_digest(folders: list[str], files: list[str]) -> str:
+    """A digest of the names in a folder (what a folder's time follows)."""
+    names = sorted([*(f + "/" for f in folders), *files])
+    return hashlib.blake2b(
+        "\0".join(names).encode("utf-8", "surrogateescape"), digest_size=16
+    ).hexdigest()
+
+
+def load_record(state_file: Path, part: str = "files") -> dict[str, tuple[str, int]]:
+    """The recorded ``{path: (digest, mtime_ns)}`` of the files (*part*
+    ``"folders"``: of the folders, by their entries' names); empty when missing
+    or unreadable."""
     try:
         data = json.loads(state_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         return {}
-    files = data.get("files")
+    files = data.get(part)
     if not isinstance(files, dict):
         return {}
     record: dict[str, tuple[str, int]] = {}
@@ -94,6 +111,9 @@ def keep_times(root: Path, state_file: Path, skipped: Iterable[str] = SKIPPED_FO
     base = os.fspath(root)
     now: dict[str, list[str | int]] = {}
     restored = changed = unchanged = 0
+    folders_now, folders_restored = keep_folder_times(
+        root, load_record(state_file, "folders"), skipped
+    )
     for rel in walk(root, skipped):
         path = os.path.join(base, rel)
         info = os.stat(path)
@@ -113,8 +133,43 @@ def keep_times(root: Path, state_file: Path, skipped: Iterable[str] = SKIPPED_FO
     state_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = state_file.with_name(state_file.name + ".tmp")
     tmp.write_text(
-        json.dumps({"format": FORMAT, "files": now}, separators=(",", ":"), sort_keys=True),
+        json.dumps(
+            {"format": FORMAT, "files": now, "folders": folders_now},
+            separators=(",", ":"),
+            sort_keys=True,
+        ),
         encoding="utf-8",
     )
     os.replace(tmp, state_file)
-    return KeptTimes(restored, changed, unchanged)
+    return KeptTimes(restored, changed, unchanged, folders_restored)
+
+
+def keep_folder_times(
+    root: Path, record: dict[str, tuple[str, int]], skipped: Iterable[str] = SKIPPED_FOLDERS
+) -> tuple[dict[str, list[str | int]], int]:
+    """Give every folder below *root* whose entries have the recorded names its
+    recorded time; the folders as they are now (``{path: [digest, mtime_ns]}``),
+    and how many were given back their time. The root itself is left out (its
+    entries differ with the restored build)."""
+    skip = frozenset(skipped)
+    base = os.fspath(root)
+    now: dict[str, list[str | int]] = {}
+    restored = 0
+    for folder, folders, files in os.walk(base):
+        digest = listing_digest(folders, files)
+        folders[:] = sorted(f for f in folders if f not in skip)
+        if folder == base:
+            continue
+        rel = os.path.relpath(folder, base).replace(os.sep, "/")
+        try:
+            info = os.lstat(folder)
+        except OSError:
+            continue
+        mtime = info.st_mtime_ns
+        former = record.get(rel)
+        if former is not None and former[0] == digest and former[1] != mtime:
+            os.utime(folder, ns=(info.st_atime_ns, former[1]), follow_symlinks=False)
+            mtime = former[1]
+            restored += 1
+        now[rel] = [digest, mtime]
+    return now, restored

@@ -255,6 +255,17 @@ def current_facts(registry: Registry, newest: dict[str, str], wanted: set[str]) 
     return found
 
 
+def current_head(root: str | os.PathLike[str]) -> str:
+    """The commit checked out at *root* ('' when there is no history to read: not
+    a git repository with commits, a shallow clone, git missing); one process."""
+    try:
+        out = _git(Path(root), ["rev-parse", "--is-shallow-repository", "HEAD"])
+        shallow, head = out.decode("ascii", "replace").split()[:2]
+    except (GitError, ValueError):
+        return ""
+    return "" if shallow == "true" else head
+
+
 def read_history(
     root: str | os.PathLike[str],
     cache: HistoryCache | None = None,
@@ -431,7 +442,7 @@ def apply(registry: Registry, history: History) -> Registry:
                 known = versions.get(path[len(prefix) :].replace(os.sep, "/"))
                 if known:
                     found = tag_history(tag, known, blobs)
-            if found is not None:
+            if found != tag.history:  # a tag kept with another history loses it
                 tags[index] = replace(tag, history=found)
         if any(new is not old for new, old in zip(tags, ns.tags, strict=True)):
             ns = replace(ns, tags=tuple(tags))

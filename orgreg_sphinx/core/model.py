@@ -14,7 +14,8 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from importlib import resources
 from pathlib import Path
@@ -322,15 +323,21 @@ class Namespace:
         return None
 
     def stamp(self) -> str:
-        """The change stamp of everything shown about this namespace."""
-        return stamp(
-            {
-                "description": self.description,
-                "body": self.body,
-                "extra": self.extra,
-                "tags": [t.stamp_data() for t in self.tags],
-            }
-        )
+        """The change stamp of everything shown about this namespace (made once
+        per object, and kept with it: a namespace from the :class:`NamespaceMemo`
+        brings its stamp, as its files are those it was read from)."""
+        made = self.__dict__.get("_stamp")
+        if made is None:
+            made = stamp(
+                {
+                    "description": self.description,
+                    "body": self.body,
+                    "extra": self.extra,
+                    "tags": [t.stamp_data() for t in self.tags],
+                }
+            )
+            object.__setattr__(self, "_stamp", made)
+        return str(made)
 
 
 @dataclass
@@ -393,6 +400,8 @@ class Entry:
     info: os.stat_result | None = field(default=None, compare=False, repr=False)
     #: False when nothing is there, or its status cannot be read (``os.path.lexists``)
     exists: bool = True
+    #: True when the path is a symbolic link (judged by its target)
+    link: bool = False
 
 
 #: a path of the tree, as a :class:`~pathlib.Path` or as text (the reader's own)
@@ -433,9 +442,9 @@ def inspect_entry(path: PathLike, real_root: Path) -> Entry:
             )
         if not stat.S_ISREG(info.st_mode):
             return Entry("refused", "is a symbolic link to a device or other special file", "link")
-        return Entry("file", size=info.st_size, info=info)
+        return Entry("file", size=info.st_size, info=info, link=True)
     if stat.S_ISDIR(info.st_mode):
-        return Entry("folder")
+        return Entry("folder", info=info)
     if stat.S_ISREG(info.st_mode):
         return Entry("file", size=info.st_size, info=info)
     return Entry("refused", "is not a regular file (a device, pipe or socket)", "special")
@@ -470,7 +479,7 @@ def rules_stamp() -> str:
     (another version) are not used."""
     text = json.dumps([schema("manifest"), schema("collection")])
     digest = hashlib.sha256(text.encode())
-    for module in ("model.py", "frontmatter.py", "names.py"):
+    for module in ("model.py", "frontmatter.py", "names.py", "files.py", "contents.py"):
         digest.update(Path(__file__).with_name(module).read_bytes())
     return digest.hexdigest()[:16]
 
@@ -524,6 +533,100 @@ class ReadCache:
             save_stamped(file, rules_stamp(), self.fresh)
 
 
+#: a folder or file a namespace's read looked at: (path, mtime_ns, size; -1 for a folder)
+Observed = tuple[str, int, int]
+#: files and folders changed less than this long before a read (nanoseconds) are
+#: not trusted to show a later change in their time (one tick of a coarse clock)
+RACY_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class FolderRead:
+    """What reading one namespace folder gave: its namespace (None: not one),
+    the problems found, and the status of everything the read looked at."""
+
+    signature: tuple[Observed, ...]
+    namespace: Namespace | None
+    problems: tuple[Problem, ...]
+
+
+class NamespaceMemo:
+    """Namespaces as last read, each with the status (modification time, size)
+    of every folder and file its read looked at.
+
+    A namespace folder whose folders and files all have the status they had is
+    not read again (not listed, no README opened): a folder's modification time
+    changes when an entry is added, removed or renamed in it, a file's when its
+    bytes are written. Not kept: namespaces holding a symbolic link or an
+    unreadable entry, and those changed less than :data:`RACY_NS` before the read
+    (a later change within the same tick of the file system's clock would leave
+    the time as it was). What the memo holds for a namespace may be replaced
+    (:meth:`update`: the loader keeps namespaces with their history). Kept
+    between builds in a file, under the reading rules and the limits.
+    """
+
+    def __init__(self, entries: dict[str, FolderRead] | None = None, head: str = "") -> None:
+        self.entries = entries or {}
+        self.fresh: dict[str, FolderRead] = {}
+        #: what the kept namespaces' history was read at (the loader's: a git commit)
+        self.head = head
+        #: the warning the history gave at *head* ('' when none), to give it again
+        self.history_warning = ""
+        #: namespace folders read (not taken from the memo) by this read, in order
+        self.read: list[str] = []
+        self.racy_after = time.time_ns() - RACY_NS
+
+    def get(self, folder: str) -> FolderRead | None:
+        """What *folder* read to, when nothing it was read from changed."""
+        found = self.entries.get(folder)
+        if found is None:
+            return None
+        for path, mtime, size in found.signature:
+            try:
+                info = os.lstat(path)
+            except OSError:
+                return None
+            if info.st_mtime_ns != mtime or (size >= 0 and info.st_size != size):
+                return None
+        self.fresh[folder] = found
+        return found
+
+    def put(self, folder: str, read: FolderRead) -> None:
+        self.fresh[folder] = read
+
+    def update(self, namespace: Namespace) -> None:
+        """Keep *namespace* (read from the same files) in place of the one read."""
+        folder = os.fspath(namespace.path)
+        kept = self.fresh.get(folder)
+        if kept is not None and kept.namespace is not None and kept.namespace is not namespace:
+            self.fresh[folder] = replace(kept, namespace=namespace)
+
+    @property
+    def changed(self) -> bool:
+        """True when what the next build would load differs from what this one loaded."""
+        return self.fresh.keys() != self.entries.keys() or any(
+            read is not self.entries[folder] for folder, read in self.fresh.items()
+        )
+
+    @staticmethod
+    def stamp(limits: Limits) -> tuple[str, Limits]:
+        return (rules_stamp(), limits)
+
+    @classmethod
+    def load(cls, file: Path, limits: Limits) -> NamespaceMemo:
+        """The memo saved in *file*; empty when missing, damaged, or of other rules or limits."""
+        found = load_stamped(file, cls.stamp(limits))
+        if not isinstance(found, tuple) or len(found) != 3 or not isinstance(found[1], dict):
+            return cls()
+        memo = cls(found[1], str(found[0]))
+        memo.history_warning = str(found[2])
+        return memo
+
+    def save(self, file: Path, limits: Limits) -> None:
+        """Write what this read found (namespaces taken from the memo and read)."""
+        save_stamped(file, self.stamp(limits), (self.head, self.fresh, self.history_warning))
+
+
 class _Reader:
     """Reads one tree, collecting problems; used only by :func:`load_registry`."""
 
@@ -533,6 +636,53 @@ class _Reader:
         self.limits = limits
         self.problems: list[Problem] = []
         self.cache = cache
+        #: (path, mtime_ns, size) of what the namespace being read looked at (a
+        #: folder's size is -1: its time tells entries added or removed), when a
+        #: :class:`NamespaceMemo` keeps it; None otherwise
+        self.observed: list[Observed] | None = None
+        #: True when what is being read cannot be kept (a link, an unreadable entry)
+        self.unkeepable = False
+
+    def inspect(self, path: PathLike) -> Entry:
+        """:func:`inspect_entry` of *path*, noted in what is being observed."""
+        entry = inspect_entry(path, self.real_root)
+        if self.observed is not None:
+            if entry.link or entry.kind == "refused":
+                self.unkeepable = True
+            elif entry.info is not None:
+                size = -1 if entry.kind == "folder" else entry.info.st_size
+                self.observed.append((os.fspath(path), entry.info.st_mtime_ns, size))
+        return entry
+
+    def namespace_at(
+        self, folder: str, org: str, repo: str, memo: NamespaceMemo | None
+    ) -> Namespace | None:
+        """The namespace in *folder* (None when it is none): as *memo* holds it
+        when nothing it was read from changed, else read (and kept in *memo*)."""
+        if memo is None:
+            if not is_namespace_folder(folder, self.real_root):
+                return None
+            return self.read_namespace(folder, org, repo)
+        known = memo.get(folder)
+        if known is not None:
+            self.problems.extend(known.problems)
+            return known.namespace
+        self.observed, self.unkeepable = [], False
+        first_problem = len(self.problems)
+        try:
+            self.inspect(folder)
+            self.inspect(_join(folder, "README.md"))
+            found = None
+            if is_namespace_folder(folder, self.real_root):
+                found = self.read_namespace(folder, org, repo)
+            racy = any(mtime >= memo.racy_after for _, mtime, _ in self.observed)
+            if not self.unkeepable and not racy:
+                problems = tuple(self.problems[first_problem:])
+                memo.put(folder, FolderRead(tuple(self.observed), found, problems))
+            memo.read.append(folder)
+        finally:
+            self.observed = None
+        return found
 
     def problem(self, path: PathLike, message: str, line: int | None = None, **kw: Any) -> None:
         self.problems.append(Problem(Path(path), printable(message), line, **kw))
@@ -543,7 +693,7 @@ class _Reader:
         """Read and validate a README (*entry*: :func:`inspect_entry` of it, if
         known), or record why it cannot be used."""
         if entry is None:
-            entry = inspect_entry(path, self.real_root)
+            entry = self.inspect(path)
         if entry.kind == "refused":
             self.problem(path, entry.message, code=entry.code)
             return None
@@ -569,6 +719,7 @@ class _Reader:
                 outcome = self._read_outcome(path, kind)
         except OSError as err:
             self.problem(path, f"cannot be read: {err.strerror or err}", code="unreadable")
+            self.unkeepable = True  # permissions change no file's time
             return None
         if isinstance(outcome, Document):
             return outcome
@@ -598,7 +749,7 @@ class _Reader:
     def read_contents_record(self, path: str) -> Path | None:
         """*path* when it is a valid contents record; else None, and a problem
         naming it when it is there but bad (the tag is still read)."""
-        judged = inspect_entry(path, self.real_root)
+        judged = self.inspect(path)
         left_out = "; what the image holds is not shown"
         if judged.kind == "missing":
             return None
@@ -643,7 +794,7 @@ class _Reader:
         files: list[Path] = []
         description, body, extra = "", "", {}
         readme = _join(folder, "README.md")
-        judged = inspect_entry(readme, self.real_root)
+        judged = self.inspect(readme)
         if judged.exists:
             doc = self.read_document(readme, "collection", judged)
             if doc is not None:
@@ -653,7 +804,7 @@ class _Reader:
                 extra = {k: v for k, v in doc.data.items() if k not in ("layout", "description")}
         tags: list[Tag] = []
         manifests = _join(folder, "manifests")
-        judged = inspect_entry(manifests, self.real_root)
+        judged = self.inspect(manifests)
         if judged.kind == "refused":
             self.problem(manifests, judged.message, code=judged.code)
         elif judged.kind == "file":
@@ -673,7 +824,7 @@ class _Reader:
                 tags.append(tag)
         tags_folder = _join(folder, "tags")
         for marker in (tags_folder, _join(tags_folder, "README.md")):
-            judged = inspect_entry(marker, self.real_root)
+            judged = self.inspect(marker)
             if judged.kind == "refused":
                 self.problem(marker, judged.message, code=judged.code)
                 break
@@ -695,9 +846,11 @@ class _Reader:
 
     def read_tag(self, tag_dir: PathLike, files: list[Path]) -> Tag | None:
         tag_dir = os.fspath(tag_dir)
+        if self.observed is not None:  # a file added or removed changes its time
+            self.inspect(tag_dir)
         name = os.path.basename(tag_dir)
         readme = _join(tag_dir, "README.md")
-        judged = inspect_entry(readme, self.real_root)
+        judged = self.inspect(readme)
         if not judged.exists:
             self.problem(tag_dir, "is a tag folder without a README.md manifest", code="missing")
             return None
@@ -761,7 +914,7 @@ class _Reader:
                 return None
         recipe = _join(tag_dir, RECIPE_FILE)
         recipe_file = None
-        judged = inspect_entry(recipe, self.real_root)
+        judged = self.inspect(recipe)
         if judged.kind == "refused":
             self.problem(recipe, judged.message + "; the recipe is left out", code=judged.code)
         elif judged.kind == "folder":
@@ -841,6 +994,7 @@ def _subfolders(folder: PathLike, reader: _Reader, *, quiet: bool = False) -> li
         return []
     except OSError as err:
         reader.problem(folder, f"cannot be listed: {err.strerror or err}", code="unreadable")
+        reader.unkeepable = True  # permissions change no folder's time
         return []
     found = []
     for entry in entries:
@@ -855,7 +1009,7 @@ def _subfolders(folder: PathLike, reader: _Reader, *, quiet: bool = False) -> li
                 continue
         except OSError:
             pass
-        judged = inspect_entry(path, reader.real_root)
+        judged = reader.inspect(path)
         if judged.kind == "folder":
             found.append(path)
         elif judged.kind == "refused" and not quiet:
@@ -890,12 +1044,14 @@ def load_registry(
     limits: Limits | None = None,
     skip: frozenset[str] = frozenset(),
     cache: ReadCache | None = None,
+    memo: NamespaceMemo | None = None,
 ) -> Registry:
     """Read the manifest tree at *root* into a :class:`Registry`.
 
     Folders whose names start with ``.`` or ``_`` (``_build``, ``_static``) and
     folder names in *skip* are not namespaces. With a *cache*, READMEs unchanged
-    since they were cached are not parsed again.
+    since they were cached are not parsed again; with a *memo*, namespace
+    folders in which nothing changed are not read at all.
     """
     root_path = Path(root)
     reader = _Reader(root_path, limits or Limits(), cache)
@@ -908,9 +1064,7 @@ def load_registry(
         if names.is_site_folder(org) or org in skip:
             continue
         for repo_dir in _subfolders(org_dir, reader):
-            if not is_namespace_folder(repo_dir, reader.real_root):
-                continue
-            ns = reader.read_namespace(repo_dir, org, os.path.basename(repo_dir))
+            ns = reader.namespace_at(repo_dir, org, os.path.basename(repo_dir), memo)
             if ns is not None:
                 namespaces.append(ns)
     usual: dict[str, Namespace] = {}

@@ -77,11 +77,11 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", config.read_settings, priority=400)
     app.connect("config-inited", pages.tree_exclude_patterns)
     app.connect("config-inited", listing.add_static_path)  # before the config is compared
+    app.connect("config-inited", gcpolicy.raise_threshold)  # before the pickles are loaded
     # before reading: the tree, the keys and the generated pages, read once
     app.connect("builder-inited", loader.load)
     app.connect("builder-inited", remote.forget)  # deployed registries: read again
     app.connect("builder-inited", deferred.add_expander)  # builders other than HTML
-    app.connect("builder-inited", gcpolicy.raise_threshold)
     app.connect("builder-inited", pages.leave_namespace_pages_out_of_search)
     # which pages to read: those whose registry data changed
     app.connect("env-get-outdated", domain.outdated)
@@ -110,6 +110,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("build-finished", listpages.save_state)
     app.connect("build-finished", gcpolicy.restore_threshold)
     app.connect("build-finished", gcpolicy.unfreeze, priority=900)
+    app.connect("build-finished", gcpolicy.freeze_at_exit)
 
     app.setup_extension("orgreg_sphinx.theme")  # the `orgreg` HTML theme
     app.setup_extension("sphinx.ext.githubpages")  # .nojekyll

@@ -10,13 +10,20 @@ CPU. With the youngest generation collected every 10,000 allocations instead of
 700, a page's nodes die young: the same build spent 3.6 s in the collector
 (2 collections of the oldest generation) and 16.6 s in all. Thresholds set
 higher by the user are kept; the previous ones come back when the build ends.
+
+When the process ends, its objects are frozen (:func:`freeze_at_exit`): the
+interpreter's last collections would otherwise walk the whole heap (the
+environment, the registry, the caches) only to free memory the process gives
+back anyway.
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 
 from sphinx.application import Sphinx
+from sphinx.config import Config
 from sphinx.environment import BuildEnvironment
 
 #: allocations between two collections of the youngest generation
@@ -27,8 +34,12 @@ _saved: list[tuple[int, int, int]] = []
 _frozen: list[bool] = []
 
 
-def raise_threshold(app: Sphinx) -> None:
-    """``builder-inited``: collect the youngest generation less often."""
+def raise_threshold(app: Sphinx, config: Config | None = None) -> None:
+    """``config-inited``: collect the youngest generation less often, from
+    before Sphinx loads its pickled environment and the extension its caches
+    (loading allocates hundreds of thousands of objects and frees none: a no-op
+    rebuild of 1,000 namespaces x 10 tags spent a third of its loading time in
+    the collector at the default threshold)."""
     current = gc.get_threshold()
     if current[0] and current[0] < YOUNGEST_THRESHOLD:  # 0: collection switched off
         _saved.append(current)
@@ -61,3 +72,20 @@ def unfreeze(app: Sphinx, exception: BaseException | None) -> None:
     if _frozen:
         gc.unfreeze()
         _frozen.clear()
+
+
+#: whether :func:`freeze_at_exit` registered its exit handler in this process
+_exit_handler: list[bool] = []
+
+
+def freeze_at_exit(app: Sphinx, exception: BaseException | None) -> None:
+    """``build-finished``: once per process, freeze every object when the
+    interpreter exits (:func:`gc.freeze` in an :mod:`atexit` handler, which runs
+    before the interpreter's final collections). Measured on a no-op rebuild of
+    1,000 namespaces x 10 tags (2026-12-06): those collections took 0.6-0.8 s of
+    CPU after the build had ended (of 3.5 s in all). Objects not in cycles are
+    still freed when their modules are cleared; a process that goes on after the
+    build (a test run, sphinx-autobuild's server) collects as usual until it exits."""
+    if not _exit_handler:
+        atexit.register(gc.freeze)
+        _exit_handler.append(True)

@@ -26,7 +26,7 @@ from sphinx.util import logging
 
 from ..core import history
 from ..core.keys import load_keys
-from ..core.model import ReadCache, Registry, load_registry, printable
+from ..core.model import Limits, NamespaceMemo, ReadCache, Registry, load_registry, printable
 from . import internals
 from .config import BuildSettings, settings_of
 from .domain import domain_of
@@ -38,6 +38,10 @@ logger = logging.getLogger(__name__)
 
 #: file in the doctree folder keeping what the last build read from the tree
 READ_CACHE_FILE = "orgreg-read-cache.pickle"
+#: file in the doctree folder keeping the last build's namespaces, with their
+#: history, and what they were read from (a namespace in which nothing changed is
+#: not read again; when nothing changed at all, the history is not read either)
+MEMO_FILE = "orgreg-namespaces.pickle"
 #: file in the doctree folder keeping what was read from the tree's git history
 HISTORY_CACHE_FILE = "orgreg-history.pickle"
 #: the trusted keys as last read (a file in the doctree folder): GnuPG runs only
@@ -87,31 +91,81 @@ def load(app: Sphinx) -> None:
 
 
 def read_registry(app: Sphinx, settings: BuildSettings) -> Registry:
-    """The manifest tree of this build, with its history when asked for."""
+    """The manifest tree of this build, with its history when asked for.
+
+    Namespaces in which nothing changed since the last build come from the memo
+    (:class:`~orgreg_sphinx.core.model.NamespaceMemo`) with the history they had,
+    when the commit is the same, or with their history read again when it is
+    not; the others are read (the read cache spares the READMEs that did not
+    change) and given their history."""
     root = settings.root
     skip = frozenset(p.name for p in (app.outdir, app.doctreedir) if p.parent.resolve() == root)
+    memo_file = Path(app.doctreedir) / MEMO_FILE
+    memo = NamespaceMemo.load(memo_file, settings.limits)
+    head = history.current_head(root) if settings.history else ""
+    if memo.head != head and not (memo.head and head):  # history switched on or off
+        memo = NamespaceMemo()
+    old_head, loaded_warning = memo.head, memo.history_warning
+    # the read cache serves a build without the memo's namespaces (the first one, or
+    # a checkout whose folders have new times); with them, the few namespaces that
+    # changed are parsed (their READMEs: less than loading the cache)
     cache_file = Path(app.doctreedir) / READ_CACHE_FILE
-    cache = ReadCache.load(cache_file)
-    found = load_registry(root, limits=settings.limits, skip=skip, cache=cache)
-    try:
-        cache.save(cache_file)
-    except OSError as err:  # a read-only doctree folder only makes rebuilds slower
-        logger.debug("[orgreg] cannot save %s: %s", cache_file, err)
-    if settings.history:
-        found = with_history(app, settings, found)
+    cache = ReadCache.load(cache_file) if not memo.entries else None
+    found = load_registry(root, limits=settings.limits, skip=skip, cache=cache, memo=memo)
+    logger.info(
+        "[orgreg] namespaces: %d read, %d unchanged since the last build",
+        len(memo.read),
+        len(memo.fresh) - len(set(memo.read) & memo.fresh.keys()),
+    )
+    if cache is not None:
+        save(cache, cache_file)
+    if head and (head != old_head or memo.read):
+        found, memo.history_warning = with_history(
+            app, settings, found, only=None if head != old_head else memo.read
+        )
+    elif settings.history and not head:
+        logger.info("[orgreg] tag history is off: %s", history.read_history(root).reason)
+    elif head:  # the same commit, the same namespaces: the history they have
+        logger.info("[orgreg] tag history: 0 new commit(s) read from git")
+        if memo.history_warning:
+            warn("[orgreg] %s: %s", root, memo.history_warning, subtype=Subtype.HISTORY)
+    for ns in found.namespaces:
+        memo.update(ns)
+    memo.head = head
+    if memo.changed or head != old_head or memo.history_warning != loaded_warning:
+        for ns in found.namespaces:  # kept with their stamps (this build needs them too)
+            ns.stamp()
+        save(memo, memo_file, settings)
     return found
 
 
-def with_history(app: Sphinx, settings: BuildSettings, found: Registry) -> Registry:
+def save(
+    cache: ReadCache | NamespaceMemo, file: Path, settings: BuildSettings | None = None
+) -> None:
+    """Save a cache in the doctree folder (a read-only folder only makes rebuilds slower)."""
+    try:
+        if isinstance(cache, NamespaceMemo):
+            cache.save(file, settings.limits if settings is not None else Limits())
+        else:
+            cache.save(file)
+    except OSError as err:
+        logger.debug("[orgreg] cannot save %s: %s", file, err)
+
+
+def with_history(
+    app: Sphinx, settings: BuildSettings, found: Registry, only: list[str] | None = None
+) -> tuple[Registry, str]:
     """*found* with each tag's former images from the tree's git history (one
-    informational line, and no history, when there is none to read)."""
+    informational line, and no history, when there is none to read), and the
+    warning given about the history ('' when none); *only*: the namespace
+    folders whose history is to be read (the others have theirs)."""
     cache_file = Path(app.doctreedir) / HISTORY_CACHE_FILE
     read = history.read_history(
         settings.root, history.HistoryCache.load(cache_file), settings.limits, current=found
     )
     if not read.available:
         logger.info("[orgreg] tag history is off: %s", read.reason)
-        return found
+        return found, ""
     if read.changed:
         try:
             read.cache.save(cache_file)
@@ -120,4 +174,15 @@ def with_history(app: Sphinx, settings: BuildSettings, found: Registry) -> Regis
     logger.info("[orgreg] tag history: %d new commit(s) read from git", read.commits_read)
     if read.warning:
         warn("[orgreg] %s: %s", settings.root, read.warning, subtype=Subtype.HISTORY)
-    return history.apply(found, read)
+    if only is None:
+        return history.apply(found, read), read.warning
+    folders = set(only)
+    part = Registry(
+        found.root, tuple(ns for ns in found.namespaces if os.fspath(ns.path) in folders)
+    )
+    given = {ns.name: ns for ns in history.apply(part, read).namespaces}
+    return Registry(
+        found.root,
+        tuple(given.get(ns.name, ns) for ns in found.namespaces),
+        found.problems,
+    ), read.warning
