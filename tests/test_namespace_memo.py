@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import good_tree, manifest, sha256, soup, warnings_of, write_tree
+from conftest import good_tree, manifest, sha256, soup, tag_row, warnings_of, write_tree
 
 from orgreg_sphinx.core import history, model
 from orgreg_sphinx.core.model import Limits, NamespaceMemo, load_registry
@@ -215,7 +215,7 @@ def test_a_no_op_rebuild_reads_no_manifest_and_no_history(
     edit(srcdir / LATEST, manifest(sha256("edited"), 1234567))
     third = build(srcdir)
     assert len(parsed) >= 1 and history_reads == [str(srcdir)]
-    row = soup(Path(third.outdir) / "acme/busybox/index.html").find("tr", id="tag-latest")
+    row = tag_row(soup(Path(third.outdir) / "acme/busybox/index.html"), "latest")
     assert sha256("edited")[7:19] in str(row)
 
     # committed: the same files, a new commit: every namespace's history read again
