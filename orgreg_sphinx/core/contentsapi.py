@@ -218,6 +218,34 @@ def shard_body(part: dict[str, list[Posting]], facts: dict[str, dict[str, Any]])
     }
 
 
+def shard_files(
+    postings: dict[str, set[Posting]],
+    limit: int,
+    shard_path: str,
+    part_path: str,
+    body: Callable[[dict[str, list[Posting]]], Any],
+) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
+    """The index's part (``shards``, ``parts``, ``split``) and the shard and part
+    files of :func:`plan_shards`' plan: a shard that fits is written as planned,
+    a split one as its parts, each part's listing made by *body*."""
+    files: list[tuple[str, bytes]] = []
+    top: dict[str, Any] = {"shards": {}, "parts": {}, "split": []}
+    for key, parts, listing in plan_shards(postings, limit):
+        if not key:
+            top = listing
+        elif parts is None:
+            files.append((shard_path.format(shard=key), dumps(listing)))
+        else:
+            for number, part in enumerate(parts):
+                path = (
+                    part_path.format(shard=key, part=number)
+                    if number
+                    else shard_path.format(shard=key)
+                )
+                files.append((path, dumps(body(part))))
+    return top, files
+
+
 def index_files(registry: Registry, limit: int = MAX_SHARD_BYTES) -> Iterator[tuple[str, bytes]]:
     """``api/contents/index.json`` (the shards: a few bytes per shard), the shards
     (each about *limit* bytes at most, with the facts of the tags it names), and
@@ -237,21 +265,9 @@ def index_files(registry: Registry, limit: int = MAX_SHARD_BYTES) -> Iterator[tu
             tags[ref] = tag_facts(tag)
             for kind, name, version in found:
                 names.setdefault(name.lower(), set()).add((ref, kind, version, name))
-    files: list[tuple[str, bytes]] = []
-    top: dict[str, Any] = {"shards": {}, "parts": {}, "split": []}
-    for key, parts, listing in plan_shards(names, limit):
-        if not key:
-            top = listing
-        elif parts is None:
-            files.append((SHARD_PATH.format(shard=key), dumps(listing)))
-        else:
-            for number, part in enumerate(parts):
-                path = (
-                    PART_PATH.format(shard=key, part=number)
-                    if number
-                    else SHARD_PATH.format(shard=key)
-                )
-                files.append((path, dumps(shard_body(part, tags))))
+    top, files = shard_files(
+        names, limit, SHARD_PATH, PART_PATH, lambda part: shard_body(part, tags)
+    )
     yield (
         INDEX_PATH,
         dumps(

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-from .contentsapi import Posting, dumps, plan_shards, shard_of
+from .contentsapi import Posting, dumps, shard_files, shard_of
 from .model import Namespace, Registry
 from .selection import updated
 
@@ -118,21 +118,9 @@ def index_files(registry: Registry, limit: int = MAX_SHARD_BYTES) -> Iterator[tu
         weight = "x" * (len(str(row[1])) + len(ns.name))
         for word in words_of(ns, common):
             words.setdefault(word, set()).add((ns.name, "", weight, word))
-    files: list[tuple[str, bytes]] = []
-    top: dict[str, object] = {"shards": {}, "parts": {}, "split": []}
-    for key, parts, listing in plan_shards(words, limit):
-        if not key:
-            top = listing
-        elif parts is None:
-            files.append((SHARD_PATH.format(shard=key), dumps(listing)))
-        else:
-            for number, part in enumerate(parts):
-                path = (
-                    PART_PATH.format(shard=key, part=number)
-                    if number
-                    else SHARD_PATH.format(shard=key)
-                )
-                files.append((path, dumps(shard_body(part, rows))))
+    top, files = shard_files(
+        words, limit, SHARD_PATH, PART_PATH, lambda part: shard_body(part, rows)
+    )
     yield (
         INDEX_PATH,
         dumps(
