@@ -57,18 +57,50 @@ def content_digest(path: str) -> str:
     return digest.hexdigest()
 
 
-def walk(root: Path, skipped: Iterable[str] = SKIPPED_FOLDERS) -> Iterator[str]:
-    """The regular files below *root*, relative to it (``/``-separated), sorted;
-    folders named in *skipped* and symbolic links are left out."""
+@dataclass(frozen=True)
+class Found:
+    """A folder or a regular file met by :func:`scan`: its path relative to the
+    root (``/``-separated), its path, and for a folder the digest of its entries' names."""
+
+    rel: str
+    path: str
+    listing: str
+    folder: bool
+
+
+def scan(root: Path, skipped: Iterable[str] = SKIPPED_FOLDERS) -> Iterator[Found]:
+    """Every folder below *root* (the root itself left out) and every regular file,
+    in one pass (one ``scandir`` per folder, one ``lstat`` per entry); folders
+    named in *skipped* and symbolic links are not entered, links are no files."""
     skip = frozenset(skipped)
-    base = os.fspath(root)
-    for folder, folders, files in os.walk(base):
-        folders[:] = sorted(f for f in folders if f not in skip)
-        for name in sorted(files):
-            path = os.path.join(folder, name)
-            if os.path.islink(path) or not os.path.isfile(path):
-                continue
-            yield os.path.relpath(path, base).replace(os.sep, "/")
+    pending: list[tuple[str, str]] = [(os.fspath(root), "")]
+    while pending:
+        path, rel = pending.pop()
+        folders: list[os.DirEntry[str]] = []
+        files: list[os.DirEntry[str]] = []
+        try:
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    try:
+                        is_folder = entry.is_dir()  # a link to a folder counts as one (os.walk)
+                    except OSError:
+                        is_folder = False
+                    (folders if is_folder else files).append(entry)
+        except OSError:
+            continue
+        if rel:
+            yield Found(
+                rel[:-1],
+                path,
+                listing_digest([f.name for f in folders], [f.name for f in files]),
+                True,
+            )
+        for entry in files:
+            if entry.is_file(follow_symlinks=False):
+                yield Found(rel + entry.name, entry.path, "", False)
+        for entry in sorted(folders, key=lambda e: e.name, reverse=True):
+            if entry.name not in skip and not entry.is_symlink():
+                pending.append((entry.path, f"{rel}{entry.name}/"))
 
 
 def listing_digest(folders: list[str], files: list[str]) -> str:
@@ -106,35 +138,46 @@ def load_record(state_file: Path, part: str = "files") -> dict[str, tuple[str, i
 
 def keep_times(root: Path, state_file: Path, skipped: Iterable[str] = SKIPPED_FOLDERS) -> KeptTimes:
     """Give every file below *root* whose bytes are the recorded ones its recorded
-    modification time; then record every file's digest and time in *state_file*."""
+    modification time, and every folder whose entries have the recorded names
+    its recorded time (the root itself left out: its entries differ with the
+    restored build); then record every file's digest and time, and every
+    folder's names and time, in *state_file*. One pass over the tree."""
     record = load_record(state_file)
-    base = os.fspath(root)
-    now: dict[str, list[str | int]] = {}
-    restored = changed = unchanged = 0
-    folders_now, folders_restored = keep_folder_times(
-        root, load_record(state_file, "folders"), skipped
-    )
-    for rel in walk(root, skipped):
-        path = os.path.join(base, rel)
-        info = os.stat(path)
-        digest = content_digest(path)
+    folder_record = load_record(state_file, "folders")
+    files: dict[str, list[str | int]] = {}
+    folders: dict[str, list[str | int]] = {}
+    restored = changed = unchanged = folders_restored = 0
+    for found in scan(root, skipped):
+        try:
+            info = os.lstat(found.path)
+        except OSError:
+            continue
         mtime = info.st_mtime_ns
-        former = record.get(rel)
+        if found.folder:
+            former = folder_record.get(found.rel)
+            if former is not None and former[0] == found.listing and former[1] != mtime:
+                os.utime(found.path, ns=(info.st_atime_ns, former[1]), follow_symlinks=False)
+                mtime = former[1]
+                folders_restored += 1
+            folders[found.rel] = [found.listing, mtime]
+            continue
+        digest = content_digest(found.path)
+        former = record.get(found.rel)
         if former is not None and former[0] == digest:
             if former[1] != mtime:
-                os.utime(path, ns=(info.st_atime_ns, former[1]))
+                os.utime(found.path, ns=(info.st_atime_ns, former[1]))
                 mtime = former[1]
                 restored += 1
             else:
                 unchanged += 1
         else:
             changed += 1
-        now[rel] = [digest, mtime]
+        files[found.rel] = [digest, mtime]
     state_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = state_file.with_name(state_file.name + ".tmp")
     tmp.write_text(
         json.dumps(
-            {"format": FORMAT, "files": now, "folders": folders_now},
+            {"format": FORMAT, "files": files, "folders": folders},
             separators=(",", ":"),
             sort_keys=True,
         ),
@@ -142,34 +185,3 @@ def keep_times(root: Path, state_file: Path, skipped: Iterable[str] = SKIPPED_FO
     )
     os.replace(tmp, state_file)
     return KeptTimes(restored, changed, unchanged, folders_restored)
-
-
-def keep_folder_times(
-    root: Path, record: dict[str, tuple[str, int]], skipped: Iterable[str] = SKIPPED_FOLDERS
-) -> tuple[dict[str, list[str | int]], int]:
-    """Give every folder below *root* whose entries have the recorded names its
-    recorded time; the folders as they are now (``{path: [digest, mtime_ns]}``),
-    and how many were given back their time. The root itself is left out (its
-    entries differ with the restored build)."""
-    skip = frozenset(skipped)
-    base = os.fspath(root)
-    now: dict[str, list[str | int]] = {}
-    restored = 0
-    for folder, folders, files in os.walk(base):
-        digest = listing_digest(folders, files)
-        folders[:] = sorted(f for f in folders if f not in skip)
-        if folder == base:
-            continue
-        rel = os.path.relpath(folder, base).replace(os.sep, "/")
-        try:
-            info = os.lstat(folder)
-        except OSError:
-            continue
-        mtime = info.st_mtime_ns
-        former = record.get(rel)
-        if former is not None and former[0] == digest and former[1] != mtime:
-            os.utime(folder, ns=(info.st_atime_ns, former[1]), follow_symlinks=False)
-            mtime = former[1]
-            restored += 1
-        now[rel] = [digest, mtime]
-    return now, restored
