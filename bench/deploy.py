@@ -14,8 +14,11 @@ checkout at the same path (as a runner's workspace):
 ``run:`` steps run as written (``bash -e -c``, with the step's ``env:`` and
 ``if:``); the ``uses:`` steps are done here as the actions do them: checkout
 (``git clone``), ``actions/cache`` (exact key, else the newest entry starting
-with a restore key; saved at the end of the job when the key was not hit, with
-``tar --posix`` as the action does, so file times survive to the nanosecond),
+with a restore key; saved at the end of the job when the key was not hit; its
+archive made and extracted with the commands of @actions/cache's ``tar.ts``:
+``tar --posix`` (file times survive to the nanosecond) through ``zstdmt``,
+:data:`CACHE_SAVE` and :data:`CACHE_RESTORE`; the download and upload are not
+emulated, the archive's size is shown),
 ``actions/upload-pages-artifact`` (its ``tar --dereference --hard-dereference``,
 whose size is what Pages checks). The Python environment is prepared once (a
 virtual environment that sees this checkout's packages, offline) and stands in
@@ -58,6 +61,17 @@ WORKFLOW = ".github/workflows/pages.yml"
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 GIT_ENV = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 
+
+#: actions/cache's archive (@actions/toolkit packages/cache/src/internal/tar.ts,
+#: GNU tar on Linux, zstd found: ``CompressionMethod.ZstdWithoutLong``), made in a
+#: temporary folder from the paths listed in its manifest.txt, then extracted
+#: into the workspace
+CACHE_FILE = "cache.tzst"
+CACHE_SAVE = (
+    "tar --posix -cf cache.tzst --exclude cache.tzst -P -C {workspace} "
+    "--files-from manifest.txt --use-compress-program zstdmt"
+)
+CACHE_RESTORE = "tar -xf {archive} -P -C {workspace} --use-compress-program unzstd"
 
 #: the steps a deploy's build time counts: ``run:``, the caches' restore and save
 BUILD_KINDS = ("run", "uses:actions/cache", "post")
@@ -139,7 +153,7 @@ def job_steps(workflow: Path) -> list[dict[str, Any]]:
 
 def cache_entries(store: Path, prefix: str) -> list[Path]:
     """Saved cache archives whose key starts with *prefix*, newest first."""
-    found = [p for p in store.glob("*.tar") if p.stem.startswith(prefix)]
+    found = [p for p in store.glob("*.tzst") if p.name.startswith(prefix)]
     return sorted(found, key=lambda p: p.stat().st_mtime_ns, reverse=True)
 
 
@@ -246,7 +260,7 @@ def run_job(
             hit = False
             found: Path | None = None
             if use_cache or path == ".venv":
-                exact = store / f"{key}.tar"
+                exact = store / f"{key}.tzst"
                 if exact.is_file():
                     found, hit = exact, True
                 else:
@@ -256,8 +270,12 @@ def run_job(
                             found = entries[0]
                             break
             if found is not None:
-                subprocess.run(["tar", "-xf", str(found), "-C", str(workspace)], check=True)
-                note = f"restored {'exactly' if hit else 'by prefix'}"
+                command = CACHE_RESTORE.format(
+                    archive=shlex.quote(str(found)), workspace=shlex.quote(str(workspace))
+                )
+                subprocess.run(shlex.split(command), check=True)
+                size = found.stat().st_size / 1e6
+                note = f"restored {'exactly' if hit else 'by prefix'} ({size:.1f} MB)"
             elif path == ".venv" and prepare_venv is not None:
                 prepare_venv(workspace / ".venv")
                 note = "prepared offline (stands in for a hit)"
@@ -299,12 +317,15 @@ def run_job(
     for key, path in saves:  # the cache action's post step
         start, cpu = time.perf_counter(), children_cpu()
         if (workspace / path).exists() and use_cache:
-            archive = store / f"{key}.tar"
-            tmp = archive.with_suffix(".part")
-            subprocess.run(
-                ["tar", "--posix", "-cf", str(tmp), "-C", str(workspace), path], check=True
-            )
-            tmp.rename(archive)
+            folder = store / f"{key}.part"
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            (folder / "manifest.txt").write_text(path)
+            command = CACHE_SAVE.format(workspace=shlex.quote(str(workspace)))
+            subprocess.run(shlex.split(command), cwd=folder, check=True)
+            archive = store / f"{key}.tzst"
+            (folder / CACHE_FILE).rename(archive)
+            shutil.rmtree(folder)
             note = f"saved {archive.stat().st_size / 1e6:.1f} MB"
         else:
             note = "not saved"
