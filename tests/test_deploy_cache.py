@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -257,3 +258,26 @@ def test_a_contents_record_stamp_survives_a_fresh_checkout(tmp_path: Path) -> No
     assert file_stamp(record) == before
     os.utime(record, ns=(info.st_atime_ns, info.st_mtime_ns + 1))
     assert file_stamp(record) != before
+
+
+def test_keep_times_starts_without_the_other_sub_commands(tmp_path: Path) -> None:
+    """A deploy runs ``orgreg keep-times`` every time: the command line imports the
+    module of the sub-command it runs only (not the checks' schemas and HTTP
+    client), and still lists every sub-command."""
+    (tmp_path / "source").mkdir()
+    (tmp_path / "source/README.md").write_text("x")
+    code = (
+        "import sys\nfrom orgreg_sphinx.cli import main\n"
+        "assert main(['keep-times', sys.argv[1]]) == 0\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('orgreg_sphinx.cli.'))))\n"
+        "print('jsonschema' in sys.modules, 'requests' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    kept, modules, heavy = done.stdout.splitlines()
+    assert "1 changed or new" in kept
+    assert modules.split() == ["orgreg_sphinx.cli.keep_times"]
+    assert heavy == "False False"
+    listed = orgreg("--help").out
+    assert all(name in listed for name in ("init", "check", "serve", "manifest", "keep-times"))
