@@ -16,9 +16,9 @@ checkout at the same path (as a runner's workspace):
 (``git clone``), ``actions/cache`` (exact key, else the newest entry starting
 with a restore key; saved at the end of the job when the key was not hit; its
 archive made and extracted with the commands of @actions/cache's ``tar.ts``:
-``tar --posix`` (file times survive to the nanosecond) through ``zstdmt``,
-:data:`CACHE_SAVE` and :data:`CACHE_RESTORE`; the download and upload are not
-emulated, the archive's size is shown),
+``tar --posix`` (file times survive to the nanosecond) through ``zstdmt``, or
+gzip where zstd is not installed, :func:`cache_commands`; the download and
+upload are not emulated, the archive's size is shown),
 ``actions/upload-pages-artifact`` (its ``tar --dereference --hard-dereference``,
 whose size is what Pages checks). The Python environment is prepared once (a
 virtual environment that sees this checkout's packages, offline) and stands in
@@ -62,16 +62,27 @@ EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 GIT_ENV = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 
 
-#: actions/cache's archive (@actions/toolkit packages/cache/src/internal/tar.ts,
-#: GNU tar on Linux, zstd found: ``CompressionMethod.ZstdWithoutLong``), made in a
-#: temporary folder from the paths listed in its manifest.txt, then extracted
-#: into the workspace
-CACHE_FILE = "cache.tzst"
-CACHE_SAVE = (
-    "tar --posix -cf cache.tzst --exclude cache.tzst -P -C {workspace} "
-    "--files-from manifest.txt --use-compress-program zstdmt"
-)
-CACHE_RESTORE = "tar -xf {archive} -P -C {workspace} --use-compress-program unzstd"
+def cache_commands() -> tuple[str, str, str]:
+    """actions/cache's archive name, and its commands to make it (in a temporary
+    folder, from the paths listed in its manifest.txt) and to extract it into the
+    workspace: @actions/toolkit packages/cache/src/internal/tar.ts with GNU tar
+    on Linux, through zstd when ``zstd --quiet --version`` answers
+    (``CompressionMethod.ZstdWithoutLong``), else gzip (``cacheUtils.ts``)."""
+    if shutil.which("zstd"):
+        name, make, extract = (
+            "cache.tzst",
+            "--use-compress-program zstdmt",
+            "--use-compress-program unzstd",
+        )
+    else:
+        name, make, extract = "cache.tgz", "-z", "-z"
+    return (
+        name,
+        f"tar --posix -cf {name} --exclude {name} -P -C {{workspace}} "
+        f"--files-from manifest.txt {make}",
+        f"tar -xf {{archive}} -P -C {{workspace}} {extract}",
+    )
+
 
 #: the steps a deploy's build time counts: ``run:``, the caches' restore and save
 BUILD_KINDS = ("run", "uses:actions/cache", "post")
@@ -153,7 +164,8 @@ def job_steps(workflow: Path) -> list[dict[str, Any]]:
 
 def cache_entries(store: Path, prefix: str) -> list[Path]:
     """Saved cache archives whose key starts with *prefix*, newest first."""
-    found = [p for p in store.glob("*.tzst") if p.name.startswith(prefix)]
+    suffix = Path(cache_commands()[0]).suffix
+    found = [p for p in store.glob(f"*{suffix}") if p.name.startswith(prefix)]
     return sorted(found, key=lambda p: p.stat().st_mtime_ns, reverse=True)
 
 
@@ -260,7 +272,7 @@ def run_job(
             hit = False
             found: Path | None = None
             if use_cache or path == ".venv":
-                exact = store / f"{key}.tzst"
+                exact = store / f"{key}{Path(cache_commands()[0]).suffix}"
                 if exact.is_file():
                     found, hit = exact, True
                 else:
@@ -270,7 +282,7 @@ def run_job(
                             found = entries[0]
                             break
             if found is not None:
-                command = CACHE_RESTORE.format(
+                command = cache_commands()[2].format(
                     archive=shlex.quote(str(found)), workspace=shlex.quote(str(workspace))
                 )
                 subprocess.run(shlex.split(command), check=True)
@@ -321,10 +333,11 @@ def run_job(
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir()
             (folder / "manifest.txt").write_text(path)
-            command = CACHE_SAVE.format(workspace=shlex.quote(str(workspace)))
+            name, make, _ = cache_commands()
+            command = make.format(workspace=shlex.quote(str(workspace)))
             subprocess.run(shlex.split(command), cwd=folder, check=True)
-            archive = store / f"{key}.tzst"
-            (folder / CACHE_FILE).rename(archive)
+            archive = store / f"{key}{Path(name).suffix}"
+            (folder / name).rename(archive)
             shutil.rmtree(folder)
             note = f"saved {archive.stat().st_size / 1e6:.1f} MB"
         else:
