@@ -127,6 +127,21 @@ def test_a_deploy_with_the_restored_build_reads_only_the_change(registry) -> Non
     ran = [s.name for s in cold.steps]
     assert ran == [*workflow, "Post: save _build"]  # every step of the job, in its order
     assert cold.step("Restore the previous build").note == "miss"
+    # what is cached: the whole _build (Sphinx's environment and doctrees, the memo,
+    # the output and its record, the files' times), saved as actions/cache saves it
+    [archive] = store.glob(f"*{Path(deploy.cache_commands()[0]).suffix}")
+    listed = subprocess.run(  # (tar finds the compression itself)
+        ["tar", "-tf", str(archive)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert {p.split("/")[0] for p in listed} == {"_build"}
+    for kept in (
+        "_build/doctrees/environment.pickle",
+        "_build/doctrees/orgreg-namespaces.pickle",
+        "_build/html/index.html",
+        "_build/html/.buildinfo",
+        "_build/orgreg-file-times.json",
+    ):
+        assert kept in listed
     assert (
         "0 given back their former time"
         in cold.step("Give unchanged files their former times").note
