@@ -35,6 +35,8 @@ from .shared import (
     human_size,
     leave_out_of_search,
     para,
+    plain_code,
+    plain_link,
     short_digest,
     shown_time,
     site_link,
@@ -112,11 +114,12 @@ def _table(
     classes: list[str],
     keys: Sequence[str] = (),
     bare: bool = False,
+    classed: bool = True,
 ) -> nodes.table:
-    """A table; *keys* name the columns, each cell gets ``orgreg-cell-<key>``;
-    *bare*: the rows and their cells are written without the markup a
-    one-line row does not need (``row-odd``, the cells' classes, a ``<p>``)
-    in HTML: the header cells name the columns."""
+    """A table; *keys* name the columns, each cell gets ``orgreg-cell-<key>``
+    (unless not *classed*: a one-line row's cells need none, the header
+    cells name the columns); *bare*: the rows and their cells are written
+    without the markup a row does not need (``row-odd``, a ``<p>``) in HTML."""
     table = nodes.table(classes=classes)
     cell_classes = [[f"orgreg-cell-{key}"] for key in keys] or [[] for _ in headers]
     searched = [not keys or key in SEARCHED_COLUMNS for key in keys] or [True for _ in headers]
@@ -137,7 +140,7 @@ def _table(
     for cells, attrs in rows:
         row = (bare_row if bare else nodes.row)(**attrs)
         for cell, extra, indexed in zip(cells, cell_classes, searched, strict=True):
-            entry = nodes.entry(classes=[] if bare else list(extra))
+            entry = nodes.entry(classes=list(extra) if classed else [])
             content = (
                 cell
                 if isinstance(cell, (nodes.paragraph, nodes.container))
@@ -194,8 +197,9 @@ def deprecation_reason(reason: str) -> nodes.inline:
 
 
 def view_link(tag: Tag, name: nodes.Node) -> nodes.Node:
-    """*name* linked to the tag's view on this page."""
-    link = nodes.reference("", "", refid=tag_anchor(tag), classes=["orgreg-tag-link"])
+    """*name* linked to the tag's view on this page (a bare link: the
+    stylesheets make it bold)."""
+    link = plain_link("", "", refid=tag_anchor(tag), classes=["orgreg-tag-link"])
     link += name
     return link
 
@@ -204,7 +208,9 @@ def tag_name_cell(tag: Tag, link: TagLink | None = None) -> nodes.Node:
     """The tag's name (linked to its view by *link*); a deprecated tag's also its
     badge and reason."""
     name: nodes.Node = nodes.strong(text=tag.name)
-    if link is not None:
+    if link is view_link:
+        name = view_link(tag, nodes.Text(tag.name))
+    elif link is not None:
         name = link(tag, name)
     if not tag.deprecated:
         return name
@@ -332,6 +338,8 @@ def tag_cell(
                 line += nodes.Text(" ")
             if oras:  # no link a browser could follow: the reference to pull
                 line += nodes.literal(text=url, classes=["orgreg-oras"])
+            elif options.views:  # a one-line row: a bare link
+                line += plain_link(label, label, refuri=url)
             else:
                 line += nodes.reference(label, label, refuri=url, classes=["orgreg-download"])
         return line
@@ -379,6 +387,7 @@ def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> n
         ],
         columns,
         bare=options.views,
+        classed=not options.views,
     )
     table["orgreg_namespace"] = ns.name
     if options.caption:
@@ -426,12 +435,13 @@ def _tag_names(ns: Namespace, deprecated: str = "flag") -> nodes.Node:
     if deprecated == "hide":
         newest = [t for t in newest if not t.deprecated]
     for tag in newest[:LISTED_TAG_NAMES]:
+        # bare <code>: a row's names are most of its bytes, in every listing page
         if tag.deprecated:
-            box += nodes.literal(text=tag.name, classes=["orgreg-tag-name", "orgreg-deprecated"])
+            box += plain_code(text=tag.name, classes=["orgreg-tag-name", "orgreg-deprecated"])
             box += nodes.Text(" ")
             box += deprecated_badge()
         else:
-            box += nodes.literal(text=tag.name, classes=["orgreg-tag-name"])
+            box += plain_code(text=tag.name, classes=["orgreg-tag-name"])
         box += nodes.Text(" ")
     if len(newest) > LISTED_TAG_NAMES:
         more = f"+{len(newest) - LISTED_TAG_NAMES} more"
@@ -495,6 +505,7 @@ def namespace_table(
         rows,
         ["orgreg-namespaces", *(f"orgreg-col-{c}" for c in columns), *sorted_classes(sort)],
         columns,
+        bare=True,
     )
     if caption:
         table.insert(0, nodes.title(caption, caption))

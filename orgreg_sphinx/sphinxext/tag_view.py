@@ -15,11 +15,12 @@ the stylesheet shows every view in turn.
 
 A view holds the tag's facts (size in bytes, full digest, created with the time
 of day, architecture, downloads, recipe, manifest), every client's commands for
-this tag (:func:`core.clients.tag_tabs`, each with the checksum line that fits
-the file it saves), what is inside the image (:mod:`.details`) and the tag's
-history. It is built when the page is written (a :mod:`.deferred` part), in
-lean markup (bare ``<dl>``, ``<pre>`` and ``<code>``: :mod:`.shared`), and left
-out of the search index: it is paid once per tag of the registry.
+this tag (:func:`core.clients.tag_tabs`; the lines every view would repeat,
+sregistry's environment and the checksum line, are the page's: :func:`shared`),
+what is inside the image (:mod:`.details`) and the tag's history. It is built
+when the page is written (a :mod:`.deferred` part), in lean markup (bare
+``<dl>``, ``<pre>`` and ``<code>``: :mod:`.shared`), and left out of the search
+index: it is paid once per tag of the registry.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from .shared import (
     heading,
     human_size,
     para,
+    plain_box,
     plain_code,
     shown_time,
     site_link,
@@ -91,8 +93,8 @@ def facts(ns: Namespace, tag: Tag) -> nodes.field_list:
 def pull(ns: Namespace, tag: Tag, site: str, *, shub: bool = True) -> list[nodes.Node]:
     """Every client's commands for this tag, under the client's name (an intro
     only where it says why: :attr:`core.clients.UsageTab.explains`); the
-    checksum line they share is the page's (:func:`check`)."""
-    tabs = clients.tag_tabs(ns, tag, site, shub=shub, checksums=False)
+    lines they share are the page's (:func:`shared`)."""
+    tabs = clients.tag_tabs(ns, tag, site, shub=shub, checksums=False, environment=False)
     if not tabs:
         return []
     fields: list[tuple[str, nodes.Node | list[nodes.Node]]] = []
@@ -105,7 +107,7 @@ def pull(ns: Namespace, tag: Tag, site: str, *, shub: bool = True) -> list[nodes
         if tab.note:
             body.append(para(nodes.Text(tab.note), classes=["orgreg-usage-note"]))
         fields.append((tab.label, body))
-    pulls = field_list(fields, ("orgreg-pull", "orgreg-command"), lean=True)
+    pulls = field_list(fields, ("orgreg-pull",), lean=True)
     pulls["classes"].remove("orgreg-facts")
     return [_heading("Pull", 3), pulls]
 
@@ -156,10 +158,10 @@ def facts_html(ns: Namespace, tag: Tag, href: Href) -> str:
 
 def pull_html(ns: Namespace, tag: Tag, site: str, *, shub: bool = True) -> str:
     """:func:`pull` as HTML, written directly (as :func:`facts_html`)."""
-    tabs = clients.tag_tabs(ns, tag, site, shub=shub, checksums=False)
+    tabs = clients.tag_tabs(ns, tag, site, shub=shub, checksums=False, environment=False)
     if not tabs:
         return ""
-    out = ['<h3>Pull</h3>\n<dl class="orgreg-pull orgreg-command field-list">']
+    out = ['<h3>Pull</h3>\n<dl class="orgreg-pull">']
     for tab in tabs:
         out.append(f"<dt>{escape(tab.label)}</dt><dd>")
         if tab.explains or not tab.lines:
@@ -173,17 +175,26 @@ def pull_html(ns: Namespace, tag: Tag, site: str, *, shub: bool = True) -> str:
     return "".join(out)
 
 
-def check(ns: Namespace, site: str) -> nodes.container:
-    """The checksum line of the namespace (:func:`core.clients.checksum_check`),
-    which the commands of every view end with (:func:`core.clients.tag_tabs`):
-    once per page, shown under whichever view is open."""
-    box = nodes.container(classes=["orgreg-tag-check", "orgreg-command"])
-    box += para(
-        nodes.Text("Check the image file the commands above saved against the namespace's "),
-        nodes.Text("SHA256SUMS:"),
-    )
-    box += commands([clients.checksum_check(site, ns)])
-    return box
+def shared(ns: Namespace, site: str, *, sregistry: bool, checksums: bool) -> list[nodes.Node]:
+    """The lines every view's commands would repeat, once per page and shown
+    under whichever view is open: sregistry's environment (*sregistry*: a view
+    has its pull, :func:`core.clients.sregistry_environment`) and the checksum
+    line of the namespace (*checksums*: :func:`core.clients.checksum_check`)."""
+    out: list[nodes.Node] = []
+    if sregistry:
+        box = plain_box(classes=["orgreg-tag-env", "orgreg-command"])
+        box += para(nodes.Text("sregistry reads this registry's address from its environment:"))
+        box += commands(clients.sregistry_environment(site))
+        out.append(box)
+    if checksums:
+        box = plain_box(classes=["orgreg-tag-check", "orgreg-command"])
+        box += para(
+            nodes.Text("Check the image file the commands above saved against the namespace's "),
+            nodes.Text("SHA256SUMS:"),
+        )
+        box += commands([clients.checksum_check(site, ns)])
+        out.append(box)
+    return out
 
 
 def tag_view(
@@ -256,17 +267,24 @@ def tag_views(
     href: Href | None = None,
 ) -> list[nodes.Node]:
     """The views of *tags* (those of the page's table), in one box that starts
-    with the way back to the table and ends with the checksum line (*checksums*:
-    the ``SHA256SUMS`` files are published), both shown with a view. *href*:
+    with the way back to the table and ends with the lines the views share
+    (:func:`shared`; *checksums*: the ``SHA256SUMS`` files are published), shown
+    with a view. *href*:
     the page is HTML, written with links to files of the site made by *href*."""
     if not tags:
         return []
-    box = nodes.container(classes=[VIEWS_CLASS, NO_SEARCH])
+    box = plain_box(classes=[VIEWS_CLASS, NO_SEARCH])
     back = nodes.reference("", "", refid="tags")
     back += nodes.Text(f"All tags of {ns.name}")
     box += para(back, classes=["orgreg-tag-back"])
     for tag in tags:
         box += tag_view(ns, tag, ctx, shub=shub, href=href)
-    if checksums and any(t.layers for t in tags):
-        box += check(ns, ctx.site)
+    box.extend(
+        shared(
+            ns,
+            ctx.site,
+            sregistry=shub and any(clients.sregistry_pulls(ns, t) for t in tags),
+            checksums=checksums and any(t.layers for t in tags),
+        )
+    )
     return [box]

@@ -180,7 +180,7 @@
       }
       if (box.querySelector(":scope > .orgreg-copy")) { return; }
       box.classList.add("orgreg-has-copy");
-      var isCommand = !!pre.closest(".orgreg-command");
+      var isCommand = !!pre.closest(".orgreg-command, .orgreg-pull");
       box.appendChild(copyButton(isCommand ? "Copy command" : "Copy code",
         isCommand ? "Command" : "Code", function () { return commandText(pre); }));
       /* a scrolling block must be reachable with the keyboard */
