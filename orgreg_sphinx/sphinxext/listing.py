@@ -131,9 +131,10 @@ def _table(
         group += nodes.colspec(colwidth=min(max(len(title), longest) + 4, 52))
     head = nodes.thead()
     group += head
-    header_row = nodes.row()
+    header_row = (bare_row if bare else nodes.row)()
     for title, extra in zip(headers, cell_classes, strict=True):
-        header_row += nodes.entry("", para(nodes.Text(title)), classes=list(extra))
+        name = (bare_paragraph if bare else nodes.paragraph)("", "", nodes.Text(title))
+        header_row += nodes.entry("", name, classes=list(extra) if classed else [])
     head += header_row
     body = nodes.tbody()
     group += body

@@ -16,7 +16,7 @@ from ..core.selection import updated as last_update
 from ..core.text import plural
 from .details import DetailsContext
 from .listing import MAX_TAG_ROWS, PAGE_TAG_COLUMNS, TagTableOptions, scroller, tag_table
-from .shared import NO_SEARCH, commands, human_size, para, plain_box, site_link
+from .shared import NO_SEARCH, commands, human_size, para, plain_box, plain_code, site_link
 
 
 def readme(ns: Namespace) -> list[nodes.Node]:
@@ -65,9 +65,9 @@ def usage(
         out.append(
             para(
                 nodes.Text("Set "),
-                nodes.literal(text="html_baseurl"),
+                plain_code(text="html_baseurl"),
                 nodes.Text(" (or "),
-                nodes.literal(text="orgreg_site_url"),
+                plain_code(text="orgreg_site_url"),
                 nodes.Text(") in conf.py to show this registry's real address here."),
                 classes=["orgreg-hint", NO_SEARCH],
             )

@@ -4,8 +4,8 @@ namespace page.
 Issue 25 asks for a page per tag; issue 28 caps the published site at about
 4 KB per tag in all, so a static HTML file per tag (about 7 KB each with the
 theme's frame) is out. Each tag of a namespace page's table has instead a *view*
-on that page, after the Tags section: ``<section class="orgreg-tag-view"
-id="tag-<name>">``, hidden until the address names it (``#tag-<name>``, the
+on that page, after the Tags section: ``<section id="tag-<name>">`` in the
+``orgreg-tag-views`` box, hidden until the address names it (``#tag-<name>``, the
 anchor the tag's row had before, so every link made since opens the view). The
 listings' stylesheet (``orgreg-listings.css``: ``:target`` and ``:has()``) then
 shows it as the page, under the namespace's title, the rest of the page hidden.
@@ -57,8 +57,8 @@ from .shared import (
     view,
 )
 
-#: the class of a tag's view, and of the box holding a page's views
-VIEW_CLASS = "orgreg-tag-view"
+#: the class of the box holding a page's views (a view: a ``<section>`` in it,
+#: no class of its own: one less attribute per tag of the registry)
 VIEWS_CLASS = "orgreg-tag-views"
 
 
@@ -123,7 +123,7 @@ def facts_html(ns: Namespace, tag: Tag, href: Href) -> str:
     """:func:`facts` as HTML, written directly: a view's facts and commands are
     most of its nodes, made and walked once per tag of the registry (the
     details and the history, which few tags have, stay nodes)."""
-    out = ['<dl class="orgreg-facts field-list">']
+    out = ['<dl class="orgreg-facts">']
 
     def fact(label: str, html: str) -> None:
         out.append(f"<dt>{label}</dt><dd>{html}</dd>")
@@ -183,7 +183,9 @@ def shared(ns: Namespace, site: str, *, sregistry: bool, checksums: bool) -> lis
     out: list[nodes.Node] = []
     if sregistry:
         box = plain_box(classes=["orgreg-tag-env", "orgreg-command"])
-        box += para(nodes.Text("sregistry reads this registry's address from its environment:"))
+        box += para(
+            nodes.Text("Before sregistry's pull, point it at this registry (once per shell):")
+        )
         box += commands(clients.sregistry_environment(site))
         out.append(box)
     if checksums:
@@ -202,7 +204,7 @@ def tag_view(
 ) -> view:
     """Everything about *tag*'s image, as a view (its id: :func:`.shared.tag_anchor`);
     with *href* (HTML), its title, facts and commands are written as HTML."""
-    box = view(ids=[tag_anchor(tag)], classes=[VIEW_CLASS])
+    box = view(ids=[tag_anchor(tag)])
     title = f"{ns.name}:{tag.name}"
     summary = inside_summary(tag, ctx.keys)
     if href is not None and not tag.deprecated and not summary:

@@ -144,6 +144,8 @@ def page_context(
     context["orgreg_accent_dark"] = color_option(
         context.get("theme_accent_color_dark"), "accent_color_dark", DEFAULT_ACCENT_DARK
     )
+    context["orgreg_default_accent"] = DEFAULT_ACCENT  # orgreg.css's own
+    context["orgreg_default_accent_dark"] = DEFAULT_ACCENT_DARK
     context["orgreg_logo_url"] = logo_url(context)
     github = str(context.get("theme_github_url") or "").strip()
     context["orgreg_github_url"] = github if github.startswith(("https://", "http://")) else ""

@@ -160,10 +160,11 @@
     function show() {
       var id = decodeURIComponent(window.location.hash.slice(1));
       var view = id ? document.getElementById(id) : null;
-      var heading = view && view.classList.contains("orgreg-tag-view") ? view.querySelector("h2") : null;
+      var box = view && view.parentNode;
+      var heading = box && box.classList && box.classList.contains("orgreg-tag-views") ? view.querySelector("h2") : null;
       document.title = heading ? heading.textContent.trim() + " \u2014 " + base : base;
     }
-    if (!document.querySelector(".orgreg-tag-view")) { return; }
+    if (!document.querySelector(".orgreg-tag-views > section")) { return; }
     window.addEventListener("hashchange", show);
     show();
   }
