@@ -18,7 +18,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util.osutil import relative_uri
 
-from ..core import markdown
+from ..core import markdown, times
 from ..core.model import KIB_THRESHOLD, Namespace, Tag
 from ..core.selection import default_tag, newest_first
 from ..core.selection import updated as last_update
@@ -198,9 +198,9 @@ def deprecation_reason(reason: str) -> nodes.inline:
 
 
 def view_link(tag: Tag, name: nodes.Node) -> nodes.Node:
-    """*name* linked to the tag's view on this page (a bare link: the
-    stylesheets make it bold)."""
-    link = plain_link("", "", refid=tag_anchor(tag), classes=["orgreg-tag-link"])
+    """*name* linked to the tag's view on this page (a bare link, found by its
+    ``#tag-`` address: the stylesheets make it bold)."""
+    link = plain_link("", "", refid=tag_anchor(tag))
     link += name
     return link
 
@@ -323,10 +323,10 @@ def tag_cell(
             node["explanation"] = tag.digest
         return node
     if column == "created":
-        when = shown_time(tag.created)
-        if options.views and isinstance(when, nodes.Element):  # the view says the time
-            when.attributes.pop("title", None)
-        return when
+        if options.views:  # a one-line row: the ISO date (it sorts as text), the view the time
+            when = times.shown(tag.created)
+            return nodes.Text(tag.created or "" if when is None else when.iso[:10])
+        return shown_time(tag.created)
     if column == "arch":
         return nodes.literal(text=tag.arch) if tag.arch else nodes.Text("")
     if column == "download":

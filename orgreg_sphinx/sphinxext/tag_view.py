@@ -91,32 +91,29 @@ def facts(ns: Namespace, tag: Tag) -> nodes.field_list:
 
 
 def pull(ns: Namespace, tag: Tag, site: str, *, shub: bool = True) -> list[nodes.Node]:
-    """Every client's commands for this tag, under the client's name (an intro
-    only where it says why: :attr:`core.clients.UsageTab.explains`); the
-    lines they share are the page's (:func:`shared`)."""
+    """Every client's commands for this tag, one block each (each command names
+    its client: no label; an intro only where it says why:
+    :attr:`core.clients.UsageTab.explains`); the lines they share are the
+    page's (:func:`shared`)."""
     tabs = clients.tag_tabs(ns, tag, site, shub=shub, checksums=False, environment=False)
     if not tabs:
         return []
-    fields: list[tuple[str, nodes.Node | list[nodes.Node]]] = []
+    box = plain_box(classes=["orgreg-pull"])
     for tab in tabs:
-        body: list[nodes.Node] = []
         if tab.explains or not tab.lines:
-            body.append(para(nodes.Text(tab.intro), classes=["orgreg-why"]))
+            box += para(nodes.Text(tab.intro), classes=["orgreg-why"])
         if tab.lines:
-            body.append(commands(tab.lines))
+            box += commands(tab.lines)
         if tab.note:
-            body.append(para(nodes.Text(tab.note), classes=["orgreg-usage-note"]))
-        fields.append((tab.label, body))
-    pulls = field_list(fields, ("orgreg-pull",), lean=True)
-    pulls["classes"].remove("orgreg-facts")
-    return [_heading("Pull", 3), pulls]
+            box += para(nodes.Text(tab.note), classes=["orgreg-usage-note"])
+    return [_heading("Pull", 3), box]
 
 
 def _time_html(value: str) -> str:
+    """The time as people read it, with the time of day (a view's: plain text,
+    the table's cell keeps the ISO value the rows sort by)."""
     when = times.shown(value)
-    if when is None:
-        return escape(value)
-    return f'<time datetime="{escape(when.iso)}">{escape(when.full)}</time>'
+    return escape(value if when is None else when.full)
 
 
 def facts_html(ns: Namespace, tag: Tag, href: Href) -> str:
@@ -161,17 +158,15 @@ def pull_html(ns: Namespace, tag: Tag, site: str, *, shub: bool = True) -> str:
     tabs = clients.tag_tabs(ns, tag, site, shub=shub, checksums=False, environment=False)
     if not tabs:
         return ""
-    out = ['<h3>Pull</h3>\n<dl class="orgreg-pull">']
+    out = ['<h3>Pull</h3>\n<div class="orgreg-pull">']
     for tab in tabs:
-        out.append(f"<dt>{escape(tab.label)}</dt><dd>")
         if tab.explains or not tab.lines:
-            out.append(f'<p class="orgreg-why">{escape(tab.intro)}</p>')
+            out.append(f'<p class="orgreg-why">{escape(tab.intro)}</p>\n')
         if tab.lines:
-            out.append(f"<pre>{escape(chr(10).join(tab.lines))}</pre>")
+            out.append(f"<pre>{escape(chr(10).join(tab.lines))}</pre>\n")
         if tab.note:
-            out.append(f'<p class="orgreg-usage-note">{escape(tab.note)}</p>')
-        out.append("</dd>\n")
-    out.append("</dl>\n")
+            out.append(f'<p class="orgreg-usage-note">{escape(tab.note)}</p>\n')
+    out.append("</div>\n")
     return "".join(out)
 
 

@@ -137,10 +137,13 @@
     return lines.join("\n");
   }
 
+  /* a tag's name in a row, linked to its view (elsewhere, to its page) */
+  var TAG_LINK = 'a.orgreg-tag-link, a[href^="#tag-"]';
+
   /* a one-line tag row leaves the whole digest to the tag's view */
   function viewDigest(abbr) {
     var row = abbr.closest("tr");
-    var link = row && row.querySelector("a.orgreg-tag-link");
+    var link = row && row.querySelector(TAG_LINK);
     var href = link ? link.getAttribute("href") : "";
     var view = href && href.charAt(0) === "#" ? document.getElementById(decodeURIComponent(href.slice(1))) : null;
     var short = abbr.textContent.trim();
@@ -841,7 +844,7 @@
         entry.keys[column] = column === "size" ? sizeBytes(cell)
           : time ? time.getAttribute("datetime") : cell.textContent.trim();
       });
-      entry.link = columns.indexOf("tag") >= 0 ? cells[columns.indexOf("tag")].querySelector("a.orgreg-tag-link") : null;
+      entry.link = columns.indexOf("tag") >= 0 ? cells[columns.indexOf("tag")].querySelector(TAG_LINK) : null;
       return entry;
     });
     var id = "orgreg-tag-filter" + (index ? "-" + index : "");
