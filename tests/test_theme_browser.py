@@ -460,7 +460,7 @@ def test_500_tags_are_paged_filtered_sorted_and_linkable(
     page.goto(big_site.base)
     # the home page shows the newest tag names, and finds a namespace by any of
     # its newest 100 (a row's size does not grow with the namespace's tags)
-    assert page.locator("tr.orgreg-namespace-row code.orgreg-tag-name").count() == 4 + 1
+    assert page.locator("tr.orgreg-namespace-row .orgreg-tag-names code").count() == 4 + 1
     page.get_by_label("Filter containers").fill("r004")  # of 2024: among the newest 100
     wait_for_namespaces(page, ["big/many"])
     page.get_by_label("Filter containers").fill("r123")  # of 2023
@@ -793,7 +793,7 @@ def test_a_remembered_choice_overrides_the_system_palette(
               pick('.orgreg-header', ['backgroundColor', 'borderBottomColor']),
               pick('table.orgreg-namespaces', ['borderTopColor', 'boxShadow']),
               pick('table.orgreg-namespaces td a', ['color']),
-              pick('code.orgreg-tag-name', ['color', 'backgroundColor']),
+              pick(".orgreg-tag-names code", ['color', 'backgroundColor']),
               pick('.orgreg-summary', ['color'])];
     }"""
 

@@ -312,9 +312,10 @@ def tag_cell(
         return history_cell(ns, tag)
     if column == "size":
         text = human_size(tag.size_bytes)
+        if options.views:  # the view says the exact size; the theme sorts by the text
+            return nodes.Text(text)
         size = size_abbreviation(text, text, bytes=tag.size_bytes)
-        if not options.views:  # the view says the exact size
-            size["explanation"] = exact_size(tag)
+        size["explanation"] = exact_size(tag)
         return size
     if column == "digest":
         short = short_digest(tag.digest)
@@ -436,13 +437,14 @@ def _tag_names(ns: Namespace, deprecated: str = "flag") -> nodes.Node:
     if deprecated == "hide":
         newest = [t for t in newest if not t.deprecated]
     for tag in newest[:LISTED_TAG_NAMES]:
-        # bare <code>: a row's names are most of its bytes, in every listing page
+        # bare <code> (styled as .orgreg-tag-names code): a row's names are most
+        # of its bytes, in every listing page
         if tag.deprecated:
-            box += plain_code(text=tag.name, classes=["orgreg-tag-name", "orgreg-deprecated"])
+            box += plain_code(text=tag.name, classes=["orgreg-deprecated"])
             box += nodes.Text(" ")
             box += deprecated_badge()
         else:
-            box += plain_code(text=tag.name, classes=["orgreg-tag-name"])
+            box += plain_code(text=tag.name)
         box += nodes.Text(" ")
     if len(newest) > LISTED_TAG_NAMES:
         more = f"+{len(newest) - LISTED_TAG_NAMES} more"

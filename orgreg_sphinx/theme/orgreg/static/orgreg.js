@@ -812,9 +812,14 @@
   }
 
   /* ---------------- namespace page: the tag table ---------------- */
+  /* a size in bytes: its data-bytes, or (a one-line row: "797.1 MiB") its text */
+  var UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
   function sizeBytes(cell) {
     var abbr = cell.querySelector("abbr[data-bytes]");
-    return abbr ? Number(abbr.getAttribute("data-bytes")) : -1;
+    if (abbr) { return Number(abbr.getAttribute("data-bytes")); }
+    var shown = /^([0-9.]+) ([KMGT]?i?B)$/.exec(cell.textContent.trim());
+    var unit = shown ? UNITS.indexOf(shown[2]) : -1;
+    return unit < 0 ? -1 : Number(shown[1]) * Math.pow(1024, unit);
   }
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
