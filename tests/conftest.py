@@ -256,6 +256,13 @@ def tag_row(page: BeautifulSoup, tag: str) -> Any:
     return link.find_parent("tr") if link is not None else None
 
 
+def size_cell(page: BeautifulSoup, tag: str) -> str:
+    """The size a namespace page's one-line row shows for *tag* (found by the
+    column's header)."""
+    heads = [th.get_text(strip=True) for th in page.select("table.orgreg-tags thead th")]
+    return str(tag_row(page, tag).find_all("td")[heads.index("Size")].get_text(strip=True))
+
+
 def row_tag(row: Any) -> str:
     """The tag a namespace page's row shows (from its link to the tag's view)."""
     return str(row.select_one('a[href^="#tag-"]')["href"]).removeprefix("#tag-")
