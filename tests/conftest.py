@@ -252,15 +252,23 @@ def dsse_reference_verifier() -> Path:
 def tag_row(page: BeautifulSoup, tag: str) -> Any:
     """The row of *tag* in a namespace page's own table: found by its name's
     link to the tag's view (the rows carry no id: the view has ``tag-<name>``)."""
-    link = page.find("a", class_="orgreg-tag-link", href=f"#tag-{tag}")
+    link = page.select_one(f'table.orgreg-tags a[href="#tag-{tag}"]')
     return link.find_parent("tr") if link is not None else None
+
+
+def size_cell(page: BeautifulSoup, tag: str) -> str:
+    """The size a namespace page's one-line row shows for *tag* (found by the
+    column's header)."""
+    heads = [th.get_text(strip=True) for th in page.select("table.orgreg-tags thead th")]
+    return str(tag_row(page, tag).find_all("td")[heads.index("Size")].get_text(strip=True))
 
 
 def row_tag(row: Any) -> str:
     """The tag a namespace page's row shows (from its link to the tag's view)."""
-    return str(row.find("a", class_="orgreg-tag-link")["href"]).removeprefix("#tag-")
+    return str(row.select_one('a[href^="#tag-"]')["href"]).removeprefix("#tag-")
 
 
 def tag_view(page: BeautifulSoup, tag: str) -> Any:
-    """The view of *tag* on its namespace page: ``<section id="tag-<name>">``."""
-    return page.find("section", id=f"tag-{tag}", class_="orgreg-tag-view")
+    """The view of *tag* on its namespace page: ``<section id="tag-<name>">`` in
+    the box of the page's views."""
+    return page.select_one(f'div.orgreg-tag-views > section[id="tag-{tag}"]')

@@ -157,7 +157,7 @@ def assert_good_namespaces_complete(out: Path, reference: dict[str, bytes]) -> N
         assert page.select_one("h1").get_text().rstrip("¶#") == name
         rows = [row_tag(r) for r in page.select("table.orgreg-tags tbody tr")]
         assert rows == tags
-        assert [v["id"] for v in page.select("section.orgreg-tag-view")] == [
+        assert [v["id"] for v in page.select("div.orgreg-tag-views > section")] == [
             f"tag-{t}" for t in tags
         ]
     home = soup(out / "index.html")
@@ -404,7 +404,7 @@ def test_huge_namespace_page_stays_usable(registry_project, build) -> None:
     assert len(rows) == listing.MAX_TAG_ROWS
     assert rows[0] == "v0030" and rows[-1] == f"v{count - 1:04d}"  # the newest
     # a view for each row shown, none for the tags left out
-    views = [v["id"] for v in page.select("section.orgreg-tag-view")]
+    views = [v["id"] for v in page.select("div.orgreg-tag-views > section")]
     assert views == [f"tag-{t}" for t in rows]
     note = page.select_one(".orgreg-truncated")
     assert f"of {count} tags" in note.get_text()

@@ -92,10 +92,9 @@ def test_search_index_holds_names_descriptions_readmes_and_tags(registry_project
     assert digest_hex[:12] in shown and "curl" in shown  # left out of the index, not the page
     # the page's one-line rows: bare cells (the header names the column), no
     # wrapper for the search index, no paragraph
-    heads = [th["class"][-1] for th in page.select("table.orgreg-tags thead th")]
-    cell = page.select_one("table.orgreg-tags tbody tr").find_all("td")[
-        heads.index("orgreg-cell-digest")
-    ]
+    heads = [th.get_text() for th in page.select("table.orgreg-tags thead th")]
+    assert all(th.attrs == {"class": ["head"]} for th in page.select("table.orgreg-tags th"))
+    cell = page.select_one("table.orgreg-tags tbody tr").find_all("td")[heads.index("Digest")]
     assert cell.attrs == {}
     assert [child.name for child in cell.children if child.name] == ["abbr"]
     assert "no-search" not in str(page.select_one("table.orgreg-tags"))
@@ -165,43 +164,27 @@ def test_every_known_skipped_transform_exists_in_this_sphinx() -> None:
     assert missing == []
 
 
-CONSOLE_PAGE = """\
-# Console
-
-```console
-{text}
-```
-"""
-
-
-def test_usage_blocks_are_highlighted_as_sphinx_does(registry_project, build) -> None:
-    """Each usage block's HTML is byte for byte what Sphinx's own visitor writes for
-    a ``console`` code block with the same lines (a hand-written page here)."""
-    srcdir = registry_project()
-    first = build(srcdir)
-    page = soup(Path(first.outdir) / "acme/busybox/index.html")
-    blocks = page.select("div.orgreg-usage div.highlight-console")
+def test_usage_blocks_are_plain_commands(registry_project, build) -> None:
+    """Each usage block is its commands as they are, in a bare ``<pre>`` (issue
+    28: the console lexer marks command lines without prompts as output, so
+    highlighting added only spans); a page without a highlighted block links no
+    Pygments stylesheet."""
+    app = build(registry_project())
+    page = soup(Path(app.outdir) / "acme/busybox/index.html")
+    blocks = page.select("div.orgreg-usage-tab > pre.orgreg-command")
     assert len(blocks) >= 3
-    texts = [b.select_one("pre").get_text().rstrip("\n") for b in blocks]
-    for number, text in enumerate(texts):
-        (srcdir / f"console{number}.md").write_text(CONSOLE_PAGE.format(text=text))
-    app = build(srcdir, freshenv=True)
-    out = Path(app.outdir)
-    page = soup(out / "acme/busybox/index.html")
-    ours = page.select("div.orgreg-usage div.highlight-console")
-    for number, block in enumerate(ours):
-        theirs = soup(out / f"console{number}.html").select_one("div.highlight-console")
-        assert theirs is not None
-        assert block.decode_contents() == theirs.decode_contents()
-        assert block["class"] == ["orgreg-command", *theirs["class"]]
-        assert block.select("span")  # highlighted, not plain text
+    assert not page.select("div.orgreg-usage span, div.orgreg-usage div.highlight")
+    assert blocks[0].get_text().startswith("curl -L -o busybox_latest.sif ")
+    sheets = [link["href"] for link in page.select("link[rel=stylesheet]")]
+    assert not any("pygments" in href for href in sheets), sheets
+    assert any("basic.css" in href for href in sheets), sheets
 
 
-def test_usage_blocks_share_one_formatter(
+def test_usage_blocks_cost_no_formatter(
     registry_project, build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Sphinx makes a Pygments formatter per code block; the usage examples of
-    every page share one (per builder)."""
+    every page, plain commands, make none."""
     files = good_tree()
     for i in range(8):
         files[f"org/repo-{i}/manifests/latest/README.md"] = manifest(sha256(f"repo-{i}"))
@@ -216,12 +199,12 @@ def test_usage_blocks_share_one_formatter(
     app = build(registry_project(files))
     out = Path(app.outdir)
     blocks = sum(
-        len(soup(path).select("div.orgreg-usage div.highlight-console"))
+        len(soup(path).select("div.orgreg-usage pre.orgreg-command"))
         for path in out.glob("*/*/index.html")
     )
     assert blocks >= 40  # 11 namespaces, 4-5 usage blocks each
     for_blocks = [kwargs for kwargs in made if "linenos" in kwargs]
-    assert len(for_blocks) == 1, made
+    assert for_blocks == [], made
 
 
 def test_usage_blocks_in_text_output(registry_project, build) -> None:
@@ -313,3 +296,31 @@ def test_the_home_listing_leaves_no_reference_names_behind(registry_project, bui
     assert "acme/busybox" in "".join(table.itertext())
     named = [(e.tag, e.get("names")) for e in root.iter() if e.get("names")]
     assert not [n for n in named if "acme/busybox" in (n[1] or "")], named
+
+
+def test_a_namespace_page_stays_within_a_per_tag_budget(registry_project, build) -> None:
+    """Issue 28 (the site <= 4 KB per tag, endpoints included): a namespace page
+    of 20 tags, each with its view, weighs well under 2 KB per tag, frame
+    included (about 1.3 KB when this was written; generous, not a measurement:
+    the benchmark measures), and holds nothing a view would repeat: sregistry's
+    environment once, no search scripts (the page is out of the search index)
+    and no Pygments stylesheets (no highlighted block)."""
+    files = good_tree()
+    tags = [f"{major}.{minor}" for major in range(1, 5) for minor in range(5)]
+    for tag in tags:
+        digest = sha256(f"many-{tag}")
+        files[f"lab/many/manifests/{tag}/README.md"] = manifest(
+            digest, url=f"https://storage.example.org/lab/many/{digest[-12:]}.sif"
+        )
+    app = build(registry_project(files))
+    path = Path(app.outdir) / "lab/many/index.html"
+    page = soup(path)
+    views = page.select("div.orgreg-tag-views > section")
+    assert [v["id"] for v in views] == [f"tag-{t}" for t in tags]
+    assert path.stat().st_size / len(tags) < 2000
+    html = path.read_text()
+    assert html.count("export SREGISTRY_CLIENT=registry") == 2  # the usage tab, the page's line
+    assert all("SREGISTRY_" not in v.get_text() for v in views)
+    scripts = [s["src"] for s in page.select("script[src]")]
+    assert not any(n in s for s in scripts for n in ("doctools", "sphinx_highlight")), scripts
+    assert not any("pygments" in link["href"] for link in page.select("link[rel=stylesheet]"))

@@ -388,8 +388,7 @@ def test_listings_hide_or_flag_deprecated_tags(registry_project, build) -> None:
     assert warnings_of(app) == ""
     home = soup(Path(app.outdir) / "index.html")
     names = [
-        c.get_text()
-        for c in home.find(class_="orgreg-namespaces").find_all("code", class_="orgreg-tag-name")
+        c.get_text() for c in home.find(class_="orgreg-namespaces").select(".orgreg-tag-names code")
     ]
     assert "latest" not in names and "1.37" in names
     tables = home.find_all("table", class_="orgreg-tags")

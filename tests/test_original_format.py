@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import read_json, soup, tag_row, warnings_of
+from conftest import read_json, size_cell, soup, warnings_of
 
 ORIGINAL = Path(__file__).parent / "data" / "original"
 BUSYBOX_DIGEST = "sha256:1ada0d30fb443baa5011c0b8ceb1387f1adfc7abfaadef93938d7839e0cf0867"
@@ -65,9 +65,7 @@ def test_original_tree_builds_unchanged(registry_project, build) -> None:
     link = page.select_one(".orgreg-readme a")["href"]
     assert link == "https://www.github.com/singularityhub/busybox"
     size_cells = {
-        name: tag_row(soup(out / f"singularityhub/{name}/index.html"), "latest")
-        .select_one("abbr[data-bytes]")
-        .get_text(strip=True)
+        name: size_cell(soup(out / f"singularityhub/{name}/index.html"), "latest")
         for name in ("busybox", "nginx")
     }
     assert size_cells == {"busybox": "756.0 KiB", "nginx": "40.8 MiB"}

@@ -203,8 +203,9 @@ def test_a_tag_views_commands_then_the_checksum_line(
 ) -> None:
     """Issue 25's page per tag: a tag that is not the one the usage tabs show,
     its view's download and sregistry commands as a user pastes them (the site's
-    address swapped for the served one), each followed by the checksum line the
-    view shows, in one shell: both files are checked OK."""
+    address swapped for the served one; sregistry's after the environment lines
+    the view shows once), each followed by the checksum line the view shows, in
+    one shell: both files are checked OK."""
     sregistry = executable("sregistry", 'pip install "sregistry[registry-basic]"')
     files: dict[str, str] = {}
     add_image(files, image_server, "acme/busybox", "latest")
@@ -214,10 +215,11 @@ def test_a_tag_views_commands_then_the_checksum_line(
     out = Path(app.outdir)
     page = soup(out / "acme/busybox/index.html")
     view = page.find("section", id="tag-1.0")
-    blocks = {
-        dt.get_text(): dt.find_next_sibling("dd").pre.get_text()
-        for dt in view.select("dl.orgreg-pull > dt")
-    }
+    # each command names its client; sregistry's environment is the page's, once
+    blocks = {pre.get_text().split()[0]: pre.get_text() for pre in view.select(".orgreg-pull pre")}
+    blocks = {"Download": blocks["curl"], "sregistry": blocks["sregistry"]}
+    environment = page.select_one("div.orgreg-tag-env pre").get_text()
+    assert environment.splitlines()[0] == "export SREGISTRY_CLIENT=registry"
     check = page.select_one("div.orgreg-tag-check pre").get_text()
     assert check == f"curl -sSL {site_url}acme/busybox/SHA256SUMS | sha256sum -c --ignore-missing"
     assert blocks["sregistry"].splitlines()[-1] == (
@@ -229,7 +231,8 @@ def test_a_tag_views_commands_then_the_checksum_line(
         for client in ("Download", "sregistry"):
             work = tmp_path / client
             work.mkdir()
-            lines = [*blocks[client].splitlines(), check]
+            first = environment.splitlines() if client == "sregistry" else []
+            lines = [*first, *blocks[client].splitlines(), check]
             script = "set -e\n" + "\n".join(lines).replace(site_url.rstrip("/"), served.rstrip("/"))
             env = {
                 **os.environ,

@@ -48,7 +48,15 @@ def test_theme_alone_without_the_extension(tmp_path: Path, build: Callable) -> N
         assert (app.outdir / "_static" / asset).is_file()
     # the shipped logo and its colours, with no theme option set
     assert page.select_one("img.orgreg-logo")["src"] == "_static/orgreg-logo.svg"
-    assert "--orgreg-accent-light: #2563eb" in page.select_one("head style").string
+    # the default colours are the stylesheet's: no style element in every page
+    assert page.select_one("head style") is None
+    assert "--orgreg-accent-light: #2563eb;" in (app.outdir / "_static/orgreg.css").read_text()
+    # the script that runs before the first paint is a file of its own, not inline
+    assert [s["src"] for s in page.select("head script[src]")][-1] == "_static/orgreg-early.js"
+    assert not [s for s in page.select("script") if s.string and s.string.strip()]
+    assert (app.outdir / "_static" / "orgreg-early.js").is_file()
+    # one viewport line (docutils' own is dropped)
+    assert len(page.select("meta[name=viewport]")) == 1
 
 
 def test_theme_options(tmp_path: Path, build: Callable) -> None:
@@ -108,8 +116,7 @@ def test_bad_theme_options_warn_and_fall_back(tmp_path: Path, build: Callable) -
     assert "javascript:alert(1)" in warnings
     assert warnings.count("footer_links") == 1  # once per build, not once per page
     page = soup(app.outdir / "index.html")
-    assert "--orgreg-accent-light: #2563eb" in page.select_one("head style").string
-    assert "display:none" not in page.select_one("head style").string
+    assert page.select_one("head style") is None  # the defaults: the stylesheet's own
     footer = [(a.get_text(), a["href"]) for a in page.select(".orgreg-footer-links a")]
     assert footer == [("Docs", "https://docs.example.org/")]
     assert page.select_one("a.orgreg-github") is None
@@ -143,7 +150,7 @@ def test_extension_and_theme_home_listing(registry_project: Callable, build: Cal
     assert table["class"][:2] == ["orgreg-namespaces", "orgreg-col-namespace"]
     # every namespace row carries its tag names (shown, and indexed for the filter)
     busybox = table.select("tr.orgreg-namespace-row")[0]
-    assert [c.get_text() for c in busybox.select("code.orgreg-tag-name")] == ["latest", "1.36"]
+    assert [c.get_text() for c in busybox.select(".orgreg-tag-names code")] == ["latest", "1.36"]
     assert busybox.select_one(".orgreg-tag-index") is None  # all of its tags are shown
 
 
@@ -168,7 +175,7 @@ def test_namespace_page_markup(registry_project: Callable, build: Callable) -> N
     assert len(tabs) >= 2
     for tab in tabs:  # plain blocks without JavaScript: a label and a command each
         assert tab.select_one("p.rubric").get_text()
-        assert tab.select_one(".orgreg-command pre")
+        assert tab.select_one("pre.orgreg-command")
     assert {row_tag(row) for row in page.select("table.orgreg-tags tbody tr")} == {
         "latest",
         "1.36",
@@ -218,7 +225,7 @@ def test_many_tags_show_the_newest_and_index_the_rest(
     }
     app = build(registry_project(files))
     row = soup(app.outdir / "index.html").select_one("tr.orgreg-namespace-row")
-    assert [c.get_text() for c in row.select("code.orgreg-tag-name")] == ["v6", "v5", "v4", "v3"]
+    assert [c.get_text() for c in row.select(".orgreg-tag-names code")] == ["v6", "v5", "v4", "v3"]
     assert row.select_one(".orgreg-more-tags").get_text() == "+3 more"
     assert row.select_one(".orgreg-tag-index").get_text() == "v2 v1 v0"
     # other builders get the shown names only
@@ -227,25 +234,27 @@ def test_many_tags_show_the_newest_and_index_the_rest(
     assert ">v6<" in xml and "+3 more" in xml and "v2" not in xml
 
 
-def test_size_cells_carry_the_size_in_bytes(registry_project: Callable, build: Callable) -> None:
-    """The tag table's size cell: a readable figure, its tooltip, and the exact byte
-    count in ``data-bytes`` (what the theme's script sorts by)."""
+def test_size_cells_show_the_size_the_view_the_bytes(
+    registry_project: Callable, build: Callable
+) -> None:
+    """A namespace page's one-line row shows the readable figure alone (the
+    theme's script sorts by it, issue 28: no data-bytes in every row); the exact
+    figure is the tag's view's."""
     app = build(registry_project())
     sizes = {}
     for path in ("acme/busybox", "acme/centos"):
-        table = soup(app.outdir / path / "index.html").select_one("table.orgreg-tags")
+        page = soup(app.outdir / path / "index.html")
+        table = page.select_one("table.orgreg-tags")
         column = [th.get_text(strip=True) for th in table.select("thead th")].index("Size")
         for row in table.select("tbody tr"):
-            abbr = row.select("td")[column].select_one("abbr")
-            # the exact figure is the tag's view's (the row: no tooltip)
-            view = tag_view(page := soup(app.outdir / path / "index.html"), row_tag(row))
-            exact = view.select_one("dl.orgreg-facts dd").get_text()
-            sizes[row_tag(row)] = (abbr.get_text(), exact, abbr["data-bytes"])
-            assert not abbr.has_attr("title") and page is not None
+            cell = row.select("td")[column]
+            assert cell.select("abbr") == []
+            exact = tag_view(page, row_tag(row)).select_one("dl.orgreg-facts dd").get_text()
+            sizes[row_tag(row)] = (cell.get_text(), exact)
     assert sizes == {
-        "latest": ("770.0 KiB", "770.0 KiB (788480 bytes)", "788480"),
-        "1.36": ("768.0 KiB", "768.0 KiB (786432 bytes)", "786432"),
-        "7": ("73.6 MiB", "73.6 MiB (75412 KiB)", str(75412 * 1024)),  # a legacy size in KiB
+        "latest": ("770.0 KiB", "770.0 KiB (788480 bytes)"),
+        "1.36": ("768.0 KiB", "768.0 KiB (786432 bytes)"),
+        "7": ("73.6 MiB", "73.6 MiB (75412 KiB)"),  # a legacy size in KiB
     }
 
 

@@ -12,6 +12,7 @@ import pytest
 from conftest import CONF, EXAMPLE_SOURCE, REPO, collection, manifest, sha256, write_tree
 
 from orgreg_sphinx.cli.serve import serving
+from orgreg_sphinx.sphinxext.shared import human_size
 
 sync_api = pytest.importorskip("playwright.sync_api")
 axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
@@ -186,17 +187,29 @@ def visible_namespaces(page: Any) -> list[str]:
 def visible_tags(page: Any) -> list[str]:
     return page.eval_on_selector_all(
         "table.orgreg-tags tbody tr:not([hidden])",
-        "rows => rows.map(r => r.querySelector('a.orgreg-tag-link').getAttribute('href').slice(5))",
+        "rows => rows.map(r => r.querySelector('a[href^=\"#tag-\"]')"
+        ".getAttribute('href').slice(5))",
     )
 
 
 def shown_sizes(page: Any) -> list[int]:
     """The sizes of the visible tag rows, in bytes, in the order shown."""
-    found = page.eval_on_selector_all(
-        "table.orgreg-tags tbody tr:not([hidden]) abbr[data-bytes]",
-        "nodes => nodes.map(n => n.getAttribute('data-bytes'))",
+    # a one-line row shows the size as text ("5.0 MiB"): the bytes it stands for
+    heads = page.eval_on_selector_all(
+        "table.orgreg-tags thead th", "ths => ths.map(th => th.textContent.trim())"
     )
-    return [int(size) for size in found]
+    column = next(i for i, head in enumerate(heads) if head.startswith("Size"))
+    found = page.eval_on_selector_all(
+        "table.orgreg-tags tbody tr:not([hidden])",
+        f"rows => rows.map(r => r.cells[{column}].textContent.trim())",
+    )
+    return [size_of(text) for text in found]
+
+
+def size_of(text: str) -> int:
+    """The bytes a shown size ("5.0 MiB") stands for, as the theme's script reads it."""
+    number, unit = text.split()
+    return round(float(number) * {"B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}[unit])
 
 
 def clipboard_becomes(page: Any, expected: str) -> bool:
@@ -346,17 +359,19 @@ def test_copy_buttons_put_command_and_digest_on_the_clipboard(
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=example_site.base[:-1])
     page = context.new_page()
     page.goto(example_site.base + "acme/busybox/")
-    commands = page.locator(".orgreg-command")
-    assert commands.count() >= 2
-    buttons = page.locator(".orgreg-command .orgreg-copy")
-    # a copy button on every block of commands (the tags' views have several)
-    assert buttons.count() == page.locator(".orgreg-command pre").count() > commands.count()
+    # a "Copy command" button on every block of commands: the usage tabs' (bare
+    # pre.orgreg-command), the views' (one per client, the verify commands) and
+    # the lines they share
+    blocks = page.locator("pre.orgreg-command, .orgreg-command pre, .orgreg-pull pre")
+    buttons = page.get_by_role("button", name="Copy command", include_hidden=True)
+    assert blocks.count() >= 10
+    assert buttons.count() == blocks.count()
     copied = {}
     for panel in page.locator(".orgreg-usage-tab").all():  # every client's tab
         page.locator(f"[role=tab][aria-controls='{panel.get_attribute('id')}']").click()
         assert panel.is_visible()
-        expected = panel.locator(".orgreg-command pre").inner_text().strip()
-        panel.locator(".orgreg-command .orgreg-copy").click()
+        expected = panel.locator("pre.orgreg-command").inner_text().strip()
+        panel.locator(".orgreg-copy").click()
         assert clipboard_becomes(page, expected)
         copied[panel.get_attribute("class")] = expected
     download = next(text for cls, text in copied.items() if "orgreg-usage-download" in cls)
@@ -368,7 +383,7 @@ def test_copy_buttons_put_command_and_digest_on_the_clipboard(
     ]
 
     # the row's short digest copies the whole one, which the tag's view holds
-    row = page.locator("tr:has(a.orgreg-tag-link[href='#tag-latest'])")
+    row = page.locator("tr:has(a[href='#tag-latest'])")
     full = page.locator("section#tag-latest dl.orgreg-facts code").first.text_content()
     assert full.startswith("sha256:") and len(full) == 71
     assert full.startswith(row.locator("abbr.orgreg-digest").inner_text())
@@ -443,7 +458,7 @@ def test_tag_rows_are_linkable(example_site: Server, open_context: Any) -> None:
     page = context.new_page()
     page.goto(example_site.base + "hpc-lab/openmpi/#tag-4.1.5")
     assert page.locator("section#tag-4\\.1\\.5").is_visible()
-    row = page.locator("tr:has(a.orgreg-tag-link[href='#tag-4.1.5'])")
+    row = page.locator("tr:has(a[href='#tag-4.1.5'])")
     assert not row.is_visible()
     page.get_by_role("link", name="All tags of hpc-lab/openmpi").click()
     assert row.is_visible()
@@ -459,7 +474,7 @@ def test_500_tags_are_paged_filtered_sorted_and_linkable(
     page.goto(big_site.base)
     # the home page shows the newest tag names, and finds a namespace by any of
     # its newest 100 (a row's size does not grow with the namespace's tags)
-    assert page.locator("tr.orgreg-namespace-row code.orgreg-tag-name").count() == 4 + 1
+    assert page.locator("tr.orgreg-namespace-row .orgreg-tag-names code").count() == 4 + 1
     page.get_by_label("Filter containers").fill("r004")  # of 2024: among the newest 100
     wait_for_namespaces(page, ["big/many"])
     page.get_by_label("Filter containers").fill("r123")  # of 2023
@@ -498,11 +513,12 @@ def test_500_tags_are_paged_filtered_sorted_and_linkable(
     page.get_by_role("button", name="Sort by size").click()
     sizes = shown_sizes(page)
     assert len(sizes) == 50 and sizes == sorted(sizes, reverse=True)
-    assert sizes[0] == 600_000 + (BIG_TAGS - 1) * 4096  # the largest of all 500
+    # the largest of all 500, as its row shows it
+    assert sizes[0] == size_of(human_size(600_000 + (BIG_TAGS - 1) * 4096))
 
     # an anchor to a tag far beyond the first page opens its view; back at the
     # table, its row is shown and marked
-    row = page.locator("tr:has(a.orgreg-tag-link[href='#tag-r487'])")
+    row = page.locator("tr:has(a[href='#tag-r487'])")
     assert not row.is_visible()
     page.goto(big_site.base + "big/many/#tag-r487")  # same page: a hashchange
     page.locator("section#tag-r487").wait_for(state="visible")
@@ -792,7 +808,7 @@ def test_a_remembered_choice_overrides_the_system_palette(
               pick('.orgreg-header', ['backgroundColor', 'borderBottomColor']),
               pick('table.orgreg-namespaces', ['borderTopColor', 'boxShadow']),
               pick('table.orgreg-namespaces td a', ['color']),
-              pick('code.orgreg-tag-name', ['color', 'backgroundColor']),
+              pick(".orgreg-tag-names code", ['color', 'backgroundColor']),
               pick('.orgreg-summary', ['color'])];
     }"""
 

@@ -259,19 +259,27 @@ def download_tab(ns: Namespace, tag: Tag, check: tuple[str, ...]) -> UsageTab:
 
 
 def tag_tabs(
-    ns: Namespace, tag: Tag, site: str, *, shub: bool = True, checksums: bool = True
+    ns: Namespace,
+    tag: Tag,
+    site: str,
+    *,
+    shub: bool = True,
+    checksums: bool = True,
+    environment: bool = True,
 ) -> list[UsageTab]:
     """Every client's way to get *tag*, each followed by the checksum line that
     fits the file it saves (*checksums*: the ``SHA256SUMS`` files are published):
     an ``oras://`` image's pulls (:func:`oras_tabs`), else the download and
     (*shub*: the ``api/container`` endpoints are published) the pulls of
-    :func:`pull_tabs`; nothing for a tag without layers."""
+    :func:`pull_tabs` (*environment*: sregistry's with its
+    :func:`sregistry_environment`); nothing for a tag without layers."""
     check = (checksum_check(site, ns),) if checksums else ()
     if tag.is_oras:
         return oras_tabs(ns, tag, check)
     if not tag.layers:
         return []
-    return [download_tab(ns, tag, check), *(pull_tabs(ns, tag, site, check) if shub else [])]
+    pulls = pull_tabs(ns, tag, site, check, environment=environment) if shub else []
+    return [download_tab(ns, tag, check), *pulls]
 
 
 def oras_tabs(ns: Namespace, tag: Tag, check: tuple[str, ...]) -> list[UsageTab]:
@@ -304,9 +312,32 @@ def oras_tabs(ns: Namespace, tag: Tag, check: tuple[str, ...]) -> list[UsageTab]
     return tabs
 
 
-def pull_tabs(ns: Namespace, tag: Tag, site: str, check: tuple[str, ...] = ()) -> list[UsageTab]:
+def sregistry_pulls(ns: Namespace, tag: Tag) -> bool:
+    """Whether :func:`pull_tabs` gives an sregistry pull of *tag* (a plain
+    download URL and a name sregistry asks for as it is)."""
+    return bool(tag.layers) and not tag.is_oras and bool(sregistry_reference(ns, tag).value)
+
+
+def sregistry_environment(site: str) -> tuple[str, str]:
+    """The two lines that point sregistry at this site (its ``registry`` client)."""
+    return (
+        "export SREGISTRY_CLIENT=registry",
+        f"export SREGISTRY_REGISTRY_BASE={sregistry_base(site)}",
+    )
+
+
+def pull_tabs(
+    ns: Namespace,
+    tag: Tag,
+    site: str,
+    check: tuple[str, ...] = (),
+    *,
+    environment: bool = True,
+) -> list[UsageTab]:
     """Singularity, Apptainer and sregistry pull commands for *tag* (sregistry's
-    followed by the checksum line *check*, which names the file it saves)."""
+    after its :func:`sregistry_environment` unless not *environment*, where a
+    page shows it once, and followed by the checksum line *check*, which names
+    the file it saves)."""
     tabs = []
     ref = shub_reference(site, ns, tag)
     for key, label in (("singularity", "Singularity"), ("apptainer", "Apptainer")):
@@ -326,8 +357,7 @@ def pull_tabs(ns: Namespace, tag: Tag, site: str, check: tuple[str, ...] = ()) -
                 'Pull with sregistry (pip install "sregistry[registry-basic]")'
                 + (" and check it against the namespace's SHA256SUMS:" if check else ":"),
                 (
-                    "export SREGISTRY_CLIENT=registry",
-                    f"export SREGISTRY_REGISTRY_BASE={sregistry_base(site)}",
+                    *(sregistry_environment(site) if environment else ()),
                     sregistry_pull(ns, tag, name.value),
                     *check,
                 ),

@@ -59,6 +59,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(shared.fact_list, html=shared.FACT_LIST_HTML_VISITORS)
     app.add_node(shared.plain_code, html=shared.PLAIN_CODE_HTML_VISITORS)
     app.add_node(shared.plain_commands, html=shared.PLAIN_COMMANDS_HTML_VISITORS)
+    app.add_node(shared.plain_box, html=shared.PLAIN_BOX_HTML_VISITORS)
+    app.add_node(shared.plain_link, html=shared.PLAIN_LINK_HTML_VISITORS)
     unsearched = shared.UNSEARCHED_VISITORS
     app.add_node(
         shared.unsearched,

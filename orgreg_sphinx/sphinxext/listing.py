@@ -18,7 +18,7 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util.osutil import relative_uri
 
-from ..core import markdown
+from ..core import markdown, times
 from ..core.model import KIB_THRESHOLD, Namespace, Tag
 from ..core.selection import default_tag, newest_first
 from ..core.selection import updated as last_update
@@ -35,6 +35,8 @@ from .shared import (
     human_size,
     leave_out_of_search,
     para,
+    plain_code,
+    plain_link,
     short_digest,
     shown_time,
     site_link,
@@ -112,11 +114,12 @@ def _table(
     classes: list[str],
     keys: Sequence[str] = (),
     bare: bool = False,
+    classed: bool = True,
 ) -> nodes.table:
-    """A table; *keys* name the columns, each cell gets ``orgreg-cell-<key>``;
-    *bare*: the rows and their cells are written without the markup a
-    one-line row does not need (``row-odd``, the cells' classes, a ``<p>``)
-    in HTML: the header cells name the columns."""
+    """A table; *keys* name the columns, each cell gets ``orgreg-cell-<key>``
+    (unless not *classed*: a one-line row's cells need none, the header
+    cells name the columns); *bare*: the rows and their cells are written
+    without the markup a row does not need (``row-odd``, a ``<p>``) in HTML."""
     table = nodes.table(classes=classes)
     cell_classes = [[f"orgreg-cell-{key}"] for key in keys] or [[] for _ in headers]
     searched = [not keys or key in SEARCHED_COLUMNS for key in keys] or [True for _ in headers]
@@ -128,16 +131,17 @@ def _table(
         group += nodes.colspec(colwidth=min(max(len(title), longest) + 4, 52))
     head = nodes.thead()
     group += head
-    header_row = nodes.row()
+    header_row = (bare_row if bare else nodes.row)()
     for title, extra in zip(headers, cell_classes, strict=True):
-        header_row += nodes.entry("", para(nodes.Text(title)), classes=list(extra))
+        name = (bare_paragraph if bare else nodes.paragraph)("", "", nodes.Text(title))
+        header_row += nodes.entry("", name, classes=list(extra) if classed else [])
     head += header_row
     body = nodes.tbody()
     group += body
     for cells, attrs in rows:
         row = (bare_row if bare else nodes.row)(**attrs)
         for cell, extra, indexed in zip(cells, cell_classes, searched, strict=True):
-            entry = nodes.entry(classes=[] if bare else list(extra))
+            entry = nodes.entry(classes=list(extra) if classed else [])
             content = (
                 cell
                 if isinstance(cell, (nodes.paragraph, nodes.container))
@@ -194,8 +198,9 @@ def deprecation_reason(reason: str) -> nodes.inline:
 
 
 def view_link(tag: Tag, name: nodes.Node) -> nodes.Node:
-    """*name* linked to the tag's view on this page."""
-    link = nodes.reference("", "", refid=tag_anchor(tag), classes=["orgreg-tag-link"])
+    """*name* linked to the tag's view on this page (a bare link, found by its
+    ``#tag-`` address: the stylesheets make it bold)."""
+    link = plain_link("", "", refid=tag_anchor(tag))
     link += name
     return link
 
@@ -204,7 +209,9 @@ def tag_name_cell(tag: Tag, link: TagLink | None = None) -> nodes.Node:
     """The tag's name (linked to its view by *link*); a deprecated tag's also its
     badge and reason."""
     name: nodes.Node = nodes.strong(text=tag.name)
-    if link is not None:
+    if link is view_link:
+        name = view_link(tag, nodes.Text(tag.name))
+    elif link is not None:
         name = link(tag, name)
     if not tag.deprecated:
         return name
@@ -305,9 +312,10 @@ def tag_cell(
         return history_cell(ns, tag)
     if column == "size":
         text = human_size(tag.size_bytes)
+        if options.views:  # the view says the exact size; the theme sorts by the text
+            return nodes.Text(text)
         size = size_abbreviation(text, text, bytes=tag.size_bytes)
-        if not options.views:  # the view says the exact size
-            size["explanation"] = exact_size(tag)
+        size["explanation"] = exact_size(tag)
         return size
     if column == "digest":
         short = short_digest(tag.digest)
@@ -316,10 +324,10 @@ def tag_cell(
             node["explanation"] = tag.digest
         return node
     if column == "created":
-        when = shown_time(tag.created)
-        if options.views and isinstance(when, nodes.Element):  # the view says the time
-            when.attributes.pop("title", None)
-        return when
+        if options.views:  # a one-line row: the ISO date (it sorts as text), the view the time
+            when = times.shown(tag.created)
+            return nodes.Text(tag.created or "" if when is None else when.iso[:10])
+        return shown_time(tag.created)
     if column == "arch":
         return nodes.literal(text=tag.arch) if tag.arch else nodes.Text("")
     if column == "download":
@@ -332,6 +340,8 @@ def tag_cell(
                 line += nodes.Text(" ")
             if oras:  # no link a browser could follow: the reference to pull
                 line += nodes.literal(text=url, classes=["orgreg-oras"])
+            elif options.views:  # a one-line row: a bare link
+                line += plain_link(label, label, refuri=url)
             else:
                 line += nodes.reference(label, label, refuri=url, classes=["orgreg-download"])
         return line
@@ -379,6 +389,7 @@ def tag_table(ns: Namespace, tags: Sequence[Tag], options: TagTableOptions) -> n
         ],
         columns,
         bare=options.views,
+        classed=not options.views,
     )
     table["orgreg_namespace"] = ns.name
     if options.caption:
@@ -426,12 +437,14 @@ def _tag_names(ns: Namespace, deprecated: str = "flag") -> nodes.Node:
     if deprecated == "hide":
         newest = [t for t in newest if not t.deprecated]
     for tag in newest[:LISTED_TAG_NAMES]:
+        # bare <code> (styled as .orgreg-tag-names code): a row's names are most
+        # of its bytes, in every listing page
         if tag.deprecated:
-            box += nodes.literal(text=tag.name, classes=["orgreg-tag-name", "orgreg-deprecated"])
+            box += plain_code(text=tag.name, classes=["orgreg-deprecated"])
             box += nodes.Text(" ")
             box += deprecated_badge()
         else:
-            box += nodes.literal(text=tag.name, classes=["orgreg-tag-name"])
+            box += plain_code(text=tag.name)
         box += nodes.Text(" ")
     if len(newest) > LISTED_TAG_NAMES:
         more = f"+{len(newest) - LISTED_TAG_NAMES} more"
@@ -495,6 +508,7 @@ def namespace_table(
         rows,
         ["orgreg-namespaces", *(f"orgreg-col-{c}" for c in columns), *sorted_classes(sort)],
         columns,
+        bare=True,
     )
     if caption:
         table.insert(0, nodes.title(caption, caption))

@@ -39,6 +39,7 @@ from ..core.selection import ListingSpec, select_namespaces
 from ..core.selection import updated as last_update
 from . import domain, internals, listing, pages, publish
 from .config import settings_of
+from .shared import plain_link
 from .stubs import namespace_docname
 
 logger = logging.getLogger(__name__)
@@ -123,7 +124,7 @@ def page_body(
 
     def link(ns: Namespace) -> nodes.Node:
         uri = builder.get_relative_uri(pagename, namespace_docname(ns.name))
-        return nodes.reference(ns.name, ns.name, refuri=uri, internal=True)
+        return plain_link(ns.name, ns.name, refuri=uri, internal=True)
 
     sort = dict((key, sort) for key, sort, _ in listing.PAGED_ORDERS)[order]
     box = nodes.container(classes=["orgreg"])

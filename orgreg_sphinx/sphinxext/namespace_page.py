@@ -15,9 +15,8 @@ from ..core.model import Namespace, Tag
 from ..core.selection import updated as last_update
 from ..core.text import plural
 from .details import DetailsContext
-from .highlight import command_lines
 from .listing import MAX_TAG_ROWS, PAGE_TAG_COLUMNS, TagTableOptions, scroller, tag_table
-from .shared import NO_SEARCH, human_size, para, site_link
+from .shared import NO_SEARCH, commands, human_size, para, plain_box, plain_code, site_link
 
 
 def readme(ns: Namespace) -> list[nodes.Node]:
@@ -44,15 +43,17 @@ def usage(
     """The usage section's content: a tab per client (plain blocks without the
     theme); *cluster*: the shpc module's intro, commands and note, or (without
     commands) why there is no module, said under the tabs."""
-    # commands and URLs are not what people search for: left out of the index
-    tabs = nodes.container(classes=["orgreg-usage", NO_SEARCH])
+    # commands and URLs are not what people search for: left out of the index;
+    # lean markup (plain blocks, bare <pre>: the console lexer marks every line
+    # of commands without prompts as output, so highlighting adds only bytes)
+    tabs = plain_box(classes=["orgreg-usage", NO_SEARCH])
     for tab in clients.usage_tabs(
         ns, site, shub=shub, oci=oci, checksums=checksums, cluster=cluster
     ):
-        box = nodes.container(classes=["orgreg-usage-tab", f"orgreg-usage-{tab.key}"])
+        box = plain_box(classes=["orgreg-usage-tab", f"orgreg-usage-{tab.key}"])
         box += nodes.rubric(tab.label, tab.label)
         box += para(nodes.Text(tab.intro))
-        box += command_lines(tab.lines)
+        box += commands(tab.lines, ["orgreg-command"])
         if tab.note:
             box += para(nodes.Text(tab.note), classes=["orgreg-usage-note"])
         tabs += box
@@ -64,9 +65,9 @@ def usage(
         out.append(
             para(
                 nodes.Text("Set "),
-                nodes.literal(text="html_baseurl"),
+                plain_code(text="html_baseurl"),
                 nodes.Text(" (or "),
-                nodes.literal(text="orgreg_site_url"),
+                plain_code(text="orgreg_site_url"),
                 nodes.Text(") in conf.py to show this registry's real address here."),
                 classes=["orgreg-hint", NO_SEARCH],
             )

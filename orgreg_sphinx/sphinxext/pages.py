@@ -313,6 +313,14 @@ def hide_stub_source(
     if pagename in generated:
         context["sourcename"] = ""
         context["orgreg_namespace"] = pagename.rsplit("/", 1)[0]
+        if pagename != KEYS_DOCNAME and _orgreg_theme(app):
+            # out of Sphinx's search index (leave_namespace_pages_out_of_search):
+            # its scripts (options, search words highlighted) have nothing to do
+            context["script_files"] = [
+                js
+                for js in context.get("script_files", ())
+                if os.path.basename(str(getattr(js, "filename", js))) not in SEARCH_SCRIPTS
+            ]
         settings = settings_of(app.config)
         repo_url = settings.repository_url.rstrip("/")
         if repo_url:
@@ -380,14 +388,22 @@ def read_for_another_output(app: Sphinx, env: BuildEnvironment) -> list[str]:
     return stale
 
 
+#: Sphinx's scripts for its search (the options, the words found highlighted)
+SEARCH_SCRIPTS = frozenset({"documentation_options.js", "doctools.js", "sphinx_highlight.js"})
+
+
+def _orgreg_theme(app: Sphinx) -> bool:
+    theme = getattr(app.builder, "theme", None)
+    return theme is not None and THEME_NAME in theme_names(theme)
+
+
 def leave_namespace_pages_out_of_search(app: Sphinx) -> None:
     """``builder-inited``: with the orgreg theme, whose search page finds the
     namespaces from the names index (``api/namespaces/``, bounded per query), the
     namespace pages stay out of Sphinx's ``searchindex.js``, which every search
     downloads whole (3 MB at 10,000 namespaces). Other themes keep them there:
     their search page is Sphinx's alone."""
-    theme = getattr(app.builder, "theme", None)
-    if theme is None or THEME_NAME not in theme_names(theme):
+    if not _orgreg_theme(app):
         return
     generated = internals.generated_pages(app)
     internals.skip_search_indexing(

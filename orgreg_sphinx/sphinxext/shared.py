@@ -266,10 +266,48 @@ def visit_plain_commands(self: HTML5Translator, node: plain_commands) -> None:
 PLAIN_COMMANDS_HTML_VISITORS = (visit_plain_commands, None)
 
 
-def commands(lines: Sequence[str]) -> plain_commands:
+class plain_box(nodes.container):
+    """A block of a generated page: a ``<div>`` with its own classes only in
+    HTML (Sphinx's writer adds ``docutils container`` to every container, bytes
+    no stylesheet of ours reads); a container to other writers."""
+
+
+def visit_plain_box(self: HTML5Translator, node: plain_box) -> None:
+    self.body.append(self.starttag(node, "div", ""))
+
+
+def depart_plain_box(self: HTML5Translator, node: plain_box) -> None:
+    self.body.append("</div>\n")
+
+
+#: ``app.add_node(plain_box, html=PLAIN_BOX_HTML_VISITORS)``
+PLAIN_BOX_HTML_VISITORS = (visit_plain_box, depart_plain_box)
+
+
+class plain_link(nodes.reference):
+    """A link of a generated page's table (a tag's name to its view, a download):
+    ``<a href>`` with its own classes only in HTML (Sphinx's writer adds
+    ``reference internal``/``external`` to each); a reference to other writers."""
+
+
+def visit_plain_link(self: HTML5Translator, node: plain_link) -> None:
+    href = node.get("refuri") or "#" + node["refid"]
+    attrs = {"href": href}
+    self.body.append(self.starttag(node, "a", "", **attrs))
+
+
+def depart_plain_link(self: HTML5Translator, node: plain_link) -> None:
+    self.body.append("</a>")
+
+
+#: ``app.add_node(plain_link, html=PLAIN_LINK_HTML_VISITORS)``
+PLAIN_LINK_HTML_VISITORS = (visit_plain_link, depart_plain_link)
+
+
+def commands(lines: Sequence[str], classes: Sequence[str] = ()) -> plain_commands:
     """*lines* as a :class:`plain_commands` block."""
     text = "\n".join(lines)
-    return plain_commands(text, text, language="none")
+    return plain_commands(text, text, language="none", classes=list(classes))
 
 
 def human_size(size: int) -> str:

@@ -4,8 +4,8 @@ namespace page.
 Issue 25 asks for a page per tag; issue 28 caps the published site at about
 4 KB per tag in all, so a static HTML file per tag (about 7 KB each with the
 theme's frame) is out. Each tag of a namespace page's table has instead a *view*
-on that page, after the Tags section: ``<section class="orgreg-tag-view"
-id="tag-<name>">``, hidden until the address names it (``#tag-<name>``, the
+on that page, after the Tags section: ``<section id="tag-<name>">`` in the
+``orgreg-tag-views`` box, hidden until the address names it (``#tag-<name>``, the
 anchor the tag's row had before, so every link made since opens the view). The
 listings' stylesheet (``orgreg-listings.css``: ``:target`` and ``:has()``) then
 shows it as the page, under the namespace's title, the rest of the page hidden.
@@ -15,11 +15,12 @@ the stylesheet shows every view in turn.
 
 A view holds the tag's facts (size in bytes, full digest, created with the time
 of day, architecture, downloads, recipe, manifest), every client's commands for
-this tag (:func:`core.clients.tag_tabs`, each with the checksum line that fits
-the file it saves), what is inside the image (:mod:`.details`) and the tag's
-history. It is built when the page is written (a :mod:`.deferred` part), in
-lean markup (bare ``<dl>``, ``<pre>`` and ``<code>``: :mod:`.shared`), and left
-out of the search index: it is paid once per tag of the registry.
+this tag (:func:`core.clients.tag_tabs`; the lines every view would repeat,
+sregistry's environment and the checksum line, are the page's: :func:`shared`),
+what is inside the image (:mod:`.details`) and the tag's history. It is built
+when the page is written (a :mod:`.deferred` part), in lean markup (bare
+``<dl>``, ``<pre>`` and ``<code>``: :mod:`.shared`), and left out of the search
+index: it is paid once per tag of the registry.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from .shared import (
     heading,
     human_size,
     para,
+    plain_box,
     plain_code,
     shown_time,
     site_link,
@@ -55,8 +57,8 @@ from .shared import (
     view,
 )
 
-#: the class of a tag's view, and of the box holding a page's views
-VIEW_CLASS = "orgreg-tag-view"
+#: the class of the box holding a page's views (a view: a ``<section>`` in it,
+#: no class of its own: one less attribute per tag of the registry)
 VIEWS_CLASS = "orgreg-tag-views"
 
 
@@ -89,39 +91,36 @@ def facts(ns: Namespace, tag: Tag) -> nodes.field_list:
 
 
 def pull(ns: Namespace, tag: Tag, site: str, *, shub: bool = True) -> list[nodes.Node]:
-    """Every client's commands for this tag, under the client's name (an intro
-    only where it says why: :attr:`core.clients.UsageTab.explains`); the
-    checksum line they share is the page's (:func:`check`)."""
-    tabs = clients.tag_tabs(ns, tag, site, shub=shub, checksums=False)
+    """Every client's commands for this tag, one block each (each command names
+    its client: no label; an intro only where it says why:
+    :attr:`core.clients.UsageTab.explains`); the lines they share are the
+    page's (:func:`shared`)."""
+    tabs = clients.tag_tabs(ns, tag, site, shub=shub, checksums=False, environment=False)
     if not tabs:
         return []
-    fields: list[tuple[str, nodes.Node | list[nodes.Node]]] = []
+    box = plain_box(classes=["orgreg-pull"])
     for tab in tabs:
-        body: list[nodes.Node] = []
         if tab.explains or not tab.lines:
-            body.append(para(nodes.Text(tab.intro), classes=["orgreg-why"]))
+            box += para(nodes.Text(tab.intro), classes=["orgreg-why"])
         if tab.lines:
-            body.append(commands(tab.lines))
+            box += commands(tab.lines)
         if tab.note:
-            body.append(para(nodes.Text(tab.note), classes=["orgreg-usage-note"]))
-        fields.append((tab.label, body))
-    pulls = field_list(fields, ("orgreg-pull", "orgreg-command"), lean=True)
-    pulls["classes"].remove("orgreg-facts")
-    return [_heading("Pull", 3), pulls]
+            box += para(nodes.Text(tab.note), classes=["orgreg-usage-note"])
+    return [_heading("Pull", 3), box]
 
 
 def _time_html(value: str) -> str:
+    """The time as people read it, with the time of day (a view's: plain text,
+    the table's cell keeps the ISO value the rows sort by)."""
     when = times.shown(value)
-    if when is None:
-        return escape(value)
-    return f'<time datetime="{escape(when.iso)}">{escape(when.full)}</time>'
+    return escape(value if when is None else when.full)
 
 
 def facts_html(ns: Namespace, tag: Tag, href: Href) -> str:
     """:func:`facts` as HTML, written directly: a view's facts and commands are
     most of its nodes, made and walked once per tag of the registry (the
     details and the history, which few tags have, stay nodes)."""
-    out = ['<dl class="orgreg-facts field-list">']
+    out = ['<dl class="orgreg-facts">']
 
     def fact(label: str, html: str) -> None:
         out.append(f"<dt>{label}</dt><dd>{html}</dd>")
@@ -156,34 +155,43 @@ def facts_html(ns: Namespace, tag: Tag, href: Href) -> str:
 
 def pull_html(ns: Namespace, tag: Tag, site: str, *, shub: bool = True) -> str:
     """:func:`pull` as HTML, written directly (as :func:`facts_html`)."""
-    tabs = clients.tag_tabs(ns, tag, site, shub=shub, checksums=False)
+    tabs = clients.tag_tabs(ns, tag, site, shub=shub, checksums=False, environment=False)
     if not tabs:
         return ""
-    out = ['<h3>Pull</h3>\n<dl class="orgreg-pull orgreg-command field-list">']
+    out = ['<h3>Pull</h3>\n<div class="orgreg-pull">']
     for tab in tabs:
-        out.append(f"<dt>{escape(tab.label)}</dt><dd>")
         if tab.explains or not tab.lines:
-            out.append(f'<p class="orgreg-why">{escape(tab.intro)}</p>')
+            out.append(f'<p class="orgreg-why">{escape(tab.intro)}</p>\n')
         if tab.lines:
-            out.append(f"<pre>{escape(chr(10).join(tab.lines))}</pre>")
+            out.append(f"<pre>{escape(chr(10).join(tab.lines))}</pre>\n")
         if tab.note:
-            out.append(f'<p class="orgreg-usage-note">{escape(tab.note)}</p>')
-        out.append("</dd>\n")
-    out.append("</dl>\n")
+            out.append(f'<p class="orgreg-usage-note">{escape(tab.note)}</p>\n')
+    out.append("</div>\n")
     return "".join(out)
 
 
-def check(ns: Namespace, site: str) -> nodes.container:
-    """The checksum line of the namespace (:func:`core.clients.checksum_check`),
-    which the commands of every view end with (:func:`core.clients.tag_tabs`):
-    once per page, shown under whichever view is open."""
-    box = nodes.container(classes=["orgreg-tag-check", "orgreg-command"])
-    box += para(
-        nodes.Text("Check the image file the commands above saved against the namespace's "),
-        nodes.Text("SHA256SUMS:"),
-    )
-    box += commands([clients.checksum_check(site, ns)])
-    return box
+def shared(ns: Namespace, site: str, *, sregistry: bool, checksums: bool) -> list[nodes.Node]:
+    """The lines every view's commands would repeat, once per page and shown
+    under whichever view is open: sregistry's environment (*sregistry*: a view
+    has its pull, :func:`core.clients.sregistry_environment`) and the checksum
+    line of the namespace (*checksums*: :func:`core.clients.checksum_check`)."""
+    out: list[nodes.Node] = []
+    if sregistry:
+        box = plain_box(classes=["orgreg-tag-env", "orgreg-command"])
+        box += para(
+            nodes.Text("Before sregistry's pull, point it at this registry (once per shell):")
+        )
+        box += commands(clients.sregistry_environment(site))
+        out.append(box)
+    if checksums:
+        box = plain_box(classes=["orgreg-tag-check", "orgreg-command"])
+        box += para(
+            nodes.Text("Check the image file the commands above saved against the namespace's "),
+            nodes.Text("SHA256SUMS:"),
+        )
+        box += commands([clients.checksum_check(site, ns)])
+        out.append(box)
+    return out
 
 
 def tag_view(
@@ -191,7 +199,7 @@ def tag_view(
 ) -> view:
     """Everything about *tag*'s image, as a view (its id: :func:`.shared.tag_anchor`);
     with *href* (HTML), its title, facts and commands are written as HTML."""
-    box = view(ids=[tag_anchor(tag)], classes=[VIEW_CLASS])
+    box = view(ids=[tag_anchor(tag)])
     title = f"{ns.name}:{tag.name}"
     summary = inside_summary(tag, ctx.keys)
     if href is not None and not tag.deprecated and not summary:
@@ -256,17 +264,24 @@ def tag_views(
     href: Href | None = None,
 ) -> list[nodes.Node]:
     """The views of *tags* (those of the page's table), in one box that starts
-    with the way back to the table and ends with the checksum line (*checksums*:
-    the ``SHA256SUMS`` files are published), both shown with a view. *href*:
+    with the way back to the table and ends with the lines the views share
+    (:func:`shared`; *checksums*: the ``SHA256SUMS`` files are published), shown
+    with a view. *href*:
     the page is HTML, written with links to files of the site made by *href*."""
     if not tags:
         return []
-    box = nodes.container(classes=[VIEWS_CLASS, NO_SEARCH])
+    box = plain_box(classes=[VIEWS_CLASS, NO_SEARCH])
     back = nodes.reference("", "", refid="tags")
     back += nodes.Text(f"All tags of {ns.name}")
     box += para(back, classes=["orgreg-tag-back"])
     for tag in tags:
         box += tag_view(ns, tag, ctx, shub=shub, href=href)
-    if checksums and any(t.layers for t in tags):
-        box += check(ns, ctx.site)
+    box.extend(
+        shared(
+            ns,
+            ctx.site,
+            sregistry=shub and any(clients.sregistry_pulls(ns, t) for t in tags),
+            checksums=checksums and any(t.layers for t in tags),
+        )
+    )
     return [box]

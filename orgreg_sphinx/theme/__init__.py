@@ -144,6 +144,8 @@ def page_context(
     context["orgreg_accent_dark"] = color_option(
         context.get("theme_accent_color_dark"), "accent_color_dark", DEFAULT_ACCENT_DARK
     )
+    context["orgreg_default_accent"] = DEFAULT_ACCENT  # orgreg.css's own
+    context["orgreg_default_accent_dark"] = DEFAULT_ACCENT_DARK
     context["orgreg_logo_url"] = logo_url(context)
     github = str(context.get("theme_github_url") or "").strip()
     context["orgreg_github_url"] = github if github.startswith(("https://", "http://")) else ""
@@ -180,6 +182,29 @@ def page_context(
     )
     # the page's own sections: only in the docs, only when there are several
     context["orgreg_page_toc"] = bool(in_docs and context.get("display_toc"))
+    context["css_files"] = highlighting_css(context)
+    # docutils' own viewport line, after the one the basic layout writes
+    context["metatags"] = DOCUTILS_VIEWPORT.sub("", str(context.get("metatags") or ""))
+
+
+#: the viewport line docutils' HTML writer adds to a page's meta tags
+DOCUTILS_VIEWPORT = re.compile(r'\s*<meta name="viewport"[^>]*>')
+
+#: the stylesheets of highlighted code blocks (Pygments' styles, light and dark)
+PYGMENTS_CSS = frozenset({"pygments.css", "pygments_dark.css"})
+
+
+def highlighting_css(context: dict[str, Any]) -> list[Any]:
+    """The page's stylesheets, without Pygments' when its body has no highlighted
+    block (a registry's namespace pages show commands as plain text): two links
+    less in every such page; pages without a body (search) keep them."""
+    files = list(context.get("css_files", ()))
+    body = context.get("body")
+    if not isinstance(body, str) or 'class="highlight' in body:
+        return files
+    return [
+        css for css in files if Path(str(getattr(css, "filename", css))).name not in PYGMENTS_CSS
+    ]
 
 
 #: per app, the docs' sidebar: [(caption, [(docname, title)])], read once per build

@@ -137,10 +137,13 @@
     return lines.join("\n");
   }
 
+  /* a tag's name in a row, linked to its view (elsewhere, to its page) */
+  var TAG_LINK = 'a.orgreg-tag-link, a[href^="#tag-"]';
+
   /* a one-line tag row leaves the whole digest to the tag's view */
   function viewDigest(abbr) {
     var row = abbr.closest("tr");
-    var link = row && row.querySelector("a.orgreg-tag-link");
+    var link = row && row.querySelector(TAG_LINK);
     var href = link ? link.getAttribute("href") : "";
     var view = href && href.charAt(0) === "#" ? document.getElementById(decodeURIComponent(href.slice(1))) : null;
     var short = abbr.textContent.trim();
@@ -160,10 +163,11 @@
     function show() {
       var id = decodeURIComponent(window.location.hash.slice(1));
       var view = id ? document.getElementById(id) : null;
-      var heading = view && view.classList.contains("orgreg-tag-view") ? view.querySelector("h2") : null;
+      var box = view && view.parentNode;
+      var heading = box && box.classList && box.classList.contains("orgreg-tag-views") ? view.querySelector("h2") : null;
       document.title = heading ? heading.textContent.trim() + " \u2014 " + base : base;
     }
-    if (!document.querySelector(".orgreg-tag-view")) { return; }
+    if (!document.querySelector(".orgreg-tag-views > section")) { return; }
     window.addEventListener("hashchange", show);
     show();
   }
@@ -180,7 +184,7 @@
       }
       if (box.querySelector(":scope > .orgreg-copy")) { return; }
       box.classList.add("orgreg-has-copy");
-      var isCommand = !!pre.closest(".orgreg-command");
+      var isCommand = !!pre.closest(".orgreg-command, .orgreg-pull");
       box.appendChild(copyButton(isCommand ? "Copy command" : "Copy code",
         isCommand ? "Command" : "Code", function () { return commandText(pre); }));
       /* a scrolling block must be reachable with the keyboard */
@@ -808,9 +812,14 @@
   }
 
   /* ---------------- namespace page: the tag table ---------------- */
+  /* a size in bytes: its data-bytes, or (a one-line row: "797.1 MiB") its text */
+  var UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
   function sizeBytes(cell) {
     var abbr = cell.querySelector("abbr[data-bytes]");
-    return abbr ? Number(abbr.getAttribute("data-bytes")) : -1;
+    if (abbr) { return Number(abbr.getAttribute("data-bytes")); }
+    var shown = /^([0-9.]+) ([KMGT]?i?B)$/.exec(cell.textContent.trim());
+    var unit = shown ? UNITS.indexOf(shown[2]) : -1;
+    return unit < 0 ? -1 : Number(shown[1]) * Math.pow(1024, unit);
   }
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
@@ -840,7 +849,7 @@
         entry.keys[column] = column === "size" ? sizeBytes(cell)
           : time ? time.getAttribute("datetime") : cell.textContent.trim();
       });
-      entry.link = columns.indexOf("tag") >= 0 ? cells[columns.indexOf("tag")].querySelector("a.orgreg-tag-link") : null;
+      entry.link = columns.indexOf("tag") >= 0 ? cells[columns.indexOf("tag")].querySelector(TAG_LINK) : null;
       return entry;
     });
     var id = "orgreg-tag-filter" + (index ? "-" + index : "");
