@@ -22,7 +22,7 @@ import pytest
 import yaml
 from conftest import good_tree, manifest, read_json, row_tag, sha256, soup, warnings_of, write_tree
 
-from orgreg_sphinx.core import endpoints
+from orgreg_sphinx.core import endpoints, names
 from orgreg_sphinx.core.model import load_registry, printable
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -431,6 +431,42 @@ def test_folder_names_that_are_not_utf8(registry_project, build) -> None:
     assert "hostile/repo" in {
         ns["name"] for ns in read_json(Path(app.outdir) / "api" / "catalog.json")["namespaces"]
     }
+    assert_good_namespaces_complete(Path(app.outdir), reference_files(srcdir.parent))
+
+
+@pytest.mark.parametrize(
+    ("made", "named", "message"),
+    [
+        # a folder of the site (its name starts with '_'): Sphinx would read it
+        (b"_\x80/tools/manifests/latest", "_\\udc80 ", "(1 page in it not read)"),
+        (b"_tools/\x81/manifests/latest", "_tools/\\udc81 ", "(1 page in it not read)"),
+        # an organization's repository: the model refuses the namespace
+        (b"acme/\x82/manifests/latest", "acme/\\udc82 ", "is not a valid namespace name"),
+        # a hand-written page
+        (b"guide/page\x83", "guide/page\\udc83 ", "(1 page in it not read)"),
+    ],
+)
+def test_pages_under_names_that_are_not_utf8_are_left_out(
+    registry_project, build, made: bytes, named: str, message: str
+) -> None:
+    """A folder whose name is not valid UTF-8, wherever it is, is named in a
+    warning and left out; the rest of the site builds (no page address can
+    spell it: Sphinx crashed writing such a page)."""
+    srcdir = registry_project()
+    folder = os.fsencode(srcdir) + b"/" + made
+    os.makedirs(folder)
+    with open(folder + b"/README.md", "w") as handle:
+        handle.write(good_manifest())
+    with open(os.fsencode(srcdir) + b"/guide-\x84.md", "w") as handle:
+        handle.write("# A page whose name is no text\n")
+    app = build(srcdir)
+    warnings = warnings_of(app)
+    assert f"{srcdir}/{named}" in warnings
+    assert message in warnings
+    assert f"{srcdir}/guide-\\udc84.md is left out: its name is not valid UTF-8" in warnings
+    assert app.statuscode == 0
+    assert not any(names.undecodable(str(p)) for p in Path(app.outdir).rglob("*"))
+    assert soup(Path(app.outdir) / "index.html").find("a", string="acme/busybox")
     assert_good_namespaces_complete(Path(app.outdir), reference_files(srcdir.parent))
 
 

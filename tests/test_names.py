@@ -337,3 +337,11 @@ def test_read_cache_survives_a_fresh_checkout_with_the_former_times(tmp_path: Pa
     registry = load_registry(tmp_path, cache=third)
     assert third.hits == read - 1
     assert registry.namespace("acme/lines").tag("v1").size == 880
+
+
+def test_names_that_are_not_utf8_are_told() -> None:
+    """A name read from bytes that are not UTF-8 is told apart from any text name."""
+    assert names.undecodable(os.fsdecode(b"_\x80"))
+    assert names.undecodable(os.fsdecode(b"acme/t\xffols"))
+    assert not names.undecodable("acme/tools")
+    assert not names.undecodable("caf\u00e9/\u00fcber")  # UTF-8 text is text

@@ -46,6 +46,11 @@ SITE_FOLDERS = {
     "api/keys/)",
     "v2": "the OCI-style layout (v2/<org>/<repo>/...)",
 }
+#: the characters Python reads a name's bytes that are not UTF-8 as (``surrogateescape``):
+#: a name holding one is no text, so no page, URL or JSON string can spell it
+UNDECODABLE_CHARS = "\udc80-\udcff"
+UNDECODABLE_RE = re.compile(f"[{UNDECODABLE_CHARS}]")
+UNDECODABLE_RULE = "its name is not valid UTF-8"
 #: the branch a pull request for a namespace comes from
 BRANCH_RE = re.compile(r"^update/([^/]+)/([^/]+)$")
 
@@ -84,6 +89,11 @@ def is_site_folder(org: str) -> bool:
     """Top-level folders starting with '_' or '.' (``_build``, ``_static``,
     ``.github``) belong to the site, not to a namespace."""
     return org.startswith(("_", "."))
+
+
+def undecodable(name: str) -> bool:
+    """True when the file or folder name (or path) *name* is not valid UTF-8 on disk."""
+    return UNDECODABLE_RE.search(name) is not None
 
 
 def site_folder_use(org: str) -> str | None:

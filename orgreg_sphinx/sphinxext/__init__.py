@@ -82,6 +82,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", gcpolicy.raise_threshold)  # before the pickles are loaded
     # before reading: the tree, the keys and the generated pages, read once
     app.connect("builder-inited", loader.load)
+    app.connect("builder-inited", loader.warn_undecodable)
     app.connect("builder-inited", remote.forget)  # deployed registries: read again
     app.connect("builder-inited", deferred.add_expander)  # builders other than HTML
     app.connect("builder-inited", pages.leave_namespace_pages_out_of_search)

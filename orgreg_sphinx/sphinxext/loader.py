@@ -22,14 +22,18 @@ import os
 from pathlib import Path
 
 from sphinx.application import Sphinx
+from sphinx.project import EXCLUDE_PATHS
 from sphinx.util import logging
+from sphinx.util.matching import get_matching_files
 
-from ..core import history
+from ..core import history, names
 from ..core.keys import load_keys
 from ..core.model import Limits, NamespaceMemo, ReadCache, Registry, load_registry, printable
+from ..core.text import plural
 from . import internals
 from .config import BuildSettings, settings_of
 from .domain import domain_of
+from .pages import UNDECODABLE_PATTERN
 from .signing import signed_tags
 from .stubs import KEYS_DOCNAME, write_stubs
 from .warnings_ import Subtype, warn
@@ -53,6 +57,39 @@ def display_path(path: Path) -> str:
     """*path* relative to the working folder when below it, else absolute."""
     rel = os.path.relpath(path)
     return str(path.absolute()) if rel.startswith("..") else rel
+
+
+def warn_undecodable(app: Sphinx) -> None:
+    """Name each file or folder whose name is not valid UTF-8 and that holds
+    pages Sphinx would otherwise read: left out by
+    :data:`~orgreg_sphinx.sphinxext.pages.UNDECODABLE_PATTERN`, as no page
+    address can spell it. (Inside a namespace the model names them.)"""
+    config = app.config
+    exclude = [p for p in config.exclude_patterns if p != UNDECODABLE_PATTERN]
+    suffixes = tuple(config.source_suffix)
+    left_out: dict[str, int] = {}
+    for rel in get_matching_files(
+        app.srcdir,
+        [UNDECODABLE_PATTERN],
+        [*exclude, *config.templates_path, *EXCLUDE_PATHS],
+    ):
+        if not rel.endswith(suffixes):
+            continue
+        parts = rel.split("/")
+        first = next(i for i, part in enumerate(parts) if names.undecodable(part))
+        bad = "/".join(parts[: first + 1])
+        # a folder: the pages in it; a page itself: 0
+        left_out[bad] = left_out.get(bad, 0) + 1 if first < len(parts) - 1 else 0
+    for bad, count in left_out.items():
+        inside = f" ({plural(count, 'page')} in it not read)" if count else ""
+        warn(
+            "%s is left out: %s%s [%s]",
+            printable(display_path(Path(app.srcdir, bad))),
+            names.UNDECODABLE_RULE,
+            inside,
+            "name",
+            subtype="name",
+        )
 
 
 def load(app: Sphinx) -> None:

@@ -182,6 +182,10 @@ class NamespacePageParser(RSTParser):
         return [*super().get_transforms(), SkipInapplicableTransforms]
 
 
+#: an exclude pattern matching every path with a name that is not valid UTF-8
+UNDECODABLE_PATTERN = f"**[{names.UNDECODABLE_CHARS}]**"
+
+
 def tree_exclude_patterns(app: Sphinx, config: Config) -> None:
     """Keep the manifest tree's files from being read as documents.
 
@@ -189,8 +193,12 @@ def tree_exclude_patterns(app: Sphinx, config: Config) -> None:
     ``orgreg_tree_pages`` trusts it, no file there is read by Sphinx (a page
     there could include files of the build machine or run raw HTML), and the
     folders inside a namespace are not even walked (links there could make the
-    walk endless).
+    walk endless). Nowhere in the source folder is a path whose name is not
+    valid UTF-8 read (no page address can spell it: Sphinx would crash);
+    :func:`~orgreg_sphinx.sphinxext.loader.warn_undecodable` names them.
     """
+    if UNDECODABLE_PATTERN not in config.exclude_patterns:
+        config.exclude_patterns.append(UNDECODABLE_PATTERN)
     settings = settings_of(config)
     root = settings.root
     try:
