@@ -136,3 +136,9 @@ def test_html_builders_feed_the_search_index_page_by_page() -> None:
     assert parameters == ["self", "pagename", "doctree", "title"]
     source = inspect.getsource(StandaloneHTMLBuilder.write_doc_serialized)
     assert "self.index_page(" in source
+
+
+def test_a_builder_without_write_doc_is_left_alone() -> None:
+    """No ``write_doc`` to wrap: nothing is called after pages, the build goes on."""
+    app = SimpleNamespace(builder=SimpleNamespace())
+    assert internals.after_each_written_page(app, lambda doctree: None) is False  # type: ignore[arg-type]

@@ -19,6 +19,9 @@ warning where the site would differ), never the build.
   the ``nosearch`` metadata still lists the page (its name, file and title: 55
   bytes a page, 550 KB at 10,000 namespaces). The builder's ``index_page`` is
   wrapped to skip the pages the site finds another way.
+* :func:`after_each_written_page` -- memory. Sphinx emits no event once a page
+  is written; the builder's ``write_doc`` is wrapped to hand the doctree, which
+  nothing reads again, to a hook (:func:`.gcpolicy.release`).
 * :class:`TocParents` -- writing. Sphinx rewrites every toctree parent of a
   re-read page (``env.files_to_rebuild``) with no hook to say "its title and
   contents did not change".
@@ -152,6 +155,22 @@ def forget_written_doctree(app: Sphinx, doctree: nodes.document, docname: str) -
         cached = getattr(app.env, "_pickled_doctree_cache", None)
         if isinstance(cached, dict):
             cached.pop(docname, None)
+
+
+def after_each_written_page(app: Sphinx, hook: Callable[[nodes.document], None]) -> bool:
+    """Call *hook* with each doctree the builder has just written (its
+    ``write_doc`` wrapped, in ``-j`` workers too); False when the builder has none."""
+    builder = app.builder
+    original = getattr(builder, "write_doc", None)
+    if not callable(original):
+        return False
+
+    def write_doc(docname: str, doctree: nodes.document) -> None:
+        original(docname, doctree)
+        hook(doctree)
+
+    builder.write_doc = write_doc  # type: ignore[method-assign]
+    return True
 
 
 # ---------------------------------------------------------------- doctree files

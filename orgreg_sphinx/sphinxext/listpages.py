@@ -37,7 +37,7 @@ from ..core.files import stamp, write_if_changed
 from ..core.model import Namespace
 from ..core.selection import ListingSpec, select_namespaces
 from ..core.selection import updated as last_update
-from . import domain, internals, listing, pages, publish
+from . import domain, gcpolicy, internals, listing, pages, publish
 from .config import settings_of
 from .stubs import namespace_docname
 
@@ -131,7 +131,9 @@ def page_body(
     box += listing.pager(order, number, count, total)
     process_only_nodes(box, app.tags)
     listing.site_links_to_references(builder, settings_of(app.config).site_url, box, pagename)
-    return str(builder.render_partial(box)["fragment"])
+    body = str(builder.render_partial(box)["fragment"])
+    gcpolicy.release(box)  # a page of rows: freed now, not by the collector
+    return body
 
 
 def page_title(order: str, number: int, count: int) -> str:
