@@ -19,9 +19,9 @@ warning where the site would differ), never the build.
   the ``nosearch`` metadata still lists the page (its name, file and title: 55
   bytes a page, 550 KB at 10,000 namespaces). The builder's ``index_page`` is
   wrapped to skip the pages the site finds another way.
-* :func:`after_each_written_page` -- memory. Sphinx emits no event once a page
-  is written; the builder's ``write_doc`` is wrapped to hand the doctree, which
-  nothing reads again, to a hook (:func:`.gcpolicy.release`).
+* :func:`release_written_pages` -- memory. Sphinx emits no event once a page
+  is written; the builder's ``write_doc`` is wrapped to release the doctree,
+  which nothing reads again (:func:`.gcpolicy.release`).
 * :class:`TocParents` -- writing. Sphinx rewrites every toctree parent of a
   re-read page (``env.files_to_rebuild``) with no hook to say "its title and
   contents did not change".
@@ -40,6 +40,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.project import Project
 from sphinx.util import logging
 
+from .gcpolicy import release
 from .warnings_ import Subtype, warn
 
 logger = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ def bound_doctree_cache(app: Sphinx, docname: str, source: list[str]) -> None:
     if len(cache) <= bound:
         return
     for name in [n for n in cache if n in generated][: len(cache) - bound // 2]:
-        del cache[name]
+        release(cache.pop(name))  # pickled already: freed now, not by the collector
 
 
 def forget_written_doctree(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -155,6 +156,13 @@ def forget_written_doctree(app: Sphinx, doctree: nodes.document, docname: str) -
         cached = getattr(app.env, "_pickled_doctree_cache", None)
         if isinstance(cached, dict):
             cached.pop(docname, None)
+
+
+def release_written_pages(app: Sphinx) -> None:
+    """``builder-inited``: an HTML builder releases each page's doctree once the
+    page is written (:func:`.gcpolicy.release`)."""
+    if app.builder.format == "html":
+        after_each_written_page(app, release)
 
 
 def after_each_written_page(app: Sphinx, hook: Callable[[nodes.document], None]) -> bool:

@@ -37,8 +37,9 @@ from ..core.files import stamp, write_if_changed
 from ..core.model import Namespace
 from ..core.selection import ListingSpec, select_namespaces
 from ..core.selection import updated as last_update
-from . import domain, gcpolicy, internals, listing, pages, publish
+from . import domain, internals, listing, pages, publish
 from .config import settings_of
+from .gcpolicy import release
 from .stubs import namespace_docname
 
 logger = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ def page_body(
     process_only_nodes(box, app.tags)
     listing.site_links_to_references(builder, settings_of(app.config).site_url, box, pagename)
     body = str(builder.render_partial(box)["fragment"])
-    gcpolicy.release(box)  # a page of rows: freed now, not by the collector
+    release(box)  # a page of rows: freed now, not by the collector
     return body
 
 
