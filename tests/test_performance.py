@@ -149,6 +149,19 @@ def test_one_edited_manifest_rereads_its_page_and_the_pages_embedding_it(
     assert "busybox-1.36-rebuilt" not in app.warning.getvalue()  # type: ignore[attr-defined]
 
 
+def test_a_touched_manifest_rereads_nothing(project: Path, rebuild) -> None:
+    """Namespace pages do not depend on their files in Sphinx's eyes (their
+    stamps say when they change): a manifest given a new time with the same
+    bytes re-reads no page, and Sphinx keeps no path of the tree."""
+    app, _ = rebuild(project)
+    assert not any(app.env.dependencies.get(d) for d in app.env.all_docs if d.count("/") == 2)
+    readme = project / "acme/busybox/manifests/1.36/README.md"
+    info = readme.stat()
+    os.utime(readme, ns=(info.st_atime_ns, info.st_mtime_ns + 5_000_000_000))
+    _, read = rebuild(project)
+    assert read == []
+
+
 def test_a_namespace_page_edit_does_not_rewrite_its_toctree_parent(project: Path, rebuild) -> None:
     """Sphinx rewrites the pages whose toctree holds a changed page; the home page
     holds every namespace page, whose title and contents do not change with a
