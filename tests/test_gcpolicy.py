@@ -91,3 +91,59 @@ def test_a_build_in_a_running_process_leaves_the_collector_at_work(registry_proj
     build(registry_project())
     assert gc.get_freeze_count() == 0
     assert gc.isenabled()
+
+
+#: a conf.py hook keeping weak references to the nodes of each written
+#: namespace page, and to the home listing's table
+WATCH_PAGES = """
+import weakref
+from docutils import nodes
+
+def setup(app):
+    app.orgreg_test_pages = []
+
+    def watch(app, pagename, templatename, context, doctree):
+        if doctree is not None and pagename.count("/") == 2:
+            rows = list(doctree.findall(nodes.row))
+            app.orgreg_test_pages.append((weakref.ref(doctree), [weakref.ref(r) for r in rows]))
+
+    app.connect("html-page-context", watch)
+"""
+
+
+def test_written_pages_are_freed_without_the_collector(registry_project, build) -> None:
+    """Each page's doctree is released once written: with the collector off
+    for the whole build, no node of a written namespace page is left, and the
+    page's document holds no node any more."""
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        app = build(registry_project(conf=WATCH_PAGES))
+        watched = app.orgreg_test_pages
+        assert len(watched) >= 2
+        assert all(rows for _, rows in watched)  # namespace pages have tag rows
+        assert [r for _, rows in watched for r in rows if r() is not None] == []
+        for page, _ in watched:
+            document = page()
+            assert document is None or len(document.children) == 0
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def test_release_keeps_what_a_node_holds() -> None:
+    """A released tree's nodes keep their children (a node something else
+    holds stays whole); only the links up are cut, and the tree leaves its parent."""
+    from docutils import nodes
+
+    outer = nodes.section()
+    tree = nodes.container()
+    shared = nodes.paragraph("", "", nodes.Text("kept"))
+    tree += shared
+    outer += tree
+    outer += nodes.paragraph("", "after")
+    gcpolicy.release(tree)
+    assert shared.astext() == "kept" and shared[0].parent is None
+    assert shared.parent is None and tree.parent is None
+    assert [type(c).__name__ for c in outer.children] == ["paragraph"]

@@ -136,3 +136,35 @@ def test_html_builders_feed_the_search_index_page_by_page() -> None:
     assert parameters == ["self", "pagename", "doctree", "title"]
     source = inspect.getsource(StandaloneHTMLBuilder.write_doc_serialized)
     assert "self.index_page(" in source
+
+
+def test_a_builder_without_write_doc_is_left_alone() -> None:
+    """No ``write_doc`` to wrap: nothing is called after pages, the build goes on."""
+    app = SimpleNamespace(builder=SimpleNamespace())
+    assert internals.after_each_written_page(app, lambda doctree: None) is False  # type: ignore[arg-type]
+
+
+def test_doctrees_dropped_from_memory_are_released(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read doctree the bound drops (already written to the doctree folder) is
+    released (its document holds no node), the ones kept are whole."""
+    from docutils import nodes
+    from docutils.utils import new_document
+
+    monkeypatch.setattr(internals, "DOCTREES_IN_MEMORY", 4)
+    cache: dict[str, nodes.document] = {}
+    for n in range(6):
+        doc = new_document(f"page{n}")
+        doc += nodes.paragraph("", f"page {n}")
+        cache[f"o/r{n}/index"] = doc
+    app = SimpleNamespace(
+        env=SimpleNamespace(_write_doc_doctree_cache=cache),
+        project=SimpleNamespace(generated={name: Path(name) for name in cache}),
+    )
+    dropped = dict(cache)
+    internals.bound_doctree_cache(app, "o/r6/index", [""])  # type: ignore[arg-type]
+    assert 0 < len(cache) < 6
+    for name, doc in dropped.items():
+        if name in cache:
+            assert doc.astext() == f"page {name[3]}"
+        else:
+            assert len(doc.children) == 0 and doc.ids == {}

@@ -149,6 +149,19 @@ def test_one_edited_manifest_rereads_its_page_and_the_pages_embedding_it(
     assert "busybox-1.36-rebuilt" not in app.warning.getvalue()  # type: ignore[attr-defined]
 
 
+def test_a_touched_manifest_rereads_nothing(project: Path, rebuild) -> None:
+    """Namespace pages do not depend on their files in Sphinx's eyes (their
+    stamps say when they change): a manifest given a new time with the same
+    bytes re-reads no page, and Sphinx keeps no path of the tree."""
+    app, _ = rebuild(project)
+    assert not any(app.env.dependencies.get(d) for d in app.env.all_docs if d.count("/") == 2)
+    readme = project / "acme/busybox/manifests/1.36/README.md"
+    info = readme.stat()
+    os.utime(readme, ns=(info.st_atime_ns, info.st_mtime_ns + 5_000_000_000))
+    _, read = rebuild(project)
+    assert read == []
+
+
 def test_a_namespace_page_edit_does_not_rewrite_its_toctree_parent(project: Path, rebuild) -> None:
     """Sphinx rewrites the pages whose toctree holds a changed page; the home page
     holds every namespace page, whose title and contents do not change with a
@@ -606,6 +619,44 @@ def test_batches_are_kept_only_as_written(tmp_path: Path) -> None:
     assert sync_batches(out, [batch("a", "1", {})], state) == (0, 2)
     assert not (out / "b/one.json").exists() and not (out / "all.json").exists()
     assert (out / "a/one.json").is_file() and made == []
+
+
+def test_the_output_state_is_written_in_slices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The state file is written a slice of files at a time (never held whole
+    as text), as one compact JSON object with sorted keys; saved again
+    unchanged, the file is left as it is."""
+    from orgreg_sphinx.core import files
+
+    monkeypatch.setattr(files, "STATE_SLICE", 2)
+    state = files.OutputState(
+        stamp="s1",
+        files={
+            f"ns/{n}/index.json": [n, 10**18 + n, f"{n:024x}", "namespace:ns"] for n in range(5)
+        },
+        owned=["b/index.html", "a/index.html"],
+        batches={"namespace:ns": "x", "": "y"},
+    )
+    written: list[str] = []
+    real_compact = files._compact
+    monkeypatch.setattr(files, "_compact", lambda v: written.append(real_compact(v)) or written[-1])
+    path = tmp_path / "doctrees" / "state.json"
+    state.save(path)
+    whole = {"stamp": state.stamp, "files": state.files, "owned": state.owned}
+    whole["batches"] = state.batches
+    assert path.read_text() == json.dumps(whole, sort_keys=True, separators=(",", ":"))
+    assert files.OutputState.load(path) == state
+    slices = [w for w in written if w.startswith('{"ns/')]
+    assert [len(json.loads(w)) for w in slices] == [2, 2, 1]
+    inode = path.stat().st_ino
+    state.save(path)
+    assert path.stat().st_ino == inode and sorted(p.name for p in path.parent.iterdir()) == [
+        "state.json"
+    ]
+    state.files["ns/9/index.json"] = [1, 2, "3", "namespace:ns"]
+    state.save(path)
+    assert files.OutputState.load(path) == state
 
 
 def test_reading_the_tree_asks_each_files_status_once(

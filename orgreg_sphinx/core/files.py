@@ -14,6 +14,7 @@ of its files was touched (an added tag remakes one namespace's files).
 from __future__ import annotations
 
 import copyreg
+import filecmp
 import gc
 import hashlib
 import json
@@ -112,17 +113,46 @@ class OutputState:
         )
 
     def save(self, path: Path) -> None:
-        text = json.dumps(
-            {
-                "stamp": self.stamp,
-                "files": self.files,
-                "owned": self.owned,
-                "batches": self.batches,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        write_if_changed(path, text.encode())
+        """Write the state as one JSON object (keys sorted, no spaces), written a
+        slice of files at a time: at 10,000 namespaces its 360,000 files are 49 MB
+        of JSON, which were held twice (text and bytes) at the build's peak of
+        memory. The file is replaced only when its bytes change."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".orgreg-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(f'{{"batches":{_compact(self.batches)},"files":{{')
+                names = sorted(self.files)
+                for start in range(0, len(names), STATE_SLICE):
+                    part = {rel: self.files[rel] for rel in names[start : start + STATE_SLICE]}
+                    handle.write(("," if start else "") + _compact(part)[1:-1])
+                handle.write(f'}},"owned":{_compact(self.owned)},"stamp":{_compact(self.stamp)}}}')
+            if _same_file(tmp, path):
+                os.unlink(tmp)
+                return
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+#: files of the state written per slice (:meth:`OutputState.save`)
+STATE_SLICE = 4096
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _same_file(first: str, second: Path) -> bool:
+    """True when both files hold the same bytes (read a block at a time)."""
+    try:
+        if os.stat(first).st_size != os.stat(second).st_size:
+            return False
+        return filecmp.cmp(first, second, shallow=False)
+    except OSError:
+        return False
 
 
 def _untouched(path: str, recorded: list[int | str]) -> bool:

@@ -185,8 +185,9 @@ class RegistryDirective(SphinxDirective):
                     for t in ns.tags
                 },
             )
-        for path in ns.files:
-            self.env.note_dependency(str(path))
+        # no note_dependency on its files (as for listings): the page's stamp covers
+        # all it shows, and Sphinx would keep and check a path per file of the
+        # registry (110,000 at 10,000 namespaces x 10 tags, about 40 MiB)
         # the usage blocks and the tag table are built when the page is written
         page = namespace_page.namespace_page(
             ns,

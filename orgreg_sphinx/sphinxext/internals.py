@@ -19,6 +19,9 @@ warning where the site would differ), never the build.
   the ``nosearch`` metadata still lists the page (its name, file and title: 55
   bytes a page, 550 KB at 10,000 namespaces). The builder's ``index_page`` is
   wrapped to skip the pages the site finds another way.
+* :func:`release_written_pages` -- memory. Sphinx emits no event once a page
+  is written; the builder's ``write_doc`` is wrapped to release the doctree,
+  which nothing reads again (:func:`.gcpolicy.release`).
 * :class:`TocParents` -- writing. Sphinx rewrites every toctree parent of a
   re-read page (``env.files_to_rebuild``) with no hook to say "its title and
   contents did not change".
@@ -37,6 +40,7 @@ from sphinx.environment import BuildEnvironment
 from sphinx.project import Project
 from sphinx.util import logging
 
+from .gcpolicy import release
 from .warnings_ import Subtype, warn
 
 logger = logging.getLogger(__name__)
@@ -142,7 +146,7 @@ def bound_doctree_cache(app: Sphinx, docname: str, source: list[str]) -> None:
     if len(cache) <= bound:
         return
     for name in [n for n in cache if n in generated][: len(cache) - bound // 2]:
-        del cache[name]
+        release(cache.pop(name))  # pickled already: freed now, not by the collector
 
 
 def forget_written_doctree(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -152,6 +156,29 @@ def forget_written_doctree(app: Sphinx, doctree: nodes.document, docname: str) -
         cached = getattr(app.env, "_pickled_doctree_cache", None)
         if isinstance(cached, dict):
             cached.pop(docname, None)
+
+
+def release_written_pages(app: Sphinx) -> None:
+    """``builder-inited``: an HTML builder releases each page's doctree once the
+    page is written (:func:`.gcpolicy.release`)."""
+    if app.builder.format == "html":
+        after_each_written_page(app, release)
+
+
+def after_each_written_page(app: Sphinx, hook: Callable[[nodes.document], None]) -> bool:
+    """Call *hook* with each doctree the builder has just written (its
+    ``write_doc`` wrapped, in ``-j`` workers too); False when the builder has none."""
+    builder = app.builder
+    original = getattr(builder, "write_doc", None)
+    if not callable(original):
+        return False
+
+    def write_doc(docname: str, doctree: nodes.document) -> None:
+        original(docname, doctree)
+        hook(doctree)
+
+    builder.write_doc = write_doc  # type: ignore[method-assign]
+    return True
 
 
 # ---------------------------------------------------------------- doctree files

@@ -39,6 +39,7 @@ from ..core.selection import ListingSpec, select_namespaces
 from ..core.selection import updated as last_update
 from . import domain, internals, listing, pages, publish
 from .config import settings_of
+from .gcpolicy import release
 from .shared import plain_link
 from .stubs import namespace_docname
 
@@ -132,7 +133,9 @@ def page_body(
     box += listing.pager(order, number, count, total)
     process_only_nodes(box, app.tags)
     listing.site_links_to_references(builder, settings_of(app.config).site_url, box, pagename)
-    return str(builder.render_partial(box)["fragment"])
+    body = str(builder.render_partial(box)["fragment"])
+    release(box)  # a page of rows: freed now, not by the collector
+    return body
 
 
 def page_title(order: str, number: int, count: int) -> str:
