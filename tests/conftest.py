@@ -268,6 +268,13 @@ def row_tag(row: Any) -> str:
     return str(row.select_one('a[href^="#tag-"]')["href"]).removeprefix("#tag-")
 
 
+#: in a tag's view (:func:`tag_view`): its facts, the view's first list (a bare
+#: ``<dl>`` on a namespace page), and its pull commands (bare ``<pre>`` after
+#: its "Pull" heading)
+VIEW_FACTS = ":scope > dl:first-of-type"
+VIEW_PULLS = ":scope > h3 ~ pre"
+
+
 def tag_view(page: BeautifulSoup, tag: str) -> Any:
     """The view of *tag* on its namespace page: ``<section id="tag-<name>">`` in
     the box of the page's views."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import collection, manifest, row_tag, sha256, soup, tag_view
+from conftest import VIEW_FACTS, collection, manifest, row_tag, sha256, soup, tag_view
 
 from orgreg_sphinx.core import times
 
@@ -59,7 +59,7 @@ def test_the_table_shows_one_created_the_images_own(
     # the view says it once (the image's own time is the tag's), with the time of day
     details = tag_view(page, "built")
     assert details is not None
-    facts = details.select_one("dl.orgreg-facts")
+    facts = details.select_one(VIEW_FACTS)
     created = facts.find("dt", string="Created").find_next_sibling("dd")
     assert created.get_text() == "5 November 2023, 17:45 UTC"
     assert details.get_text().count("5 November 2023") == 1

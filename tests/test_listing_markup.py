@@ -1,5 +1,6 @@
 """What listings write into HTML for themes and scripts: the order they were built
-in, a class per column on every cell, a scrolling box, and a stylesheet that any
+in, a class per column on every cell (the default namespace columns: on the
+header cells, the body's told by position), a scrolling box, and a stylesheet that any
 theme loads (BeautifulSoup on built pages)."""
 
 from __future__ import annotations
@@ -62,12 +63,29 @@ def test_listings_carry_their_order_columns_and_box(
         ["head", "orgreg-cell-tags"],
         ["head", "orgreg-cell-updated"],
     ]
+    for row in recent.select("tbody tr"):
+        assert [td["class"] for td in row.select("td")] == [
+            ["orgreg-cell-namespace"],
+            ["orgreg-cell-tags"],
+            ["orgreg-cell-updated"],
+        ]
+    assert "orgreg-columns-default" not in recent["class"]
     for row in sized.select("tbody tr"):
         assert [td["class"] for td in row.select("td")] == [
             ["orgreg-cell-image"],
             ["orgreg-cell-size"],
             ["orgreg-cell-created"],
         ]
+    # the default namespace columns: the header cells name them, the body's
+    # cells are told by position (the table says its columns are the default)
+    assert "orgreg-columns-default" in fallback["class"]
+    assert [th["class"] for th in fallback.select("thead th")] == [
+        ["head", f"orgreg-cell-{key}"] for key in ("namespace", "description", "tags", "updated")
+    ]
+    rows = fallback.select("tbody tr")
+    assert rows and all(len(row.select("td")) == 4 for row in rows)
+    assert not [td for row in rows for td in row.select("td") if td.get("class")]
+    assert rows[0].select("td")[0].get_text(strip=True).count("/") == 1  # a namespace's name
     # the namespace page's own tag table too
     namespace_page = soup(out / "acme" / "busybox" / "index.html")
     assert namespace_page.select_one("div.orgreg-scroll table.orgreg-tags") is not None

@@ -192,7 +192,7 @@ MEASURE = """wholePage => {
       const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
       /* free text (a caption, a description) may wrap after a hyphen or a slash */
       const prose = cell.tagName === 'CAPTION'
-        || cell.classList.contains('orgreg-cell-description');
+        || cell.matches('td.orgreg-cell-description, .orgreg-columns-default td:nth-child(2)');
       const words = prose ? /[^\\s\\/-]+[\\/-]*/g : /\\S+/g;
       for (let text = walker.nextNode(); text; text = walker.nextNode()) {
         if (!shown(text.parentElement)) { continue; }

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import collection, manifest, require_system_tool, soup
+from conftest import VIEW_PULLS, collection, manifest, require_system_tool, soup
 from test_serve import start_cli
 
 from orgreg_sphinx.cli import serve
@@ -216,7 +216,7 @@ def test_a_tag_views_commands_then_the_checksum_line(
     page = soup(out / "acme/busybox/index.html")
     view = page.find("section", id="tag-1.0")
     # each command names its client; sregistry's environment is the page's, once
-    blocks = {pre.get_text().split()[0]: pre.get_text() for pre in view.select(".orgreg-pull pre")}
+    blocks = {pre.get_text().split()[0]: pre.get_text() for pre in view.select(VIEW_PULLS)}
     blocks = {"Download": blocks["curl"], "sregistry": blocks["sregistry"]}
     environment = page.select_one("div.orgreg-tag-env pre").get_text()
     assert environment.splitlines()[0] == "export SREGISTRY_CLIENT=registry"

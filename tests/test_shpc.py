@@ -198,6 +198,35 @@ def test_container_yaml_is_valid_for_shpc_and_keeps_tag_names_strings(tmp_path: 
     assert "pinned" in module.config["tags"]  # deprecated tags can still be installed
 
 
+def test_no_module_says_once_the_reason_every_tag_is_left_out_for(tmp_path: Path) -> None:
+    """A namespace of plain downloads: the reason said of every tag, not each
+    tag named; tags left out for different reasons are each named."""
+    write_tree(
+        tmp_path,
+        {
+            "hpc/plain/README.md": collection("Plain downloads"),
+            "hpc/plain/manifests/1.0/README.md": manifest(sha256("a"), 600000),
+            "hpc/plain/manifests/2.0/README.md": manifest(sha256("b"), 600000),
+            "hpc/mixed/README.md": collection("Mixed"),
+            "hpc/mixed/manifests/1.0/README.md": manifest(sha256("c"), 600000),
+            "hpc/mixed/manifests/2.0/README.md": manifest(
+                sha256("d"), 600000, url="oras://ghcr.io/hpc/mixed:2.0"
+            ),
+        },
+    )
+    registry = load_registry(tmp_path)
+    site = "https://hpc.github.io/registry/"
+    by_name = {ns.name: ns for ns in registry.namespaces}
+    plain = shpc.usage(shpc.namespace_module(by_name["hpc/plain"], site), site)
+    assert plain == (f"No cluster module (shpc): every tag {shpc.NOT_ORAS}.", (), "")
+    mixed = shpc.usage(shpc.namespace_module(by_name["hpc/mixed"], site), site)
+    assert mixed == (
+        "No cluster module (shpc): no tag shpc can pull.",
+        (),
+        f"1.0 {shpc.NOT_ORAS}; 2.0 {shpc.NO_OCI_DIGEST}",
+    )
+
+
 def test_no_namespace_can_take_the_place_of_shpc_files() -> None:
     for path in (shpc.LIBRARY_PATH, shpc.ARCHIVE_PATH, shpc.ARCHIVE_SUMS_PATH):
         # library.json: an organization folder of that name; api/...: a namespace

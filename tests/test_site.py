@@ -14,6 +14,8 @@ import pytest
 from conftest import (
     EXAMPLE_SOURCE,
     REPO,
+    VIEW_FACTS,
+    VIEW_PULLS,
     good_tree,
     manifest,
     read_json,
@@ -195,7 +197,7 @@ def test_namespace_page(registry_project, build) -> None:
     view = tag_view(page, "latest")
     facts = {
         dt.get_text(): dt.find_next_sibling("dd").get_text(" ", strip=True)
-        for dt in view.select_one("dl.orgreg-facts").find_all("dt")
+        for dt in view.select_one(VIEW_FACTS).find_all("dt")
     }
     assert facts == {
         "Size": "770.0 KiB (788480 bytes)",
@@ -204,9 +206,9 @@ def test_namespace_page(registry_project, build) -> None:
         "Recipe": "Singularity",
         "Manifest": "JSON",
     }
-    assert view.select_one("dl.orgreg-facts a[href='manifests/latest/']") is not None
+    assert view.select_one(VIEW_FACTS).select_one("a[href='manifests/latest/']") is not None
     # every client's command, each naming its client, one block each
-    pulls = [pre.get_text() for pre in view.select("div.orgreg-pull > pre")]
+    pulls = [pre.get_text() for pre in view.select(VIEW_PULLS)]
     assert [line.split()[0] for line in pulls] == ["curl", "singularity", "apptainer", "sregistry"]
     assert pulls[1] == "singularity pull shub://<your-registry-site>/acme/busybox:latest"
     assert pulls[2] == "apptainer pull shub://<your-registry-site>/acme/busybox:latest"

@@ -8,7 +8,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import collection, manifest, row_tag, sha256, soup, tag_view, warnings_of
+from conftest import (
+    VIEW_FACTS,
+    collection,
+    manifest,
+    row_tag,
+    sha256,
+    soup,
+    tag_view,
+    warnings_of,
+)
 
 from orgreg_sphinx import theme
 
@@ -249,7 +258,7 @@ def test_size_cells_show_the_size_the_view_the_bytes(
         for row in table.select("tbody tr"):
             cell = row.select("td")[column]
             assert cell.select("abbr") == []
-            exact = tag_view(page, row_tag(row)).select_one("dl.orgreg-facts dd").get_text()
+            exact = tag_view(page, row_tag(row)).select_one(VIEW_FACTS).select_one("dd").get_text()
             sizes[row_tag(row)] = (cell.get_text(), exact)
     assert sizes == {
         "latest": ("770.0 KiB", "770.0 KiB (788480 bytes)"),

@@ -361,8 +361,10 @@ def test_copy_buttons_put_command_and_digest_on_the_clipboard(
     page.goto(example_site.base + "acme/busybox/")
     # a "Copy command" button on every block of commands: the usage tabs' (bare
     # pre.orgreg-command), the views' (one per client, the verify commands) and
-    # the lines they share
-    blocks = page.locator("pre.orgreg-command, .orgreg-command pre, .orgreg-pull pre")
+    # the lines they share (the views' bare after "Pull", each in the script's copy box)
+    blocks = page.locator(
+        "pre.orgreg-command, .orgreg-command pre, .orgreg-tag-views > section > .orgreg-pre > pre"
+    )
     buttons = page.get_by_role("button", name="Copy command", include_hidden=True)
     assert blocks.count() >= 10
     assert buttons.count() == blocks.count()
@@ -384,7 +386,7 @@ def test_copy_buttons_put_command_and_digest_on_the_clipboard(
 
     # the row's short digest copies the whole one, which the tag's view holds
     row = page.locator("tr:has(a[href='#tag-latest'])")
-    full = page.locator("section#tag-latest dl.orgreg-facts code").first.text_content()
+    full = page.locator("section#tag-latest > dl:first-of-type code").first.text_content()
     assert full.startswith("sha256:") and len(full) == 71
     assert full.startswith(row.locator("abbr.orgreg-digest").inner_text())
     row.locator(".orgreg-copy-digest").click()

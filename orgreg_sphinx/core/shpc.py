@@ -415,8 +415,13 @@ def module_of(registry: Registry, ns: Namespace, site: str) -> Module:
 
 def usage(module: Module, site: str) -> tuple[str, tuple[str, ...], str]:
     """The "Cluster module" usage of a namespace: (what to do, command lines,
-    a note on the tags left out), or why there is no module."""
+    a note on the tags left out), or why there is no module (when every tag
+    is left out for one reason, that reason, said once rather than of each tag)."""
     left = left_out_text(module.left_out)
+    reasons = {item.reason for item in module.left_out}
+    every = len(module.left_out) == len(module.namespace.tags) > 1 and len(reasons) == 1
+    if not module.name and every:
+        return f"No cluster module (shpc): every tag {reasons.pop()}.", (), ""
     if not module.name:
         return f"No cluster module (shpc): {module.problem}.", (), left
     shown = default_tag(module.namespace)

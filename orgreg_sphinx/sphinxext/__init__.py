@@ -55,6 +55,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_node(shared.bare_paragraph, html=shared.BARE_HTML_VISITORS)
     app.add_node(shared.bare_row, html=shared.BARE_ROW_HTML_VISITORS)
     app.add_node(shared.heading, html=shared.HEADING_HTML_VISITORS)
+    app.add_node(shared.page_title, html=shared.PAGE_TITLE_HTML_VISITORS)
     app.add_node(shared.view, html=shared.VIEW_HTML_VISITORS)
     app.add_node(shared.fact_list, html=shared.FACT_LIST_HTML_VISITORS)
     app.add_node(shared.plain_code, html=shared.PLAIN_CODE_HTML_VISITORS)

@@ -35,6 +35,7 @@ from .shared import (
     human_size,
     leave_out_of_search,
     para,
+    plain_box,
     plain_code,
     plain_link,
     short_digest,
@@ -103,7 +104,7 @@ def sorted_classes(sort: str) -> list[str]:
 def scroller(table: nodes.table) -> nodes.container:
     """The table in a box of its own that scrolls sideways when the table is wider
     than the page (the page itself never does)."""
-    box = nodes.container(classes=["orgreg-scroll"])
+    box = plain_box(classes=["orgreg-scroll"])
     box += table
     return box
 
@@ -115,11 +116,14 @@ def _table(
     keys: Sequence[str] = (),
     bare: bool = False,
     classed: bool = True,
+    by_position: bool = False,
 ) -> nodes.table:
     """A table; *keys* name the columns, each cell gets ``orgreg-cell-<key>``
     (unless not *classed*: a one-line row's cells need none, the header
-    cells name the columns); *bare*: the rows and their cells are written
-    without the markup a row does not need (``row-odd``, a ``<p>``) in HTML."""
+    cells name the columns; *by_position*: only the header cells, the
+    stylesheets tell the body's cells by their position); *bare*: the rows
+    and their cells are written without the markup a row does not need
+    (``row-odd``, a ``<p>``) in HTML."""
     table = nodes.table(classes=classes)
     cell_classes = [[f"orgreg-cell-{key}"] for key in keys] or [[] for _ in headers]
     searched = [not keys or key in SEARCHED_COLUMNS for key in keys] or [True for _ in headers]
@@ -141,7 +145,7 @@ def _table(
     for cells, attrs in rows:
         row = (bare_row if bare else nodes.row)(**attrs)
         for cell, extra, indexed in zip(cells, cell_classes, searched, strict=True):
-            entry = nodes.entry(classes=list(extra) if classed else [])
+            entry = nodes.entry(classes=list(extra) if classed and not by_position else [])
             content = (
                 cell
                 if isinstance(cell, (nodes.paragraph, nodes.container))
@@ -503,12 +507,21 @@ def namespace_table(
                 {"classes": ["orgreg-namespace-row"], "orgreg_name": ns.name},
             )
         )
+    # the default columns in their order: the cells are told by position
+    # (``orgreg-columns-default``), a class each would be most of a row's markup
+    default = tuple(columns) == NAMESPACE_COLUMNS
     table = _table(
         [NAMESPACE_COLUMN_TITLES[c] for c in columns],
         rows,
-        ["orgreg-namespaces", *(f"orgreg-col-{c}" for c in columns), *sorted_classes(sort)],
+        [
+            "orgreg-namespaces",
+            *(f"orgreg-col-{c}" for c in columns),
+            *(["orgreg-columns-default"] if default else []),
+            *sorted_classes(sort),
+        ],
         columns,
         bare=True,
+        by_position=default,
     )
     if caption:
         table.insert(0, nodes.title(caption, caption))

@@ -16,7 +16,16 @@ from ..core.selection import updated as last_update
 from ..core.text import plural
 from .details import DetailsContext
 from .listing import MAX_TAG_ROWS, PAGE_TAG_COLUMNS, TagTableOptions, scroller, tag_table
-from .shared import NO_SEARCH, commands, human_size, para, plain_box, plain_code, site_link
+from .shared import (
+    NO_SEARCH,
+    commands,
+    human_size,
+    page_title,
+    para,
+    plain_box,
+    plain_code,
+    site_link,
+)
 
 
 def readme(ns: Namespace) -> list[nodes.Node]:
@@ -146,7 +155,7 @@ def namespace_page(
         names=[nodes.fully_normalize_name(ns.name)],
         classes=["orgreg-namespace-page"],
     )
-    page += nodes.title(ns.name, ns.name)
+    page += page_title(ns.name, ns.name)
     if ns.description:
         page += para(nodes.Text(ns.description), classes=["orgreg-description"])
     page += namespace_stats(ns)

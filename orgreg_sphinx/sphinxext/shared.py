@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from docutils import nodes
+from docutils.writers.html5_polyglot import HTMLTranslator as DocutilsHTMLTranslator
 from sphinx import addnodes
 from sphinx.util.nodes import make_refnode
 
@@ -159,14 +160,37 @@ class bare_row(nodes.row):
 def visit_bare_row(self: HTML5Translator, node: bare_row) -> None:
     self.body.append(self.starttag(node, "tr", ""))
     node.column = 0  # type: ignore[attr-defined]  # the cells' count, as docutils keeps it
+    node["orgreg_start"] = len(self.body)
 
 
 def depart_bare_row(self: HTML5Translator, node: bare_row) -> None:
+    # the row on one line: no newline after each cell (a byte per cell, per row)
+    for index in range(node.get("orgreg_start", len(self.body)), len(self.body)):
+        if self.body[index] in ("</td>\n", "</th>\n"):
+            self.body[index] = self.body[index][:-1]
     self.body.append("</tr>\n")
 
 
 #: ``app.add_node(bare_row, html=BARE_ROW_HTML_VISITORS)``
 BARE_ROW_HTML_VISITORS = (visit_bare_row, depart_bare_row)
+
+
+class page_title(nodes.title):
+    """A page's own title, written without Sphinx's permalink (``¶``) in HTML:
+    it would link the top of the page the address already names; a title to
+    other writers."""
+
+
+def visit_page_title(self: HTML5Translator, node: page_title) -> None:
+    self.visit_title(node)
+
+
+def depart_page_title(self: HTML5Translator, node: page_title) -> None:
+    DocutilsHTMLTranslator.depart_title(self, node)  # Sphinx's adds the permalink
+
+
+#: ``app.add_node(page_title, html=PAGE_TITLE_HTML_VISITORS)``
+PAGE_TITLE_HTML_VISITORS = (visit_page_title, depart_page_title)
 
 
 class heading(nodes.rubric):

@@ -51,6 +51,7 @@ from .shared import (
     para,
     plain_box,
     plain_code,
+    plain_link,
     shown_time,
     site_link,
     tag_anchor,
@@ -119,8 +120,10 @@ def _time_html(value: str) -> str:
 def facts_html(ns: Namespace, tag: Tag, href: Href) -> str:
     """:func:`facts` as HTML, written directly: a view's facts and commands are
     most of its nodes, made and walked once per tag of the registry (the
-    details and the history, which few tags have, stay nodes)."""
-    out = ['<dl class="orgreg-facts">']
+    details and the history, which few tags have, stay nodes). A bare ``<dl>``:
+    a view's first list is its facts (the stylesheets and the script find it
+    so; a class would be written once per tag)."""
+    out = ["<dl>"]
 
     def fact(label: str, html: str) -> None:
         out.append(f"<dt>{label}</dt><dd>{html}</dd>")
@@ -154,11 +157,12 @@ def facts_html(ns: Namespace, tag: Tag, href: Href) -> str:
 
 
 def pull_html(ns: Namespace, tag: Tag, site: str, *, shub: bool = True) -> str:
-    """:func:`pull` as HTML, written directly (as :func:`facts_html`)."""
+    """:func:`pull` as HTML, written directly (as :func:`facts_html`): the
+    commands bare in the view, after its "Pull" heading (no box of their own)."""
     tabs = clients.tag_tabs(ns, tag, site, shub=shub, checksums=False, environment=False)
     if not tabs:
         return ""
-    out = ['<h3>Pull</h3>\n<div class="orgreg-pull">']
+    out = ["<h3>Pull</h3>\n"]
     for tab in tabs:
         if tab.explains or not tab.lines:
             out.append(f'<p class="orgreg-why">{escape(tab.intro)}</p>\n')
@@ -166,7 +170,6 @@ def pull_html(ns: Namespace, tag: Tag, site: str, *, shub: bool = True) -> str:
             out.append(f"<pre>{escape(chr(10).join(tab.lines))}</pre>\n")
         if tab.note:
             out.append(f'<p class="orgreg-usage-note">{escape(tab.note)}</p>\n')
-    out.append("</div>\n")
     return "".join(out)
 
 
@@ -271,7 +274,7 @@ def tag_views(
     if not tags:
         return []
     box = plain_box(classes=[VIEWS_CLASS, NO_SEARCH])
-    back = nodes.reference("", "", refid="tags")
+    back = plain_link("", "", refid="tags")
     back += nodes.Text(f"All tags of {ns.name}")
     box += para(back, classes=["orgreg-tag-back"])
     for tag in tags:

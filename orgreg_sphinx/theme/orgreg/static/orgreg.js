@@ -140,6 +140,11 @@
   /* a tag's name in a row, linked to its view (elsewhere, to its page) */
   var TAG_LINK = 'a.orgreg-tag-link, a[href^="#tag-"]';
 
+  /* a view's facts (written directly: its first, bare list) and pull commands
+     (bare after its "Pull" heading) */
+  var VIEW_FACTS = "dl.orgreg-facts, .orgreg-tag-views > section > dl:first-of-type";
+  var VIEW_PULL = ".orgreg-tag-views > section";
+
   /* a one-line tag row leaves the whole digest to the tag's view */
   function viewDigest(abbr) {
     var row = abbr.closest("tr");
@@ -149,7 +154,7 @@
     var short = abbr.textContent.trim();
     var found = null;
     if (view) {
-      view.querySelectorAll("dl.orgreg-facts dd > code").forEach(function (code) {
+      view.querySelectorAll(":is(" + VIEW_FACTS + ") > dd > code").forEach(function (code) {
         if (!found && code.textContent.indexOf(short) === 0) { found = code.textContent; }
       });
     }
@@ -174,6 +179,7 @@
 
   function setupCopyButtons(root) {
     root.querySelectorAll("div.body pre").forEach(function (pre) {
+      var isCommand = !!pre.closest(".orgreg-command, .orgreg-pull") || pre.parentNode.matches(VIEW_PULL);
       var box = pre.closest("div.highlight") || pre;
       if (box === pre) {
         var wrapper = el("div", { className: "orgreg-pre" });
@@ -184,7 +190,6 @@
       }
       if (box.querySelector(":scope > .orgreg-copy")) { return; }
       box.classList.add("orgreg-has-copy");
-      var isCommand = !!pre.closest(".orgreg-command, .orgreg-pull");
       box.appendChild(copyButton(isCommand ? "Copy command" : "Copy code",
         isCommand ? "Command" : "Code", function () { return commandText(pre); }));
       /* a scrolling block must be reachable with the keyboard */
