@@ -218,16 +218,21 @@ class view(nodes.container):
     (``:target``): ``<section>`` in HTML, a container to other writers."""
 
 
-def visit_view(self: HTML5Translator, node: view) -> None:
-    self.body.append(self.starttag(node, "section", ""))
+def bare_element_visitors(element: str) -> tuple[Any, Any]:
+    """HTML visitors writing a node as *element* with its own classes and id
+    only (no ``docutils container`` or other classes Sphinx's writer adds)."""
 
+    def visit(self: HTML5Translator, node: nodes.Element) -> None:
+        self.body.append(self.starttag(node, element, ""))
 
-def depart_view(self: HTML5Translator, node: view) -> None:
-    self.body.append("</section>\n")
+    def depart(self: HTML5Translator, node: nodes.Element) -> None:
+        self.body.append(f"</{element}>\n")
+
+    return visit, depart
 
 
 #: ``app.add_node(view, html=VIEW_HTML_VISITORS)``
-VIEW_HTML_VISITORS = (visit_view, depart_view)
+VIEW_HTML_VISITORS = bare_element_visitors("section")
 
 
 class fact_list(nodes.field_list):
@@ -296,16 +301,8 @@ class plain_box(nodes.container):
     no stylesheet of ours reads); a container to other writers."""
 
 
-def visit_plain_box(self: HTML5Translator, node: plain_box) -> None:
-    self.body.append(self.starttag(node, "div", ""))
-
-
-def depart_plain_box(self: HTML5Translator, node: plain_box) -> None:
-    self.body.append("</div>\n")
-
-
 #: ``app.add_node(plain_box, html=PLAIN_BOX_HTML_VISITORS)``
-PLAIN_BOX_HTML_VISITORS = (visit_plain_box, depart_plain_box)
+PLAIN_BOX_HTML_VISITORS = bare_element_visitors("div")
 
 
 class plain_link(nodes.reference):
