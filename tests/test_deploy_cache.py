@@ -59,7 +59,7 @@ def test_the_build_is_restored_by_settings_then_newest_commit(path: Path) -> Non
     [install] = [s for s in steps if s.get("name") == "Install"]
     assert install["if"] == f"steps.{venv['id']}.outputs.cache-hit != 'true'"
     keep = names_in_order.index("Give unchanged files their former times")
-    assert steps[keep]["run"] == ".venv/bin/orgreg keep-times"
+    assert steps[keep]["run"] == ".venv/bin/orgreg keep-times --git"
     assert names_in_order.index("Restore the previous build") < keep < names_in_order.index("Build")
 
 

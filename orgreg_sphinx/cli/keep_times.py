@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..core.filetimes import SKIPPED_FOLDERS, keep_times
+from ..core.filetimes import SKIPPED_FOLDERS, NotAGitCheckout, keep_times, keep_times_from_git
 
 DEFAULT_STATE = "_build/orgreg-file-times.json"
 
@@ -32,6 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"the record of files and times (default: ROOT/{DEFAULT_STATE})",
     )
+    parser.add_argument(
+        "--git",
+        action="store_true",
+        help="ROOT is a fresh git checkout (a CI runner's): take its files, their "
+        "digests and its folders from git's index instead of reading every file "
+        "and folder (untracked files are not looked for)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,7 +47,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"orgreg keep-times: {root} is not a folder")
         return 2
     state: Path = args.state if args.state is not None else root / DEFAULT_STATE
-    kept = keep_times(root, state, SKIPPED_FOLDERS)
+    if args.git:
+        try:
+            kept = keep_times_from_git(root, state, SKIPPED_FOLDERS)
+        except (NotAGitCheckout, OSError) as error:
+            print(f"keep-times: not a git checkout ({error}): looking at every file instead")
+            kept = keep_times(root, state, SKIPPED_FOLDERS)
+    else:
+        kept = keep_times(root, state, SKIPPED_FOLDERS)
     print(
         f"keep-times: {kept.files} files; {kept.restored} given back their former time, "
         f"{kept.changed} changed or new, {kept.unchanged} already at their time; "

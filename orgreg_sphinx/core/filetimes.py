@@ -13,6 +13,12 @@ Folders too: a folder whose entries have the names recorded gets its recorded
 time back (a folder's time changes when an entry is added, removed or renamed
 in it; the build's namespace memo reads again only the namespace folders whose
 folders and files changed).
+
+In a fresh git checkout (a CI runner's), :func:`keep_times_from_git` learns the
+same from git's index instead of the disk: a file's digest is its blob id (no
+file is read) and the folders and their entries are those of the tracked files
+(no folder is listed), so only the times are written. At 100,000 tags that is
+the difference between touching every file and folder three times and once.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,28 +118,33 @@ def listing_digest(folders: list[str], files: list[str]) -> str:
     ).hexdigest()
 
 
-def load_record(state_file: Path, part: str = "files") -> dict[str, tuple[str, int]]:
-    """The recorded ``{path: (digest, mtime_ns)}`` of the files (*part*
-    ``"folders"``: of the folders, by their entries' names); empty when missing
-    or unreadable."""
+Record = dict[str, tuple[str, int]]
+
+
+def load_record(state_file: Path) -> tuple[Record, Record]:
+    """The recorded ``{path: (digest, mtime_ns)}`` of the files, and of the folders
+    (their digest: of their entries' names); empty when missing or unreadable."""
     try:
         data = json.loads(state_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
+        return {}, {}
     if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return {}, {}
+    return _entries(data.get("files")), _entries(data.get("folders"))
+
+
+def _entries(part: object) -> Record:
+    if not isinstance(part, dict):
         return {}
-    files = data.get(part)
-    if not isinstance(files, dict):
-        return {}
-    record: dict[str, tuple[str, int]] = {}
-    for rel, entry in files.items():
+    record: Record = {}
+    for rel, entry in part.items():
         if (
-            isinstance(entry, list)
+            type(entry) is list
             and len(entry) == 2
-            and isinstance(entry[0], str)
-            and isinstance(entry[1], int)
+            and type(entry[0]) is str
+            and type(entry[1]) is int
         ):
-            record[str(rel)] = (entry[0], entry[1])
+            record[rel] = (entry[0], entry[1])
     return record
 
 
@@ -142,8 +154,7 @@ def keep_times(root: Path, state_file: Path, skipped: Iterable[str] = SKIPPED_FO
     its recorded time (the root itself left out: its entries differ with the
     restored build); then record every file's digest and time, and every
     folder's names and time, in *state_file*. One pass over the tree."""
-    record = load_record(state_file)
-    folder_record = load_record(state_file, "folders")
+    record, folder_record = load_record(state_file)
     files: dict[str, list[str | int]] = {}
     folders: dict[str, list[str | int]] = {}
     restored = changed = unchanged = folders_restored = 0
@@ -173,6 +184,14 @@ def keep_times(root: Path, state_file: Path, skipped: Iterable[str] = SKIPPED_FO
         else:
             changed += 1
         files[found.rel] = [digest, mtime]
+    save_record(state_file, files, folders)
+    return KeptTimes(restored, changed, unchanged, folders_restored)
+
+
+def save_record(
+    state_file: Path, files: dict[str, list[str | int]], folders: dict[str, list[str | int]]
+) -> None:
+    """Write the record of files and folders (replacing the previous one whole)."""
     state_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = state_file.with_name(state_file.name + ".tmp")
     tmp.write_text(
@@ -184,4 +203,133 @@ def keep_times(root: Path, state_file: Path, skipped: Iterable[str] = SKIPPED_FO
         encoding="utf-8",
     )
     os.replace(tmp, state_file)
+
+
+class NotAGitCheckout(Exception):
+    """The root is not the top folder of a git work tree git can read."""
+
+
+def _git(root: Path, *args: str) -> bytes:
+    done = subprocess.run(["git", "-C", os.fspath(root), *args], capture_output=True, check=False)
+    if done.returncode != 0:
+        raise NotAGitCheckout(done.stderr.decode("utf-8", "replace").strip())
+    return done.stdout
+
+
+def git_tree(
+    root: Path, skipped: Iterable[str] = SKIPPED_FOLDERS
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The regular files and the folders git tracks below *root* (the top of its
+    work tree; folders and files under a folder named in *skipped* are left out,
+    as :func:`scan` leaves them), each with a digest: a file's is ``git:<blob
+    id>`` from the index, or :func:`content_digest` of its bytes where the work
+    tree differs (a deleted file is left out); a folder's is ``git:<tree id>`` of
+    the last commit (its entries, their names and bytes), or '' where something
+    in it differs from that commit. Raises :class:`NotAGitCheckout`."""
+    top = _git(root, "rev-parse", "--show-toplevel").decode("utf-8", "surrogateescape").strip()
+    if os.path.realpath(top) != os.path.realpath(root):
+        raise NotAGitCheckout(f"{root} is not the top of its git work tree ({top})")
+    skip = frozenset(skipped)
+    changed: set[str] = set()
+    unsettled: set[str] = set()
+    status = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=no", "--no-renames")
+    for entry in status.split(b"\0"):
+        if len(entry) > 3:
+            rel = os.fsdecode(entry[3:])
+            changed.add(rel)
+            while "/" in rel:
+                rel = rel.rpartition("/")[0]
+                unsettled.add(rel)
+    base = os.fspath(root)
+    files: dict[str, str] = {}
+    for line in _git(root, "ls-files", "--stage", "-z").split(b"\0"):
+        meta, _, name = line.partition(b"\t")
+        fields = meta.split(b" ")
+        # links, submodules and unmerged entries are no plain files
+        if len(fields) != 3 or fields[0] not in (b"100644", b"100755") or fields[2] != b"0":
+            continue
+        rel = os.fsdecode(name)
+        if skip and skip.intersection(rel.split("/")[:-1]):
+            continue
+        if rel in changed:
+            try:
+                files[rel] = content_digest(os.path.join(base, rel))
+            except OSError:
+                continue  # deleted in the work tree
+        else:
+            files[rel] = "git:" + fields[1].decode("ascii")
+    folders: dict[str, str] = {}
+    try:
+        listing = _git(root, "ls-tree", "-r", "-d", "-z", "--full-tree", "HEAD")
+    except NotAGitCheckout:  # no commit yet
+        listing = b""
+    if listing:
+        for line in listing.split(b"\0"):
+            meta, _, name = line.partition(b"\t")
+            fields = meta.split(b" ")
+            if len(fields) != 3 or fields[1] != b"tree":
+                continue
+            rel = os.fsdecode(name)
+            if skip and skip.intersection(rel.split("/")):
+                continue
+            folders[rel] = "" if rel in unsettled else "git:" + fields[2].decode("ascii")
+    for rel in files:  # folders of files added to the index since the commit
+        while "/" in rel:
+            rel = rel.rpartition("/")[0]
+            if rel in folders:
+                break
+            folders[rel] = ""
+    return files, folders
+
+
+def keep_times_from_git(
+    root: Path, state_file: Path, skipped: Iterable[str] = SKIPPED_FOLDERS
+) -> KeptTimes:
+    """:func:`keep_times` for a fresh git checkout (a CI runner's), with what the
+    tree holds taken from git's index, not from the disk: the files are the
+    tracked ones (a file's digest its blob id, or its bytes' digest where the
+    work tree differs from the index), the folders those that hold them, with
+    the entries they make. Untracked files and folders are not looked for: in a
+    checkout there are none. Raises :class:`NotAGitCheckout` when *root* is not
+    the top of a git work tree."""
+    files, listings = git_tree(root, skipped)
+    record, folder_record = load_record(state_file)
+    restored = changed = unchanged = folders_restored = 0
+    base = os.fspath(root) + os.sep
+    kept_files: dict[str, list[str | int]] = {}
+    for rel, digest in files.items():
+        path = base + rel
+        former = record.get(rel)
+        if former is not None and former[0] == digest:
+            try:
+                os.utime(path, ns=(former[1], former[1]), follow_symlinks=False)
+            except OSError:
+                continue
+            kept_files[rel] = [digest, former[1]]
+            restored += 1
+            continue
+        try:
+            mtime = os.lstat(path).st_mtime_ns
+        except OSError:
+            continue
+        changed += 1
+        kept_files[rel] = [digest, mtime]
+    kept_folders: dict[str, list[str | int]] = {}
+    for rel in listings:  # a file's or folder's new time leaves its folder's as it is
+        path = base + rel
+        former = folder_record.get(rel)
+        if former is not None and listings[rel] and former[0] == listings[rel]:
+            try:
+                os.utime(path, ns=(former[1], former[1]), follow_symlinks=False)
+            except OSError:
+                continue
+            kept_folders[rel] = [listings[rel], former[1]]
+            folders_restored += 1
+            continue
+        try:
+            mtime = os.lstat(path).st_mtime_ns
+        except OSError:
+            continue
+        kept_folders[rel] = [listings[rel], mtime]
+    save_record(state_file, kept_files, kept_folders)
     return KeptTimes(restored, changed, unchanged, folders_restored)

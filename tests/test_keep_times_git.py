@@ -1,0 +1,149 @@
+"""`orgreg keep-times --git`: in a fresh git checkout (a CI runner's), unchanged
+files and folders get their former times back from what git's index says, without
+reading the files; changed, edited and added ones keep their new times, and the
+build's namespace memo then reads only what the merge changed (issue 28)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from clitools import orgreg
+
+from orgreg_sphinx.core.filetimes import keep_times, keep_times_from_git
+
+GIT = [
+    "git",
+    "-c",
+    "user.name=t",
+    "-c",
+    "user.email=t@example.org",
+    "-c",
+    "init.defaultBranch=main",
+]
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    done = subprocess.run([*GIT, "-C", str(cwd), *args], env=env, check=True, capture_output=True)
+    return done.stdout.decode()
+
+
+def origin_repository(tmp_path: Path) -> Path:
+    origin = tmp_path / "origin"
+    for ns in ("same", "grown", "edited"):
+        folder = origin / "source/acme" / ns / "manifests/1.0"
+        folder.mkdir(parents=True)
+        (folder / "README.md").write_text(f"---\nsize: 1\n---\n{ns}\n")
+    (origin / ".gitignore").write_text("_build/\n")
+    git(origin, "init", "-q")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "first")
+    return origin
+
+
+def checkout(origin: Path, workspace: Path, record: Path | None) -> Path:
+    """A fresh clone at *workspace* (every file and folder new), with *record*
+    (the previous run's, as a restored cache holds it)."""
+    shutil.rmtree(workspace, ignore_errors=True)
+    git(origin.parent, "clone", "-q", str(origin), str(workspace))
+    for path in [workspace, *workspace.rglob("*")]:  # a later checkout: newer times
+        if ".git" not in path.parts:
+            info = path.stat()
+            os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 5 * 10**9))
+    if record is not None:
+        (workspace / "_build").mkdir()
+        shutil.copy(record, workspace / "_build/orgreg-file-times.json")
+    return workspace
+
+
+def times(root: Path) -> dict[str, int]:
+    return {
+        p.relative_to(root).as_posix(): p.stat().st_mtime_ns
+        for p in root.joinpath("source").rglob("*")
+    }
+
+
+def test_a_fresh_checkout_gets_the_former_times_of_what_the_merge_left(tmp_path: Path) -> None:
+    origin = origin_repository(tmp_path)
+    first = checkout(origin, tmp_path / "run1", None)
+    done = orgreg("keep-times", "--git", first)
+    assert done.code == 0, done.out + done.err
+    assert "0 given back their former time, 4 changed or new" in done.out  # .gitignore too
+    before = times(first)
+    record = first / "_build/orgreg-file-times.json"
+    # the merge: a tag added to one namespace, a manifest edited in another
+    (origin / "source/acme/grown/manifests/2.0").mkdir()
+    (origin / "source/acme/grown/manifests/2.0/README.md").write_text("---\nsize: 2\n---\n")
+    (origin / "source/acme/edited/manifests/1.0/README.md").write_text("---\nsize: 3\n---\n")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "merge")
+    second = checkout(origin, tmp_path / "run2", record)
+    done = orgreg("keep-times", "--git", second)
+    assert done.code == 0, done.out + done.err
+    assert "3 given back their former time, 2 changed or new" in done.out
+    after = times(second)
+    restored = {rel for rel in after if after[rel] == before.get(rel)}
+    assert restored == {
+        "source/acme/same",
+        "source/acme/same/manifests",
+        "source/acme/same/manifests/1.0",
+        "source/acme/same/manifests/1.0/README.md",
+        "source/acme/grown/manifests/1.0",
+        "source/acme/grown/manifests/1.0/README.md",
+    }
+    # what changed keeps the checkout's newer time
+    for rel in (
+        "source/acme/grown/manifests",
+        "source/acme/grown/manifests/2.0/README.md",
+        "source/acme/edited/manifests/1.0/README.md",
+    ):
+        assert after[rel] > before.get(rel, 0)
+
+
+def test_an_edit_not_committed_is_seen_by_its_bytes(tmp_path: Path) -> None:
+    """The index says nothing of a file edited in the work tree: it is digested
+    from its bytes, and keeps its new time when those differ from the record."""
+    origin = origin_repository(tmp_path)
+    first = checkout(origin, tmp_path / "run1", None)
+    keep_times_from_git(first, first / "_build/orgreg-file-times.json")
+    second = checkout(origin, tmp_path / "run2", first / "_build/orgreg-file-times.json")
+    edited = second / "source/acme/edited/manifests/1.0/README.md"
+    edited.write_text("---\nsize: 4\n---\n")
+    new_time = edited.stat().st_mtime_ns
+    kept = keep_times_from_git(second, second / "_build/orgreg-file-times.json")
+    assert (kept.restored, kept.changed) == (3, 1)
+    assert edited.stat().st_mtime_ns == new_time
+    # the folders holding the edit keep theirs too (source, acme, edited, its
+    # manifests and tag: 5 of 11); the others are given back theirs
+    assert kept.folders_restored == 11 - 5
+    for rel in ("source/acme/same", "source/acme/edited/manifests"):
+        given_back = (second / rel).stat().st_mtime_ns == (first / rel).stat().st_mtime_ns
+        assert given_back == (rel == "source/acme/same")
+
+
+def test_the_records_of_both_ways_agree_on_nothing_wrongly(tmp_path: Path) -> None:
+    """A record made by reading the files does not give its times to a git run (the
+    digests differ in kind), nor the reverse: at worst a file counts as changed."""
+    origin = origin_repository(tmp_path)
+    first = checkout(origin, tmp_path / "run1", None)
+    state = first / "_build/orgreg-file-times.json"
+    keep_times(first, state)
+    second = checkout(origin, tmp_path / "run2", state)
+    kept = keep_times_from_git(second, second / "_build/orgreg-file-times.json")
+    assert (kept.restored, kept.changed, kept.folders_restored) == (0, 4, 0)
+    third = checkout(origin, tmp_path / "run3", second / "_build/orgreg-file-times.json")
+    again = keep_times(third, third / "_build/orgreg-file-times.json")
+    assert again.restored == 0
+
+
+def test_without_git_it_looks_at_every_file(tmp_path: Path) -> None:
+    root = tmp_path / "plain"
+    (root / "source").mkdir(parents=True)
+    (root / "source/index.md").write_text("x")
+    done = orgreg("keep-times", "--git", root, GIT_CEILING_DIRECTORIES=str(tmp_path))
+    assert done.code == 0, done.out + done.err
+    assert "not a git checkout" in done.out
+    assert "1 changed or new" in done.out
