@@ -1,0 +1,478 @@
+"""The published site kept as one tar: the GitHub Pages artifact, and an index of it.
+
+A cached CI deploy restores the previous site as this one file instead of
+hundreds of thousands of files and folders (creating them costs more than the
+build that follows), builds into an output folder that holds only what the build
+writes, and then packs the new artifact: the previous tar's members that were
+neither written again nor removed, copied by byte ranges, plus the files written.
+
+The archive folder holds:
+
+* ``artifact.tar`` -- what ``actions/upload-pages-artifact`` uploads (``tar
+  --dereference --hard-dereference --directory SITE -cf artifact.tar
+  --exclude=.git --exclude=.github .``): GNU format, members ``./`` and
+  ``./<path>`` (``./<folder>/`` for folders), regular files and folders only;
+* ``index.json`` -- each member's kind, size, modification time (nanoseconds, as
+  the file had it when packed) and byte range in the tar, so that nothing reads
+  the tar to know what it holds;
+* ``removed.txt`` -- the paths builds removed from the site since the last pack
+  (they are not on disk to delete), one a line.
+
+While the archive is in use the output folder is an overlay: a file on disk is
+the site's; else a member of the tar not recorded as removed is
+(:meth:`SiteArchive.status`). :func:`pack` makes the next archive from both.
+No Sphinx here: the extension and ``orgreg site-archive`` share it.
+"""
+
+from __future__ import annotations
+
+import grp
+import json
+import os
+import pwd
+import stat
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TAR_NAME = "artifact.tar"
+INDEX_NAME = "index.json"
+REMOVED_NAME = "removed.txt"
+#: bumped when the index's layout changes (an index of another format is ignored)
+INDEX_FORMAT = 1
+#: GNU tar's record: an archive's length is a multiple of it (20 blocks of 512)
+RECORD = 10240
+BLOCK = 512
+#: never packed (upload-pages-artifact's ``--exclude``)
+EXCLUDED = frozenset({".git", ".github"})
+#: what a copy moves at a time when it cannot let the kernel copy
+CHUNK = 1 << 20
+
+
+@dataclass
+class Member:
+    """One member of the tar: ``kind`` "f" (file) or "d" (folder), the file's
+    ``size`` and ``mtime_ns``, where its first header starts and its data."""
+
+    kind: str
+    size: int
+    mtime_ns: int
+    header: int
+    data: int
+
+    @property
+    def end(self) -> int:
+        """Where the member's last block ends."""
+        return self.data + _blocks(self.size)
+
+
+def _blocks(size: int) -> int:
+    return -(-size // BLOCK) * BLOCK
+
+
+@dataclass
+class SiteArchive:
+    """An archive folder as the build sees it: which files the site holds without
+    their being on disk, and which of those builds removed since the last pack."""
+
+    folder: Path
+    members: dict[str, Member] = field(default_factory=dict)
+    removed: set[str] = field(default_factory=set)
+    #: where the last member ends (new members are appended from there)
+    end: int = 0
+
+    @property
+    def tar(self) -> Path:
+        return self.folder / TAR_NAME
+
+    @classmethod
+    def load(cls, folder: Path) -> SiteArchive:
+        """The archive in *folder*; an empty one when there is none (or it is
+        damaged, or of another format: everything is then written again)."""
+        archive = cls(Path(folder))
+        try:
+            data = json.loads((archive.folder / INDEX_NAME).read_text(encoding="utf-8"))
+            if data.get("format") != INDEX_FORMAT:
+                return archive
+            if os.stat(archive.tar).st_size != data["size"]:
+                return archive
+            archive.members = {
+                rel: Member(kind, size, mtime, header, start)
+                for rel, (kind, size, mtime, header, start) in data["members"].items()
+            }
+            archive.end = int(data["end"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return cls(Path(folder))
+        try:
+            text = (archive.folder / REMOVED_NAME).read_text(encoding="utf-8")
+        except OSError:
+            text = ""
+        archive.removed = {line for line in text.split("\n") if line}
+        return archive
+
+    def __bool__(self) -> bool:
+        return bool(self.members)
+
+    def status(self, rel: str) -> tuple[int, int] | None:
+        """(size, mtime_ns) of the file *rel* held by the archive, if it holds it
+        and no build removed it since it was packed."""
+        member = self.members.get(rel)
+        if member is None or member.kind != "f" or rel in self.removed:
+            return None
+        return member.size, member.mtime_ns
+
+    def read(self, rel: str) -> bytes:
+        """The bytes of the file *rel* in the tar."""
+        member = self.members[rel]
+        with open(self.tar, "rb") as handle:
+            return os.pread(handle.fileno(), member.size, member.data)
+
+    def extract(self, rel: str, site: Path) -> bool:
+        """Write the file *rel* into *site* with its recorded time unless it is
+        there already; True if written."""
+        if self.status(rel) is None:
+            return False
+        target = Path(site) / rel
+        if target.exists():
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(self.read(rel))
+        mtime = self.members[rel].mtime_ns
+        os.utime(target, ns=(mtime, mtime))
+        return True
+
+    def remove(self, rel: str) -> bool:
+        """Record that the build removed the file *rel* from the site; True when
+        the archive held it."""
+        if self.status(rel) is None:
+            return False
+        self.removed.add(rel)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / REMOVED_NAME, "a", encoding="utf-8") as handle:
+            handle.write(rel + "\n")
+        return True
+
+
+# --------------------------------------------------------------------------- headers
+
+
+@dataclass
+class _Owners:
+    """User and group names by id, looked up once each (as GNU tar writes them)."""
+
+    users: dict[int, str] = field(default_factory=dict)
+    groups: dict[int, str] = field(default_factory=dict)
+
+    def user(self, uid: int) -> str:
+        if uid not in self.users:
+            try:
+                self.users[uid] = pwd.getpwuid(uid).pw_name
+            except KeyError:
+                self.users[uid] = ""
+        return self.users[uid]
+
+    def group(self, gid: int) -> str:
+        if gid not in self.groups:
+            try:
+                self.groups[gid] = grp.getgrgid(gid).gr_name
+            except KeyError:
+                self.groups[gid] = ""
+        return self.groups[gid]
+
+
+def _octal(value: int, width: int) -> bytes:
+    return b"%0*o\0" % (width - 1, value)
+
+
+def header(name: str, info: os.stat_result, owners: _Owners) -> bytes:
+    """The GNU tar header(s) of a member named *name* (``./path`` or
+    ``./folder/``), as ``tar --format=gnu`` writes them: a name longer than
+    100 bytes comes first as a ``././@LongLink`` member."""
+    folder = stat.S_ISDIR(info.st_mode)
+    encoded = name.encode("utf-8", "surrogateescape")
+    size = 0 if folder else info.st_size
+    if len(encoded) > 100 or info.st_uid > 0o7777777 or info.st_gid > 0o7777777:
+        member = tarfile.TarInfo(name)
+        member.type = tarfile.DIRTYPE if folder else tarfile.REGTYPE
+        member.mode, member.size, member.mtime = info.st_mode & 0o7777, size, int(info.st_mtime)
+        member.uid, member.gid = info.st_uid, info.st_gid
+        member.uname, member.gname = owners.user(info.st_uid), owners.group(info.st_gid)
+        return member.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape")
+    buf = bytearray(BLOCK)
+    buf[0 : len(encoded)] = encoded
+    buf[100:108] = _octal(info.st_mode & 0o7777, 8)
+    buf[108:116] = _octal(info.st_uid, 8)
+    buf[116:124] = _octal(info.st_gid, 8)
+    buf[124:136] = _octal(size, 12)
+    buf[136:148] = _octal(max(0, int(info.st_mtime)), 12)
+    buf[148:156] = b" " * 8
+    buf[156:157] = b"5" if folder else b"0"
+    buf[257:265] = b"ustar  \0"
+    buf[265:297] = owners.user(info.st_uid).encode("utf-8")[:31].ljust(32, b"\0")
+    buf[297:329] = owners.group(info.st_gid).encode("utf-8")[:31].ljust(32, b"\0")
+    buf[148:155] = b"%06o\0" % sum(buf)
+    return bytes(buf)
+
+
+# --------------------------------------------------------------------------- packing
+
+
+@dataclass
+class Packed:
+    """What :func:`pack` did: members kept from the previous tar (copied by byte
+    ranges), files and folders added from the site folder, members dropped."""
+
+    kept: int = 0
+    added: int = 0
+    dropped: int = 0
+    copied_bytes: int = 0
+    moved_runs: int = 0
+    size: int = 0
+    files: int = 0
+    full: bool = True
+
+
+def _walk(site: str) -> Iterator[tuple[str, os.stat_result]]:
+    """Every file and folder under *site* (paths relative to it, ``/``-separated),
+    each folder before its entries, entries of a folder in name order; symbolic
+    links followed (``--dereference``); ``.git``/``.github`` left out."""
+    stack: list[str] = [""]
+    while stack:
+        rel = stack.pop()
+        try:
+            with os.scandir(os.path.join(site, rel) if rel else site) as entries:
+                found = sorted((e for e in entries if e.name not in EXCLUDED), key=_name)
+        except FileNotFoundError:
+            continue
+        later: list[str] = []
+        for entry in found:
+            path = f"{rel}/{entry.name}" if rel else entry.name
+            try:
+                info = entry.stat()  # follows links
+            except OSError:
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                yield path, info
+                later.append(path)
+            elif stat.S_ISREG(info.st_mode):
+                yield path, info
+        stack.extend(reversed(later))
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+class _Writer:
+    """Appends members to an open tar file from a given offset."""
+
+    def __init__(self, fd: int, offset: int, members: dict[str, Member]) -> None:
+        self.fd, self.offset, self.members = fd, offset, members
+        self.owners = _Owners()
+
+    def add(self, site: str, rel: str, info: os.stat_result) -> None:
+        folder = stat.S_ISDIR(info.st_mode)
+        name = "./" if rel == "." else f"./{rel}/" if folder else f"./{rel}"
+        head = header(name, info, self.owners)
+        start = self.offset
+        os.pwrite(self.fd, head, start)
+        data = start + len(head)
+        size = 0 if folder else info.st_size
+        if size:
+            with open(os.path.join(site, rel), "rb") as source:
+                _copy(source.fileno(), 0, self.fd, data, size)
+            pad = _blocks(size) - size
+            if pad:
+                os.pwrite(self.fd, bytes(pad), data + size)
+        self.members[rel] = Member("d" if folder else "f", size, info.st_mtime_ns, start, data)
+        self.offset = data + _blocks(size)
+
+    def finish(self) -> int:
+        """End the archive (two zero blocks, padded to a whole record); its size."""
+        end = self.offset + 2 * BLOCK
+        total = -(-end // RECORD) * RECORD
+        os.pwrite(self.fd, bytes(total - self.offset), self.offset)
+        os.ftruncate(self.fd, total)
+        return total
+
+
+def _copy(src: int, src_at: int, dst: int, dst_at: int, length: int) -> int:
+    """Copy *length* bytes between two files (or within one, to a lower offset):
+    by the kernel where it can, else a block at a time. Returns the bytes copied."""
+    done = 0
+    overlap = src == dst and dst_at + length > src_at
+    while done < length:
+        count = min(length - done, CHUNK)
+        if not overlap:
+            try:
+                moved = os.copy_file_range(src, dst, length - done, src_at + done, dst_at + done)
+            except (AttributeError, OSError):
+                moved = -1
+            if moved > 0:
+                done += moved
+                continue
+            if moved == 0:
+                break
+        block = os.pread(src, count, src_at + done)
+        if not block:
+            break
+        os.pwrite(dst, block, dst_at + done)
+        done += len(block)
+    return done
+
+
+def _ancestors(paths: Iterator[str] | list[str]) -> set[str]:
+    found: set[str] = set()
+    for rel in paths:
+        while "/" in rel:
+            rel = rel.rsplit("/", 1)[0]
+            if rel in found:
+                break
+            found.add(rel)
+    return found
+
+
+def pack(site: Path, folder: Path) -> Packed:
+    """Make *folder*'s archive hold the site: with a previous archive there, its
+    members that are neither on disk in *site* nor recorded as removed, plus what
+    *site* holds (written by the build); else all of *site*. The tar is changed
+    in place: members before the first one left out stay where they are, the
+    later ones move down by byte ranges, the new ones are appended (files written
+    by every build gather at its end, so the next pack moves little)."""
+    site, folder = Path(site), Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    previous = SiteArchive.load(folder)
+    on_disk = list(_walk(os.fspath(site))) if site.is_dir() else []
+    disk = dict(on_disk)
+    result = Packed(full=not previous)
+    members: dict[str, Member] = {}
+    if not previous:
+        tmp = folder / f".{TAR_NAME}.tmp"
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            writer = _Writer(fd, 0, members)
+            if site.is_dir():
+                writer.add(os.fspath(site), ".", os.stat(site))
+            for rel, info in on_disk:
+                writer.add(os.fspath(site), rel, info)
+            result.size = writer.finish()
+        finally:
+            os.close(fd)
+        os.replace(tmp, folder / TAR_NAME)
+        result.added = len(members)
+    else:
+        result = _update(site, previous, disk, on_disk, members, result)
+    result.files = sum(1 for m in members.values() if m.kind == "f")
+    _save_index(folder, members, result.size)
+    (folder / REMOVED_NAME).unlink(missing_ok=True)
+    return result
+
+
+def _update(
+    site: Path,
+    previous: SiteArchive,
+    disk: dict[str, os.stat_result],
+    on_disk: list[tuple[str, os.stat_result]],
+    members: dict[str, Member],
+    result: Packed,
+) -> Packed:
+    """:func:`pack` with a previous archive: the tar changed in place."""
+    old = previous.members
+    gone = {rel for rel, m in old.items() if m.kind == "f" and (rel in previous.removed)}
+    # files written again (a folder the tar holds already stays where it is)
+    replaced = {
+        rel
+        for rel, info in disk.items()
+        if rel in old and (old[rel].kind == "f" or not stat.S_ISDIR(info.st_mode))
+    }
+    left = {rel for rel, m in old.items() if m.kind == "f" and rel not in gone}
+    # a folder emptied by removals goes, as the build's pruning removes it from disk
+    emptied: set[str] = set()
+    if gone:
+        needed = _ancestors([*left, *disk]) | set(disk)
+        emptied = {rel for rel in _ancestors(list(gone)) if rel not in needed}
+    drop = gone | replaced | emptied
+    order = sorted(old.items(), key=lambda item: item[1].header)
+    fd = os.open(previous.tar, os.O_RDWR)
+    try:
+        write_at: int | None = None
+        run_start = run_end = -1
+        for rel, member in order:
+            if rel in drop:
+                if write_at is None:
+                    write_at = member.header
+                result.dropped += rel not in replaced
+                continue
+            if write_at is None:  # before the first member left out: stays in place
+                members[rel] = member
+                continue
+            if member.header != run_end:  # a new run of kept members
+                write_at = _move(fd, run_start, run_end, write_at, result)
+                run_start = member.header
+            run_end = member.end
+            shift = write_at + (member.header - run_start)
+            members[rel] = Member(
+                member.kind,
+                member.size,
+                member.mtime_ns,
+                shift,
+                shift + member.data - member.header,
+            )
+        if write_at is None:
+            write_at = previous.end
+        else:
+            write_at = _move(fd, run_start, run_end, write_at, result)
+        result.kept = len(members)
+        writer = _Writer(fd, write_at, members)
+        base = os.fspath(site)
+        for rel, info in on_disk:
+            if rel in members and members[rel].kind == "d" and stat.S_ISDIR(info.st_mode):
+                continue  # a folder the tar holds already
+            writer.add(base, rel, info)
+            result.added += 1
+        result.size = writer.finish()
+    finally:
+        os.close(fd)
+    return result
+
+
+def _move(fd: int, start: int, end: int, to: int, result: Packed) -> int:
+    """Move the byte range [start, end) of the tar down to *to*; where it ends."""
+    if start < 0 or end <= start:
+        return to
+    length = end - start
+    if to != start:
+        _copy(fd, start, fd, to, length)
+        result.copied_bytes += length
+        result.moved_runs += 1
+    return to + length
+
+
+def _save_index(folder: Path, members: dict[str, Member], size: int) -> None:
+    end = max((m.end for m in members.values()), default=0)
+    data = {
+        "format": INDEX_FORMAT,
+        "size": size,
+        "end": end,
+        "members": {
+            rel: [m.kind, m.size, m.mtime_ns, m.header, m.data] for rel, m in members.items()
+        },
+    }
+    tmp = folder / f".{INDEX_NAME}.tmp"
+    tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    os.replace(tmp, folder / INDEX_NAME)
+
+
+def unpack(folder: Path, site: Path) -> int:
+    """Extract the archive in *folder* into *site* (files with their recorded
+    times); the number of files. For checks and local use: a deploy never does."""
+    archive = SiteArchive.load(folder)
+    count = 0
+    for rel, member in archive.members.items():
+        target = Path(site) / ("" if rel == "." else rel)
+        if member.kind == "d":
+            target.mkdir(parents=True, exist_ok=True)
+        elif archive.extract(rel, site):
+            count += 1
+    return count
