@@ -31,7 +31,6 @@ import json
 import os
 import pwd
 import stat
-import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -185,34 +184,55 @@ def _octal(value: int, width: int) -> bytes:
     return b"%0*o\0" % (width - 1, value)
 
 
+def _block(
+    name: bytes,
+    mode: int,
+    uid: int,
+    gid: int,
+    size: int,
+    mtime: int,
+    kind: bytes,
+    user: str,
+    group: str,
+) -> bytes:
+    buf = bytearray(BLOCK)
+    buf[0 : len(name)] = name
+    buf[100:108] = _octal(mode, 8)
+    buf[108:116] = _octal(uid, 8)
+    buf[116:124] = _octal(gid, 8)
+    buf[124:136] = _octal(size, 12)
+    buf[136:148] = _octal(max(0, mtime), 12)
+    buf[148:156] = b" " * 8
+    buf[156:157] = kind
+    buf[257:265] = b"ustar  \0"  # GNU's magic and version
+    buf[265:297] = user.encode("utf-8")[:31].ljust(32, b"\0")
+    buf[297:329] = group.encode("utf-8")[:31].ljust(32, b"\0")
+    buf[148:155] = b"%06o\0" % sum(buf)
+    return bytes(buf)
+
+
 def header(name: str, info: os.stat_result, owners: _Owners) -> bytes:
     """The GNU tar header(s) of a member named *name* (``./path`` or
     ``./folder/``), as ``tar --format=gnu`` writes them: a name longer than
-    100 bytes comes first as a ``././@LongLink`` member."""
+    100 bytes comes first as a ``././@LongLink`` member (owned by user 0)."""
     folder = stat.S_ISDIR(info.st_mode)
     encoded = name.encode("utf-8", "surrogateescape")
+    user, group = owners.user(info.st_uid), owners.group(info.st_gid)
     size = 0 if folder else info.st_size
-    if len(encoded) > 100 or info.st_uid > 0o7777777 or info.st_gid > 0o7777777:
-        member = tarfile.TarInfo(name)
-        member.type = tarfile.DIRTYPE if folder else tarfile.REGTYPE
-        member.mode, member.size, member.mtime = info.st_mode & 0o7777, size, int(info.st_mtime)
-        member.uid, member.gid = info.st_uid, info.st_gid
-        member.uname, member.gname = owners.user(info.st_uid), owners.group(info.st_gid)
-        return member.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape")
-    buf = bytearray(BLOCK)
-    buf[0 : len(encoded)] = encoded
-    buf[100:108] = _octal(info.st_mode & 0o7777, 8)
-    buf[108:116] = _octal(info.st_uid, 8)
-    buf[116:124] = _octal(info.st_gid, 8)
-    buf[124:136] = _octal(size, 12)
-    buf[136:148] = _octal(max(0, int(info.st_mtime)), 12)
-    buf[148:156] = b" " * 8
-    buf[156:157] = b"5" if folder else b"0"
-    buf[257:265] = b"ustar  \0"
-    buf[265:297] = owners.user(info.st_uid).encode("utf-8")[:31].ljust(32, b"\0")
-    buf[297:329] = owners.group(info.st_gid).encode("utf-8")[:31].ljust(32, b"\0")
-    buf[148:155] = b"%06o\0" % sum(buf)
-    return bytes(buf)
+    if info.st_uid > 0o7777777 or info.st_gid > 0o7777777 or size > 0o77777777777:
+        raise ValueError(f"{name}: owner or size beyond the tar header's fields")
+    long = b""
+    if len(encoded) > 100:
+        data = encoded + b"\0"
+        long = _block(
+            b"././@LongLink", 0o644, 0, 0, len(data), 0, b"L", owners.user(0), owners.group(0)
+        )
+        long += data.ljust(_blocks(len(data)), b"\0")
+        encoded = encoded[:100]
+    kind = b"5" if folder else b"0"
+    mode = info.st_mode & 0o7777
+    mtime = int(info.st_mtime)
+    return long + _block(encoded, mode, info.st_uid, info.st_gid, size, mtime, kind, user, group)
 
 
 # --------------------------------------------------------------------------- packing
