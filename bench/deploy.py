@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import hashlib
-import json
 import os
 import platform
 import re
@@ -329,12 +328,9 @@ def run_job(
         elif action == "actions/upload-artifact":
             [file] = [workspace / p for p in inputs["path"].split()]
             os.link(file, kept_artifact)  # (the next job's checkout removes the workspace)
-            index = file.with_name("index.json")  # orgreg site-archive's, beside its tar
-            count = (
-                sum(1 for m in json.loads(index.read_text())["members"].values() if m[0] == "f")
-                if index.is_file()
-                else len(tar_members(file)[0])
-            )
+            from orgreg_sphinx.core.sitearchive import SiteArchive  # (orgreg site-archive's)
+
+            count = SiteArchive.load(file.parent).members.files() or len(tar_members(file)[0])
             artifact = (file.stat().st_size, count)
             note = f"{inputs.get('name')}: {artifact[0] / 1e6:.1f} MB tar, {artifact[1]} files"
         elif action == "actions/checkout":

@@ -157,7 +157,7 @@ def test_a_deploy_with_the_restored_build_reads_only_the_change(registry) -> Non
         "_build/doctrees/environment.pickle",
         "_build/doctrees/orgreg-namespaces.pickle",
         "_build/site-archive/artifact.tar",
-        "_build/site-archive/index.json",
+        "_build/site-archive/index.pickle",
         "_build/orgreg-file-times.json",
     ):
         assert kept in listed

@@ -314,7 +314,7 @@ def test_a_local_build_ignores_the_archive(
     app = build(srcdir)
     assert site_files(Path(app.outdir)) == full_site(build, srcdir, tmp_path)
     assert (tar.stat().st_mtime_ns, tar.read_bytes()) == before
-    assert sorted(os.listdir(archived_build.folder)) == ["artifact.tar", "index.json"]
+    assert sorted(os.listdir(archived_build.folder)) == ["artifact.tar", "index.pickle"]
 
 
 def test_an_archive_sphinx_cannot_be_told_of_writes_every_page(

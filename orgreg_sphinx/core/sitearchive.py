@@ -12,9 +12,11 @@ The archive folder holds:
   --dereference --hard-dereference --directory SITE -cf artifact.tar
   --exclude=.git --exclude=.github .``): GNU format, members ``./`` and
   ``./<path>`` (``./<folder>/`` for folders), regular files and folders only;
-* ``index.json`` -- each member's kind, size, modification time (nanoseconds, as
-  the file had it when packed) and byte range in the tar, so that nothing reads
-  the tar to know what it holds;
+* ``index.pickle`` -- each member's path, kind, size, modification time
+  (nanoseconds, as the file had it when packed) and place in the tar, in the
+  tar's order and as columns (a list of paths, an array of numbers), so that
+  nothing reads the tar to know what it holds and the index of 500,000 members
+  loads in a fraction of a second;
 * ``removed.txt`` -- the paths builds removed from the site since the last pack
   (they are not on disk to delete), one a line.
 
@@ -27,19 +29,21 @@ No Sphinx here: the extension and ``orgreg site-archive`` share it.
 from __future__ import annotations
 
 import grp
-import json
 import os
+import pickle
 import pwd
 import stat
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 TAR_NAME = "artifact.tar"
-INDEX_NAME = "index.json"
+INDEX_NAME = "index.pickle"
 REMOVED_NAME = "removed.txt"
 #: bumped when the index's layout changes (an index of another format is ignored)
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 #: GNU tar's record: an archive's length is a multiple of it (20 blocks of 512)
 RECORD = 10240
 BLOCK = 512
@@ -49,7 +53,7 @@ EXCLUDED = frozenset({".git", ".github"})
 CHUNK = 1 << 20
 
 
-@dataclass
+@dataclass(frozen=True)
 class Member:
     """One member of the tar: ``kind`` "f" (file) or "d" (folder), the file's
     ``size`` and ``mtime_ns``, where its first header starts and its data."""
@@ -70,13 +74,83 @@ def _blocks(size: int) -> int:
     return -(-size // BLOCK) * BLOCK
 
 
+class Members(Mapping[str, Member]):
+    """The tar's members in their order in the tar, by path (``.`` the root),
+    kept as columns: an index of 500,000 members loads in a fraction of a
+    second (not one object each)."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.where: dict[str, int] = {}
+        self.folders = bytearray()  # 1 for a folder
+        #: size, mtime_ns, header offset, data offset of each member in turn
+        self.numbers = array("q")
+
+    def add(self, rel: str, folder: bool, size: int, mtime_ns: int, header: int, data: int) -> None:
+        self.where[rel] = len(self.paths)
+        self.paths.append(rel)
+        self.folders.append(folder)
+        self.numbers.extend((size, mtime_ns, header, data))
+
+    def file_status(self, rel: str) -> tuple[int, int] | None:
+        """(size, mtime_ns) of the file *rel*; None if no such file."""
+        i = self.where.get(rel)
+        if i is None or self.folders[i]:
+            return None
+        return self.numbers[4 * i], self.numbers[4 * i + 1]
+
+    def at(self, i: int) -> Member:
+        size, mtime, header, data = self.numbers[4 * i : 4 * i + 4]
+        return Member("d" if self.folders[i] else "f", size, mtime, header, data)
+
+    def __getitem__(self, rel: str) -> Member:
+        return self.at(self.where[rel])
+
+    def __contains__(self, rel: object) -> bool:
+        return rel in self.where
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def files(self) -> int:
+        return len(self.paths) - sum(self.folders)
+
+    def end(self) -> int:
+        """Where the last member's blocks end."""
+        if not self.paths:
+            return 0
+        i = max(range(len(self.paths)), key=lambda j: self.numbers[4 * j + 2])
+        return self.numbers[4 * i + 3] + _blocks(self.numbers[4 * i])
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "paths": "\n".join(self.paths),
+            "folders": bytes(self.folders),
+            "numbers": self.numbers.tobytes(),
+        }
+
+    @classmethod
+    def undump(cls, data: dict[str, Any]) -> Members:
+        members = cls()
+        members.paths = data["paths"].split("\n") if data["paths"] else []
+        members.where = dict(zip(members.paths, range(len(members.paths)), strict=True))
+        members.folders = bytearray(data["folders"])
+        members.numbers.frombytes(data["numbers"])
+        if not len(members.folders) == len(members.paths) == len(members.numbers) // 4:
+            raise ValueError("the index's columns differ in length")
+        return members
+
+
 @dataclass
 class SiteArchive:
     """An archive folder as the build sees it: which files the site holds without
     their being on disk, and which of those builds removed since the last pack."""
 
     folder: Path
-    members: dict[str, Member] = field(default_factory=dict)
+    members: Members = field(default_factory=Members)
     removed: set[str] = field(default_factory=set)
     #: where the last member ends (new members are appended from there)
     end: int = 0
@@ -91,17 +165,15 @@ class SiteArchive:
         damaged, or of another format: everything is then written again)."""
         archive = cls(Path(folder))
         try:
-            data = json.loads((archive.folder / INDEX_NAME).read_text(encoding="utf-8"))
+            with open(archive.folder / INDEX_NAME, "rb") as handle:
+                data = pickle.load(handle)
             if data.get("format") != INDEX_FORMAT:
                 return archive
             if os.stat(archive.tar).st_size != data["size"]:
                 return archive
-            archive.members = {
-                rel: Member(kind, size, mtime, header, start)
-                for rel, (kind, size, mtime, header, start) in data["members"].items()
-            }
+            archive.members = Members.undump(data)
             archive.end = int(data["end"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except Exception:  # any damage: the whole site is written and packed again
             return cls(Path(folder))
         try:
             text = (archive.folder / REMOVED_NAME).read_text(encoding="utf-8")
@@ -116,10 +188,10 @@ class SiteArchive:
     def status(self, rel: str) -> tuple[int, int] | None:
         """(size, mtime_ns) of the file *rel* held by the archive, if it holds it
         and no build removed it since it was packed."""
-        member = self.members.get(rel)
-        if member is None or member.kind != "f" or rel in self.removed:
+        found = self.members.file_status(rel)
+        if found is None or rel in self.removed:
             return None
-        return member.size, member.mtime_ns
+        return found
 
     def read(self, rel: str) -> bytes:
         """The bytes of the file *rel* in the tar."""
@@ -130,15 +202,15 @@ class SiteArchive:
     def extract(self, rel: str, site: Path) -> bool:
         """Write the file *rel* into *site* with its recorded time unless it is
         there already; True if written."""
-        if self.status(rel) is None:
+        found = self.status(rel)
+        if found is None:
             return False
         target = Path(site) / rel
         if target.exists():
             return False
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(self.read(rel))
-        mtime = self.members[rel].mtime_ns
-        os.utime(target, ns=(mtime, mtime))
+        os.utime(target, ns=(found[1], found[1]))
         return True
 
     def remove(self, rel: str) -> bool:
@@ -303,7 +375,7 @@ def _root_order(entry: os.DirEntry[str]) -> tuple[bool, str]:
 class _Writer:
     """Appends members to an open tar file from a given offset."""
 
-    def __init__(self, fd: int, offset: int, members: dict[str, Member]) -> None:
+    def __init__(self, fd: int, offset: int, members: Members) -> None:
         self.fd, self.offset, self.members = fd, offset, members
         self.owners = _Owners()
 
@@ -321,7 +393,7 @@ class _Writer:
             pad = _blocks(size) - size
             if pad:
                 os.pwrite(self.fd, bytes(pad), data + size)
-        self.members[rel] = Member("d" if folder else "f", size, info.st_mtime_ns, start, data)
+        self.members.add(rel, folder, size, info.st_mtime_ns, start, data)
         self.offset = data + _blocks(size)
 
     def finish(self) -> int:
@@ -380,9 +452,8 @@ def pack(site: Path, folder: Path) -> Packed:
     folder.mkdir(parents=True, exist_ok=True)
     previous = SiteArchive.load(folder)
     on_disk = list(_walk(os.fspath(site))) if site.is_dir() else []
-    disk = dict(on_disk)
     result = Packed(full=not previous)
-    members: dict[str, Member] = {}
+    members = Members()
     if not previous:
         tmp = folder / f".{TAR_NAME}.tmp"
         fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -398,8 +469,8 @@ def pack(site: Path, folder: Path) -> Packed:
         os.replace(tmp, folder / TAR_NAME)
         result.added = len(members)
     else:
-        result = _update(site, previous, disk, on_disk, members, result)
-    result.files = sum(1 for m in members.values() if m.kind == "f")
+        _update(site, previous, on_disk, members, result)
+    result.files = members.files()
     _save_index(folder, members, result.size)
     (folder / REMOVED_NAME).unlink(missing_ok=True)
     return result
@@ -408,69 +479,62 @@ def pack(site: Path, folder: Path) -> Packed:
 def _update(
     site: Path,
     previous: SiteArchive,
-    disk: dict[str, os.stat_result],
     on_disk: list[tuple[str, os.stat_result]],
-    members: dict[str, Member],
+    members: Members,
     result: Packed,
-) -> Packed:
+) -> None:
     """:func:`pack` with a previous archive: the tar changed in place."""
     old = previous.members
-    gone = {rel for rel, m in old.items() if m.kind == "f" and (rel in previous.removed)}
+    disk = dict(on_disk)
+    gone = {rel for rel in previous.removed if old.file_status(rel) is not None}
     # files written again (a folder the tar holds already stays where it is)
     replaced = {
         rel
-        for rel, info in disk.items()
-        if rel in old and (old[rel].kind == "f" or not stat.S_ISDIR(info.st_mode))
+        for rel, info in on_disk
+        if rel in old.where and (not old.folders[old.where[rel]] or not stat.S_ISDIR(info.st_mode))
     }
-    left = {rel for rel, m in old.items() if m.kind == "f" and rel not in gone}
     # a folder emptied by removals goes, as the build's pruning removes it from disk
     emptied: set[str] = set()
     if gone:
+        left = (r for i, r in enumerate(old.paths) if not old.folders[i] and r not in gone)
         needed = _ancestors([*left, *disk]) | set(disk)
         emptied = {rel for rel in _ancestors(list(gone)) if rel not in needed}
     drop = gone | replaced | emptied
-    order = sorted(old.items(), key=lambda item: item[1].header)
+    numbers = old.numbers
     fd = os.open(previous.tar, os.O_RDWR)
     try:
-        write_at: int | None = None
+        write_at = -1
         run_start = run_end = -1
-        for rel, member in order:
+        for i, rel in enumerate(old.paths):  # in the tar's order
+            size, mtime, head, data = numbers[4 * i : 4 * i + 4]
             if rel in drop:
-                if write_at is None:
-                    write_at = member.header
+                if write_at < 0:
+                    write_at = head
                 result.dropped += rel not in replaced
                 continue
-            if write_at is None:  # before the first member left out: stays in place
-                members[rel] = member
-                continue
-            if member.header != run_end:  # a new run of kept members
-                write_at = _move(fd, run_start, run_end, write_at, result)
-                run_start = member.header
-            run_end = member.end
-            shift = write_at + (member.header - run_start)
-            members[rel] = Member(
-                member.kind,
-                member.size,
-                member.mtime_ns,
-                shift,
-                shift + member.data - member.header,
-            )
-        if write_at is None:
+            if write_at >= 0:  # after the first member left out: moved down
+                if head != run_end:  # a new run of kept members
+                    write_at = _move(fd, run_start, run_end, write_at, result)
+                    run_start = head
+                run_end = data + _blocks(size)
+                shift = write_at + head - run_start
+                head, data = shift, shift + data - head
+            members.add(rel, bool(old.folders[i]), size, mtime, head, data)
+        if write_at < 0:  # nothing left out: the new members follow the last one
             write_at = previous.end
-        else:
-            write_at = _move(fd, run_start, run_end, write_at, result)
+        write_at = _move(fd, run_start, run_end, write_at, result)
         result.kept = len(members)
         writer = _Writer(fd, write_at, members)
         base = os.fspath(site)
         for rel, info in on_disk:
-            if rel in members and members[rel].kind == "d" and stat.S_ISDIR(info.st_mode):
+            at = members.where.get(rel)
+            if at is not None and members.folders[at] and stat.S_ISDIR(info.st_mode):
                 continue  # a folder the tar holds already
             writer.add(base, rel, info)
             result.added += 1
         result.size = writer.finish()
     finally:
         os.close(fd)
-    return result
 
 
 def _move(fd: int, start: int, end: int, to: int, result: Packed) -> int:
@@ -485,18 +549,11 @@ def _move(fd: int, start: int, end: int, to: int, result: Packed) -> int:
     return to + length
 
 
-def _save_index(folder: Path, members: dict[str, Member], size: int) -> None:
-    end = max((m.end for m in members.values()), default=0)
-    data = {
-        "format": INDEX_FORMAT,
-        "size": size,
-        "end": end,
-        "members": {
-            rel: [m.kind, m.size, m.mtime_ns, m.header, m.data] for rel, m in members.items()
-        },
-    }
+def _save_index(folder: Path, members: Members, size: int) -> None:
+    data = {"format": INDEX_FORMAT, "size": size, "end": members.end(), **members.dump()}
     tmp = folder / f".{INDEX_NAME}.tmp"
-    tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    with open(tmp, "wb") as handle:
+        pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, folder / INDEX_NAME)
 
 

@@ -58,7 +58,7 @@ def open_archive(app: Sphinx) -> None:
             problem,
             subtype=Subtype.SPHINX,
         )
-    held = sum(1 for m in archive.members.values() if m.kind == "f")
+    held = archive.members.files()
     logger.info("[orgreg] site archive: %d files in %s", held, archive.tar)
 
 
