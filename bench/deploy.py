@@ -307,21 +307,7 @@ def run_job(
         elif action == "actions/upload-pages-artifact":
             tar = workspace.parent / f"{workspace.name}-artifact.tar"
             folder = workspace / inputs.get("path", "_site")
-            subprocess.run(
-                [
-                    "tar",
-                    "--dereference",
-                    "--hard-dereference",
-                    "--directory",
-                    str(folder),
-                    "-cf",
-                    str(tar),
-                    "--exclude=.git",
-                    "--exclude=.github",
-                    ".",
-                ],
-                check=True,
-            )
+            pages_tar(folder, tar)
             artifact = (tar.stat().st_size, sum(1 for p in folder.rglob("*") if p.is_file()))
             tar.rename(kept_artifact)
             note = f"{artifact[0] / 1e6:.1f} MB tar, {artifact[1]} files"
@@ -367,6 +353,26 @@ def run_job(
 
 
 # --------------------------------------------------------------------------- artifacts
+
+
+def pages_tar(folder: Path, tar: Path) -> Path:
+    """The tar actions/upload-pages-artifact (v3) makes of *folder*."""
+    subprocess.run(
+        [
+            "tar",
+            "--dereference",
+            "--hard-dereference",
+            "--directory",
+            str(folder),
+            "-cf",
+            str(tar),
+            "--exclude=.git",
+            "--exclude=.github",
+            ".",
+        ],
+        check=True,
+    )
+    return tar
 
 
 def tar_members(tar: Path) -> tuple[dict[str, str], set[str]]:

@@ -10,6 +10,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 from collections.abc import Callable
 from pathlib import Path
@@ -17,32 +18,27 @@ from typing import Any
 
 import pytest
 from clitools import orgreg
-from conftest import manifest, warnings_of, write_tree
+from conftest import REPO, manifest, warnings_of, write_tree
 
-from orgreg_sphinx.core import files
-from orgreg_sphinx.core.sitearchive import BLOCK, RECORD, SiteArchive, pack, unpack
+sys.path.insert(0, str(REPO / "bench"))
+
+import deploy  # noqa: E402
+
+from orgreg_sphinx.core import files  # noqa: E402
+from orgreg_sphinx.core.sitearchive import (  # noqa: E402
+    BLOCK,
+    RECORD,
+    SiteArchive,
+    pack,
+    unpack,
+)
 
 LONG = "n" * 90  # a path over tar's 100 bytes: a ././@LongLink member first
 
 
 def gnu_tar(site: Path, tar: Path) -> Path:
     """What actions/upload-pages-artifact (v3) runs."""
-    subprocess.run(
-        [
-            "tar",
-            "--dereference",
-            "--hard-dereference",
-            "--directory",
-            str(site),
-            "-cf",
-            str(tar),
-            "--exclude=.git",
-            "--exclude=.github",
-            ".",
-        ],
-        check=True,
-    )
-    return tar
+    return deploy.pages_tar(site, tar)
 
 
 def members(tar: Path) -> dict[str, str]:
