@@ -20,7 +20,10 @@ archive made and extracted with the commands of @actions/cache's ``tar.ts``:
 gzip where zstd is not installed, :func:`cache_commands`; the download and
 upload are not emulated, the archive's size is shown),
 ``actions/upload-pages-artifact`` (its ``tar --dereference --hard-dereference``,
-whose size is what Pages checks). The Python environment is prepared once (a
+whose size is what Pages checks), ``actions/upload-artifact`` (the file's size
+shown; the upload is not emulated, nor counted). Each job's artifact is kept
+beside the workspace (``<label>-artifact.tar``), and the cached deploy's is
+compared member by member with the uncached one's. The Python environment is prepared once (a
 virtual environment that sees this checkout's packages, offline) and stands in
 the ``venv`` cache, a hit in every run. Prints the time of every step.
 
@@ -41,6 +44,7 @@ import shutil
 import site
 import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -225,8 +229,10 @@ def run_job(
     git(origin.parent, "clone", "-q", str(origin), str(workspace))
     clone_seconds = time.perf_counter() - start
     context = Context(workspace, git(workspace, "rev-parse", "HEAD").strip())
-    saves: list[tuple[str, str]] = []  # (key, path) saved at the end of the job
+    saves: list[tuple[str, list[str]]] = []  # (key, paths) saved at the end of the job
     artifact = (0, 0)
+    kept_artifact = workspace.parent / f"{label}-artifact.tar"
+    kept_artifact.unlink(missing_ok=True)
     for step in job_steps(workspace / WORKFLOW):
         name = step.get("name", step.get("uses", step.get("run", "")))
         if "if" in step and not context.condition(step["if"]):
@@ -265,7 +271,8 @@ def run_job(
             outputs["base_url"] = SITE_URL.rstrip("/")
         elif action == "actions/cache":
             key = context.expand(inputs["key"])
-            path = inputs["path"].strip()
+            paths = inputs["path"].split()
+            path = " ".join(paths)
             restore = [
                 context.expand(k).strip() for k in inputs.get("restore-keys", "").splitlines()
             ]
@@ -296,28 +303,22 @@ def run_job(
                 note = "miss"
             outputs["cache-hit"] = "true" if hit else "false"
             if not hit:
-                saves.append((key, path))
+                saves.append((key, paths))
         elif action == "actions/upload-pages-artifact":
             tar = workspace.parent / f"{workspace.name}-artifact.tar"
             folder = workspace / inputs.get("path", "_site")
-            subprocess.run(
-                [
-                    "tar",
-                    "--dereference",
-                    "--hard-dereference",
-                    "--directory",
-                    str(folder),
-                    "-cf",
-                    str(tar),
-                    "--exclude=.git",
-                    "--exclude=.github",
-                    ".",
-                ],
-                check=True,
-            )
+            pages_tar(folder, tar)
             artifact = (tar.stat().st_size, sum(1 for p in folder.rglob("*") if p.is_file()))
-            tar.unlink()
+            tar.rename(kept_artifact)
             note = f"{artifact[0] / 1e6:.1f} MB tar, {artifact[1]} files"
+        elif action == "actions/upload-artifact":
+            [file] = [workspace / p for p in inputs["path"].split()]
+            os.link(file, kept_artifact)  # (the next job's checkout removes the workspace)
+            from orgreg_sphinx.core.sitearchive import SiteArchive  # (orgreg site-archive's)
+
+            count = SiteArchive.load(file.parent).members.files() or len(tar_members(file)[0])
+            artifact = (file.stat().st_size, count)
+            note = f"{inputs.get('name')}: {artifact[0] / 1e6:.1f} MB tar, {artifact[1]} files"
         elif action == "actions/checkout":
             start -= clone_seconds  # done first, to read the workflow from the checkout
             note = "git clone"
@@ -326,13 +327,14 @@ def run_job(
         context.outputs[step.get("id", "")] = outputs
         seconds = time.perf_counter() - start
         steps.append(StepRun(name, f"uses:{action}", seconds, note, children_cpu() - cpu))
-    for key, path in saves:  # the cache action's post step
+    for key, paths in saves:  # the cache action's post step
         start, cpu = time.perf_counter(), children_cpu()
-        if (workspace / path).exists() and use_cache:
+        present = [p for p in paths if (workspace / p).exists()]
+        if present and use_cache:
             folder = store / f"{key}.part"
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir()
-            (folder / "manifest.txt").write_text(path)
+            (folder / "manifest.txt").write_text("\n".join(present))
             name, make, _ = cache_commands()
             command = make.format(workspace=shlex.quote(str(workspace)))
             subprocess.run(shlex.split(command), cwd=folder, check=True)
@@ -343,10 +345,73 @@ def run_job(
         else:
             note = "not saved"
         seconds = time.perf_counter() - start
-        steps.append(StepRun(f"Post: save {path}", "post", seconds, note, children_cpu() - cpu))
+        name = f"Post: save {' '.join(paths)}"
+        steps.append(StepRun(name, "post", seconds, note, children_cpu() - cpu))
     job = JobRun(label, steps, artifact[0], artifact[1], "\n".join(logs))
     (workspace.parent / f"{label}.log").write_text(job.log)
     return job
+
+
+# --------------------------------------------------------------------------- artifacts
+
+
+def pages_tar(folder: Path, tar: Path) -> Path:
+    """The tar actions/upload-pages-artifact (v3) makes of *folder*."""
+    subprocess.run(
+        [
+            "tar",
+            "--dereference",
+            "--hard-dereference",
+            "--directory",
+            str(folder),
+            "-cf",
+            str(tar),
+            "--exclude=.git",
+            "--exclude=.github",
+            ".",
+        ],
+        check=True,
+    )
+    return tar
+
+
+def tar_members(tar: Path) -> tuple[dict[str, str], set[str]]:
+    """The files of a tar (name -> sha256 of the bytes) and its folders' names."""
+    files: dict[str, str] = {}
+    folders: set[str] = set()
+    with tarfile.open(tar) as archive:
+        for member in archive:
+            if member.isdir():
+                folders.add(member.name.rstrip("/") or ".")
+            elif member.isfile():
+                handle = archive.extractfile(member)
+                assert handle is not None
+                files[member.name] = hashlib.sha256(handle.read()).hexdigest()
+            else:
+                raise ValueError(f"{tar}: {member.name} is neither a file nor a folder")
+    return files, folders
+
+
+#: files that may differ between two builds of the same tree by design (none so far:
+#: Sphinx's .buildinfo holds hashes of the configuration, not times)
+DIFFER_BY_DESIGN: frozenset[str] = frozenset()
+
+
+def compare_artifacts(first: Path, second: Path) -> list[str]:
+    """What differs between two Pages artifacts (members, bytes), besides
+    :data:`DIFFER_BY_DESIGN`: one line each, none when they hold the same site."""
+    files_a, folders_a = tar_members(first)
+    files_b, folders_b = tar_members(second)
+    found = [f"only in {first.name}: {n}" for n in sorted(set(files_a) - set(files_b))]
+    found += [f"only in {second.name}: {n}" for n in sorted(set(files_b) - set(files_a))]
+    found += [
+        f"bytes differ: {n}"
+        for n in sorted(set(files_a) & set(files_b))
+        if files_a[n] != files_b[n] and n.removeprefix("./") not in DIFFER_BY_DESIGN
+    ]
+    found += [f"folder only in {first.name}: {n}" for n in sorted(folders_a - folders_b)]
+    found += [f"folder only in {second.name}: {n}" for n in sorted(folders_b - folders_a)]
+    return found
 
 
 # --------------------------------------------------------------------------- the registry
@@ -491,6 +556,17 @@ def main(argv: list[str] | None = None) -> int:
         f"(cpu {cached.cpu():.1f} s vs {uncached.cpu():.1f} s = "
         f"{100 * cached.cpu() / uncached.cpu():.1f}%)"
     )
+    artifacts = [args.workdir / f"{job.label}-artifact.tar" for job in (cached, uncached)]
+    if all(a.is_file() for a in artifacts):
+        differences = compare_artifacts(*artifacts)
+        print(
+            f"the cached deploy's artifact {'holds' if not differences else 'DIFFERS from'} "
+            f"the uncached one's members and bytes ({cached.artifact_files} files"
+            + (f"; besides {', '.join(sorted(DIFFER_BY_DESIGN))}" if DIFFER_BY_DESIGN else "")
+            + ")"
+        )
+        for line in differences[:20]:
+            print(f"  {line}")
     print(f"(command: python bench/deploy.py {shlex.join(argv or sys.argv[1:])})")
     return 0
 

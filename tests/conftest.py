@@ -119,8 +119,13 @@ def _no_gpg_agent_left(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
 
 @pytest.fixture(autouse=True)
 def _no_ci_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Builds must not pick up the site URL of the CI they run in."""
-    for name in ("GITHUB_REPOSITORY", "READTHEDOCS_CANONICAL_URL", "ORGREG_SITE_URL"):
+    """Builds must not pick up the site URL (or the site archive) of the CI they run in."""
+    for name in (
+        "GITHUB_REPOSITORY",
+        "READTHEDOCS_CANONICAL_URL",
+        "ORGREG_SITE_URL",
+        "ORGREG_SITE_ARCHIVE",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -26,19 +26,29 @@ import deploy  # noqa: E402
 from orgreg_sphinx.core.filetimes import keep_times  # noqa: E402
 from orgreg_sphinx.core.model import RACY_NS  # noqa: E402
 
+#: the cache action's post step, as bench/deploy.py names it
+SAVE = "Post: save _build/doctrees _build/site-archive _build/orgreg-file-times.json"
 WORKFLOWS = [REPO / ".github/workflows/pages.yml", REPO / "orgreg_sphinx/cli/templates/pages.yml"]
 
 
 def cache_steps(path: Path) -> dict[str, dict]:
     steps = yaml.safe_load(path.read_text())["jobs"]["build"]["steps"]
-    return {s["with"]["path"]: s for s in steps if s.get("uses", "").startswith("actions/cache@")}
+    return {
+        s["with"]["path"].split()[0]: s
+        for s in steps
+        if s.get("uses", "").startswith("actions/cache@")
+    }
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=["pages.yml", "init template"])
 def test_the_build_is_restored_by_settings_then_newest_commit(path: Path) -> None:
     caches = cache_steps(path)
-    assert set(caches) == {".venv", "_build"}
-    build = caches["_build"]["with"]
+    assert set(caches) == {".venv", "_build/doctrees"}
+    build = caches["_build/doctrees"]["with"]
+    # the site is cached as one file (the last Pages artifact and its index), never
+    # as its files: the build and the pack step are told where it is
+    paths = build["path"].split()
+    assert paths == ["_build/doctrees", "_build/site-archive", "_build/orgreg-file-times.json"]
     prefix = build["restore-keys"]
     # the exact key is the restore key plus the commit: the newest build with the same
     # settings is restored, and each commit saves its own
@@ -61,6 +71,12 @@ def test_the_build_is_restored_by_settings_then_newest_commit(path: Path) -> Non
     keep = names_in_order.index("Give unchanged files their former times")
     assert steps[keep]["run"] == ".venv/bin/orgreg keep-times --git"
     assert names_in_order.index("Restore the previous build") < keep < names_in_order.index("Build")
+    [build_step] = [s for s in steps if s.get("name") == "Build"]
+    assert build_step["env"]["ORGREG_SITE_ARCHIVE"] == "_build/site-archive"
+    assert build_step["run"] == "make html"  # the Makefile's, as a local build
+    pack = names_in_order.index("Pack the site")
+    assert steps[pack]["run"] == ".venv/bin/orgreg site-archive _build/html _build/site-archive"
+    assert names_in_order.index("Build") < pack < names_in_order.index("Upload the site")
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +88,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
 def test_the_key_changes_with_settings_not_with_manifests(registry, tmp_path: Path) -> None:
     work, _ = registry
     origin = work / "origin"
-    build = cache_steps(origin / deploy.WORKFLOW)["_build"]["with"]
+    build = cache_steps(origin / deploy.WORKFLOW)["_build/doctrees"]["with"]
 
     def keys() -> tuple[str, str]:
         context = deploy.Context(origin, "c0ffee")
@@ -125,20 +141,23 @@ def test_a_deploy_with_the_restored_build_reads_only_the_change(registry) -> Non
     cold = deploy.run_job(origin, workspace, store, "cold", prepare_venv=deploy.offline_venv)
     workflow = [s.get("name") for s in deploy.job_steps(origin / deploy.WORKFLOW)]
     ran = [s.name for s in cold.steps]
-    assert ran == [*workflow, "Post: save _build"]  # every step of the job, in its order
+    assert ran == [*workflow, SAVE]  # every step of the job, in its order
     assert cold.step("Restore the previous build").note == "miss"
-    # what is cached: the whole _build (Sphinx's environment and doctrees, the memo,
-    # the output and its record, the files' times), saved as actions/cache saves it
+    assert "packed the whole site" in cold.step("Pack the site").note
+    # what is cached: Sphinx's environment and doctrees, the memo, the output's
+    # record, the files' times, and the site as one tar with its index (never its
+    # files), saved as actions/cache saves it
     [archive] = store.glob(f"*{Path(deploy.cache_commands()[0]).suffix}")
     listed = subprocess.run(  # (tar finds the compression itself)
         ["tar", "-tf", str(archive)], capture_output=True, text=True, check=True
     ).stdout.split()
     assert {p.split("/")[0] for p in listed} == {"_build"}
+    assert not [p for p in listed if p.startswith("_build/html")]
     for kept in (
         "_build/doctrees/environment.pickle",
         "_build/doctrees/orgreg-namespaces.pickle",
-        "_build/html/index.html",
-        "_build/html/.buildinfo",
+        "_build/site-archive/artifact.tar",
+        "_build/site-archive/index.pickle",
         "_build/orgreg-file-times.json",
     ):
         assert kept in listed
@@ -170,7 +189,12 @@ def test_a_deploy_with_the_restored_build_reads_only_the_change(registry) -> Non
     assert "[orgreg] namespaces: 1 read, 3 unchanged" in plain(cached.log), plain(cached.log)
     read = [ln for ln in plain(cached.log).splitlines() if ln.startswith("reading sources...")]
     assert sorted(ln.rsplit(" ", 1)[1] for ln in read) == [f"{changed}/index", "index"]
-    with_cache = tree(workspace / "_build/html")
+    # the site was not unpacked: the build wrote the changed pages and files only
+    written = tree(workspace / "_build/html")
+    assert f"{changed}/index.html" in written and "index.html" in written
+    others = [f"{ns.name}/index.html" for ns in namespaces if ns.name != changed]
+    assert len(others) == 3 and not set(others) & set(written), sorted(written)
+    assert ", 0 removed;" in cached.log
 
     uncached = deploy.run_job(
         origin, workspace, store, "uncached", use_cache=False, prepare_venv=deploy.offline_venv
@@ -178,8 +202,27 @@ def test_a_deploy_with_the_restored_build_reads_only_the_change(registry) -> Non
     assert uncached.step("Restore the previous build").note == "miss"
     read = [ln for ln in plain(uncached.log).splitlines() if ln.startswith("reading sources...")]
     assert len(read) > 2
-    assert tree(workspace / "_build/html") == with_cache
+    # the published sites: the same members with the same bytes
+    assert (
+        deploy.compare_artifacts(work / "cached-artifact.tar", work / "uncached-artifact.tar") == []
+    )
     assert cached.artifact_files == uncached.artifact_files > 0
+
+    # a tag removed: its files are gone from the artifact
+    tag = next((origin / "source" / changed / "manifests").iterdir())
+    deploy.git(origin, "rm", "-q", "-r", str(tag))
+    deploy.git(origin, "commit", "-q", "-m", f"Remove {tag.name}", date="2024-03-02T12:00:00Z")
+    cached = deploy.run_job(origin, workspace, store, "cached", prepare_venv=deploy.offline_venv)
+    assert re.search(r", [1-9][0-9]* removed;", cached.log), cached.log
+    files, _ = deploy.tar_members(work / "cached-artifact.tar")
+    gone = f"./{changed}/manifests/{tag.name}/"
+    assert not [n for n in files if n.startswith(gone)]
+    uncached = deploy.run_job(
+        origin, workspace, store, "uncached", use_cache=False, prepare_venv=deploy.offline_venv
+    )
+    assert (
+        deploy.compare_artifacts(work / "cached-artifact.tar", work / "uncached-artifact.tar") == []
+    )
 
 
 def test_keep_times_restores_unchanged_files_only(tmp_path: Path) -> None:

@@ -168,3 +168,38 @@ def test_doctrees_dropped_from_memory_are_released(monkeypatch: pytest.MonkeyPat
             assert doc.astext() == f"page {name[3]}"
         else:
             assert len(doc.children) == 0 and doc.ids == {}
+
+
+def test_the_outdated_page_check_counts_archived_outputs(tmp_path: Path) -> None:
+    """A cached deploy's pages are in the site archive, not on disk: the HTML
+    builder's outdated-page check reads their times through the wrapped
+    ``sphinx.builders.html._last_modified_time``."""
+    import sphinx.builders.html as html_builder
+
+    problem = internals.archived_outputs_problem()
+    assert problem == "", f"{problem} {WHERE}"
+    outdir = tmp_path / "html"
+    outdir.mkdir()
+    (outdir / "on-disk.html").write_text("x")
+    archived = {"acme/busybox/index.html": 1_700_000_000_123_456_789}
+    assert internals.count_archived_outputs(outdir, archived.get) == ""
+    try:
+        check = html_builder._last_modified_time
+        assert check(outdir / "acme/busybox/index.html") == 1_700_000_000_123_457  # us, up
+        on_disk = (outdir / "on-disk.html").stat().st_mtime_ns
+        assert check(outdir / "on-disk.html") == -(on_disk // -1000)
+        with pytest.raises(OSError):
+            check(outdir / "missing.html")
+    finally:
+        internals.forget_archived_outputs(outdir)
+    with pytest.raises(OSError):
+        html_builder._last_modified_time(outdir / "acme/busybox/index.html")
+
+
+def test_a_check_without_the_time_function_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sphinx.builders.html as html_builder
+
+    monkeypatch.delattr(html_builder, "_last_modified_time")
+    assert internals.archived_outputs_problem() == (
+        "sphinx.builders.html has no _last_modified_time any more"
+    )

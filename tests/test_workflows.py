@@ -172,7 +172,16 @@ def test_pages_workflow_builds_uploads_and_deploys() -> None:
     workflow = load(REPO / ".github/workflows/pages.yml")
     assert triggers(workflow)["push"]["branches"] == ["main"]
     uses = [s["uses"].split("@")[0] for s in steps(workflow) if "uses" in s]
-    assert uses[-2:] == ["actions/upload-pages-artifact", "actions/deploy-pages"]
+    assert uses[-2:] == ["actions/upload-artifact", "actions/deploy-pages"]
+    # what upload-pages-artifact uploads: the tar orgreg site-archive made, under the
+    # name deploy-pages reads; the build told where the archive is
+    [upload] = [s for s in steps(workflow) if s.get("uses", "").startswith("actions/upload-art")]
+    archive = step_named(REPO / ".github/workflows/pages.yml", "Build")["env"]
+    folder = archive["ORGREG_SITE_ARCHIVE"]
+    assert upload["with"]["name"] == "github-pages"
+    assert upload["with"]["path"] == f"{folder}/artifact.tar"
+    pack = step_named(REPO / ".github/workflows/pages.yml", "Pack the site")["run"]
+    assert pack.split()[-3:] == ["site-archive", "_build/html", folder]
     assert workflow["jobs"]["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
 
 

@@ -27,6 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "orgreg_sphinx.cli.keep_times",
         "give unchanged files of a fresh checkout their former times (cached CI builds)",
     ),
+    "site-archive": (
+        "orgreg_sphinx.cli.site_archive",
+        "pack the built site into the Pages artifact, patching the previous one (cached CI)",
+    ),
 }
 
 

@@ -24,7 +24,10 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .sitearchive import SiteArchive
 
 
 def stamp(value: Any) -> str:
@@ -155,25 +158,40 @@ def _same_file(first: str, second: Path) -> bool:
         return False
 
 
-def _untouched(path: str, recorded: list[int | str]) -> bool:
-    """True if *path* still has the size and modification time recorded."""
+def _status(base: str, rel: str, archive: SiteArchive | None) -> tuple[int, int] | None:
+    """(size, mtime_ns) of the output file *rel*: on disk, else in *archive* (the
+    previous site kept as one tar); None when there is no such file."""
+    try:
+        info = os.stat(os.path.join(base, rel))
+    except OSError:
+        return None if archive is None else archive.status(rel)
+    return info.st_size, info.st_mtime_ns
+
+
+def _untouched(
+    base: str, rel: str, recorded: list[int | str], archive: SiteArchive | None = None
+) -> bool:
+    """True if the output file *rel* still has the size and modification time recorded."""
     if len(recorded) < 3:
         return False
-    try:
-        info = os.stat(path)
-    except OSError:
-        return False
-    return info.st_size == recorded[0] and info.st_mtime_ns == recorded[1]
+    found = _status(base, rel, archive)
+    return found is not None and found[0] == recorded[0] and found[1] == recorded[1]
 
 
-def up_to_date(outdir: Path, state_file: Path, stamp: str, owned: Iterable[str] = ()) -> bool:
+def up_to_date(
+    outdir: Path,
+    state_file: Path,
+    stamp: str,
+    owned: Iterable[str] = (),
+    archive: SiteArchive | None = None,
+) -> bool:
     """True when the last sync was made from *stamp*, with the same pages,
     and none of its files was changed or removed since: nothing to do."""
     state = OutputState.load(state_file)
     if not stamp or state.stamp != stamp or state.owned != sorted(owned):
         return False
     base = os.fspath(outdir)
-    return all(_untouched(os.path.join(base, rel), rec) for rel, rec in state.files.items())
+    return all(_untouched(base, rel, rec, archive) for rel, rec in state.files.items())
 
 
 def _write_file(path: str, data: bytes, *, replace: bool) -> os.stat_result:
@@ -230,10 +248,16 @@ def sync_batches(
     *,
     owned: Iterable[str] = (),
     stamp: str = "",
+    archive: SiteArchive | None = None,
 ) -> tuple[int, int]:
     """:func:`sync` for files given in batches (each path in one batch, once): a
     keyed batch whose stamp is the one recorded, with every file it wrote still
-    as written, is not made again. Returns (written, removed)."""
+    as written, is not made again. Returns (written, removed).
+
+    With an *archive* (the previous site kept as one tar), a file it holds counts
+    as present with its archived size and time (read from the tar when its bytes
+    must be compared), a file written goes to *outdir*, and a file removed is
+    recorded as removed from the archive."""
     outdir = Path(outdir)
     base = os.fspath(outdir)
     previous = OutputState.load(state_file)
@@ -246,13 +270,14 @@ def sync_batches(
             state.batches[batch.key] = batch.stamp
             kept = previous_batches.get(batch.key, [])
             if previous.batches.get(batch.key) == batch.stamp and all(
-                _untouched(os.path.join(base, rel), previous.files[rel]) for rel in kept
+                _untouched(base, rel, previous.files[rel], archive) for rel in kept
             ):
                 for rel in kept:
                     state.files[rel] = previous.files[rel]
                 continue
         for rel, data in batch.make():
-            if _put(base, rel, data, previous.files.get(rel, []), state, batch.key, folders):
+            recorded = previous.files.get(rel, [])
+            if _put(base, rel, data, recorded, state, batch.key, folders, archive):
                 written += 1
     keep = set(state.files) | set(state.owned)
     removed = 0
@@ -262,9 +287,13 @@ def sync_batches(
             continue
         try:
             stale.unlink()
-            removed += 1
         except FileNotFoundError:
+            if archive is not None and archive.remove(rel):
+                removed += 1
             continue
+        removed += 1
+        if archive is not None:
+            archive.remove(rel)  # written by an earlier build since the archive was packed
         _prune_empty(stale.parent, outdir)
     state_file.parent.mkdir(parents=True, exist_ok=True)
     state.save(state_file)
@@ -279,8 +308,10 @@ def _put(
     state: OutputState,
     key: str,
     folders: set[str],
+    archive: SiteArchive | None = None,
 ) -> bool:
-    """Make ``base/rel`` hold *data* and record it in *state*; True if written."""
+    """Make ``base/rel`` hold *data* and record it in *state*; True if written.
+    A file only *archive* holds is read from it, and written to ``base/rel``."""
     path = os.path.join(base, rel)
     digest = content_hash(data)
     tail: list[int | str] = [key] if key else []
@@ -288,14 +319,20 @@ def _put(
         info = os.stat(path)
     except FileNotFoundError:
         info = None
-    if info is not None and info.st_size == len(data):
-        if recorded[2:3] == [digest] and recorded[:2] == [info.st_size, info.st_mtime_ns]:
+    found = (info.st_size, info.st_mtime_ns) if info is not None else None
+    if found is None and archive is not None:
+        found = archive.status(rel)
+    if found is not None and found[0] == len(data):
+        if recorded[2:3] == [digest] and recorded[:2] == list(found):
             state.files[rel] = [*recorded[:3], *tail]  # as written by the last build: not read
             return False
-        with open(path, "rb") as handle:
-            same = handle.read() == data
+        if info is not None:
+            with open(path, "rb") as handle:
+                same = handle.read() == data
+        else:
+            same = archive is not None and archive.read(rel) == data
         if same:
-            state.files[rel] = [info.st_size, info.st_mtime_ns, digest, *tail]
+            state.files[rel] = [*found, digest, *tail]
             return False
     folder = os.path.dirname(path)
     if info is None and folder not in folders:

@@ -15,6 +15,7 @@ from sphinx.application import Sphinx
 from .._version import __version__
 from ..core import remote
 from . import (
+    archived,
     config,
     deferred,
     directive,
@@ -82,6 +83,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", listing.add_static_path)  # before the config is compared
     app.connect("config-inited", gcpolicy.raise_threshold)  # before the pickles are loaded
     # before reading: the tree, the keys and the generated pages, read once
+    app.connect("builder-inited", archived.open_archive)  # a cached deploy's previous site
     app.connect("builder-inited", loader.load)
     app.connect("builder-inited", loader.warn_undecodable)
     app.connect("builder-inited", remote.forget)  # deployed registries: read again
@@ -116,6 +118,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("build-finished", gcpolicy.restore_threshold)
     app.connect("build-finished", gcpolicy.unfreeze, priority=900)
     app.connect("build-finished", gcpolicy.freeze_at_exit)
+    app.connect("build-finished", archived.close_archive, priority=950)
 
     app.setup_extension("orgreg_sphinx.theme")  # the `orgreg` HTML theme
     app.setup_extension("sphinx.ext.githubpages")  # .nojekyll

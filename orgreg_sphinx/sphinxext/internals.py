@@ -22,6 +22,14 @@ warning where the site would differ), never the build.
 * :func:`release_written_pages` -- memory. Sphinx emits no event once a page
   is written; the builder's ``write_doc`` is wrapped to release the doctree,
   which nothing reads again (:func:`.gcpolicy.release`).
+* :func:`count_archived_outputs` -- a cached CI deploy (``ORGREG_SITE_ARCHIVE``).
+  The HTML builder's ``get_outdated_docs`` stats each page's output file
+  (``sphinx.builders.html._last_modified_time``) and writes again a page whose
+  file is missing; with the previous site kept as one tar, the files are not on
+  disk. There is no hook to tell the builder "this page's output exists, with
+  this time": the module's ``_last_modified_time`` is wrapped to answer, for a
+  file missing under a registered output folder, with its archived time. If it
+  cannot be wrapped, every page is written again (the same site, built slower).
 * :class:`TocParents` -- writing. Sphinx rewrites every toctree parent of a
   re-read page (``env.files_to_rebuild``) with no hook to say "its title and
   contents did not change".
@@ -29,6 +37,8 @@ warning where the site would differ), never the build.
 
 from __future__ import annotations
 
+import importlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
@@ -187,6 +197,69 @@ def after_each_written_page(app: Sphinx, hook: Callable[[nodes.document], None])
 def doctree_file(app: Sphinx, docname: str) -> Path:
     """Where Sphinx keeps the doctree of *docname* as last read."""
     return Path(app.doctreedir) / f"{docname}.doctree"
+
+
+# ---------------------------------------------------------------- outputs kept in an archive
+
+#: the module whose ``_last_modified_time`` the HTML builder's outdated-page check calls
+HTML_BUILDER_MODULE = "sphinx.builders.html"
+#: per output folder (with a trailing separator): the modification time (ns) of an
+#: output file by its path relative to the folder, None when the site has no such file
+_archived_times: dict[str, Callable[[str], int | None]] = {}
+
+
+def archived_outputs_problem() -> str:
+    """Why the HTML builder's outdated-page check cannot be told of archived
+    outputs ('' when it can)."""
+    try:
+        module = importlib.import_module(HTML_BUILDER_MODULE)
+    except ImportError as err:
+        return f"{HTML_BUILDER_MODULE} cannot be imported: {err}"
+    found = getattr(module, "_last_modified_time", None)
+    if not callable(found):
+        return f"{HTML_BUILDER_MODULE} has no _last_modified_time any more"
+    builder = getattr(module, "StandaloneHTMLBuilder", None)
+    check = getattr(getattr(builder, "get_outdated_docs", None), "__code__", None)
+    if check is None or "_last_modified_time" not in check.co_names:
+        return "StandaloneHTMLBuilder.get_outdated_docs does not call _last_modified_time"
+    return ""
+
+
+def count_archived_outputs(
+    outdir: str | os.PathLike[str], time_of: Callable[[str], int | None]
+) -> str:
+    """Make the HTML builder's outdated-page check count a file missing under
+    *outdir* with the time (ns) *time_of* gives for its relative path (``/``
+    separated), as if it were there. '' when done, else why not (every page is
+    then written again: the same site)."""
+    problem = archived_outputs_problem()
+    if problem:
+        return problem
+    module = importlib.import_module(HTML_BUILDER_MODULE)
+    original = getattr(module, "_last_modified_time")  # noqa: B009 (private: checked above)
+    if not getattr(original, "orgreg_archived", False):
+
+        def _last_modified_time(source: Any, /) -> int:
+            try:
+                return int(original(source))
+            except OSError:
+                path = os.fspath(source)
+                for prefix, lookup in list(_archived_times.items()):
+                    if path.startswith(prefix):
+                        found = lookup(path[len(prefix) :].replace(os.sep, "/"))
+                        if found is not None:
+                            return -(found // -1000)  # microseconds, rounded up (as Sphinx)
+                raise
+
+        _last_modified_time.orgreg_archived = True  # type: ignore[attr-defined]
+        setattr(module, "_last_modified_time", _last_modified_time)  # noqa: B010
+    _archived_times[os.path.join(os.fspath(outdir), "")] = time_of
+    return ""
+
+
+def forget_archived_outputs(outdir: str | os.PathLike[str]) -> None:
+    """Stop counting archived files under *outdir* (the end of its build)."""
+    _archived_times.pop(os.path.join(os.fspath(outdir), ""), None)
 
 
 # ---------------------------------------------------------------- toctree parents

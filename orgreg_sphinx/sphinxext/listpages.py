@@ -19,10 +19,8 @@ removed.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,7 +35,7 @@ from ..core.files import stamp, write_if_changed
 from ..core.model import Namespace
 from ..core.selection import ListingSpec, select_namespaces
 from ..core.selection import updated as last_update
-from . import domain, internals, listing, pages, publish
+from . import archived, domain, internals, listing, pages, publish
 from .config import settings_of
 from .gcpolicy import release
 from .shared import plain_link
@@ -161,7 +159,11 @@ def collect_pages(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
         page_stamp = stamp([base, order, number, count, total, [row_stamp(ns) for ns in rows]])
         current[pagename] = page_stamp
         target = pages.output_file(app.builder, pagename)
-        if previous.get(pagename) == page_stamp and target and (Path(app.outdir) / target).exists():
+        if (
+            previous.get(pagename) == page_stamp
+            and target
+            and archived.output_status(app, target) is not None
+        ):
             continue
         title = page_title(order, number, count)
         body = f"<h1>{title}</h1>\n" + page_body(app, pagename, order, number, count, total, rows)
@@ -170,8 +172,7 @@ def collect_pages(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
     for pagename in sorted(set(previous) - set(current)):  # pages no longer in a series
         target = pages.output_file(app.builder, pagename)
         if target:
-            with contextlib.suppress(OSError):
-                os.remove(Path(app.outdir) / target)
+            archived.remove_output(app, target)
     if current or previous:
         logger.info(
             "[orgreg] listing pages: %d written, %d up to date", written, len(current) - written

@@ -27,7 +27,7 @@ from sphinx.util import logging
 from ..core import names
 from ..core.model import is_namespace_folder
 from ..theme import THEME_NAME, theme_names
-from . import internals
+from . import archived, internals
 from .config import settings_of
 from .directive import RegistryDirective
 from .stubs import KEYS_DOCNAME, STUB_FILETYPE, STUB_RE, stub_text
@@ -380,18 +380,20 @@ def read_for_another_output(app: Sphinx, env: BuildEnvironment) -> list[str]:
     changes): the page would keep showing the former data."""
     if app.builder.format != "html":
         return []
-    base = os.fspath(app.outdir)
     stale = []
     for docname in env.all_docs:
         target = output_file(app.builder, docname)
         if target is None:
             continue
-        try:
-            written = os.stat(os.path.join(base, target)).st_mtime_ns
-            read = os.stat(internals.doctree_file(app, docname)).st_mtime_ns
-        except OSError:  # not written here yet (Sphinx writes it), or no page file
+        # (a page of the previous site kept in an archive counts with its time)
+        written = archived.output_status(app, target)
+        if written is None:  # not written here yet: Sphinx writes it
             continue
-        if read > written:
+        try:
+            read = os.stat(internals.doctree_file(app, docname)).st_mtime_ns
+        except OSError:  # no doctree file
+            continue
+        if read > written[1]:
             stale.append(docname)
     return stale
 

@@ -20,7 +20,7 @@ from .._version import __version__
 from ..core import endpoints, feed, keys, namesindex, shpc
 from ..core.files import Batch, stamp, sync_batches, up_to_date
 from ..core.model import rules_stamp, schema
-from . import domain, pages
+from . import archived, domain, pages
 from .config import settings_of
 from .warnings_ import Subtype, warn
 
@@ -150,10 +150,13 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
     owned = pages.generated_outputs(app)
     batches = site_batches(app)
     site = site_stamp(app, batches)
-    if up_to_date(outdir, state_file, site, owned):
+    archive = archived.archive_of(app)
+    if up_to_date(outdir, state_file, site, owned, archive):
         logger.info("[orgreg] endpoint files up to date")
         return
-    written, removed = sync_batches(outdir, batches, state_file, owned=owned, stamp=site)
+    written, removed = sync_batches(
+        outdir, batches, state_file, owned=owned, stamp=site, archive=archive
+    )
     logger.info("[orgreg] %d endpoint file(s) written, %d removed", written, removed)
 
 
