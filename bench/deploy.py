@@ -357,21 +357,7 @@ def run_job(
 
 def pages_tar(folder: Path, tar: Path) -> Path:
     """The tar actions/upload-pages-artifact (v3) makes of *folder*."""
-    subprocess.run(
-        [
-            "tar",
-            "--dereference",
-            "--hard-dereference",
-            "--directory",
-            str(folder),
-            "-cf",
-            str(tar),
-            "--exclude=.git",
-            "--exclude=.github",
-            ".",
-        ],
-        check=True,
-    )
+    subprocess.run(bench.pages_tar_command(folder, tar), check=True)
     return tar
 
 

@@ -608,27 +608,30 @@ def site_kind(rel: str) -> str:
 ARTIFACT_LEVEL = 6
 
 
+def pages_tar_command(folder: Path, target: Path | str) -> list[str]:
+    """The tar command actions/upload-pages-artifact (v3) runs on *folder*, writing
+    *target* (``-``: the standard output)."""
+    return [
+        "tar",
+        "--dereference",
+        "--hard-dereference",
+        "--directory",
+        str(folder),
+        "-cf",
+        str(target),
+        "--exclude=.git",
+        "--exclude=.github",
+        ".",
+    ]
+
+
 def tar_size(folder: Path) -> tuple[int, int]:
     """Bytes of the tar that actions/upload-pages-artifact makes of *folder* (its own
     command): what GitHub Pages counts against its 1 GB (512-byte headers and blocks,
     so each small file costs at least 1 KB); and of the same tar deflated at
     :data:`ARTIFACT_LEVEL` (gzip), about what upload-artifact stores and a
     deploy downloads."""
-    proc = subprocess.Popen(
-        [
-            "tar",
-            "--dereference",
-            "--hard-dereference",
-            "--directory",
-            str(folder),
-            "-cf",
-            "-",
-            "--exclude=.git",
-            "--exclude=.github",
-            ".",
-        ],
-        stdout=subprocess.PIPE,
-    )
+    proc = subprocess.Popen(pages_tar_command(folder, "-"), stdout=subprocess.PIPE)
     total = compressed = 0
     packer = zlib.compressobj(ARTIFACT_LEVEL, zlib.DEFLATED, 31)  # 31: gzip framing
     assert proc.stdout is not None
