@@ -15,6 +15,7 @@ import os
 import re
 import stat
 import time
+import zlib
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from importlib import resources
@@ -550,6 +551,19 @@ class FolderRead:
     problems: tuple[Problem, ...]
 
 
+#: how many files a :class:`NamespaceMemo` is kept in (by a hash of the
+#: namespace's folder): a build in which one namespace changed writes one of
+#: them again, not every namespace of the registry
+MEMO_SHARDS = 64
+#: the file of a memo's folder naming its commit and shards (written last)
+MEMO_INDEX = "index.pickle"
+
+
+def memo_shard(folder: str) -> int:
+    """The shard of the :class:`NamespaceMemo` that keeps the namespace in *folder*."""
+    return zlib.crc32(folder.encode("utf-8", "surrogateescape")) % MEMO_SHARDS
+
+
 class NamespaceMemo:
     """Namespaces as last read, each with the status (modification time, size)
     of every folder and file its read looked at.
@@ -562,7 +576,12 @@ class NamespaceMemo:
     (a later change within the same tick of the file system's clock would leave
     the time as it was). What the memo holds for a namespace may be replaced
     (:meth:`update`: the loader keeps namespaces with their history). Kept
-    between builds in a file, under the reading rules and the limits.
+    between builds in a folder, under the reading rules and the limits: the
+    namespaces in :data:`MEMO_SHARDS` files (:func:`memo_shard`), of which a save
+    writes only those whose namespaces changed, then the index (the commit, the
+    history's warning and a token per shard file). A shard whose token is not
+    the index's (a save interrupted before the index was written) is not used:
+    its namespaces are read again.
     """
 
     def __init__(self, entries: dict[str, FolderRead] | None = None, head: str = "") -> None:
@@ -575,6 +594,10 @@ class NamespaceMemo:
         #: namespace folders read (not taken from the memo) by this read, in order
         self.read: list[str] = []
         self.racy_after = time.time_ns() - RACY_NS
+        #: the token of each shard file loaded (a shard not here is written by a save)
+        self.tokens: dict[int, str] = {}
+        #: the shard files the last :meth:`save` wrote
+        self.written: list[int] = []
 
     def get(self, folder: str) -> FolderRead | None:
         """What *folder* read to, when nothing it was read from changed."""
@@ -608,23 +631,67 @@ class NamespaceMemo:
             read is not self.entries[folder] for folder, read in self.fresh.items()
         )
 
+    def changed_shards(self) -> set[int]:
+        """The shards whose namespaces differ from those loaded (or were not loaded)."""
+        dirty = {memo_shard(f) for f in self.fresh.keys() ^ self.entries.keys()}
+        dirty.update(
+            memo_shard(folder)
+            for folder, read in self.fresh.items()
+            if read is not self.entries.get(folder)
+        )
+        dirty.update(set(range(MEMO_SHARDS)) - self.tokens.keys())
+        return dirty
+
     @staticmethod
     def stamp(limits: Limits) -> tuple[str, Limits]:
         return (rules_stamp(), limits)
 
     @classmethod
-    def load(cls, file: Path, limits: Limits) -> NamespaceMemo:
-        """The memo saved in *file*; empty when missing, damaged, or of other rules or limits."""
-        found = load_stamped(file, cls.stamp(limits))
-        if not isinstance(found, tuple) or len(found) != 3 or not isinstance(found[1], dict):
+    def load(cls, folder: Path, limits: Limits) -> NamespaceMemo:
+        """The memo saved in *folder*; empty when missing, damaged, or of other
+        rules or limits (a damaged or stale shard: without its namespaces)."""
+        index = load_stamped(folder / MEMO_INDEX, cls.stamp(limits))
+        if not isinstance(index, tuple) or len(index) != 3 or not isinstance(index[2], dict):
             return cls()
-        memo = cls(found[1], str(found[0]))
-        memo.history_warning = str(found[2])
+        head, warning, tokens = index
+        entries: dict[str, FolderRead] = {}
+        kept: dict[int, str] = {}
+        for shard, token in tokens.items():
+            if token == "":
+                kept[shard] = token
+                continue
+            found = load_stamped(folder / f"{shard}.pickle", token)
+            if isinstance(found, dict):
+                entries.update(found)
+                kept[shard] = token
+        memo = cls(entries, str(head))
+        memo.history_warning = str(warning)
+        memo.tokens = kept
         return memo
 
-    def save(self, file: Path, limits: Limits) -> None:
-        """Write what this read found (namespaces taken from the memo and read)."""
-        save_stamped(file, self.stamp(limits), (self.head, self.fresh, self.history_warning))
+    def save(self, folder: Path, limits: Limits) -> None:
+        """Write what this read found (namespaces taken from the memo and read):
+        the shards that changed, then the index."""
+        dirty = self.changed_shards()
+        shards: dict[int, dict[str, FolderRead]] = {shard: {} for shard in dirty}
+        for name, read in self.fresh.items():
+            shard = memo_shard(name)
+            if shard in shards:
+                shards[shard][name] = read
+        tokens = {shard: token for shard, token in self.tokens.items() if shard not in dirty}
+        folder.mkdir(parents=True, exist_ok=True)
+        for shard, entries in sorted(shards.items()):
+            file = folder / f"{shard}.pickle"
+            if not entries:  # an empty shard: no file, and the token ''
+                file.unlink(missing_ok=True)
+                tokens[shard] = ""
+                continue
+            tokens[shard] = os.urandom(8).hex()
+            save_stamped(file, tokens[shard], entries)
+        index = (self.head, self.history_warning, tokens)
+        save_stamped(folder / MEMO_INDEX, self.stamp(limits), index)
+        self.written = sorted(shards)
+        self.entries, self.tokens = dict(self.fresh), tokens
 
 
 class _Reader:

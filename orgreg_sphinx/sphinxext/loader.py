@@ -18,6 +18,7 @@ the build.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -42,10 +43,13 @@ logger = logging.getLogger(__name__)
 
 #: file in the doctree folder keeping what the last build read from the tree
 READ_CACHE_FILE = "orgreg-read-cache.pickle"
-#: file in the doctree folder keeping the last build's namespaces, with their
+#: folder in the doctree folder keeping the last build's namespaces, with their
 #: history, and what they were read from (a namespace in which nothing changed is
-#: not read again; when nothing changed at all, the history is not read either)
-MEMO_FILE = "orgreg-namespaces.pickle"
+#: not read again; when nothing changed at all, the history is not read either),
+#: in shards (:class:`~orgreg_sphinx.core.model.NamespaceMemo`)
+MEMO_FOLDER = "orgreg-namespaces"
+#: the file earlier versions kept the memo in (removed: the folder replaces it)
+FORMER_MEMO_FILE = "orgreg-namespaces.pickle"
 #: file in the doctree folder keeping what was read from the tree's git history
 HISTORY_CACHE_FILE = "orgreg-history.pickle"
 #: the trusted keys as last read (a file in the doctree folder): GnuPG runs only
@@ -137,8 +141,10 @@ def read_registry(app: Sphinx, settings: BuildSettings) -> Registry:
     change) and given their history."""
     root = settings.root
     skip = frozenset(p.name for p in (app.outdir, app.doctreedir) if p.parent.resolve() == root)
-    memo_file = Path(app.doctreedir) / MEMO_FILE
+    memo_file = Path(app.doctreedir) / MEMO_FOLDER
     memo = NamespaceMemo.load(memo_file, settings.limits)
+    with contextlib.suppress(OSError):  # a whole memo in one file: never read again
+        (Path(app.doctreedir) / FORMER_MEMO_FILE).unlink(missing_ok=True)
     head = history.current_head(root) if settings.history else ""
     if memo.head != head and not (memo.head and head):  # history switched on or off
         memo = NamespaceMemo()
