@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import unicodedata
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sphinx.application import Sphinx
 from sphinx.project import EXCLUDE_PATHS
 from sphinx.util import logging
-from sphinx.util.matching import get_matching_files
+from sphinx.util.matching import compile_matchers
 
 from ..core import history, names
 from ..core.keys import load_keys
@@ -72,10 +74,11 @@ def warn_undecodable(app: Sphinx) -> None:
     exclude = [p for p in config.exclude_patterns if p != UNDECODABLE_PATTERN]
     suffixes = tuple(config.source_suffix)
     left_out: dict[str, int] = {}
-    for rel in get_matching_files(
-        app.srcdir,
-        [UNDECODABLE_PATTERN],
-        [*exclude, *config.templates_path, *EXCLUDE_PATHS],
+    for rel in source_files(
+        Path(app.srcdir),
+        compile_matchers([UNDECODABLE_PATTERN]),
+        compile_matchers([*exclude, *config.templates_path, *EXCLUDE_PATHS]),
+        namespace_folders(app),
     ):
         if not rel.endswith(suffixes):
             continue
@@ -94,6 +97,48 @@ def warn_undecodable(app: Sphinx) -> None:
             "name",
             subtype="name",
         )
+
+
+def namespace_folders(app: Sphinx) -> frozenset[str]:
+    """The namespace folders of this build's registry, relative to the source
+    folder (``/``-separated), whose files the exclude patterns all keep from
+    being read (``orgreg_tree_pages`` off: :func:`.pages.tree_exclude_patterns`);
+    none when the tree is outside the source folder or its pages are read."""
+    settings = settings_of(app.config)
+    if settings.tree_pages:
+        return frozenset()
+    try:
+        rel = settings.root.relative_to(Path(app.srcdir).resolve())
+    except ValueError:
+        return frozenset()
+    registry = domain_of(app.env).registry
+    return frozenset((rel / ns.org / ns.repo).as_posix() for ns in registry.namespaces)
+
+
+def source_files(
+    srcdir: Path,
+    include: list[Callable[[str], bool]],
+    exclude: list[Callable[[str], bool]],
+    skip: frozenset[str] = frozenset(),
+) -> Iterator[str]:
+    """The files below *srcdir* (relative, ``/``-separated, NFC) that Sphinx's
+    ``get_matching_files`` finds with these matchers, without walking the folders
+    in *skip* (folders whose files the exclude patterns all leave out: the
+    namespace folders, one listing each that finds nothing)."""
+    root = srcdir.resolve()
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        rel = os.path.relpath(folder, root)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        for name in sorted(files):
+            entry = unicodedata.normalize("NFC", prefix + name)
+            if any(m(entry) for m in include) and not any(m(entry) for m in exclude):
+                yield entry
+        kept = []
+        for name in sorted(dirs):
+            entry = unicodedata.normalize("NFC", prefix + name)
+            if entry not in skip and not any(m(entry) for m in exclude):
+                kept.append(name)
+        dirs[:] = kept
 
 
 def load(app: Sphinx) -> None:
