@@ -18,6 +18,7 @@ from conftest import good_tree, manifest, sha256, soup, tag_row, warnings_of, wr
 from orgreg_sphinx.core import history, model
 from orgreg_sphinx.core.model import Limits, NamespaceMemo, load_registry
 from orgreg_sphinx.sphinxext import loader
+from orgreg_sphinx.sphinxext.domain import domain_of
 
 BUSYBOX = "acme/busybox"
 LATEST = "acme/busybox/manifests/latest/README.md"
@@ -286,5 +287,11 @@ def test_a_no_op_rebuild_reads_no_manifest_and_no_history(
     git(srcdir, "commit", "-q", "-m", "edited")
     parsed.clear()
     history_reads.clear()
-    build(srcdir)
+    fourth = build(srcdir)
     assert parsed == [] and history_reads == [str(srcdir)]
+    # the namespaces given their history again (those the new commit changed)
+    # have the history a build from scratch gives, and so have the others
+    full = history.apply(load_registry(srcdir), history.read_history(srcdir))
+    built = domain_of(fourth.env).registry
+    assert built.namespace(BUSYBOX).tag("latest").history.since is not None
+    assert [ns.tags for ns in built.namespaces] == [ns.tags for ns in full.namespaces]

@@ -209,7 +209,7 @@ def read_registry(app: Sphinx, settings: BuildSettings) -> Registry:
         save(cache, cache_file)
     if head and (head != old_head or memo.read):
         found, memo.history_warning = with_history(
-            app, settings, found, only=None if head != old_head else memo.read
+            app, settings, found, read_now=memo.read, kept_at=old_head
         )
     elif settings.history and not head:
         logger.info("[orgreg] tag history is off: %s", history.read_history(root).reason)
@@ -241,12 +241,22 @@ def save(
 
 
 def with_history(
-    app: Sphinx, settings: BuildSettings, found: Registry, only: list[str] | None = None
+    app: Sphinx,
+    settings: BuildSettings,
+    found: Registry,
+    read_now: list[str] | None = None,
+    kept_at: str = "",
 ) -> tuple[Registry, str]:
     """*found* with each tag's former images from the tree's git history (one
     informational line, and no history, when there is none to read), and the
-    warning given about the history ('' when none); *only*: the namespace
-    folders whose history is to be read (the others have theirs)."""
+    warning given about the history ('' when none).
+
+    *read_now*: the namespace folders read by this build; the others have the
+    history they had at the commit *kept_at* ('' or *read_now* None: every
+    namespace is given its history). When the history read is that commit's, or
+    it and the commits after it, only the folders read and those of the manifests
+    the new commits changed are given theirs again: the other namespaces' files
+    have no new version."""
     cache_file = Path(app.doctreedir) / HISTORY_CACHE_FILE
     read = history.read_history(
         settings.root, history.HistoryCache.load(cache_file), settings.limits, current=found
@@ -262,9 +272,14 @@ def with_history(
     logger.info("[orgreg] tag history: %d new commit(s) read from git", read.commits_read)
     if read.warning:
         warn("[orgreg] %s: %s", settings.root, read.warning, subtype=Subtype.HISTORY)
-    if only is None:
+    if read_now is None or not kept_at or kept_at not in (read.cache.head, read.since):
         return history.apply(found, read), read.warning
-    folders = set(only)
+    folders = set(read_now)
+    if kept_at != read.cache.head:  # the namespaces of the manifests changed since
+        for path in read.paths:
+            ns = found.namespace("/".join(path.split("/")[:2]))
+            if ns is not None:
+                folders.add(os.fspath(ns.path))
     part = Registry(
         found.root, tuple(ns for ns in found.namespaces if os.fspath(ns.path) in folders)
     )
