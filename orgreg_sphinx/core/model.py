@@ -340,6 +340,34 @@ class Namespace:
             object.__setattr__(self, "_stamp", made)
         return str(made)
 
+    def newest_time(self) -> str:
+        """The newest time stamp of the tags (``created``; '' if none has one),
+        found once per object and kept with it, as :meth:`stamp`."""
+        made = self.__dict__.get("_newest")
+        if made is None:
+            made = max((t.created or "" for t in self.tags), default="")
+            object.__setattr__(self, "_newest", made)
+        return str(made)
+
+    def row_stamp(self) -> str:
+        """The change stamp of what a namespace listing's row shows of this
+        namespace: its name, description, tag count and newest time, and each
+        tag's name, time and deprecation (kept with the object, as :meth:`stamp`:
+        a listing of 10,000 namespaces stamps 10,000 short strings)."""
+        made = self.__dict__.get("_row_stamp")
+        if made is None:
+            made = stamp(
+                [
+                    self.name,
+                    self.description,
+                    len(self.tags),
+                    self.newest_time(),
+                    [(t.name, t.created, t.deprecated) for t in self.tags],
+                ]
+            )
+            object.__setattr__(self, "_row_stamp", made)
+        return str(made)
+
 
 @dataclass
 class Registry:

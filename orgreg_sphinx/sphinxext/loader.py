@@ -223,6 +223,7 @@ def read_registry(app: Sphinx, settings: BuildSettings) -> Registry:
     if memo.changed or head != old_head or memo.history_warning != loaded_warning:
         for ns in found.namespaces:  # kept with their stamps (this build needs them too)
             ns.stamp()
+            ns.row_stamp()
         save(memo, memo_file, settings)
     return found
 
