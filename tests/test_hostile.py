@@ -471,12 +471,12 @@ def test_pages_under_names_that_are_not_utf8_are_left_out(
 
 
 def test_the_walk_for_undecodable_names_finds_what_sphinx_walks(tmp_path) -> None:
-    """``loader.source_files`` finds the files Sphinx's own walk finds, and
+    """``internals.source_files`` finds the files Sphinx's own walk finds, and
     skipping the namespace folders (whose files the exclude patterns all leave
     out) finds the same: the warnings need no listing of 10,000 folders."""
     from sphinx.util.matching import compile_matchers, get_matching_files
 
-    from orgreg_sphinx.sphinxext import loader, pages
+    from orgreg_sphinx.sphinxext import internals, pages
 
     root = os.fsencode(tmp_path)
     for rel in (
@@ -496,9 +496,9 @@ def test_the_walk_for_undecodable_names_finds_what_sphinx_walks(tmp_path) -> Non
     for include in (["**"], [pages.UNDECODABLE_PATTERN]):
         walked = list(get_matching_files(tmp_path, include, exclude))
         matchers = compile_matchers(include), compile_matchers(exclude)
-        assert list(loader.source_files(tmp_path, *matchers)) == walked
+        assert list(internals.source_files(tmp_path, *matchers)) == walked
         skip = frozenset({"acme/busybox", "acme/tool"})
-        assert list(loader.source_files(tmp_path, *matchers, skip)) == walked
+        assert list(internals.source_files(tmp_path, *matchers, skip)) == walked
     assert walked == ["acme/n\udc85.md", "guide/p\udc86/x.md"]
 
 

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import unicodedata
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -74,7 +72,7 @@ def warn_undecodable(app: Sphinx) -> None:
     exclude = [p for p in config.exclude_patterns if p != UNDECODABLE_PATTERN]
     suffixes = tuple(config.source_suffix)
     left_out: dict[str, int] = {}
-    for rel in source_files(
+    for rel in internals.source_files(
         Path(app.srcdir),
         compile_matchers([UNDECODABLE_PATTERN]),
         compile_matchers([*exclude, *config.templates_path, *EXCLUDE_PATHS]),
@@ -115,32 +113,6 @@ def namespace_folders(app: Sphinx) -> frozenset[str]:
     return frozenset((rel / ns.org / ns.repo).as_posix() for ns in registry.namespaces)
 
 
-def source_files(
-    srcdir: Path,
-    include: list[Callable[[str], bool]],
-    exclude: list[Callable[[str], bool]],
-    skip: frozenset[str] = frozenset(),
-) -> Iterator[str]:
-    """The files below *srcdir* (relative, ``/``-separated, NFC) that Sphinx's
-    ``get_matching_files`` finds with these matchers, without walking the folders
-    in *skip* (folders whose files the exclude patterns all leave out: the
-    namespace folders, one listing each that finds nothing)."""
-    root = srcdir.resolve()
-    for folder, dirs, files in os.walk(root, followlinks=True):
-        rel = os.path.relpath(folder, root)
-        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
-        for name in sorted(files):
-            entry = unicodedata.normalize("NFC", prefix + name)
-            if any(m(entry) for m in include) and not any(m(entry) for m in exclude):
-                yield entry
-        kept = []
-        for name in sorted(dirs):
-            entry = unicodedata.normalize("NFC", prefix + name)
-            if entry not in skip and not any(m(entry) for m in exclude):
-                kept.append(name)
-        dirs[:] = kept
-
-
 def load(app: Sphinx) -> None:
     """Read the tree and the trusted keys, and install the generated pages."""
     domain = domain_of(app.env)
@@ -172,7 +144,7 @@ def load(app: Sphinx) -> None:
             (ns.name for ns in registry.namespaces),
             keys_page=bool(keys or signed_tags(registry)),
         )
-    installed = internals.install_project(app, generated)
+    installed = internals.install_project(app, generated, namespace_folders(app))
     domain.keys_page = KEYS_DOCNAME if installed and KEYS_DOCNAME in generated else ""
 
 
