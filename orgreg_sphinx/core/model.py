@@ -48,14 +48,21 @@ Severity = Literal["error", "warning", "info"]
 LineKey = tuple[str | int, ...]
 
 
+#: a time stamp as :func:`utc_stamp` writes it
+_RFC3339_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
 def utc_stamp(value: object) -> str | None:
     """A time stamp as RFC 3339 in UTC (``2024-05-02T10:31:00Z``); None when it
     is not an ISO 8601 date or time, or is out of range once in UTC (dates
     alone are taken as midnight UTC)."""
     if not isinstance(value, str) or not value.strip():
         return None
+    text = value.strip()
     try:
-        stamp = dt.datetime.fromisoformat(value.strip())
+        stamp = dt.datetime.fromisoformat(text)
+        if _RFC3339_UTC.fullmatch(text):  # a valid time already written as returned
+            return text
         if stamp.tzinfo is None:
             stamp = stamp.replace(tzinfo=dt.UTC)
         stamp = stamp.astimezone(dt.UTC)
