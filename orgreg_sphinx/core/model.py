@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import gc
 import hashlib
 import json
 import os
@@ -691,14 +692,20 @@ class NamespaceMemo:
         head, warning, tokens = index
         entries: dict[str, FolderRead] = {}
         kept: dict[int, str] = {}
-        for shard, token in tokens.items():
-            if token == "":
-                kept[shard] = token
-                continue
-            found = load_stamped(folder / f"{shard}.pickle", token)
-            if isinstance(found, dict):
-                entries.update(found)
-                kept[shard] = token
+        collecting = gc.isenabled()
+        gc.disable()  # as load_stamped: the collector's passes between shards are wasted
+        try:
+            for shard, token in tokens.items():
+                if token == "":
+                    kept[shard] = token
+                    continue
+                found = load_stamped(folder / f"{shard}.pickle", token)
+                if isinstance(found, dict):
+                    entries.update(found)
+                    kept[shard] = token
+        finally:
+            if collecting:
+                gc.enable()
         memo = cls(entries, str(head))
         memo.history_warning = str(warning)
         memo.tokens = kept
@@ -780,7 +787,9 @@ class _Reader:
             racy = any(mtime >= memo.racy_after for _, mtime, _ in self.observed)
             if not self.unkeepable and not racy:
                 problems = tuple(self.problems[first_problem:])
-                memo.put(folder, FolderRead(tuple(self.observed), found, problems))
+                # each status once (a README is looked at twice): fewer lstat calls
+                signature = tuple(dict.fromkeys(self.observed))
+                memo.put(folder, FolderRead(signature, found, problems))
             memo.read.append(folder)
         finally:
             self.observed = None
