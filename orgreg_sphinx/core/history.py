@@ -337,7 +337,8 @@ def read_history(
                 continue
             for path, blob in changes:
                 new.setdefault(path, []).append(Version(commit, date, blob))
-        fresh.versions = {k: list(v) for k, v in old.versions.items()} if since and old else {}
+        # the old lists are shared, never changed: a path's new versions make a new list
+        fresh.versions = dict(old.versions) if since and old else {}
         for path, versions in new.items():
             fresh.versions[path] = versions + fresh.versions.get(path, [])
         wanted = sorted(
