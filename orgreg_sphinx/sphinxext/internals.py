@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -61,8 +61,8 @@ logger = logging.getLogger(__name__)
 
 def source_files(
     srcdir: Path,
-    include: list[Callable[[str], object]],
-    exclude: list[Callable[[str], object]],
+    include: Sequence[Callable[[str], object]],
+    exclude: Sequence[Callable[[str], object]],
     skip: frozenset[str] = frozenset(),
 ) -> Iterator[str]:
     """The files below *srcdir* (relative, ``/``-separated, NFC) that Sphinx's
@@ -85,6 +85,10 @@ def source_files(
         dirs[:] = kept
 
 
+#: the function of ``sphinx.project`` that ``Project.discover`` walks the source folder with
+_PROJECT_WALK = "get_matching_files"
+
+
 class RegistryProject(Project):
     """A Sphinx project whose documents include the generated namespace pages,
     found without walking the folders in *skip* (whose files are all excluded)."""
@@ -93,8 +97,8 @@ class RegistryProject(Project):
     skip: frozenset[str]
 
     def discover(self, exclude_paths: Any = (), include_paths: Any = ("**",)) -> set[str]:
-        skip = getattr(self, "skip", frozenset())
-        real = getattr(sphinx.project, "get_matching_files", None)
+        skip: frozenset[str] = getattr(self, "skip", frozenset())
+        real = getattr(sphinx.project, _PROJECT_WALK, None)
         if skip and callable(real):
 
             def walk(
@@ -103,11 +107,11 @@ class RegistryProject(Project):
                 matchers = compile_matchers(include), compile_matchers(exclude)
                 return source_files(Path(dirname), *matchers, skip)
 
-            sphinx.project.get_matching_files = walk  # type: ignore[assignment]
+            setattr(sphinx.project, _PROJECT_WALK, walk)
             try:
                 docnames = super().discover(exclude_paths, include_paths)
             finally:
-                sphinx.project.get_matching_files = real
+                setattr(sphinx.project, _PROJECT_WALK, real)
         else:
             docnames = super().discover(exclude_paths, include_paths)
         generated = getattr(self, "generated", {})
