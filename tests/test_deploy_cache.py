@@ -136,7 +136,7 @@ def test_a_deploy_with_the_restored_build_reads_only_the_change(registry) -> Non
     assert {p.split("/")[0] for p in listed} == {"_build"}
     for kept in (
         "_build/doctrees/environment.pickle",
-        "_build/doctrees/orgreg-namespaces.pickle",
+        "_build/doctrees/orgreg-namespaces/index.pickle",
         "_build/html/index.html",
         "_build/html/.buildinfo",
         "_build/orgreg-file-times.json",
