@@ -155,7 +155,7 @@ def test_a_deploy_with_the_restored_build_reads_only_the_change(registry) -> Non
     assert not [p for p in listed if p.startswith("_build/html")]
     for kept in (
         "_build/doctrees/environment.pickle",
-        "_build/doctrees/orgreg-namespaces.pickle",
+        "_build/doctrees/orgreg-namespaces/index.pickle",
         "_build/site-archive/artifact.tar",
         "_build/site-archive/index.pickle",
         "_build/orgreg-file-times.json",

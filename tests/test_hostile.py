@@ -470,6 +470,38 @@ def test_pages_under_names_that_are_not_utf8_are_left_out(
     assert_good_namespaces_complete(Path(app.outdir), reference_files(srcdir.parent))
 
 
+def test_the_walk_for_undecodable_names_finds_what_sphinx_walks(tmp_path) -> None:
+    """``internals.source_files`` finds the files Sphinx's own walk finds, and
+    skipping the namespace folders (whose files the exclude patterns all leave
+    out) finds the same: the warnings need no listing of 10,000 folders."""
+    from sphinx.util.matching import compile_matchers, get_matching_files
+
+    from orgreg_sphinx.sphinxext import internals, pages
+
+    root = os.fsencode(tmp_path)
+    for rel in (
+        b"index.md",
+        b"acme/busybox/README.md",
+        b"acme/busybox/manifests/1/README.md",
+        b"acme/page.md",
+        b"acme/n\x85.md",
+        b"guide/p\x86/x.md",
+        b"_b/skip.md",
+        b"acme/tool/manifests/bad\x87/README.md",
+    ):
+        os.makedirs(os.path.dirname(root + b"/" + rel), exist_ok=True)
+        with open(root + b"/" + rel, "w") as handle:
+            handle.write("# page\n")
+    exclude = ["_b", *pages.organization_patterns(tmp_path)]
+    for include in (["**"], [pages.UNDECODABLE_PATTERN]):
+        walked = list(get_matching_files(tmp_path, include, exclude))
+        matchers = compile_matchers(include), compile_matchers(exclude)
+        assert list(internals.source_files(tmp_path, *matchers)) == walked
+        skip = frozenset({"acme/busybox", "acme/tool"})
+        assert list(internals.source_files(tmp_path, *matchers, skip)) == walked
+    assert walked == ["acme/n\udc85.md", "guide/p\udc86/x.md"]
+
+
 def test_size_caps_are_configurable(registry_project, build) -> None:
     files = dict(good_tree())
     files["caps/readme/README.md"] = "---\nlayout: collection\n---\n" + "word " * 600

@@ -24,6 +24,50 @@ def test_sphinx_project_has_the_maps_of_documents(tmp_path: Path) -> None:
     assert problem == "", f"{problem} {WHERE}"
 
 
+def test_sphinx_project_walks_with_get_matching_files(tmp_path: Path, monkeypatch) -> None:
+    """``Project.discover`` finds its files through ``sphinx.project.get_matching_files``
+    (swapped by ``RegistryProject`` while it runs, to skip the namespace folders)."""
+    import sphinx.project
+
+    (tmp_path / "index.rst").write_text("x")
+    calls: list[object] = []
+    real = sphinx.project.get_matching_files
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sphinx.project, "get_matching_files", recording)
+    assert Project(tmp_path, [".rst"]).discover() == {"index"}
+    assert calls, f"Project.discover no longer calls sphinx.project.get_matching_files {WHERE}"
+
+
+def test_a_registry_project_walks_no_skipped_folder(tmp_path: Path, monkeypatch) -> None:
+    """The same documents as Sphinx's own walk, without listing the folders skipped."""
+    import os
+
+    for rel in ("index.rst", "acme/page.rst", "acme/tool/README.rst", "acme/tool/m/1/a.rst"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    exclude = ["acme/*/**"]
+    plain = Project(tmp_path, [".rst"]).discover(exclude)
+    project = Project(tmp_path, [".rst"])
+    project.__class__ = internals.RegistryProject
+    project.generated, project.skip = {}, frozenset({"acme/tool"})
+    walked: list[str] = []
+    real_walk = os.walk
+
+    def walk(top: Any, *args: Any, **kwargs: Any) -> Any:
+        for found in real_walk(top, *args, **kwargs):
+            walked.append(os.path.relpath(found[0], tmp_path))
+            yield found
+
+    monkeypatch.setattr(os, "walk", walk)
+    assert project.discover(exclude) == plain == {"index", "acme/page"}
+    assert walked == [".", "acme"]
+    assert project.doc2path("acme/page", absolute=False) == Path("acme/page.rst")
+
+
 def test_a_project_without_the_maps_is_named(tmp_path: Path) -> None:
     project = Project(tmp_path, [".rst"])
     del project._docname_to_path

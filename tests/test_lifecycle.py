@@ -24,9 +24,10 @@ from conftest import (
     tag_row,
     tag_view,
     warnings_of,
+    write_tree,
 )
 
-from orgreg_sphinx.core import history
+from orgreg_sphinx.core import feed, history
 from orgreg_sphinx.core.model import Limits, load_registry
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -502,6 +503,24 @@ def test_feed_is_capped(registry_project, build) -> None:
     # only busybox:latest has a date (created) in the test tree: it is the newest
     assert [e.findtext(f"{ATOM}title") for e in entries] == ["acme/busybox:latest"]
     assert entries[0].findtext(f"{ATOM}updated") == "2024-05-02T10:31:00Z"
+
+
+def test_a_capped_feed_keeps_the_newest_with_ties_by_key(tmp_path) -> None:
+    """``feed.events`` keeps the *limit* newest events (sorted by date, newest
+    first, ties in the order of their keys), however many events tie at the cut."""
+    tree = {}
+    for i in range(12):
+        date = f"2024-05-0{1 + i % 3}T10:00:00Z"
+        tree[f"acme/t{i % 4}/manifests/v{i}/README.md"] = manifest(
+            sha256(f"t{i}"), extra=f"created: '{date}'\n"
+        )
+    write_tree(tmp_path, tree)
+    registry = load_registry(tmp_path)
+    every = feed.events(registry, limit=100)
+    assert len(every) == 12
+    assert every == sorted(sorted(every, key=feed.Event.key), key=lambda e: e.updated, reverse=True)
+    for limit in range(13):
+        assert feed.events(registry, limit) == every[:limit]
 
 
 def test_no_feed_without_the_site_url(registry_project, build) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import EXAMPLE_SOURCE, good_tree, write_tree
 
+from orgreg_sphinx.core import model
 from orgreg_sphinx.core.model import load_registry
 
 
@@ -57,3 +59,20 @@ def test_a_tags_time_stamp_is_found_once(tmp_path: Path) -> None:
     assert latest == again  # the kept value is no part of a tag's equality
     latest.extra.clear()  # the keys are not looked at again
     assert latest.created == "2024-05-02T10:31:00Z"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-02-23T10:42:00Z", "2024-02-23T10:42:00Z"),
+        (" 2024-02-23T10:42:00Z\n", "2024-02-23T10:42:00Z"),
+        ("2024-02-23T10:42:00+02:00", "2024-02-23T08:42:00Z"),
+        ("2024-02-23T10:42:00.5Z", "2024-02-23T10:42:00Z"),
+        ("2024-02-23", "2024-02-23T00:00:00Z"),
+        ("2024-02-30T10:42:00Z", None),  # written as returned, but no such day
+        ("2024-02-23T24:00:00Z", None),
+        ("0000-01-01T00:00:00Z", None),
+    ],
+)
+def test_time_stamps_in_utc(value: str, expected: str | None) -> None:
+    assert model.utc_stamp(value) == expected

@@ -18,6 +18,7 @@ from conftest import good_tree, manifest, sha256, soup, tag_row, warnings_of, wr
 from orgreg_sphinx.core import history, model
 from orgreg_sphinx.core.model import Limits, NamespaceMemo, load_registry
 from orgreg_sphinx.sphinxext import loader
+from orgreg_sphinx.sphinxext.domain import domain_of
 
 BUSYBOX = "acme/busybox"
 LATEST = "acme/busybox/manifests/latest/README.md"
@@ -109,6 +110,69 @@ def test_an_edited_manifest_reads_only_its_namespace(tmp_path, parsed) -> None:
     assert 1 <= len(parsed) <= len(own)  # that namespace's READMEs, nothing else
     assert found.namespace(BUSYBOX).tag("latest").digest == sha256("edited")
     assert found.namespaces == load_registry(root).namespaces
+
+
+def many_namespaces(root: Path, count: int = 40) -> dict[str, str]:
+    """A tree of *count* namespaces of one tag each, spread over the memo's shards."""
+    tree = {
+        f"acme/tool{i:02d}/manifests/v1/README.md": manifest(sha256(f"tool{i}"))
+        for i in range(count)
+    }
+    write_tree(root, tree)
+    age(root)
+    return tree
+
+
+def test_a_changed_namespace_rewrites_only_its_shard(tmp_path) -> None:
+    root = tmp_path / "tree"
+    many_namespaces(root)
+    memo_folder = tmp_path / "memo"
+    _, memo = reload(root, memo_folder)
+    assert len(memo.written) == model.MEMO_SHARDS  # the first save writes them all
+    files = {p.name: p.stat().st_mtime_ns for p in memo_folder.iterdir()}
+    assert len(files) > 10  # the namespaces are spread over many shard files
+    _, memo = reload(root, memo_folder)
+    assert memo.written == []  # nothing changed: only the index is written
+    edit(root / "acme/tool07/manifests/v1/README.md", manifest(sha256("new"), 77))
+    found, memo = reload(root, memo_folder)
+    shard = model.memo_shard(str(root / "acme/tool07"))
+    assert memo.read == [str(root / "acme/tool07")] and memo.written == [shard]
+    changed = {p.name for p in memo_folder.iterdir() if p.stat().st_mtime_ns != files.get(p.name)}
+    assert changed == {f"{shard}.pickle", model.MEMO_INDEX}
+    again, memo = reload(root, memo_folder)
+    assert memo.read == [] and again.namespaces == found.namespaces
+
+
+def test_the_memo_survives_an_interrupted_save(tmp_path, monkeypatch) -> None:
+    """A save stopped after a shard but before the index: the next build reads
+    that shard's namespaces again, takes the others from the memo, and finds
+    what is in the tree."""
+    root = tmp_path / "tree"
+    many_namespaces(root)
+    memo_folder = tmp_path / "memo"
+    reload(root, memo_folder)
+    edit(root / "acme/tool07/manifests/v1/README.md", manifest(sha256("new"), 77))
+    memo = NamespaceMemo.load(memo_folder, Limits())
+    load_registry(root, memo=memo)
+    real = model.save_stamped
+
+    def interrupted(file: Path, stamp: object, value: object) -> None:
+        if file.name == model.MEMO_INDEX:
+            raise KeyboardInterrupt
+        real(file, stamp, value)
+
+    monkeypatch.setattr(model, "save_stamped", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        memo.save(memo_folder, Limits())
+    monkeypatch.undo()
+    found, memo = reload(root, memo_folder)
+    shard = model.memo_shard(str(root / "acme/tool07"))
+    in_shard = sorted(f for f in memo.fresh if model.memo_shard(f) == shard)
+    assert str(root / "acme/tool07") in in_shard and sorted(memo.read) == in_shard
+    assert found.namespace("acme/tool07").tag("v1").digest == sha256("new")
+    assert found.namespaces == load_registry(root).namespaces
+    _, memo = reload(root, memo_folder)
+    assert memo.read == []
 
 
 def test_added_and_removed_tags_and_files_are_seen(tmp_path) -> None:
@@ -204,7 +268,7 @@ def test_a_no_op_rebuild_reads_no_manifest_and_no_history(
     age(srcdir)
     first = build(srcdir)
     assert parsed and history_reads == [str(srcdir)]
-    assert (Path(first.doctreedir) / loader.MEMO_FILE).is_file()
+    assert (Path(first.doctreedir) / loader.MEMO_FOLDER).is_dir()
     parsed.clear()
     history_reads.clear()
     again = build(srcdir)
@@ -223,5 +287,11 @@ def test_a_no_op_rebuild_reads_no_manifest_and_no_history(
     git(srcdir, "commit", "-q", "-m", "edited")
     parsed.clear()
     history_reads.clear()
-    build(srcdir)
+    fourth = build(srcdir)
     assert parsed == [] and history_reads == [str(srcdir)]
+    # the namespaces given their history again (those the new commit changed)
+    # have the history a build from scratch gives, and so have the others
+    full = history.apply(load_registry(srcdir), history.read_history(srcdir))
+    built = domain_of(fourth.env).registry
+    assert built.namespace(BUSYBOX).tag("latest").history.since is not None
+    assert [ns.tags for ns in built.namespaces] == [ns.tags for ns in full.namespaces]

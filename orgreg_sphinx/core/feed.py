@@ -13,6 +13,7 @@ tree and history give the same bytes. A tag with neither date is not in the feed
 
 from __future__ import annotations
 
+import heapq
 import re
 import uuid
 import xml.etree.ElementTree as ET
@@ -94,6 +95,9 @@ def tag_events(ns: Namespace, tag: Tag) -> list[Event]:
 def events(registry: Registry, limit: int = MAX_ENTRIES) -> list[Event]:
     """The newest *limit* events of the registry, newest first."""
     found = [e for ns in registry.namespaces for tag in ns.tags for e in tag_events(ns, tag)]
+    if len(found) > limit > 0:  # only those as new as the limit-th newest can be kept
+        cut = heapq.nlargest(limit, (e.updated for e in found))[-1]
+        found = [e for e in found if e.updated >= cut]
     found.sort(key=Event.key)
     found.sort(key=lambda e: e.updated, reverse=True)
     return found[:limit]

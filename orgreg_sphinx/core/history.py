@@ -94,6 +94,11 @@ class History:
     #: manifest versions whose facts came from the current registry (the same
     #: bytes as the checked-out file, which the model has already read)
     blobs_from_registry: int = 0
+    #: the commit the cache held when only the commits after it were read ('' when
+    #: the whole history was read, or nothing)
+    since: str = ""
+    #: the manifest paths (relative, ``/``-separated) the commits read changed
+    paths: frozenset[str] = frozenset()
 
     @property
     def warning(self) -> str:
@@ -238,20 +243,20 @@ def current_facts(registry: Registry, newest: dict[str, str], wanted: set[str]) 
     edited, uncommitted or filtered file (line endings) is parsed from git."""
     found: dict[str, Facts] = {}
     prefix = str(registry.root) + os.sep
-    for ns in registry.namespaces:
-        for tag in ns.tags:
-            path = str(tag.path) if tag.path is not None else ""
-            if not path.startswith(prefix):
-                continue
-            blob = newest.get(path[len(prefix) :].replace(os.sep, "/"))
-            if blob is None or blob not in wanted or blob in found:
-                continue
-            try:
-                data = Path(path).read_bytes()
-            except OSError:
-                continue
-            if blob_id(data) == blob:
-                found[blob] = (tag.digest, tag.size, tag.deprecated or None)
+    for rel, blob in newest.items():
+        parts = rel.split("/")
+        if blob not in wanted or blob in found or len(parts) != 5 or parts[2] != "manifests":
+            continue
+        ns = registry.namespace(f"{parts[0]}/{parts[1]}")
+        tag = ns.tag(parts[3]) if ns is not None else None
+        if tag is None or tag.path is None or str(tag.path) != prefix + rel.replace("/", os.sep):
+            continue
+        try:
+            data = tag.path.read_bytes()
+        except OSError:
+            continue
+        if blob_id(data) == blob:
+            found[blob] = (tag.digest, tag.size, tag.deprecated or None)
     return found
 
 
@@ -332,14 +337,17 @@ def read_history(
                 continue
             for path, blob in changes:
                 new.setdefault(path, []).append(Version(commit, date, blob))
-        fresh.versions = {k: list(v) for k, v in old.versions.items()} if since and old else {}
+        # the old lists are shared, never changed: a path's new versions make a new list
+        fresh.versions = dict(old.versions) if since and old else {}
         for path, versions in new.items():
             fresh.versions[path] = versions + fresh.versions.get(path, [])
         wanted = sorted(
             {v.blob for vs in new.values() for v in vs} - {NULL_BLOB} - fresh.blobs.keys()
         )
+        history.since, history.paths = since, frozenset(new)
         if wanted and current is not None:
-            newest = {path: versions[0].blob for path, versions in fresh.versions.items()}
+            # a wanted blob is a new version's: only the paths changed can have it
+            newest = {path: fresh.versions[path][0].blob for path in new}
             known = current_facts(current, newest, set(wanted))
             fresh.blobs.update(known)
             history.blobs_from_registry = len(known)

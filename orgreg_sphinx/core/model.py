@@ -9,12 +9,14 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import gc
 import hashlib
 import json
 import os
 import re
 import stat
 import time
+import zlib
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from importlib import resources
@@ -47,14 +49,21 @@ Severity = Literal["error", "warning", "info"]
 LineKey = tuple[str | int, ...]
 
 
+#: a time stamp as :func:`utc_stamp` writes it
+_RFC3339_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
 def utc_stamp(value: object) -> str | None:
     """A time stamp as RFC 3339 in UTC (``2024-05-02T10:31:00Z``); None when it
     is not an ISO 8601 date or time, or is out of range once in UTC (dates
     alone are taken as midnight UTC)."""
     if not isinstance(value, str) or not value.strip():
         return None
+    text = value.strip()
     try:
-        stamp = dt.datetime.fromisoformat(value.strip())
+        stamp = dt.datetime.fromisoformat(text)
+        if _RFC3339_UTC.fullmatch(text):  # a valid time already written as returned
+            return text
         if stamp.tzinfo is None:
             stamp = stamp.replace(tzinfo=dt.UTC)
         stamp = stamp.astimezone(dt.UTC)
@@ -339,6 +348,34 @@ class Namespace:
             object.__setattr__(self, "_stamp", made)
         return str(made)
 
+    def newest_time(self) -> str:
+        """The newest time stamp of the tags (``created``; '' if none has one),
+        found once per object and kept with it, as :meth:`stamp`."""
+        made = self.__dict__.get("_newest")
+        if made is None:
+            made = max((t.created or "" for t in self.tags), default="")
+            object.__setattr__(self, "_newest", made)
+        return str(made)
+
+    def row_stamp(self) -> str:
+        """The change stamp of what a namespace listing's row shows of this
+        namespace: its name, description, tag count and newest time, and each
+        tag's name, time and deprecation (kept with the object, as :meth:`stamp`:
+        a listing of 10,000 namespaces stamps 10,000 short strings)."""
+        made = self.__dict__.get("_row_stamp")
+        if made is None:
+            made = stamp(
+                [
+                    self.name,
+                    self.description,
+                    len(self.tags),
+                    self.newest_time(),
+                    [(t.name, t.created, t.deprecated) for t in self.tags],
+                ]
+            )
+            object.__setattr__(self, "_row_stamp", made)
+        return str(made)
+
 
 @dataclass
 class Registry:
@@ -550,6 +587,19 @@ class FolderRead:
     problems: tuple[Problem, ...]
 
 
+#: how many files a :class:`NamespaceMemo` is kept in (by a hash of the
+#: namespace's folder): a build in which one namespace changed writes one of
+#: them again, not every namespace of the registry
+MEMO_SHARDS = 64
+#: the file of a memo's folder naming its commit and shards (written last)
+MEMO_INDEX = "index.pickle"
+
+
+def memo_shard(folder: str) -> int:
+    """The shard of the :class:`NamespaceMemo` that keeps the namespace in *folder*."""
+    return zlib.crc32(folder.encode("utf-8", "surrogateescape")) % MEMO_SHARDS
+
+
 class NamespaceMemo:
     """Namespaces as last read, each with the status (modification time, size)
     of every folder and file its read looked at.
@@ -562,7 +612,12 @@ class NamespaceMemo:
     (a later change within the same tick of the file system's clock would leave
     the time as it was). What the memo holds for a namespace may be replaced
     (:meth:`update`: the loader keeps namespaces with their history). Kept
-    between builds in a file, under the reading rules and the limits.
+    between builds in a folder, under the reading rules and the limits: the
+    namespaces in :data:`MEMO_SHARDS` files (:func:`memo_shard`), of which a save
+    writes only those whose namespaces changed, then the index (the commit, the
+    history's warning and a token per shard file). A shard whose token is not
+    the index's (a save interrupted before the index was written) is not used:
+    its namespaces are read again.
     """
 
     def __init__(self, entries: dict[str, FolderRead] | None = None, head: str = "") -> None:
@@ -575,6 +630,10 @@ class NamespaceMemo:
         #: namespace folders read (not taken from the memo) by this read, in order
         self.read: list[str] = []
         self.racy_after = time.time_ns() - RACY_NS
+        #: the token of each shard file loaded (a shard not here is written by a save)
+        self.tokens: dict[int, str] = {}
+        #: the shard files the last :meth:`save` wrote
+        self.written: list[int] = []
 
     def get(self, folder: str) -> FolderRead | None:
         """What *folder* read to, when nothing it was read from changed."""
@@ -608,23 +667,73 @@ class NamespaceMemo:
             read is not self.entries[folder] for folder, read in self.fresh.items()
         )
 
+    def changed_shards(self) -> set[int]:
+        """The shards whose namespaces differ from those loaded (or were not loaded)."""
+        dirty = {memo_shard(f) for f in self.fresh.keys() ^ self.entries.keys()}
+        dirty.update(
+            memo_shard(folder)
+            for folder, read in self.fresh.items()
+            if read is not self.entries.get(folder)
+        )
+        dirty.update(set(range(MEMO_SHARDS)) - self.tokens.keys())
+        return dirty
+
     @staticmethod
     def stamp(limits: Limits) -> tuple[str, Limits]:
         return (rules_stamp(), limits)
 
     @classmethod
-    def load(cls, file: Path, limits: Limits) -> NamespaceMemo:
-        """The memo saved in *file*; empty when missing, damaged, or of other rules or limits."""
-        found = load_stamped(file, cls.stamp(limits))
-        if not isinstance(found, tuple) or len(found) != 3 or not isinstance(found[1], dict):
+    def load(cls, folder: Path, limits: Limits) -> NamespaceMemo:
+        """The memo saved in *folder*; empty when missing, damaged, or of other
+        rules or limits (a damaged or stale shard: without its namespaces)."""
+        index = load_stamped(folder / MEMO_INDEX, cls.stamp(limits))
+        if not isinstance(index, tuple) or len(index) != 3 or not isinstance(index[2], dict):
             return cls()
-        memo = cls(found[1], str(found[0]))
-        memo.history_warning = str(found[2])
+        head, warning, tokens = index
+        entries: dict[str, FolderRead] = {}
+        kept: dict[int, str] = {}
+        collecting = gc.isenabled()
+        gc.disable()  # as load_stamped: the collector's passes between shards are wasted
+        try:
+            for shard, token in tokens.items():
+                if token == "":
+                    kept[shard] = token
+                    continue
+                found = load_stamped(folder / f"{shard}.pickle", token)
+                if isinstance(found, dict):
+                    entries.update(found)
+                    kept[shard] = token
+        finally:
+            if collecting:
+                gc.enable()
+        memo = cls(entries, str(head))
+        memo.history_warning = str(warning)
+        memo.tokens = kept
         return memo
 
-    def save(self, file: Path, limits: Limits) -> None:
-        """Write what this read found (namespaces taken from the memo and read)."""
-        save_stamped(file, self.stamp(limits), (self.head, self.fresh, self.history_warning))
+    def save(self, folder: Path, limits: Limits) -> None:
+        """Write what this read found (namespaces taken from the memo and read):
+        the shards that changed, then the index."""
+        dirty = self.changed_shards()
+        shards: dict[int, dict[str, FolderRead]] = {shard: {} for shard in dirty}
+        for name, read in self.fresh.items():
+            shard = memo_shard(name)
+            if shard in shards:
+                shards[shard][name] = read
+        tokens = {shard: token for shard, token in self.tokens.items() if shard not in dirty}
+        folder.mkdir(parents=True, exist_ok=True)
+        for shard, entries in sorted(shards.items()):
+            file = folder / f"{shard}.pickle"
+            if not entries:  # an empty shard: no file, and the token ''
+                file.unlink(missing_ok=True)
+                tokens[shard] = ""
+                continue
+            tokens[shard] = os.urandom(8).hex()
+            save_stamped(file, tokens[shard], entries)
+        index = (self.head, self.history_warning, tokens)
+        save_stamped(folder / MEMO_INDEX, self.stamp(limits), index)
+        self.written = sorted(shards)
+        self.entries, self.tokens = dict(self.fresh), tokens
 
 
 class _Reader:
@@ -678,7 +787,9 @@ class _Reader:
             racy = any(mtime >= memo.racy_after for _, mtime, _ in self.observed)
             if not self.unkeepable and not racy:
                 problems = tuple(self.problems[first_problem:])
-                memo.put(folder, FolderRead(tuple(self.observed), found, problems))
+                # each status once (a README is looked at twice): fewer lstat calls
+                signature = tuple(dict.fromkeys(self.observed))
+                memo.put(folder, FolderRead(signature, found, problems))
             memo.read.append(folder)
         finally:
             self.observed = None

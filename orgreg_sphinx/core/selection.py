@@ -142,7 +142,7 @@ def default_tag(ns: Namespace) -> Tag | None:
 
 def updated(ns: Namespace) -> str:
     """The newest time stamp of the namespace's tags ('' if none has one)."""
-    return max((t.created or "" for t in ns.tags), default="")
+    return ns.newest_time()
 
 
 def select_namespaces(

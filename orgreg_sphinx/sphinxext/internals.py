@@ -7,7 +7,14 @@ warning where the site would differ), never the build.
 
 * :class:`RegistryProject` -- documents without a file. Sphinx has no API to add a
   document that is not a file in the source folder; the project's private
-  ``_path_to_docname`` / ``_docname_to_path`` maps are the only way in.
+  ``_path_to_docname`` / ``_docname_to_path`` maps are the only way in. Its
+  discovery also walks no namespace folder whose files the exclude patterns all
+  leave out: Sphinx prunes a folder only when a pattern matches the folder
+  itself, and a pattern matching ``<org>/<repo>`` would leave out the pages
+  directly in an organization's folder too; ``Project.discover`` walks with
+  ``sphinx.project.get_matching_files``, which is swapped for
+  :func:`source_files` (the same files, 10,000 folder listings fewer at 10,000
+  namespaces) while it runs.
 * :func:`bound_doctree_cache`, :func:`forget_written_doctree` -- memory. Sphinx
   keeps every read doctree in ``env._write_doc_doctree_cache`` (and every loaded
   pickle in ``env._pickled_doctree_cache``) with no setting to bound them.
@@ -39,16 +46,19 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
+import sphinx.project
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.builders import Builder
 from sphinx.environment import BuildEnvironment
 from sphinx.project import Project
 from sphinx.util import logging
+from sphinx.util.matching import compile_matchers
 
 from .gcpolicy import release
 from .warnings_ import Subtype, warn
@@ -58,13 +68,61 @@ logger = logging.getLogger(__name__)
 # ---------------------------------------------------------------- generated documents
 
 
+def source_files(
+    srcdir: Path,
+    include: Sequence[Callable[[str], object]],
+    exclude: Sequence[Callable[[str], object]],
+    skip: frozenset[str] = frozenset(),
+) -> Iterator[str]:
+    """The files below *srcdir* (relative, ``/``-separated, NFC) that Sphinx's
+    ``get_matching_files`` finds with these matchers, in its order, without
+    walking the folders in *skip* (relative, ``/``-separated: folders whose
+    files the exclude patterns all leave out)."""
+    root = srcdir.resolve()
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        rel = os.path.relpath(folder, root)
+        prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+        for name in sorted(files):
+            entry = unicodedata.normalize("NFC", prefix + name)
+            if any(m(entry) for m in include) and not any(m(entry) for m in exclude):
+                yield entry
+        kept = []
+        for name in sorted(dirs):
+            entry = unicodedata.normalize("NFC", prefix + name)
+            if entry not in skip and not any(m(entry) for m in exclude):
+                kept.append(name)
+        dirs[:] = kept
+
+
+#: the function of ``sphinx.project`` that ``Project.discover`` walks the source folder with
+_PROJECT_WALK = "get_matching_files"
+
+
 class RegistryProject(Project):
-    """A Sphinx project whose documents include the generated namespace pages."""
+    """A Sphinx project whose documents include the generated namespace pages,
+    found without walking the folders in *skip* (whose files are all excluded)."""
 
     generated: dict[str, Path]
+    skip: frozenset[str]
 
     def discover(self, exclude_paths: Any = (), include_paths: Any = ("**",)) -> set[str]:
-        docnames = super().discover(exclude_paths, include_paths)
+        skip: frozenset[str] = getattr(self, "skip", frozenset())
+        real = getattr(sphinx.project, _PROJECT_WALK, None)
+        if skip and callable(real):
+
+            def walk(
+                dirname: Any, include: Iterable[str] = ("**",), exclude: Iterable[str] = ()
+            ) -> Iterator[str]:
+                matchers = compile_matchers(include), compile_matchers(exclude)
+                return source_files(Path(dirname), *matchers, skip)
+
+            setattr(sphinx.project, _PROJECT_WALK, walk)
+            try:
+                docnames = super().discover(exclude_paths, include_paths)
+            finally:
+                setattr(sphinx.project, _PROJECT_WALK, real)
+        else:
+            docnames = super().discover(exclude_paths, include_paths)
         generated = getattr(self, "generated", {})
         for docname in [d for d in generated if d in docnames]:
             del generated[docname]  # a hand-written page for the namespace wins
@@ -94,10 +152,14 @@ def project_problem(project: object) -> str:
     return ""
 
 
-def install_project(app: Sphinx, generated: dict[str, Path]) -> bool:
+def install_project(
+    app: Sphinx, generated: dict[str, Path], skip: frozenset[str] = frozenset()
+) -> bool:
     """Make the app's project (the environment's too: the same object) also hold
-    the *generated* pages. False, with a warning, when Sphinx's ``Project`` is
-    not what :class:`RegistryProject` expects: the site then has no such pages."""
+    the *generated* pages, and not walk the folders in *skip* (relative to the
+    source folder: folders whose files the exclude patterns all leave out).
+    False, with a warning, when Sphinx's ``Project`` is not what
+    :class:`RegistryProject` expects: the site then has no such pages."""
     project = app.project
     problem = project_problem(project)
     if problem:
@@ -112,6 +174,7 @@ def install_project(app: Sphinx, generated: dict[str, Path]) -> bool:
     if not isinstance(project, RegistryProject):
         project.__class__ = RegistryProject
     cast("RegistryProject", project).generated = generated
+    cast("RegistryProject", project).skip = skip
     return True
 
 

@@ -18,13 +18,14 @@ the build.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 from sphinx.application import Sphinx
 from sphinx.project import EXCLUDE_PATHS
 from sphinx.util import logging
-from sphinx.util.matching import get_matching_files
+from sphinx.util.matching import compile_matchers
 
 from ..core import history, names
 from ..core.keys import load_keys
@@ -42,10 +43,13 @@ logger = logging.getLogger(__name__)
 
 #: file in the doctree folder keeping what the last build read from the tree
 READ_CACHE_FILE = "orgreg-read-cache.pickle"
-#: file in the doctree folder keeping the last build's namespaces, with their
+#: folder in the doctree folder keeping the last build's namespaces, with their
 #: history, and what they were read from (a namespace in which nothing changed is
-#: not read again; when nothing changed at all, the history is not read either)
-MEMO_FILE = "orgreg-namespaces.pickle"
+#: not read again; when nothing changed at all, the history is not read either),
+#: in shards (:class:`~orgreg_sphinx.core.model.NamespaceMemo`)
+MEMO_FOLDER = "orgreg-namespaces"
+#: the file earlier versions kept the memo in (removed: the folder replaces it)
+FORMER_MEMO_FILE = "orgreg-namespaces.pickle"
 #: file in the doctree folder keeping what was read from the tree's git history
 HISTORY_CACHE_FILE = "orgreg-history.pickle"
 #: the trusted keys as last read (a file in the doctree folder): GnuPG runs only
@@ -68,10 +72,11 @@ def warn_undecodable(app: Sphinx) -> None:
     exclude = [p for p in config.exclude_patterns if p != UNDECODABLE_PATTERN]
     suffixes = tuple(config.source_suffix)
     left_out: dict[str, int] = {}
-    for rel in get_matching_files(
-        app.srcdir,
-        [UNDECODABLE_PATTERN],
-        [*exclude, *config.templates_path, *EXCLUDE_PATHS],
+    for rel in internals.source_files(
+        Path(app.srcdir),
+        compile_matchers([UNDECODABLE_PATTERN]),
+        compile_matchers([*exclude, *config.templates_path, *EXCLUDE_PATHS]),
+        namespace_folders(app),
     ):
         if not rel.endswith(suffixes):
             continue
@@ -90,6 +95,22 @@ def warn_undecodable(app: Sphinx) -> None:
             "name",
             subtype="name",
         )
+
+
+def namespace_folders(app: Sphinx) -> frozenset[str]:
+    """The namespace folders of this build's registry, relative to the source
+    folder (``/``-separated), whose files the exclude patterns all keep from
+    being read (``orgreg_tree_pages`` off: :func:`.pages.tree_exclude_patterns`);
+    none when the tree is outside the source folder or its pages are read."""
+    settings = settings_of(app.config)
+    if settings.tree_pages:
+        return frozenset()
+    try:
+        rel = settings.root.relative_to(Path(app.srcdir).resolve())
+    except ValueError:
+        return frozenset()
+    registry = domain_of(app.env).registry
+    return frozenset((rel / ns.org / ns.repo).as_posix() for ns in registry.namespaces)
 
 
 def load(app: Sphinx) -> None:
@@ -123,7 +144,7 @@ def load(app: Sphinx) -> None:
             (ns.name for ns in registry.namespaces),
             keys_page=bool(keys or signed_tags(registry)),
         )
-    installed = internals.install_project(app, generated)
+    installed = internals.install_project(app, generated, namespace_folders(app))
     domain.keys_page = KEYS_DOCNAME if installed and KEYS_DOCNAME in generated else ""
 
 
@@ -137,8 +158,10 @@ def read_registry(app: Sphinx, settings: BuildSettings) -> Registry:
     change) and given their history."""
     root = settings.root
     skip = frozenset(p.name for p in (app.outdir, app.doctreedir) if p.parent.resolve() == root)
-    memo_file = Path(app.doctreedir) / MEMO_FILE
+    memo_file = Path(app.doctreedir) / MEMO_FOLDER
     memo = NamespaceMemo.load(memo_file, settings.limits)
+    with contextlib.suppress(OSError):  # a whole memo in one file: never read again
+        (Path(app.doctreedir) / FORMER_MEMO_FILE).unlink(missing_ok=True)
     head = history.current_head(root) if settings.history else ""
     if memo.head != head and not (memo.head and head):  # history switched on or off
         memo = NamespaceMemo()
@@ -158,7 +181,7 @@ def read_registry(app: Sphinx, settings: BuildSettings) -> Registry:
         save(cache, cache_file)
     if head and (head != old_head or memo.read):
         found, memo.history_warning = with_history(
-            app, settings, found, only=None if head != old_head else memo.read
+            app, settings, found, read_now=memo.read, kept_at=old_head
         )
     elif settings.history and not head:
         logger.info("[orgreg] tag history is off: %s", history.read_history(root).reason)
@@ -172,6 +195,7 @@ def read_registry(app: Sphinx, settings: BuildSettings) -> Registry:
     if memo.changed or head != old_head or memo.history_warning != loaded_warning:
         for ns in found.namespaces:  # kept with their stamps (this build needs them too)
             ns.stamp()
+            ns.row_stamp()
         save(memo, memo_file, settings)
     return found
 
@@ -190,12 +214,22 @@ def save(
 
 
 def with_history(
-    app: Sphinx, settings: BuildSettings, found: Registry, only: list[str] | None = None
+    app: Sphinx,
+    settings: BuildSettings,
+    found: Registry,
+    read_now: list[str] | None = None,
+    kept_at: str = "",
 ) -> tuple[Registry, str]:
     """*found* with each tag's former images from the tree's git history (one
     informational line, and no history, when there is none to read), and the
-    warning given about the history ('' when none); *only*: the namespace
-    folders whose history is to be read (the others have theirs)."""
+    warning given about the history ('' when none).
+
+    *read_now*: the namespace folders read by this build; the others have the
+    history they had at the commit *kept_at* ('' or *read_now* None: every
+    namespace is given its history). When the history read is that commit's, or
+    it and the commits after it, only the folders read and those of the manifests
+    the new commits changed are given theirs again: the other namespaces' files
+    have no new version."""
     cache_file = Path(app.doctreedir) / HISTORY_CACHE_FILE
     read = history.read_history(
         settings.root, history.HistoryCache.load(cache_file), settings.limits, current=found
@@ -211,9 +245,14 @@ def with_history(
     logger.info("[orgreg] tag history: %d new commit(s) read from git", read.commits_read)
     if read.warning:
         warn("[orgreg] %s: %s", settings.root, read.warning, subtype=Subtype.HISTORY)
-    if only is None:
+    if read_now is None or not kept_at or kept_at not in (read.cache.head, read.since):
         return history.apply(found, read), read.warning
-    folders = set(only)
+    folders = set(read_now)
+    if kept_at != read.cache.head:  # the namespaces of the manifests changed since
+        for path in read.paths:
+            ns = found.namespace("/".join(path.split("/")[:2]))
+            if ns is not None:
+                folders.add(os.fspath(ns.path))
     part = Registry(
         found.root, tuple(ns for ns in found.namespaces if os.fspath(ns.path) in folders)
     )

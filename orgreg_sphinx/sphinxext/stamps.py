@@ -24,7 +24,6 @@ from ..core.selection import (
     match_namespaces,
     select_namespaces,
     select_tags,
-    updated,
 )
 from ..core.selection import (
     Shown as ShownTags,
@@ -83,21 +82,7 @@ def stamp_tags(shown: list[ShownTags]) -> str:
 
 def stamp_namespaces(namespaces: list[Namespace], hidden: int) -> str:
     # tag names and dates too: the listing shows each namespace's newest tag names
-    return stamp(
-        [
-            [
-                (
-                    ns.name,
-                    ns.description,
-                    len(ns.tags),
-                    updated(ns),
-                    [(t.name, t.created, t.deprecated) for t in ns.tags],
-                )
-                for ns in namespaces
-            ],
-            hidden,
-        ]
-    )
+    return stamp([[ns.row_stamp() for ns in namespaces], hidden])
 
 
 def spec_from_key(data: list[Any]) -> ListingSpec:
