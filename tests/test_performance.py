@@ -777,3 +777,25 @@ def test_no_op_build_sees_no_configuration_change(
     assert "config changed" not in log
     css = Path(app.outdir) / "_static" / "orgreg-listings.css"  # type: ignore[attr-defined]
     assert css.is_file()
+
+
+def test_stubs_take_one_folder_per_organization(project: Path, rebuild) -> None:
+    """The generated pages' stubs are ``<org>/<repo>.orgreg`` under the doctree
+    folder (a CI cache packs and unpacks every folder); the former layout, a
+    folder per namespace, is removed at the next build, which reads its pages
+    again once."""
+    doctrees = project / "_build" / "doctrees"
+    former = doctrees / "orgreg-pages" / "acme" / "busybox" / "index.orgreg"
+    former.parent.mkdir(parents=True)
+    text = ".. registry::\n   :namespace: acme/busybox\n   :page:\n"
+    former.write_text(text)
+    rebuild(project)
+    stubs = doctrees / "orgreg-stubs"
+    found = sorted(p.relative_to(stubs).as_posix() for p in stubs.rglob("*"))
+    folders = sorted(p.relative_to(stubs).as_posix() for p in stubs.rglob("*") if p.is_dir())
+    assert "acme/busybox.orgreg" in found
+    assert folders == sorted({name.split("/")[0] for name in found if "/" in name})
+    assert (stubs / "acme/busybox.orgreg").read_text() == text
+    assert not (doctrees / "orgreg-pages").exists()
+    _, read = rebuild(project)
+    assert read == []
