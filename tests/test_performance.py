@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from conftest import collection, good_tree, manifest, sha256, write_tree
+from conftest import collection, good_tree, manifest, sha256, soup, write_tree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -779,23 +779,44 @@ def test_no_op_build_sees_no_configuration_change(
     assert css.is_file()
 
 
-def test_stubs_take_one_folder_per_organization(project: Path, rebuild) -> None:
-    """The generated pages' stubs are ``<org>/<repo>.orgreg`` under the doctree
-    folder (a CI cache packs and unpacks every folder); the former layout, a
-    folder per namespace, is removed at the next build, which reads its pages
-    again once."""
+def test_stubs_are_links_to_one_file_in_a_folder_per_organization(
+    project: Path, rebuild, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The namespace pages' stubs are ``<org>/<repo>.orgreg`` under the doctree
+    folder, hard links to one file (a CI cache packs and unpacks links, not
+    files, and no folder per namespace); the former layout, a folder per
+    namespace, is removed at the next build. Where there are no hard links the
+    stubs are copies, and the pages the same."""
+    from orgreg_sphinx.sphinxext import stubs as stubs_module
+
     doctrees = project / "_build" / "doctrees"
     former = doctrees / "orgreg-pages" / "acme" / "busybox" / "index.orgreg"
     former.parent.mkdir(parents=True)
-    text = ".. registry::\n   :namespace: acme/busybox\n   :page:\n"
-    former.write_text(text)
-    rebuild(project)
+    former.write_text(".. registry::\n   :namespace: acme/busybox\n   :page:\n")
+    app, _ = rebuild(project)
     stubs = doctrees / "orgreg-stubs"
-    found = sorted(p.relative_to(stubs).as_posix() for p in stubs.rglob("*"))
+    shared = stubs / "namespace-page.orgreg"
+    found = sorted(p.relative_to(stubs).as_posix() for p in stubs.rglob("*.orgreg"))
     folders = sorted(p.relative_to(stubs).as_posix() for p in stubs.rglob("*") if p.is_dir())
     assert "acme/busybox.orgreg" in found
     assert folders == sorted({name.split("/")[0] for name in found if "/" in name})
-    assert (stubs / "acme/busybox.orgreg").read_text() == text
+    namespace_stubs = [stubs / n for n in found if n.count("/") == 1 and not n.startswith("api/")]
+    assert len(namespace_stubs) == 15
+    assert {s.stat().st_ino for s in namespace_stubs} == {shared.stat().st_ino}
+    assert shared.read_text() == ".. registry::\n   :page:\n"
     assert not (doctrees / "orgreg-pages").exists()
+    page = soup(Path(app.outdir) / "acme/centos/index.html")  # type: ignore[attr-defined]
+    assert "acme/centos" in page.find("h1").get_text()
     _, read = rebuild(project)
     assert read == []
+
+    def no_links(*args: object) -> None:
+        raise OSError("no hard links here")
+
+    monkeypatch.setattr(stubs_module.os, "link", no_links)
+    copied, _ = rebuild(project, builddir=tmp_path / "copies")
+    copies = Path(copied.doctreedir) / "orgreg-stubs"  # type: ignore[attr-defined]
+    assert (copies / "acme/busybox.orgreg").read_text() == shared.read_text()
+    assert (copies / "acme/busybox.orgreg").stat().st_nlink == 1
+    differing = differing_files(Path(app.outdir), Path(copied.outdir))  # type: ignore[attr-defined]
+    assert set(differing) <= {".buildinfo"}

@@ -95,6 +95,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-outdated", gcpolicy.freeze_loaded, priority=900)
     app.connect("env-before-read-docs", toc_parents.remember)
     # reading
+    app.connect("source-read", pages.name_the_namespace)
     app.connect("source-read", internals.bound_doctree_cache)
     app.connect("doctree-read", pages.mark_orphan)
     # which pages to write: also those read again for another output folder

@@ -30,7 +30,14 @@ from ..theme import THEME_NAME, theme_names
 from . import archived, internals
 from .config import settings_of
 from .directive import RegistryDirective
-from .stubs import KEYS_DOCNAME, STUB_FILETYPE, STUB_RE, stub_text
+from .stubs import (
+    KEYS_DOCNAME,
+    NAMESPACE_STUB,
+    STUB_FILETYPE,
+    STUB_RE,
+    namespace_of_page,
+    stub_text,
+)
 
 if TYPE_CHECKING:
     from docutils.parsers.rst.states import RSTState, RSTStateMachine
@@ -139,6 +146,15 @@ class SkipInapplicableTransforms(Transform):
         if self.document.get(BUILT_FINAL):
             del self.document[BUILT_FINAL]
             skip_transforms(self.document)
+
+
+def name_the_namespace(app: Sphinx, docname: str, source: list[str]) -> None:
+    """``source-read``: a namespace page's stub (the same file for every one)
+    is given its namespace, the page's."""
+    if source and source[0] == NAMESPACE_STUB:
+        name = namespace_of_page(docname)
+        if name and docname in internals.generated_pages(app):
+            source[0] = stub_text(name)
 
 
 class NamespacePageParser(RSTParser):
