@@ -28,6 +28,7 @@ virtual environment that sees this checkout's packages, offline) and stands in
 the ``venv`` cache, a hit in every run. Prints the time of every step.
 
     python bench/deploy.py [--namespaces 1000] [--tags 10] [--git-commits 10]
+        [--reuse] [--drop-caches]
 """
 
 from __future__ import annotations
@@ -469,12 +470,46 @@ def make_registry(origin: Path, n: int, tags: int, seed: int, commits: int) -> A
     return registry
 
 
+def use_this_workflow(origin: Path) -> None:
+    """Commit into *origin* (made by an earlier run) the ``pages.yml`` that this
+    checkout's ``orgreg init`` writes, when it differs."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        fresh = Path(folder) / "registry"
+        subprocess.run(
+            [sys.executable, "-m", "orgreg_sphinx", "init", str(fresh), "--org", "acme"]
+            + ["--url", SITE_URL],
+            check=True,
+            capture_output=True,
+        )
+        data = (fresh / WORKFLOW).read_bytes()
+    if (origin / WORKFLOW).read_bytes() != data:
+        (origin / WORKFLOW).write_bytes(data)
+        git(origin, "add", WORKFLOW)
+        git(origin, "commit", "-q", "-m", "This checkout's workflow", date="2024-02-28T12:00:00Z")
+
+
+def drop_page_cache() -> str:
+    """Empty the kernel's page cache, as a fresh runner's is ('' when done, else
+    why not: it needs root). A full cache makes every write reclaim memory first,
+    and that system time would be counted to whichever step writes."""
+    subprocess.run(["sync"], check=False)
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("1\n")
+    except OSError as error:
+        return f"page cache not dropped: {error}"
+    return ""
+
+
 def add_tag(origin: Path, registry: Any, seed: int) -> str:
-    """Add and commit one tag (as a merged pull request); its namespace."""
+    """Add and commit one tag (as a merged pull request); its namespace. The
+    tag's name is new in every run on the same *origin*."""
     import random
 
     target = registry[len(registry) // 2]
-    tag = bench.make_tag(random.Random(seed + 1), target.name, "9.9", 0)
+    name = f"9.{int(git(origin, 'rev-list', '--count', 'HEAD'))}"
+    tag = bench.make_tag(random.Random(seed + 1), target.name, name, 0)
     bench.write_manifest(origin / "source", target, tag)
     git(origin, "add", "-A")
     git(origin, "commit", "-q", "-m", f"Update {target.name}", date="2024-03-01T12:00:00Z")
@@ -482,18 +517,37 @@ def add_tag(origin: Path, registry: Any, seed: int) -> str:
 
 
 def deploy_runs(
-    n: int, tags: int, seed: int, commits: int, workdir: Path
+    n: int,
+    tags: int,
+    seed: int,
+    commits: int,
+    workdir: Path,
+    reuse: bool = False,
+    drop_caches: bool = False,
 ) -> tuple[JobRun, JobRun, JobRun]:
-    """cold (no cache), cached (one tag added, caches restored), uncached (same commit)."""
+    """cold (no cache), cached (one tag added, caches restored), uncached (same
+    commit). With *reuse*, the registry an earlier run made in *workdir* (the same
+    sizes and seed) is used again, with this checkout's workflow; with
+    *drop_caches*, each job starts with an empty page cache (:func:`drop_page_cache`)."""
     origin, workspace, store = workdir / "origin", workdir / "workspace", workdir / "caches"
     shutil.rmtree(store, ignore_errors=True)
-    registry = make_registry(origin, n, tags, seed, commits)
-    cold = run_job(origin, workspace, store, "cold", prepare_venv=offline_venv)
+    if reuse and (origin / ".git").is_dir():
+        registry = bench.synthetic_registry(n, tags, seed)
+        use_this_workflow(origin)
+    else:
+        registry = make_registry(origin, n, tags, seed, commits)
+
+    def job(label: str, use_cache: bool = True) -> JobRun:
+        if drop_caches and (problem := drop_page_cache()):
+            print(problem)
+        return run_job(
+            origin, workspace, store, label, use_cache=use_cache, prepare_venv=offline_venv
+        )
+
+    cold = job("cold")
     add_tag(origin, registry, seed)
-    cached = run_job(origin, workspace, store, "cached", prepare_venv=offline_venv)
-    uncached = run_job(
-        origin, workspace, store, "uncached", use_cache=False, prepare_venv=offline_venv
-    )
+    cached = job("cached")
+    uncached = job("uncached", use_cache=False)
     return cold, cached, uncached
 
 
@@ -528,8 +582,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--git-commits", type=int, default=10, metavar="K")
     parser.add_argument("--workdir", type=Path, default=REPO / "_build" / "bench-deploy")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="use the registry an earlier run made in WORKDIR (same sizes and seed) "
+        "again, with this checkout's workflow, and add another tag",
+    )
+    parser.add_argument(
+        "--drop-caches",
+        action="store_true",
+        help="empty the page cache before each job, as on a fresh runner (needs root)",
+    )
     args = parser.parse_args(argv)
-    runs = deploy_runs(args.namespaces, args.tags, args.seed, args.git_commits, args.workdir)
+    runs = deploy_runs(
+        args.namespaces,
+        args.tags,
+        args.seed,
+        args.git_commits,
+        args.workdir,
+        reuse=args.reuse,
+        drop_caches=args.drop_caches,
+    )
     print(f"\nPages workflow's build job, N={args.namespaces} x {args.tags} tags:")
     print_runs(runs)
     cold, cached, uncached = runs
