@@ -352,3 +352,20 @@ def test_an_archive_sphinx_cannot_be_told_of_writes_every_page(
     assert "every page is written again: no such check" in warnings_of(app)
     assert {"index.html", "acme/busybox/index.html", "acme/centos/index.html"} <= set(written)
     assert archived_site(archived_build.folder) == full_site(build, srcdir, tmp_path)
+
+
+def test_an_archived_build_keeps_no_read_cache(
+    registry_project: Callable[..., Path],
+    build: Callable[..., Any],
+    archived_build: Callable[..., Any],
+) -> None:
+    """A cached deploy's doctrees come back only for the same code and settings,
+    where the namespace memo serves: the read cache (for builds without the memo)
+    is not kept for the CI cache to pack and unpack. A local build keeps it."""
+    srcdir = registry_project()
+    app = build(srcdir)
+    cache = Path(app.doctreedir) / "orgreg-read-cache.pickle"
+    assert cache.is_file()
+    app, _ = archived_build(srcdir)
+    assert not cache.exists()
+    assert "acme/busybox/index.html" in archived_site(archived_build.folder)

@@ -35,11 +35,18 @@ READ_BACK = (".buildinfo", "searchindex.js")
 _archives: weakref.WeakKeyDictionary[Sphinx, SiteArchive] = weakref.WeakKeyDictionary()
 
 
+def archive_folder(app: Sphinx) -> str:
+    """The archive folder :data:`ENV` names for this build ('' when the mode is
+    off: not set, or not an HTML builder)."""
+    folder = os.environ.get(ENV, "").strip()
+    return folder if folder and app.builder.format == "html" else ""
+
+
 def open_archive(app: Sphinx) -> None:
     """``builder-inited``: with :data:`ENV` set and an HTML builder, take the
     previous site from the archive (none yet: the usual full build)."""
-    folder = os.environ.get(ENV, "").strip()
-    if not folder or app.builder.format != "html":
+    folder = archive_folder(app)
+    if not folder:
         return
     archive = SiteArchive.load(Path(folder))
     if not archive:

@@ -31,7 +31,7 @@ from ..core import history, names
 from ..core.keys import load_keys
 from ..core.model import Limits, NamespaceMemo, ReadCache, Registry, load_registry, printable
 from ..core.text import plural
-from . import internals
+from . import archived, internals
 from .config import BuildSettings, settings_of
 from .domain import domain_of
 from .pages import UNDECODABLE_PATTERN
@@ -170,7 +170,14 @@ def read_registry(app: Sphinx, settings: BuildSettings) -> Registry:
     # a checkout whose folders have new times); with them, the few namespaces that
     # changed are parsed (their READMEs: less than loading the cache)
     cache_file = Path(app.doctreedir) / READ_CACHE_FILE
-    cache = ReadCache.load(cache_file) if not memo.entries else None
+    cache: ReadCache | None = None
+    if archived.archive_folder(app):
+        # a cached CI deploy: its doctrees are restored only for the same code and
+        # settings, where the memo serves; no read cache to pack and unpack each time
+        # (60 MB at 10,000 namespaces)
+        cache_file.unlink(missing_ok=True)
+    elif not memo.entries:
+        cache = ReadCache.load(cache_file)
     found = load_registry(root, limits=settings.limits, skip=skip, cache=cache, memo=memo)
     logger.info(
         "[orgreg] namespaces: %d read, %d unchanged since the last build",
