@@ -69,10 +69,12 @@ def test_the_build_is_restored_by_settings_then_newest_commit(path: Path) -> Non
     [install] = [s for s in steps if s.get("name") == "Install"]
     assert install["if"] == f"steps.{venv['id']}.outputs.cache-hit != 'true'"
     keep = names_in_order.index("Give unchanged files their former times")
-    assert steps[keep]["run"] == ".venv/bin/orgreg keep-times --git"
+    # files only: the build takes which namespaces changed from git (ORGREG_GIT_CHECKOUT)
+    assert steps[keep]["run"] == ".venv/bin/orgreg keep-times --git --files-only"
     assert names_in_order.index("Restore the previous build") < keep < names_in_order.index("Build")
     [build_step] = [s for s in steps if s.get("name") == "Build"]
     assert build_step["env"]["ORGREG_SITE_ARCHIVE"] == "_build/site-archive"
+    assert build_step["env"]["ORGREG_GIT_CHECKOUT"]
     assert build_step["run"] == "make html"  # the Makefile's, as a local build
     pack = names_in_order.index("Pack the site")
     assert steps[pack]["run"] == ".venv/bin/orgreg site-archive _build/html _build/site-archive"
@@ -180,13 +182,14 @@ def test_a_deploy_with_the_restored_build_reads_only_the_change(registry) -> Non
     assert ", 1 changed or new," in cached.step("Give unchanged files their former times").note
     read = [ln for ln in plain(cached.log).splitlines() if ln.startswith("reading sources...")]
     assert sorted(ln.rsplit(" ", 1)[1] for ln in read) == [f"{changed}/index", "index"]
-    assert re.search(r"; [1-9][0-9]* folders given back their former time", cached.log)
-    # the next merge: only the changed namespace's folder is read from the tree (the
-    # others' folders and files got the cold checkout's times back, older than the
-    # racy window: the namespace memo holds them)
+    # folders keep their checkout times: the build took what changed from git
+    assert "; 0 folders given back their former time" in cached.log
+    # the next merge: only the changed namespace's folder is read from the tree (git
+    # says the others did not change: the namespace memo holds them)
     deploy.add_tag(origin, namespaces, seed=4)
     cached = deploy.run_job(origin, workspace, store, "cached", prepare_venv=deploy.offline_venv)
     assert "[orgreg] namespaces: 1 read, 3 unchanged" in plain(cached.log), plain(cached.log)
+    assert "ORGREG_GIT_CHECKOUT: 1 namespace folders changed since" in plain(cached.log)
     read = [ln for ln in plain(cached.log).splitlines() if ln.startswith("reading sources...")]
     assert sorted(ln.rsplit(" ", 1)[1] for ln in read) == [f"{changed}/index", "index"]
     # the site was not unpacked: the build wrote the changed pages and files only

@@ -147,3 +147,70 @@ def test_without_git_it_looks_at_every_file(tmp_path: Path) -> None:
     assert done.code == 0, done.out + done.err
     assert "not a git checkout" in done.out
     assert "1 changed or new" in done.out
+
+
+def test_files_only_leaves_the_folders_times(tmp_path: Path) -> None:
+    """``--files-only`` (for a build told ORGREG_GIT_CHECKOUT): the files get their
+    times back, no folder does, and no folder is recorded."""
+    import json
+
+    origin = origin_repository(tmp_path)
+    first = checkout(origin, tmp_path / "run1", None)
+    assert orgreg("keep-times", "--git", "--files-only", first).code == 0
+    before = times(first)
+    record = first / "_build/orgreg-file-times.json"
+    assert json.loads(record.read_text())["folders"] == {}
+    second = checkout(origin, tmp_path / "run2", record)
+    done = orgreg("keep-times", "--git", "--files-only", second)
+    assert "4 given back their former time" in done.out
+    assert "; 0 folders given back their former time" in done.out
+    after = times(second)
+    folders = {rel for rel in after if (second / rel).is_dir()}
+    files = set(after) - folders
+    assert {rel for rel in files if after[rel] == before[rel]} == files
+    assert not {rel for rel in folders if after[rel] == before[rel]}
+
+
+def test_a_checkout_takes_what_changed_from_git(tmp_path: Path) -> None:
+    """The namespace memo of a build in a tree that is exactly a commit
+    (ORGREG_GIT_CHECKOUT): a namespace no commit since the memo's touched is taken
+    from the memo although every file and folder has a new time; the one a
+    commit changed is read again, and gives what a fresh read gives."""
+    from orgreg_sphinx.core import history
+    from orgreg_sphinx.core.model import Limits, NamespaceMemo, load_registry
+
+    origin = origin_repository(tmp_path)
+    workspace = checkout(origin, tmp_path / "run", None)
+    root = workspace / "source"
+    memo = NamespaceMemo()
+    memo.checkout = True  # (the clone is seconds old: no read is too recent to keep)
+    load_registry(root, memo=memo)
+    assert len(memo.read) == 3
+    memo.head = git(workspace, "rev-parse", "HEAD").strip()
+    memo.save(tmp_path / "memo", Limits())
+    # the merge: a tag added to one namespace
+    (origin / "source/acme/grown/manifests/2.0").mkdir()
+    (origin / "source/acme/grown/manifests/2.0/README.md").write_text("---\nsize: 2\n---\n")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "merge")
+    workspace = checkout(origin, workspace, None)  # every file and folder newer
+    head = git(workspace, "rev-parse", "HEAD").strip()
+    assert history.changed_folders(root, memo.head, head) == {"acme/grown"}
+    assert history.changed_folders(root, "0" * 40, head) is None  # git cannot tell
+
+    by_times = NamespaceMemo.load(tmp_path / "memo", Limits())
+    load_registry(root, memo=by_times)
+    assert len(by_times.read) == 3  # the new times: every namespace read again
+
+    by_git = NamespaceMemo.load(tmp_path / "memo", Limits())
+    by_git.checkout = True
+    by_git.settle(os.fspath(root), history.changed_folders(root, memo.head, head) or set())
+    found = load_registry(root, memo=by_git)
+    assert by_git.read == [os.fspath(root / "acme/grown")]
+    fresh = load_registry(root)
+    assert [(ns.name, [t.name for t in ns.tags]) for ns in found.namespaces] == [
+        (ns.name, [t.name for t in ns.tags]) for ns in fresh.namespaces
+    ]
+    problems = sorted((str(p.path), p.message) for p in found.problems)
+    assert problems == sorted((str(p.path), p.message) for p in fresh.problems)
+    assert any("grown/manifests/2.0" in path for path, _ in problems)

@@ -39,6 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "digests and its folders from git's index instead of reading every file "
         "and folder (untracked files are not looked for)",
     )
+    parser.add_argument(
+        "--files-only",
+        action="store_true",
+        help="with --git: give files their times, not folders (for a build told by "
+        "ORGREG_GIT_CHECKOUT that the tree is the commit checked out, which takes "
+        "what changed in the manifest tree from git)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     state: Path = args.state if args.state is not None else root / DEFAULT_STATE
     if args.git:
         try:
-            kept = keep_times_from_git(root, state, SKIPPED_FOLDERS)
+            kept = keep_times_from_git(root, state, SKIPPED_FOLDERS, folders=not args.files_only)
         except (NotAGitCheckout, OSError) as error:
             print(f"keep-times: not a git checkout ({error}): looking at every file instead")
             kept = keep_times(root, state, SKIPPED_FOLDERS)

@@ -217,7 +217,7 @@ def _git(root: Path, *args: str) -> bytes:
 
 
 def git_tree(
-    root: Path, skipped: Iterable[str] = SKIPPED_FOLDERS
+    root: Path, skipped: Iterable[str] = SKIPPED_FOLDERS, folders: bool = True
 ) -> tuple[dict[str, str], dict[str, str]]:
     """The regular files and the folders git tracks below *root* (the top of its
     work tree; folders and files under a folder named in *skipped* are left out,
@@ -225,7 +225,8 @@ def git_tree(
     id>`` from the index, or :func:`content_digest` of its bytes where the work
     tree differs (a deleted file is left out); a folder's is ``git:<tree id>`` of
     the last commit (its entries, their names and bytes), or '' where something
-    in it differs from that commit. Raises :class:`NotAGitCheckout`."""
+    in it differs from that commit (none without *folders*). Raises
+    :class:`NotAGitCheckout`."""
     top = _git(root, "rev-parse", "--show-toplevel").decode("utf-8", "surrogateescape").strip()
     if os.path.realpath(top) != os.path.realpath(root):
         raise NotAGitCheckout(f"{root} is not the top of its git work tree ({top})")
@@ -258,7 +259,9 @@ def git_tree(
                 continue  # deleted in the work tree
         else:
             files[rel] = "git:" + fields[1].decode("ascii")
-    folders: dict[str, str] = {}
+    if not folders:
+        return files, {}
+    listed: dict[str, str] = {}
     try:
         listing = _git(root, "ls-tree", "-r", "-d", "-z", "--full-tree", "HEAD")
     except NotAGitCheckout:  # no commit yet
@@ -272,27 +275,32 @@ def git_tree(
             rel = os.fsdecode(name)
             if skip and skip.intersection(rel.split("/")):
                 continue
-            folders[rel] = "" if rel in unsettled else "git:" + fields[2].decode("ascii")
+            listed[rel] = "" if rel in unsettled else "git:" + fields[2].decode("ascii")
     for rel in files:  # folders of files added to the index since the commit
         while "/" in rel:
             rel = rel.rpartition("/")[0]
-            if rel in folders:
+            if rel in listed:
                 break
-            folders[rel] = ""
-    return files, folders
+            listed[rel] = ""
+    return files, listed
 
 
 def keep_times_from_git(
-    root: Path, state_file: Path, skipped: Iterable[str] = SKIPPED_FOLDERS
+    root: Path,
+    state_file: Path,
+    skipped: Iterable[str] = SKIPPED_FOLDERS,
+    folders: bool = True,
 ) -> KeptTimes:
     """:func:`keep_times` for a fresh git checkout (a CI runner's), with what the
     tree holds taken from git's index, not from the disk: the files are the
     tracked ones (a file's digest its blob id, or its bytes' digest where the
     work tree differs from the index), the folders those that hold them, with
     the entries they make. Untracked files and folders are not looked for: in a
-    checkout there are none. Raises :class:`NotAGitCheckout` when *root* is not
+    checkout there are none. Without *folders*, the folders keep their times and
+    none is recorded (for a build that learns what changed in the tree from git:
+    ``ORGREG_GIT_CHECKOUT``). Raises :class:`NotAGitCheckout` when *root* is not
     the top of a git work tree."""
-    files, listings = git_tree(root, skipped)
+    files, listings = git_tree(root, skipped, folders)
     record, folder_record = load_record(state_file)
     restored = changed = unchanged = folders_restored = 0
     base = os.fspath(root) + os.sep
@@ -315,7 +323,7 @@ def keep_times_from_git(
         changed += 1
         kept_files[rel] = [digest, mtime]
     kept_folders: dict[str, list[str | int]] = {}
-    for rel in listings:  # a file's or folder's new time leaves its folder's as it is
+    for rel in listings if folders else ():  # a new time leaves its folder's as it is
         path = base + rel
         former = folder_record.get(rel)
         if former is not None and listings[rel] and former[0] == listings[rel]:

@@ -271,6 +271,25 @@ def current_head(root: str | os.PathLike[str]) -> str:
     return "" if shallow == "true" else head
 
 
+def changed_folders(root: str | os.PathLike[str], since: str, until: str) -> set[str] | None:
+    """The namespace folders (``<org>/<repo>``, relative to *root*) in which
+    something differs between the commits *since* and *until* (None when git
+    cannot tell: a commit missing, git failing); one process."""
+    try:
+        out = _git(
+            Path(root),
+            ["diff", "--name-only", "-z", "--no-renames", "--relative", since, until, "--"],
+        )
+    except GitError:
+        return None
+    found: set[str] = set()
+    for name in out.split(b"\0"):
+        parts = os.fsdecode(name).split("/")
+        if len(parts) > 2:
+            found.add(f"{parts[0]}/{parts[1]}")
+    return found
+
+
 def read_history(
     root: str | os.PathLike[str],
     cache: HistoryCache | None = None,

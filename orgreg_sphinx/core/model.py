@@ -634,12 +634,33 @@ class NamespaceMemo:
         self.tokens: dict[int, str] = {}
         #: the shard files the last :meth:`save` wrote
         self.written: list[int] = []
+        #: namespace folders known unchanged since the memo was made, without
+        #: looking at them (git says so of a checkout: :meth:`settle`)
+        self.settled: frozenset[str] = frozenset()
+        #: True when the tree is exactly a commit checked out (a CI job's): nothing
+        #: changes it while it is read, so no read is too recent to keep
+        self.checkout = False
+
+    def settle(self, root: str, changed: set[str]) -> None:
+        """Count every kept namespace folder below *root* as unchanged but those
+        in *changed* (``<org>/<repo>``, relative to *root*): in a tree that is
+        exactly a commit, those its commits since :attr:`head` touched."""
+        prefix = _join(root, "")  # the memo's folders are spelt as the reader spells them
+        self.settled = frozenset(
+            folder
+            for folder in self.entries
+            if folder.startswith(prefix) and folder[len(prefix) :] not in changed
+        )
 
     def get(self, folder: str) -> FolderRead | None:
-        """What *folder* read to, when nothing it was read from changed."""
+        """What *folder* read to, when nothing it was read from changed (known
+        from :attr:`settled`, else from the status of each thing it was read from)."""
         found = self.entries.get(folder)
         if found is None:
             return None
+        if folder in self.settled:
+            self.fresh[folder] = found
+            return found
         for path, mtime, size in found.signature:
             try:
                 info = os.lstat(path)
@@ -784,7 +805,9 @@ class _Reader:
             found = None
             if is_namespace_folder(folder, self.real_root):
                 found = self.read_namespace(folder, org, repo)
-            racy = any(mtime >= memo.racy_after for _, mtime, _ in self.observed)
+            racy = not memo.checkout and any(
+                mtime >= memo.racy_after for _, mtime, _ in self.observed
+            )
             if not self.unkeepable and not racy:
                 problems = tuple(self.problems[first_problem:])
                 # each status once (a README is looked at twice): fewer lstat calls

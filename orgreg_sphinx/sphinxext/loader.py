@@ -43,6 +43,11 @@ logger = logging.getLogger(__name__)
 
 #: file in the doctree folder keeping what the last build read from the tree
 READ_CACHE_FILE = "orgreg-read-cache.pickle"
+#: set (non-empty) when the source tree is exactly the commit checked out, as in a
+#: CI job: the namespace memo takes which namespaces changed since its commit from
+#: git, not from the times of their files and folders (``orgreg keep-times --git
+#: --files-only`` then leaves the folders' times alone)
+GIT_CHECKOUT_ENV = "ORGREG_GIT_CHECKOUT"
 #: folder in the doctree folder keeping the last build's namespaces, with their
 #: history, and what they were read from (a namespace in which nothing changed is
 #: not read again; when nothing changed at all, the history is not read either),
@@ -166,6 +171,19 @@ def read_registry(app: Sphinx, settings: BuildSettings) -> Registry:
     if memo.head != head and not (memo.head and head):  # history switched on or off
         memo = NamespaceMemo()
     old_head, loaded_warning = memo.head, memo.history_warning
+    memo.checkout = bool(os.environ.get(GIT_CHECKOUT_ENV, "").strip())
+    if memo.checkout and head and memo.head and memo.entries:
+        # the tree is exactly the commit checked out (a CI job's): what changed
+        # since the memo's commit is what git says, not the files' times
+        changed = history.changed_folders(root, memo.head, head)
+        if changed is not None:
+            memo.settle(os.fspath(root), changed)
+            logger.info(
+                "[orgreg] %s: %d namespace folders changed since %s (git)",
+                GIT_CHECKOUT_ENV,
+                len(changed),
+                memo.head[:12],
+            )
     # the read cache serves a build without the memo's namespaces (the first one, or
     # a checkout whose folders have new times); with them, the few namespaces that
     # changed are parsed (their READMEs: less than loading the cache)
