@@ -186,7 +186,7 @@ def test_a_checkout_takes_what_changed_from_git(tmp_path: Path) -> None:
     memo.checkout = True  # (the clone is seconds old: no read is too recent to keep)
     load_registry(root, memo=memo)
     assert len(memo.read) == 3
-    memo.head = git(workspace, "rev-parse", "HEAD").strip()
+    memo.commit = git(workspace, "rev-parse", "HEAD").strip()
     memo.save(tmp_path / "memo", Limits())
     # the merge: a tag added to one namespace
     (origin / "source/acme/grown/manifests/2.0").mkdir()
@@ -195,7 +195,7 @@ def test_a_checkout_takes_what_changed_from_git(tmp_path: Path) -> None:
     git(origin, "commit", "-q", "-m", "merge")
     workspace = checkout(origin, workspace, None)  # every file and folder newer
     head = git(workspace, "rev-parse", "HEAD").strip()
-    assert history.changed_folders(root, memo.head, head) == {"acme/grown"}
+    assert history.changed_folders(root, memo.commit, head) == {"acme/grown"}
     assert history.changed_folders(root, "0" * 40, head) is None  # git cannot tell
 
     by_times = NamespaceMemo.load(tmp_path / "memo", Limits())
@@ -204,7 +204,7 @@ def test_a_checkout_takes_what_changed_from_git(tmp_path: Path) -> None:
 
     by_git = NamespaceMemo.load(tmp_path / "memo", Limits())
     by_git.checkout = True
-    by_git.settle(os.fspath(root), history.changed_folders(root, memo.head, head) or set())
+    by_git.settle(os.fspath(root), history.changed_folders(root, memo.commit, head) or set())
     found = load_registry(root, memo=by_git)
     assert by_git.read == [os.fspath(root / "acme/grown")]
     fresh = load_registry(root)
@@ -214,3 +214,43 @@ def test_a_checkout_takes_what_changed_from_git(tmp_path: Path) -> None:
     problems = sorted((str(p.path), p.message) for p in found.problems)
     assert problems == sorted((str(p.path), p.message) for p in fresh.problems)
     assert any("grown/manifests/2.0" in path for path, _ in problems)
+
+
+def test_a_checkout_build_takes_what_changed_from_git_without_history(
+    registry_project, build, monkeypatch, tmp_path: Path
+) -> None:
+    """A site build with ORGREG_GIT_CHECKOUT, the tag history off: after a commit
+    and a checkout that gave every file and folder a new time, only the namespace
+    the commit changed is read from the tree."""
+    from conftest import manifest
+
+    srcdir = registry_project(conf="orgreg_history = False\n")
+    (srcdir / ".gitignore").write_text("_build/\n")
+    git(srcdir, "init", "-q")
+    git(srcdir, "add", "-A")
+    git(srcdir, "commit", "-q", "-m", "first")
+    monkeypatch.setenv("ORGREG_GIT_CHECKOUT", "true")
+    app = build(srcdir)
+    assert "[orgreg] namespaces: 3 read, 0 unchanged" in app._status.getvalue()
+    tag = srcdir / "acme/busybox/manifests/9.9/README.md"
+    tag.parent.mkdir()
+    tag.write_text(manifest(size=123))
+    git(srcdir, "add", "-A")
+    git(srcdir, "commit", "-q", "-m", "a tag")
+    for path in srcdir.rglob("*"):  # a fresh checkout's times, folders too
+        if ".git" not in path.parts and "_build" not in path.parts:
+            info = path.stat()
+            os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 5 * 10**9))
+    app = build(srcdir)
+    status = app._status.getvalue()
+    assert "ORGREG_GIT_CHECKOUT: 1 namespace folders changed since" in status
+    assert "[orgreg] namespaces: 1 read, 2 unchanged" in status
+    assert (Path(app.outdir) / "acme/busybox/manifests/9.9/index.json").is_file()
+    # without it, the new times say every namespace changed
+    monkeypatch.delenv("ORGREG_GIT_CHECKOUT")
+    for path in srcdir.rglob("*"):
+        if ".git" not in path.parts and "_build" not in path.parts:
+            info = path.stat()
+            os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 5 * 10**9))
+    app = build(srcdir)
+    assert "[orgreg] namespaces: 3 read, 0 unchanged" in app._status.getvalue()

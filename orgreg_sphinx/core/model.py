@@ -640,11 +640,13 @@ class NamespaceMemo:
         #: True when the tree is exactly a commit checked out (a CI job's): nothing
         #: changes it while it is read, so no read is too recent to keep
         self.checkout = False
+        #: the commit such a tree was when the memo was made ('' for another tree)
+        self.commit = ""
 
     def settle(self, root: str, changed: set[str]) -> None:
         """Count every kept namespace folder below *root* as unchanged but those
         in *changed* (``<org>/<repo>``, relative to *root*): in a tree that is
-        exactly a commit, those its commits since :attr:`head` touched."""
+        exactly a commit, those its commits since :attr:`commit` touched."""
         prefix = _join(root, "")  # the memo's folders are spelt as the reader spells them
         self.settled = frozenset(
             folder
@@ -708,9 +710,9 @@ class NamespaceMemo:
         """The memo saved in *folder*; empty when missing, damaged, or of other
         rules or limits (a damaged or stale shard: without its namespaces)."""
         index = load_stamped(folder / MEMO_INDEX, cls.stamp(limits))
-        if not isinstance(index, tuple) or len(index) != 3 or not isinstance(index[2], dict):
+        if not isinstance(index, tuple) or len(index) != 4 or not isinstance(index[2], dict):
             return cls()
-        head, warning, tokens = index
+        head, warning, tokens, commit = index
         entries: dict[str, FolderRead] = {}
         kept: dict[int, str] = {}
         collecting = gc.isenabled()
@@ -728,6 +730,7 @@ class NamespaceMemo:
             if collecting:
                 gc.enable()
         memo = cls(entries, str(head))
+        memo.commit = str(commit)
         memo.history_warning = str(warning)
         memo.tokens = kept
         return memo
@@ -751,7 +754,7 @@ class NamespaceMemo:
                 continue
             tokens[shard] = os.urandom(8).hex()
             save_stamped(file, tokens[shard], entries)
-        index = (self.head, self.history_warning, tokens)
+        index = (self.head, self.history_warning, tokens, self.commit)
         save_stamped(folder / MEMO_INDEX, self.stamp(limits), index)
         self.written = sorted(shards)
         self.entries, self.tokens = dict(self.fresh), tokens

@@ -171,18 +171,22 @@ def read_registry(app: Sphinx, settings: BuildSettings) -> Registry:
     if memo.head != head and not (memo.head and head):  # history switched on or off
         memo = NamespaceMemo()
     old_head, loaded_warning = memo.head, memo.history_warning
+    old_commit, commit = memo.commit, ""
     memo.checkout = bool(os.environ.get(GIT_CHECKOUT_ENV, "").strip())
-    if memo.checkout and head and memo.head and memo.entries:
+    if memo.checkout:
         # the tree is exactly the commit checked out (a CI job's): what changed
         # since the memo's commit is what git says, not the files' times
-        changed = history.changed_folders(root, memo.head, head)
+        commit = head or history.current_head(root)
+        changed = None
+        if commit and old_commit and memo.entries:
+            changed = history.changed_folders(root, old_commit, commit)
         if changed is not None:
             memo.settle(os.fspath(root), changed)
             logger.info(
                 "[orgreg] %s: %d namespace folders changed since %s (git)",
                 GIT_CHECKOUT_ENV,
                 len(changed),
-                memo.head[:12],
+                old_commit[:12],
             )
     # the read cache serves a build without the memo's namespaces (the first one, or
     # a checkout whose folders have new times); with them, the few namespaces that
@@ -216,8 +220,13 @@ def read_registry(app: Sphinx, settings: BuildSettings) -> Registry:
             warn("[orgreg] %s: %s", root, memo.history_warning, subtype=Subtype.HISTORY)
     for ns in found.namespaces:
         memo.update(ns)
-    memo.head = head
-    if memo.changed or head != old_head or memo.history_warning != loaded_warning:
+    memo.head, memo.commit = head, commit
+    if (
+        memo.changed
+        or head != old_head
+        or commit != old_commit
+        or memo.history_warning != loaded_warning
+    ):
         for ns in found.namespaces:  # kept with their stamps (this build needs them too)
             ns.stamp()
             ns.row_stamp()
