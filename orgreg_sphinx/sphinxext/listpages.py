@@ -155,15 +155,12 @@ def collect_pages(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
     total = len(domain.registry(app.env).namespaces)
     current: dict[str, str] = {}
     written = 0
+    site = archived.overlay(app)
     for pagename, order, number, count, rows in series(app):
         page_stamp = stamp([base, order, number, count, total, [row_stamp(ns) for ns in rows]])
         current[pagename] = page_stamp
         target = pages.output_file(app.builder, pagename)
-        if (
-            previous.get(pagename) == page_stamp
-            and target
-            and archived.output_status(app, target) is not None
-        ):
+        if previous.get(pagename) == page_stamp and target and site.status(target) is not None:
             continue
         title = page_title(order, number, count)
         body = f"<h1>{title}</h1>\n" + page_body(app, pagename, order, number, count, total, rows)
