@@ -20,7 +20,7 @@ from .._version import __version__
 from ..core import endpoints, feed, keys, namesindex, shpc
 from ..core.files import Batch, OutputState, stamp, sync_batches, up_to_date
 from ..core.model import rules_stamp, schema
-from . import archived, domain, pages
+from . import archived, domain, gcpolicy, pages
 from .config import settings_of
 from .warnings_ import Subtype, warn
 
@@ -161,12 +161,13 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
     batches = site_batches(app)
     site = site_stamp(app, batches)
     archive = archived.archive_of(app)
-    if up_to_date(outdir, previous, site, owned, archive):
-        logger.info("[orgreg] endpoint files up to date")
-        return
-    written, removed = sync_batches(
-        outdir, batches, state_file, owned=owned, stamp=site, archive=archive, previous=previous
-    )
+    with gcpolicy.paused():
+        if up_to_date(outdir, previous, site, owned, archive):
+            logger.info("[orgreg] endpoint files up to date")
+            return
+        written, removed = sync_batches(
+            outdir, batches, state_file, owned=owned, stamp=site, archive=archive, previous=previous
+        )
     former.unlink(missing_ok=True)
     logger.info("[orgreg] %d endpoint file(s) written, %d removed", written, removed)
 
