@@ -28,8 +28,8 @@ import deploy  # noqa: E402
 from orgreg_sphinx.core import files  # noqa: E402
 from orgreg_sphinx.core.sitearchive import (  # noqa: E402
     BLOCK,
-    Overlay,
     RECORD,
+    Overlay,
     SiteArchive,
     pack,
     unpack,
