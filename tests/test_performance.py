@@ -787,3 +787,34 @@ def test_no_op_build_sees_no_configuration_change(
     assert "config changed" not in log
     css = Path(app.outdir) / "_static" / "orgreg-listings.css"  # type: ignore[attr-defined]
     assert css.is_file()
+
+
+def test_pickled_paths_are_made_again_without_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caches' paths (:func:`files.save_stamped`) load equal to what was
+    saved; on Python 3.11, whose paths are parsed when made, without parsing
+    them again: from the parts pickled once each."""
+    import pathlib
+    import sys
+
+    from orgreg_sphinx.core import files
+
+    paths = [tmp_path / "acme" / f"tool-{n}" / "manifests" / "1.0" / "README.md" for n in range(3)]
+    value = {"paths": paths, "relative": Path("a/b"), "root": Path("/")}
+    file = tmp_path / "cache.pickle"
+    files.save_stamped(file, "s", value)
+    parsed_when_made = sys.version_info < (3, 12)
+    assert files.PARSED_PARTS == parsed_when_made
+    if files.PARSED_PARTS:
+
+        def parse(*args: object) -> None:
+            raise AssertionError("parsed again")
+
+        monkeypatch.setattr(pathlib.PurePath, "_parse_args", classmethod(parse))
+    loaded = files.load_stamped(file, "s")
+    monkeypatch.undo()
+    assert loaded == value
+    assert [str(p) for p in loaded["paths"]] == [str(p) for p in paths]
+    assert loaded["paths"][0].parent.name == "1.0" and loaded["relative"] / "c" == Path("a/b/c")
+    assert str(loaded["root"]) == "/" and type(loaded["root"]) is type(Path())

