@@ -805,7 +805,7 @@ def test_pickled_paths_are_made_again_without_parsing(
     file = tmp_path / "cache.pickle"
     files.save_stamped(file, "s", value)
     parsed_when_made = sys.version_info < (3, 12)
-    assert files.PARSED_PARTS == parsed_when_made
+    assert parsed_when_made == files.PARSED_PARTS
     if files.PARSED_PARTS:
 
         def parse(*args: object) -> None:
