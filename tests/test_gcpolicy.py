@@ -93,6 +93,27 @@ def test_a_build_in_a_running_process_leaves_the_collector_at_work(registry_proj
     assert gc.isenabled()
 
 
+def test_the_collector_is_paused_while_the_site_files_are_written(
+    registry_project, build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The published files (lists and dicts without cycles) are made and written
+    with the collector off; it is on again afterwards, as it was before."""
+    from orgreg_sphinx.core import files as files_module
+    from orgreg_sphinx.sphinxext import publish
+
+    seen: list[bool] = []
+    real_sync = files_module.sync_batches
+
+    def sync_batches(*args: object, **kwargs: object) -> tuple[int, int]:
+        seen.append(gc.isenabled())
+        return real_sync(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(publish, "sync_batches", sync_batches)
+    build(registry_project())
+    assert seen == [False]
+    assert gc.isenabled()
+
+
 #: a conf.py hook keeping weak references to the nodes of each written
 #: namespace page, and to the home listing's table
 WATCH_PAGES = """

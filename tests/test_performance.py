@@ -621,42 +621,52 @@ def test_batches_are_kept_only_as_written(tmp_path: Path) -> None:
     assert (out / "a/one.json").is_file() and made == []
 
 
-def test_the_output_state_is_written_in_slices(
+def test_the_output_state_keeps_a_kept_batchs_record_as_it_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The state file is written a slice of files at a time (never held whole
-    as text), as one compact JSON object with sorted keys; saved again
-    unchanged, the file is left as it is."""
+    """The state is kept as one group of columns per batch: a batch that is not
+    made again keeps its group object, whose files are not gone through one
+    record at a time (only their status is checked); it loads as saved, and the
+    former JSON state (a list per file) is read as the same groups."""
     from orgreg_sphinx.core import files
+    from orgreg_sphinx.core.files import Batch, OutputState, sync_batches
 
-    monkeypatch.setattr(files, "STATE_SLICE", 2)
-    state = files.OutputState(
-        stamp="s1",
-        files={
-            f"ns/{n}/index.json": [n, 10**18 + n, f"{n:024x}", "namespace:ns"] for n in range(5)
-        },
-        owned=["b/index.html", "a/index.html"],
-        batches={"namespace:ns": "x", "": "y"},
-    )
-    written: list[str] = []
-    real_compact = files._compact
-    monkeypatch.setattr(files, "_compact", lambda v: written.append(real_compact(v)) or written[-1])
-    path = tmp_path / "doctrees" / "state.json"
-    state.save(path)
-    whole = {"stamp": state.stamp, "files": state.files, "owned": state.owned}
-    whole["batches"] = state.batches
-    assert path.read_text() == json.dumps(whole, sort_keys=True, separators=(",", ":"))
-    assert files.OutputState.load(path) == state
-    slices = [w for w in written if w.startswith('{"ns/')]
-    assert [len(json.loads(w)) for w in slices] == [2, 2, 1]
-    inode = path.stat().st_ino
-    state.save(path)
-    assert path.stat().st_ino == inode and sorted(p.name for p in path.parent.iterdir()) == [
-        "state.json"
-    ]
-    state.files["ns/9/index.json"] = [1, 2, "3", "namespace:ns"]
-    state.save(path)
-    assert files.OutputState.load(path) == state
+    out, state_file = tmp_path / "out", tmp_path / "doctrees" / "state.pickle"
+
+    def batches(b: str) -> list[Batch]:
+        return [
+            Batch("ns:a", "1", lambda: [("a/one.json", b"A1"), ("a/two.json", b"two")]),
+            Batch("ns:b", b, lambda: [("b/one.json", b"B" + b.encode())]),
+            Batch("", "", lambda: [("all.json", b"all")]),
+        ]
+
+    assert sync_batches(out, batches("1"), state_file, stamp="s1") == (4, 0)
+    first = OutputState.load(state_file)
+    assert sorted(first.groups) == ["", "ns:a", "ns:b"]
+    assert first.groups["ns:a"].paths == ["a/one.json", "a/two.json"]
+    assert first.files["a/one.json"][2:] == [files.content_hash(b"A1"), "ns:a"]
+    assert first.files["all.json"][2:] == [files.content_hash(b"all")]
+    gone_through: list[str] = []
+    real_records = files.Group.records
+
+    def records(group: files.Group) -> Iterator[tuple[str, int, int, str]]:
+        gone_through.extend(group.paths)
+        return real_records(group)
+
+    monkeypatch.setattr(files.Group, "records", records)
+    assert sync_batches(out, batches("2"), state_file, stamp="s2", previous=first) == (1, 0)
+    monkeypatch.undo()
+    assert sorted(gone_through) == ["all.json", "b/one.json"]  # not batch ns:a's
+    second = OutputState.load(state_file)
+    assert second.groups["ns:a"] == first.groups["ns:a"]
+    assert second.groups["ns:b"].stamp == "2" and second.stamp == "s2"
+    # the former format: the same groups
+    former = tmp_path / "former.json"
+    whole = {"stamp": "s2", "files": second.files, "owned": [], "batches": {"ns:a": "1"}}
+    former.write_text(json.dumps(whole))
+    again = OutputState.load(former)
+    assert again.files == second.files and again.groups["ns:a"] == second.groups["ns:a"]
+    assert OutputState.load(tmp_path / "missing") == OutputState()
 
 
 def test_reading_the_tree_asks_each_files_status_once(
@@ -820,3 +830,34 @@ def test_stubs_are_links_to_one_file_in_a_folder_per_organization(
     assert (copies / "acme/busybox.orgreg").stat().st_nlink == 1
     differing = differing_files(Path(app.outdir), Path(copied.outdir))  # type: ignore[attr-defined]
     assert set(differing) <= {".buildinfo"}
+
+
+def test_pickled_paths_are_made_again_without_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caches' paths (:func:`files.save_stamped`) load equal to what was
+    saved; on Python 3.11, whose paths are parsed when made, without parsing
+    them again: from the parts pickled once each."""
+    import pathlib
+    import sys
+
+    from orgreg_sphinx.core import files
+
+    paths = [tmp_path / "acme" / f"tool-{n}" / "manifests" / "1.0" / "README.md" for n in range(3)]
+    value = {"paths": paths, "relative": Path("a/b"), "root": Path("/")}
+    file = tmp_path / "cache.pickle"
+    files.save_stamped(file, "s", value)
+    parsed_when_made = sys.version_info < (3, 12)
+    assert parsed_when_made == files.PARSED_PARTS
+    if files.PARSED_PARTS:
+
+        def parse(*args: object) -> None:
+            raise AssertionError("parsed again")
+
+        monkeypatch.setattr(pathlib.PurePath, "_parse_args", classmethod(parse))
+    loaded = files.load_stamped(file, "s")
+    monkeypatch.undo()
+    assert loaded == value
+    assert [str(p) for p in loaded["paths"]] == [str(p) for p in paths]
+    assert loaded["paths"][0].parent.name == "1.0" and loaded["relative"] / "c" == Path("a/b/c")
+    assert str(loaded["root"]) == "/" and type(loaded["root"]) is type(Path())

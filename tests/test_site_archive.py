@@ -29,6 +29,7 @@ from orgreg_sphinx.core import files  # noqa: E402
 from orgreg_sphinx.core.sitearchive import (  # noqa: E402
     BLOCK,
     RECORD,
+    Overlay,
     SiteArchive,
     pack,
     unpack,
@@ -196,6 +197,50 @@ def test_the_output_writer_counts_archived_files_as_present(tmp_path: Path) -> N
     after = SiteArchive.load(folder)
     assert {r for r, m in after.members.items() if m.kind == "f"} == set(changed)
     assert after.read("a/one.json") == b"9"
+
+
+def test_the_output_writer_asks_the_disk_only_about_files_on_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With an archive, the output folder (a cached deploy's: what this build
+    wrote) is listed once: checking that the archived files are as recorded
+    asks the disk about none of them, while a file on disk still wins over the
+    archive's copy."""
+    out, state, folder = tmp_path / "html", tmp_path / "state.pickle", tmp_path / "archive"
+    made = {f"ns{n}/file{k}.json": b"x" * (n + k) for n in range(20) for k in range(3)}
+
+    def batches(stamp: str) -> list[files.Batch]:
+        return [
+            files.Batch(f"ns:{n}", stamp, lambda n=n: _items(made, f"ns{n}")) for n in range(20)
+        ]
+
+    assert files.sync_batches(out, batches("s1"), state) == (60, 0)
+    pack(out, folder)
+    shutil.rmtree(out)
+    (out / "ns3").mkdir(parents=True)
+    (out / "ns3" / "file1.json").write_bytes(b"y" * 4)  # written by this build: it wins
+    archive = SiteArchive.load(folder)
+    asked: list[str] = []
+    real_stat = os.stat
+
+    def stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        asked.append(os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    site = Overlay(out, archive)
+    assert site.status("ns0/file0.json") == archive.status("ns0/file0.json")
+    assert site.status("ns3/file1.json")[1] == real_stat(out / "ns3/file1.json").st_mtime_ns
+    assert site.status("missing.json") is None
+    assert asked == [str(out / "ns3/file1.json")]
+    asked.clear()
+    # batch ns:3's file on disk is not as recorded: only that batch is made again
+    assert files.sync_batches(out, batches("s1"), state, archive=archive) == (1, 0)
+    assert (out / "ns3" / "file1.json").read_bytes() == b"x" * 4
+    assert {p for p in asked if p.startswith(str(out))} == {str(out / "ns3/file1.json")}
+    monkeypatch.undo()
+    without = Overlay(out)  # no archive: no listing, the disk is asked
+    assert without.on_disk is None and without.status("ns0/file0.json") is None
 
 
 def _items(made: dict[str, bytes], folder: str) -> list[tuple[str, bytes]]:

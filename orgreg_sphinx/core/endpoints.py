@@ -251,37 +251,39 @@ def download_name(ns: Namespace, tag: Tag) -> str:
     return f"{ns.repo}_{tag.name}.sif"
 
 
-def registry_download_names(registry: Registry) -> dict[tuple[str, str], str]:
-    """The name of each tag's image in the registry-wide lists, by (namespace,
-    tag): ``<org>/<repo>_<tag>.sif``, unless another tag of the registry has the
-    same such name (``acme/tools:v1_gpu`` and ``acme/tools_v1:gpu``); then each
-    of them is ``<org>/<repo>/<tag>.sif``, which no other tag can have (names
-    hold no ``/``), so no download overwrites another."""
-    flat: dict[str, list[tuple[Namespace, Tag]]] = {}
+def clashing_download_names(registry: Registry) -> set[str]:
+    """The registry-wide image names (``<org>/<repo>_<tag>.sif``) that more than
+    one tag of the registry has (``acme/tools:v1_gpu`` and ``acme/tools_v1:gpu``):
+    in the registry-wide lists, each of those tags is ``<org>/<repo>/<tag>.sif``
+    instead (:func:`checksum_lines`), which no other tag can have (names hold
+    no ``/``), so no download overwrites another. Usually none."""
+    seen: set[str] = set()
+    clashing: set[str] = set()
     for ns in registry.namespaces:
         for tag in ns.tags:
-            flat.setdefault(f"{ns.org}/{download_name(ns, tag)}", []).append((ns, tag))
-    chosen: dict[tuple[str, str], str] = {}
-    for name, owners in flat.items():
-        for ns, tag in owners:
-            unique = len(owners) == 1
-            chosen[ns.name, tag.name] = name if unique else f"{ns.name}/{tag.name}.sif"
-    return chosen
+            name = f"{ns.org}/{download_name(ns, tag)}"
+            if name in seen:
+                clashing.add(name)
+            seen.add(name)
+    return clashing
 
 
-def checksum_lines(
-    ns: Namespace, chosen: dict[tuple[str, str], str] | None = None
-) -> tuple[list[str], list[str]]:
-    """``sha256sum`` lines (``<hex>  <repo>_<tag>.sif``, or the name *chosen* for
-    the tag) of the tags of *ns* whose image digest is sha256, and a curl config
-    that downloads the tags with a plain URL under those names."""
+def checksum_lines(ns: Namespace, clashing: set[str] | None = None) -> tuple[list[str], list[str]]:
+    """``sha256sum`` lines (``<hex>  <repo>_<tag>.sif``; with *clashing*, the
+    registry-wide name: ``<org>/<repo>_<tag>.sif``, or ``<org>/<repo>/<tag>.sif``
+    for a name in *clashing*) of the tags of *ns* whose image digest is sha256,
+    and a curl config that downloads the tags with a plain URL under those names."""
     sums: list[str] = []
     curl: list[str] = []
     for tag in ns.tags:
         hexdigest = sha256_hex(tag.layers[0].digest) if tag.layers else None
         if hexdigest is None:
             continue
-        name = chosen[ns.name, tag.name] if chosen is not None else download_name(ns, tag)
+        name = download_name(ns, tag)
+        if clashing is not None:
+            name = f"{ns.org}/{name}"
+            if name in clashing:
+                name = f"{ns.name}/{tag.name}.sif"
         sums.append(f"{hexdigest}  {name}")
         if not tag.is_oras:
             curl.append(
@@ -324,9 +326,9 @@ def registry_checksum_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
     all_sums: list[str] = []
     all_curl: list[str] = []
     all_urls: list[str] = []
-    chosen = registry_download_names(registry)
+    clashing = clashing_download_names(registry)
     for ns in sorted(registry.namespaces, key=lambda n: n.name):
-        sums, curl = checksum_lines(ns, chosen)
+        sums, curl = checksum_lines(ns, clashing)
         all_sums += sums
         all_curl += curl
         all_urls += _plain_urls(ns)

@@ -225,6 +225,65 @@ class SiteArchive:
         return True
 
 
+class Overlay:
+    """The site in an output folder, seen through the archive (or without one):
+    a file on disk is the site's; else the archive's (:meth:`SiteArchive.status`).
+
+    With an archive, the folder's files are listed once, when the overlay is
+    made (a cached deploy's output folder holds only what this build wrote:
+    the archive holds the other hundreds of thousands of files), so that asking
+    for a file only the tar holds costs no failed ``stat``. A file written into
+    the folder after that is told with :meth:`wrote`."""
+
+    def __init__(self, site: str | os.PathLike[str], archive: SiteArchive | None = None) -> None:
+        self.site = os.fspath(site)
+        self.archive = archive
+        #: the files on disk (relative, ``/`` separated), listed when there is an archive
+        self.on_disk: set[str] | None = None if archive is None else set(_files(self.site))
+
+    def status(self, rel: str) -> tuple[int, int] | None:
+        """(size, mtime_ns) of the site's file *rel* (``/`` separated); None when
+        the site has no such file."""
+        if self.on_disk is None or rel in self.on_disk:
+            try:
+                info = os.stat(os.path.join(self.site, rel))
+            except OSError:
+                pass
+            else:
+                return info.st_size, info.st_mtime_ns
+        return None if self.archive is None else self.archive.status(rel)
+
+    def on_disk_status(self, rel: str) -> os.stat_result | None:
+        """The status of *rel* on disk (None when it is not there)."""
+        if self.on_disk is not None and rel not in self.on_disk:
+            return None
+        try:
+            return os.stat(os.path.join(self.site, rel))
+        except FileNotFoundError:
+            return None
+
+    def wrote(self, rel: str) -> None:
+        """Tell that the file *rel* was written into the folder."""
+        if self.on_disk is not None:
+            self.on_disk.add(rel)
+
+
+def _files(site: str) -> Iterator[str]:
+    """The paths (relative, ``/`` separated) of what is not a folder under *site*."""
+    pending = [("", site)]
+    while pending:
+        prefix, folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((prefix + entry.name + "/", entry.path))
+            else:
+                yield prefix + entry.name
+
+
 # --------------------------------------------------------------------------- headers
 
 

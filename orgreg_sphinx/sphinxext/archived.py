@@ -20,7 +20,7 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from ..core.sitearchive import SiteArchive
+from ..core.sitearchive import Overlay, SiteArchive
 from . import internals
 from .warnings_ import Subtype, warn
 
@@ -79,15 +79,11 @@ def archive_of(app: Sphinx) -> SiteArchive | None:
     return _archives.get(app)
 
 
-def output_status(app: Sphinx, rel: str) -> tuple[int, int] | None:
-    """(size, mtime_ns) of the output file *rel* (relative to the output folder):
-    on disk, else in the archive; None when the site has no such file."""
-    try:
-        info = os.stat(os.path.join(app.outdir, rel))
-    except OSError:
-        archive = _archives.get(app)
-        return None if archive is None else archive.status(rel)
-    return info.st_size, info.st_mtime_ns
+def overlay(app: Sphinx) -> Overlay:
+    """The site in the output folder as it is now (:class:`~..core.sitearchive.Overlay`:
+    on disk, else in the archive). Made once for many questions: with an archive
+    it lists the output folder's files."""
+    return Overlay(app.outdir, _archives.get(app))
 
 
 def remove_output(app: Sphinx, rel: str) -> bool:

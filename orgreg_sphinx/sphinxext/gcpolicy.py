@@ -28,7 +28,9 @@ back anyway.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
+from collections.abc import Iterator
 
 from docutils import nodes
 from sphinx.application import Sphinx
@@ -76,6 +78,24 @@ def release(tree: nodes.Node) -> None:
         for value in vars(tree).values():
             if type(value) in (list, dict):
                 value.clear()
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[None]:
+    """No collection while the published files are made and written
+    (:func:`.publish.write_site_files`): they are made of lists, dicts and strings
+    that hold no cycles and that reference counting frees, while each collection
+    of the young generation walks what was made since the last one (the
+    registry-wide catalog and lists are 100,000 dicts at 10,000 namespaces x 10
+    tags). Measured at that size with one tag added (2026-12-07): 78 collections,
+    0.44 s of a 3.1 s write. The collector runs as before afterwards."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def restore_threshold(app: Sphinx, exception: BaseException | None) -> None:

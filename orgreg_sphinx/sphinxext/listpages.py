@@ -34,7 +34,6 @@ from sphinx.util.nodes import process_only_nodes
 from ..core.files import stamp, write_if_changed
 from ..core.model import Namespace
 from ..core.selection import ListingSpec, select_namespaces
-from ..core.selection import updated as last_update
 from . import archived, domain, internals, listing, pages, publish
 from .config import settings_of
 from .gcpolicy import release
@@ -57,17 +56,6 @@ def state_path(app: Sphinx) -> Path:
     """Where the stamps of the pages written into this output folder are kept."""
     key = hashlib.sha256(str(Path(app.outdir).resolve()).encode()).hexdigest()[:12]
     return Path(app.doctreedir) / STATE_FILE.format(key=key)
-
-
-def row_stamp(ns: Namespace) -> list[Any]:
-    """What a listing's row shows of *ns* (as ``stamps.stamp_namespaces``)."""
-    return [
-        ns.name,
-        ns.description,
-        len(ns.tags),
-        last_update(ns),
-        [(t.name, t.created, t.deprecated) for t in ns.tags],
-    ]
 
 
 def context_stamp(app: Sphinx) -> str:
@@ -155,15 +143,12 @@ def collect_pages(app: Sphinx) -> Iterator[tuple[str, dict[str, Any], str]]:
     total = len(domain.registry(app.env).namespaces)
     current: dict[str, str] = {}
     written = 0
+    site = archived.overlay(app)
     for pagename, order, number, count, rows in series(app):
-        page_stamp = stamp([base, order, number, count, total, [row_stamp(ns) for ns in rows]])
+        page_stamp = stamp([base, order, number, count, total, [ns.row_stamp() for ns in rows]])
         current[pagename] = page_stamp
         target = pages.output_file(app.builder, pagename)
-        if (
-            previous.get(pagename) == page_stamp
-            and target
-            and archived.output_status(app, target) is not None
-        ):
+        if previous.get(pagename) == page_stamp and target and site.status(target) is not None:
             continue
         title = page_title(order, number, count)
         body = f"<h1>{title}</h1>\n" + page_body(app, pagename, order, number, count, total, rows)

@@ -397,12 +397,13 @@ def read_for_another_output(app: Sphinx, env: BuildEnvironment) -> list[str]:
     if app.builder.format != "html":
         return []
     stale = []
+    site = archived.overlay(app)
     for docname in env.all_docs:
         target = output_file(app.builder, docname)
         if target is None:
             continue
         # (a page of the previous site kept in an archive counts with its time)
-        written = archived.output_status(app, target)
+        written = site.status(target)
         if written is None:  # not written here yet: Sphinx writes it
             continue
         try:

@@ -18,15 +18,18 @@ from sphinx.util import logging
 
 from .._version import __version__
 from ..core import endpoints, feed, keys, namesindex, shpc
-from ..core.files import Batch, stamp, sync_batches, up_to_date
+from ..core.files import Batch, OutputState, stamp, sync_batches, up_to_date
 from ..core.model import rules_stamp, schema
-from . import archived, domain, pages
+from . import archived, domain, gcpolicy, pages
 from .config import settings_of
 from .warnings_ import Subtype, warn
 
 logger = logging.getLogger(__name__)
 
-STATE_FILE = "orgreg-outputs.json"
+#: the record of what the last build wrote into an output folder (``{key}``: the
+#: folder's), in the doctree folder; the former name is removed when found
+STATE_FILE = "orgreg-outputs-{key}.pickle"
+FORMER_STATE_FILE = "orgreg-outputs-{key}.json"
 #: the JSON Schemas of the front matter, published for validators and editors
 SCHEMAS = ("manifest", "collection")
 
@@ -132,8 +135,11 @@ def tell_shpc_left_out(app: Sphinx) -> None:
 def state_path(app: Sphinx) -> Path:
     """Where the list of files written into this output folder is kept: one per
     output folder, since `sphinx-build -M html` and `-M dirhtml` share doctrees."""
-    key = hashlib.sha256(str(Path(app.outdir).resolve()).encode()).hexdigest()[:12]
-    return Path(app.doctreedir) / STATE_FILE.replace(".json", f"-{key}.json")
+    return Path(app.doctreedir) / STATE_FILE.format(key=_outdir_key(app))
+
+
+def _outdir_key(app: Sphinx) -> str:
+    return hashlib.sha256(str(Path(app.outdir).resolve()).encode()).hexdigest()[:12]
 
 
 def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
@@ -147,16 +153,22 @@ def write_site_files(app: Sphinx, exception: BaseException | None) -> None:
     if settings_of(app.config).shpc:
         tell_shpc_left_out(app)
     state_file = state_path(app)
+    former = Path(app.doctreedir) / FORMER_STATE_FILE.format(key=_outdir_key(app))
+    previous = OutputState.load(
+        state_file if state_file.exists() or not former.exists() else former
+    )
     owned = pages.generated_outputs(app)
     batches = site_batches(app)
     site = site_stamp(app, batches)
     archive = archived.archive_of(app)
-    if up_to_date(outdir, state_file, site, owned, archive):
-        logger.info("[orgreg] endpoint files up to date")
-        return
-    written, removed = sync_batches(
-        outdir, batches, state_file, owned=owned, stamp=site, archive=archive
-    )
+    with gcpolicy.paused():
+        if up_to_date(outdir, previous, site, owned, archive):
+            logger.info("[orgreg] endpoint files up to date")
+            return
+        written, removed = sync_batches(
+            outdir, batches, state_file, owned=owned, stamp=site, archive=archive, previous=previous
+        )
+    former.unlink(missing_ok=True)
     logger.info("[orgreg] %d endpoint file(s) written, %d removed", written, removed)
 
 
