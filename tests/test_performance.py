@@ -861,3 +861,16 @@ def test_pickled_paths_are_made_again_without_parsing(
     assert [str(p) for p in loaded["paths"]] == [str(p) for p in paths]
     assert loaded["paths"][0].parent.name == "1.0" and loaded["relative"] / "c" == Path("a/b/c")
     assert str(loaded["root"]) == "/" and type(loaded["root"]) is type(Path())
+
+
+def test_stubs_are_never_pages_of_their_own(registry_project: Callable[..., Path], rebuild) -> None:
+    """A project whose doctree folder is inside its source folder with no exclude
+    pattern for it: the stub files are found there, but are not read as pages
+    (no warning, each namespace page once)."""
+    srcdir = registry_project(conf="exclude_patterns = []\n")
+    app, read = rebuild(srcdir)
+    app, read = rebuild(srcdir)  # the stubs are there now
+    assert not [d for d in read if "orgreg-stubs" in d]
+    assert "orgreg-stubs" not in app._status.getvalue() + app._warning.getvalue()  # type: ignore[attr-defined]
+    assert not [d for d in app.env.found_docs if "orgreg-stubs" in d]  # type: ignore[attr-defined]
+    assert "acme/busybox/index" in app.env.found_docs  # type: ignore[attr-defined]

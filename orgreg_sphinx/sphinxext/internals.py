@@ -61,6 +61,7 @@ from sphinx.util import logging
 from sphinx.util.matching import compile_matchers
 
 from .gcpolicy import release
+from .stubs import STUB_FOLDER
 from .warnings_ import Subtype, warn
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,8 @@ class RegistryProject(Project):
 
     generated: dict[str, Path]
     skip: frozenset[str]
+    #: the folder of the generated pages' stubs (never documents of their own)
+    stub_root: Path
 
     def discover(self, exclude_paths: Any = (), include_paths: Any = ("**",)) -> set[str]:
         skip: frozenset[str] = getattr(self, "skip", frozenset())
@@ -123,6 +126,7 @@ class RegistryProject(Project):
                 setattr(sphinx.project, _PROJECT_WALK, real)
         else:
             docnames = super().discover(exclude_paths, include_paths)
+        self._forget_stubs(docnames)
         generated = getattr(self, "generated", {})
         for docname in [d for d in generated if d in docnames]:
             del generated[docname]  # a hand-written page for the namespace wins
@@ -131,6 +135,23 @@ class RegistryProject(Project):
             self._path_to_docname[stub] = docname
             self._docname_to_path[docname] = stub
         return docnames
+
+    def _forget_stubs(self, docnames: set[str]) -> None:
+        """Leave out the stub files found as documents (a doctree folder inside
+        the source folder, no exclude pattern for it): they are the generated
+        pages' sources, not pages of their own."""
+        stub_root = getattr(self, "stub_root", None)
+        if stub_root is None:
+            return
+        try:
+            inside = Path(stub_root).resolve().relative_to(Path(self.srcdir).resolve())
+        except ValueError:
+            return
+        for docname, path in list(self._docname_to_path.items()):
+            if Path(path).is_relative_to(inside):
+                docnames.discard(docname)
+                del self._docname_to_path[docname]
+                self._path_to_docname.pop(path, None)
 
     def doc2path(self, docname: str, absolute: bool) -> Any:
         """A generated page's relative path is ``<org>/<repo>/index.orgreg``, so no
@@ -175,6 +196,7 @@ def install_project(
         project.__class__ = RegistryProject
     cast("RegistryProject", project).generated = generated
     cast("RegistryProject", project).skip = skip
+    cast("RegistryProject", project).stub_root = Path(app.doctreedir) / STUB_FOLDER
     return True
 
 
