@@ -518,27 +518,38 @@ def test_an_added_tag_makes_only_its_namespaces_endpoints_again(
 ) -> None:
     """The endpoint files of a namespace are made again only when its data (or
     its recipe files) changed, or one of its files was changed or removed by
-    hand; the files made from the whole registry are always made."""
+    hand; the files made from the whole registry are always made, each
+    unchanged namespace's part of them copied from the former file."""
     from orgreg_sphinx.core import endpoints
 
     made: list[str] = []
     real = endpoints.namespace_endpoint_files
+    entries: list[str] = []  # the namespaces whose catalog entry was made
+    real_entry = endpoints.catalog_namespace
 
     def counted(ns: model.Namespace, **kwargs: bool):  # type: ignore[no-untyped-def]
         made.append(ns.name)
         return real(ns, **kwargs)
 
+    def counted_entry(ns: model.Namespace):  # type: ignore[no-untyped-def]
+        entries.append(ns.name)
+        return real_entry(ns)
+
     monkeypatch.setattr(endpoints, "namespace_endpoint_files", counted)
+    monkeypatch.setattr(endpoints, "catalog_namespace", counted_entry)
     app, _ = rebuild(project)
     out = Path(app.outdir)
     everything = sorted(made)
     assert len(everything) == 15  # the good tree's 3 namespaces and wide_tree's 12
     catalog = json.loads((out / "api/catalog.json").read_text())
 
+    assert len(entries) == 15
     made.clear()
+    entries.clear()
     write_tree(project, {"lab/pancakes/manifests/waffles/README.md": manifest(sha256("w"))})
     rebuild(project)
     assert made == ["lab/pancakes"]
+    assert entries == ["lab/pancakes"]
     # the registry-wide files still know every namespace, and the new tag
     after = json.loads((out / "api/catalog.json").read_text())
     assert [ns["name"] for ns in after["namespaces"]] == [

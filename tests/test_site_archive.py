@@ -320,16 +320,27 @@ def test_an_archived_build_writes_only_what_changed(
     build: Callable[..., Any],
     archived_build: Callable[..., Any],
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from orgreg_sphinx.core import endpoints
+
     srcdir = registry_project()
     app, written = archived_build(srcdir)  # the first deploy: the whole site
     assert "acme/busybox/index.html" in written
     assert archived_site(archived_build.folder) == written
-    # one tag added: its namespace's page and files, the home page, Sphinx's own
+    # one tag added: its namespace's page and files, the home page, Sphinx's own;
+    # the catalog (written again) takes the other namespaces' entries from the tar
     tag = srcdir / "acme/busybox/manifests/9.9/README.md"
     tag.parent.mkdir()
     tag.write_text(manifest(size=123))
+    entries: list[str] = []
+    real_entry = endpoints.catalog_namespace
+    monkeypatch.setattr(
+        endpoints, "catalog_namespace", lambda ns: entries.append(ns.name) or real_entry(ns)
+    )
     app, written = archived_build(srcdir)
+    assert entries == ["acme/busybox"]
+    assert "api/catalog.json" in written
     assert "acme/busybox/manifests/9.9/index.json" in written
     assert "acme/busybox/index.html" in written
     assert not any(rel.startswith("acme/centos/") for rel in written), sorted(written)

@@ -18,13 +18,14 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from . import contentsapi
-from .files import Batch, stamp
+from . import contentsapi, spliced
+from .files import Batch, Recall, stamp
 from .model import Namespace, Registry, Tag
 
 MANIFEST_MEDIA_TYPE = "application/vnd.singularity.distribution.manifest.v2+json"
 CONFIG_MEDIA_TYPE = "application/vnd.singularity.container.image.v1+json"
 CATALOG_VERSION = 1
+CATALOG_PATH = "api/catalog.json"
 #: what ``GET v2/`` answers: an empty object, as a registry's version check does
 OCI_VERSION_BODY: dict[str, Any] = {}
 _HEX_RE = re.compile(r"^[0-9a-fA-F]+$")
@@ -67,16 +68,44 @@ def catalog_body(registry: Registry) -> dict[str, Any]:
     """``GET api/catalog.json``: the whole registry in one file."""
     return {
         "catalogVersion": CATALOG_VERSION,
-        "namespaces": [
-            {
-                "name": ns.name,
-                "description": ns.description,
-                "path": f"{ns.name}/",
-                "tags": [catalog_tag(tag) for tag in ns.tags],
-            }
-            for ns in sorted(registry.namespaces, key=lambda n: n.name)
-        ],
+        "namespaces": [catalog_namespace(ns) for ns in _by_name(registry)],
     }
+
+
+def catalog_namespace(ns: Namespace) -> dict[str, Any]:
+    """One namespace in the catalog."""
+    return {
+        "name": ns.name,
+        "description": ns.description,
+        "path": f"{ns.name}/",
+        "tags": [catalog_tag(tag) for tag in ns.tags],
+    }
+
+
+def catalog_file(registry: Registry, recall: Recall | None = None) -> bytes:
+    """The bytes of ``api/catalog.json`` (``dumps(catalog_body(registry))``),
+    each namespace's entry copied from the former file while unchanged."""
+    empty = dumps({"catalogVersion": CATALOG_VERSION, "namespaces": []})
+    head, _, tail = empty.partition(b"[]")
+    return spliced.splice(
+        CATALOG_PATH,
+        head + b"[",
+        (
+            spliced.Part(ns.name, ns.stamp(), functools.partial(_entry_bytes, ns))
+            for ns in _by_name(registry)
+        ),
+        b"]" + tail,
+        recall,
+        separator=b",",
+    )
+
+
+def _entry_bytes(ns: Namespace) -> bytes:
+    return dumps(catalog_namespace(ns))[:-1]  # without the newline
+
+
+def _by_name(registry: Registry) -> list[Namespace]:
+    return sorted(registry.namespaces, key=lambda n: n.name)
 
 
 def catalog_tag(tag: Tag) -> dict[str, Any]:
@@ -189,17 +218,21 @@ def iter_shub_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
 def lowered_shub_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
     """The lower-cased Singularity Hub paths of names with capitals, where no
     exact path is the same (:func:`iter_shub_files`)."""
-    exact: set[str] = set()
     lowered: dict[str, tuple[Namespace, Tag]] = {}  # only names with capitals: few
-    for ns in sorted(registry.namespaces, key=lambda n: n.name):
+    for ns in _by_name(registry):
+        capitals = ns.org != ns.org.lower() or ns.repo != ns.repo.lower()
         for tag in ns.tags:
-            if not tag.layers or tag.is_oras:  # no answer (shub_body)
-                continue
-            path = shub_path(ns.org, ns.repo, tag.name)
-            exact.add(path)
-            lower = shub_path(ns.org.lower(), ns.repo.lower(), tag.name.lower())
-            if lower != path:
+            if (capitals or tag.name != tag.name.lower()) and tag.layers and not tag.is_oras:
+                lower = shub_path(ns.org.lower(), ns.repo.lower(), tag.name.lower())
                 lowered.setdefault(lower, (ns, tag))
+    if not lowered:
+        return
+    exact = {  # the paths of every answer (shub_body)
+        shub_path(ns.org, ns.repo, tag.name)
+        for ns in registry.namespaces
+        for tag in ns.tags
+        if tag.layers and not tag.is_oras
+    }
     for path, (ns, tag) in lowered.items():
         body = shub_body(ns, tag)
         if path not in exact and body is not None:
@@ -321,20 +354,39 @@ def namespace_checksum_files(ns: Namespace) -> Iterator[tuple[str, bytes]]:
     yield f"{ns.name}/downloads.curl", "".join(curl).encode()
 
 
-def registry_checksum_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
-    """The registry-wide ``api/SHA256SUMS``, ``api/urls.txt`` and ``api/downloads.curl``."""
-    all_sums: list[str] = []
-    all_curl: list[str] = []
-    all_urls: list[str] = []
+def registry_checksum_files(
+    registry: Registry, recall: Recall | None = None
+) -> Iterator[tuple[str, bytes]]:
+    """The registry-wide ``api/SHA256SUMS``, ``api/urls.txt`` and
+    ``api/downloads.curl``, each namespace's lines copied from the former files
+    while unchanged."""
     clashing = clashing_download_names(registry)
-    for ns in sorted(registry.namespaces, key=lambda n: n.name):
+    namespaces = _by_name(registry)
+
+    @functools.cache
+    def lines(n: int) -> tuple[bytes, bytes, bytes]:  # of the n-th namespace: the 3 files'
+        ns = namespaces[n]
         sums, curl = checksum_lines(ns, clashing)
-        all_sums += sums
-        all_curl += curl
-        all_urls += _plain_urls(ns)
-    yield "api/SHA256SUMS", "".join(f"{line}\n" for line in all_sums).encode()
-    yield "api/urls.txt", "".join(f"{url}\n" for url in all_urls).encode()
-    yield "api/downloads.curl", "".join(all_curl).encode()
+        return (
+            "".join(f"{line}\n" for line in sums).encode(),
+            "".join(f"{url}\n" for url in _plain_urls(ns)).encode(),
+            "".join(curl).encode(),
+        )
+
+    def part_stamp(ns: Namespace) -> str:
+        if not clashing:
+            return ns.stamp()
+        # a name another tag also has is spelt otherwise (checksum_lines)
+        names = sorted(n for t in ns.tags if (n := f"{ns.org}/{download_name(ns, t)}") in clashing)
+        return stamp([ns.stamp(), names]) if names else ns.stamp()
+
+    stamps = [part_stamp(ns) for ns in namespaces]
+    for i, rel in enumerate(("api/SHA256SUMS", "api/urls.txt", "api/downloads.curl")):
+        parts = (
+            spliced.Part(ns.name, stamps[n], functools.partial(lambda n, i: lines(n)[i], n, i))
+            for n, ns in enumerate(namespaces)
+        )
+        yield rel, spliced.splice(rel, b"", parts, b"", recall)
 
 
 def endpoint_files(
@@ -428,6 +480,7 @@ def endpoint_batches(
             functools.partial(
                 registry_endpoint_files, registry, catalog=catalog, shub=shub, oci=oci
             ),
+            recalls=True,
         )
     )
     return batches
@@ -471,12 +524,19 @@ def namespace_endpoint_files(
 
 
 def registry_endpoint_files(
-    registry: Registry, *, catalog: bool = True, shub: bool = True, oci: bool = False
+    registry: Registry,
+    recall: Recall | None = None,
+    *,
+    catalog: bool = True,
+    shub: bool = True,
+    oci: bool = False,
 ) -> Iterator[tuple[str, bytes]]:
-    """The published files made from the whole registry (see :func:`endpoint_batches`)."""
+    """The published files made from the whole registry (see :func:`endpoint_batches`);
+    with a *recall*, the catalog and bulk-download lists from the former files'
+    unchanged parts (:mod:`.spliced`)."""
     if catalog:
-        yield "api/catalog.json", dumps(catalog_body(registry))
-        yield from registry_checksum_files(registry)
+        yield CATALOG_PATH, catalog_file(registry, recall)
+        yield from registry_checksum_files(registry, recall)
         yield from contentsapi.index_files(registry)
     if shub:
         yield from lowered_shub_files(registry)

@@ -77,7 +77,49 @@ class Batch:
 
     key: str
     stamp: str
-    make: Callable[[], Iterable[tuple[str, bytes]]]
+    #: called with no argument, or with a :class:`Recall` when *recalls*
+    make: Callable[..., Iterable[tuple[str, bytes]]]
+    #: True when *make* takes a :class:`Recall`: it may copy parts of the files
+    #: the last build made from the same stamp (files made from the whole
+    #: registry, of a part per namespace: :mod:`.spliced`)
+    recalls: bool = False
+
+
+class Recall:
+    """What a batch that *recalls* may take from the last build: a file's former
+    bytes with the note kept with them (:meth:`former`), when the batch's stamp
+    is the one recorded and the file is as that build wrote it; and the notes
+    this build keeps for the next one (:meth:`keep`)."""
+
+    def __init__(
+        self,
+        site: Overlay,
+        records: Mapping[str, tuple[int, int, str]],
+        notes: Mapping[str, Any],
+        valid: bool,
+    ) -> None:
+        self.site = site
+        self.records = records
+        self.notes = notes if valid else {}
+        #: the notes kept by this build, by output path
+        self.kept: dict[str, Any] = {}
+
+    def former(self, rel: str) -> tuple[bytes, Any] | None:
+        """The bytes of the output file *rel* as the last build wrote them, and the
+        note it kept with them; None when there is no note, or the file changed
+        (its size, time or content hash is not the one recorded)."""
+        note = self.notes.get(rel)
+        recorded = self.records.get(rel)
+        if note is None or recorded is None or self.site.status(rel) != recorded[:2]:
+            return None
+        data = self.site.read(rel)
+        if data is None or content_hash(data) != recorded[2]:
+            return None
+        return data, note
+
+    def keep(self, rel: str, note: Any) -> None:
+        """Keep *note* with the output file *rel* for the next build."""
+        self.kept[rel] = note
 
 
 #: the characters of a :func:`content_hash`
@@ -164,6 +206,8 @@ class OutputState:
     stamp: str = ""
     groups: dict[str, Group] = field(default_factory=dict)
     owned: list[str] = field(default_factory=list)
+    #: what batches that recall kept with their files (:class:`Recall`), by path
+    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def files(self) -> dict[str, list[int | str]]:
@@ -191,13 +235,14 @@ class OutputState:
             return cls._former(path)
         if (
             not isinstance(found, tuple)
-            or len(found) != 3
+            or len(found) != 4
             or not isinstance(found[1], dict)
             or not all(isinstance(g, Group) for g in found[1].values())
+            or not isinstance(found[3], dict)
         ):
             return cls()
-        stamp, groups, owned = found
-        return cls(str(stamp), groups, list(owned))
+        stamp, groups, owned, notes = found
+        return cls(str(stamp), groups, list(owned), notes)
 
     @classmethod
     def _former(cls, path: Path) -> OutputState:
@@ -227,11 +272,11 @@ class OutputState:
 
     def save(self, path: Path) -> None:
         """Write the state (pickled, atomically)."""
-        save_stamped(path, STATE_FORMAT, (self.stamp, self.groups, self.owned))
+        save_stamped(path, STATE_FORMAT, (self.stamp, self.groups, self.owned, self.notes))
 
 
 #: the format of a saved :class:`OutputState` (a state of another one is not used)
-STATE_FORMAT = "orgreg-outputs-2"
+STATE_FORMAT = "orgreg-outputs-3"
 
 
 def up_to_date(
@@ -332,6 +377,8 @@ def sync_batches(
         old = previous.groups.get(batch.key)
         if batch.key and old is not None and old.stamp == batch.stamp and old.untouched(site):
             state.groups[batch.key] = old
+            if batch.recalls:
+                state.notes.update((r, previous.notes[r]) for r in old.paths if r in previous.notes)
             continue
         if old is not None and batch.key not in made:
             records.update(
@@ -339,9 +386,15 @@ def sync_batches(
             )
         made.add(batch.key)
         group = state.group(batch.key, batch.stamp)
-        for rel, data in batch.make():
+        recall = None
+        if batch.recalls:
+            valid = old is not None and old.stamp == batch.stamp
+            recall = Recall(site, records, previous.notes, valid)
+        for rel, data in batch.make() if recall is None else batch.make(recall):
             if _put(site, rel, data, records.get(rel), group, folders):
                 written += 1
+        if recall is not None:
+            state.notes.update(recall.kept)
     # what the last build wrote or owned that this one does not: the files of
     # the groups not kept as they were, the pages no longer owned
     stale = {

@@ -24,12 +24,12 @@ import requests
 import urllib3.exceptions
 
 from . import http, names
+from .endpoints import CATALOG_PATH
 from .files import write_if_changed
 from .model import Layer, Namespace, Tag
 from .names import namespace_name_problem, tag_problem
 
 CACHE_FOLDER = "orgreg-remote"
-CATALOG_PATH = "api/catalog.json"
 CHUNK = 64 * 1024
 #: a 429 or 5xx answer is asked again once, after 0.2 s; a timeout or a refused
 #: connection is not retried: the build shows the cached copy rather than wait

@@ -253,6 +253,19 @@ class Overlay:
                 return info.st_size, info.st_mtime_ns
         return None if self.archive is None else self.archive.status(rel)
 
+    def read(self, rel: str) -> bytes | None:
+        """The bytes of the site's file *rel* (on disk, else the archive's); None
+        when the site has no such file."""
+        if self.on_disk is None or rel in self.on_disk:
+            try:
+                with open(os.path.join(self.site, rel), "rb") as handle:
+                    return handle.read()
+            except OSError:
+                pass
+        if self.archive is None or self.archive.status(rel) is None:
+            return None
+        return self.archive.read(rel)
+
     def on_disk_status(self, rel: str) -> os.stat_result | None:
         """The status of *rel* on disk (None when it is not there)."""
         if self.on_disk is not None and rel not in self.on_disk:
