@@ -96,6 +96,32 @@ def test_namespaces_keep_their_stamps_in_the_memo(tmp_path, monkeypatch) -> None
     assert [ns.stamp() for ns in load_registry(root).namespaces] == stamps and made
 
 
+def test_tags_from_the_memo_know_their_lines_unpacked_only_when_asked(
+    tmp_path, monkeypatch
+) -> None:
+    """A tag's front-matter lines come back from the memo as read, kept packed
+    (one string of bytes) until a line is asked for."""
+    root = tmp_path / "tree"
+    write_tree(root, good_tree())
+    age(root)
+    memo_file = tmp_path / "memo.pickle"
+    first, _ = reload(root, memo_file)
+    unpacked: list[bytes] = []
+    real = model.pickle.loads
+
+    def loads(data: bytes, *args: object, **kwargs: object) -> object:
+        unpacked.append(data)
+        return real(data, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(model.pickle, "loads", loads)
+    again, memo = reload(root, memo_file)
+    assert memo.read == [] and unpacked == []
+    tag = again.namespace(BUSYBOX).tag("latest")  # type: ignore[union-attr]
+    fresh = first.namespace(BUSYBOX).tag("latest")  # type: ignore[union-attr]
+    assert tag.line("layers", 0, "url") == fresh.line("layers", 0, "url") == 8
+    assert dict(tag.lines) == dict(fresh.lines) and len(unpacked) == 1
+
+
 def test_an_edited_manifest_reads_only_its_namespace(tmp_path, parsed) -> None:
     root = tmp_path / "tree"
     write_tree(root, good_tree())

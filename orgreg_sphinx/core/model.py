@@ -13,10 +13,12 @@ import gc
 import hashlib
 import json
 import os
+import pickle
 import re
 import stat
 import time
 import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from importlib import resources
@@ -175,6 +177,40 @@ class TagHistory:
     more: int = 0
 
 
+class FrontMatterLines(Mapping[LineKey, int]):
+    """A tag's front-matter lines (:attr:`Tag.lines`), pickled as one string of
+    bytes and unpacked when first asked for: the namespace memo keeps 100,000
+    tags' lines without loading a million small objects at every build (only
+    problems and the command line's checks ask for a line)."""
+
+    __slots__ = ("_lines", "_packed")
+
+    def __init__(self, lines: Mapping[LineKey, int] | None = None, packed: bytes = b"") -> None:
+        self._lines: dict[LineKey, int] | None = dict(lines) if lines is not None else None
+        self._packed = packed
+
+    def _unpacked(self) -> dict[LineKey, int]:
+        if self._lines is None:
+            self._lines = pickle.loads(self._packed) if self._packed else {}
+        return self._lines
+
+    def __getitem__(self, key: LineKey) -> int:
+        return self._unpacked()[key]
+
+    def __iter__(self) -> Iterator[LineKey]:
+        return iter(self._unpacked())
+
+    def __len__(self) -> int:
+        return len(self._unpacked())
+
+    def __repr__(self) -> str:
+        return f"FrontMatterLines({self._unpacked()!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        packed = self._packed or pickle.dumps(self._unpacked(), protocol=pickle.HIGHEST_PROTOCOL)
+        return (FrontMatterLines, (None, packed))
+
+
 @dataclass(frozen=True, eq=True)
 class Tag:
     """One manifest: ``<org>/<repo>/manifests/<tag>/README.md``."""
@@ -191,7 +227,7 @@ class Tag:
     contents_file: Path | None = None
     #: front-matter line of the top-level keys and of each layer's keys, e.g.
     #: ``("size",)`` or ``("layers", 0, "url")`` (empty when not read from a file)
-    lines: dict[LineKey, int] = field(default_factory=dict, hash=False, compare=False)
+    lines: Mapping[LineKey, int] = field(default_factory=dict, hash=False, compare=False)
     #: the reason the tag should not be used any more (``deprecated:``), if any
     deprecated: str | None = None
     #: what the git history of the manifest tells (None: no history read)
@@ -318,8 +354,6 @@ class Namespace:
     body: str = ""
     extra: dict[str, Any] = field(default_factory=dict, hash=False)
     tags: tuple[Tag, ...] = ()
-    #: every file the namespace was read from (for dependency tracking)
-    files: tuple[Path, ...] = ()
 
     @property
     def name(self) -> str:
@@ -928,14 +962,12 @@ class _Reader:
                 self.problem(folder, refused.message, code=refused.code)
             return None
         folder = os.fspath(folder)
-        files: list[Path] = []
         description, body, extra = "", "", {}
         readme = _join(folder, "README.md")
         judged = self.inspect(readme)
         if judged.exists:
             doc = self.read_document(readme, "collection", judged)
             if doc is not None:
-                files.append(Path(readme))
                 description = str(doc.data.get("description") or "").strip()
                 body = doc.body.strip("\n")
                 extra = {k: v for k, v in doc.data.items() if k not in ("layout", "description")}
@@ -956,7 +988,7 @@ class _Reader:
                     code="too-many",
                 )
                 break
-            tag = self.read_tag(tag_dir, files)
+            tag = self.read_tag(tag_dir)
             if tag is not None:
                 tags.append(tag)
         tags_folder = _join(folder, "tags")
@@ -965,8 +997,6 @@ class _Reader:
             if judged.kind == "refused":
                 self.problem(marker, judged.message, code=judged.code)
                 break
-            if judged.kind == "file":
-                files.append(Path(marker))
             if judged.kind != "folder":
                 break
         tags.sort(key=lambda t: t.name)
@@ -978,10 +1008,9 @@ class _Reader:
             body=body,
             extra=extra,
             tags=tuple(tags),
-            files=tuple(files),
         )
 
-    def read_tag(self, tag_dir: PathLike, files: list[Path]) -> Tag | None:
+    def read_tag(self, tag_dir: PathLike) -> Tag | None:
         tag_dir = os.fspath(tag_dir)
         if self.observed is not None:  # a file added or removed changes its time
             self.inspect(tag_dir)
@@ -999,7 +1028,6 @@ class _Reader:
         if doc is None:
             return None
         readme_path = Path(readme)
-        files.append(readme_path)
         data = doc.data
         for index, item in enumerate(data["layers"]):
             problem = names.oras_problem(item["url"]) if names.is_oras(item["url"]) else None
@@ -1065,10 +1093,7 @@ class _Reader:
             )
         elif judged.kind == "file":
             recipe_file = Path(recipe)
-            files.append(recipe_file)
         contents_file = self.read_contents_record(_join(tag_dir, contents.RECORD_FILE))
-        if contents_file is not None:
-            files.append(contents_file)
         return Tag(
             name=name,
             size=int(data["size"]),
@@ -1078,7 +1103,7 @@ class _Reader:
             path=readme_path,
             recipe_file=recipe_file,
             contents_file=contents_file,
-            lines=doc.lines,
+            lines=FrontMatterLines(doc.lines),
             deprecated=data["deprecated"].strip() if "deprecated" in data else None,
         )
 
