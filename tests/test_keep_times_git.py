@@ -149,26 +149,84 @@ def test_without_git_it_looks_at_every_file(tmp_path: Path) -> None:
     assert "1 changed or new" in done.out
 
 
-def test_files_only_leaves_the_folders_times(tmp_path: Path) -> None:
-    """``--files-only`` (for a build told ORGREG_GIT_CHECKOUT): the files get their
-    times back, no folder does, and no folder is recorded."""
+def with_a_page_and_recipes(origin: Path) -> None:
+    """A Sphinx page and two tags' Singularity recipes in *origin*, committed."""
+    (origin / "source/index.md").write_text("# Registry\n")
+    for ns in ("same", "edited"):
+        (origin / "source/acme" / ns / "manifests/1.0/Singularity").write_text(
+            "Bootstrap: docker\nFrom: alpine\n"
+        )
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "a page and recipes")
+
+
+def test_files_only_leaves_the_folders_and_readmes_at_the_checkouts_time(
+    tmp_path: Path,
+) -> None:
+    """``--files-only`` (for a build told ORGREG_GIT_CHECKOUT, which takes what
+    changed from git): files get their times back, but not the README.md files
+    (read only by the namespace reader) nor the folders; neither is recorded."""
     import json
 
     origin = origin_repository(tmp_path)
+    with_a_page_and_recipes(origin)
     first = checkout(origin, tmp_path / "run1", None)
-    assert orgreg("keep-times", "--git", "--files-only", first).code == 0
+    done = orgreg("keep-times", "--git", "--files-only", first)
+    assert done.code == 0, done.out + done.err
+    assert "0 given back their former time, 4 changed or new" in done.out
+    assert "3 README.md left at the checkout's time" in done.out
     before = times(first)
     record = first / "_build/orgreg-file-times.json"
-    assert json.loads(record.read_text())["folders"] == {}
+    recorded = json.loads(record.read_text())
+    assert recorded["folders"] == {}
+    assert sorted(recorded["files"]) == [
+        ".gitignore",
+        "source/acme/edited/manifests/1.0/Singularity",
+        "source/acme/same/manifests/1.0/Singularity",
+        "source/index.md",
+    ]
+    # the merge: a recipe edited (its README, as every other, unchanged)
+    (origin / "source/acme/edited/manifests/1.0/Singularity").write_text("Bootstrap: scratch\n")
+    git(origin, "commit", "-q", "-am", "merge")
     second = checkout(origin, tmp_path / "run2", record)
     done = orgreg("keep-times", "--git", "--files-only", second)
-    assert "4 given back their former time" in done.out
-    assert "; 0 folders given back their former time" in done.out
+    assert done.code == 0, done.out + done.err
+    assert "3 given back their former time, 1 changed or new" in done.out
+    assert "3 README.md left at the checkout's time; 0 folders given back" in done.out
     after = times(second)
-    folders = {rel for rel in after if (second / rel).is_dir()}
-    files = set(after) - folders
-    assert {rel for rel in files if after[rel] == before[rel]} == files
-    assert not {rel for rel in folders if after[rel] == before[rel]}
+    assert {rel for rel in after if after[rel] == before[rel]} == {
+        "source/index.md",
+        "source/acme/same/manifests/1.0/Singularity",
+    }
+    for rel in after:  # the others, READMEs and folders too, keep the checkout's time
+        assert after[rel] >= before[rel]
+    assert "README.md" not in "".join(json.loads(record.read_text())["files"])
+
+
+def test_without_files_only_readmes_get_their_former_times(tmp_path: Path) -> None:
+    """A run without ``--files-only`` gives README.md files their former times, as
+    any file; after a ``--files-only`` run (whose record holds none) they count
+    as new once: their newer time is kept, and the next run gives it back."""
+    origin = origin_repository(tmp_path)
+    with_a_page_and_recipes(origin)
+    first = checkout(origin, tmp_path / "run1", None)
+    assert orgreg("keep-times", "--git", "--files-only", first).code == 0
+    second = checkout(origin, tmp_path / "run2", first / "_build/orgreg-file-times.json")
+    done = orgreg("keep-times", "--git", second)
+    assert done.code == 0, done.out + done.err
+    assert "4 given back their former time, 3 changed or new" in done.out
+    assert "README.md left" not in done.out
+    readmes = sorted((second / "source").rglob("README.md"))
+    assert len(readmes) == 3
+    for readme in readmes:
+        rel = readme.relative_to(second)
+        assert readme.stat().st_mtime_ns > (first / rel).stat().st_mtime_ns
+    third = checkout(origin, tmp_path / "run3", second / "_build/orgreg-file-times.json")
+    done = orgreg("keep-times", "--git", third)
+    assert "7 given back their former time, 0 changed or new" in done.out
+    for readme in readmes:
+        rel = readme.relative_to(second)
+        assert (third / rel).stat().st_mtime_ns == readme.stat().st_mtime_ns
 
 
 def test_a_checkout_takes_what_changed_from_git(tmp_path: Path) -> None:

@@ -19,6 +19,17 @@ same from git's index instead of the disk: a file's digest is its blob id (no
 file is read) and the folders and their entries are those of the tracked files
 (no folder is listed), so only the times are written. At 100,000 tags that is
 the difference between touching every file and folder three times and once.
+
+For a build told the tree is exactly the commit checked out (``ORGREG_GIT_CHECKOUT``:
+it takes which namespace folders changed from ``git diff``, and never looks at
+the times of the files and folders in the others), :func:`keep_times_from_git`
+with *git_build* leaves the folders and the files :func:`keeps_checkout_time`
+names (``README.md``: the manifest tree's, which only the namespace reader
+reads) at the checkout's time, and records none of them: at 10,000 namespaces x
+10 tags, the times of 130,000 folders and 120,000 READMEs not written, and a
+record of about 10,000 files instead of 130,000. A newer time is never wrong,
+only more work: a Sphinx page named ``README.md`` is read again, and so is every
+namespace when the build cannot use git (its last commit missing from the clone).
 """
 
 from __future__ import annotations
@@ -37,22 +48,39 @@ FORMAT = 1
 SKIPPED_FOLDERS = frozenset(
     {".git", ".hg", ".svn", ".venv", "_build", "node_modules", "__pycache__", ".tox", ".nox"}
 )
+#: names of the files a run for a build that takes what changed from git leaves at
+#: the checkout's time (:func:`keeps_checkout_time`): the manifest tree's READMEs
+#: (``<org>/<repo>/README.md``, ``manifests/<tag>/README.md``, ``tags/README.md``),
+#: read only by the namespace reader, whose memo such a build settles from git
+CHECKOUT_TIME_NAMES = frozenset({"README.md"})
+
+
+def keeps_checkout_time(rel: str) -> bool:
+    """True for a file (*rel*: ``/``-separated) that a run for a build told
+    ``ORGREG_GIT_CHECKOUT`` leaves at the checkout's time and does not record
+    (:data:`CHECKOUT_TIME_NAMES`). Other files -- Sphinx's pages, the recipes and
+    contents files whose times the change stamps hold, key files -- get their
+    former times back as in any run."""
+    return rel.rpartition("/")[2] in CHECKOUT_TIME_NAMES
 
 
 @dataclass(frozen=True)
 class KeptTimes:
     """What :func:`keep_times` did: files given back their recorded time, files
-    left as they are (changed, new, or already at the recorded time); folders
-    given back theirs (their entries' names as recorded)."""
+    left as they are (changed, new, or already at the recorded time), files left
+    at the checkout's time unlooked at (:func:`keeps_checkout_time`, in a run for
+    a build that takes what changed from git); folders given back theirs (their
+    entries' names as recorded)."""
 
     restored: int
     changed: int
     unchanged: int
     folders_restored: int = 0
+    left_at_checkout: int = 0
 
     @property
     def files(self) -> int:
-        return self.restored + self.changed + self.unchanged
+        return self.restored + self.changed + self.unchanged + self.left_at_checkout
 
 
 def content_digest(path: str) -> str:
@@ -289,23 +317,33 @@ def keep_times_from_git(
     root: Path,
     state_file: Path,
     skipped: Iterable[str] = SKIPPED_FOLDERS,
-    folders: bool = True,
+    *,
+    git_build: bool = False,
 ) -> KeptTimes:
     """:func:`keep_times` for a fresh git checkout (a CI runner's), with what the
     tree holds taken from git's index, not from the disk: the files are the
     tracked ones (a file's digest its blob id, or its bytes' digest where the
     work tree differs from the index), the folders those that hold them, with
     the entries they make. Untracked files and folders are not looked for: in a
-    checkout there are none. Without *folders*, the folders keep their times and
-    none is recorded (for a build that learns what changed in the tree from git:
-    ``ORGREG_GIT_CHECKOUT``). Raises :class:`NotAGitCheckout` when *root* is not
-    the top of a git work tree."""
-    files, listings = git_tree(root, skipped, folders)
+    checkout there are none.
+
+    With *git_build* (``orgreg keep-times --git --files-only``: for a build told
+    ``ORGREG_GIT_CHECKOUT``, which takes what changed in the manifest tree from
+    git), the folders and the files :func:`keeps_checkout_time` names keep the
+    checkout's time, and none of them is recorded (a later run without it counts
+    them as new). A newer time is never wrong, only more work: a Sphinx page named
+    ``README.md`` is read again, and when the build cannot use git (its last
+    commit missing) it reads every namespace again. Raises
+    :class:`NotAGitCheckout` when *root* is not the top of a git work tree."""
+    files, listings = git_tree(root, skipped, folders=not git_build)
     record, folder_record = load_record(state_file)
-    restored = changed = unchanged = folders_restored = 0
+    restored = changed = unchanged = folders_restored = left_at_checkout = 0
     base = os.fspath(root) + os.sep
     kept_files: dict[str, list[str | int]] = {}
     for rel, digest in files.items():
+        if git_build and keeps_checkout_time(rel):
+            left_at_checkout += 1
+            continue
         path = base + rel
         former = record.get(rel)
         if former is not None and former[0] == digest:
@@ -323,7 +361,7 @@ def keep_times_from_git(
         changed += 1
         kept_files[rel] = [digest, mtime]
     kept_folders: dict[str, list[str | int]] = {}
-    for rel in listings if folders else ():  # a new time leaves its folder's as it is
+    for rel in listings:  # (none with git_build) a new time leaves its folder's as it is
         path = base + rel
         former = folder_record.get(rel)
         if former is not None and listings[rel] and former[0] == listings[rel]:
@@ -340,4 +378,4 @@ def keep_times_from_git(
             continue
         kept_folders[rel] = [listings[rel], mtime]
     save_record(state_file, kept_files, kept_folders)
-    return KeptTimes(restored, changed, unchanged, folders_restored)
+    return KeptTimes(restored, changed, unchanged, folders_restored, left_at_checkout)

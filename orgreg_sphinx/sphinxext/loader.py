@@ -46,7 +46,7 @@ READ_CACHE_FILE = "orgreg-read-cache.pickle"
 #: set (non-empty) when the source tree is exactly the commit checked out, as in a
 #: CI job: the namespace memo takes which namespaces changed since its commit from
 #: git, not from the times of their files and folders (``orgreg keep-times --git
-#: --files-only`` then leaves the folders' times alone)
+#: --files-only`` then leaves the folders' and the README.md files' times alone)
 GIT_CHECKOUT_ENV = "ORGREG_GIT_CHECKOUT"
 #: folder in the doctree folder keeping the last build's namespaces, with their
 #: history, and what they were read from (a namespace in which nothing changed is
