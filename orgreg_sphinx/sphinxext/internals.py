@@ -155,12 +155,19 @@ class RegistryProject(Project):
 
     def doc2path(self, docname: str, absolute: bool) -> Any:
         """A generated page's relative path is ``<org>/<repo>/index.orgreg``, so no
-        path of the build machine reaches the search index or templates."""
-        path = super().doc2path(docname, absolute)
+        path of the build machine reaches the search index or templates. Both of
+        a generated page's paths are made once (Sphinx asks for 10,000 pages'
+        twice a build, and a path costs a join and a parse each time)."""
         stub = getattr(self, "generated", {}).get(docname)
-        if not absolute and stub is not None and self._docname_to_path.get(docname) == stub:
-            return type(path)(f"{docname}{stub.suffix}")
-        return path
+        mapped = self._docname_to_path.get(docname)
+        if stub is None or (mapped is not stub and mapped != stub):
+            return super().doc2path(docname, absolute)
+        made: dict[str, tuple[Path, Any, Any]] = self.__dict__.setdefault("_stub_paths", {})
+        found = made.get(docname)
+        if found is None or found[0] is not stub:  # (the stub: the page is the same)
+            whole = super().doc2path(docname, True)
+            found = made[docname] = (stub, whole, type(whole)(f"{docname}{stub.suffix}"))
+        return found[1] if absolute else found[2]
 
 
 def project_problem(project: object) -> str:
