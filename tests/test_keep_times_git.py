@@ -124,6 +124,32 @@ def test_an_edit_not_committed_is_seen_by_its_bytes(tmp_path: Path) -> None:
         assert given_back == (rel == "source/acme/same")
 
 
+def test_files_only_takes_the_work_tree_to_be_the_commit(tmp_path: Path, monkeypatch) -> None:
+    """A run for a build told ORGREG_GIT_CHECKOUT trusts the checkout as that
+    build does: no ``git status`` (it looks at every tracked file); so a recipe
+    edited since the checkout is taken by its blob id and given its former time
+    (without --files-only the edit is seen by its bytes, as above)."""
+    from orgreg_sphinx.core import filetimes
+
+    origin = origin_repository(tmp_path)
+    with_a_page_and_recipes(origin)
+    first = checkout(origin, tmp_path / "run1", None)
+    keep_times_from_git(first, first / "_build/orgreg-file-times.json", git_build=True)
+    second = checkout(origin, tmp_path / "run2", first / "_build/orgreg-file-times.json")
+    recipe = second / "source/acme/same/manifests/1.0/Singularity"
+    recipe.write_text("Bootstrap: scratch\n")
+    asked: list[str] = []
+    real = filetimes._git
+    monkeypatch.setattr(filetimes, "_git", lambda root, *a: asked.append(a[0]) or real(root, *a))
+    kept = keep_times_from_git(second, second / "_build/orgreg-file-times.json", git_build=True)
+    assert "status" not in asked and "ls-files" in asked
+    assert kept.changed == 0
+    assert recipe.stat().st_mtime_ns == (first / recipe.relative_to(second)).stat().st_mtime_ns
+    asked.clear()
+    kept = keep_times_from_git(second, second / "_build/orgreg-file-times.json")
+    assert "status" in asked and kept.changed >= 1
+
+
 def test_the_records_of_both_ways_agree_on_nothing_wrongly(tmp_path: Path) -> None:
     """A record made by reading the files does not give its times to a git run (the
     digests differ in kind), nor the reverse: at worst a file counts as changed."""

@@ -60,7 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "manifest tree's, which only the namespace reader reads), and record neither. "
         f"A newer time is never wrong, only more work: a page named {CHECKOUT_TIME_FILES} "
         "is read again, and every namespace when the build cannot use git (its last "
-        "commit missing)",
+        "commit missing). Like that build, it takes the work tree to be the commit "
+        "checked out: edits since the checkout are not looked for",
     )
 
 

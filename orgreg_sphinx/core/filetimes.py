@@ -245,7 +245,10 @@ def _git(root: Path, *args: str) -> bytes:
 
 
 def git_tree(
-    root: Path, skipped: Iterable[str] = SKIPPED_FOLDERS, folders: bool = True
+    root: Path,
+    skipped: Iterable[str] = SKIPPED_FOLDERS,
+    folders: bool = True,
+    edits: bool = True,
 ) -> tuple[dict[str, str], dict[str, str]]:
     """The regular files and the folders git tracks below *root* (the top of its
     work tree; folders and files under a folder named in *skipped* are left out,
@@ -253,7 +256,9 @@ def git_tree(
     id>`` from the index, or :func:`content_digest` of its bytes where the work
     tree differs (a deleted file is left out); a folder's is ``git:<tree id>`` of
     the last commit (its entries, their names and bytes), or '' where something
-    in it differs from that commit (none without *folders*). Raises
+    in it differs from that commit (none without *folders*). Without *edits*,
+    the work tree is taken to be the index's, as a fresh checkout's is (``git
+    status``, which looks at every tracked file, is not run). Raises
     :class:`NotAGitCheckout`."""
     top = _git(root, "rev-parse", "--show-toplevel").decode("utf-8", "surrogateescape").strip()
     if os.path.realpath(top) != os.path.realpath(root):
@@ -261,7 +266,11 @@ def git_tree(
     skip = frozenset(skipped)
     changed: set[str] = set()
     unsettled: set[str] = set()
-    status = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=no", "--no-renames")
+    status = (
+        _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=no", "--no-renames")
+        if edits
+        else b""
+    )
     for entry in status.split(b"\0"):
         if len(entry) > 3:
             rel = os.fsdecode(entry[3:])
@@ -333,9 +342,11 @@ def keep_times_from_git(
     checkout's time, and none of them is recorded (a later run without it counts
     them as new). A newer time is never wrong, only more work: a Sphinx page named
     ``README.md`` is read again, and when the build cannot use git (its last
-    commit missing) it reads every namespace again. Raises
+    commit missing) it reads every namespace again. Such a build trusts the
+    checkout, and so does this run: the work tree is taken to be the commit's
+    (edits since the checkout are not looked for: no ``git status``). Raises
     :class:`NotAGitCheckout` when *root* is not the top of a git work tree."""
-    files, listings = git_tree(root, skipped, folders=not git_build)
+    files, listings = git_tree(root, skipped, folders=not git_build, edits=not git_build)
     record, folder_record = load_record(state_file)
     restored = changed = unchanged = folders_restored = left_at_checkout = 0
     base = os.fspath(root) + os.sep
