@@ -6,8 +6,10 @@ No Sphinx here. :func:`read_history` runs one ``git log`` over the whole tree
 process per file. Given the registry read from the tree, the manifests as
 checked out are not parsed again (their facts are the model's): only former
 versions are. A :class:`HistoryCache` (kept by the site build in its doctree
-folder) holds what was read, so a rebuild runs only ``git rev-parse`` when
-nothing was committed, and reads only the new commits when something was.
+folder, in shards by namespace) holds what was read, so a rebuild runs only
+``git rev-parse`` when nothing was committed, and reads only the new commits
+when something was (loading and saving only the shards of the namespaces they
+changed, and of those it is applied to).
 :func:`apply` then gives each :class:`~.model.Tag` its :class:`~.model.TagHistory`.
 
 History follows the first parent of each commit (the branch as it was
@@ -16,10 +18,13 @@ published: a merged pull request counts at its merge), with commit dates.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
 import subprocess
+import zlib
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -28,7 +33,16 @@ from .frontmatter import FrontMatterError, decode, parse
 from .model import Former, Limits, Namespace, Registry, Tag, TagHistory
 
 #: bump when the cache's content changes shape
-CACHE_VERSION = 2
+CACHE_VERSION = 3
+#: how many files a :class:`HistoryCache` is kept in (by a hash of each manifest
+#: path's namespace): a build whose new commits changed one namespace loads and
+#: writes one of them, not the history of the whole registry
+HISTORY_SHARDS = 64
+#: the file of a cache's folder naming its commit and shards (written last)
+HISTORY_INDEX = "index.pickle"
+#: the token an index gives a shard that could not be read (no file has it: the
+#: next build reads the history whole)
+LOST_TOKEN = "lost"
 #: the manifest files, as a git pathspec relative to the tree's root
 MANIFEST_PATHSPEC = ":(glob)*/*/manifests/*/README.md"
 #: the blob id git prints for "no file" (a deletion)
@@ -41,6 +55,11 @@ class GitError(Exception):
     """git failed or is missing: the history is off, with this reason."""
 
 
+class ShardLost(Exception):
+    """A shard file of a loaded :class:`HistoryCache` is missing, damaged or not
+    the one its index names (a save interrupted before the index was written)."""
+
+
 @dataclass(frozen=True)
 class Version:
     """A commit that changed a manifest file: when, and its content's blob id
@@ -51,27 +70,254 @@ class Version:
     blob: str
 
 
-@dataclass
-class HistoryCache:
-    """What was read from git, kept between builds."""
+def history_shard(path: str) -> int:
+    """The shard of a :class:`HistoryCache` keeping the versions of the manifest
+    *path* (relative, ``/``-separated): chosen by its namespace, ``<org>/<repo>``."""
+    namespace = "/".join(path.split("/", 2)[:2])
+    return zlib.crc32(namespace.encode("utf-8", "surrogateescape")) % HISTORY_SHARDS
 
-    root: str = ""
-    head: str = ""
-    #: manifest path (relative to the root, ``/``-separated) -> versions, newest first
-    versions: dict[str, list[Version]] = field(default_factory=dict)
-    #: blob id -> facts of that manifest version (blobs never change)
-    blobs: dict[str, Facts] = field(default_factory=dict)
-    #: commits changing manifests whose date could not be read (left out)
-    undated: int = 0
+
+#: one shard of a cache: manifest path -> versions, newest first
+Shard = dict[str, list[Version]]
+
+
+class HistoryCache:
+    """What was read from git, kept between builds.
+
+    Kept in a folder (:meth:`save`, :meth:`load`): an index (the root, the
+    commit, the undated count and a token per shard) and :data:`HISTORY_SHARDS`
+    shard files, each holding the versions of the manifest paths of its
+    namespaces (:func:`history_shard`) and the facts of the blobs they name.
+    :meth:`load` reads the index only; a shard is loaded when one of its paths
+    is asked for (:meth:`versions_of`), and a save writes only the shards that
+    changed, then the index. A shard whose file is missing, damaged or not the
+    index's makes :func:`read_history` read the history whole, and is read
+    again from git (the whole history at :attr:`head`) when :func:`apply` asks
+    for it: the histories are those of a read without any cache.
+    """
+
+    def __init__(
+        self,
+        root: str = "",
+        head: str = "",
+        versions: Mapping[str, list[Version]] | None = None,
+        blobs: Mapping[str, Facts] | None = None,
+        undated: int = 0,
+    ) -> None:
+        self.root = root
+        self.head = head
+        #: commits changing manifests whose date could not be read (left out)
+        self.undated = undated
+        #: blob id -> facts of that manifest version (blobs never change), for the
+        #: blobs of the shards in memory and those read since
+        self.facts: dict[str, Facts] = dict(blobs or {})
+        #: the limits manifests are read under (when a lost shard is read again)
+        self.limits = Limits()
+        #: the shards in memory (a shard neither here nor in the folder is empty)
+        self._shards: dict[int, Shard] = {}
+        #: the folder holding the shards not in memory (None: there are none)
+        self._folder: Path | None = None
+        #: the token of each shard whose file in the folder holds what this cache
+        #: holds ('': an empty shard, no file); a shard not here is written by a save
+        self._tokens: dict[int, str] = {}
+        #: shards that could not be loaded nor read again from git (empty here)
+        self._lost: set[int] = set()
+        #: the shard files loaded, in order, and those the last :meth:`save` wrote
+        self.loaded: list[int] = []
+        self.written: list[int] = []
+        for path, found in (versions or {}).items():
+            self._shards.setdefault(history_shard(path), {})[path] = found
+
+    @property
+    def versions(self) -> Mapping[str, list[Version]]:
+        """Manifest path (relative, ``/``-separated) -> versions, newest first: a
+        mapping that loads a path's shard when the path is asked for (and every
+        shard when iterated)."""
+        return _Versions(self)
+
+    @property
+    def blobs(self) -> dict[str, Facts]:
+        """Blob id -> facts of every manifest version the cache holds (loads every
+        shard; :attr:`facts` holds those of the shards loaded)."""
+        self.load_all()
+        return self.facts
+
+    @property
+    def unsaved(self) -> bool:
+        """True when a :meth:`save` to the folder loaded from would write a shard."""
+        return self._folder is None or len(self._tokens) < HISTORY_SHARDS
+
+    def _shard(self, shard: int) -> Shard:
+        """The versions of *shard*, loaded when not in memory (ShardLost when its
+        file cannot be used)."""
+        if shard in self._lost:
+            raise ShardLost(shard)
+        found = self._shards.get(shard)
+        if found is not None:
+            return found
+        token = self._tokens.get(shard, "")
+        if not token or self._folder is None:
+            found = {}
+        else:
+            self.loaded.append(shard)
+            value = load_stamped(self._folder / f"{shard}.pickle", token)
+            if (
+                not isinstance(value, tuple)
+                or len(value) != 2
+                or not isinstance(value[0], dict)
+                or not isinstance(value[1], dict)
+            ):
+                raise ShardLost(shard)
+            found, blobs = value
+            self.facts.update(blobs)
+        self._shards[shard] = found
+        return found
+
+    def versions_of(self, path: str) -> list[Version] | None:
+        """The versions of the manifest *path* (relative, ``/``-separated), newest
+        first; None when the history has none. A shard that cannot be loaded is
+        read again from git."""
+        shard = history_shard(path)
+        try:
+            return self._shard(shard).get(path)
+        except ShardLost:
+            if shard not in self._lost:
+                self._read_again(shard)
+            return self._shards.get(shard, {}).get(path)
+
+    def load_all(self) -> None:
+        """Every shard in memory (those that cannot be loaded read again from git)."""
+        for shard in range(HISTORY_SHARDS):
+            try:
+                self._shard(shard)
+            except ShardLost:
+                if shard not in self._lost:
+                    self._read_again(shard)
+
+    def known_facts(self) -> dict[str, Facts]:
+        """The facts of every blob in the shards that can be loaded (a lost shard's
+        are simply not known: they are parsed again)."""
+        for shard in range(HISTORY_SHARDS):
+            with contextlib.suppress(ShardLost):
+                self._shard(shard)
+        return dict(self.facts)
+
+    def _read_again(self, shard: int) -> None:
+        """Read the whole history at :attr:`head` from git in place of what the
+        cache holds, *shard* having been lost (every shard is written by the next
+        save); when git cannot say, that shard is empty here, and lost for the
+        next build too."""
+        whole = History(available=False)
+        try:
+            _read(Path(self.root), self.head, None, self.limits, None, whole)
+        except (GitError, ValueError, IndexError, UnicodeError):
+            self._shards[shard] = {}
+            self._lost.add(shard)
+            return
+        cache = whole.cache
+        self._shards, self.facts, self.undated = cache._shards, cache.facts, cache.undated
+        self._folder, self._tokens, self._lost = None, {}, set()
+
+    def updated(self, head: str, new: Mapping[str, list[Version]]) -> HistoryCache:
+        """A cache at *head*: this one with the *new* versions (newest first) of the
+        paths the commits after :attr:`head` changed (their shards are loaded;
+        ShardLost when one cannot be). This cache is left as it is: the lists
+        and shards it holds are shared, never changed."""
+        fresh = HistoryCache(self.root, head, undated=self.undated)
+        fresh.facts = dict(self.facts)
+        fresh.limits = self.limits
+        fresh._shards = dict(self._shards)
+        fresh._folder, fresh._tokens = self._folder, dict(self._tokens)
+        fresh._lost = set(self._lost)
+        copied: set[int] = set()
+        for path, versions in new.items():
+            shard = history_shard(path)
+            if shard not in copied:
+                fresh._shards[shard] = dict(fresh._shard(shard))
+                fresh._tokens.pop(shard, None)
+                copied.add(shard)
+            kept = fresh._shards[shard]
+            kept[path] = versions + kept.get(path, [])
+        return fresh
 
     @classmethod
-    def load(cls, file: Path) -> HistoryCache:
-        """The cache kept in *file*; empty when missing, damaged or of another version."""
-        cache = load_stamped(file, CACHE_VERSION)
-        return cache if isinstance(cache, cls) else cls()
+    def load(cls, folder: Path) -> HistoryCache:
+        """The cache kept in *folder* (its index only: shards are loaded when asked
+        for); empty when missing, damaged or of another version."""
+        index = load_stamped(folder / HISTORY_INDEX, (CACHE_VERSION, HISTORY_SHARDS))
+        if not isinstance(index, tuple) or len(index) != 4:
+            return cls()
+        root, head, undated, tokens = index
+        if (
+            not isinstance(root, str)
+            or not isinstance(head, str)
+            or not isinstance(undated, int)
+            or not isinstance(tokens, dict)
+            or set(tokens) != set(range(HISTORY_SHARDS))
+            or not all(isinstance(token, str) for token in tokens.values())
+        ):
+            return cls()
+        cache = cls(root, head, undated=undated)
+        cache._folder, cache._tokens = folder, dict(tokens)
+        return cache
 
-    def save(self, file: Path) -> None:
-        save_stamped(file, CACHE_VERSION, self)
+    def save(self, folder: Path) -> None:
+        """Write the shards that differ from those in *folder* (all of them when
+        the cache was not loaded from it), then the index."""
+        if self._folder is not None and self._folder != folder:
+            self.load_all()
+            self._folder, self._tokens = None, {}
+        tokens = dict(self._tokens) if self._folder is not None else {}
+        folder.mkdir(parents=True, exist_ok=True)
+        written: list[int] = []
+        for shard in range(HISTORY_SHARDS):
+            if shard in self._lost:  # the next build reads the history whole
+                tokens[shard] = LOST_TOKEN
+                continue
+            if shard in tokens:
+                continue
+            written.append(shard)
+            file = folder / f"{shard}.pickle"
+            versions = self._shards.get(shard, {})
+            if not versions:  # an empty shard: no file, and the token ''
+                file.unlink(missing_ok=True)
+                tokens[shard] = ""
+                continue
+            blobs = {
+                version.blob: self.facts[version.blob]
+                for found in versions.values()
+                for version in found
+                if version.blob in self.facts
+            }
+            tokens[shard] = os.urandom(8).hex()
+            save_stamped(file, tokens[shard], (versions, blobs))
+        index = (self.root, self.head, self.undated, tokens)
+        save_stamped(folder / HISTORY_INDEX, (CACHE_VERSION, HISTORY_SHARDS), index)
+        self._folder, self._tokens, self.written = folder, tokens, written
+
+
+class _Versions(Mapping[str, list[Version]]):
+    """:attr:`HistoryCache.versions`: a shard is loaded when a path of it is asked for."""
+
+    def __init__(self, cache: HistoryCache) -> None:
+        self._cache = cache
+
+    def __getitem__(self, path: str) -> list[Version]:
+        found = self._cache.versions_of(path) if isinstance(path, str) else None
+        if found is None:
+            raise KeyError(path)
+        return found
+
+    def _all(self) -> Iterator[str]:
+        self._cache.load_all()
+        for shard in range(HISTORY_SHARDS):
+            yield from self._cache._shards.get(shard, {})
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._all()))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._all())
 
 
 @dataclass
@@ -299,7 +545,11 @@ def read_history(
     """The git history of the manifests under *root*, reading from git only the
     commits *cache* does not hold. With *current* (the registry read from the
     same tree), the manifests as checked out are not parsed again: their facts
-    come from it, and only former versions are parsed."""
+    come from it, and only former versions are parsed.
+
+    Of a cache loaded from its folder, only the shards of the paths the new
+    commits changed are loaded; when one of them cannot be, the history is read
+    whole (as with no cache)."""
     root_path = Path(root)
     limits = limits or Limits()
     history = History(available=False)
@@ -314,77 +564,98 @@ def read_history(
             )
             return history
         old = cache if cache is not None and cache.root == str(root_path.resolve()) else None
-        fresh = HistoryCache(root=str(root_path.resolve()), head=head)
-        since = ""
         if old is not None and old.head == head:
+            old.limits = limits
             history.available, history.cache = True, old
             return history
-        if old is not None and old.head:
-            fresh.blobs = dict(old.blobs)
-            try:
-                _git(root_path, ["merge-base", "--is-ancestor", old.head, head])
-                since = old.head
-            except GitError:  # history rewritten (or the old head is gone): read it all
-                pass
-            history.processes += 1
-        log = _git(
-            root_path,
-            [
-                "log",
-                "-z",
-                "--raw",
-                "--no-abbrev",
-                "--no-renames",
-                "--relative",
-                "--first-parent",
-                "--diff-merges=first-parent",
-                "--format=%x1e%H %ct",
-                f"{since}..{head}" if since else head,
-                "--",
-                MANIFEST_PATHSPEC,
-            ],
-        )
-        history.processes += 1
-        commits = parse_log(log)
-        history.commits_read = len(commits)
-        new: dict[str, list[Version]] = {}
-        fresh.undated = sum(1 for _, date, changes in commits if date is None and changes)
-        if since and old:
-            fresh.undated += old.undated
-        for commit, date, changes in commits:
-            if date is None:
-                continue
-            for path, blob in changes:
-                new.setdefault(path, []).append(Version(commit, date, blob))
-        # the old lists are shared, never changed: a path's new versions make a new list
-        fresh.versions = dict(old.versions) if since and old else {}
-        for path, versions in new.items():
-            fresh.versions[path] = versions + fresh.versions.get(path, [])
-        wanted = sorted(
-            {v.blob for vs in new.values() for v in vs} - {NULL_BLOB} - fresh.blobs.keys()
-        )
-        history.since, history.paths = since, frozenset(new)
-        if wanted and current is not None:
-            # a wanted blob is a new version's: only the paths changed can have it
-            newest = {path: fresh.versions[path][0].blob for path in new}
-            known = current_facts(current, newest, set(wanted))
-            fresh.blobs.update(known)
-            history.blobs_from_registry = len(known)
-            wanted = [blob for blob in wanted if blob not in known]
-        if wanted:
-            raw = _git(root_path, ["cat-file", "--batch"], ("\n".join(wanted) + "\n").encode())
-            history.processes += 1
-            parsed = parse_batch(raw, limits)
-            history.blobs_parsed = len(parsed)
-            fresh.blobs.update(parsed)
+        try:
+            _read(root_path, head, old, limits, current, history)
+        except ShardLost:  # a shard the new commits changed is damaged: read it all
+            _read(root_path, head, None, limits, current, history)
     except GitError as err:
         history.reason = f"the tree is not in a git repository with commits ({err})"
         return history
     except (ValueError, IndexError, UnicodeError) as err:  # git said something unforeseen
         history.reason = f"git's answer could not be read ({err})"
         return history
-    history.available, history.cache, history.changed = True, fresh, True
+    history.available, history.changed = True, True
     return history
+
+
+def _read(
+    root_path: Path,
+    head: str,
+    old: HistoryCache | None,
+    limits: Limits,
+    current: Registry | None,
+    history: History,
+) -> None:
+    """Read the history at the commit *head* into *history* (its cache and what
+    this read did): the commits after *old*'s when its commit is an ancestor of
+    *head*, else the whole history (the blobs *old* knows are not parsed again).
+    GitError when git fails; ShardLost when a shard of *old* the new commits
+    changed cannot be loaded."""
+    history.commits_read = history.blobs_parsed = history.blobs_from_registry = 0
+    since = ""
+    if old is not None and old.head:
+        try:
+            _git(root_path, ["merge-base", "--is-ancestor", old.head, head])
+            since = old.head
+        except GitError:  # history rewritten (or the old head is gone): read it all
+            pass
+        history.processes += 1
+    log = _git(
+        root_path,
+        [
+            "log",
+            "-z",
+            "--raw",
+            "--no-abbrev",
+            "--no-renames",
+            "--relative",
+            "--first-parent",
+            "--diff-merges=first-parent",
+            "--format=%x1e%H %ct",
+            f"{since}..{head}" if since else head,
+            "--",
+            MANIFEST_PATHSPEC,
+        ],
+    )
+    history.processes += 1
+    commits = parse_log(log)
+    history.commits_read = len(commits)
+    new: dict[str, list[Version]] = {}
+    undated = sum(1 for _, date, changes in commits if date is None and changes)
+    for commit, date, changes in commits:
+        if date is None:
+            continue
+        for path, blob in changes:
+            new.setdefault(path, []).append(Version(commit, date, blob))
+    if since and old is not None:
+        # the old lists are shared, never changed: a path's new versions make a new list
+        fresh = old.updated(head, new)
+        fresh.undated += undated
+    else:
+        fresh = HistoryCache(str(root_path.resolve()), head, new, undated=undated)
+        if old is not None and old.head:  # a rewritten history: blobs never change
+            fresh.facts = old.known_facts()
+    fresh.limits = limits
+    wanted = sorted({v.blob for vs in new.values() for v in vs} - {NULL_BLOB} - fresh.facts.keys())
+    history.since, history.paths = since, frozenset(new)
+    if wanted and current is not None:
+        # a wanted blob is a new version's: only the paths changed can have it
+        newest = {path: versions[0].blob for path, versions in new.items()}
+        known = current_facts(current, newest, set(wanted))
+        fresh.facts.update(known)
+        history.blobs_from_registry = len(known)
+        wanted = [blob for blob in wanted if blob not in known]
+    if wanted:
+        raw = _git(root_path, ["cat-file", "--batch"], ("\n".join(wanted) + "\n").encode())
+        history.processes += 1
+        parsed = parse_batch(raw, limits)
+        history.blobs_parsed = len(parsed)
+        fresh.facts.update(parsed)
+    history.cache = fresh
 
 
 @dataclass(frozen=True)
@@ -456,7 +727,7 @@ def apply(registry: Registry, history: History) -> Registry:
     the history is off)."""
     if not history.available:
         return registry
-    versions, blobs = history.cache.versions, history.cache.blobs
+    cache = history.cache
     prefix = str(registry.root) + os.sep
     namespaces: list[Namespace] = []
     changed = False
@@ -466,9 +737,9 @@ def apply(registry: Registry, history: History) -> Registry:
             path = str(tag.path) if tag.path is not None else ""
             found = None
             if path.startswith(prefix):
-                known = versions.get(path[len(prefix) :].replace(os.sep, "/"))
+                known = cache.versions_of(path[len(prefix) :].replace(os.sep, "/"))
                 if known:
-                    found = tag_history(tag, known, blobs)
+                    found = tag_history(tag, known, cache.facts)
             if found != tag.history:  # a tag kept with another history loses it
                 tags[index] = replace(tag, history=found)
         if any(new is not old for new, old in zip(tags, ns.tags, strict=True)):

@@ -55,8 +55,11 @@ GIT_CHECKOUT_ENV = "ORGREG_GIT_CHECKOUT"
 MEMO_FOLDER = "orgreg-namespaces"
 #: the file earlier versions kept the memo in (removed: the folder replaces it)
 FORMER_MEMO_FILE = "orgreg-namespaces.pickle"
-#: file in the doctree folder keeping what was read from the tree's git history
-HISTORY_CACHE_FILE = "orgreg-history.pickle"
+#: folder in the doctree folder keeping what was read from the tree's git history,
+#: in shards by namespace (:class:`~orgreg_sphinx.core.history.HistoryCache`)
+HISTORY_CACHE_FOLDER = "orgreg-history"
+#: the file earlier versions kept the history in (removed: the folder replaces it)
+FORMER_HISTORY_CACHE_FILE = "orgreg-history.pickle"
 #: the trusted keys as last read (a file in the doctree folder): GnuPG runs only
 #: when a key file was added, removed or changed
 KEYS_CACHE = "orgreg-keys.pickle"
@@ -264,23 +267,34 @@ def with_history(
     it and the commits after it, only the folders read and those of the manifests
     the new commits changed are given theirs again: the other namespaces' files
     have no new version."""
-    cache_file = Path(app.doctreedir) / HISTORY_CACHE_FILE
+    cache_folder = Path(app.doctreedir) / HISTORY_CACHE_FOLDER
+    with contextlib.suppress(OSError):  # the whole history in one file: never read again
+        (Path(app.doctreedir) / FORMER_HISTORY_CACHE_FILE).unlink(missing_ok=True)
     read = history.read_history(
-        settings.root, history.HistoryCache.load(cache_file), settings.limits, current=found
+        settings.root, history.HistoryCache.load(cache_folder), settings.limits, current=found
     )
     if not read.available:
         logger.info("[orgreg] tag history is off: %s", read.reason)
         return found, ""
-    if read.changed:
-        try:
-            read.cache.save(cache_file)
-        except OSError as err:  # a read-only doctree folder only makes rebuilds slower
-            logger.debug("[orgreg] cannot save %s: %s", cache_file, err)
     logger.info("[orgreg] tag history: %d new commit(s) read from git", read.commits_read)
     if read.warning:
         warn("[orgreg] %s: %s", settings.root, read.warning, subtype=Subtype.HISTORY)
+    given = apply_history(found, read, read_now, kept_at)
+    if read.changed or read.cache.unsaved:  # (a shard found damaged was read again)
+        try:
+            read.cache.save(cache_folder)
+        except OSError as err:  # a read-only doctree folder only makes rebuilds slower
+            logger.debug("[orgreg] cannot save %s: %s", cache_folder, err)
+    return given, read.warning
+
+
+def apply_history(
+    found: Registry, read: history.History, read_now: list[str] | None, kept_at: str
+) -> Registry:
+    """*found* with the history *read* given to its namespaces: all of them, or
+    (see :func:`with_history`) those read now and those the new commits changed."""
     if read_now is None or not kept_at or kept_at not in (read.cache.head, read.since):
-        return history.apply(found, read), read.warning
+        return history.apply(found, read)
     folders = set(read_now)
     if kept_at != read.cache.head:  # the namespaces of the manifests changed since
         for path in read.paths:
@@ -295,4 +309,4 @@ def with_history(
         found.root,
         tuple(given.get(ns.name, ns) for ns in found.namespaces),
         found.problems,
-    ), read.warning
+    )
