@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import subprocess
 import textwrap
 import threading
 from collections.abc import Callable, Iterator
@@ -59,6 +61,24 @@ def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def sha256(text: str) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def git(folder: Path, *args: str, date: str = "2024-01-01T00:00:00Z") -> str:
+    """Run git in *folder* with a fixed identity and date, no user or system
+    settings; its output."""
+    done = subprocess.run(
+        ["git", "-C", str(folder), "-c", "user.name=T", "-c", "user.email=t@example.org", *args],
+        env={
+            **os.environ,
+            "GIT_COMMITTER_DATE": date,
+            "GIT_AUTHOR_DATE": date,
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_CONFIG_NOSYSTEM": "1",
+        },
+        capture_output=True,
+        check=True,
+    )
+    return done.stdout.decode().strip()
 
 
 def manifest(

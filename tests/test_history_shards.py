@@ -6,11 +6,10 @@ folder is in."""
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import manifest, sha256
+from conftest import git, manifest, sha256
 
 from orgreg_sphinx.core import history
 from orgreg_sphinx.core.model import Registry, load_registry
@@ -21,22 +20,6 @@ NAMESPACES = [f"org{i}/repo{i % 3}" for i in range(12)]
 TAGS = ("latest", "1.0")
 #: the namespace the last commit changes
 CHANGED = NAMESPACES[5]
-
-
-def git(folder: Path, *args: str, date: str = "2024-01-01T00:00:00Z") -> str:
-    done = subprocess.run(
-        ["git", "-C", str(folder), "-c", "user.name=T", "-c", "user.email=t@example.org", *args],
-        env={
-            **os.environ,
-            "GIT_COMMITTER_DATE": date,
-            "GIT_AUTHOR_DATE": date,
-            "GIT_CONFIG_GLOBAL": os.devnull,
-            "GIT_CONFIG_NOSYSTEM": "1",
-        },
-        capture_output=True,
-        check=True,
-    )
-    return done.stdout.decode().strip()
 
 
 def put(root: Path, namespace: str, tag: str, image: str) -> None:

@@ -8,12 +8,11 @@ changed in the last two seconds are never taken from the memo (``RACY_NS``).
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from conftest import good_tree, manifest, sha256, soup, tag_row, warnings_of, write_tree
+from conftest import git, good_tree, manifest, sha256, soup, tag_row, warnings_of, write_tree
 
 from orgreg_sphinx.core import history, model
 from orgreg_sphinx.core.model import Limits, NamespaceMemo, load_registry
@@ -252,22 +251,6 @@ def test_links_and_racy_changes_are_never_kept(tmp_path) -> None:
 
 
 # ---------------------------------------------------------------- in the build
-
-
-def git(folder: Path, *args: str) -> None:
-    date = "2024-01-01T00:00:00Z"
-    subprocess.run(
-        ["git", "-C", str(folder), "-c", "user.name=T", "-c", "user.email=t@example.org", *args],
-        env={
-            **os.environ,
-            "GIT_COMMITTER_DATE": date,
-            "GIT_AUTHOR_DATE": date,
-            "GIT_CONFIG_GLOBAL": os.devnull,
-            "GIT_CONFIG_NOSYSTEM": "1",
-        },
-        capture_output=True,
-        check=True,
-    )
 
 
 @pytest.fixture
