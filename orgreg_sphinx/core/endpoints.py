@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import contentsapi, spliced
@@ -182,7 +182,7 @@ def shub_body(ns: Namespace, tag: Tag) -> dict[str, Any] | None:
     """``GET api/container/<org>/<repo>:<tag>``, the Singularity Hub answer that
     ``singularity pull shub://`` and ``sregistry pull`` read; None without a layer
     or for an image kept in an OCI registry (these clients need a plain URL)."""
-    if not tag.layers or tag.is_oras:
+    if not has_shub_answer(tag):
         return None
     return {
         "image": tag.layers[0].url,
@@ -192,6 +192,11 @@ def shub_body(ns: Namespace, tag: Tag) -> dict[str, Any] | None:
         "version": tag.digest,
         "commit": shub_commit(tag.digest),
     }
+
+
+def has_shub_answer(tag: Tag) -> bool:
+    """True when Singularity Hub clients can be answered for *tag* (:func:`shub_body`)."""
+    return bool(tag.layers) and not tag.is_oras
 
 
 def shub_path(org: str, repo: str, tag: str) -> str:
@@ -222,16 +227,16 @@ def lowered_shub_files(registry: Registry) -> Iterator[tuple[str, bytes]]:
     for ns in _by_name(registry):
         capitals = ns.org != ns.org.lower() or ns.repo != ns.repo.lower()
         for tag in ns.tags:
-            if (capitals or tag.name != tag.name.lower()) and tag.layers and not tag.is_oras:
+            if (capitals or tag.name != tag.name.lower()) and has_shub_answer(tag):
                 lower = shub_path(ns.org.lower(), ns.repo.lower(), tag.name.lower())
                 lowered.setdefault(lower, (ns, tag))
     if not lowered:
         return
-    exact = {  # the paths of every answer (shub_body)
+    exact = {
         shub_path(ns.org, ns.repo, tag.name)
         for ns in registry.namespaces
         for tag in ns.tags
-        if tag.layers and not tag.is_oras
+        if has_shub_answer(tag)
     }
     for path, (ns, tag) in lowered.items():
         body = shub_body(ns, tag)
@@ -383,10 +388,14 @@ def registry_checksum_files(
     stamps = [part_stamp(ns) for ns in namespaces]
     for i, rel in enumerate(("api/SHA256SUMS", "api/urls.txt", "api/downloads.curl")):
         parts = (
-            spliced.Part(ns.name, stamps[n], functools.partial(lambda n, i: lines(n)[i], n, i))
+            spliced.Part(ns.name, stamps[n], functools.partial(_nth, lines, n, i))
             for n, ns in enumerate(namespaces)
         )
         yield rel, spliced.splice(rel, b"", parts, b"", recall)
+
+
+def _nth(made: Callable[[int], tuple[bytes, ...]], n: int, i: int) -> bytes:
+    return made(n)[i]
 
 
 def endpoint_files(
