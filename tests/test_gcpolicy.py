@@ -50,6 +50,52 @@ def test_a_users_own_threshold_is_kept(registry_project, build, user) -> None:
     assert gc.get_threshold() == user
 
 
+#: a conf.py hook recording the collector's state while the build's start loads
+#: (at builder-inited, before the extension's last handler) and while pages are
+#: written
+RECORD_COLLECTOR = """
+import gc
+
+def setup(app):
+    app.orgreg_test_collector = {"loading": [], "writing": []}
+    seen = app.orgreg_test_collector
+    app.connect("builder-inited",
+                lambda app: seen["loading"].append((gc.isenabled(), gc.get_freeze_count())))
+    app.connect("doctree-resolved",
+                lambda app, doctree, docname: seen["writing"].append(
+                    (gc.isenabled(), gc.get_freeze_count())))
+"""
+
+
+def test_the_collector_waits_until_the_builds_start_is_loaded(registry_project, build) -> None:
+    """Off from the configuration until the registry is loaded (the environment
+    and the caches unpickle without collections), then what is loaded is frozen
+    and the collector runs while pages are written; all is as before at the end.
+    The second build loads a pickled environment and memo."""
+    src = registry_project(conf=RECORD_COLLECTOR)
+    app = build(src)
+    seen = app.orgreg_test_collector
+    assert seen["loading"] == [(False, 0)]
+    assert seen["writing"] and all(on and frozen > 1000 for on, frozen in seen["writing"])
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    (src / "index.md").write_text("# Registry\n\nEdited.\n", encoding="utf-8")
+    again = build(src, freshenv=False)  # the pickled environment and memo loaded
+    assert again.orgreg_test_collector["loading"] == [(False, 0)]
+    assert again.orgreg_test_collector["writing"]  # the edited page
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_collector_the_user_switched_off_stays_off(registry_project, build) -> None:
+    src = registry_project(conf=RECORD_COLLECTOR)
+    gc.disable()
+    try:
+        app = build(src)
+        assert {on for on, _ in app.orgreg_test_collector["writing"]} == {False}
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 #: a sphinx-build run whose own exit handler, registered before the build (so run
 #: after the extension's: atexit runs handlers last in, first out), prints how
 #: many objects the collector's final passes will not walk

@@ -90,9 +90,9 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("builder-inited", deferred.add_expander)  # builders other than HTML
     app.connect("builder-inited", pages.leave_namespace_pages_out_of_search)
     app.connect("builder-inited", internals.release_written_pages)
+    app.connect("builder-inited", gcpolicy.freeze_loaded, priority=900)  # all loaded
     # which pages to read: those whose registry data changed
     app.connect("env-get-outdated", domain.outdated)
-    app.connect("env-get-outdated", gcpolicy.freeze_loaded, priority=900)
     app.connect("env-before-read-docs", toc_parents.remember)
     # reading
     app.connect("source-read", pages.name_the_namespace)
