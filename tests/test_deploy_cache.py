@@ -27,7 +27,10 @@ from orgreg_sphinx.core.filetimes import keep_times  # noqa: E402
 from orgreg_sphinx.core.model import RACY_NS  # noqa: E402
 
 #: the cache action's post step, as bench/deploy.py names it
-SAVE = "Post: save _build/doctrees _build/site-archive _build/orgreg-file-times.json"
+SAVE = (
+    "Post: save _build/doctrees _build/site-archive/index.pickle "
+    "_build/site-archive/artifact.tar.zst _build/orgreg-file-times.json"
+)
 WORKFLOWS = [REPO / ".github/workflows/pages.yml", REPO / "orgreg_sphinx/cli/templates/pages.yml"]
 
 
@@ -45,10 +48,16 @@ def test_the_build_is_restored_by_settings_then_newest_commit(path: Path) -> Non
     caches = cache_steps(path)
     assert set(caches) == {".venv", "_build/doctrees"}
     build = caches["_build/doctrees"]["with"]
-    # the site is cached as one file (the last Pages artifact and its index), never
-    # as its files: the build and the pack step are told where it is
+    # the site is cached as one file (the last Pages artifact, compressed, and its
+    # index), never as its files nor as the tar: the build and the pack step are
+    # told where it is
     paths = build["path"].split()
-    assert paths == ["_build/doctrees", "_build/site-archive", "_build/orgreg-file-times.json"]
+    assert paths == [
+        "_build/doctrees",
+        "_build/site-archive/index.pickle",
+        "_build/site-archive/artifact.tar.zst",
+        "_build/orgreg-file-times.json",
+    ]
     prefix = build["restore-keys"]
     # the exact key is the restore key plus the commit: the newest build with the same
     # settings is restored, and each commit saves its own
@@ -158,11 +167,12 @@ def test_a_deploy_with_the_restored_build_reads_only_the_change(registry) -> Non
     for kept in (
         "_build/doctrees/environment.pickle",
         "_build/doctrees/orgreg-namespaces/index.pickle",
-        "_build/site-archive/artifact.tar",
+        "_build/site-archive/artifact.tar.zst",
         "_build/site-archive/index.pickle",
         "_build/orgreg-file-times.json",
     ):
         assert kept in listed
+    assert "_build/site-archive/artifact.tar" not in listed  # made again from the .zst
     assert (
         "0 given back their former time"
         in cold.step("Give unchanged files their former times").note

@@ -25,10 +25,13 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import deploy  # noqa: E402
 
-from orgreg_sphinx.core import files  # noqa: E402
+from orgreg_sphinx.core import files, sitearchive  # noqa: E402
 from orgreg_sphinx.core.sitearchive import (  # noqa: E402
     BLOCK,
+    INDEX_NAME,
+    PACKED_NAME,
     RECORD,
+    TAR_NAME,
     Overlay,
     SiteArchive,
     pack,
@@ -168,6 +171,68 @@ def test_a_pack_patches_the_previous_tar(tmp_path: Path) -> None:
     assert (unpacked / "acme/new/index.html").read_text() == "new"
 
 
+def zstd_cli(packed: Path, out: Path) -> bytes:
+    """The zstd program's reading of a compressed copy (all its frames)."""
+    subprocess.run(["zstd", "-q", "-d", "-f", str(packed), "-o", str(out)], check=True)
+    return out.read_bytes()
+
+
+def test_the_compressed_copy_makes_the_tar_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the cache keeps: the tar compressed in frames, which zstd reads as the
+    tar; without the tar, loading the archive makes it again, byte for byte and
+    with its time; a pack that changes the tar's end copies the frames before
+    the change and compresses the rest."""
+    monkeypatch.setattr(sitearchive, "FRAME", 4 * BLOCK)  # many frames in a small tar
+    site = a_site(tmp_path)
+    write_tree(site, {f"acme/busybox/manifests/{i}/index.json": "x" * 700 for i in range(20)})
+    folder = tmp_path / "archive"
+    done = pack(site, folder)
+    tar, packed = folder / TAR_NAME, folder / PACKED_NAME
+    assert done.frames == -(-tar.stat().st_size // (4 * BLOCK)) > 10 and done.frames_kept == 0
+    assert zstd_cli(packed, tmp_path / "cli.tar") == tar.read_bytes()
+    before, when = tar.read_bytes(), tar.stat().st_mtime_ns
+    tar.unlink()  # a cache restores the index and the compressed copy
+    archive = SiteArchive.load(folder)
+    assert archive and (tar.read_bytes(), tar.stat().st_mtime_ns) == (before, when)
+    assert archive.read("index.html") == (site / "index.html").read_bytes()
+    # a file added: appended, the frames before the former tar's end kept
+    old_frames, old_packed = archive.frames, packed.read_bytes()
+    shutil.rmtree(site)
+    write_tree(site, {"acme/new/index.html": "new"})
+    again = pack(site, folder)
+    assert again.frames_kept == archive.end // (4 * BLOCK) > 0
+    kept = sum(old_frames[: again.frames_kept])
+    assert packed.read_bytes()[:kept] == old_packed[:kept]
+    assert zstd_cli(packed, tmp_path / "cli2.tar") == tar.read_bytes()
+    assert set(members(tar)) == {
+        *members(tmp_path / "cli.tar"),
+        "./acme/new",
+        "./acme/new/index.html",
+    }
+    assert SiteArchive.load(folder).read("acme/new/index.html") == b"new"
+
+
+def test_a_damaged_compressed_copy_is_not_used(tmp_path: Path) -> None:
+    """A compressed copy cut short, or of another tar, without the tar: the
+    archive is not used and says why (the build then writes the whole site)."""
+    site = a_site(tmp_path)
+    folder = tmp_path / "archive"
+    pack(site, folder)
+    (folder / TAR_NAME).unlink()
+    packed = folder / PACKED_NAME
+    whole = packed.read_bytes()
+    packed.write_bytes(whole[: len(whole) // 2])
+    archive = SiteArchive.load(folder)
+    assert not archive and "shorter than its index says" in archive.problem
+    assert sorted(os.listdir(folder)) == [PACKED_NAME, INDEX_NAME]  # no tar, no leftovers
+    packed.unlink()
+    archive = SiteArchive.load(folder)
+    assert not archive and PACKED_NAME in archive.problem
+    assert not SiteArchive.load(tmp_path / "nothing").problem  # none yet: no problem
+
+
 def test_the_output_writer_counts_archived_files_as_present(tmp_path: Path) -> None:
     out, state, folder = tmp_path / "html", tmp_path / "state.json", tmp_path / "archive"
     made = {"a/one.json": b"1", "a/two.json": b"22", "b/three.json": b"333"}
@@ -294,10 +359,14 @@ def archived_build(
     tmp_path: Path,
 ) -> Callable[..., Any]:
     """Build as a cached deploy does: ORGREG_SITE_ARCHIVE set, an empty output
-    folder (the doctrees kept), then ``orgreg site-archive``."""
+    folder (the doctrees kept), then ``orgreg site-archive``. *from_cache*: the
+    archive folder as the workflow's cache restores it, without the tar."""
     folder = tmp_path / "site-archive"
 
-    def run(srcdir: Path, **kwargs: Any) -> Any:
+    def run(srcdir: Path, from_cache: bool = False, **kwargs: Any) -> Any:
+        if from_cache:
+            assert sorted(os.listdir(folder)) == [TAR_NAME, PACKED_NAME, INDEX_NAME]
+            (folder / TAR_NAME).unlink()
         monkeypatch.setenv("ORGREG_SITE_ARCHIVE", str(folder))
         shutil.rmtree(srcdir / "_build/html", ignore_errors=True)
         app = build(srcdir, **kwargs)
@@ -338,7 +407,7 @@ def test_an_archived_build_writes_only_what_changed(
     monkeypatch.setattr(
         endpoints, "catalog_namespace", lambda ns: entries.append(ns.name) or real_entry(ns)
     )
-    app, written = archived_build(srcdir)
+    app, written = archived_build(srcdir, from_cache=True)
     assert entries == ["acme/busybox"]
     assert "api/catalog.json" in written
     assert "acme/busybox/manifests/9.9/index.json" in written
@@ -347,7 +416,7 @@ def test_an_archived_build_writes_only_what_changed(
     assert archived_site(archived_build.folder) == full_site(build, srcdir, tmp_path)
     # the tag removed: its files are gone from the artifact
     shutil.rmtree(tag.parent)
-    app, written = archived_build(srcdir)
+    app, written = archived_build(srcdir, from_cache=True)
     site = archived_site(archived_build.folder)
     assert not any("/9.9/" in rel for rel in site)
     assert site == full_site(build, srcdir, tmp_path / "2")
@@ -387,7 +456,11 @@ def test_a_local_build_ignores_the_archive(
     app = build(srcdir)
     assert site_files(Path(app.outdir)) == full_site(build, srcdir, tmp_path)
     assert (tar.stat().st_mtime_ns, tar.read_bytes()) == before
-    assert sorted(os.listdir(archived_build.folder)) == ["artifact.tar", "index.pickle"]
+    assert sorted(os.listdir(archived_build.folder)) == [
+        "artifact.tar",
+        "artifact.tar.zst",
+        "index.pickle",
+    ]
 
 
 def test_an_archive_sphinx_cannot_be_told_of_writes_every_page(

@@ -7,7 +7,9 @@ it removed; this makes ARCHIVE/artifact.tar hold the previous tar's members that
 were neither written again nor removed (copied by byte ranges) and the files in
 SITE, with its index. Without a previous archive it packs all of SITE. The tar
 is what ``actions/upload-pages-artifact`` would upload: upload it with
-``actions/upload-artifact`` under the name ``github-pages``.
+``actions/upload-artifact`` under the name ``github-pages``. ARCHIVE/artifact.tar.zst,
+the tar compressed, and the index are what a CI cache keeps: the next build
+makes the tar again from them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..core.sitearchive import TAR_NAME, pack
+from ..core.sitearchive import PACKED_NAME, TAR_NAME, pack
 
 DEFAULT_SITE = "_build/html"
 DEFAULT_ARCHIVE = "_build/site-archive"
@@ -52,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     )
     print(
         f"site-archive: {args.archive / TAR_NAME}: {done.files} files, "
-        f"{done.size / 1e6:.1f} MB; {how}; {done.added} added from {site}"
+        f"{done.size / 1e6:.1f} MB; {how}; {done.added} added from {site}; "
+        f"{PACKED_NAME}: {done.packed_size / 1e6:.1f} MB, {done.frames_kept} of "
+        f"{done.frames} frames kept"
     )
     return 0

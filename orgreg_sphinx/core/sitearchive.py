@@ -12,11 +12,18 @@ The archive folder holds:
   --dereference --hard-dereference --directory SITE -cf artifact.tar
   --exclude=.git --exclude=.github .``): GNU format, members ``./`` and
   ``./<path>`` (``./<folder>/`` for folders), regular files and folders only;
+* ``artifact.tar.zst`` -- the same tar compressed with zstd, in frames of
+  :data:`FRAME` bytes of the tar each: what a CI cache keeps instead of the tar.
+  Restoring a cache writes every byte it holds, and a runner writes the 800 MB
+  tar of 100,000 tags slower from the cache's archive than it decompresses its
+  45 MB (:meth:`SiteArchive.load` makes the tar again when it is missing). A pack
+  copies the frames before the first byte it changed and compresses the rest;
 * ``index.pickle`` -- each member's path, kind, size, modification time
   (nanoseconds, as the file had it when packed) and place in the tar, in the
   tar's order and as columns (a list of paths, an array of numbers), so that
   nothing reads the tar to know what it holds and the index of 500,000 members
-  loads in a fraction of a second;
+  loads in a fraction of a second; the tar's size and time, and the compressed
+  size of each frame;
 * ``removed.txt`` -- the paths builds removed from the site since the last pack
   (they are not on disk to delete), one a line.
 
@@ -40,10 +47,16 @@ from pathlib import Path
 from typing import Any
 
 TAR_NAME = "artifact.tar"
+PACKED_NAME = "artifact.tar.zst"
 INDEX_NAME = "index.pickle"
 REMOVED_NAME = "removed.txt"
 #: bumped when the index's layout changes (an index of another format is ignored)
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
+#: the tar's bytes in each zstd frame of the compressed copy
+FRAME = 8 << 20
+#: zstd's level for the compressed copy: its fastest standard level (on the tar of
+#: 100,000 tags, 43 MB in 0.6 s, against 46 MB in 1.2 s at the default level 3)
+PACK_LEVEL = 1
 #: GNU tar's record: an archive's length is a multiple of it (20 blocks of 512)
 RECORD = 10240
 BLOCK = 512
@@ -144,6 +157,81 @@ class Members(Mapping[str, Member]):
         return members
 
 
+def _same_file(path: Path, size: int, mtime_ns: int) -> bool:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    return info.st_size == size and info.st_mtime_ns == mtime_ns
+
+
+def _zstd() -> Any:
+    """The standard library's zstd (Python 3.14), else its backport."""
+    try:
+        import compression.zstd as zstd  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        import backports.zstd as zstd
+    return zstd
+
+
+def _unpack_tar(packed: Path, frames: array, tar: Path, size: int, mtime_ns: int) -> None:
+    """Make *tar* from its compressed copy *packed*, frame by frame, with the
+    time the index recorded; raises when the copy is missing, damaged or not
+    of that tar (the caller then starts without an archive)."""
+    zstd = _zstd()
+    tmp = tar.with_name(f".{tar.name}.tmp")
+    written = 0
+    try:
+        with open(packed, "rb") as source, open(tmp, "wb", buffering=0) as target:
+            for length in frames:
+                data = source.read(length)
+                if len(data) != length:
+                    raise ValueError(f"{packed} is shorter than its index says")
+                frame = zstd.ZstdDecompressor()
+                while not frame.eof:
+                    # a megabyte at a time: larger pieces are fresh memory each time
+                    out = frame.decompress(data, max_length=CHUNK)
+                    data = b""
+                    if not out and frame.needs_input:
+                        raise ValueError(f"{packed} has a frame cut short")
+                    written += target.write(out)
+            if source.read(1):
+                raise ValueError(f"{packed} is longer than its index says")
+        if written != size:
+            raise ValueError(f"{packed} holds {written} bytes of the tar, not {size}")
+        os.utime(tmp, ns=(mtime_ns, mtime_ns))
+        os.replace(tmp, tar)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _pack_frames(tar: Path, packed: Path, keep: array, size: int) -> array:
+    """Write *packed*, the compressed copy of *tar* (*size* bytes): the frames of
+    the former copy in *keep* (the tar's bytes they hold did not change) copied
+    as they are, the rest of the tar compressed; the frames' compressed sizes."""
+    zstd = _zstd()
+    frames = array("q", keep)
+    tmp = packed.with_name(f".{packed.name}.tmp")
+    try:
+        with open(tmp, "wb") as target:
+            if keep:
+                with open(packed, "rb") as former:
+                    _copy(former.fileno(), 0, target.fileno(), 0, sum(keep))
+                target.seek(sum(keep))
+            with open(tar, "rb") as source:
+                at = len(keep) * FRAME
+                while at < size:
+                    data = os.pread(source.fileno(), min(FRAME, size - at), at)
+                    if not data:
+                        raise ValueError(f"{tar} is shorter than {size} bytes")
+                    frames.append(target.write(zstd.compress(data, PACK_LEVEL)))
+                    at += len(data)
+        os.replace(tmp, packed)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return frames
+
+
 @dataclass
 class SiteArchive:
     """An archive folder as the build sees it: which files the site holds without
@@ -154,10 +242,18 @@ class SiteArchive:
     removed: set[str] = field(default_factory=set)
     #: where the last member ends (new members are appended from there)
     end: int = 0
+    #: the compressed size of each frame of :data:`PACKED_NAME`, in the tar's order
+    frames: array = field(default_factory=lambda: array("q"))
+    #: why an archive that is there was not used ('' when none is there, or it was)
+    problem: str = ""
 
     @property
     def tar(self) -> Path:
         return self.folder / TAR_NAME
+
+    @property
+    def packed(self) -> Path:
+        return self.folder / PACKED_NAME
 
     @classmethod
     def load(cls, folder: Path) -> SiteArchive:
@@ -169,12 +265,18 @@ class SiteArchive:
                 data = pickle.load(handle)
             if data.get("format") != INDEX_FORMAT:
                 return archive
-            if os.stat(archive.tar).st_size != data["size"]:
-                return archive
+            frames = array("q", data["frames"])
+            if not _same_file(archive.tar, data["size"], data["mtime_ns"]):
+                _unpack_tar(archive.packed, frames, archive.tar, data["size"], data["mtime_ns"])
             archive.members = Members.undump(data)
             archive.end = int(data["end"])
-        except Exception:  # any damage: the whole site is written and packed again
-            return cls(Path(folder))
+            archive.frames = frames
+        except FileNotFoundError as error:
+            if error.filename == os.fspath(archive.folder / INDEX_NAME):
+                return cls(Path(folder))  # no archive yet
+            return cls(Path(folder), problem=f"{error.strerror}: {error.filename}")
+        except Exception as error:  # any damage: the whole site is written and packed again
+            return cls(Path(folder), problem=str(error) or type(error).__name__)
         try:
             text = (archive.folder / REMOVED_NAME).read_text(encoding="utf-8")
         except OSError:
@@ -395,6 +497,10 @@ class Packed:
     size: int = 0
     files: int = 0
     full: bool = True
+    #: the compressed copy's size, and its frames copied from the former one
+    packed_size: int = 0
+    frames_kept: int = 0
+    frames: int = 0
 
 
 def _walk(site: str) -> Iterator[tuple[str, os.stat_result]]:
@@ -540,10 +646,18 @@ def pack(site: Path, folder: Path) -> Packed:
             os.close(fd)
         os.replace(tmp, folder / TAR_NAME)
         result.added = len(members)
+        changed_from = 0
     else:
-        _update(site, previous, on_disk, members, result)
+        changed_from = _update(site, previous, on_disk, members, result)
     result.files = members.files()
-    _save_index(folder, members, result.size)
+    tar = folder / TAR_NAME
+    keep = array("q")
+    if previous and previous.packed.is_file():
+        if previous.packed.stat().st_size == sum(previous.frames):
+            keep = previous.frames[: changed_from // FRAME]
+    frames = _pack_frames(tar, folder / PACKED_NAME, keep, result.size)
+    result.packed_size, result.frames_kept, result.frames = sum(frames), len(keep), len(frames)
+    _save_index(folder, members, result.size, os.stat(tar).st_mtime_ns, frames)
     (folder / REMOVED_NAME).unlink(missing_ok=True)
     return result
 
@@ -554,8 +668,9 @@ def _update(
     on_disk: list[tuple[str, os.stat_result]],
     members: Members,
     result: Packed,
-) -> None:
-    """:func:`pack` with a previous archive: the tar changed in place."""
+) -> int:
+    """:func:`pack` with a previous archive: the tar changed in place. Returns
+    where its first changed byte is."""
     old = previous.members
     disk = dict(on_disk)
     gone = {rel for rel in previous.removed if old.file_status(rel) is not None}
@@ -575,13 +690,13 @@ def _update(
     numbers = old.numbers
     fd = os.open(previous.tar, os.O_RDWR)
     try:
-        write_at = -1
+        write_at = changed_from = -1
         run_start = run_end = -1
         for i, rel in enumerate(old.paths):  # in the tar's order
             size, mtime, head, data = numbers[4 * i : 4 * i + 4]
             if rel in drop:
                 if write_at < 0:
-                    write_at = head
+                    write_at = changed_from = head
                 result.dropped += rel not in replaced
                 continue
             if write_at >= 0:  # after the first member left out: moved down
@@ -593,7 +708,7 @@ def _update(
                 head, data = shift, shift + data - head
             members.add(rel, bool(old.folders[i]), size, mtime, head, data)
         if write_at < 0:  # nothing left out: the new members follow the last one
-            write_at = previous.end
+            write_at = changed_from = previous.end
         write_at = _move(fd, run_start, run_end, write_at, result)
         result.kept = len(members)
         writer = _Writer(fd, write_at, members)
@@ -607,6 +722,7 @@ def _update(
         result.size = writer.finish()
     finally:
         os.close(fd)
+    return changed_from
 
 
 def _move(fd: int, start: int, end: int, to: int, result: Packed) -> int:
@@ -621,8 +737,15 @@ def _move(fd: int, start: int, end: int, to: int, result: Packed) -> int:
     return to + length
 
 
-def _save_index(folder: Path, members: Members, size: int) -> None:
-    data = {"format": INDEX_FORMAT, "size": size, "end": members.end(), **members.dump()}
+def _save_index(folder: Path, members: Members, size: int, mtime_ns: int, frames: array) -> None:
+    data = {
+        "format": INDEX_FORMAT,
+        "size": size,
+        "mtime_ns": mtime_ns,
+        "frames": frames.tobytes(),
+        "end": members.end(),
+        **members.dump(),
+    }
     tmp = folder / f".{INDEX_NAME}.tmp"
     with open(tmp, "wb") as handle:
         pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)

@@ -50,7 +50,14 @@ def open_archive(app: Sphinx) -> None:
         return
     archive = SiteArchive.load(Path(folder))
     if not archive:
-        logger.info("[orgreg] site archive: none in %s yet, the whole site is written", folder)
+        if archive.problem:
+            logger.info(
+                "[orgreg] site archive in %s not used (%s): the whole site is written",
+                folder,
+                archive.problem,
+            )
+        else:
+            logger.info("[orgreg] site archive: none in %s yet, the whole site is written", folder)
         return
     outdir = Path(app.outdir)
     names = [*READ_BACK, getattr(app.builder, "searchindex_filename", "searchindex.js")]
