@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orgreg_sphinx.core import frontmatter, model
+from orgreg_sphinx.core.zstdlib import zstd
 
 if TYPE_CHECKING:
     from docutils import nodes
@@ -330,9 +331,8 @@ def test_damaged_or_foreign_cache_is_ignored(tmp_path: Path) -> None:
     cache.save(cache_file)
     assert len(model.ReadCache.load(cache_file).entries) > 5
     # a cache written under other reading rules (another version) is not used
-    with open(cache_file, "rb") as handle:
-        _, entries = pickle.load(handle)
-    with open(cache_file, "wb") as handle:
+    _, entries = pickle.loads(zstd().decompress(cache_file.read_bytes()))
+    with open(cache_file, "wb") as handle:  # (uncompressed: read as well)
         pickle.dump(("older rules", entries), handle)
     assert model.ReadCache.load(cache_file).entries == {}
 
@@ -885,3 +885,23 @@ def test_stubs_are_never_pages_of_their_own(registry_project: Callable[..., Path
     assert "orgreg-stubs" not in app._status.getvalue() + app._warning.getvalue()  # type: ignore[attr-defined]
     assert not [d for d in app.env.found_docs if "orgreg-stubs" in d]  # type: ignore[attr-defined]
     assert "acme/busybox/index" in app.env.found_docs  # type: ignore[attr-defined]
+
+
+def test_caches_are_kept_compressed(tmp_path: Path) -> None:
+    """A cache file is its pickle compressed with zstd (a CI deploy restores every
+    byte of it); a damaged one is not used; one written uncompressed (before)
+    is still read."""
+    from orgreg_sphinx.core import files
+    from orgreg_sphinx.core.zstdlib import MAGIC
+
+    value = {f"acme/tool-{n}": ["1.0", "latest"] * 50 for n in range(200)}
+    file = tmp_path / "cache.pickle"
+    files.save_stamped(file, "s", value)
+    data = file.read_bytes()
+    assert data.startswith(MAGIC) and len(data) * 10 < len(pickle.dumps(("s", value)))
+    assert pickle.loads(zstd().decompress(data)) == ("s", value)
+    assert files.load_stamped(file, "s") == value and files.load_stamped(file, "t") is None
+    file.write_bytes(data[: len(data) // 2])
+    assert files.load_stamped(file, "s") is None
+    file.write_bytes(pickle.dumps(("s", value)))
+    assert files.load_stamped(file, "s") == value

@@ -50,6 +50,7 @@ import fastjsonschema
 import jsonschema
 
 from . import sif
+from .zstdlib import zstd
 
 #: the record's file name, beside the manifest (``manifests/<tag>/contents.json``)
 RECORD_FILE = "contents.json"
@@ -212,8 +213,7 @@ class _Decompressor:
             out = lz4.block.decompress(data, uncompressed_size=limit)
             overflow = False  # lz4 refuses output beyond uncompressed_size
         else:
-            zstd = _zstd()
-            sd = zstd.ZstdDecompressor()
+            sd = zstd().ZstdDecompressor()
             out = sd.decompress(data, max_length=limit)
             overflow = not sd.eof and not sd.needs_input
         if overflow:
@@ -222,15 +222,6 @@ class _Decompressor:
                 "(a compression bomb?)"
             )
         return bytes(out)
-
-
-def _zstd() -> Any:
-    """The standard library's zstd (Python 3.14), else its backport."""
-    try:
-        import compression.zstd as zstd  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        import backports.zstd as zstd
-    return zstd
 
 
 @dataclass

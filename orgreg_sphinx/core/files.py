@@ -16,6 +16,7 @@ from __future__ import annotations
 import copyreg
 import gc
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import zstdlib
 from .sitearchive import Overlay
 
 if TYPE_CHECKING:
@@ -489,7 +491,10 @@ def load_stamped(file: Path, stamp: object) -> Any:
     gc.disable()  # loading frees nothing: the collector's passes over it are wasted
     try:
         with open(file, "rb") as handle:
-            found, value = pickle.load(handle)
+            data = handle.read()
+        if data.startswith(zstdlib.MAGIC):
+            data = zstdlib.zstd().decompress(data)
+        found, value = pickle.loads(data)
     except Exception:  # any damage: the cache is simply not used
         return None
     finally:
@@ -498,14 +503,23 @@ def load_stamped(file: Path, stamp: object) -> Any:
     return value if found == stamp else None
 
 
+#: zstd's level for the caches: its fastest standard one. The caches are a CI
+#: deploy's to restore, and a restore writes every byte: at 10,000 namespaces x 10
+#: tags the memo, the output record and the history (137 MB pickled) are 22 MB,
+#: made in 0.2 s and read back in 0.15 s
+CACHE_LEVEL = 1
+
+
 def save_stamped(file: Path, stamp: object, value: Any) -> None:
-    """Write *value* with *stamp* to *file* (pickled), atomically."""
+    """Write *value* with *stamp* to *file* (pickled, compressed with zstd),
+    atomically."""
     file.parent.mkdir(parents=True, exist_ok=True)
     tmp = file.with_name(file.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        pickler = pickle.Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.dispatch_table = {**copyreg.dispatch_table, CONCRETE_PATH: _path_as_text}
-        pickler.dump((stamp, value))
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {**copyreg.dispatch_table, CONCRETE_PATH: _path_as_text}
+    pickler.dump((stamp, value))
+    tmp.write_bytes(zstdlib.zstd().compress(buffer.getbuffer(), CACHE_LEVEL))
     os.replace(tmp, file)
 
 

@@ -46,6 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import zstdlib
+
 TAR_NAME = "artifact.tar"
 PACKED_NAME = "artifact.tar.zst"
 INDEX_NAME = "index.pickle"
@@ -158,27 +160,19 @@ class Members(Mapping[str, Member]):
 
 
 def _same_file(path: Path, size: int, mtime_ns: int) -> bool:
+    """Whether *path* is a file of *size* bytes and (unless -1) time *mtime_ns*."""
     try:
         info = os.stat(path)
     except OSError:
         return False
-    return info.st_size == size and info.st_mtime_ns == mtime_ns
+    return info.st_size == size and mtime_ns in (-1, info.st_mtime_ns)
 
 
-def _zstd() -> Any:
-    """The standard library's zstd (Python 3.14), else its backport."""
-    try:
-        import compression.zstd as zstd  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        import backports.zstd as zstd
-    return zstd
-
-
-def _unpack_tar(packed: Path, frames: array, tar: Path, size: int, mtime_ns: int) -> None:
+def _unpack_tar(packed: Path, frames: array[int], tar: Path, size: int, mtime_ns: int) -> None:
     """Make *tar* from its compressed copy *packed*, frame by frame, with the
     time the index recorded; raises when the copy is missing, damaged or not
     of that tar (the caller then starts without an archive)."""
-    zstd = _zstd()
+    zstd = zstdlib.zstd()
     tmp = tar.with_name(f".{tar.name}.tmp")
     written = 0
     try:
@@ -205,11 +199,11 @@ def _unpack_tar(packed: Path, frames: array, tar: Path, size: int, mtime_ns: int
         tmp.unlink(missing_ok=True)
 
 
-def _pack_frames(tar: Path, packed: Path, keep: array, size: int) -> array:
+def _pack_frames(tar: Path, packed: Path, keep: array[int], size: int) -> array[int]:
     """Write *packed*, the compressed copy of *tar* (*size* bytes): the frames of
     the former copy in *keep* (the tar's bytes they hold did not change) copied
     as they are, the rest of the tar compressed; the frames' compressed sizes."""
-    zstd = _zstd()
+    zstd = zstdlib.zstd()
     frames = array("q", keep)
     tmp = packed.with_name(f".{packed.name}.tmp")
     try:
@@ -243,7 +237,7 @@ class SiteArchive:
     #: where the last member ends (new members are appended from there)
     end: int = 0
     #: the compressed size of each frame of :data:`PACKED_NAME`, in the tar's order
-    frames: array = field(default_factory=lambda: array("q"))
+    frames: array[int] = field(default_factory=lambda: array("q"))
     #: why an archive that is there was not used ('' when none is there, or it was)
     problem: str = ""
 
@@ -652,9 +646,8 @@ def pack(site: Path, folder: Path) -> Packed:
     result.files = members.files()
     tar = folder / TAR_NAME
     keep = array("q")
-    if previous and previous.packed.is_file():
-        if previous.packed.stat().st_size == sum(previous.frames):
-            keep = previous.frames[: changed_from // FRAME]
+    if previous and _same_file(previous.packed, sum(previous.frames), -1):
+        keep = previous.frames[: changed_from // FRAME]
     frames = _pack_frames(tar, folder / PACKED_NAME, keep, result.size)
     result.packed_size, result.frames_kept, result.frames = sum(frames), len(keep), len(frames)
     _save_index(folder, members, result.size, os.stat(tar).st_mtime_ns, frames)
@@ -737,7 +730,9 @@ def _move(fd: int, start: int, end: int, to: int, result: Packed) -> int:
     return to + length
 
 
-def _save_index(folder: Path, members: Members, size: int, mtime_ns: int, frames: array) -> None:
+def _save_index(
+    folder: Path, members: Members, size: int, mtime_ns: int, frames: array[int]
+) -> None:
     data = {
         "format": INDEX_FORMAT,
         "size": size,
