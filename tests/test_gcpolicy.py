@@ -85,6 +85,21 @@ def test_the_collector_waits_until_the_builds_start_is_loaded(registry_project, 
     assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
+def test_a_build_whose_registry_fails_to_load_leaves_the_collector_on(
+    registry_project, build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The error goes on (no build-finished follows), the collector runs again."""
+    from orgreg_sphinx.sphinxext import loader
+
+    def fail(*args: object) -> None:
+        raise RuntimeError("unreadable")
+
+    monkeypatch.setattr(loader, "read_registry", fail)
+    with pytest.raises(Exception, match="unreadable"):
+        build(registry_project())
+    assert gc.isenabled()
+
+
 def test_a_collector_the_user_switched_off_stays_off(registry_project, build) -> None:
     src = registry_project(conf=RECORD_COLLECTOR)
     gc.disable()

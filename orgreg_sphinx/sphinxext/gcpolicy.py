@@ -65,7 +65,9 @@ def raise_threshold(app: Sphinx, config: Config | None = None) -> None:
         _loading.append(True)
 
 
-def _end_loading() -> None:
+def end_loading() -> None:
+    """Collect again if collection was stopped for loading (a build whose start
+    failed to load: :func:`.loader.load` calls it before its error goes on)."""
     if _loading:
         _loading.clear()
         gc.enable()
@@ -114,7 +116,7 @@ def paused() -> Iterator[None]:
 
 def restore_threshold(app: Sphinx, exception: BaseException | None) -> None:
     """``build-finished``: the thresholds of before the build."""
-    _end_loading()  # a build that failed before its start was loaded
+    end_loading()  # a build that failed before its start was loaded
     if _saved:
         gc.set_threshold(*_saved.pop())
 
@@ -130,7 +132,7 @@ def freeze_loaded(app: Sphinx) -> None:
     if gc.get_freeze_count() == 0:
         gc.freeze()
         _frozen.append(True)
-    _end_loading()
+    end_loading()
 
 
 def unfreeze(app: Sphinx, exception: BaseException | None) -> None:

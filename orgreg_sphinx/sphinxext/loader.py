@@ -31,7 +31,7 @@ from ..core import history, names
 from ..core.keys import load_keys
 from ..core.model import Limits, NamespaceMemo, ReadCache, Registry, load_registry, printable
 from ..core.text import plural
-from . import archived, internals
+from . import archived, gcpolicy, internals
 from .config import BuildSettings, settings_of
 from .domain import domain_of
 from .pages import UNDECODABLE_PATTERN
@@ -123,6 +123,14 @@ def namespace_folders(app: Sphinx) -> frozenset[str]:
 
 def load(app: Sphinx) -> None:
     """Read the tree and the trusted keys, and install the generated pages."""
+    try:
+        _load(app)
+    except BaseException:
+        gcpolicy.end_loading()  # (the build stops: the process may go on)
+        raise
+
+
+def _load(app: Sphinx) -> None:
     domain = domain_of(app.env)
     settings = settings_of(app.config)
     registry = read_registry(app, settings)
